@@ -1,0 +1,102 @@
+/**
+ * The shape every CLI command has. A command declares its flags and a one-sentence `explain`,
+ * parses nothing itself, calls one module API and returns an outcome for the output writer.
+ */
+import type { Clock } from "../contract/time.ts";
+
+export type OptionValue = string | boolean | string[] | undefined;
+export type Options = Record<string, OptionValue>;
+
+export interface OptionSpec {
+  /** Long flag name without dashes, e.g. "private-key". Read back as camelCase ("privateKey"). */
+  name: string;
+  /** Placeholder for a value-taking flag, e.g. "path"; omit for a boolean switch. */
+  value?: string;
+  description: string;
+  default?: string | boolean;
+  /** Allowed values; anything else is a usage error (exit 6). */
+  choices?: readonly string[];
+  /** May be given several times; collected into a string[]. */
+  repeatable?: boolean;
+  short?: string;
+}
+
+export interface ArgumentSpec {
+  name: string;
+  description: string;
+  required?: boolean;
+  variadic?: boolean;
+}
+
+export interface CommandContext {
+  json: boolean;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  clock: Clock;
+  correlationId: string;
+  /** The full argv after the program name, for commands that must record how they were called. */
+  argv: readonly string[];
+  /** Adds a warning: stderr in human mode, the `warnings` list in JSON mode. */
+  warn(message: string): void;
+  /** Progress for long runs: always stderr, never stdout. */
+  progress(message: string): void;
+}
+
+export interface CommandOutcome {
+  /** Exit code; 0 unless the command's contract says otherwise (verdicts, verify failures...). */
+  exitCode?: number;
+  /** The JSON object (without `ok`/`correlation_id` unless the command sets them). */
+  output: Record<string, unknown>;
+  /** Human text for stdout; defaults to key=value lines of `output`. */
+  human?: string | string[];
+}
+
+export interface CommandSpec {
+  kind: "command";
+  name: string;
+  aliases?: string[];
+  /** One sentence: what this command does. Printed by --explain and as the help summary. */
+  explain: string;
+  usage?: string;
+  args?: ArgumentSpec[];
+  options?: OptionSpec[];
+  /** Examples shown at the end of --help. */
+  examples?: string[];
+  /** When true, `--explain --json` runs the command with `explain: true` instead of printing. */
+  structuredExplain?: boolean;
+  run(args: string[], options: Options, ctx: CommandContext): Promise<CommandOutcome> | CommandOutcome;
+}
+
+export interface GroupSpec {
+  kind: "group";
+  name: string;
+  explain: string;
+  commands: Array<CommandSpec | GroupSpec>;
+}
+
+export type Spec = CommandSpec | GroupSpec;
+
+export function command(spec: Omit<CommandSpec, "kind">): CommandSpec {
+  return { kind: "command", ...spec };
+}
+
+export function group(spec: Omit<GroupSpec, "kind">): GroupSpec {
+  return { kind: "group", ...spec };
+}
+
+/** Reads a string option, or undefined when absent or empty. */
+export function stringOption(options: Options, name: string): string | undefined {
+  const value = options[name];
+  if (Array.isArray(value)) return value[value.length - 1];
+  return typeof value === "string" && value.trim() !== "" ? value : undefined;
+}
+
+export function listOption(options: Options, name: string): string[] {
+  const value = options[name];
+  if (value === undefined || typeof value === "boolean") return [];
+  const values = Array.isArray(value) ? value : [value];
+  return values
+    .flatMap((v) => v.split(","))
+    .map((v) => v.trim())
+    .filter((v) => v !== "");
+}

@@ -1,0 +1,25 @@
+/** The `gait` binary: wires process I/O into the program and sets the exit code. */
+import { systemClock } from "../contract/time.ts";
+import { PRODUCER_VERSION } from "../contract/version.ts";
+import { commands } from "./commands/index.ts";
+import { runProgram } from "./program.ts";
+
+const info = {
+  name: "gait",
+  version: PRODUCER_VERSION,
+  explain:
+    "Gait turns agent tool calls into policy verdicts and signed, offline-verifiable evidence (runpacks, traces, regressions).",
+  commands,
+};
+
+const exitCode = await runProgram(info, process.argv.slice(2), {
+  streams: {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+  },
+  env: process.env,
+  cwd: process.cwd(),
+  clock: systemClock,
+  programPath: process.argv[1] ?? "gait",
+});
+process.exitCode = exitCode;

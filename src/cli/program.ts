@@ -1,0 +1,231 @@
+/**
+ * Builds the commander tree from command specs, parses argv, runs the chosen command and hands
+ * the result (or error) to the output writer. Returns the process exit code; never exits itself.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { GaitError, invalidInput } from "../contract/errors.ts";
+import type { Clock } from "../contract/time.ts";
+import type { CommandContext, CommandSpec, Options, Spec } from "./command.ts";
+import { correlationIdFor, renderJsonLine, type Streams, writeError, writeOutcome } from "./output.ts";
+
+export interface ProgramInfo {
+  name: string;
+  version: string;
+  explain: string;
+  commands: Spec[];
+}
+
+export interface RunDeps {
+  streams: Streams;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  clock: Clock;
+  /** Path of the running program; part of the correlation id, as in the reference. */
+  programPath: string;
+}
+
+interface Invocation {
+  spec: CommandSpec;
+  path: string[];
+  args: string[];
+  options: Options;
+  help: string;
+}
+
+export async function runProgram(info: ProgramInfo, argv: string[], deps: RunDeps): Promise<number> {
+  const flagPart = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
+  const json = flagPart.includes("--json");
+  const correlationId = correlationIdFor([deps.programPath, ...argv]);
+  const warnings: string[] = [];
+  const writeOpts = { json, correlationId, warnings };
+
+  if (flagPart.includes("--explain")) {
+    const resolved = resolveSpec(info, flagPart);
+    const spec = resolved.spec;
+    const runsStructured =
+      "kind" in spec && spec.kind === "command" && spec.structuredExplain === true && json;
+    if (!runsStructured) return writeExplain(resolved, json, correlationId, deps.streams);
+  }
+  if (argv.length === 0) {
+    deps.streams.stdout(buildTree(info, () => {}, captureStreams()).root.helpInformation());
+    return 0;
+  }
+
+  const captured = captureStreams();
+  let invocation: Invocation | undefined;
+  const { root } = buildTree(
+    info,
+    (inv) => {
+      invocation = inv;
+    },
+    captured,
+  );
+  try {
+    root.parse(argv, { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError)
+      return handleCommanderError(error, captured, deps.streams, writeOpts);
+    return writeError(error, writeOpts, deps.streams);
+  }
+  if (captured.out) deps.streams.stdout(captured.out);
+  if (!invocation) return 0;
+
+  const ctx: CommandContext = {
+    json,
+    cwd: deps.cwd,
+    env: deps.env,
+    clock: deps.clock,
+    correlationId,
+    argv,
+    warn: (message) => warnings.push(message),
+    progress: (message) => deps.streams.stderr(`${message}\n`),
+  };
+  try {
+    const outcome = await invocation.spec.run(invocation.args, invocation.options, ctx);
+    return writeOutcome(outcome, writeOpts, deps.streams);
+  } catch (error) {
+    // Usage mistakes found by the command itself (missing flag, bad combination) show its help.
+    const usage = error instanceof GaitError && error.code === "usage" ? invocation.help : undefined;
+    return writeError(error, { ...writeOpts, usage }, deps.streams);
+  }
+}
+
+interface Captured {
+  out: string;
+  err: string;
+}
+
+function captureStreams(): Captured {
+  return { out: "", err: "" };
+}
+
+function handleCommanderError(
+  error: CommanderError,
+  captured: Captured,
+  streams: Streams,
+  writeOpts: { json: boolean; correlationId: string; warnings: string[] },
+): number {
+  if (error.code === "commander.helpDisplayed" || error.code === "commander.version") {
+    streams.stdout(captured.out);
+    return 0;
+  }
+  const message =
+    error.code === "commander.help" ? "missing subcommand" : cleanCommanderMessage(error.message);
+  const usageError = invalidInput("usage", message, { hint: "run with --help to see usage" });
+  if (writeOpts.json) return writeError(usageError, writeOpts, streams);
+  streams.stderr(`error: ${message}\n`);
+  const help = captured.err.replace(/^error:.*\n/m, "");
+  if (help.trim() !== "") streams.stderr(`\n${help}`);
+  return usageError.exitCode;
+}
+
+function cleanCommanderMessage(message: string): string {
+  return message.replace(/^error:\s*/, "").replace(/'/g, "");
+}
+
+function buildTree(info: ProgramInfo, onInvoke: (inv: Invocation) => void, captured: Captured) {
+  const configure = (cmd: Command): Command =>
+    cmd
+      .exitOverride()
+      .configureOutput({
+        writeOut: (s) => {
+          captured.out += s;
+        },
+        writeErr: (s) => {
+          captured.err += s;
+        },
+        outputError: (s) => {
+          captured.err += s;
+        },
+      })
+      .showSuggestionAfterError(true)
+      .addOption(new Option("--json", "print one JSON object on stdout"))
+      .addOption(new Option("--explain", "print one sentence on what this command does, then exit"))
+      .helpOption("-h, --help", "show help for this command");
+
+  const root = configure(new Command(info.name))
+    .description(info.explain)
+    .version(info.version, "--version", "print the version");
+  root.helpCommand(false);
+  for (const spec of info.commands) root.addCommand(buildSpec(spec, [info.name], configure, onInvoke));
+  return { root };
+}
+
+function buildSpec(
+  spec: Spec,
+  parents: string[],
+  configure: (cmd: Command) => Command,
+  onInvoke: (inv: Invocation) => void,
+): Command {
+  const cmd = configure(new Command(spec.name)).description(spec.explain);
+  const path = [...parents, spec.name];
+  if (spec.kind === "group") {
+    for (const child of spec.commands) cmd.addCommand(buildSpec(child, path, configure, onInvoke));
+    return cmd;
+  }
+  if (spec.aliases) cmd.aliases(spec.aliases);
+  if (spec.usage) cmd.usage(spec.usage);
+  for (const arg of spec.args ?? []) {
+    const name = `${arg.name}${arg.variadic ? "..." : ""}`;
+    cmd.argument(arg.required ? `<${name}>` : `[${name}]`, arg.description);
+  }
+  const kebabByAttribute = new Map<string, string>();
+  for (const opt of spec.options ?? []) {
+    const flags = `${opt.short ? `-${opt.short}, ` : ""}--${opt.name}${opt.value ? ` <${opt.value}>` : ""}`;
+    const option = new Option(flags, opt.description);
+    if (opt.choices) option.choices(opt.choices);
+    if (opt.default !== undefined) option.default(opt.default);
+    if (opt.repeatable)
+      option.argParser((value: string, previous: unknown) => [...((previous as string[]) ?? []), value]);
+    kebabByAttribute.set(option.attributeName(), opt.name);
+    cmd.addOption(option);
+  }
+  if (spec.examples?.length)
+    cmd.addHelpText("after", `\nExamples:\n${spec.examples.map((e) => `  ${e}`).join("\n")}\n`);
+  cmd.action((...received: unknown[]) => {
+    const self = received[received.length - 1] as Command;
+    const raw = self.opts() as Record<string, unknown>;
+    const options: Options = {};
+    for (const [attribute, value] of Object.entries(raw)) {
+      options[kebabByAttribute.get(attribute) ?? attribute] = value as Options[string];
+    }
+    const args = self.processedArgs.flatMap((a: unknown) =>
+      a === undefined ? [] : Array.isArray(a) ? a : [a],
+    ) as string[];
+    onInvoke({ spec, path, args, options, help: self.helpInformation() });
+  });
+  return cmd;
+}
+
+/** Finds the deepest spec named by the leading words of argv (flags skipped). */
+function resolveSpec(info: ProgramInfo, argv: string[]): { spec: Spec | ProgramInfo; path: string[] } {
+  let current: Spec | ProgramInfo = info;
+  const path = [info.name];
+  for (const word of argv) {
+    if (word.startsWith("-")) continue;
+    const children: Spec[] = "commands" in current ? current.commands : [];
+    const next = children.find((c) => c.name === word || (c.kind === "command" && c.aliases?.includes(word)));
+    if (!next) break;
+    current = next;
+    path.push(next.name);
+  }
+  return { spec: current, path };
+}
+
+function writeExplain(
+  resolved: { spec: Spec | ProgramInfo; path: string[] },
+  json: boolean,
+  correlationId: string,
+  streams: Streams,
+): number {
+  const explain = resolved.spec.explain;
+  const commandName = resolved.path.join(" ");
+  if (json) {
+    streams.stdout(
+      `${renderJsonLine({ ok: true, command: commandName, explain, correlation_id: correlationId })}\n`,
+    );
+  } else {
+    streams.stdout(`${explain}\n`);
+  }
+  return 0;
+}

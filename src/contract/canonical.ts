@@ -1,0 +1,178 @@
+/**
+ * RFC 8785 (JCS) canonical JSON, SHA-256 digests and a strict JSON parser.
+ *
+ * JCS: object members sorted by the UTF-16 code units of their names (JavaScript's default
+ * string order), no whitespace, and leaves serialized exactly as ECMAScript `JSON.stringify`
+ * does (which is what RFC 8785 specifies for strings and numbers).
+ */
+import { createHash } from "node:crypto";
+import { invalidInput } from "./errors.ts";
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** Returns the canonical (JCS) text of a JSON value. `undefined` members are skipped, as JSON does. */
+export function canonicalize(value: unknown): string {
+  const parts: string[] = [];
+  write(value, parts);
+  return parts.join("");
+}
+
+function write(value: unknown, out: string[]): void {
+  if (value === null) {
+    out.push("null");
+    return;
+  }
+  switch (typeof value) {
+    case "string":
+      out.push(JSON.stringify(value));
+      return;
+    case "boolean":
+      out.push(value ? "true" : "false");
+      return;
+    case "number":
+      if (!Number.isFinite(value)) throw invalidInput("non_finite_number", "JSON numbers must be finite");
+      out.push(JSON.stringify(value));
+      return;
+    case "object":
+      if (Array.isArray(value)) {
+        out.push("[");
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out.push(",");
+          const item = value[i];
+          write(item === undefined ? null : item, out);
+        }
+        out.push("]");
+        return;
+      }
+      writeObject(value as Record<string, unknown>, out);
+      return;
+    default:
+      throw invalidInput("unsupported_json_value", `cannot canonicalize a value of type ${typeof value}`);
+  }
+}
+
+function writeObject(value: Record<string, unknown>, out: string[]): void {
+  if (typeof (value as { toJSON?: unknown }).toJSON === "function") {
+    write((value as { toJSON: () => unknown }).toJSON(), out);
+    return;
+  }
+  const keys = Object.keys(value).sort();
+  out.push("{");
+  let first = true;
+  for (const key of keys) {
+    const member = value[key];
+    if (member === undefined) continue;
+    if (!first) out.push(",");
+    first = false;
+    out.push(JSON.stringify(key), ":");
+    write(member, out);
+  }
+  out.push("}");
+}
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+export function sha256Bytes(data: string | Uint8Array): Buffer {
+  return createHash("sha256").update(data).digest();
+}
+
+/** Gait's DigestJCS: sha256 of the canonical JSON, 64 lowercase hex characters, no prefix. */
+export function digestJcs(value: unknown): string {
+  return sha256Hex(canonicalize(value));
+}
+
+/** Canonical JSON of each value followed by "\n" (the JSONL form used inside runpacks). */
+export function canonicalJsonLines(values: readonly unknown[]): string {
+  let text = "";
+  for (const value of values) text += `${canonicalize(value)}\n`;
+  return text;
+}
+
+/**
+ * Parses JSON text strictly: duplicate member names are rejected (as Go's JCS library does),
+ * and every failure is a coded `invalid_json` error naming the source and position.
+ */
+export function parseJsonStrict(text: string, source = "input"): JsonValue {
+  const fail = (message: string, at: number): never => {
+    throw invalidInput("invalid_json", `${source}: ${message} at offset ${at}`, {
+      hint: "fix the JSON syntax and retry",
+    });
+  };
+  let value: JsonValue;
+  try {
+    value = JSON.parse(text) as JsonValue;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw invalidInput("invalid_json", `${source}: ${message}`, { hint: "fix the JSON syntax and retry" });
+  }
+  if (mayContainDuplicateKeys(value)) {
+    const duplicate = findDuplicateKey(text);
+    if (duplicate) fail(`duplicate key ${JSON.stringify(duplicate.key)}`, duplicate.at);
+  }
+  return value;
+}
+
+/** Cheap pre-check: a document without objects cannot have duplicate keys. */
+function mayContainDuplicateKeys(value: JsonValue): boolean {
+  return typeof value === "object" && value !== null;
+}
+
+/**
+ * Scans already-valid JSON text for an object that repeats a member name. Works on the raw
+ * text so it also sees duplicates that JSON.parse silently collapsed.
+ */
+function findDuplicateKey(text: string): { key: string; at: number } | undefined {
+  const stack: Array<Set<string> | null> = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x7b /* { */) {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === 0x5b /* [ */) {
+      stack.push(null);
+      expectKey = false;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      stack.pop();
+      expectKey = false;
+    } else if (c === 0x2c /* , */) {
+      expectKey = stack[stack.length - 1] instanceof Set;
+    } else if (c === 0x22 /* " */) {
+      const start = i;
+      i = endOfString(text, i);
+      if (expectKey) {
+        const key = JSON.parse(text.slice(start, i + 1)) as string;
+        const keys = stack[stack.length - 1] as Set<string>;
+        if (keys.has(key)) return { key, at: start };
+        keys.add(key);
+        expectKey = false;
+      }
+    }
+  }
+  return undefined;
+}
+
+function endOfString(text: string, openQuote: number): number {
+  for (let i = openQuote + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5c /* \ */) i++;
+    else if (c === 0x22) return i;
+  }
+  return text.length;
+}
+
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Parses strict JSON that must be an object; `what` names the document in errors. */
+export function parseJsonObject(text: string, what: string): JsonObject {
+  const value = parseJsonStrict(text, what);
+  if (!isJsonObject(value)) {
+    throw invalidInput("invalid_json", `${what}: expected a JSON object`, { hint: "check the input schema" });
+  }
+  return value;
+}
