@@ -1,0 +1,73 @@
+/** Tiny benchmark helpers: ops/s over a time budget, latency percentiles, a printed table. */
+
+export interface BenchRow {
+  name: string;
+  value: number;
+  unit: string;
+  note?: string;
+}
+
+/** Runs `fn` repeatedly for about `budgetMs` (after a warm-up) and returns operations per second. */
+export function opsPerSecond(fn: () => unknown, budgetMs = 1000): number {
+  const warmUntil = performance.now() + Math.min(200, budgetMs / 4);
+  while (performance.now() < warmUntil) fn();
+  let ops = 0;
+  const start = performance.now();
+  let now = start;
+  while (now - start < budgetMs) {
+    for (let i = 0; i < 64; i++) fn();
+    ops += 64;
+    now = performance.now();
+  }
+  return (ops * 1000) / (now - start);
+}
+
+export async function opsPerSecondAsync(fn: () => Promise<unknown>, budgetMs = 1000): Promise<number> {
+  let ops = 0;
+  const start = performance.now();
+  let now = start;
+  while (now - start < budgetMs) {
+    await fn();
+    ops++;
+    now = performance.now();
+  }
+  return (ops * 1000) / (now - start);
+}
+
+/** Latency samples in microseconds for `count` runs of `fn` (after `warmup` runs). */
+export function latencySamplesUs(fn: () => unknown, count: number, warmup = Math.min(1000, count)): number[] {
+  for (let i = 0; i < warmup; i++) fn();
+  const samples = new Array<number>(count);
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    fn();
+    samples[i] = (performance.now() - t0) * 1000;
+  }
+  return samples;
+}
+
+export function percentile(samples: number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] ?? Number.NaN;
+}
+
+/** Median wall time in ms of an async operation run `runs` times. */
+export async function medianMs(fn: () => Promise<unknown>, runs = 5): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  return percentile(times, 50);
+}
+
+export function printRows(title: string, rows: BenchRow[]): void {
+  console.log(`\n## ${title}`);
+  const width = Math.max(...rows.map((r) => r.name.length), 10);
+  for (const row of rows) {
+    const value = row.value >= 100 ? row.value.toFixed(0) : row.value.toPrecision(3);
+    console.log(`${row.name.padEnd(width)}  ${value.padStart(12)} ${row.unit.padEnd(8)}${row.note ? `  ${row.note}` : ""}`);
+  }
+}

@@ -1,0 +1,14 @@
+/** `npm run bench`: prints every benchmark's figures. Run one section with `npm run bench -- <name>`. */
+import { benchContract } from "./contract.ts";
+import { type BenchRow, printRows } from "./lib.ts";
+
+const sections: Record<string, () => Promise<BenchRow[]>> = {
+  contract: benchContract,
+};
+
+const wanted = process.argv.slice(2);
+console.log(`gait benchmarks — node ${process.version}, ${process.platform}/${process.arch}`);
+for (const [name, run] of Object.entries(sections)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  printRows(name, await run());
+}

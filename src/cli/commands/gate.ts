@@ -1,0 +1,210 @@
+/** `gait gate eval`: the CLI shell over runGateEval. */
+import { relative, resolve } from "node:path";
+import { invalidInput } from "../../contract/errors.ts";
+import { writeFileAtomic } from "../../contract/files.ts";
+import { resolveSigningKey, resolveVerifyKey } from "../../contract/keys.ts";
+import { Timestamp } from "../../contract/time.ts";
+import { PRODUCER_VERSION } from "../../contract/version.ts";
+import { compilePolicy, DEFAULT_RATE_LIMIT_STATE, enforceLimits, type GateEvalResult, loadPolicyFile, prettyJson, runGateEval } from "../../gate/index.ts";
+import { type CommandContext, type CommandOutcome, command, group, listOption, type Options, stringOption } from "../command.ts";
+import { readJsonInput } from "../io.ts";
+import { keyOptions, readSigningKeyRequest, readVerifyKeySources, signingKeyOptions } from "../keyflags.ts";
+
+const exitForVerdict = { allow: 0, dry_run: 0, block: 3, require_approval: 4 } as const;
+
+export const gateEvalCommand = command({
+  name: "eval",
+  explain: "Evaluate one tool-call intent against a policy, sign a trace of the decision, and exit 0 (allow/dry_run), 3 (block) or 4 (approval required).",
+  structuredExplain: true,
+  options: [
+    { name: "policy", value: "path", description: "policy YAML file" },
+    { name: "intent", value: "path", description: "intent request JSON file (gait.gate.intent_request), or - for stdin" },
+    { name: "simulate", description: "report what would have been blocked without enforcing (always exit 0)" },
+    { name: "evaluation-time", value: "rfc3339", description: "evaluate as of this time (approval expiry, freeze windows, rate-limit buckets)" },
+    { name: "approval-token", value: "path", description: "approval token file (repeatable)", repeatable: true },
+    { name: "approval-token-chain", value: "paths", description: "comma-separated approval token files for multi-party approval" },
+    ...keyOptions("approval"),
+    { name: "approval-audit-out", value: "path", description: "approval audit path (default approval_audit_<trace_id>.json)" },
+    { name: "trace-out", value: "path", description: "trace path (default trace_<trace_id>.json in the current directory)" },
+    { name: "rate-limit-state", value: "path", description: `rate-limit counter file (default ${DEFAULT_RATE_LIMIT_STATE})` },
+    { name: "profile", value: "name", choices: ["standard", "oss-prod"], default: "standard", description: "oss-prod refuses dev keys, default-allow policies and --simulate" },
+    ...signingKeyOptions,
+  ],
+  examples: [
+    "gait gate eval --policy gait.policy.yaml --intent intent.json --json",
+    "gait gate eval --policy p.yaml --intent i.json --approval-token approval_abc.json --approval-public-key approver.pub",
+    "gait gate eval --policy p.yaml --intent i.json --key-mode prod --private-key gait-out/keys/gait_private.key",
+  ],
+  run: runEval,
+});
+
+async function runEval(_args: string[], options: Options, ctx: CommandContext): Promise<CommandOutcome> {
+  const policyPath = stringOption(options, "policy");
+  const intentPath = stringOption(options, "intent");
+  if (!policyPath || !intentPath) throw invalidInput("usage", "--policy and --intent are required");
+  const profile = stringOption(options, "profile") ?? "standard";
+  const simulate = options.simulate === true;
+  const keyRequest = readSigningKeyRequest(options, "dev");
+  const loaded = await loadPolicyFile(resolve(ctx.cwd, policyPath));
+  if (profile === "oss-prod") checkOssProd(keyRequest.mode, simulate, loaded.policy.defaultVerdict);
+
+  const io = { env: ctx.env, cwd: ctx.cwd, warn: ctx.warn };
+  const signing = await resolveSigningKey(keyRequest, io);
+  for (const w of signing.warnings) ctx.warn(w);
+  const approvalKey = await resolveVerifyKey(readVerifyKeySources(options, "approval"), io);
+  const tokenPaths = [...new Set([...listOption(options, "approval-token"), ...listOption(options, "approval-token-chain")])].sort();
+  const approvalTokens = await Promise.all(tokenPaths.map((p) => readJsonInput(p, ctx.cwd, "approval token")));
+  if (profile === "oss-prod" && tokenPaths.length > 0 && !approvalKey) {
+    throw invalidInput("usage", "oss-prod requires an explicit approval verify key", { hint: "pass --approval-public-key" });
+  }
+  const evaluationTime = parseEvaluationTime(stringOption(options, "evaluation-time")) ?? ctx.clock();
+  const statePath = resolve(ctx.cwd, stringOption(options, "rate-limit-state") ?? DEFAULT_RATE_LIMIT_STATE);
+
+  const result = await runGateEval({
+    compiled: compilePolicy(loaded),
+    intent: await readJsonInput(intentPath, ctx.cwd, "intent"),
+    evaluationTime,
+    observedAt: ctx.clock(),
+    signingKey: signing.key,
+    ...(approvalKey ? { approvalKey } : {}),
+    approvalTokens,
+    enforceLimits: (requirements, intent, now) => enforceLimits(statePath, requirements, intent, now),
+    simulate,
+    correlationId: ctx.correlationId,
+  });
+
+  const tracePath = resolve(ctx.cwd, stringOption(options, "trace-out") ?? `trace_${result.trace.trace_id}.json`);
+  await writeFileAtomic(tracePath, prettyJson(result.trace));
+  let auditPath: string | undefined;
+  if (result.approvalAudit) {
+    auditPath = resolve(ctx.cwd, stringOption(options, "approval-audit-out") ?? `approval_audit_${result.trace.trace_id}.json`);
+    await writeFileAtomic(auditPath, prettyJson(result.approvalAudit));
+  }
+  const paths = { trace: display(ctx.cwd, tracePath), audit: auditPath && display(ctx.cwd, auditPath) };
+  if (options.explain === true) return { exitCode: exitForVerdict[result.verdict], output: explainObject(result, paths) };
+  return { exitCode: exitForVerdict[result.verdict], output: evalOutput(result, profile, paths), human: humanLines(result, paths) };
+}
+
+function checkOssProd(mode: string, simulate: boolean, defaultVerdict: string): void {
+  if (mode !== "prod") throw invalidInput("usage", "oss-prod profile requires --key-mode prod with a private key");
+  if (simulate) throw invalidInput("usage", "oss-prod profile does not allow --simulate");
+  if (defaultVerdict === "allow") {
+    throw invalidInput("policy_invalid", "oss-prod profile refuses a policy whose default_verdict is allow", {
+      hint: "set default_verdict to block or require_approval",
+    });
+  }
+}
+
+function parseEvaluationTime(text: string | undefined): Timestamp | undefined {
+  return text === undefined ? undefined : Timestamp.parse(text, "--evaluation-time");
+}
+
+function display(cwd: string, path: string): string {
+  const rel = relative(cwd, path);
+  return rel.startsWith("..") ? path : rel;
+}
+
+function evalOutput(result: GateEvalResult, profile: string, paths: { trace: string; audit?: string | undefined }) {
+  const { decision, prepared } = result;
+  const out: Record<string, unknown> = {
+    profile,
+    verdict: result.verdict,
+    reason_codes: result.reasonCodes,
+    violations: result.violations,
+    trace_id: result.trace.trace_id,
+    trace_path: paths.trace,
+    policy_digest: result.trace.policy_digest,
+    intent_digest: prepared.intentDigest,
+    phase: prepared.intent.context.phase,
+  };
+  if (decision.matchedRule) out.matched_rule = decision.matchedRule;
+  if (result.approval) {
+    out.required_approvals = result.approval.required;
+    out.valid_approvals = result.approval.valid;
+    if (result.approval.approvalRef) out.approval_ref = result.approval.approvalRef;
+  }
+  if (paths.audit) out.approval_audit_path = paths.audit;
+  if (decision.script) {
+    out.script = true;
+    out.step_count = decision.script.stepCount;
+    out.script_hash = prepared.intent.script_hash;
+    out.composite_risk_class = decision.script.compositeRiskClass;
+    out.step_verdicts = decision.script.stepVerdicts;
+  }
+  for (const limit of result.limits) {
+    const prefix = limit.kind;
+    out[`${prefix}_scope`] = limit.scope;
+    out[`${prefix}_key`] = limit.key;
+    out[`${prefix}_used`] = limit.used;
+    out[`${prefix}_remaining`] = limit.remaining;
+  }
+  if (result.simulated) {
+    out.simulate_mode = true;
+    out.would_have_blocked = result.simulated.wouldHaveBlocked;
+    out.simulated_verdict = result.simulated.verdict;
+    out.simulated_reason_codes = result.simulated.reasonCodes;
+  }
+  return out;
+}
+
+function humanLines(result: GateEvalResult, paths: { trace: string; audit?: string | undefined }): string[] {
+  const lines = [
+    `verdict=${result.verdict}`,
+    `reason_codes=${result.reasonCodes.join(",") || "none"}`,
+    `violations=${result.violations.join(",") || "none"}`,
+  ];
+  if (result.decision.matchedRule) lines.push(`matched_rule=${result.decision.matchedRule}`);
+  if (result.simulated?.wouldHaveBlocked) lines.push(`simulated_verdict=${result.simulated.verdict} (not enforced)`);
+  lines.push(`trace=${paths.trace}`);
+  if (paths.audit) lines.push(`approval_audit=${paths.audit}`);
+  if (result.verdict !== "allow") lines.push("do not execute the tool call unless the verdict is allow");
+  return lines;
+}
+
+/** The `gait.gate.policy_explain` object for `--explain --json`. */
+function explainObject(result: GateEvalResult, paths: { trace: string; audit?: string | undefined }) {
+  const { decision, prepared } = result;
+  const ctx = prepared.intent.context;
+  const out: Record<string, unknown> = {
+    schema_id: "gait.gate.policy_explain",
+    schema_version: "1.0.0",
+    created_at: prepared.createdAt,
+    producer_version: PRODUCER_VERSION,
+    verdict: result.verdict,
+    matched_rule: decision.matchedRule,
+    matched_rules: decision.matchedRules,
+    reason_codes: result.reasonCodes,
+    violations: result.violations,
+    missing_fields: decision.missingFields,
+    fail_closed_reason_codes: decision.failClosedReasonCodes,
+    approval_required: decision.verdict === "require_approval",
+    required_approvals: result.approval?.required ?? decision.minApprovals,
+    valid_approvals: result.approval?.valid ?? 0,
+    require_broker_credential: decision.requireBrokerCredential,
+    broker_reference: decision.brokerReference,
+    broker_scopes: decision.brokerScopes,
+    require_delegation: decision.requireDelegation,
+    required_delegation_scopes: decision.delegationScopes,
+    credential_posture: {
+      present: Boolean(ctx.credential_ref || ctx.credential_source),
+      ...(ctx.credential_source ? { source: ctx.credential_source } : {}),
+      ...(ctx.credential_access_type ? { access_type: ctx.credential_access_type } : {}),
+      ...(ctx.credential_issuer ? { issuer: ctx.credential_issuer } : {}),
+      ...(ctx.credential_ttl_seconds ? { ttl_seconds: ctx.credential_ttl_seconds } : {}),
+      ...(ctx.credential_ref ? { credential_ref: ctx.credential_ref } : {}),
+    },
+    context_evidence_status: ctx.context_set_digest ? "present" : "not_required",
+    proof_refs: {
+      trace_id: result.trace.trace_id,
+      trace_path: paths.trace,
+      ...(paths.audit ? { approval_audit_path: paths.audit } : {}),
+    },
+  };
+  return out;
+}
+
+export const gateGroup = group({
+  name: "gate",
+  explain: "Evaluate tool-call intents against a policy before any side effect happens.",
+  commands: [gateEvalCommand],
+});

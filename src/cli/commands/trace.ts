@@ -1,0 +1,48 @@
+/** `gait trace verify`: check a gate trace's Ed25519 signature offline. */
+import { invalidInput } from "../../contract/errors.ts";
+import { resolveVerifyKey } from "../../contract/keys.ts";
+import { verifyTrace } from "../../gate/index.ts";
+import { type CommandContext, command, group, type Options, stringOption } from "../command.ts";
+import { readJsonInput } from "../io.ts";
+import { readVerifyKeySources, verifyKeyOptions } from "../keyflags.ts";
+
+export const traceVerifyCommand = command({
+  name: "verify",
+  explain: "Verify the signature of a gate trace record with a public key, offline.",
+  args: [{ name: "trace", description: "trace_<id>.json file" }],
+  options: [{ name: "path", value: "path", description: "trace file (alternative to the positional)" }, ...verifyKeyOptions],
+  examples: ["gait trace verify trace_0a1b2c.json --public-key gait-out/keys/gait_public.key"],
+  run: async (args: string[], options: Options, ctx: CommandContext) => {
+    const path = args[0] ?? stringOption(options, "path");
+    if (!path) throw invalidInput("usage", "a trace path is required");
+    const key = await resolveVerifyKey(readVerifyKeySources(options), { env: ctx.env, cwd: ctx.cwd, warn: ctx.warn });
+    if (!key) {
+      throw invalidInput("usage", "trace verify needs a public key", {
+        hint: "pass --public-key PATH or --public-key-env VAR",
+      });
+    }
+    const result = verifyTrace(await readJsonInput(path, ctx.cwd, "trace"), key);
+    const output: Record<string, unknown> = {
+      ok: result.ok,
+      path,
+      trace_id: result.traceId,
+      verdict: result.verdict,
+      signature_status: result.signatureStatus,
+      key_id: result.keyId,
+    };
+    if (!result.ok) output.error = result.reason ?? "trace signature did not verify";
+    return {
+      exitCode: result.ok ? 0 : 2,
+      output,
+      human: result.ok
+        ? [`trace ${result.traceId}: signature verified (key_id=${result.keyId})`]
+        : [`trace ${result.traceId || path}: signature ${result.signatureStatus}: ${result.reason}`],
+    };
+  },
+});
+
+export const traceGroup = group({
+  name: "trace",
+  explain: "Work with signed gate trace records.",
+  commands: [traceVerifyCommand],
+});

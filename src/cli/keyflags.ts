@@ -1,0 +1,111 @@
+/**
+ * The key flags every signing or verifying command shares, so they read the same everywhere:
+ * `--key-mode`, `--private-key[-env]`, `--public-key[-env]`, and prefixed variants such as
+ * `--approval-public-key[-env]` for commands that verify a second kind of signature.
+ */
+import { invalidInput } from "../contract/errors.ts";
+import {
+  KEY_MODES,
+  type KeyMode,
+  type KeySource,
+  type SigningKeyRequest,
+  type VerifyKeyRequest,
+} from "../contract/keys.ts";
+import { type OptionSpec, type Options, stringOption } from "./command.ts";
+
+function flagName(prefix: string | undefined, name: string): string {
+  return prefix ? `${prefix}-${name}` : name;
+}
+
+/**
+ * Verify-key flags, optionally prefixed: keyOptions("approval") gives --approval-public-key,
+ * --approval-public-key-env, --approval-private-key and --approval-private-key-env.
+ */
+export function keyOptions(prefix?: string): OptionSpec[] {
+  const what = prefix ? `${prefix} ` : "";
+  return [
+    {
+      name: flagName(prefix, "public-key"),
+      value: "path",
+      description: `${what}public key file (base64 of the raw 32-byte Ed25519 key)`,
+    },
+    {
+      name: flagName(prefix, "public-key-env"),
+      value: "var",
+      description: `name of the environment variable holding the base64 ${what}public key`,
+    },
+    {
+      name: flagName(prefix, "private-key"),
+      value: "path",
+      description: `${what}private key file; its public half is used`,
+    },
+    {
+      name: flagName(prefix, "private-key-env"),
+      value: "var",
+      description: `name of the environment variable holding the base64 ${what}private key`,
+    },
+  ];
+}
+
+export const verifyKeyOptions: OptionSpec[] = keyOptions();
+
+export const signingKeyOptions: OptionSpec[] = [
+  {
+    name: "key-mode",
+    value: "mode",
+    choices: KEY_MODES,
+    description:
+      "dev (ephemeral key, with a warning) or prod (explicit key); the default depends on the command",
+  },
+  {
+    name: "private-key",
+    value: "path",
+    description: "signing key file (base64 of the 64-byte seed+public key); needs --key-mode prod",
+  },
+  {
+    name: "private-key-env",
+    value: "var",
+    description: "name of the environment variable holding the base64 signing key",
+  },
+  {
+    name: "public-key",
+    value: "path",
+    description: "public key file; when given it must match the signing key",
+  },
+  {
+    name: "public-key-env",
+    value: "var",
+    description: "name of the environment variable holding the base64 public key",
+  },
+];
+
+/** Reads `--<name>` / `--<name>-env` into a key source, or undefined when neither is given. */
+export function readKeySource(options: Options, name: string): KeySource | undefined {
+  const path = stringOption(options, name);
+  const env = stringOption(options, `${name}-env`);
+  if (path === undefined && env === undefined) return undefined;
+  return { ...(path !== undefined && { path }), ...(env !== undefined && { env }) };
+}
+
+/** Mode and sources from the signing flags; `defaultMode` applies when --key-mode is absent. */
+export function readSigningKeyRequest(options: Options, defaultMode: KeyMode): SigningKeyRequest {
+  const mode = stringOption(options, "key-mode") ?? defaultMode;
+  if (!(KEY_MODES as readonly string[]).includes(mode)) {
+    throw invalidInput("usage", `--key-mode must be dev or prod, not ${JSON.stringify(mode)}`, {
+      hint: "use --key-mode dev or --key-mode prod",
+    });
+  }
+  return {
+    mode: mode as KeyMode,
+    privateKey: readKeySource(options, "private-key"),
+    publicKey: readKeySource(options, "public-key"),
+  };
+}
+
+/** Sources from keyOptions(prefix) flags (unprefixed when `prefix` is omitted). */
+export function readVerifyKeySources(options: Options, prefix?: string): VerifyKeyRequest {
+  return {
+    publicKey: readKeySource(options, flagName(prefix, "public-key")),
+    privateKey: readKeySource(options, flagName(prefix, "private-key")),
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * Foundation-level shapes the contract owns, defined once with TypeBox: the definitions give the
+ * TypeScript types (`Static<>`) and the JSON Schemas we publish under schemas/v1 (src/schemas.ts).
+ * Domain modules build their artifact schemas from the building blocks here.
+ */
+import { type SchemaOptions, type Static, Type } from "@sinclair/typebox";
+import type { ErrorCategory } from "./errors.ts";
+
+/** A string limited to `values`, rendered as a plain JSON Schema `enum` (clearer than `anyOf`). */
+export function StringEnum<const T extends string>(values: readonly T[], options: SchemaOptions = {}) {
+  return Type.Unsafe<T>({ ...options, type: "string", enum: [...values] });
+}
+
+/** Lowercase hex SHA-256, the form every Gait digest and key id takes (CONTRACTS.md §1). */
+export function Sha256Hex(description: string) {
+  return Type.String({ pattern: "^[0-9a-f]{64}$", description });
+}
+
+/** 64 bytes in padded standard base64: 86 symbols, the last carrying 2 bits, then `==`. */
+const ED25519_SIGNATURE_BASE64 = "^[A-Za-z0-9+/]{85}[AQgw]==$";
+
+/** The signature envelope every signed Gait JSON artifact carries (CONTRACTS.md §2.1). */
+export const SignatureSchema = Type.Object(
+  {
+    alg: Type.Literal("ed25519", { description: "signature algorithm; verifiers reject anything else" }),
+    key_id: Sha256Hex("SHA-256 of the raw 32-byte Ed25519 public key"),
+    sig: Type.String({
+      pattern: ED25519_SIGNATURE_BASE64,
+      description:
+        "the 64-byte Ed25519 signature over the 32 raw bytes of signed_digest, padded standard base64",
+    }),
+    signed_digest: Sha256Hex("SHA-256 of the RFC 8785 canonical JSON of the signable object"),
+  },
+  {
+    additionalProperties: false,
+    title: "Gait signature envelope",
+    description: "Ed25519 signature over the SHA-256 digest of an artifact's canonical JSON.",
+  },
+);
+export type Signature = Static<typeof SignatureSchema>;
+
+/** `satisfies` makes the compiler insist this lists every ErrorCategory and nothing else. */
+const errorCategorySet = {
+  invalid_input: true,
+  verification_failed: true,
+  policy_blocked: true,
+  approval_required: true,
+  dependency_missing: true,
+  unsafe_operation: true,
+  regress_failed: true,
+  io_failure: true,
+  state_contention: true,
+  network_transient: true,
+  network_permanent: true,
+  internal_failure: true,
+} satisfies Record<ErrorCategory, true>;
+export const ERROR_CATEGORIES = Object.keys(errorCategorySet) as ErrorCategory[];
+
+/** What `--json` prints when a command fails (CONTRACTS.md §9). */
+export const CliErrorEnvelopeSchema = Type.Object(
+  {
+    ok: Type.Literal(false),
+    error: Type.String({ minLength: 1, description: "human-readable message" }),
+    error_code: Type.String({
+      pattern: "^[a-z][a-z0-9_]*$",
+      description: "stable snake_case machine code of the failure",
+    }),
+    error_category: StringEnum(ERROR_CATEGORIES, { description: "decides the exit code" }),
+    retryable: Type.Boolean({ description: "true only for network_transient and state_contention" }),
+    hint: Type.String({ description: "what to do next" }),
+    correlation_id: Type.String({ minLength: 1, description: "stable id of this invocation" }),
+    warnings: Type.Optional(Type.Array(Type.String())),
+  },
+  {
+    additionalProperties: true,
+    title: "Gait CLI JSON error envelope",
+    description:
+      "One-line JSON object written to stdout by `--json` commands that fail; commands may add detail members.",
+  },
+);
+export type CliErrorEnvelope = Static<typeof CliErrorEnvelopeSchema>;

@@ -1,0 +1,329 @@
+/**
+ * Approval tokens (CONTRACTS.md §5.10–5.11): minting, validation in the reference's order with
+ * its exact error codes, multi-party chains, and the approval audit record.
+ */
+import { isJsonObject, sha256Hex, type JsonObject } from "../contract/canonical.ts";
+import { compareBytes, isSha256Hex, sortedUnique } from "../contract/bytes.ts";
+import { invalidInput } from "../contract/errors.ts";
+import { type SignatureEnvelope, type SigningKey, signJson, type VerifyKey, verifyJson, withoutSignature } from "../contract/signing.ts";
+import { Timestamp } from "../contract/time.ts";
+import { PRODUCER_VERSION } from "../contract/version.ts";
+import type { NormalizedIntent } from "./intent-model.ts";
+
+export const APPROVAL_TOKEN_SCHEMA_ID = "gait.gate.approval_token";
+export const APPROVAL_AUDIT_SCHEMA_ID = "gait.gate.approval_audit_record";
+
+export interface ApprovalToken {
+  schema_id: typeof APPROVAL_TOKEN_SCHEMA_ID;
+  schema_version: "1.0.0";
+  created_at: string;
+  producer_version: string;
+  token_id: string;
+  approver_identity: string;
+  reason_code: string;
+  intent_digest: string;
+  policy_digest: string;
+  delegation_binding_digest?: string;
+  scope: string[];
+  max_targets?: number;
+  max_ops?: number;
+  expires_at: string;
+  signature?: SignatureEnvelope;
+}
+
+export interface MintRequest {
+  intentDigest: string;
+  policyDigest: string;
+  approver: string;
+  reasonCode: string;
+  scope: string[];
+  ttlNanos: bigint;
+  maxTargets?: number;
+  maxOps?: number;
+  delegationBindingDigest?: string;
+  now: Timestamp;
+}
+
+export function mintApprovalToken(request: MintRequest, key: SigningKey): ApprovalToken {
+  const intentDigest = requireDigest(request.intentDigest, "--intent-digest");
+  const policyDigest = requireDigest(request.policyDigest, "--policy-digest");
+  const approver = request.approver.trim();
+  const reasonCode = request.reasonCode.trim();
+  if (!approver) throw usage("--approver is required");
+  if (!reasonCode) throw usage("--reason-code is required");
+  const scope = sortedUnique(request.scope.map((s) => s.trim().toLowerCase()).filter((s) => s !== ""));
+  if (scope.length === 0) throw usage("--scope needs at least one entry, e.g. tool:tool.write");
+  if (request.ttlNanos <= 0n) throw usage("--ttl must be positive, e.g. 1h");
+  const maxTargets = request.maxTargets ?? 0;
+  const maxOps = request.maxOps ?? 0;
+  if (maxTargets < 0 || maxOps < 0) throw usage("--max-targets and --max-ops must not be negative");
+  const createdAt = request.now.utc();
+  const expiresAt = createdAt.addNanos(request.ttlNanos);
+  const token: ApprovalToken = {
+    schema_id: APPROVAL_TOKEN_SCHEMA_ID,
+    schema_version: "1.0.0",
+    created_at: createdAt.toString(),
+    producer_version: PRODUCER_VERSION,
+    token_id: approvalTokenId(intentDigest, policyDigest, approver, reasonCode, scope, maxTargets, maxOps, expiresAt),
+    approver_identity: approver,
+    reason_code: reasonCode,
+    intent_digest: intentDigest,
+    policy_digest: policyDigest,
+    scope,
+    expires_at: expiresAt.toString(),
+  };
+  if (request.delegationBindingDigest) {
+    token.delegation_binding_digest = requireDigest(request.delegationBindingDigest, "--delegation-binding-digest");
+  }
+  if (maxTargets > 0) token.max_targets = maxTargets;
+  if (maxOps > 0) token.max_ops = maxOps;
+  token.signature = signJson(key, token);
+  return token;
+}
+
+export function approvalTokenId(
+  intentDigest: string,
+  policyDigest: string,
+  approver: string,
+  reasonCode: string,
+  scope: string[],
+  maxTargets: number,
+  maxOps: number,
+  expiresAt: Timestamp,
+): string {
+  const material = [intentDigest, policyDigest, approver, reasonCode, scope.join(","), maxTargets, maxOps, expiresAt.utc()];
+  return sha256Hex(material.join(":")).slice(0, 24);
+}
+
+function requireDigest(value: string, flag: string): string {
+  const digest = value.trim().toLowerCase();
+  if (!isSha256Hex(digest)) throw usage(`${flag} must be 64 hex characters`);
+  return digest;
+}
+
+function usage(message: string) {
+  return invalidInput("usage", message, { hint: "run gait approve --help" });
+}
+
+// ---------------------------------------------------------------------------------------------
+// validation
+
+/** The scope an approval must grant for this intent: the tool, plus apply/destructive markers. */
+export function requiredApprovalScope(intent: NormalizedIntent): string[] {
+  const scope = [`tool:${intent.tool_name}`];
+  if (intent.context.phase === "apply" && intent.targets.some((t) => t.destructive)) {
+    scope.push("phase:apply", "destructive:apply");
+  }
+  return scope;
+}
+
+export interface ApprovalExpectation {
+  intentDigest: string;
+  policyDigest: string;
+  /** DigestJCS of the normalized delegation, when the intent carries one. */
+  delegationDigest?: string;
+  requiredScope: string[];
+  targetCount: number;
+  opCount: number;
+  now: Timestamp;
+  key?: VerifyKey;
+}
+
+export interface TokenCheck {
+  valid: boolean;
+  errorCode?: string;
+  tokenId: string;
+  approver: string;
+  reasonCode: string;
+  scope: string[];
+  expiresAt: string;
+}
+
+/** Validates one token in the reference's order; never throws for a bad token. */
+export function checkApprovalToken(raw: unknown, expect: ApprovalExpectation): TokenCheck {
+  const parsed = parseToken(raw);
+  const check: TokenCheck = {
+    valid: false,
+    tokenId: parsed?.token_id ?? "",
+    approver: parsed?.approver_identity ?? "",
+    reasonCode: parsed?.reason_code ?? "",
+    scope: parsed?.scope ?? [],
+    expiresAt: parsed?.expires_at ?? "",
+  };
+  const failWith = (code: string): TokenCheck => ({ ...check, errorCode: `approval_token_${code}` });
+  if (!parsed || !isJsonObject(raw)) return failWith("invalid");
+  if (!expect.key) return failWith("signature_invalid");
+  if (raw.signature === undefined || raw.signature === null) return failWith("signature_missing");
+  if (!verifyJson(expect.key, withoutSignature(raw), raw.signature).ok) return failWith("signature_invalid");
+  if (parsed.intent_digest !== expect.intentDigest) return failWith("intent_mismatch");
+  if (parsed.policy_digest !== expect.policyDigest) return failWith("policy_mismatch");
+  if (expect.delegationDigest !== undefined && parsed.delegation_binding_digest !== expect.delegationDigest) {
+    return failWith("delegation_binding_mismatch");
+  }
+  if (expect.now.compare(Timestamp.parse(parsed.expires_at)) >= 0) return failWith("expired");
+  const grants = new Set(parsed.scope);
+  if (!grants.has("*") && !expect.requiredScope.every((s) => grants.has(s))) return failWith("scope_mismatch");
+  if ((parsed.max_targets ?? 0) > 0 && expect.targetCount > parsed.max_targets!) return failWith("max_targets_exceeded");
+  if ((parsed.max_ops ?? 0) > 0 && expect.opCount > parsed.max_ops!) return failWith("max_ops_exceeded");
+  return { ...check, valid: true };
+}
+
+/** Schema-level normalization; undefined means `approval_token_invalid`. */
+function parseToken(raw: unknown): ApprovalToken | undefined {
+  if (!isJsonObject(raw)) return undefined;
+  const str = (key: string) => (typeof raw[key] === "string" ? (raw[key] as string).trim() : "");
+  if (str("schema_id") !== APPROVAL_TOKEN_SCHEMA_ID || str("schema_version") !== "1.0.0") return undefined;
+  const intent = str("intent_digest").toLowerCase();
+  const policy = str("policy_digest").toLowerCase();
+  if (!isSha256Hex(intent) || !isSha256Hex(policy)) return undefined;
+  if (!str("token_id") || !str("approver_identity") || !str("reason_code")) return undefined;
+  if (!Array.isArray(raw.scope) || raw.scope.length === 0 || raw.scope.some((s) => typeof s !== "string")) {
+    return undefined;
+  }
+  let expiresAt: string;
+  try {
+    expiresAt = Timestamp.parse(str("expires_at")).utc().toString();
+    Timestamp.parse(str("created_at"));
+  } catch {
+    return undefined;
+  }
+  const count = (key: string) => {
+    const v = raw[key];
+    return typeof v === "number" && Number.isInteger(v) && v >= 0 ? v : v === undefined ? 0 : -1;
+  };
+  if (count("max_targets") < 0 || count("max_ops") < 0) return undefined;
+  const binding = str("delegation_binding_digest").toLowerCase();
+  const token: ApprovalToken = {
+    schema_id: APPROVAL_TOKEN_SCHEMA_ID,
+    schema_version: "1.0.0",
+    created_at: str("created_at"),
+    producer_version: str("producer_version"),
+    token_id: str("token_id"),
+    approver_identity: str("approver_identity"),
+    reason_code: str("reason_code"),
+    intent_digest: intent,
+    policy_digest: policy,
+    scope: sortedUnique((raw.scope as string[]).map((s) => s.trim().toLowerCase())),
+    expires_at: expiresAt,
+    max_targets: count("max_targets"),
+    max_ops: count("max_ops"),
+  };
+  if (binding) token.delegation_binding_digest = binding;
+  return token;
+}
+
+/** Target and operation counts an approval's max_targets / max_ops are checked against. */
+export function approvalCounts(intent: NormalizedIntent): { targetCount: number; opCount: number } {
+  if (intent.script) {
+    const stepTargets = intent.script.steps.reduce((n, s) => n + (s.targets?.length ?? 0), 0);
+    return { targetCount: stepTargets > 0 ? stepTargets : intent.targets.length, opCount: intent.script.steps.length };
+  }
+  return { targetCount: intent.targets.length, opCount: Math.max(1, intent.targets.length) };
+}
+
+export interface ApprovalOutcome {
+  granted: boolean;
+  reasonCodes: string[];
+  required: number;
+  valid: number;
+  approvalRef: string;
+  checks: TokenCheck[];
+}
+
+/** Counts valid tokens against the decision's requirement (min approvals, distinct approvers). */
+export function evaluateApprovals(
+  tokens: unknown[],
+  required: number,
+  requireDistinct: boolean,
+  expect: ApprovalExpectation,
+): ApprovalOutcome {
+  const checks = tokens.map((t) => checkApprovalToken(t, expect));
+  const validChecks = uniqueBy(
+    checks.filter((c) => c.valid),
+    (c) => c.tokenId,
+  );
+  const reasonCodes = sortedUnique(checks.flatMap((c) => (c.errorCode ? [c.errorCode] : [])));
+  const need = Math.max(1, required);
+  const approvers = sortedUnique(validChecks.map((c) => c.approver));
+  let granted = validChecks.length >= need;
+  if (tokens.length === 0) reasonCodes.push("approval_token_missing");
+  else if (validChecks.length < need) reasonCodes.push("approval_chain_insufficient");
+  if (granted && requireDistinct && need > 1 && approvers.length < need) {
+    granted = false;
+    reasonCodes.push("approval_distinct_approvers_required");
+  }
+  if (granted) reasonCodes.push("approval_granted");
+  return {
+    granted,
+    reasonCodes: sortedUnique(reasonCodes),
+    required: need,
+    valid: validChecks.length,
+    approvalRef: granted ? sortedUnique(validChecks.map((c) => c.tokenId)).join(",") : "",
+    checks,
+  };
+}
+
+function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {
+  const seen = new Set<string>();
+  return items.filter((item) => (seen.has(key(item)) ? false : (seen.add(key(item)), true)));
+}
+
+export interface ApprovalAuditRecord {
+  schema_id: typeof APPROVAL_AUDIT_SCHEMA_ID;
+  schema_version: "1.0.0";
+  created_at: string;
+  producer_version: string;
+  trace_id: string;
+  tool_name: string;
+  intent_digest: string;
+  policy_digest: string;
+  required_approvals: number;
+  valid_approvals: number;
+  approved: boolean;
+  approvers: string[];
+  entries: JsonObject[];
+}
+
+export function buildApprovalAudit(input: {
+  createdAt: string;
+  traceId: string;
+  toolName: string;
+  intentDigest: string;
+  policyDigest: string;
+  outcome: ApprovalOutcome;
+}): ApprovalAuditRecord {
+  const entries = input.outcome.checks
+    .map((c) => {
+      // Fields of a token too broken to parse are left out rather than emitted empty.
+      const entry: JsonObject = { valid: c.valid, scope: c.scope };
+      if (c.tokenId) entry.token_id = c.tokenId;
+      if (c.approver) entry.approver_identity = c.approver;
+      if (c.reasonCode) entry.reason_code = c.reasonCode;
+      if (c.expiresAt) entry.expires_at = c.expiresAt;
+      if (c.errorCode) entry.error_code = c.errorCode;
+      return entry;
+    })
+    .sort(
+      (a, b) =>
+        compareBytes(String(a.token_id ?? ""), String(b.token_id ?? "")) ||
+        compareBytes(String(a.approver_identity ?? ""), String(b.approver_identity ?? "")) ||
+        compareBytes(String(a.reason_code ?? ""), String(b.reason_code ?? "")) ||
+        compareBytes(String(a.expires_at ?? ""), String(b.expires_at ?? "")) ||
+        compareBytes((a.scope as string[]).join(","), (b.scope as string[]).join(",")),
+    );
+  return {
+    schema_id: APPROVAL_AUDIT_SCHEMA_ID,
+    schema_version: "1.0.0",
+    created_at: input.createdAt,
+    producer_version: PRODUCER_VERSION,
+    trace_id: input.traceId,
+    tool_name: input.toolName,
+    intent_digest: input.intentDigest,
+    policy_digest: input.policyDigest,
+    required_approvals: input.outcome.required,
+    valid_approvals: input.outcome.valid,
+    approved: input.outcome.granted,
+    approvers: sortedUnique(input.outcome.checks.filter((c) => c.valid).map((c) => c.approver)),
+    entries,
+  };
+}

@@ -1,0 +1,53 @@
+/** What `evaluate` returns: a verdict and everything that explains or constrains it. */
+import type { RateLimit, Verdict } from "./policy-model.ts";
+
+export interface MatchedRule {
+  name: string;
+  priority: number;
+  effect: Verdict;
+}
+
+export interface StepVerdict {
+  index: number;
+  tool_name: string;
+  verdict: Verdict;
+  reason_codes: string[];
+  violations: string[];
+  matched_rule?: string;
+}
+
+export interface LimitRequirement {
+  rule: string;
+  limit: RateLimit;
+}
+
+export interface Decision {
+  verdict: Verdict;
+  reasonCodes: string[];
+  violations: string[];
+  /** Sorted unique names of the matched rules of the deciding tier, joined by ",". */
+  matchedRule: string;
+  matchedRules: MatchedRule[];
+  /** Approvals needed when the verdict is require_approval (>= 1 then), else 0. */
+  minApprovals: number;
+  requireDistinctApprovers: boolean;
+  requireBrokerCredential: boolean;
+  brokerReference: string;
+  brokerScopes: string[];
+  requireDelegation: boolean;
+  delegationScopes: string[];
+  rateLimits: LimitRequirement[];
+  destructiveBudgets: LimitRequirement[];
+  /** Missing fields that made a fail-closed policy block (for explain). */
+  missingFields: string[];
+  failClosedReasonCodes: string[];
+  /** Present for script intents. */
+  script?: {
+    stepCount: number;
+    stepVerdicts: StepVerdict[];
+    compositeRiskClass: "low" | "medium" | "high";
+    matchedRuleIds: string[];
+  };
+  freezeWindow?: { active: boolean; window?: string; effect?: string; timezone?: string };
+  sandbox?: { valid: boolean; violations: string[] };
+}

@@ -1,0 +1,733 @@
+/**
+ * Policy evaluation (CONTRACTS.md §5.6): a pure function of a compiled policy, a normalized intent
+ * and the evaluation time. Compilation turns list selectors into sets and patterns into
+ * predicates once, so evaluating does no parsing, no regex construction and no I/O.
+ */
+import { isJsonObject, type JsonValue } from "../contract/canonical.ts";
+import { sortedUnique } from "../contract/bytes.ts";
+import { isGaitError } from "../contract/errors.ts";
+import type { Timestamp } from "../contract/time.ts";
+import type { Decision, LimitRequirement, MatchedRule, StepVerdict } from "./decision.ts";
+import { prepareIntent } from "./intent.ts";
+import type { NormalizedIntent, PreparedIntent, Target } from "./intent-model.ts";
+import { anyMatcher, compileDomainPattern, compilePathPattern, type Matcher } from "./patterns.ts";
+import {
+  type EndpointConstraint,
+  type FreezeWindow,
+  type LoadedPolicy,
+  type Policy,
+  type PolicyRule,
+  type SandboxConstraint,
+  VERDICT_RANK,
+  type Verdict,
+} from "./policy-model.ts";
+
+export interface EvaluateOptions {
+  now: Timestamp;
+}
+
+interface CompiledRule {
+  rule: PolicyRule;
+  matches: (intent: NormalizedIntent) => boolean;
+  endpoint?: CompiledEndpoint;
+  freeze?: CompiledFreeze;
+}
+
+export interface CompiledPolicy {
+  policy: Policy;
+  policyDigest: string;
+  rules: CompiledRule[];
+  failClosedRisk: Set<string>;
+}
+
+export function compilePolicy(loaded: LoadedPolicy): CompiledPolicy {
+  const { policy } = loaded;
+  return {
+    policy,
+    policyDigest: loaded.policyDigest,
+    rules: policy.rules.map(compileRule),
+    failClosedRisk: new Set(policy.failClosed.enabled ? policy.failClosed.riskClasses : []),
+  };
+}
+
+/** Normalizes a raw intent request, then evaluates it; normalization failures fail closed when configured. */
+export function evaluateRequest(
+  compiled: CompiledPolicy,
+  raw: unknown,
+  options: EvaluateOptions,
+): { prepared?: PreparedIntent; decision: Decision } {
+  let prepared: PreparedIntent;
+  try {
+    prepared = prepareIntent(raw);
+  } catch (error) {
+    if (isGaitError(error) && compiled.failClosedRisk.has(rawRiskClass(raw))) {
+      return { decision: failClosedDecision(["fail_closed_intent_invalid"], ["intent_not_evaluable"], []) };
+    }
+    throw error;
+  }
+  return { prepared, decision: evaluate(compiled, prepared.intent, options) };
+}
+
+function rawRiskClass(raw: unknown): string {
+  if (!isJsonObject(raw) || !isJsonObject(raw.context)) return "";
+  const risk = raw.context.risk_class;
+  return typeof risk === "string" ? risk.trim().toLowerCase() : "";
+}
+
+export function evaluate(compiled: CompiledPolicy, intent: NormalizedIntent, options: EvaluateOptions): Decision {
+  const failClosed = checkFailClosed(compiled, intent);
+  if (failClosed) return failClosed;
+  if (intent.script) return evaluateScript(compiled, intent, options);
+  return evaluateSingle(compiled, intent, options);
+}
+
+// ---------------------------------------------------------------------------------------------
+// fail closed
+
+function checkFailClosed(compiled: CompiledPolicy, intent: NormalizedIntent): Decision | undefined {
+  const { failClosed } = compiled.policy;
+  if (!compiled.failClosedRisk.has(intent.context.risk_class)) return undefined;
+  const reasons: string[] = [];
+  const violations: string[] = [];
+  const missing: string[] = [];
+  const miss = (field: string, reason = `fail_closed_missing_${field}`, violation = `missing_${field}`) => {
+    missing.push(field);
+    reasons.push(reason);
+    violations.push(violation);
+  };
+  for (const field of failClosed.requiredFields) {
+    if (field === "targets" && intent.targets.length === 0) miss("targets");
+    if (field === "arg_provenance" && !intent.arg_provenance) miss("arg_provenance");
+    if (field === "endpoint_class" && (intent.targets.length === 0 || intent.targets.some((t) => !t.endpoint_class))) {
+      miss("endpoint_class");
+    }
+    if (field === "delegation" && !intent.delegation) miss("delegation");
+    if (field === "context_evidence" && !intent.context.context_set_digest) {
+      miss("context_evidence", "context_evidence_missing", "missing_context_evidence");
+    }
+  }
+  for (const field of failClosed.requiredHighRiskFields) {
+    const value = (intent.context as unknown as Record<string, unknown>)[field];
+    if (value === undefined || value === "" || value === 0) miss(field);
+  }
+  if (intent.targets.some((t) => !t.endpoint_class || t.endpoint_class === "other")) {
+    reasons.push("fail_closed_endpoint_class_unknown");
+    violations.push("endpoint_class_unknown");
+  }
+  if (reasons.length === 0) return undefined;
+  return failClosedDecision(reasons, violations, missing);
+}
+
+function failClosedDecision(reasons: string[], violations: string[], missing: string[]): Decision {
+  const decision = emptyDecision("block");
+  decision.reasonCodes = sortedUnique(reasons);
+  decision.violations = sortedUnique(violations);
+  decision.missingFields = sortedUnique(missing);
+  decision.failClosedReasonCodes = decision.reasonCodes;
+  return decision;
+}
+
+function emptyDecision(verdict: Verdict): Decision {
+  return {
+    verdict,
+    reasonCodes: [],
+    violations: [],
+    matchedRule: "",
+    matchedRules: [],
+    minApprovals: 0,
+    requireDistinctApprovers: false,
+    requireBrokerCredential: false,
+    brokerReference: "",
+    brokerScopes: [],
+    requireDelegation: false,
+    delegationScopes: [],
+    rateLimits: [],
+    destructiveBudgets: [],
+    missingFields: [],
+    failClosedReasonCodes: [],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// single intents: priority tier, per-rule constraints, most restrictive wins
+
+interface RuleOutcome {
+  compiled: CompiledRule;
+  effect: Verdict;
+  reasons: string[];
+  violations: string[];
+  minApprovals: number;
+  freeze?: Decision["freezeWindow"];
+  sandbox?: Decision["sandbox"];
+}
+
+function evaluateSingle(compiled: CompiledPolicy, intent: NormalizedIntent, options: EvaluateOptions): Decision {
+  const tier = matchingTier(compiled.rules, intent);
+  if (tier.length === 0) return defaultDecision(compiled.policy.defaultVerdict);
+  const outcomes = tier.map((rule) => evaluateRule(rule, intent, options));
+  return mergeTier(outcomes, intent);
+}
+
+/** The first matching rule fixes the priority; every other matching rule of that priority joins. */
+function matchingTier(rules: CompiledRule[], intent: NormalizedIntent): CompiledRule[] {
+  const tier: CompiledRule[] = [];
+  for (const rule of rules) {
+    if (tier.length > 0 && rule.rule.priority !== tier[0]!.rule.priority) break;
+    if (rule.matches(intent)) tier.push(rule);
+  }
+  return tier;
+}
+
+function defaultDecision(verdict: Verdict): Decision {
+  const decision = emptyDecision(verdict);
+  decision.reasonCodes = [`default_${verdict}`];
+  if (verdict === "require_approval") decision.minApprovals = 1;
+  return decision;
+}
+
+function evaluateRule(compiled: CompiledRule, intent: NormalizedIntent, options: EvaluateOptions): RuleOutcome {
+  const { rule } = compiled;
+  const out: RuleOutcome = {
+    compiled,
+    effect: rule.effect,
+    reasons: rule.reasonCodes.length > 0 ? [...rule.reasonCodes] : [`matched_rule_${sanitizeRuleName(rule.name)}`],
+    violations: [...rule.violations],
+    minApprovals: rule.minApprovals,
+  };
+  const raise = (effect: Verdict, reasons: string[], violations: string[]) => {
+    if (VERDICT_RANK[effect] > VERDICT_RANK[out.effect]) out.effect = effect;
+    out.reasons.push(...reasons);
+    out.violations.push(...violations);
+  };
+  applyDataflow(rule, intent, raise);
+  if (compiled.endpoint) applyEndpoint(compiled.endpoint, intent, raise);
+  applyContextEvidence(rule, intent, raise);
+  applyAgentIdentity(rule, intent, options.now, raise);
+  applyCredentials(rule, intent, raise);
+  if (compiled.freeze) out.freeze = applyFreezeWindow(compiled.freeze, intent, options.now, raise);
+  let sandboxCancelsDestructive = false;
+  if (rule.sandbox?.enabled) {
+    const sandboxViolations = sandboxCheck(rule.sandbox, intent);
+    out.sandbox = { valid: sandboxViolations.length === 0, violations: sandboxViolations };
+    if (sandboxViolations.length > 0) raise("block", sandboxViolations, sandboxViolations);
+    else sandboxCancelsDestructive = intent.targets.length > 0 && intent.targets.every((t) => t.endpoint_class === "proc.exec");
+  }
+  if (!sandboxCancelsDestructive && intent.targets.some((t) => t.destructive)) {
+    if (intent.context.phase === "plan") raise("dry_run", ["plan_phase_non_destructive"], []);
+    else raise("require_approval", ["destructive_apply_requires_approval"], []);
+  }
+  if (out.effect === "require_approval" && out.minApprovals < 1) out.minApprovals = 1;
+  return out;
+}
+
+export function sanitizeRuleName(name: string): string {
+  return name.toLowerCase().replace(/[ -]/g, "_");
+}
+
+function mergeTier(outcomes: RuleOutcome[], intent: NormalizedIntent): Decision {
+  let verdict: Verdict = "allow";
+  for (const o of outcomes) if (VERDICT_RANK[o.effect] > VERDICT_RANK[verdict]) verdict = o.effect;
+  const deciding = outcomes.filter((o) => o.effect === verdict);
+  const decision = emptyDecision(verdict);
+  decision.reasonCodes = sortedUnique(deciding.flatMap((o) => o.reasons));
+  decision.violations = sortedUnique(deciding.flatMap((o) => o.violations));
+  decision.matchedRules = outcomes.map((o) => ({
+    name: o.compiled.rule.name,
+    priority: o.compiled.rule.priority,
+    effect: o.effect,
+  }));
+  decision.matchedRule = sortedUnique(outcomes.map((o) => o.compiled.rule.name)).join(",");
+  if (verdict === "require_approval") {
+    decision.minApprovals = Math.max(1, ...deciding.map((o) => o.minApprovals));
+    decision.requireDistinctApprovers =
+      decision.minApprovals > 1 || deciding.some((o) => o.compiled.rule.requireDistinctApprovers);
+  }
+  const rules = deciding.map((o) => o.compiled.rule);
+  decision.requireBrokerCredential = rules.some((r) => r.requireBrokerCredential);
+  decision.brokerReference = rules.find((r) => r.brokerReference)?.brokerReference ?? "";
+  decision.brokerScopes = sortedUnique(rules.flatMap((r) => r.brokerScopes));
+  decision.requireDelegation = rules.some((r) => r.match.requireDelegation);
+  decision.delegationScopes = sortedUnique(rules.flatMap((r) => r.match.delegationScopes));
+  decision.rateLimits = limits(rules, (r) => r.rateLimit);
+  const destructive = intent.targets.some((t) => t.destructive);
+  decision.destructiveBudgets = destructive ? limits(rules, (r) => r.destructiveBudget) : [];
+  const freeze = deciding.find((o) => o.freeze?.active)?.freeze ?? outcomes.find((o) => o.freeze)?.freeze;
+  if (freeze) decision.freezeWindow = freeze;
+  const sandbox = deciding.find((o) => o.sandbox)?.sandbox;
+  if (sandbox) decision.sandbox = sandbox;
+  return decision;
+}
+
+function limits(rules: PolicyRule[], pick: (r: PolicyRule) => PolicyRule["rateLimit"]): LimitRequirement[] {
+  return rules.filter((r) => pick(r).requests > 0).map((r) => ({ rule: r.name, limit: pick(r) }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// scripts
+
+type StepRisk = "low" | "medium" | "high";
+const RISK_RANK: Record<StepRisk, number> = { low: 0, medium: 1, high: 2 };
+
+function stepRisk(targets: Target[]): StepRisk {
+  if (targets.some((t) => t.destructive || t.endpoint_class === "fs.delete" || t.endpoint_class === "proc.exec")) {
+    return "high";
+  }
+  if (targets.some((t) => ["fs.write", "net.http", "net.dns"].includes(t.endpoint_class ?? ""))) return "medium";
+  return "low";
+}
+
+function evaluateScript(compiled: CompiledPolicy, intent: NormalizedIntent, options: EvaluateOptions): Decision {
+  const steps = intent.script!.steps;
+  const stepDecisions = steps.map((step) => {
+    const single: NormalizedIntent = {
+      tool_name: step.tool_name,
+      args: step.args,
+      targets: step.targets ?? [],
+      context: intent.context,
+    };
+    if (step.arg_provenance) single.arg_provenance = step.arg_provenance;
+    if (intent.skill_provenance) single.skill_provenance = intent.skill_provenance;
+    if (intent.delegation) single.delegation = intent.delegation;
+    return evaluateSingle(compiled, single, options);
+  });
+
+  let verdict: Verdict = "allow";
+  for (const d of stepDecisions) if (VERDICT_RANK[d.verdict] > VERDICT_RANK[verdict]) verdict = d.verdict;
+  const reasons = stepDecisions.flatMap((d) => d.reasonCodes);
+  const violations = stepDecisions.flatMap((d) => d.violations);
+  const raise = (effect: Verdict, reason: string, violation?: string) => {
+    if (VERDICT_RANK[effect] > VERDICT_RANK[verdict]) verdict = effect;
+    reasons.push(reason);
+    if (violation) violations.push(violation);
+  };
+  const controls = compiled.policy.scripts;
+  const maxSteps = controls.maxSteps > 0 ? controls.maxSteps : 64;
+  if (steps.length > maxSteps) raise("block", "script_max_steps_exceeded", "script_max_steps_exceeded");
+  if (controls.requireApprovalAbove > 0 && steps.length > controls.requireApprovalAbove) {
+    raise("require_approval", "script_step_threshold_approval");
+  }
+  const risks = steps.map((s) => stepRisk(s.targets ?? []));
+  if (controls.blockMixedRisk && new Set(risks).size > 1) {
+    raise("block", "script_mixed_risk_blocked", "script_mixed_risk");
+  }
+
+  const decision = emptyDecision(verdict);
+  decision.reasonCodes = sortedUnique(reasons);
+  decision.violations = sortedUnique(violations);
+  decision.matchedRules = stepDecisions.flatMap((d) => d.matchedRules);
+  const ruleIds = sortedUnique(decision.matchedRules.map((r) => r.name));
+  decision.matchedRule = ruleIds.join(",");
+  if (verdict === "require_approval") {
+    decision.minApprovals = Math.max(1, ...stepDecisions.map((d) => d.minApprovals));
+    decision.requireDistinctApprovers =
+      decision.minApprovals > 1 || stepDecisions.some((d) => d.requireDistinctApprovers);
+  }
+  const deciding = stepDecisions.filter((d) => d.verdict === verdict);
+  decision.requireBrokerCredential = deciding.some((d) => d.requireBrokerCredential);
+  decision.brokerReference = deciding.find((d) => d.brokerReference)?.brokerReference ?? "";
+  decision.brokerScopes = sortedUnique(deciding.flatMap((d) => d.brokerScopes));
+  decision.requireDelegation = deciding.some((d) => d.requireDelegation);
+  decision.delegationScopes = sortedUnique(deciding.flatMap((d) => d.delegationScopes));
+  decision.rateLimits = stepDecisions.flatMap((d) => d.rateLimits);
+  decision.destructiveBudgets = stepDecisions.flatMap((d) => d.destructiveBudgets);
+  decision.script = {
+    stepCount: steps.length,
+    stepVerdicts: stepDecisions.map((d, index): StepVerdict => {
+      const sv: StepVerdict = {
+        index,
+        tool_name: steps[index]!.tool_name,
+        verdict: d.verdict,
+        reason_codes: d.reasonCodes,
+        violations: d.violations,
+      };
+      if (d.matchedRule) sv.matched_rule = d.matchedRule;
+      return sv;
+    }),
+    compositeRiskClass: risks.reduce<StepRisk>((a, r) => (RISK_RANK[r] > RISK_RANK[a] ? r : a), "low"),
+    matchedRuleIds: ruleIds,
+  };
+  return decision;
+}
+
+// ---------------------------------------------------------------------------------------------
+// rule matching
+
+function compileRule(rule: PolicyRule): CompiledRule {
+  const compiled: CompiledRule = { rule, matches: compileMatch(rule) };
+  if (rule.endpoint?.enabled) compiled.endpoint = compileEndpoint(rule.endpoint);
+  if (rule.freezeWindow?.enabled) compiled.freeze = compileFreeze(rule.freezeWindow);
+  return compiled;
+}
+
+type Predicate = (intent: NormalizedIntent) => boolean;
+
+function compileMatch(rule: PolicyRule): Predicate {
+  const m = rule.match;
+  const checks: Predicate[] = [];
+  const set = (values: string[]) => new Set(values);
+  const anyTarget = (values: string[], pick: (t: Target) => string | undefined) => {
+    const allowed = set(values);
+    checks.push((i) => i.targets.some((t) => allowed.has(pick(t) ?? "")));
+  };
+  if (m.toolNames.length) {
+    const s = set(m.toolNames);
+    checks.push((i) => s.has(i.tool_name));
+  }
+  if (m.riskClasses.length) {
+    const s = set(m.riskClasses);
+    checks.push((i) => s.has(i.context.risk_class));
+  }
+  if (m.identities.length) {
+    const s = set(m.identities);
+    checks.push((i) => s.has(i.context.identity));
+  }
+  if (m.workspacePrefixes.length) {
+    const prefixes = m.workspacePrefixes;
+    checks.push((i) => prefixes.some((p) => i.context.workspace.startsWith(p)));
+  }
+  if (m.targetKinds.length) anyTarget(m.targetKinds, (t) => t.kind);
+  if (m.targetValues.length) anyTarget(m.targetValues, (t) => t.value);
+  if (m.endpointClasses.length) anyTarget(m.endpointClasses, (t) => t.endpoint_class);
+  if (m.discoveryMethods.length) anyTarget(m.discoveryMethods, (t) => t.discovery_method);
+  if (m.dataClasses.length) anyTarget(m.dataClasses, (t) => t.sensitivity);
+  if (m.destinationKinds.length) anyTarget(m.destinationKinds, (t) => t.kind);
+  if (m.destinationValues.length) anyTarget(m.destinationValues, (t) => t.value);
+  if (m.destinationOperations.length) anyTarget(m.destinationOperations, (t) => t.operation);
+  if (m.toolAnnotations) {
+    const wanted: Array<[keyof Target, boolean]> = [];
+    const a = m.toolAnnotations;
+    if (a.readOnlyHint !== undefined) wanted.push(["read_only_hint", a.readOnlyHint]);
+    if (a.destructiveHint !== undefined) wanted.push(["destructive_hint", a.destructiveHint]);
+    if (a.idempotentHint !== undefined) wanted.push(["idempotent_hint", a.idempotentHint]);
+    if (a.openWorldHint !== undefined) wanted.push(["open_world_hint", a.openWorldHint]);
+    checks.push((i) => wanted.every(([key, value]) => i.targets.some((t) => (t[key] === true) === value)));
+  }
+  if (m.skillPublishers.length) {
+    const s = set(m.skillPublishers);
+    checks.push((i) => s.has((i.skill_provenance?.publisher ?? "").toLowerCase()));
+  }
+  if (m.skillSources.length) {
+    const s = set(m.skillSources);
+    checks.push((i) => s.has(i.skill_provenance?.source ?? ""));
+  }
+  if (m.provenanceSources.length) {
+    const s = set(m.provenanceSources);
+    checks.push((i) => (i.arg_provenance ?? []).some((p) => s.has(p.source)));
+  }
+  const wrkr = (values: string[], key: string) => {
+    if (!values.length) return;
+    const s = set(values);
+    checks.push((i) => {
+      const value: JsonValue | undefined = i.context.auth_context?.[key];
+      return typeof value === "string" && s.has(value.toLowerCase());
+    });
+  };
+  wrkr(m.contextToolNames, "wrkr.tool_name");
+  wrkr(m.contextDataClasses, "wrkr.data_class");
+  wrkr(m.contextEndpointClasses, "wrkr.endpoint_class");
+  wrkr(m.contextAutonomyLevels, "wrkr.autonomy_level");
+  compileDelegationMatch(rule, checks);
+  return (intent) => {
+    for (const check of checks) if (!check(intent)) return false;
+    return true;
+  };
+}
+
+function compileDelegationMatch(rule: PolicyRule, checks: Predicate[]): void {
+  const m = rule.match;
+  const anySelector =
+    m.requireDelegation ||
+    m.allowedDelegatorIdentities.length > 0 ||
+    m.allowedDelegateIdentities.length > 0 ||
+    m.delegationScopes.length > 0 ||
+    m.maxDelegationDepth > 0;
+  if (!anySelector) return;
+  checks.push((i) => i.delegation !== undefined);
+  if (m.allowedDelegatorIdentities.length) {
+    const s = new Set(m.allowedDelegatorIdentities);
+    checks.push((i) => (i.delegation?.chain ?? []).some((l) => s.has(l.delegator_identity)));
+  }
+  if (m.allowedDelegateIdentities.length) {
+    const s = new Set(m.allowedDelegateIdentities);
+    checks.push(
+      (i) =>
+        s.has(i.delegation?.requester_identity ?? "") ||
+        (i.delegation?.chain ?? []).some((l) => s.has(l.delegate_identity)),
+    );
+  }
+  if (m.delegationScopes.length) {
+    const s = new Set(m.delegationScopes);
+    checks.push(
+      (i) =>
+        s.has(i.delegation?.scope_class ?? "") || (i.delegation?.chain ?? []).some((l) => s.has(l.scope_class ?? "")),
+    );
+  }
+  if (m.maxDelegationDepth > 0) {
+    const max = m.maxDelegationDepth;
+    checks.push((i) => (i.delegation?.chain ?? []).length <= max);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// per-rule constraints
+
+type Raise = (effect: Verdict, reasons: string[], violations: string[]) => void;
+
+const defaultDestinationKinds = new Set(["host", "url", "bucket", "queue", "topic"]);
+
+function applyDataflow(rule: PolicyRule, intent: NormalizedIntent, raise: Raise): void {
+  const flow = rule.dataflow;
+  if (!flow?.enabled) return;
+  const tainted = (intent.arg_provenance ?? []).some((p) => flow.taintedSources.includes(p.source));
+  if (!tainted) return;
+  const filtered =
+    flow.destinationKinds.length + flow.destinationValues.length + flow.destinationOperations.length > 0;
+  const isDestination = (t: Target) =>
+    filtered
+      ? (flow.destinationKinds.length === 0 || flow.destinationKinds.includes(t.kind)) &&
+        (flow.destinationValues.length === 0 || flow.destinationValues.includes(t.value)) &&
+        (flow.destinationOperations.length === 0 || flow.destinationOperations.includes(t.operation ?? ""))
+      : defaultDestinationKinds.has(t.kind);
+  if (intent.targets.some(isDestination)) raise(flow.action, [flow.reasonCode], [flow.violation]);
+}
+
+interface CompiledEndpoint {
+  spec: EndpointConstraint;
+  pathAllowed?: Matcher;
+  pathDenied?: Matcher;
+  domainAllowed?: Matcher;
+  domainDenied?: Matcher;
+  egress: Set<string>;
+}
+
+function compileEndpoint(spec: EndpointConstraint): CompiledEndpoint {
+  const compiled: CompiledEndpoint = { spec, egress: new Set(spec.egressClasses) };
+  if (spec.pathAllowlist.length) compiled.pathAllowed = anyMatcher(spec.pathAllowlist, compilePathPattern);
+  if (spec.pathDenylist.length) compiled.pathDenied = anyMatcher(spec.pathDenylist, compilePathPattern);
+  if (spec.domainAllowlist.length) compiled.domainAllowed = anyMatcher(spec.domainAllowlist, compileDomainPattern);
+  if (spec.domainDenylist.length) compiled.domainDenied = anyMatcher(spec.domainDenylist, compileDomainPattern);
+  return compiled;
+}
+
+function applyEndpoint(endpoint: CompiledEndpoint, intent: NormalizedIntent, raise: Raise): void {
+  const codes: string[] = [];
+  for (const t of intent.targets) {
+    if (t.kind === "path") {
+      const path = t.value.replace(/\\/g, "/");
+      if (endpoint.pathDenied?.(path)) codes.push("endpoint_path_denied");
+      else if (endpoint.pathAllowed && !endpoint.pathAllowed(path)) codes.push("endpoint_path_not_allowlisted");
+    }
+    const domain = t.endpoint_domain ?? "";
+    if (domain) {
+      if (endpoint.domainDenied?.(domain)) codes.push("endpoint_domain_denied");
+      else if (endpoint.domainAllowed && !endpoint.domainAllowed(domain)) codes.push("endpoint_domain_not_allowlisted");
+    }
+    const cls = t.endpoint_class ?? "";
+    if (endpoint.egress.size > 0 && cls.startsWith("net.") && !endpoint.egress.has(cls)) {
+      codes.push("endpoint_egress_class_not_allowed");
+    }
+  }
+  const { spec } = endpoint;
+  if (codes.length > 0) raise(spec.action, [...codes, spec.reasonCode], [...codes, spec.violation]);
+  if (spec.destructiveAction && intent.targets.some((t) => t.destructive)) {
+    raise(spec.destructiveAction, ["endpoint_destructive_operation"], ["destructive_operation"]);
+  }
+}
+
+function applyContextEvidence(rule: PolicyRule, intent: NormalizedIntent, raise: Raise): void {
+  const requiresMode = rule.requiredContextEvidenceMode === "required";
+  if (!rule.requireContextEvidence && !requiresMode && rule.maxContextAgeSeconds <= 0) return;
+  const ctx = intent.context;
+  if (!ctx.context_set_digest) {
+    raise("block", ["context_evidence_missing", "context_set_digest_missing"], ["missing_context_evidence"]);
+    return;
+  }
+  if (requiresMode && ctx.context_evidence_mode !== "required") {
+    raise("block", ["context_evidence_mode_mismatch"], ["context_evidence_mode_violation"]);
+  }
+  if (rule.maxContextAgeSeconds > 0) {
+    const age = ctx.auth_context?.context_age_seconds;
+    if (typeof age !== "number" || age > rule.maxContextAgeSeconds) {
+      raise("block", ["context_freshness_exceeded"], ["context_freshness_violation"]);
+    }
+  }
+}
+
+function applyAgentIdentity(rule: PolicyRule, intent: NormalizedIntent, now: Timestamp, raise: Raise): void {
+  const ctx = intent.context;
+  const agentId = ctx.agent_id ?? "";
+  const reasons: string[] = [];
+  const violations: string[] = [];
+  const fail = (reason: string, violation = reason) => {
+    reasons.push(reason);
+    violations.push(violation);
+  };
+  if ((rule.requireDeclaredAgent || rule.allowedAgentIds.length > 0) && !agentId) {
+    fail("agent_unknown", "agent_not_declared");
+  } else if (rule.allowedAgentIds.length > 0 && !rule.allowedAgentIds.includes(agentId)) {
+    fail("agent_unknown", "agent_not_declared");
+  }
+  if (agentId && rule.deniedAgentIds.includes(agentId)) fail("agent_revoked");
+  const needsIdentity =
+    rule.requiredAgentManifestDigest !== "" ||
+    rule.allowedAgentManifestPublishers.length > 0 ||
+    rule.allowedAgentManifestSources.length > 0 ||
+    rule.requiredAgentLifecycleStates.length > 0 ||
+    rule.requireAgentOwner ||
+    rule.requireUnexpiredAgent;
+  const identity = ctx.agent_identity;
+  if (needsIdentity && !identity) fail("agent_unknown", "agent_identity_missing");
+  if (needsIdentity && identity) {
+    if (identity.revoked) fail("agent_revoked");
+    const manifest = identity.manifest_digest ?? "";
+    if (rule.requiredAgentManifestDigest && manifest !== rule.requiredAgentManifestDigest) {
+      fail("agent_manifest_mismatch");
+    }
+    const publisher = (identity.publisher ?? "").toLowerCase();
+    if (rule.allowedAgentManifestPublishers.length && !rule.allowedAgentManifestPublishers.includes(publisher)) {
+      fail("agent_manifest_mismatch");
+    }
+    const source = (identity.source ?? "").toLowerCase();
+    if (rule.allowedAgentManifestSources.length && !rule.allowedAgentManifestSources.includes(source)) {
+      fail("agent_manifest_mismatch");
+    }
+    const states = (identity.lifecycle_states ?? []).map((s) => s.toLowerCase());
+    if (rule.requiredAgentLifecycleStates.some((s) => !states.includes(s))) fail("agent_lifecycle_state_invalid");
+    if (rule.requireAgentOwner && !identity.owner) fail("agent_owner_missing");
+    if (rule.requireUnexpiredAgent && isExpired(identity.expires_at, now)) fail("agent_expired");
+  }
+  if (reasons.length > 0) raise("block", reasons, violations);
+}
+
+function isExpired(expiresAt: string, now: Timestamp): boolean {
+  if (expiresAt.startsWith("0001-01-01")) return false;
+  return Date.parse(expiresAt) <= now.epochMs();
+}
+
+const standingAccessTypes = new Set(["standing", "static", "inherited", "cloud_admin"]);
+
+function applyCredentials(rule: PolicyRule, intent: NormalizedIntent, raise: Raise): void {
+  const anyControl =
+    rule.blockStandingCredentials ||
+    rule.allowedCredentialSources.length > 0 ||
+    rule.allowedCredentialIssuers.length > 0 ||
+    rule.allowedCredentialAccessTypes.length > 0 ||
+    rule.maxCredentialTtlSeconds > 0 ||
+    rule.requireJitCredential;
+  if (!anyControl) return;
+  const ctx = intent.context;
+  const codes: string[] = [];
+  const source = ctx.credential_source ?? "";
+  const accessType = ctx.credential_access_type ?? "";
+  if (!ctx.credential_ref && !source && !accessType) codes.push("credential_evidence_missing");
+  if (rule.blockStandingCredentials && standingAccessTypes.has(accessType)) codes.push("standing_credential_disallowed");
+  if (rule.allowedCredentialSources.length) {
+    if (!source || source === "unknown") codes.push("credential_source_unknown");
+    else if (!rule.allowedCredentialSources.includes(source)) codes.push("credential_source_disallowed");
+  }
+  if (rule.allowedCredentialIssuers.length && !rule.allowedCredentialIssuers.includes(ctx.credential_issuer ?? "")) {
+    codes.push("credential_issuer_disallowed");
+  }
+  if (rule.allowedCredentialAccessTypes.length) {
+    if (!accessType || accessType === "unknown") codes.push("credential_access_type_unknown");
+    else if (!rule.allowedCredentialAccessTypes.includes(accessType)) codes.push("credential_access_type_disallowed");
+  }
+  if (rule.requireJitCredential && accessType !== "jit") codes.push("credential_not_jit");
+  if (rule.maxCredentialTtlSeconds > 0) {
+    const ttl = ctx.credential_ttl_seconds ?? 0;
+    if (ttl === 0 || ttl > rule.maxCredentialTtlSeconds) codes.push("credential_ttl_exceeded");
+  }
+  if (ctx.credential_target_binding && !intent.targets.some((t) => t.value === ctx.credential_target_binding)) {
+    codes.push("credential_target_binding_mismatch");
+  }
+  if (ctx.credential_run_binding && ctx.credential_run_binding !== (ctx.run_id ?? "")) {
+    codes.push("credential_run_binding_mismatch");
+  }
+  if (ctx.credential_job_binding && ctx.credential_job_binding !== (ctx.job_id ?? "")) {
+    codes.push("credential_job_binding_mismatch");
+  }
+  if (codes.length > 0) raise("block", codes, codes);
+}
+
+interface CompiledFreeze {
+  spec: FreezeWindow;
+  format?: Intl.DateTimeFormat;
+}
+
+function compileFreeze(spec: FreezeWindow): CompiledFreeze {
+  try {
+    const format = new Intl.DateTimeFormat("en-CA", {
+      timeZone: spec.timezone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+    });
+    return { spec, format };
+  } catch {
+    return { spec };
+  }
+}
+
+function localWallClock(format: Intl.DateTimeFormat, now: Timestamp): string {
+  const parts = Object.fromEntries(format.formatToParts(new Date(now.epochMs())).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}`;
+}
+
+function applyFreezeWindow(
+  freeze: CompiledFreeze,
+  intent: NormalizedIntent,
+  now: Timestamp,
+  raise: Raise,
+): Decision["freezeWindow"] {
+  const { spec } = freeze;
+  if (!freeze.format) {
+    raise("block", ["freeze_window_invalid_timezone"], ["freeze_window_invalid_timezone"]);
+    return { active: false, timezone: spec.timezone };
+  }
+  if (spec.environments.length && !spec.environments.includes((intent.context.environment ?? "").toLowerCase())) {
+    return { active: false, timezone: spec.timezone };
+  }
+  if (spec.riskClasses.length && !spec.riskClasses.includes(intent.context.risk_class)) {
+    return { active: false, timezone: spec.timezone };
+  }
+  const local = localWallClock(freeze.format, now);
+  const window = spec.windows.find((w) => w.start <= local && local < w.end);
+  if (!window) return { active: false, timezone: spec.timezone };
+  const code = `freeze_window_active_${spec.effect}`;
+  raise(spec.effect, spec.reason ? [code, spec.reason] : [code], [code]);
+  return { active: true, window: window.name, effect: spec.effect, timezone: spec.timezone };
+}
+
+function sandboxCheck(spec: SandboxConstraint, intent: NormalizedIntent): string[] {
+  const sandbox = intent.context.sandbox;
+  if (!sandbox) return ["sandbox_metadata_missing"];
+  const codes: string[] = [];
+  if (!sandbox.evidence_ref && !sandbox.evidence_digest) codes.push("sandbox_evidence_missing");
+  const enumCheck = (allowed: string[], value: string | undefined, name: string) => {
+    if (!allowed.length) return;
+    if (!value) codes.push(`sandbox_${name}_missing`);
+    else if (!allowed.includes(value)) codes.push(`sandbox_${name}_disallowed`);
+  };
+  enumCheck(spec.allowedNetworkModes, sandbox.network_mode, "network_mode");
+  enumCheck(spec.allowedEnvExposureModes, sandbox.env_exposure_mode, "env_exposure_mode");
+  enumCheck(spec.allowedFilesystemIsolations, sandbox.filesystem_isolation, "filesystem_isolation");
+  enumCheck(spec.allowedUserModes, sandbox.user_mode, "user_mode");
+  if (spec.maxTimeoutSeconds > 0) {
+    if (!sandbox.timeout_seconds) codes.push("sandbox_timeout_missing");
+    else if (sandbox.timeout_seconds > spec.maxTimeoutSeconds) codes.push("sandbox_timeout_exceeded");
+  }
+  const prefixes = spec.allowedWritablePathPrefixes ?? [];
+  if (prefixes.length) {
+    const outside = (sandbox.writable_paths ?? []).some(
+      (p) => !prefixes.some((prefix) => p === prefix || p.startsWith(prefix.endsWith("/") ? prefix : `${prefix}/`)),
+    );
+    if (outside) codes.push("sandbox_writable_path_disallowed");
+  }
+  const roots = sandbox.read_only_roots ?? [];
+  if ((spec.requiredReadOnlyRoots ?? []).some((r) => !roots.includes(r))) codes.push("sandbox_read_only_root_missing");
+  return sortedUnique(codes);
+}

@@ -1,0 +1,622 @@
+/**
+ * Intent request parsing and normalization (CONTRACTS.md §5.1–5.3). The output is the exact
+ * digest input of the reference implementation; any deviation changes `intent_digest` and breaks
+ * approval tokens minted by the other implementation.
+ */
+import { posix } from "node:path";
+import { digestJcs, isJsonObject, type JsonObject, type JsonValue } from "../contract/canonical.ts";
+import { compareBytes, isSha256Hex, sortedUnique } from "../contract/bytes.ts";
+import { invalidInput } from "../contract/errors.ts";
+import { EPOCH_1980, Timestamp, ZERO_TIME } from "../contract/time.ts";
+import {
+  type AgentIdentity,
+  type ArgProvenance,
+  CREDENTIAL_ACCESS_TYPES,
+  CREDENTIAL_SOURCES,
+  DISCOVERY_METHODS,
+  type Delegation,
+  type DelegationLink,
+  ENDPOINT_CLASSES,
+  type IntentContext,
+  type NormalizedIntent,
+  type PreparedIntent,
+  PROVENANCE_SOURCES,
+  type Sandbox,
+  type ScriptStep,
+  type SkillProvenance,
+  TARGET_KINDS,
+  type Target,
+} from "./intent-model.ts";
+
+export const INTENT_SCHEMA_ID = "gait.gate.intent_request";
+const MAX_SCRIPT_STEPS = 64;
+
+/** Thrown for any intent that cannot be normalized; evaluation may turn it into a fail-closed block. */
+function intentError(message: string) {
+  return invalidInput("intent_invalid", message, { hint: "fix the intent request; see docs/gate.md" });
+}
+
+/** Normalizes a parsed intent request and computes its digests. */
+export function prepareIntent(raw: unknown): PreparedIntent {
+  if (!isJsonObject(raw)) throw intentError("intent request must be a JSON object");
+  const schemaId = optionalString(raw, "schema_id", "intent");
+  if (schemaId && schemaId !== INTENT_SCHEMA_ID) {
+    throw intentError(`intent schema_id must be ${INTENT_SCHEMA_ID}, got ${JSON.stringify(schemaId)}`);
+  }
+  const intent = normalizeIntent(raw);
+  const createdAtText = optionalString(raw, "created_at", "intent");
+  const createdAt = createdAtText ? Timestamp.parse(createdAtText, "intent.created_at").utc() : EPOCH_1980;
+  const prepared: PreparedIntent = {
+    intent,
+    intentDigest: digestJcs(intent),
+    argsDigest: digestJcs(intent.args),
+    createdAt: (createdAt.isZero() ? EPOCH_1980 : createdAt).toString(),
+    producerVersion: optionalString(raw, "producer_version", "intent") ?? "",
+  };
+  if (isJsonObject(raw.relationship)) prepared.relationship = raw.relationship;
+  return prepared;
+}
+
+export function normalizeIntent(raw: JsonObject): NormalizedIntent {
+  const args = normalizeArgs(raw.args, "args");
+  guardRawSecrets(args, "args");
+  const script = raw.script ?? null;
+  const toolName = script !== null ? "script" : requiredString(raw, "tool_name", "intent").toLowerCase();
+  const steps = script !== null ? normalizeScript(script) : undefined;
+
+  let targets = normalizeTargets(raw.targets, toolName, "targets");
+  let provenance = normalizeProvenanceList(raw.arg_provenance, "arg_provenance");
+  if (steps) {
+    if (targets.length === 0) targets = sortTargets(steps.flatMap((s) => s.targets ?? []));
+    if (provenance.length === 0) provenance = sortProvenance(steps.flatMap((s) => s.arg_provenance ?? []));
+  }
+
+  const intent: NormalizedIntent = { tool_name: toolName, args, targets, context: normalizeContext(raw.context) };
+  if (steps) {
+    intent.script = { steps };
+    intent.script_hash = digestJcs({ steps });
+  }
+  if (provenance.length > 0) intent.arg_provenance = provenance;
+  if (raw.skill_provenance !== undefined && raw.skill_provenance !== null) {
+    intent.skill_provenance = normalizeSkill(raw.skill_provenance);
+  }
+  if (raw.delegation !== undefined && raw.delegation !== null) intent.delegation = normalizeDelegation(raw.delegation);
+  return intent;
+}
+
+// ---------------------------------------------------------------------------------------------
+// args
+
+/** Strings trimmed, object keys trimmed (empty key rejected), arrays kept in order. */
+export function normalizeArgs(value: JsonValue | undefined, where: string): JsonObject {
+  if (value === undefined || value === null) return {};
+  if (!isJsonObject(value)) throw intentError(`${where} must be a JSON object`);
+  return normalizeJsonObject(value, where);
+}
+
+function normalizeJsonObject(value: JsonObject, where: string): JsonObject {
+  const out: JsonObject = {};
+  for (const [rawKey, member] of Object.entries(value)) {
+    const key = rawKey.trim();
+    if (key === "") throw intentError(`${where} contains an empty key`);
+    if (Object.hasOwn(out, key)) throw intentError(`${where} has duplicate key ${JSON.stringify(key)} after trimming`);
+    Object.defineProperty(out, key, {
+      value: normalizeJsonValue(member, `${where}.${key}`),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}
+
+function normalizeJsonValue(value: JsonValue, where: string): JsonValue {
+  if (typeof value === "string") return value.trim();
+  if (Array.isArray(value)) return value.map((v, i) => normalizeJsonValue(v, `${where}[${i}]`));
+  if (isJsonObject(value)) return normalizeJsonObject(value, where);
+  return value;
+}
+
+const secretKey = /token|secret|api[_-]?key|access[_-]?key|password|credential/i;
+const safeKeySuffix =
+  /(_ref|_refs|_digest|_digests|_hash|_issuer|_source|_type|_ttl|_ttl_seconds|_id|_ids|_name|_names|_scope|_scopes)$/i;
+const secretPrefixes = ["ghp_", "gho_", "github_pat_", "sk-", "AKIA", "ASIA"];
+const referencePrefixes = ["env:", "stub:", "cmd:", "ref:", "sha256:"];
+
+export function looksLikeSecretKey(key: string): boolean {
+  return secretKey.test(key) && !safeKeySuffix.test(key);
+}
+
+export function looksLikeSecretValue(value: string): boolean {
+  const v = value.trim();
+  if (referencePrefixes.some((p) => v.toLowerCase().startsWith(p))) return false;
+  if (/^[0-9a-fA-F]{64}$/.test(v)) return false;
+  if (secretPrefixes.some((p) => v.startsWith(p))) return true;
+  return v.length >= 16 && !/\s/.test(v) && /[A-Za-z]/.test(v) && /[0-9]/.test(v);
+}
+
+/** Refuses raw credential material under secret-looking keys, at any depth. */
+export function guardRawSecrets(value: JsonObject, where: string): void {
+  for (const [key, member] of Object.entries(value)) {
+    const path = `${where}.${key}`;
+    if (looksLikeSecretKey(key) && containsSecretValue(member)) {
+      throw intentError(
+        `${path} must not contain raw credential material; pass a reference (env:, ref:, stub:) or a digest instead`,
+      );
+    }
+    if (isJsonObject(member)) guardRawSecrets(member, path);
+    if (Array.isArray(member)) {
+      member.forEach((item, i) => {
+        if (isJsonObject(item)) guardRawSecrets(item, `${path}[${i}]`);
+      });
+    }
+  }
+}
+
+function containsSecretValue(value: JsonValue): boolean {
+  if (typeof value === "string") return looksLikeSecretValue(value);
+  if (Array.isArray(value)) return value.some((v) => typeof v === "string" && looksLikeSecretValue(v));
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// targets
+
+const readOps = new Set(["read", "get", "list", "open", "cat", "head", "download", "stat"]);
+const writeOps = new Set(["write", "append", "put", "create", "update", "save", "copy", "move", "rename"]);
+const deleteOps = new Set(["delete", "remove", "rm", "unlink", "rmdir", "drop", "truncate"]);
+const execOps = new Set(["exec", "spawn", "run", "shell", "command"]);
+const destructiveOps = new Set([...deleteOps, "exec", "spawn"]);
+const dnsOps = new Set(["dns", "resolve", "lookup"]);
+
+function toolHint(toolName: string): string {
+  const slash = toolName.lastIndexOf("/");
+  return slash >= 0 ? toolName.slice(slash + 1) : toolName;
+}
+
+const hasAny = (text: string, needles: readonly string[]) => needles.some((n) => text.includes(n));
+
+export function inferEndpointClass(kind: string, operation: string, toolName: string): string {
+  const hint = toolHint(toolName);
+  if (kind === "path") {
+    if (readOps.has(operation)) return "fs.read";
+    if (writeOps.has(operation)) return "fs.write";
+    if (deleteOps.has(operation)) return "fs.delete";
+    if (hasAny(hint, ["read", "list", "fetch", "search"])) return "fs.read";
+    if (hasAny(hint, ["write", "update", "save", "create"])) return "fs.write";
+    if (hasAny(hint, ["delete", "remove", "rm", "drop"])) return "fs.delete";
+    return "other";
+  }
+  if (kind === "host" || kind === "url") return dnsOps.has(operation) ? "net.dns" : "net.http";
+  if (kind === "other") {
+    if (execOps.has(operation) || hasAny(hint, ["exec", "shell", "command", "spawn", "run"])) return "proc.exec";
+    return "other";
+  }
+  return "other";
+}
+
+export function inferEndpointDomain(kind: string, value: string): string {
+  if (kind === "host") {
+    let host = value.replace(/^https?:\/\//i, "");
+    host = host.split("/")[0]!.split(":")[0]!;
+    return host.toLowerCase();
+  }
+  if (kind === "url") {
+    try {
+      return new URL(value).hostname.toLowerCase();
+    } catch {
+      return "";
+    }
+  }
+  return "";
+}
+
+function normalizeTargets(value: JsonValue | undefined, toolName: string, where: string): Target[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw intentError(`${where} must be an array`);
+  return sortTargets(value.map((t, i) => normalizeTarget(t, toolName, `${where}[${i}]`)));
+}
+
+function normalizeTarget(value: JsonValue, toolName: string, where: string): Target {
+  if (!isJsonObject(value)) throw intentError(`${where} must be an object`);
+  const kind = lower(optionalString(value, "kind", where));
+  const targetValue = (optionalString(value, "value", where) ?? "").trim();
+  if (!kind) throw intentError(`${where}.kind is required`);
+  if (!targetValue) throw intentError(`${where}.value is required`);
+  assertEnum(kind, TARGET_KINDS, `${where}.kind`);
+  const operation = lower(optionalString(value, "operation", where));
+  const sensitivity = lower(optionalString(value, "sensitivity", where));
+  let endpointClass = lower(optionalString(value, "endpoint_class", where));
+  if (endpointClass) assertEnum(endpointClass, ENDPOINT_CLASSES, `${where}.endpoint_class`);
+  else endpointClass = inferEndpointClass(kind, operation, toolName);
+  const endpointDomain = lower(optionalString(value, "endpoint_domain", where)) || inferEndpointDomain(kind, targetValue);
+  const discovery = lower(optionalString(value, "discovery_method", where)).replace(/[- ]/g, "_") || "unknown";
+  assertEnum(discovery, DISCOVERY_METHODS, `${where}.discovery_method`);
+  const destructiveHint = optionalBool(value, "destructive_hint", where);
+  const destructive =
+    optionalBool(value, "destructive", where) ||
+    destructiveHint ||
+    endpointClass === "fs.delete" ||
+    endpointClass === "proc.exec" ||
+    destructiveOps.has(operation);
+
+  const target: Target = { kind, value: targetValue, discovery_method: discovery };
+  if (operation) target.operation = operation;
+  if (sensitivity) target.sensitivity = sensitivity;
+  target.endpoint_class = endpointClass;
+  if (endpointDomain) target.endpoint_domain = endpointDomain;
+  if (destructive) target.destructive = true;
+  if (optionalBool(value, "read_only_hint", where)) target.read_only_hint = true;
+  if (destructiveHint) target.destructive_hint = true;
+  if (optionalBool(value, "idempotent_hint", where)) target.idempotent_hint = true;
+  if (optionalBool(value, "open_world_hint", where)) target.open_world_hint = true;
+  return target;
+}
+
+const targetSortKeys = [
+  (t: Target) => t.kind,
+  (t: Target) => t.value,
+  (t: Target) => t.operation ?? "",
+  (t: Target) => t.sensitivity ?? "",
+  (t: Target) => t.endpoint_class ?? "",
+  (t: Target) => t.endpoint_domain ?? "",
+  (t: Target) => (t.destructive ? "1" : "0"),
+  (t: Target) => t.discovery_method,
+  (t: Target) => (t.read_only_hint ? "1" : "0"),
+  (t: Target) => (t.destructive_hint ? "1" : "0"),
+  (t: Target) => (t.idempotent_hint ? "1" : "0"),
+  (t: Target) => (t.open_world_hint ? "1" : "0"),
+];
+
+function sortTargets(targets: Target[]): Target[] {
+  return dedupeSorted(targets, targetSortKeys);
+}
+
+/** Sorts by the given keys (byte order) and drops exact duplicates. */
+function dedupeSorted<T>(items: T[], keys: Array<(item: T) => string>): T[] {
+  const sorted = [...items].sort((a, b) => {
+    for (const key of keys) {
+      const d = compareBytes(key(a), key(b));
+      if (d !== 0) return d;
+    }
+    return 0;
+  });
+  return sorted.filter((item, i) => i === 0 || keys.some((key) => key(item) !== key(sorted[i - 1]!)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// provenance, skill, script, delegation
+
+function normalizeProvenanceList(value: JsonValue | undefined, where: string): ArgProvenance[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw intentError(`${where} must be an array`);
+  return sortProvenance(value.map((p, i) => normalizeProvenance(p, `${where}[${i}]`)));
+}
+
+function normalizeProvenance(value: JsonValue, where: string): ArgProvenance {
+  if (!isJsonObject(value)) throw intentError(`${where} must be an object`);
+  const argPath = (optionalString(value, "arg_path", where) ?? "").trim();
+  if (!argPath) throw intentError(`${where}.arg_path is required`);
+  const source = lower(optionalString(value, "source", where));
+  assertEnum(source, PROVENANCE_SOURCES, `${where}.source`);
+  const out: ArgProvenance = { arg_path: argPath, source };
+  const sourceRef = (optionalString(value, "source_ref", where) ?? "").trim();
+  if (sourceRef) out.source_ref = sourceRef;
+  const digest = lower(optionalString(value, "integrity_digest", where));
+  if (digest) {
+    if (!isSha256Hex(digest)) throw intentError(`${where}.integrity_digest must be 64 hex characters`);
+    out.integrity_digest = digest;
+  }
+  return out;
+}
+
+function sortProvenance(items: ArgProvenance[]): ArgProvenance[] {
+  return dedupeSorted(items, [
+    (p) => p.arg_path,
+    (p) => p.source,
+    (p) => p.source_ref ?? "",
+    (p) => p.integrity_digest ?? "",
+  ]);
+}
+
+function normalizeSkill(value: JsonValue): SkillProvenance {
+  const where = "skill_provenance";
+  if (!isJsonObject(value)) throw intentError(`${where} must be an object`);
+  const skill: SkillProvenance = {
+    skill_name: requiredString(value, "skill_name", where),
+    source: requiredString(value, "source", where).toLowerCase(),
+    publisher: requiredString(value, "publisher", where),
+  };
+  const version = (optionalString(value, "skill_version", where) ?? "").trim();
+  if (version) skill.skill_version = version;
+  const digest = lower(optionalString(value, "digest", where));
+  if (digest) {
+    if (!isSha256Hex(digest)) throw intentError(`${where}.digest must be 64 hex characters`);
+    skill.digest = digest;
+  }
+  const keyId = (optionalString(value, "signature_key_id", where) ?? "").trim();
+  if (keyId) skill.signature_key_id = keyId;
+  return skill;
+}
+
+function normalizeScript(value: JsonValue): ScriptStep[] {
+  if (!isJsonObject(value) || !Array.isArray(value.steps)) throw intentError("script.steps must be an array");
+  if (value.steps.length === 0) throw intentError("script.steps must not be empty");
+  if (value.steps.length > MAX_SCRIPT_STEPS) throw intentError(`script has more than ${MAX_SCRIPT_STEPS} steps`);
+  return value.steps.map((step, i) => {
+    const where = `script.steps[${i}]`;
+    if (!isJsonObject(step)) throw intentError(`${where} must be an object`);
+    const toolName = requiredString(step, "tool_name", where).toLowerCase();
+    const out: ScriptStep = { tool_name: toolName, args: normalizeArgs(step.args, `${where}.args`) };
+    const targets = normalizeTargets(step.targets, toolName, `${where}.targets`);
+    if (targets.length > 0) out.targets = targets;
+    const provenance = normalizeProvenanceList(step.arg_provenance, `${where}.arg_provenance`);
+    if (provenance.length > 0) out.arg_provenance = provenance;
+    return out;
+  });
+}
+
+function normalizeDelegation(value: JsonValue): Delegation {
+  const where = "delegation";
+  if (!isJsonObject(value)) throw intentError(`${where} must be an object`);
+  const requester = requiredString(value, "requester_identity", where);
+  const [issuedAt, expiresAt] = timeWindow(value, where);
+  const delegation: Delegation = { requester_identity: requester, issued_at: issuedAt, expires_at: expiresAt };
+  const scopeClass = lower(optionalString(value, "scope_class", where));
+  if (scopeClass) delegation.scope_class = scopeClass;
+  const tokenRefs = stringList(value.token_refs, `${where}.token_refs`, false);
+  if (tokenRefs.length > 0) delegation.token_refs = tokenRefs;
+  if (value.chain !== undefined && value.chain !== null) {
+    if (!Array.isArray(value.chain)) throw intentError(`${where}.chain must be an array`);
+    const chain = value.chain.map((link, i) => normalizeLink(link, `${where}.chain[${i}]`));
+    for (let i = 1; i < chain.length; i++) {
+      if (chain[i]!.delegator_identity !== chain[i - 1]!.delegate_identity) {
+        throw intentError(`${where}.chain[${i}] is not contiguous: delegator must equal the previous delegate`);
+      }
+    }
+    const last = chain[chain.length - 1];
+    if (last && last.delegate_identity !== requester) {
+      throw intentError(`${where}.chain must end at requester_identity ${JSON.stringify(requester)}`);
+    }
+    if (chain.length > 0) delegation.chain = chain;
+  }
+  return delegation;
+}
+
+function normalizeLink(value: JsonValue, where: string): DelegationLink {
+  if (!isJsonObject(value)) throw intentError(`${where} must be an object`);
+  const [issuedAt, expiresAt] = timeWindow(value, where);
+  const link: DelegationLink = {
+    delegator_identity: requiredString(value, "delegator_identity", where),
+    delegate_identity: requiredString(value, "delegate_identity", where),
+    issued_at: issuedAt,
+    expires_at: expiresAt,
+  };
+  const scopeClass = lower(optionalString(value, "scope_class", where));
+  if (scopeClass) link.scope_class = scopeClass;
+  const tokenRef = (optionalString(value, "token_ref", where) ?? "").trim();
+  if (tokenRef) link.token_ref = tokenRef;
+  return link;
+}
+
+/** Reads issued_at/expires_at (zero when absent) in UTC and checks expires > issued. */
+function timeWindow(value: JsonObject, where: string): [string, string] {
+  const issued = optionalTime(value, "issued_at", where);
+  const expires = optionalTime(value, "expires_at", where);
+  if (!issued.isZero() && !expires.isZero() && expires.compare(issued) <= 0) {
+    throw intentError(`${where}.expires_at must be after issued_at`);
+  }
+  return [issued.toString(), expires.toString()];
+}
+
+// ---------------------------------------------------------------------------------------------
+// context
+
+const contextStrings = [
+  "agent_id",
+  "run_id",
+  "workflow_id",
+  "repo",
+  "environment",
+  "job_id",
+  "session_id",
+  "request_id",
+  "credential_ref",
+  "credential_issuer",
+  "credential_subject",
+  "credential_owner",
+  "credential_target_binding",
+  "credential_run_binding",
+  "credential_job_binding",
+  "approval_ref",
+  "wrkr_inventory_ref",
+  "agent_action_bom_ref",
+  "environment_fingerprint",
+] as const;
+
+function normalizeContext(value: JsonValue | undefined): IntentContext {
+  const where = "context";
+  if (!isJsonObject(value)) throw intentError("context is required and must be an object");
+  const phase = lower(optionalString(value, "phase", where)) || "apply";
+  if (phase !== "plan" && phase !== "apply") throw intentError(`${where}.phase must be plan or apply`);
+  const context: IntentContext = {
+    identity: requiredString(value, "identity", where),
+    workspace: requiredString(value, "workspace", where).replace(/\\/g, "/"),
+    risk_class: requiredString(value, "risk_class", where).toLowerCase(),
+    phase,
+  };
+  for (const key of contextStrings) {
+    const text = (optionalString(value, key, where) ?? "").trim();
+    if (text) context[key] = text;
+  }
+  const credentialSource = lower(optionalString(value, "credential_source", where));
+  if (credentialSource) {
+    assertEnum(credentialSource, CREDENTIAL_SOURCES, `${where}.credential_source`);
+    context.credential_source = credentialSource;
+  }
+  const accessType = lower(optionalString(value, "credential_access_type", where));
+  if (accessType) {
+    assertEnum(accessType, CREDENTIAL_ACCESS_TYPES, `${where}.credential_access_type`);
+    context.credential_access_type = accessType;
+  }
+  const ttl = optionalInt(value, "credential_ttl_seconds", where);
+  if (ttl > 0) context.credential_ttl_seconds = ttl;
+  const digest = lower(optionalString(value, "context_set_digest", where));
+  if (digest) {
+    if (!isSha256Hex(digest)) throw intentError(`${where}.context_set_digest must be 64 hex characters`);
+    context.context_set_digest = digest;
+  }
+  const mode = lower(optionalString(value, "context_evidence_mode", where));
+  if (mode) {
+    assertEnum(mode, ["best_effort", "required"], `${where}.context_evidence_mode`);
+    context.context_evidence_mode = mode;
+  }
+  const scopes = stringList(value.credential_scopes, `${where}.credential_scopes`, false);
+  if (scopes.length > 0) context.credential_scopes = scopes;
+  const refs = stringList(value.context_refs, `${where}.context_refs`, false);
+  if (refs.length > 0) context.context_refs = refs;
+  if (value.auth_context !== undefined && value.auth_context !== null) {
+    const auth = normalizeArgs(value.auth_context, `${where}.auth_context`);
+    guardRawSecrets(auth, `${where}.auth_context`);
+    if (Object.keys(auth).length > 0) context.auth_context = auth;
+  }
+  if (value.agent_identity !== undefined && value.agent_identity !== null) {
+    context.agent_identity = normalizeAgentIdentity(value.agent_identity);
+  }
+  if (value.sandbox !== undefined && value.sandbox !== null) {
+    const sandbox = normalizeSandbox(value.sandbox);
+    if (sandbox) context.sandbox = sandbox;
+  }
+  return context;
+}
+
+function normalizeAgentIdentity(value: JsonValue): AgentIdentity {
+  const where = "context.agent_identity";
+  if (!isJsonObject(value)) throw intentError(`${where} must be an object`);
+  const issued = optionalTime(value, "issued_at", where);
+  const approved = optionalTime(value, "approved_at", where);
+  const expires = optionalTime(value, "expires_at", where);
+  if (!issued.isZero() && !approved.isZero() && approved.compare(issued) < 0) {
+    throw intentError(`${where}.approved_at must not be before issued_at`);
+  }
+  for (const earlier of [issued, approved]) {
+    if (!earlier.isZero() && !expires.isZero() && expires.compare(earlier) <= 0) {
+      throw intentError(`${where}.expires_at must be after issued_at and approved_at`);
+    }
+  }
+  const identity: AgentIdentity = {
+    issued_at: issued.toString(),
+    approved_at: approved.toString(),
+    expires_at: expires.toString(),
+  };
+  const states = stringList(value.lifecycle_states, `${where}.lifecycle_states`, false);
+  if (states.length > 0) identity.lifecycle_states = states;
+  for (const key of ["owner", "publisher", "source"] as const) {
+    const text = (optionalString(value, key, where) ?? "").trim();
+    if (text) identity[key] = text;
+  }
+  const manifest = lower(optionalString(value, "manifest_digest", where));
+  if (manifest) identity.manifest_digest = manifest;
+  if (optionalBool(value, "revoked", where)) identity.revoked = true;
+  return identity;
+}
+
+function normalizeSandbox(value: JsonValue): Sandbox | undefined {
+  const where = "context.sandbox";
+  if (!isJsonObject(value)) throw intentError(`${where} must be an object`);
+  const sandbox: Sandbox = {};
+  const enums: Array<[keyof Sandbox, readonly string[]]> = [
+    ["network_mode", ["disabled", "egress_allowlist", "full"]],
+    ["env_exposure_mode", ["allowlist", "full", "none"]],
+    ["filesystem_isolation", ["container", "none", "workspace"]],
+    ["user_mode", ["default", "root", "unprivileged"]],
+  ];
+  for (const [key, allowed] of enums) {
+    const text = lower(optionalString(value, key, where));
+    if (!text) continue;
+    assertEnum(text, allowed, `${where}.${key}`);
+    (sandbox as Record<string, unknown>)[key] = text;
+  }
+  for (const key of ["writable_paths", "read_only_roots"] as const) {
+    const paths = cleanPaths(stringList(value[key], `${where}.${key}`, false));
+    if (paths.length > 0) sandbox[key] = paths;
+  }
+  const timeout = optionalInt(value, "timeout_seconds", where);
+  if (timeout > 0) sandbox.timeout_seconds = timeout;
+  const evidenceRef = (optionalString(value, "evidence_ref", where) ?? "").trim();
+  if (evidenceRef) {
+    if (looksLikeSecretValue(evidenceRef) && !evidenceRef.includes("/") && !evidenceRef.includes(":")) {
+      throw intentError(`${where}.evidence_ref must not contain raw credential material`);
+    }
+    sandbox.evidence_ref = evidenceRef;
+  }
+  const evidenceDigest = lower(optionalString(value, "evidence_digest", where));
+  if (evidenceDigest) {
+    if (!isSha256Hex(evidenceDigest)) throw intentError(`${where}.evidence_digest must be 64 hex characters`);
+    sandbox.evidence_digest = evidenceDigest;
+  }
+  return Object.keys(sandbox).length > 0 ? sandbox : undefined;
+}
+
+export function cleanPaths(paths: string[]): string[] {
+  return sortedUnique(paths.map((p) => posix.normalize(p.replace(/\\/g, "/")).replace(/(.)\/$/, "$1")));
+}
+
+// ---------------------------------------------------------------------------------------------
+// field readers
+
+function lower(value: string | undefined): string {
+  return (value ?? "").trim().toLowerCase();
+}
+
+function optionalString(obj: JsonObject, key: string, where: string): string | undefined {
+  const value = obj[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string") throw intentError(`${where}.${key} must be a string`);
+  return value;
+}
+
+function requiredString(obj: JsonObject, key: string, where: string): string {
+  const value = (optionalString(obj, key, where) ?? "").trim();
+  if (!value) throw intentError(`${where}.${key} is required`);
+  return value;
+}
+
+function optionalBool(obj: JsonObject, key: string, where: string): boolean {
+  const value = obj[key];
+  if (value === undefined || value === null) return false;
+  if (typeof value !== "boolean") throw intentError(`${where}.${key} must be a boolean`);
+  return value;
+}
+
+function optionalInt(obj: JsonObject, key: string, where: string): number {
+  const value = obj[key];
+  if (value === undefined || value === null) return 0;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+    throw intentError(`${where}.${key} must be a non-negative integer`);
+  }
+  return value;
+}
+
+function optionalTime(obj: JsonObject, key: string, where: string): Timestamp {
+  const text = optionalString(obj, key, where);
+  if (!text || text.trim() === "") return ZERO_TIME;
+  return Timestamp.parse(text, `${where}.${key}`).utc();
+}
+
+/** Trimmed, non-empty, de-duplicated, byte-sorted strings (lower-cased when asked). */
+function stringList(value: JsonValue | undefined, where: string, lowerCase: boolean): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw intentError(`${where} must be an array of strings`);
+  const items = value.map((v) => {
+    if (typeof v !== "string") throw intentError(`${where} must be an array of strings`);
+    return lowerCase ? v.trim().toLowerCase() : v.trim();
+  });
+  return sortedUnique(items.filter((v) => v !== ""));
+}
+
+function assertEnum(value: string, allowed: readonly string[], where: string): void {
+  if (!allowed.includes(value)) {
+    throw intentError(`${where} must be one of ${allowed.join(", ")}; got ${JSON.stringify(value)}`);
+  }
+}

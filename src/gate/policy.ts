@@ -1,0 +1,86 @@
+/**
+ * Policy loading (CONTRACTS.md §5.4–5.5): strict YAML → normalized policy + digest. Unknown keys,
+ * duplicate keys, wrong types and bad values are coded errors (exit 6) naming the YAML path and the
+ * line and column; legacy draft fields get a migration hint.
+ */
+import { readFile } from "node:fs/promises";
+import { fromFsError, invalidInput } from "../contract/errors.ts";
+import { policyDigest } from "./policy-digest.ts";
+import type { LoadedPolicy, Policy } from "./policy-model.ts";
+import { normalizePolicyDocument } from "./policy-normalize.ts";
+import { type PolicyDocumentInput, PolicyDocumentSchema } from "./policy-schema.ts";
+import { readWithSchema, type ShapeSchema, YamlSource } from "./yaml-strict.ts";
+
+export { policyDigest, policyDigestInput } from "./policy-digest.ts";
+export { formatPolicyYaml, policyToDocument } from "./policy-format.ts";
+export { compareRules, normalizePolicyDocument } from "./policy-normalize.ts";
+
+/** Top-level fields of the pre-v1 policy proposal; they never meant anything to the evaluator. */
+export const LEGACY_POLICY_FIELDS = [
+  "version",
+  "name",
+  "boundaries",
+  "defaults",
+  "trust_sources",
+  "unknown_server",
+];
+
+/** Parses policy YAML text; `source` names it in error messages (a path or "<stdin>"). */
+export function parsePolicyYaml(text: string, source: string): LoadedPolicy {
+  const yaml = new YamlSource(text, { source, codePrefix: "policy", what: "policy" });
+  rejectLegacyFields(yaml);
+  const { value, positions } = readWithSchema(yaml, PolicyDocumentSchema as ShapeSchema);
+  const policy = normalizePolicyDocument(value as PolicyDocumentInput, (path, message, hint) =>
+    yaml.errorAt(path, positions.get(path) ?? nearestPosition(positions, path), message, hint),
+  );
+  return loaded(policy);
+}
+
+export async function loadPolicyFile(path: string): Promise<LoadedPolicy> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw fromFsError(error, "read policy", path);
+  }
+  return { ...parsePolicyYaml(text, path), path };
+}
+
+/** A normalized policy with its digest. */
+export function loaded(policy: Policy): LoadedPolicy {
+  return { policy, policyDigest: policyDigest(policy) };
+}
+
+function rejectLegacyFields(yaml: YamlSource): void {
+  const found = yaml.rootEntries().filter((entry) => LEGACY_POLICY_FIELDS.includes(entry.key));
+  const [first] = found;
+  if (!first) return;
+  const fields = [...new Set(found.map((entry) => entry.key))].sort();
+  const where = found
+    .map((entry) => `${entry.key} at ${entry.position.line}:${entry.position.column}`)
+    .join(", ");
+  throw invalidInput(
+    "policy_legacy_fields",
+    `legacy policy proposal fields are not supported [${fields.join(", ")}]: ${yaml.options.source}: ${where}`,
+    {
+      hint: "rewrite the policy with schema_id, schema_version, default_verdict, fail_closed and rules (see `gait policy init`)",
+      details: {
+        line: first.position.line,
+        column: first.position.column,
+        migration: { kind: "policy_field", fields },
+      },
+    },
+  );
+}
+
+/** For errors about a missing field: the position of the closest enclosing path that was present. */
+function nearestPosition(positions: Map<string, { line: number; column: number }>, path: string) {
+  let current = path;
+  while (current !== "") {
+    const cut = Math.max(current.lastIndexOf("."), current.lastIndexOf("["));
+    current = cut > 0 ? current.slice(0, cut) : "";
+    const found = positions.get(current);
+    if (found) return found;
+  }
+  return undefined;
+}

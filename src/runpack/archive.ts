@@ -1,0 +1,63 @@
+/**
+ * The zip edge of runpacks: opening one with the contract's limits and mapping zip-level
+ * problems onto runpack errors, and writing the five entries deterministically.
+ */
+import { GaitError, invalidInput, verificationFailed } from "../contract/errors.ts";
+import { readZip, writeZip } from "../contract/zip.ts";
+import type { RunpackEntry } from "./types.ts";
+
+/** Per-entry cap for runpacks (CONTRACTS.md §3.5). */
+export const RUNPACK_MAX_ENTRY_BYTES = 100 * 1024 * 1024;
+
+/** Entry names as the reference compares them: trimmed and slash-normalized. */
+export function entryName(name: string): string {
+  return name.trim().replaceAll("\\", "/");
+}
+
+export function duplicateEntries(name: string): GaitError {
+  return verificationFailed(
+    "runpack_duplicate_entries",
+    `runpack has duplicate zip entries named ${JSON.stringify(name)}`,
+    {
+      hint: "a runpack with duplicate entries is ambiguous evidence; re-record it from its source",
+      details: { path: name },
+    },
+  );
+}
+
+/**
+ * Opens a runpack zip and returns its entries. Zip-level problems become runpack errors:
+ * duplicate names → `runpack_duplicate_entries` (exit 2), "not a zip" → exit 6, other damage
+ * (corruption, traversal, links, bombs, oversized entries) → verification failure (exit 2).
+ */
+export async function loadRunpackEntries(source: string | Buffer): Promise<RunpackEntry[]> {
+  try {
+    const { entries } = await readZip(source, { maxEntryBytes: RUNPACK_MAX_ENTRY_BYTES });
+    return entries.map((entry) => ({ path: entry.path, data: entry.data }));
+  } catch (error) {
+    throw runpackZipError(error);
+  }
+}
+
+function runpackZipError(error: unknown): unknown {
+  if (!(error instanceof GaitError)) return error;
+  if (error.code === "zip_duplicate_entry") {
+    const name = error.details?.entry ?? error.details?.path ?? "";
+    return duplicateEntries(String(name));
+  }
+  if (error.code === "zip_invalid") {
+    return invalidInput("runpack_not_zip", `not a runpack: ${error.message}`, {
+      hint: "pass a runpack_<run_id>.zip written by gait run record or gait demo",
+      cause: error,
+    });
+  }
+  if (error.code.startsWith("zip_") && error.category !== "verification_failed") {
+    return verificationFailed(error.code, error.message, { hint: error.hint, details: error.details, cause: error });
+  }
+  return error;
+}
+
+/** The runpack zip bytes for its entries (sorted, fixed time and mode: same entries → same bytes). */
+export function runpackZip(entries: readonly RunpackEntry[]): Promise<Buffer> {
+  return writeZip(entries.map((entry) => ({ path: entry.path, data: entry.data })));
+}

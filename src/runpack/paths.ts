@@ -1,0 +1,46 @@
+/** Where runpacks live: file names, `<run_id|path>` resolution, and how paths are shown. */
+import { existsSync } from "node:fs";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { invalidInput } from "../contract/errors.ts";
+
+export interface ResolveContext {
+  cwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+export function runpackFileName(runId: string): string {
+  return `runpack_${runId}.zip`;
+}
+
+/** Anything with a slash or backslash, or ending in `.zip`, is a path; otherwise a run_id. */
+export function isPathReference(ref: string): boolean {
+  return ref.includes("/") || ref.includes("\\") || ref.toLowerCase().endsWith(".zip");
+}
+
+/**
+ * Resolves `<run_id|path>`: a path against the cwd, a run_id to `./gait-out/runpack_<id>.zip`
+ * and then `~/.gait/runpacks/runpack_<id>.zip` (HOME from the given environment).
+ */
+export function resolveRunpackPath(ref: string, context: ResolveContext): string {
+  const trimmed = ref.trim();
+  if (trimmed === "") {
+    throw invalidInput("usage", "a runpack run_id or path is required", { hint: "e.g. gait verify run_demo" });
+  }
+  if (isPathReference(trimmed)) return resolve(context.cwd, trimmed);
+  const candidates = [resolve(context.cwd, "gait-out", runpackFileName(trimmed))];
+  const home = context.env.HOME?.trim() || context.env.USERPROFILE?.trim();
+  if (home) candidates.push(join(home, ".gait", "runpacks", runpackFileName(trimmed)));
+  const found = candidates.find((candidate) => existsSync(candidate));
+  if (found) return found;
+  throw invalidInput("runpack_not_found", `no runpack found for run_id ${JSON.stringify(trimmed)}`, {
+    hint: `looked in ${candidates.join(" and ")}; pass a path to the runpack zip instead`,
+    details: { searched: candidates },
+  });
+}
+
+/** `./rel/path` for files below the cwd (what a user would type), the absolute path otherwise. */
+export function displayPath(cwd: string, path: string): string {
+  const rel = relative(cwd, path);
+  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) return path;
+  return `.${sep}${rel}`;
+}

@@ -1,0 +1,191 @@
+/**
+ * Runpack verification (CONTRACTS.md §3.5): duplicate entries, manifest schema, every declared
+ * file hash, the four required files, the recomputed manifest digest and the signatures.
+ * `verifyRunpackEntries` is the pure core over uncompressed entries; `verifyRunpack` reads a zip.
+ */
+import { type JsonObject, parseJsonObject, sha256Hex } from "../contract/canonical.ts";
+import { compareBytes, sortedUnique } from "../contract/bytes.ts";
+import { invalidInput, verificationFailed } from "../contract/errors.ts";
+import { type VerifyKey, verifyJson } from "../contract/signing.ts";
+import { manifestDigest, manifestInvalid, projectManifest, signableManifest } from "./manifest.ts";
+import { duplicateEntries, entryName, loadRunpackEntries } from "./archive.ts";
+import {
+  LISTED_FILES,
+  type Manifest,
+  RUNPACK_SCHEMA_VERSION,
+  type RunpackEntry,
+  RunpackFiles,
+  SchemaIds,
+} from "./types.ts";
+
+export type SignatureStatus = "missing" | "skipped" | "verified" | "failed";
+
+export interface HashMismatch {
+  path: string;
+  expected: string;
+  actual: string;
+}
+
+export interface RunpackVerification {
+  ok: boolean;
+  run_id: string;
+  manifest_digest: string;
+  files_checked: number;
+  missing_files: string[];
+  hash_mismatches: HashMismatch[];
+  signature_status: SignatureStatus;
+  signature_errors: string[];
+  signatures_total: number;
+  signatures_valid: number;
+  signature_note: string;
+}
+
+export interface VerifyOptions {
+  /** Key the manifest signatures are checked with; without one they are `skipped`. */
+  verifyKey?: VerifyKey;
+  /** Strict profile: a `verified` signature is required (and so is a key). */
+  requireSignature?: boolean;
+}
+
+/** Verifies a runpack zip (path or bytes). Structural failures throw coded errors (exit 2 / 6). */
+export async function verifyRunpack(
+  source: string | Buffer,
+  options: VerifyOptions = {},
+): Promise<RunpackVerification> {
+  assertKeyForStrict(options);
+  return verifyRunpackEntries(await loadRunpackEntries(source), options);
+}
+
+export function assertKeyForStrict(options: VerifyOptions): void {
+  if (options.requireSignature && !options.verifyKey) {
+    throw invalidInput("verify_key_required", "--require-signature needs a public key to check signatures with", {
+      hint: "pass --public-key <path> or --public-key-env <VAR> (a private key also works)",
+    });
+  }
+}
+
+/** The pure verification core over uncompressed entries. */
+export function verifyRunpackEntries(
+  entries: readonly RunpackEntry[],
+  options: VerifyOptions = {},
+): RunpackVerification {
+  const byName = indexEntries(entries);
+  const { raw, manifest } = readManifest(byName.get(RunpackFiles.manifest));
+  const missing: string[] = [];
+  const mismatches: HashMismatch[] = [];
+  const files = manifest.files ?? [];
+  for (const file of files) {
+    const entry = byName.get(entryName(file.path));
+    if (!entry) {
+      missing.push(file.path);
+      continue;
+    }
+    const actual = sha256Hex(entry.data);
+    if (actual !== file.sha256.toLowerCase()) mismatches.push({ path: file.path, expected: file.sha256, actual });
+  }
+  const listed = new Set(files.map((f) => entryName(f.path)));
+  for (const required of LISTED_FILES) if (!listed.has(required)) missing.push(required);
+  const recomputed = manifestDigest(manifest);
+  if (recomputed !== manifest.manifest_digest) {
+    mismatches.push({ path: RunpackFiles.manifest, expected: manifest.manifest_digest, actual: recomputed });
+  }
+  const signatures = checkSignatures(raw, options);
+  const signatureOk =
+    signatures.status === "verified" || (!options.requireSignature && signatures.status !== "failed");
+  const missingFiles = sortedUnique(missing);
+  mismatches.sort((a, b) => compareBytes(a.path, b.path));
+  return {
+    ok: missingFiles.length === 0 && mismatches.length === 0 && signatureOk,
+    run_id: manifest.run_id,
+    manifest_digest: manifest.manifest_digest,
+    files_checked: files.length,
+    missing_files: missingFiles,
+    hash_mismatches: mismatches,
+    signature_status: signatures.status,
+    signature_errors: signatures.errors,
+    signatures_total: signatures.total,
+    signatures_valid: signatures.valid,
+    signature_note: signatures.note,
+  };
+}
+
+/** Entry names as the reference compares them: trimmed, slash-normalized; duplicates are fatal. */
+function indexEntries(entries: readonly RunpackEntry[]): Map<string, RunpackEntry> {
+  const byName = new Map<string, RunpackEntry>();
+  for (const entry of entries) {
+    const name = entryName(entry.path);
+    if (byName.has(name)) throw duplicateEntries(name);
+    byName.set(name, entry);
+  }
+  return byName;
+}
+
+function readManifest(entry: RunpackEntry | undefined): { raw: JsonObject; manifest: Manifest } {
+  if (!entry) {
+    throw verificationFailed("runpack_manifest_missing", "runpack has no manifest.json", {
+      hint: "the file is not a runpack or is damaged; re-record it from its source",
+    });
+  }
+  let raw: JsonObject;
+  try {
+    raw = parseJsonObject(entry.data.toString("utf8"), RunpackFiles.manifest);
+  } catch (error) {
+    throw manifestInvalid(error instanceof Error ? error.message : String(error));
+  }
+  const manifest = projectManifest(raw);
+  if (manifest.schema_id !== SchemaIds.manifest)
+    throw manifestInvalid(`schema_id must be ${SchemaIds.manifest}, got ${JSON.stringify(manifest.schema_id)}`);
+  if (manifest.schema_version !== RUNPACK_SCHEMA_VERSION)
+    throw manifestInvalid(`schema_version must be ${RUNPACK_SCHEMA_VERSION}`);
+  if (manifest.run_id.trim() === "") throw manifestInvalid("run_id is empty");
+  return { raw, manifest };
+}
+
+interface SignatureCheck {
+  status: SignatureStatus;
+  errors: string[];
+  total: number;
+  valid: number;
+  note: string;
+}
+
+function checkSignatures(raw: JsonObject, options: VerifyOptions): SignatureCheck {
+  const signatures = raw.signatures ?? [];
+  if (!Array.isArray(signatures)) throw manifestInvalid("signatures must be an array");
+  if (signatures.length === 0) {
+    return {
+      status: "missing",
+      errors: options.requireSignature ? ["manifest has no signatures"] : [],
+      total: 0,
+      valid: 0,
+      note: "runpack is unsigned: integrity rests on the file hashes and the manifest digest",
+    };
+  }
+  const key = options.verifyKey;
+  if (!key) {
+    return {
+      status: "skipped",
+      errors: ["public key not configured"],
+      total: signatures.length,
+      valid: 0,
+      note: "runpack is signed but no public key was given: pass --public-key or --public-key-env to check it",
+    };
+  }
+  const signable = signableManifest(raw);
+  const errors: string[] = [];
+  let valid = 0;
+  signatures.forEach((signature, i) => {
+    const result = verifyJson(key, signable, signature);
+    if (result.ok) valid++;
+    else errors.push(`signature ${i + 1}: ${result.reason}`);
+  });
+  return valid > 0
+    ? { status: "verified", errors, total: signatures.length, valid, note: `signature verified with key ${key.keyId}` }
+    : {
+        status: "failed",
+        errors,
+        total: signatures.length,
+        valid,
+        note: `no signature verified with key ${key.keyId}`,
+      };
+}

@@ -1,0 +1,51 @@
+/**
+ * Every JSON Schema Gait publishes, gathered from the modules' TypeBox definitions (one source of
+ * truth for types and schemas). scripts/gen-schemas.ts writes each to schemas/v1/<path>;
+ * test/schemas.test.ts fails when a file on disk differs from what this list generates.
+ * Modules add their artifact schemas here.
+ */
+import type { TSchema } from "@sinclair/typebox";
+import { CliErrorEnvelopeSchema, SignatureSchema } from "./contract/artifact-schemas.ts";
+import { compareBytes } from "./contract/bytes.ts";
+import type { JsonObject, JsonValue } from "./contract/canonical.ts";
+
+export const SCHEMA_ID_BASE = "https://gait.dev/schemas/v1/";
+const JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema";
+
+export interface PublishedSchema {
+  /** Path below schemas/v1/, which also names the `$id`. */
+  path: string;
+  schema: TSchema;
+}
+
+export const publishedSchemas: readonly PublishedSchema[] = [
+  { path: "contract/signature.schema.json", schema: SignatureSchema },
+  { path: "cli/error_envelope.schema.json", schema: CliErrorEnvelopeSchema },
+];
+
+export function publishedSchemaId(entry: PublishedSchema): string {
+  return SCHEMA_ID_BASE + entry.path;
+}
+
+/** The schema as published: plain JSON (TypeBox's symbol keys dropped), dialect and `$id` set. */
+export function publishedSchemaDocument(entry: PublishedSchema): JsonObject {
+  const plain = JSON.parse(JSON.stringify(entry.schema)) as JsonObject;
+  return sortKeysDeep({
+    ...plain,
+    $schema: JSON_SCHEMA_DIALECT,
+    $id: publishedSchemaId(entry),
+  }) as JsonObject;
+}
+
+/** File text: 2-space JSON, keys in byte order at every level (stable diffs), trailing newline. */
+export function renderPublishedSchema(entry: PublishedSchema): string {
+  return `${JSON.stringify(publishedSchemaDocument(entry), null, 2)}\n`;
+}
+
+function sortKeysDeep(value: JsonValue): JsonValue {
+  if (Array.isArray(value)) return value.map(sortKeysDeep);
+  if (value === null || typeof value !== "object") return value;
+  const sorted: JsonObject = {};
+  for (const key of Object.keys(value).sort(compareBytes)) sorted[key] = sortKeysDeep(value[key]!);
+  return sorted;
+}
