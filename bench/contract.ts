@@ -84,7 +84,8 @@ export async function benchContract(): Promise<BenchRow[]> {
 async function benchZip(): Promise<BenchRow[]> {
   const mb = 100;
   // Compressible but not trivial: JSON-like lines with random ids (about 3:1 with deflate).
-  const line = () => `{"id":"${randomBytes(8).toString("hex")}","status":"ok","payload":"${"abcdefgh".repeat(6)}"}\n`;
+  const line = () =>
+    `{"id":"${randomBytes(8).toString("hex")}","status":"ok","payload":"${"abcdefgh".repeat(6)}"}\n`;
   const chunks: string[] = [];
   let total = 0;
   while (total < mb * 1024 * 1024) {
@@ -96,7 +97,7 @@ async function benchZip(): Promise<BenchRow[]> {
   const megabytes = data.length / (1024 * 1024);
   const dir = mkdtempSync(join(tmpdir(), "gait-bench-"));
   try {
-    let archive = Buffer.alloc(0);
+    let archive: Buffer = Buffer.alloc(0);
     const writeMs = await medianMs(async () => {
       archive = await writeZip([{ path: "results.jsonl", data }]);
     }, 3);
@@ -111,7 +112,11 @@ async function benchZip(): Promise<BenchRow[]> {
     const readRate = megabytes / (readMs / 1000);
     const floorRate = megabytes / (floorMs / 1000);
     return [
-      { name: `zip write (${megabytes.toFixed(0)} MB entry)`, value: megabytes / (writeMs / 1000), unit: "MB/s" },
+      {
+        name: `zip write (${megabytes.toFixed(0)} MB entry)`,
+        value: megabytes / (writeMs / 1000),
+        unit: "MB/s",
+      },
       {
         name: "zip verified read (inflate+sha256)",
         value: readRate,

@@ -68,6 +68,8 @@ export function printRows(title: string, rows: BenchRow[]): void {
   const width = Math.max(...rows.map((r) => r.name.length), 10);
   for (const row of rows) {
     const value = row.value >= 100 ? row.value.toFixed(0) : row.value.toPrecision(3);
-    console.log(`${row.name.padEnd(width)}  ${value.padStart(12)} ${row.unit.padEnd(8)}${row.note ? `  ${row.note}` : ""}`);
+    console.log(
+      `${row.name.padEnd(width)}  ${value.padStart(12)} ${row.unit.padEnd(8)}${row.note ? `  ${row.note}` : ""}`,
+    );
   }
 }

@@ -1,6 +1,8 @@
 // Embeds templates/policy/*.yaml into src/gate/templates.generated.ts so the bundled CLI carries
 // them. Run after editing a template: node scripts/gen-templates.mjs (a test checks it is current).
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
 const dir = new URL("../templates/policy/", import.meta.url);
 const names = readdirSync(dir)
@@ -15,4 +17,8 @@ export const POLICY_TEMPLATE_TEXT: Readonly<Record<string, string>> = {
 ${entries.join("\n")}
 };
 `;
-writeFileSync(new URL("../src/gate/templates.generated.ts", import.meta.url), source);
+const target = fileURLToPath(new URL("../src/gate/templates.generated.ts", import.meta.url));
+writeFileSync(target, source);
+// Let the project formatter settle quoting and line breaks so `biome check` stays clean.
+const biome = fileURLToPath(new URL("../node_modules/@biomejs/biome/bin/biome", import.meta.url));
+execFileSync(process.execPath, [biome, "format", "--write", target], { stdio: "ignore" });

@@ -8,6 +8,7 @@ import type { TSchema } from "@sinclair/typebox";
 import { CliErrorEnvelopeSchema, SignatureSchema } from "./contract/artifact-schemas.ts";
 import { compareBytes } from "./contract/bytes.ts";
 import type { JsonObject, JsonValue } from "./contract/canonical.ts";
+import { PolicyDocumentSchema } from "./gate/policy-schema.ts";
 
 export const SCHEMA_ID_BASE = "https://gait.dev/schemas/v1/";
 const JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema";
@@ -21,6 +22,7 @@ export interface PublishedSchema {
 export const publishedSchemas: readonly PublishedSchema[] = [
   { path: "contract/signature.schema.json", schema: SignatureSchema },
   { path: "cli/error_envelope.schema.json", schema: CliErrorEnvelopeSchema },
+  { path: "gate/policy.schema.json", schema: PolicyDocumentSchema },
 ];
 
 export function publishedSchemaId(entry: PublishedSchema): string {

@@ -30,6 +30,8 @@ export interface ArgumentSpec {
 
 export interface CommandContext {
   json: boolean;
+  /** True when `--explain` was given to a command with `structuredExplain` (and `--json`). */
+  explain: boolean;
   cwd: string;
   env: NodeJS.ProcessEnv;
   clock: Clock;

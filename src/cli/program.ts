@@ -72,6 +72,7 @@ export async function runProgram(info: ProgramInfo, argv: string[], deps: RunDep
 
   const ctx: CommandContext = {
     json,
+    explain: flagPart.includes("--explain"),
     cwd: deps.cwd,
     env: deps.env,
     clock: deps.clock,

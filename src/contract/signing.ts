@@ -223,7 +223,17 @@ export function verifyDigest(
     if (typeof value === "string" || (name === "signed_digest" && value === undefined)) continue;
     return fail("signature_malformed", `signature ${name} is missing or not a string`);
   }
-  const { alg, key_id: keyId, sig, signed_digest: signedDigest = "" } = members as Record<string, string>;
+  const {
+    alg,
+    key_id: keyId,
+    sig,
+    signed_digest: signedDigest = "",
+  } = members as {
+    alg: string;
+    key_id: string;
+    sig: string;
+    signed_digest?: string;
+  };
   if (signedDigest === "") return fail("signed_digest_missing", "signature has no signed_digest");
   if (signedDigest !== digestHex) {
     return fail("signed_digest_mismatch", "signed_digest does not match the recomputed digest");

@@ -2,10 +2,18 @@
  * Approval tokens (CONTRACTS.md §5.10–5.11): minting, validation in the reference's order with
  * its exact error codes, multi-party chains, and the approval audit record.
  */
-import { isJsonObject, sha256Hex, type JsonObject } from "../contract/canonical.ts";
+
 import { compareBytes, isSha256Hex, sortedUnique } from "../contract/bytes.ts";
+import { isJsonObject, type JsonObject, sha256Hex } from "../contract/canonical.ts";
 import { invalidInput } from "../contract/errors.ts";
-import { type SignatureEnvelope, type SigningKey, signJson, type VerifyKey, verifyJson, withoutSignature } from "../contract/signing.ts";
+import {
+  type SignatureEnvelope,
+  type SigningKey,
+  signJson,
+  type VerifyKey,
+  verifyJson,
+  withoutSignature,
+} from "../contract/signing.ts";
 import { Timestamp } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import type { NormalizedIntent } from "./intent-model.ts";
@@ -64,7 +72,16 @@ export function mintApprovalToken(request: MintRequest, key: SigningKey): Approv
     schema_version: "1.0.0",
     created_at: createdAt.toString(),
     producer_version: PRODUCER_VERSION,
-    token_id: approvalTokenId(intentDigest, policyDigest, approver, reasonCode, scope, maxTargets, maxOps, expiresAt),
+    token_id: approvalTokenId(
+      intentDigest,
+      policyDigest,
+      approver,
+      reasonCode,
+      scope,
+      maxTargets,
+      maxOps,
+      expiresAt,
+    ),
     approver_identity: approver,
     reason_code: reasonCode,
     intent_digest: intentDigest,
@@ -73,7 +90,10 @@ export function mintApprovalToken(request: MintRequest, key: SigningKey): Approv
     expires_at: expiresAt.toString(),
   };
   if (request.delegationBindingDigest) {
-    token.delegation_binding_digest = requireDigest(request.delegationBindingDigest, "--delegation-binding-digest");
+    token.delegation_binding_digest = requireDigest(
+      request.delegationBindingDigest,
+      "--delegation-binding-digest",
+    );
   }
   if (maxTargets > 0) token.max_targets = maxTargets;
   if (maxOps > 0) token.max_ops = maxOps;
@@ -91,7 +111,16 @@ export function approvalTokenId(
   maxOps: number,
   expiresAt: Timestamp,
 ): string {
-  const material = [intentDigest, policyDigest, approver, reasonCode, scope.join(","), maxTargets, maxOps, expiresAt.utc()];
+  const material = [
+    intentDigest,
+    policyDigest,
+    approver,
+    reasonCode,
+    scope.join(","),
+    maxTargets,
+    maxOps,
+    expiresAt.utc(),
+  ];
   return sha256Hex(material.join(":")).slice(0, 24);
 }
 
@@ -162,8 +191,10 @@ export function checkApprovalToken(raw: unknown, expect: ApprovalExpectation): T
   }
   if (expect.now.compare(Timestamp.parse(parsed.expires_at)) >= 0) return failWith("expired");
   const grants = new Set(parsed.scope);
-  if (!grants.has("*") && !expect.requiredScope.every((s) => grants.has(s))) return failWith("scope_mismatch");
-  if ((parsed.max_targets ?? 0) > 0 && expect.targetCount > parsed.max_targets!) return failWith("max_targets_exceeded");
+  if (!grants.has("*") && !expect.requiredScope.every((s) => grants.has(s)))
+    return failWith("scope_mismatch");
+  if ((parsed.max_targets ?? 0) > 0 && expect.targetCount > parsed.max_targets!)
+    return failWith("max_targets_exceeded");
   if ((parsed.max_ops ?? 0) > 0 && expect.opCount > parsed.max_ops!) return failWith("max_ops_exceeded");
   return { ...check, valid: true };
 }
@@ -216,7 +247,10 @@ function parseToken(raw: unknown): ApprovalToken | undefined {
 export function approvalCounts(intent: NormalizedIntent): { targetCount: number; opCount: number } {
   if (intent.script) {
     const stepTargets = intent.script.steps.reduce((n, s) => n + (s.targets?.length ?? 0), 0);
-    return { targetCount: stepTargets > 0 ? stepTargets : intent.targets.length, opCount: intent.script.steps.length };
+    return {
+      targetCount: stepTargets > 0 ? stepTargets : intent.targets.length,
+      opCount: intent.script.steps.length,
+    };
   }
   return { targetCount: intent.targets.length, opCount: Math.max(1, intent.targets.length) };
 }

@@ -3,8 +3,9 @@
  * and the evaluation time. Compilation turns list selectors into sets and patterns into
  * predicates once, so evaluating does no parsing, no regex construction and no I/O.
  */
-import { isJsonObject, type JsonValue } from "../contract/canonical.ts";
+
 import { sortedUnique } from "../contract/bytes.ts";
+import { isJsonObject, type JsonValue } from "../contract/canonical.ts";
 import { isGaitError } from "../contract/errors.ts";
 import type { Timestamp } from "../contract/time.ts";
 import type { Decision, LimitRequirement, MatchedRule, StepVerdict } from "./decision.ts";
@@ -74,7 +75,11 @@ function rawRiskClass(raw: unknown): string {
   return typeof risk === "string" ? risk.trim().toLowerCase() : "";
 }
 
-export function evaluate(compiled: CompiledPolicy, intent: NormalizedIntent, options: EvaluateOptions): Decision {
+export function evaluate(
+  compiled: CompiledPolicy,
+  intent: NormalizedIntent,
+  options: EvaluateOptions,
+): Decision {
   const failClosed = checkFailClosed(compiled, intent);
   if (failClosed) return failClosed;
   if (intent.script) return evaluateScript(compiled, intent, options);
@@ -98,7 +103,10 @@ function checkFailClosed(compiled: CompiledPolicy, intent: NormalizedIntent): De
   for (const field of failClosed.requiredFields) {
     if (field === "targets" && intent.targets.length === 0) miss("targets");
     if (field === "arg_provenance" && !intent.arg_provenance) miss("arg_provenance");
-    if (field === "endpoint_class" && (intent.targets.length === 0 || intent.targets.some((t) => !t.endpoint_class))) {
+    if (
+      field === "endpoint_class" &&
+      (intent.targets.length === 0 || intent.targets.some((t) => !t.endpoint_class))
+    ) {
       miss("endpoint_class");
     }
     if (field === "delegation" && !intent.delegation) miss("delegation");
@@ -161,7 +169,11 @@ interface RuleOutcome {
   sandbox?: Decision["sandbox"];
 }
 
-function evaluateSingle(compiled: CompiledPolicy, intent: NormalizedIntent, options: EvaluateOptions): Decision {
+function evaluateSingle(
+  compiled: CompiledPolicy,
+  intent: NormalizedIntent,
+  options: EvaluateOptions,
+): Decision {
   const tier = matchingTier(compiled.rules, intent);
   if (tier.length === 0) return defaultDecision(compiled.policy.defaultVerdict);
   const outcomes = tier.map((rule) => evaluateRule(rule, intent, options));
@@ -185,12 +197,17 @@ function defaultDecision(verdict: Verdict): Decision {
   return decision;
 }
 
-function evaluateRule(compiled: CompiledRule, intent: NormalizedIntent, options: EvaluateOptions): RuleOutcome {
+function evaluateRule(
+  compiled: CompiledRule,
+  intent: NormalizedIntent,
+  options: EvaluateOptions,
+): RuleOutcome {
   const { rule } = compiled;
   const out: RuleOutcome = {
     compiled,
     effect: rule.effect,
-    reasons: rule.reasonCodes.length > 0 ? [...rule.reasonCodes] : [`matched_rule_${sanitizeRuleName(rule.name)}`],
+    reasons:
+      rule.reasonCodes.length > 0 ? [...rule.reasonCodes] : [`matched_rule_${sanitizeRuleName(rule.name)}`],
     violations: [...rule.violations],
     minApprovals: rule.minApprovals,
   };
@@ -210,7 +227,9 @@ function evaluateRule(compiled: CompiledRule, intent: NormalizedIntent, options:
     const sandboxViolations = sandboxCheck(rule.sandbox, intent);
     out.sandbox = { valid: sandboxViolations.length === 0, violations: sandboxViolations };
     if (sandboxViolations.length > 0) raise("block", sandboxViolations, sandboxViolations);
-    else sandboxCancelsDestructive = intent.targets.length > 0 && intent.targets.every((t) => t.endpoint_class === "proc.exec");
+    else
+      sandboxCancelsDestructive =
+        intent.targets.length > 0 && intent.targets.every((t) => t.endpoint_class === "proc.exec");
   }
   if (!sandboxCancelsDestructive && intent.targets.some((t) => t.destructive)) {
     if (intent.context.phase === "plan") raise("dry_run", ["plan_phase_non_destructive"], []);
@@ -269,14 +288,21 @@ type StepRisk = "low" | "medium" | "high";
 const RISK_RANK: Record<StepRisk, number> = { low: 0, medium: 1, high: 2 };
 
 function stepRisk(targets: Target[]): StepRisk {
-  if (targets.some((t) => t.destructive || t.endpoint_class === "fs.delete" || t.endpoint_class === "proc.exec")) {
+  if (
+    targets.some((t) => t.destructive || t.endpoint_class === "fs.delete" || t.endpoint_class === "proc.exec")
+  ) {
     return "high";
   }
-  if (targets.some((t) => ["fs.write", "net.http", "net.dns"].includes(t.endpoint_class ?? ""))) return "medium";
+  if (targets.some((t) => ["fs.write", "net.http", "net.dns"].includes(t.endpoint_class ?? "")))
+    return "medium";
   return "low";
 }
 
-function evaluateScript(compiled: CompiledPolicy, intent: NormalizedIntent, options: EvaluateOptions): Decision {
+function evaluateScript(
+  compiled: CompiledPolicy,
+  intent: NormalizedIntent,
+  options: EvaluateOptions,
+): Decision {
   const steps = intent.script!.steps;
   const stepDecisions = steps.map((step) => {
     const single: NormalizedIntent = {
@@ -459,7 +485,8 @@ function compileDelegationMatch(rule: PolicyRule, checks: Predicate[]): void {
     const s = new Set(m.delegationScopes);
     checks.push(
       (i) =>
-        s.has(i.delegation?.scope_class ?? "") || (i.delegation?.chain ?? []).some((l) => s.has(l.scope_class ?? "")),
+        s.has(i.delegation?.scope_class ?? "") ||
+        (i.delegation?.chain ?? []).some((l) => s.has(l.scope_class ?? "")),
     );
   }
   if (m.maxDelegationDepth > 0) {
@@ -504,8 +531,10 @@ function compileEndpoint(spec: EndpointConstraint): CompiledEndpoint {
   const compiled: CompiledEndpoint = { spec, egress: new Set(spec.egressClasses) };
   if (spec.pathAllowlist.length) compiled.pathAllowed = anyMatcher(spec.pathAllowlist, compilePathPattern);
   if (spec.pathDenylist.length) compiled.pathDenied = anyMatcher(spec.pathDenylist, compilePathPattern);
-  if (spec.domainAllowlist.length) compiled.domainAllowed = anyMatcher(spec.domainAllowlist, compileDomainPattern);
-  if (spec.domainDenylist.length) compiled.domainDenied = anyMatcher(spec.domainDenylist, compileDomainPattern);
+  if (spec.domainAllowlist.length)
+    compiled.domainAllowed = anyMatcher(spec.domainAllowlist, compileDomainPattern);
+  if (spec.domainDenylist.length)
+    compiled.domainDenied = anyMatcher(spec.domainDenylist, compileDomainPattern);
   return compiled;
 }
 
@@ -515,12 +544,14 @@ function applyEndpoint(endpoint: CompiledEndpoint, intent: NormalizedIntent, rai
     if (t.kind === "path") {
       const path = t.value.replace(/\\/g, "/");
       if (endpoint.pathDenied?.(path)) codes.push("endpoint_path_denied");
-      else if (endpoint.pathAllowed && !endpoint.pathAllowed(path)) codes.push("endpoint_path_not_allowlisted");
+      else if (endpoint.pathAllowed && !endpoint.pathAllowed(path))
+        codes.push("endpoint_path_not_allowlisted");
     }
     const domain = t.endpoint_domain ?? "";
     if (domain) {
       if (endpoint.domainDenied?.(domain)) codes.push("endpoint_domain_denied");
-      else if (endpoint.domainAllowed && !endpoint.domainAllowed(domain)) codes.push("endpoint_domain_not_allowlisted");
+      else if (endpoint.domainAllowed && !endpoint.domainAllowed(domain))
+        codes.push("endpoint_domain_not_allowlisted");
     }
     const cls = t.endpoint_class ?? "";
     if (endpoint.egress.size > 0 && cls.startsWith("net.") && !endpoint.egress.has(cls)) {
@@ -584,7 +615,10 @@ function applyAgentIdentity(rule: PolicyRule, intent: NormalizedIntent, now: Tim
       fail("agent_manifest_mismatch");
     }
     const publisher = (identity.publisher ?? "").toLowerCase();
-    if (rule.allowedAgentManifestPublishers.length && !rule.allowedAgentManifestPublishers.includes(publisher)) {
+    if (
+      rule.allowedAgentManifestPublishers.length &&
+      !rule.allowedAgentManifestPublishers.includes(publisher)
+    ) {
       fail("agent_manifest_mismatch");
     }
     const source = (identity.source ?? "").toLowerCase();
@@ -592,7 +626,8 @@ function applyAgentIdentity(rule: PolicyRule, intent: NormalizedIntent, now: Tim
       fail("agent_manifest_mismatch");
     }
     const states = (identity.lifecycle_states ?? []).map((s) => s.toLowerCase());
-    if (rule.requiredAgentLifecycleStates.some((s) => !states.includes(s))) fail("agent_lifecycle_state_invalid");
+    if (rule.requiredAgentLifecycleStates.some((s) => !states.includes(s)))
+      fail("agent_lifecycle_state_invalid");
     if (rule.requireAgentOwner && !identity.owner) fail("agent_owner_missing");
     if (rule.requireUnexpiredAgent && isExpired(identity.expires_at, now)) fail("agent_expired");
   }
@@ -620,24 +655,32 @@ function applyCredentials(rule: PolicyRule, intent: NormalizedIntent, raise: Rai
   const source = ctx.credential_source ?? "";
   const accessType = ctx.credential_access_type ?? "";
   if (!ctx.credential_ref && !source && !accessType) codes.push("credential_evidence_missing");
-  if (rule.blockStandingCredentials && standingAccessTypes.has(accessType)) codes.push("standing_credential_disallowed");
+  if (rule.blockStandingCredentials && standingAccessTypes.has(accessType))
+    codes.push("standing_credential_disallowed");
   if (rule.allowedCredentialSources.length) {
     if (!source || source === "unknown") codes.push("credential_source_unknown");
     else if (!rule.allowedCredentialSources.includes(source)) codes.push("credential_source_disallowed");
   }
-  if (rule.allowedCredentialIssuers.length && !rule.allowedCredentialIssuers.includes(ctx.credential_issuer ?? "")) {
+  if (
+    rule.allowedCredentialIssuers.length &&
+    !rule.allowedCredentialIssuers.includes(ctx.credential_issuer ?? "")
+  ) {
     codes.push("credential_issuer_disallowed");
   }
   if (rule.allowedCredentialAccessTypes.length) {
     if (!accessType || accessType === "unknown") codes.push("credential_access_type_unknown");
-    else if (!rule.allowedCredentialAccessTypes.includes(accessType)) codes.push("credential_access_type_disallowed");
+    else if (!rule.allowedCredentialAccessTypes.includes(accessType))
+      codes.push("credential_access_type_disallowed");
   }
   if (rule.requireJitCredential && accessType !== "jit") codes.push("credential_not_jit");
   if (rule.maxCredentialTtlSeconds > 0) {
     const ttl = ctx.credential_ttl_seconds ?? 0;
     if (ttl === 0 || ttl > rule.maxCredentialTtlSeconds) codes.push("credential_ttl_exceeded");
   }
-  if (ctx.credential_target_binding && !intent.targets.some((t) => t.value === ctx.credential_target_binding)) {
+  if (
+    ctx.credential_target_binding &&
+    !intent.targets.some((t) => t.value === ctx.credential_target_binding)
+  ) {
     codes.push("credential_target_binding_mismatch");
   }
   if (ctx.credential_run_binding && ctx.credential_run_binding !== (ctx.run_id ?? "")) {
@@ -673,7 +716,9 @@ function compileFreeze(spec: FreezeWindow): CompiledFreeze {
 }
 
 function localWallClock(format: Intl.DateTimeFormat, now: Timestamp): string {
-  const parts = Object.fromEntries(format.formatToParts(new Date(now.epochMs())).map((p) => [p.type, p.value]));
+  const parts = Object.fromEntries(
+    format.formatToParts(new Date(now.epochMs())).map((p) => [p.type, p.value]),
+  );
   return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}`;
 }
 
@@ -688,7 +733,10 @@ function applyFreezeWindow(
     raise("block", ["freeze_window_invalid_timezone"], ["freeze_window_invalid_timezone"]);
     return { active: false, timezone: spec.timezone };
   }
-  if (spec.environments.length && !spec.environments.includes((intent.context.environment ?? "").toLowerCase())) {
+  if (
+    spec.environments.length &&
+    !spec.environments.includes((intent.context.environment ?? "").toLowerCase())
+  ) {
     return { active: false, timezone: spec.timezone };
   }
   if (spec.riskClasses.length && !spec.riskClasses.includes(intent.context.risk_class)) {
@@ -723,11 +771,15 @@ function sandboxCheck(spec: SandboxConstraint, intent: NormalizedIntent): string
   const prefixes = spec.allowedWritablePathPrefixes ?? [];
   if (prefixes.length) {
     const outside = (sandbox.writable_paths ?? []).some(
-      (p) => !prefixes.some((prefix) => p === prefix || p.startsWith(prefix.endsWith("/") ? prefix : `${prefix}/`)),
+      (p) =>
+        !prefixes.some(
+          (prefix) => p === prefix || p.startsWith(prefix.endsWith("/") ? prefix : `${prefix}/`),
+        ),
     );
     if (outside) codes.push("sandbox_writable_path_disallowed");
   }
   const roots = sandbox.read_only_roots ?? [];
-  if ((spec.requiredReadOnlyRoots ?? []).some((r) => !roots.includes(r))) codes.push("sandbox_read_only_root_missing");
+  if ((spec.requiredReadOnlyRoots ?? []).some((r) => !roots.includes(r)))
+    codes.push("sandbox_read_only_root_missing");
   return sortedUnique(codes);
 }

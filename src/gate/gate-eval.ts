@@ -3,8 +3,9 @@
  * limits, check approvals, fail closed on requirements we cannot satisfy, apply simulate, and
  * build the signed trace. I/O (rate-limit state) is injected, so the SDK and the sidecar reuse it.
  */
-import { digestJcs } from "../contract/canonical.ts";
+
 import { sortedUnique } from "../contract/bytes.ts";
+import { digestJcs } from "../contract/canonical.ts";
 import type { SigningKey, VerifyKey } from "../contract/signing.ts";
 import { verifyKeyFor } from "../contract/signing.ts";
 import type { Timestamp } from "../contract/time.ts";

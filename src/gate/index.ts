@@ -1,7 +1,13 @@
 /** The gate module's public face: intents, policies, evaluation, approvals, traces, rate limits. */
 export * from "./approval.ts";
 export type * from "./decision.ts";
-export { type CompiledPolicy, compilePolicy, evaluate, evaluateRequest, sanitizeRuleName } from "./evaluate.ts";
+export {
+  type CompiledPolicy,
+  compilePolicy,
+  evaluate,
+  evaluateRequest,
+  sanitizeRuleName,
+} from "./evaluate.ts";
 export * from "./gate-eval.ts";
 export { INTENT_SCHEMA_ID, normalizeIntent, prepareIntent } from "./intent.ts";
 export type * from "./intent-model.ts";

@@ -5,7 +5,17 @@
  */
 import type { JsonObject } from "../contract/canonical.ts";
 
-export const TARGET_KINDS = ["path", "url", "host", "repo", "bucket", "table", "queue", "topic", "other"] as const;
+export const TARGET_KINDS = [
+  "path",
+  "url",
+  "host",
+  "repo",
+  "bucket",
+  "table",
+  "queue",
+  "topic",
+  "other",
+] as const;
 export const ENDPOINT_CLASSES = [
   "fs.read",
   "fs.write",
@@ -18,7 +28,15 @@ export const ENDPOINT_CLASSES = [
   "ui.navigate",
   "other",
 ] as const;
-export const DISCOVERY_METHODS = ["webmcp", "dynamic_mcp", "a2a", "mcp", "static_mcp", "manual", "unknown"] as const;
+export const DISCOVERY_METHODS = [
+  "webmcp",
+  "dynamic_mcp",
+  "a2a",
+  "mcp",
+  "static_mcp",
+  "manual",
+  "unknown",
+] as const;
 export const PROVENANCE_SOURCES = ["user", "tool_output", "external", "system"] as const;
 export const CREDENTIAL_SOURCES = [
   "aws_iam_user",
@@ -34,7 +52,14 @@ export const CREDENTIAL_SOURCES = [
   "unknown",
   "vault_dynamic",
 ] as const;
-export const CREDENTIAL_ACCESS_TYPES = ["cloud_admin", "inherited", "jit", "standing", "static", "unknown"] as const;
+export const CREDENTIAL_ACCESS_TYPES = [
+  "cloud_admin",
+  "inherited",
+  "jit",
+  "standing",
+  "static",
+  "unknown",
+] as const;
 
 export interface Target {
   kind: string;

@@ -4,8 +4,8 @@
  * approval tokens minted by the other implementation.
  */
 import { posix } from "node:path";
-import { digestJcs, isJsonObject, type JsonObject, type JsonValue } from "../contract/canonical.ts";
 import { compareBytes, isSha256Hex, sortedUnique } from "../contract/bytes.ts";
+import { digestJcs, isJsonObject, type JsonObject, type JsonValue } from "../contract/canonical.ts";
 import { invalidInput } from "../contract/errors.ts";
 import { EPOCH_1980, Timestamp, ZERO_TIME } from "../contract/time.ts";
 import {
@@ -13,14 +13,14 @@ import {
   type ArgProvenance,
   CREDENTIAL_ACCESS_TYPES,
   CREDENTIAL_SOURCES,
-  DISCOVERY_METHODS,
   type Delegation,
   type DelegationLink,
+  DISCOVERY_METHODS,
   ENDPOINT_CLASSES,
   type IntentContext,
   type NormalizedIntent,
-  type PreparedIntent,
   PROVENANCE_SOURCES,
+  type PreparedIntent,
   type Sandbox,
   type ScriptStep,
   type SkillProvenance,
@@ -71,7 +71,12 @@ export function normalizeIntent(raw: JsonObject): NormalizedIntent {
     if (provenance.length === 0) provenance = sortProvenance(steps.flatMap((s) => s.arg_provenance ?? []));
   }
 
-  const intent: NormalizedIntent = { tool_name: toolName, args, targets, context: normalizeContext(raw.context) };
+  const intent: NormalizedIntent = {
+    tool_name: toolName,
+    args,
+    targets,
+    context: normalizeContext(raw.context),
+  };
   if (steps) {
     intent.script = { steps };
     intent.script_hash = digestJcs({ steps });
@@ -80,7 +85,8 @@ export function normalizeIntent(raw: JsonObject): NormalizedIntent {
   if (raw.skill_provenance !== undefined && raw.skill_provenance !== null) {
     intent.skill_provenance = normalizeSkill(raw.skill_provenance);
   }
-  if (raw.delegation !== undefined && raw.delegation !== null) intent.delegation = normalizeDelegation(raw.delegation);
+  if (raw.delegation !== undefined && raw.delegation !== null)
+    intent.delegation = normalizeDelegation(raw.delegation);
   return intent;
 }
 
@@ -99,7 +105,8 @@ function normalizeJsonObject(value: JsonObject, where: string): JsonObject {
   for (const [rawKey, member] of Object.entries(value)) {
     const key = rawKey.trim();
     if (key === "") throw intentError(`${where} contains an empty key`);
-    if (Object.hasOwn(out, key)) throw intentError(`${where} has duplicate key ${JSON.stringify(key)} after trimming`);
+    if (Object.hasOwn(out, key))
+      throw intentError(`${where} has duplicate key ${JSON.stringify(key)} after trimming`);
     Object.defineProperty(out, key, {
       value: normalizeJsonValue(member, `${where}.${key}`),
       enumerable: true,
@@ -189,7 +196,8 @@ export function inferEndpointClass(kind: string, operation: string, toolName: st
   }
   if (kind === "host" || kind === "url") return dnsOps.has(operation) ? "net.dns" : "net.http";
   if (kind === "other") {
-    if (execOps.has(operation) || hasAny(hint, ["exec", "shell", "command", "spawn", "run"])) return "proc.exec";
+    if (execOps.has(operation) || hasAny(hint, ["exec", "shell", "command", "spawn", "run"]))
+      return "proc.exec";
     return "other";
   }
   return "other";
@@ -229,8 +237,10 @@ function normalizeTarget(value: JsonValue, toolName: string, where: string): Tar
   let endpointClass = lower(optionalString(value, "endpoint_class", where));
   if (endpointClass) assertEnum(endpointClass, ENDPOINT_CLASSES, `${where}.endpoint_class`);
   else endpointClass = inferEndpointClass(kind, operation, toolName);
-  const endpointDomain = lower(optionalString(value, "endpoint_domain", where)) || inferEndpointDomain(kind, targetValue);
-  const discovery = lower(optionalString(value, "discovery_method", where)).replace(/[- ]/g, "_") || "unknown";
+  const endpointDomain =
+    lower(optionalString(value, "endpoint_domain", where)) || inferEndpointDomain(kind, targetValue);
+  const discovery =
+    lower(optionalString(value, "discovery_method", where)).replace(/[- ]/g, "_") || "unknown";
   assertEnum(discovery, DISCOVERY_METHODS, `${where}.discovery_method`);
   const destructiveHint = optionalBool(value, "destructive_hint", where);
   const destructive =
@@ -342,7 +352,8 @@ function normalizeSkill(value: JsonValue): SkillProvenance {
 function normalizeScript(value: JsonValue): ScriptStep[] {
   if (!isJsonObject(value) || !Array.isArray(value.steps)) throw intentError("script.steps must be an array");
   if (value.steps.length === 0) throw intentError("script.steps must not be empty");
-  if (value.steps.length > MAX_SCRIPT_STEPS) throw intentError(`script has more than ${MAX_SCRIPT_STEPS} steps`);
+  if (value.steps.length > MAX_SCRIPT_STEPS)
+    throw intentError(`script has more than ${MAX_SCRIPT_STEPS} steps`);
   return value.steps.map((step, i) => {
     const where = `script.steps[${i}]`;
     if (!isJsonObject(step)) throw intentError(`${where} must be an object`);
@@ -361,7 +372,11 @@ function normalizeDelegation(value: JsonValue): Delegation {
   if (!isJsonObject(value)) throw intentError(`${where} must be an object`);
   const requester = requiredString(value, "requester_identity", where);
   const [issuedAt, expiresAt] = timeWindow(value, where);
-  const delegation: Delegation = { requester_identity: requester, issued_at: issuedAt, expires_at: expiresAt };
+  const delegation: Delegation = {
+    requester_identity: requester,
+    issued_at: issuedAt,
+    expires_at: expiresAt,
+  };
   const scopeClass = lower(optionalString(value, "scope_class", where));
   if (scopeClass) delegation.scope_class = scopeClass;
   const tokenRefs = stringList(value.token_refs, `${where}.token_refs`, false);
@@ -371,7 +386,9 @@ function normalizeDelegation(value: JsonValue): Delegation {
     const chain = value.chain.map((link, i) => normalizeLink(link, `${where}.chain[${i}]`));
     for (let i = 1; i < chain.length; i++) {
       if (chain[i]!.delegator_identity !== chain[i - 1]!.delegate_identity) {
-        throw intentError(`${where}.chain[${i}] is not contiguous: delegator must equal the previous delegate`);
+        throw intentError(
+          `${where}.chain[${i}] is not contiguous: delegator must equal the previous delegate`,
+        );
       }
     }
     const last = chain[chain.length - 1];

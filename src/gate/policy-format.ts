@@ -1,6 +1,7 @@
 /**
  * Deterministic YAML for a normalized policy (`gait policy fmt`): snake_case keys in a fixed order,
- * rules in evaluation order, every list normalized, and only fields that differ from their default.
+ * rules in evaluation order, every list normalized, and only fields that differ from their default
+ * (except the risk classes of fail_closed and mcp_trust, always spelled out when enabled).
  * Parsing the output gives a policy with the same digest. Comments are not preserved.
  */
 import { Document, isScalar, visit } from "yaml";
@@ -18,7 +19,6 @@ import {
   DEFAULT_DATAFLOW_REASON,
   DEFAULT_DATAFLOW_VIOLATION,
   DEFAULT_ENDPOINT_CODE,
-  DEFAULT_FAIL_CLOSED_RISK_CLASSES,
   DEFAULT_TAINTED_SOURCES,
 } from "./policy-normalize.ts";
 import type { PolicyDocument } from "./policy-schema.ts";
@@ -53,10 +53,8 @@ export function policyToDocument(policy: Policy): PolicyDocument {
   const { failClosed, scripts, mcpTrust } = policy;
   const failClosedFields = compact({
     enabled: failClosed.enabled,
-    risk_classes:
-      failClosed.enabled && sameList(failClosed.riskClasses, DEFAULT_FAIL_CLOSED_RISK_CLASSES)
-        ? []
-        : failClosed.riskClasses,
+    // Always spelled out when enabled, defaults included: which risk classes fail closed matters.
+    risk_classes: failClosed.riskClasses,
     required_fields: failClosed.requiredFields,
     required_high_risk_fields: failClosed.requiredHighRiskFields,
   });
@@ -72,9 +70,7 @@ export function policyToDocument(policy: Policy): PolicyDocument {
       enabled: true,
       snapshot: mcpTrust.snapshotPath,
       action: mcpTrust.action === "block" ? "" : mcpTrust.action,
-      required_risk_classes: sameList(mcpTrust.requiredRiskClasses, DEFAULT_FAIL_CLOSED_RISK_CLASSES)
-        ? []
-        : mcpTrust.requiredRiskClasses,
+      required_risk_classes: mcpTrust.requiredRiskClasses,
       min_score: mcpTrust.minScore,
       max_age: mcpTrust.maxAge,
       publisher_allowlist: mcpTrust.publisherAllowlist,

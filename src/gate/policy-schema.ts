@@ -229,7 +229,7 @@ export const PolicyDocumentSchema = Type.Object(
     ),
     rules: Type.Optional(Type.Array(PolicyRuleDocumentSchema)),
   },
-  { $id: "gait.gate.policy", title: "Gate Policy", additionalProperties: false },
+  { title: "Gate Policy", additionalProperties: false },
 );
 
 /** A document that satisfies the schema (what the formatter produces). */

@@ -4,8 +4,8 @@
  * atomically, all under an exclusive lock so concurrent processes never lose an increment.
  */
 import { readFile } from "node:fs/promises";
-import { isJsonObject, parseJsonStrict } from "../contract/canonical.ts";
 import { compareBytes } from "../contract/bytes.ts";
+import { isJsonObject, parseJsonStrict } from "../contract/canonical.ts";
 import { fromFsError, invalidInput } from "../contract/errors.ts";
 import { withFileLock, writeFileAtomic } from "../contract/files.ts";
 import { Timestamp } from "../contract/time.ts";
@@ -69,7 +69,9 @@ export function applyLimit(
   const existing = kept.find((c) => c.key === key);
   const count = existing?.count ?? 0;
   if (count >= limit.requests) return { counters: kept, allowed: false, key, used: count };
-  const next = existing ? kept.map((c) => (c.key === key ? { key, count: count + 1 } : c)) : [...kept, { key, count: 1 }];
+  const next = existing
+    ? kept.map((c) => (c.key === key ? { key, count: count + 1 } : c))
+    : [...kept, { key, count: 1 }];
   return { counters: next.sort((a, b) => compareBytes(a.key, b.key)), allowed: true, key, used: count + 1 };
 }
 
@@ -121,12 +123,18 @@ async function readCounters(statePath: string): Promise<Counter[]> {
     throw fromFsError(error, "read rate-limit state", statePath);
   }
   const state = parseJsonStrict(text, statePath);
-  if (!isJsonObject(state) || state.schema_id !== RATE_LIMIT_STATE_SCHEMA_ID || !Array.isArray(state.counters)) {
+  if (
+    !isJsonObject(state) ||
+    state.schema_id !== RATE_LIMIT_STATE_SCHEMA_ID ||
+    !Array.isArray(state.counters)
+  ) {
     throw invalidInput("rate_limit_state_invalid", `${statePath} is not a gait.gate.rate_limit_state file`, {
       hint: "remove the file to reset the counters, or point --rate-limit-state elsewhere",
     });
   }
   return state.counters.flatMap((c) =>
-    isJsonObject(c) && typeof c.key === "string" && typeof c.count === "number" ? [{ key: c.key, count: c.count }] : [],
+    isJsonObject(c) && typeof c.key === "string" && typeof c.count === "number"
+      ? [{ key: c.key, count: c.count }]
+      : [],
   );
 }

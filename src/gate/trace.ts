@@ -3,7 +3,14 @@
  * and final verdict → same id); `observed_at` is the wall clock and always present.
  */
 import { isJsonObject, type JsonObject, sha256Hex } from "../contract/canonical.ts";
-import { type SignatureEnvelope, type SigningKey, signJson, type VerifyKey, verifyJson, withoutSignature } from "../contract/signing.ts";
+import {
+  type SignatureEnvelope,
+  type SigningKey,
+  signJson,
+  type VerifyKey,
+  verifyJson,
+  withoutSignature,
+} from "../contract/signing.ts";
 import type { Timestamp } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import type { Decision } from "./decision.ts";
@@ -85,7 +92,8 @@ export function buildTrace(input: TraceInput): TraceRecord {
     if (value !== undefined) trace[field] = value;
   }
   if (input.approvalRef) trace.approval_ref = input.approvalRef;
-  if (intent.context.agent_identity) trace.agent_identity = intent.context.agent_identity as unknown as JsonObject;
+  if (intent.context.agent_identity)
+    trace.agent_identity = intent.context.agent_identity as unknown as JsonObject;
   if (intent.skill_provenance) trace.skill_provenance = intent.skill_provenance as unknown as JsonObject;
   if (decision.script) {
     trace.script = true;
@@ -97,7 +105,10 @@ export function buildTrace(input: TraceInput): TraceRecord {
   }
   if (decision.freezeWindow) {
     const fw = decision.freezeWindow;
-    const freeze: JsonObject = { status: fw.active ? "active" : "inactive", evaluated_at: input.observedAt.utc().toString() };
+    const freeze: JsonObject = {
+      status: fw.active ? "active" : "inactive",
+      evaluated_at: input.observedAt.utc().toString(),
+    };
     if (fw.timezone) freeze.timezone = fw.timezone;
     if (fw.window) freeze.window_name = fw.window;
     if (fw.effect) freeze.effect = fw.effect;
@@ -114,11 +125,20 @@ export function buildTrace(input: TraceInput): TraceRecord {
 }
 
 /** The deterministic relationship envelope linking trace, tool, agent and policy. */
-function relationshipFor(prepared: PreparedIntent, policyDigest: string, traceId: string, decision: Decision): JsonObject {
+function relationshipFor(
+  prepared: PreparedIntent,
+  policyDigest: string,
+  traceId: string,
+  decision: Decision,
+): JsonObject {
   const intent = prepared.intent;
   const agent = intent.context.agent_id ?? intent.context.identity;
   const matched = decision.script?.matchedRuleIds ?? decision.matchedRules.map((r) => r.name);
-  const policyRef: JsonObject = { policy_id: "gait.gate.policy", policy_version: "1.0.0", policy_digest: policyDigest };
+  const policyRef: JsonObject = {
+    policy_id: "gait.gate.policy",
+    policy_version: "1.0.0",
+    policy_digest: policyDigest,
+  };
   if (matched.length > 0) policyRef.matched_rule_ids = [...new Set(matched)].sort();
   const relationship: JsonObject = {
     entity_refs: [
@@ -131,7 +151,11 @@ function relationshipFor(prepared: PreparedIntent, policyDigest: string, traceId
     agent_chain: [{ identity: agent, role: "requester" }],
     edges: [
       { kind: "calls", from: { kind: "agent", id: agent }, to: { kind: "tool", id: intent.tool_name } },
-      { kind: "governed_by", from: { kind: "tool", id: intent.tool_name }, to: { kind: "policy", id: policyDigest } },
+      {
+        kind: "governed_by",
+        from: { kind: "tool", id: intent.tool_name },
+        to: { kind: "policy", id: policyDigest },
+      },
     ],
   };
   if (intent.context.session_id) relationship.parent_ref = { kind: "session", id: intent.context.session_id };
@@ -173,7 +197,8 @@ export function verifyTrace(raw: unknown, key: VerifyKey): TraceVerification {
     keyId: key.keyId,
   };
   if (obj.schema_id !== TRACE_SCHEMA_ID) return { ...result, reason: "not a gait.gate.trace record" };
-  if (obj.signature === undefined) return { ...result, signatureStatus: "missing", reason: "trace has no signature" };
+  if (obj.signature === undefined)
+    return { ...result, signatureStatus: "missing", reason: "trace has no signature" };
   const check = verifyJson(key, withoutSignature(obj), obj.signature);
   if (!check.ok) return { ...result, reason: check.reason };
   return { ...result, ok: true, signatureStatus: "verified" };

@@ -4,7 +4,12 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { canonicalize } from "../../src/contract/canonical.ts";
 import { GaitError } from "../../src/contract/errors.ts";
-import { inferEndpointClass, inferEndpointDomain, looksLikeSecretValue, prepareIntent } from "../../src/gate/intent.ts";
+import {
+  inferEndpointClass,
+  inferEndpointDomain,
+  looksLikeSecretValue,
+  prepareIntent,
+} from "../../src/gate/intent.ts";
 import { conformanceSkip, vectorPath } from "../helpers/conformance.ts";
 
 const base = {
@@ -18,17 +23,26 @@ const base = {
   context: { identity: "agent.a", workspace: "/repo", risk_class: "high" },
 };
 
-const isIntentError = (e: unknown) => e instanceof GaitError && e.code === "intent_invalid" && e.exitCode === 6;
+const isIntentError = (e: unknown) =>
+  e instanceof GaitError && e.code === "intent_invalid" && e.exitCode === 6;
 
 describe("intent normalization and digests", () => {
   it("reproduces the reference intent digest (approval-expired vector)", { skip: conformanceSkip }, () => {
     const raw = JSON.parse(readFileSync(vectorPath("approval-expired", "intent.json"), "utf8"));
-    assert.equal(prepareIntent(raw).intentDigest, "5560b84bd90ae0b84079bd0125a27d74750fb25f55a62a12a6b718eaca3dca51");
+    assert.equal(
+      prepareIntent(raw).intentDigest,
+      "5560b84bd90ae0b84079bd0125a27d74750fb25f55a62a12a6b718eaca3dca51",
+    );
   });
 
   it("excludes envelope fields from the digest and defaults phase and discovery_method", () => {
     const a = prepareIntent(base);
-    const b = prepareIntent({ ...base, created_at: "2030-01-01T00:00:00Z", producer_version: "9", relationship: {} });
+    const b = prepareIntent({
+      ...base,
+      created_at: "2030-01-01T00:00:00Z",
+      producer_version: "9",
+      relationship: {},
+    });
     assert.equal(a.intentDigest, b.intentDigest);
     assert.equal(a.intent.context.phase, "apply");
     assert.equal(a.intent.targets[0]?.discovery_method, "unknown");
@@ -76,10 +90,18 @@ describe("intent normalization and digests", () => {
       assert.throws(() => prepareIntent({ ...base, args }), isIntentError);
     }
     assert.throws(
-      () => prepareIntent({ ...base, context: { ...base.context, auth_context: { access_key: "AKIAABCDEFGHIJKLMNOP" } } }),
+      () =>
+        prepareIntent({
+          ...base,
+          context: { ...base.context, auth_context: { access_key: "AKIAABCDEFGHIJKLMNOP" } },
+        }),
       isIntentError,
     );
-    for (const args of [{ token_ref: "ghp_1234567890abcdef" }, { api_key: "env:MY_KEY" }, { token: "short" }]) {
+    for (const args of [
+      { token_ref: "ghp_1234567890abcdef" },
+      { api_key: "env:MY_KEY" },
+      { token: "short" },
+    ]) {
       assert.doesNotThrow(() => prepareIntent({ ...base, args }));
     }
     assert.equal(looksLikeSecretValue("a".repeat(64).replace(/a/g, "f")), false);
@@ -92,8 +114,16 @@ describe("intent normalization and digests", () => {
       targets: [],
       script: {
         steps: [
-          { tool_name: "tool.read", args: { p: "/a" }, targets: [{ kind: "path", value: "/a", operation: "read" }] },
-          { tool_name: "tool.delete", args: {}, targets: [{ kind: "path", value: "/b", operation: "delete" }] },
+          {
+            tool_name: "tool.read",
+            args: { p: "/a" },
+            targets: [{ kind: "path", value: "/a", operation: "read" }],
+          },
+          {
+            tool_name: "tool.delete",
+            args: {},
+            targets: [{ kind: "path", value: "/b", operation: "delete" }],
+          },
         ],
       },
     });
@@ -117,7 +147,10 @@ describe("intent normalization and digests", () => {
     assert.equal(p.intent.delegation?.issued_at, "0001-01-01T00:00:00Z");
     assert.throws(
       () =>
-        prepareIntent({ ...base, delegation: { ...delegation, chain: [delegation.chain[1], delegation.chain[0]] } }),
+        prepareIntent({
+          ...base,
+          delegation: { ...delegation, chain: [delegation.chain[1], delegation.chain[0]] },
+        }),
       isIntentError,
     );
   });

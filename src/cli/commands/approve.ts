@@ -14,13 +14,26 @@ export const approveCommand = command({
   options: [
     { name: "intent-digest", value: "sha256", description: "intent_digest from gate eval (64 hex)" },
     { name: "policy-digest", value: "sha256", description: "policy_digest from gate eval (64 hex)" },
-    { name: "ttl", value: "duration", description: "how long the token is valid, e.g. 30m or 1h", default: "1h" },
-    { name: "scope", value: "csv", description: "granted scope, e.g. tool:tool.write,phase:apply,destructive:apply" },
+    {
+      name: "ttl",
+      value: "duration",
+      description: "how long the token is valid, e.g. 30m or 1h",
+      default: "1h",
+    },
+    {
+      name: "scope",
+      value: "csv",
+      description: "granted scope, e.g. tool:tool.write,phase:apply,destructive:apply",
+    },
     { name: "approver", value: "identity", description: "who approves" },
     { name: "reason-code", value: "code", description: "why, e.g. incident_hotfix" },
     { name: "max-targets", value: "n", description: "refuse intents with more targets than this" },
     { name: "max-ops", value: "n", description: "refuse intents with more operations than this" },
-    { name: "delegation-binding-digest", value: "sha256", description: "bind the token to a delegation chain digest" },
+    {
+      name: "delegation-binding-digest",
+      value: "sha256",
+      description: "bind the token to a delegation chain digest",
+    },
     { name: "out", value: "path", description: "token path (default approval_<token_id>.json)" },
     ...signingKeyOptions,
   ],
@@ -65,7 +78,12 @@ export const approveCommand = command({
         max_ops: token.max_ops ?? 0,
         key_id: signing.key.keyId,
       },
-      human: [`token_id=${token.token_id}`, `token_path=${out}`, `expires_at=${token.expires_at}`, `key_id=${signing.key.keyId}`],
+      human: [
+        `token_id=${token.token_id}`,
+        `token_path=${out}`,
+        `expires_at=${token.expires_at}`,
+        `key_id=${signing.key.keyId}`,
+      ],
     };
   },
 });
@@ -74,6 +92,7 @@ function intOption(options: Options, name: string): number | undefined {
   const text = stringOption(options, name);
   if (text === undefined) return undefined;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 0) throw invalidInput("usage", `--${name} must be a non-negative integer`);
+  if (!Number.isInteger(value) || value < 0)
+    throw invalidInput("usage", `--${name} must be a non-negative integer`);
   return value;
 }

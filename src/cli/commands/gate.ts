@@ -5,8 +5,24 @@ import { writeFileAtomic } from "../../contract/files.ts";
 import { resolveSigningKey, resolveVerifyKey } from "../../contract/keys.ts";
 import { Timestamp } from "../../contract/time.ts";
 import { PRODUCER_VERSION } from "../../contract/version.ts";
-import { compilePolicy, DEFAULT_RATE_LIMIT_STATE, enforceLimits, type GateEvalResult, loadPolicyFile, prettyJson, runGateEval } from "../../gate/index.ts";
-import { type CommandContext, type CommandOutcome, command, group, listOption, type Options, stringOption } from "../command.ts";
+import {
+  compilePolicy,
+  DEFAULT_RATE_LIMIT_STATE,
+  enforceLimits,
+  type GateEvalResult,
+  loadPolicyFile,
+  prettyJson,
+  runGateEval,
+} from "../../gate/index.ts";
+import {
+  type CommandContext,
+  type CommandOutcome,
+  command,
+  group,
+  listOption,
+  type Options,
+  stringOption,
+} from "../command.ts";
 import { readJsonInput } from "../io.ts";
 import { keyOptions, readSigningKeyRequest, readVerifyKeySources, signingKeyOptions } from "../keyflags.ts";
 
@@ -14,20 +30,59 @@ const exitForVerdict = { allow: 0, dry_run: 0, block: 3, require_approval: 4 } a
 
 export const gateEvalCommand = command({
   name: "eval",
-  explain: "Evaluate one tool-call intent against a policy, sign a trace of the decision, and exit 0 (allow/dry_run), 3 (block) or 4 (approval required).",
+  explain:
+    "Evaluate one tool-call intent against a policy, sign a trace of the decision, and exit 0 (allow/dry_run), 3 (block) or 4 (approval required).",
   structuredExplain: true,
   options: [
     { name: "policy", value: "path", description: "policy YAML file" },
-    { name: "intent", value: "path", description: "intent request JSON file (gait.gate.intent_request), or - for stdin" },
-    { name: "simulate", description: "report what would have been blocked without enforcing (always exit 0)" },
-    { name: "evaluation-time", value: "rfc3339", description: "evaluate as of this time (approval expiry, freeze windows, rate-limit buckets)" },
-    { name: "approval-token", value: "path", description: "approval token file (repeatable)", repeatable: true },
-    { name: "approval-token-chain", value: "paths", description: "comma-separated approval token files for multi-party approval" },
+    {
+      name: "intent",
+      value: "path",
+      description: "intent request JSON file (gait.gate.intent_request), or - for stdin",
+    },
+    {
+      name: "simulate",
+      description: "report what would have been blocked without enforcing (always exit 0)",
+    },
+    {
+      name: "evaluation-time",
+      value: "rfc3339",
+      description: "evaluate as of this time (approval expiry, freeze windows, rate-limit buckets)",
+    },
+    {
+      name: "approval-token",
+      value: "path",
+      description: "approval token file (repeatable)",
+      repeatable: true,
+    },
+    {
+      name: "approval-token-chain",
+      value: "paths",
+      description: "comma-separated approval token files for multi-party approval",
+    },
     ...keyOptions("approval"),
-    { name: "approval-audit-out", value: "path", description: "approval audit path (default approval_audit_<trace_id>.json)" },
-    { name: "trace-out", value: "path", description: "trace path (default trace_<trace_id>.json in the current directory)" },
-    { name: "rate-limit-state", value: "path", description: `rate-limit counter file (default ${DEFAULT_RATE_LIMIT_STATE})` },
-    { name: "profile", value: "name", choices: ["standard", "oss-prod"], default: "standard", description: "oss-prod refuses dev keys, default-allow policies and --simulate" },
+    {
+      name: "approval-audit-out",
+      value: "path",
+      description: "approval audit path (default approval_audit_<trace_id>.json)",
+    },
+    {
+      name: "trace-out",
+      value: "path",
+      description: "trace path (default trace_<trace_id>.json in the current directory)",
+    },
+    {
+      name: "rate-limit-state",
+      value: "path",
+      description: `rate-limit counter file (default ${DEFAULT_RATE_LIMIT_STATE})`,
+    },
+    {
+      name: "profile",
+      value: "name",
+      choices: ["standard", "oss-prod"],
+      default: "standard",
+      description: "oss-prod refuses dev keys, default-allow policies and --simulate",
+    },
     ...signingKeyOptions,
   ],
   examples: [
@@ -52,10 +107,16 @@ async function runEval(_args: string[], options: Options, ctx: CommandContext): 
   const signing = await resolveSigningKey(keyRequest, io);
   for (const w of signing.warnings) ctx.warn(w);
   const approvalKey = await resolveVerifyKey(readVerifyKeySources(options, "approval"), io);
-  const tokenPaths = [...new Set([...listOption(options, "approval-token"), ...listOption(options, "approval-token-chain")])].sort();
-  const approvalTokens = await Promise.all(tokenPaths.map((p) => readJsonInput(p, ctx.cwd, "approval token")));
+  const tokenPaths = [
+    ...new Set([...listOption(options, "approval-token"), ...listOption(options, "approval-token-chain")]),
+  ].sort();
+  const approvalTokens = await Promise.all(
+    tokenPaths.map((p) => readJsonInput(p, ctx.cwd, "approval token")),
+  );
   if (profile === "oss-prod" && tokenPaths.length > 0 && !approvalKey) {
-    throw invalidInput("usage", "oss-prod requires an explicit approval verify key", { hint: "pass --approval-public-key" });
+    throw invalidInput("usage", "oss-prod requires an explicit approval verify key", {
+      hint: "pass --approval-public-key",
+    });
   }
   const evaluationTime = parseEvaluationTime(stringOption(options, "evaluation-time")) ?? ctx.clock();
   const statePath = resolve(ctx.cwd, stringOption(options, "rate-limit-state") ?? DEFAULT_RATE_LIMIT_STATE);
@@ -73,20 +134,31 @@ async function runEval(_args: string[], options: Options, ctx: CommandContext): 
     correlationId: ctx.correlationId,
   });
 
-  const tracePath = resolve(ctx.cwd, stringOption(options, "trace-out") ?? `trace_${result.trace.trace_id}.json`);
+  const tracePath = resolve(
+    ctx.cwd,
+    stringOption(options, "trace-out") ?? `trace_${result.trace.trace_id}.json`,
+  );
   await writeFileAtomic(tracePath, prettyJson(result.trace));
   let auditPath: string | undefined;
   if (result.approvalAudit) {
-    auditPath = resolve(ctx.cwd, stringOption(options, "approval-audit-out") ?? `approval_audit_${result.trace.trace_id}.json`);
+    auditPath = resolve(
+      ctx.cwd,
+      stringOption(options, "approval-audit-out") ?? `approval_audit_${result.trace.trace_id}.json`,
+    );
     await writeFileAtomic(auditPath, prettyJson(result.approvalAudit));
   }
   const paths = { trace: display(ctx.cwd, tracePath), audit: auditPath && display(ctx.cwd, auditPath) };
-  if (options.explain === true) return { exitCode: exitForVerdict[result.verdict], output: explainObject(result, paths) };
-  return { exitCode: exitForVerdict[result.verdict], output: evalOutput(result, profile, paths), human: humanLines(result, paths) };
+  if (ctx.explain) return { exitCode: exitForVerdict[result.verdict], output: explainObject(result, paths) };
+  return {
+    exitCode: exitForVerdict[result.verdict],
+    output: evalOutput(result, profile, paths),
+    human: humanLines(result, paths),
+  };
 }
 
 function checkOssProd(mode: string, simulate: boolean, defaultVerdict: string): void {
-  if (mode !== "prod") throw invalidInput("usage", "oss-prod profile requires --key-mode prod with a private key");
+  if (mode !== "prod")
+    throw invalidInput("usage", "oss-prod profile requires --key-mode prod with a private key");
   if (simulate) throw invalidInput("usage", "oss-prod profile does not allow --simulate");
   if (defaultVerdict === "allow") {
     throw invalidInput("policy_invalid", "oss-prod profile refuses a policy whose default_verdict is allow", {
@@ -104,7 +176,11 @@ function display(cwd: string, path: string): string {
   return rel.startsWith("..") ? path : rel;
 }
 
-function evalOutput(result: GateEvalResult, profile: string, paths: { trace: string; audit?: string | undefined }) {
+function evalOutput(
+  result: GateEvalResult,
+  profile: string,
+  paths: { trace: string; audit?: string | undefined },
+) {
   const { decision, prepared } = result;
   const out: Record<string, unknown> = {
     profile,
@@ -154,7 +230,8 @@ function humanLines(result: GateEvalResult, paths: { trace: string; audit?: stri
     `violations=${result.violations.join(",") || "none"}`,
   ];
   if (result.decision.matchedRule) lines.push(`matched_rule=${result.decision.matchedRule}`);
-  if (result.simulated?.wouldHaveBlocked) lines.push(`simulated_verdict=${result.simulated.verdict} (not enforced)`);
+  if (result.simulated?.wouldHaveBlocked)
+    lines.push(`simulated_verdict=${result.simulated.verdict} (not enforced)`);
   lines.push(`trace=${paths.trace}`);
   if (paths.audit) lines.push(`approval_audit=${paths.audit}`);
   if (result.verdict !== "allow") lines.push("do not execute the tool call unless the verdict is allow");

@@ -10,12 +10,19 @@ export const traceVerifyCommand = command({
   name: "verify",
   explain: "Verify the signature of a gate trace record with a public key, offline.",
   args: [{ name: "trace", description: "trace_<id>.json file" }],
-  options: [{ name: "path", value: "path", description: "trace file (alternative to the positional)" }, ...verifyKeyOptions],
+  options: [
+    { name: "path", value: "path", description: "trace file (alternative to the positional)" },
+    ...verifyKeyOptions,
+  ],
   examples: ["gait trace verify trace_0a1b2c.json --public-key gait-out/keys/gait_public.key"],
   run: async (args: string[], options: Options, ctx: CommandContext) => {
     const path = args[0] ?? stringOption(options, "path");
     if (!path) throw invalidInput("usage", "a trace path is required");
-    const key = await resolveVerifyKey(readVerifyKeySources(options), { env: ctx.env, cwd: ctx.cwd, warn: ctx.warn });
+    const key = await resolveVerifyKey(readVerifyKeySources(options), {
+      env: ctx.env,
+      cwd: ctx.cwd,
+      warn: ctx.warn,
+    });
     if (!key) {
       throw invalidInput("usage", "trace verify needs a public key", {
         hint: "pass --public-key PATH or --public-key-env VAR",
