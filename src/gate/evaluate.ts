@@ -8,7 +8,7 @@ import { sortedUnique } from "../contract/bytes.ts";
 import { isJsonObject, type JsonValue } from "../contract/canonical.ts";
 import { isGaitError } from "../contract/errors.ts";
 import type { Timestamp } from "../contract/time.ts";
-import type { Decision, LimitRequirement, MatchedRule, StepVerdict } from "./decision.ts";
+import type { Decision, LimitRequirement, StepVerdict } from "./decision.ts";
 import { prepareIntent } from "./intent.ts";
 import type { NormalizedIntent, PreparedIntent, Target } from "./intent-model.ts";
 import { anyMatcher, compileDomainPattern, compilePathPattern, type Matcher } from "./patterns.ts";

@@ -1,10 +1,9 @@
 /**
  * `gait demo`: offline, no keys. Records a fixed three-tool-call run (`run_demo`) through the
- * same recorder as `gait run record`, verifies it, and returns what to try next.
+ * same recorder as `gait run record` (which verifies the written file), and returns what to try next.
  */
 import { fixedClock } from "../contract/time.ts";
 import { recordRunpack } from "./record.ts";
-import { verifyRunpack } from "./verify.ts";
 
 export const DEMO_RUN_ID = "run_demo";
 export const DEMO_CREATED_AT = "2026-02-05T00:00:00Z";
@@ -68,9 +67,7 @@ export async function runDemo(context: {
     env: context.env,
     clock: fixedClock(DEMO_CREATED_AT),
   });
-  // recordRunpack already re-verified the file; this is the check the user is told about.
-  const verification = await verifyRunpack(recorded.path);
-  if (!verification.ok) throw new Error("demo runpack failed verification");
+  // recordRunpack re-verifies the written file and throws (exit 2) if it does not check out.
   return {
     mode: "standard",
     run_id: recorded.runId,

@@ -140,7 +140,7 @@ describe("gait gate eval (e2e)", () => {
     );
     assert.equal(granted.code, 0, granted.stdout);
     assert.equal(granted.json?.verdict, "allow");
-    assert.ok((granted.json?.reason_codes as string[]).includes("approval_granted"));
+    assert.ok((granted.json?.reason_codes as string[] | undefined)?.includes("approval_granted"));
     const verify = await runGait(
       ["trace", "verify", String(granted.json?.trace_path), "--public-key", "keys/gait_public.key", "--json"],
       { cwd: dir },
@@ -262,7 +262,7 @@ describe("approval-expired vector (e2e)", () => {
       assert.equal(r.json?.verdict, "require_approval");
       assert.equal(r.json?.intent_digest, "5560b84bd90ae0b84079bd0125a27d74750fb25f55a62a12a6b718eaca3dca51");
       assert.equal(r.json?.policy_digest, "07a528a879e4f0e0cd5a0e2ca801924746b47dac624862207ef21d4ec266f8f9");
-      assert.ok((r.json?.reason_codes as string[]).includes("approval_token_expired"));
+      assert.ok((r.json?.reason_codes as string[] | undefined)?.includes("approval_token_expired"));
     } finally {
       cleanup();
     }
