@@ -8,6 +8,7 @@ export {
   evaluateRequest,
   sanitizeRuleName,
 } from "./evaluate.ts";
+export * from "./explain.ts";
 export * from "./gate-eval.ts";
 export { INTENT_SCHEMA_ID, normalizeIntent, prepareIntent } from "./intent.ts";
 export type * from "./intent-model.ts";

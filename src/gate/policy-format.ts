@@ -4,7 +4,7 @@
  * (except the risk classes of fail_closed and mcp_trust, always spelled out when enabled).
  * Parsing the output gives a policy with the same digest. Comments are not preserved.
  */
-import { Document, isScalar, visit } from "yaml";
+import { Document, isScalar, Lexer, visit } from "yaml";
 import type {
   Dataflow,
   EndpointConstraint,
@@ -250,4 +250,10 @@ function compact(fields: Fields): Fields | undefined {
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((value, index) => value === b[index]);
+}
+
+/** True when YAML text has comments (which `fmt --write` does not keep). */
+export function yamlHasComments(text: string): boolean {
+  for (const token of new Lexer().lex(text)) if (token.startsWith("#")) return true;
+  return false;
 }

@@ -12,7 +12,7 @@ import { type PolicyDocumentInput, PolicyDocumentSchema } from "./policy-schema.
 import { readWithSchema, type ShapeSchema, YamlSource } from "./yaml-strict.ts";
 
 export { policyDigest, policyDigestInput } from "./policy-digest.ts";
-export { formatPolicyYaml, policyToDocument } from "./policy-format.ts";
+export { formatPolicyYaml, policyToDocument, yamlHasComments } from "./policy-format.ts";
 export { compareRules, normalizePolicyDocument } from "./policy-normalize.ts";
 
 /** Top-level fields of the pre-v1 policy proposal; they never meant anything to the evaluator. */
@@ -61,7 +61,7 @@ function rejectLegacyFields(yaml: YamlSource): void {
     .join(", ");
   throw invalidInput(
     "policy_legacy_fields",
-    `legacy policy proposal fields are not supported [${fields.join(", ")}]: ${yaml.options.source}: ${where}`,
+    `legacy policy proposal fields are not supported [${fields.join(", ")}] in ${yaml.options.source} (${where})`,
     {
       hint: "rewrite the policy with schema_id, schema_version, default_verdict, fail_closed and rules (see `gait policy init`)",
       details: {

@@ -52,7 +52,11 @@ function runpackZipError(error: unknown): unknown {
     });
   }
   if (error.code.startsWith("zip_") && error.category !== "verification_failed") {
-    return verificationFailed(error.code, error.message, { hint: error.hint, details: error.details, cause: error });
+    return verificationFailed(error.code, error.message, {
+      hint: error.hint,
+      details: error.details,
+      cause: error,
+    });
   }
   return error;
 }

@@ -5,8 +5,8 @@
  * (only digests, statuses and tool names) and only the receipt count of the refs.
  */
 import { resolve } from "node:path";
-import { canonicalize } from "../contract/canonical.ts";
 import { sortedUnique } from "../contract/bytes.ts";
+import { canonicalize } from "../contract/canonical.ts";
 import { writeFileAtomic } from "../contract/files.ts";
 import { type ResolveContext, resolveRunpackPath } from "./paths.ts";
 import { readRunpack } from "./read.ts";
@@ -82,7 +82,11 @@ export function diffRunpacks(left: Runpack, right: Runpack, privacy: Privacy = "
 function runShape(runpack: Runpack) {
   return {
     env: runpack.run.env,
-    timeline: runpack.run.timeline.map((e) => ({ event: e.event, ref: e.ref ?? "", relationship: e.relationship })),
+    timeline: runpack.run.timeline.map((e) => ({
+      event: e.event,
+      ref: e.ref ?? "",
+      relationship: e.relationship,
+    })),
   };
 }
 
@@ -124,11 +128,15 @@ function samePayload(a: object | undefined, b: object | undefined, privacy: Priv
 }
 
 function intentKey(a: IntentRecord, b: IntentRecord, privacy: Privacy): boolean {
-  return a.tool_name === b.tool_name && a.args_digest === b.args_digest && samePayload(a.args, b.args, privacy);
+  return (
+    a.tool_name === b.tool_name && a.args_digest === b.args_digest && samePayload(a.args, b.args, privacy)
+  );
 }
 
 function resultKey(a: ResultRecord, b: ResultRecord, privacy: Privacy): boolean {
-  return a.status === b.status && a.result_digest === b.result_digest && samePayload(a.result, b.result, privacy);
+  return (
+    a.status === b.status && a.result_digest === b.result_digest && samePayload(a.result, b.result, privacy)
+  );
 }
 
 interface RefsComparison {
@@ -180,7 +188,11 @@ function compareRefs(left: Runpack, right: Runpack): RefsComparison {
       runtimeOnly.push(receipt.ref_id);
     }
   }
-  const classification: ContextDrift = semantic ? "semantic" : runtimeOnly.length > 0 ? "runtime_only" : "none";
+  const classification: ContextDrift = semantic
+    ? "semantic"
+    : runtimeOnly.length > 0
+      ? "runtime_only"
+      : "none";
   return {
     changed: semantic,
     extra: {

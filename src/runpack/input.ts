@@ -3,7 +3,7 @@
  * a coded invalid-input error naming the exact field, so a user can fix the input directly.
  */
 import { isJsonObject, type JsonObject, type JsonValue } from "../contract/canonical.ts";
-import { GaitError, invalidInput } from "../contract/errors.ts";
+import { type GaitError, invalidInput } from "../contract/errors.ts";
 import { normalizeGoTimestamp, Timestamp } from "../contract/time.ts";
 
 export type ErrorFactory = (code: string, message: string) => GaitError;
@@ -25,7 +25,8 @@ export class FieldReader {
 
   static of(value: unknown, where: string, fail: ErrorFactory = inputError): FieldReader {
     if (value === undefined || value === null) return new FieldReader({}, where, fail);
-    if (!isJsonObject(value)) throw fail("runpack_input_invalid", `${where || "input"}: expected a JSON object`);
+    if (!isJsonObject(value))
+      throw fail("runpack_input_invalid", `${where || "input"}: expected a JSON object`);
     return new FieldReader(value, where, fail);
   }
 
@@ -64,7 +65,8 @@ export class FieldReader {
   array(key: string): JsonValue[] {
     const value = this.object[key];
     if (value === undefined || value === null) return [];
-    if (!Array.isArray(value)) throw this.fail("runpack_input_invalid", `${this.name(key)}: expected an array`);
+    if (!Array.isArray(value))
+      throw this.fail("runpack_input_invalid", `${this.name(key)}: expected an array`);
     return value;
   }
 

@@ -33,7 +33,8 @@ export interface RunpackInspection {
 /** Pure: the timeline of a parsed runpack. */
 export function inspectRunpack(runpack: Runpack): RunpackInspection {
   const results = new Map<string, ResultRecord>();
-  for (const result of runpack.results) if (!results.has(result.intent_id)) results.set(result.intent_id, result);
+  for (const result of runpack.results)
+    if (!results.has(result.intent_id)) results.set(result.intent_id, result);
   const intentIds = new Set(runpack.intents.map((i) => i.intent_id));
   const entries = runpack.intents.map((intent, index) => {
     const result = results.get(intent.intent_id);
@@ -67,22 +68,4 @@ export function inspectRunpack(runpack: Runpack): RunpackInspection {
 export async function inspectRunpackRef(ref: string, context: ResolveContext): Promise<RunpackInspection> {
   const { runpack } = await readRunpack(resolveRunpackPath(ref, context));
   return inspectRunpack(runpack);
-}
-
-/** Human form: a header line and one aligned line per intent. */
-export function renderInspection(inspection: RunpackInspection): string[] {
-  const short = (digest: string) => (digest === "" ? "-" : digest.slice(0, 12));
-  const lines = [
-    `run_id=${inspection.run_id} capture_mode=${inspection.capture_mode} intents=${inspection.intents_total} results=${inspection.results_total} receipts=${inspection.receipts_total}`,
-  ];
-  const width = Math.max(4, ...inspection.entries.map((e) => e.tool_name.length));
-  for (const entry of inspection.entries) {
-    lines.push(
-      `${String(entry.index).padStart(3)}  ${entry.intent_id}  ${entry.tool_name.padEnd(width)}  ${entry.status.padEnd(7)}  args=${short(entry.args_digest)}  result=${short(entry.result_digest)}`,
-    );
-  }
-  if (inspection.unmatched_results.length > 0) {
-    lines.push(`unmatched results: ${inspection.unmatched_results.join(", ")}`);
-  }
-  return lines;
 }

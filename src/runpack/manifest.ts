@@ -2,8 +2,9 @@
  * The runpack manifest (CONTRACTS.md §3.4): building it from file bytes, its digest, and the
  * struct projection a verifier recomputes that digest from.
  */
-import { digestJcs, isJsonObject, type JsonObject, sha256Hex } from "../contract/canonical.ts";
+
 import { compareBytes } from "../contract/bytes.ts";
+import { digestJcs, isJsonObject, type JsonObject, sha256Hex } from "../contract/canonical.ts";
 import { verificationFailed } from "../contract/errors.ts";
 import { normalizeGoTimestamp } from "../contract/time.ts";
 import {

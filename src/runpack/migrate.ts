@@ -73,9 +73,13 @@ function samePath(a: string, b: string): boolean {
 export async function migrateRunpack(request: MigrateRequest): Promise<MigrateOutcome> {
   const target = request.target ?? "v1";
   if (!(MIGRATE_TARGETS as readonly string[]).includes(target)) {
-    throw invalidInput("migrate_target_unsupported", `unsupported migration target ${JSON.stringify(target)}`, {
-      hint: "the only target is v1 (--target v1)",
-    });
+    throw invalidInput(
+      "migrate_target_unsupported",
+      `unsupported migration target ${JSON.stringify(target)}`,
+      {
+        hint: "the only target is v1 (--target v1)",
+      },
+    );
   }
   const inputPath = resolveRunpackPath(request.ref, request);
   const loaded = await readRunpack(inputPath);

@@ -24,7 +24,9 @@ export function isPathReference(ref: string): boolean {
 export function resolveRunpackPath(ref: string, context: ResolveContext): string {
   const trimmed = ref.trim();
   if (trimmed === "") {
-    throw invalidInput("usage", "a runpack run_id or path is required", { hint: "e.g. gait verify run_demo" });
+    throw invalidInput("usage", "a runpack run_id or path is required", {
+      hint: "e.g. gait verify run_demo",
+    });
   }
   if (isPathReference(trimmed)) return resolve(context.cwd, trimmed);
   const candidates = [resolve(context.cwd, "gait-out", runpackFileName(trimmed))];

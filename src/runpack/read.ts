@@ -38,7 +38,10 @@ export interface ReadOptions extends VerifyOptions {
 }
 
 /** Reads a runpack, refusing it unless its integrity checks pass, and parses its documents. */
-export async function readRunpack(source: string | Buffer, options: ReadOptions = {}): Promise<LoadedRunpack> {
+export async function readRunpack(
+  source: string | Buffer,
+  options: ReadOptions = {},
+): Promise<LoadedRunpack> {
   return parseRunpackEntries(await loadRunpackEntries(source), options);
 }
 
@@ -80,7 +83,8 @@ export function parseRunpackEntries(entries: RunpackEntry[], options: ReadOption
 function describeFailure(v: RunpackVerification): string {
   const parts: string[] = [];
   if (v.missing_files.length > 0) parts.push(`missing files: ${v.missing_files.join(", ")}`);
-  if (v.hash_mismatches.length > 0) parts.push(`hash mismatches: ${v.hash_mismatches.map((m) => m.path).join(", ")}`);
+  if (v.hash_mismatches.length > 0)
+    parts.push(`hash mismatches: ${v.hash_mismatches.map((m) => m.path).join(", ")}`);
   if (v.signature_status === "failed" || (parts.length === 0 && v.signature_status !== "verified"))
     parts.push(`signature ${v.signature_status}`);
   return `runpack ${v.run_id} failed verification (${parts.join("; ")})`;
@@ -109,7 +113,8 @@ function parseJsonl(text: string, what: string): JsonObject[] {
     } catch (error) {
       throw documentError("runpack_document_invalid", error instanceof Error ? error.message : String(error));
     }
-    if (!isJsonObject(value)) throw documentError("runpack_document_invalid", `${what} line ${i + 1}: expected an object`);
+    if (!isJsonObject(value))
+      throw documentError("runpack_document_invalid", `${what} line ${i + 1}: expected an object`);
     records.push(value);
   });
   return records;
@@ -118,7 +123,8 @@ function parseJsonl(text: string, what: string): JsonObject[] {
 function reader(doc: JsonObject, where: string, schemaId: string): FieldReader {
   const r = new FieldReader(doc, where, documentError);
   const id = r.string("schema_id");
-  if (id !== "" && id !== schemaId) throw r.error("runpack_document_invalid", `schema_id must be ${schemaId}`);
+  if (id !== "" && id !== schemaId)
+    throw r.error("runpack_document_invalid", `schema_id must be ${schemaId}`);
   return r;
 }
 

@@ -6,16 +6,21 @@ import { invalidInput, verificationFailed } from "../contract/errors.ts";
 import { type ResolveContext, resolveRunpackPath } from "./paths.ts";
 import { type VerifyOptions, verifyRunpack } from "./verify.ts";
 
-const footerPattern = /^GAIT run_id=([A-Za-z0-9_-]+) manifest=sha256:[0-9a-f]{64} verify="gait verify ([A-Za-z0-9_-]+)"$/;
+const footerPattern =
+  /^GAIT run_id=([A-Za-z0-9_-]+) manifest=sha256:[0-9a-f]{64} verify="gait verify ([A-Za-z0-9_-]+)"$/;
 
 /** `GAIT run_id=<id> manifest=sha256:<64 hex> verify="gait verify <id>"`, checked before use. */
 export function ticketFooter(runId: string, manifestDigest: string): string {
   const footer = `GAIT run_id=${runId} manifest=sha256:${manifestDigest} verify="gait verify ${runId}"`;
   const match = footerPattern.exec(footer);
   if (!match || match[1] !== match[2]) {
-    throw invalidInput("ticket_footer_invalid", `cannot build a ticket footer for run_id ${JSON.stringify(runId)}`, {
-      hint: "run ids in a ticket footer use only letters, digits, _ and -",
-    });
+    throw invalidInput(
+      "ticket_footer_invalid",
+      `cannot build a ticket footer for run_id ${JSON.stringify(runId)}`,
+      {
+        hint: "run ids in a ticket footer use only letters, digits, _ and -",
+      },
+    );
   }
   return footer;
 }

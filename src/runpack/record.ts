@@ -27,8 +27,8 @@ import {
   type Receipt,
   type Refs,
   type ResultRecord,
-  type Run,
   RUNPACK_SCHEMA_VERSION,
+  type Run,
   type Runpack,
   type RunpackEntry,
   RunpackFiles,
@@ -105,8 +105,14 @@ export function buildRunpack(input: unknown, options: BuildOptions): BuiltRunpac
     const reader = root.at(i, value, "results");
     return buildResult(reader, header, payloads.results, options.runId !== undefined);
   });
-  rejectDuplicateIds(intents.map((r) => r.record.intent_id), "intents");
-  rejectDuplicateIds(results.map((r) => r.record.intent_id), "results");
+  rejectDuplicateIds(
+    intents.map((r) => r.record.intent_id),
+    "intents",
+  );
+  rejectDuplicateIds(
+    results.map((r) => r.record.intent_id),
+    "results",
+  );
   const refs = buildRefs(root.child("refs"), header, {
     intents: intents.map((i) => i.record),
     results: results.map((r) => r.record),
@@ -121,7 +127,12 @@ export function buildRunpack(input: unknown, options: BuildOptions): BuiltRunpac
     warnings.push(REFERENCE_STRIP_WARNING);
   const intentRecords = intents.map((i) => capture(i.record, "args", captureMode));
   const resultRecords = results.map((r) => capture(r.record, "result", captureMode));
-  return assemble({ run, intents: intentRecords, results: resultRecords, refs }, captureMode, warnings, options);
+  return assemble(
+    { run, intents: intentRecords, results: resultRecords, refs },
+    captureMode,
+    warnings,
+    options,
+  );
 }
 
 function assemble(
@@ -161,9 +172,13 @@ function assemble(
 function resolveCaptureMode(flag: CaptureMode | undefined, fromInput: string): CaptureMode {
   const mode = flag ?? (fromInput.trim() === "" ? "reference" : fromInput.trim().toLowerCase());
   if (!(CAPTURE_MODES as readonly string[]).includes(mode)) {
-    throw invalidInput("invalid_capture_mode", `capture_mode must be reference or raw, got ${JSON.stringify(mode)}`, {
-      hint: "use --capture-mode reference (default) or --capture-mode raw",
-    });
+    throw invalidInput(
+      "invalid_capture_mode",
+      `capture_mode must be reference or raw, got ${JSON.stringify(mode)}`,
+      {
+        hint: "use --capture-mode reference (default) or --capture-mode raw",
+      },
+    );
   }
   return mode as CaptureMode;
 }
@@ -283,12 +298,18 @@ function digestFor(
     throw reader.error("invalid_digest", `${digestKey} must be 64 hex characters`);
   if (payload === undefined) {
     if (given === "")
-      throw reader.error("digest_required", `${digestKey} is required when no ${payloadKey} payload is given`);
+      throw reader.error(
+        "digest_required",
+        `${digestKey} is required when no ${payloadKey} payload is given`,
+      );
     return { digest: given, payload };
   }
   const computed = digestJcs(payload);
   if (given !== "" && given !== computed)
-    throw reader.error("digest_mismatch", `${digestKey} ${given} does not match the ${payloadKey} payload (${computed})`);
+    throw reader.error(
+      "digest_mismatch",
+      `${digestKey} ${given} does not match the ${payloadKey} payload (${computed})`,
+    );
   return { digest: computed, payload };
 }
 
@@ -354,7 +375,11 @@ function rejectDuplicateIds(ids: string[], what: string): void {
 }
 
 /** Reference capture drops the raw payload after digesting; raw capture keeps it. */
-function capture<T extends IntentRecord | ResultRecord>(record: T, key: "args" | "result", mode: CaptureMode): T {
+function capture<T extends IntentRecord | ResultRecord>(
+  record: T,
+  key: "args" | "result",
+  mode: CaptureMode,
+): T {
   if (mode === "raw" || !(key in record)) return record;
   const { [key]: _stripped, ...rest } = record as Record<string, unknown>;
   return rest as T;
@@ -387,9 +412,15 @@ function buildRefs(reader: FieldReader, header: RecordHeader, context: RefsConte
   }
   const mode = reader.string("context_evidence_mode").trim() || context.contextEvidenceMode;
   if (!(CONTEXT_EVIDENCE_MODES as readonly string[]).includes(mode))
-    throw reader.error("invalid_context_evidence_mode", "context_evidence_mode must be best_effort or required");
+    throw reader.error(
+      "invalid_context_evidence_mode",
+      "context_evidence_mode must be best_effort or required",
+    );
   if (mode === "required" && setDigest === "")
-    throw reader.error("context_set_digest_required", "context_evidence_mode required needs a context_set_digest");
+    throw reader.error(
+      "context_set_digest_required",
+      "context_evidence_mode required needs a context_set_digest",
+    );
   refs.context_evidence_mode = mode as ContextEvidenceMode;
   const count = reader.count("context_ref_count") || receipts.length;
   if (count > 0) refs.context_ref_count = count;
@@ -444,7 +475,10 @@ function receiptDigest(reader: FieldReader, key: string, derived: string | undef
     throw reader.error("invalid_digest", `${key} must be 64 hex characters`);
   if (derived !== undefined) {
     if (given !== "" && given !== derived)
-      throw reader.error("digest_mismatch", `${key} ${given} does not match the derived trace digest ${derived}`);
+      throw reader.error(
+        "digest_mismatch",
+        `${key} ${given} does not match the derived trace digest ${derived}`,
+      );
     return derived;
   }
   if (given === "") throw reader.error("digest_required", `${key} is required for this receipt`);

@@ -55,7 +55,10 @@ const STUB_KINDS: ReadonlyArray<readonly [StubType, readonly string[]]> = [
  * `tool.offset` is not mistaken for a file tool.
  */
 export function classifyStub(toolName: string): StubType | undefined {
-  const tokens = toolName.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  const tokens = toolName
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
   for (const [kind, words] of STUB_KINDS) {
     if (tokens.some((token) => words.some((word) => token.startsWith(word)))) return kind;
   }

@@ -40,6 +40,9 @@ const SchemaVersion = Type.String({ pattern: "^1\\.0\\.0$" });
 const DateTime = Type.String({ format: "date-time" });
 const RunId = Type.String({ pattern: RUN_ID_PATTERN });
 const Digest = Type.String({ pattern: DIGEST_PATTERN });
+/** Any JSON object (payloads are opaque to the contract). */
+const AnyObject = (description?: string) =>
+  Type.Unsafe<Record<string, unknown>>({ type: "object", ...(description ? { description } : {}) });
 
 /** The relationship envelope the run schema embeds under $defs (kept verbatim from the public schema). */
 const idRef = (kinds?: string[]) =>
@@ -125,9 +128,7 @@ export const TimelineEventSchema = Type.Object(
     event: Type.String(),
     ts: DateTime,
     ref: Type.Optional(Type.String()),
-    relationship: Type.Optional(
-      Type.Unsafe<RelationshipEnvelope>({ $ref: "#/$defs/relationship_envelope" }),
-    ),
+    relationship: Type.Optional(Type.Unsafe<RelationshipEnvelope>({ $ref: "#/$defs/relationship_envelope" })),
   },
   { additionalProperties: true },
 );
@@ -165,10 +166,9 @@ export const IntentRecordSchema = Type.Object(
     tool_name: Type.String(),
     args_digest: Digest,
     args: Type.Optional(
-      Type.Record(Type.String(), Type.Unknown(), {
-        description:
-          "Raw intent arguments. Present only when capture_mode=raw; reference mode records args_digest and omits args.",
-      }),
+      AnyObject(
+        "Raw intent arguments. Present only when capture_mode=raw; reference mode records args_digest and omits args.",
+      ),
     ),
   },
   {
@@ -189,10 +189,9 @@ export const ResultRecordSchema = Type.Object(
     status: StringEnum(RESULT_STATUSES),
     result_digest: Digest,
     result: Type.Optional(
-      Type.Record(Type.String(), Type.Unknown(), {
-        description:
-          "Raw result payload. Present only when capture_mode=raw; reference mode records result_digest and omits result.",
-      }),
+      AnyObject(
+        "Raw result payload. Present only when capture_mode=raw; reference mode records result_digest and omits result.",
+      ),
     ),
   },
   {
@@ -214,7 +213,7 @@ export const ReceiptSchema = Type.Object(
     immutability: Type.Optional(StringEnum(IMMUTABILITY_VALUES)),
     freshness_sla_seconds: Type.Optional(Type.Integer({ minimum: 0 })),
     sensitivity_label: Type.Optional(Type.String()),
-    retrieval_params: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    retrieval_params: Type.Optional(AnyObject()),
   },
   { additionalProperties: false },
 );

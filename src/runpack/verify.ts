@@ -3,12 +3,13 @@
  * file hash, the four required files, the recomputed manifest digest and the signatures.
  * `verifyRunpackEntries` is the pure core over uncompressed entries; `verifyRunpack` reads a zip.
  */
-import { type JsonObject, parseJsonObject, sha256Hex } from "../contract/canonical.ts";
+
 import { compareBytes, sortedUnique } from "../contract/bytes.ts";
+import { type JsonObject, parseJsonObject, sha256Hex } from "../contract/canonical.ts";
 import { invalidInput, verificationFailed } from "../contract/errors.ts";
 import { type VerifyKey, verifyJson } from "../contract/signing.ts";
-import { manifestDigest, manifestInvalid, projectManifest, signableManifest } from "./manifest.ts";
 import { duplicateEntries, entryName, loadRunpackEntries } from "./archive.ts";
+import { manifestDigest, manifestInvalid, projectManifest, signableManifest } from "./manifest.ts";
 import {
   LISTED_FILES,
   type Manifest,
@@ -58,9 +59,13 @@ export async function verifyRunpack(
 
 export function assertKeyForStrict(options: VerifyOptions): void {
   if (options.requireSignature && !options.verifyKey) {
-    throw invalidInput("verify_key_required", "--require-signature needs a public key to check signatures with", {
-      hint: "pass --public-key <path> or --public-key-env <VAR> (a private key also works)",
-    });
+    throw invalidInput(
+      "verify_key_required",
+      "--require-signature needs a public key to check signatures with",
+      {
+        hint: "pass --public-key <path> or --public-key-env <VAR> (a private key also works)",
+      },
+    );
   }
 }
 
@@ -81,7 +86,8 @@ export function verifyRunpackEntries(
       continue;
     }
     const actual = sha256Hex(entry.data);
-    if (actual !== file.sha256.toLowerCase()) mismatches.push({ path: file.path, expected: file.sha256, actual });
+    if (actual !== file.sha256.toLowerCase())
+      mismatches.push({ path: file.path, expected: file.sha256, actual });
   }
   const listed = new Set(files.map((f) => entryName(f.path)));
   for (const required of LISTED_FILES) if (!listed.has(required)) missing.push(required);
@@ -134,7 +140,9 @@ function readManifest(entry: RunpackEntry | undefined): { raw: JsonObject; manif
   }
   const manifest = projectManifest(raw);
   if (manifest.schema_id !== SchemaIds.manifest)
-    throw manifestInvalid(`schema_id must be ${SchemaIds.manifest}, got ${JSON.stringify(manifest.schema_id)}`);
+    throw manifestInvalid(
+      `schema_id must be ${SchemaIds.manifest}, got ${JSON.stringify(manifest.schema_id)}`,
+    );
   if (manifest.schema_version !== RUNPACK_SCHEMA_VERSION)
     throw manifestInvalid(`schema_version must be ${RUNPACK_SCHEMA_VERSION}`);
   if (manifest.run_id.trim() === "") throw manifestInvalid("run_id is empty");
@@ -180,7 +188,13 @@ function checkSignatures(raw: JsonObject, options: VerifyOptions): SignatureChec
     else errors.push(`signature ${i + 1}: ${result.reason}`);
   });
   return valid > 0
-    ? { status: "verified", errors, total: signatures.length, valid, note: `signature verified with key ${key.keyId}` }
+    ? {
+        status: "verified",
+        errors,
+        total: signatures.length,
+        valid,
+        note: `signature verified with key ${key.keyId}`,
+      }
     : {
         status: "failed",
         errors,

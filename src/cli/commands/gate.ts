@@ -4,8 +4,8 @@ import { invalidInput } from "../../contract/errors.ts";
 import { writeFileAtomic } from "../../contract/files.ts";
 import { resolveSigningKey, resolveVerifyKey } from "../../contract/keys.ts";
 import { Timestamp } from "../../contract/time.ts";
-import { PRODUCER_VERSION } from "../../contract/version.ts";
 import {
+  buildPolicyExplain,
   compilePolicy,
   DEFAULT_RATE_LIMIT_STATE,
   enforceLimits,
@@ -148,7 +148,13 @@ async function runEval(_args: string[], options: Options, ctx: CommandContext): 
     await writeFileAtomic(auditPath, prettyJson(result.approvalAudit));
   }
   const paths = { trace: display(ctx.cwd, tracePath), audit: auditPath && display(ctx.cwd, auditPath) };
-  if (ctx.explain) return { exitCode: exitForVerdict[result.verdict], output: explainObject(result, paths) };
+  if (ctx.explain) {
+    const proofRefs = {
+      trace_path: paths.trace,
+      ...(paths.audit ? { approval_audit_path: paths.audit } : {}),
+    };
+    return { exitCode: exitForVerdict[result.verdict], output: buildPolicyExplain(result, proofRefs) };
+  }
   return {
     exitCode: exitForVerdict[result.verdict],
     output: evalOutput(result, profile, paths),
@@ -236,48 +242,6 @@ function humanLines(result: GateEvalResult, paths: { trace: string; audit?: stri
   if (paths.audit) lines.push(`approval_audit=${paths.audit}`);
   if (result.verdict !== "allow") lines.push("do not execute the tool call unless the verdict is allow");
   return lines;
-}
-
-/** The `gait.gate.policy_explain` object for `--explain --json`. */
-function explainObject(result: GateEvalResult, paths: { trace: string; audit?: string | undefined }) {
-  const { decision, prepared } = result;
-  const ctx = prepared.intent.context;
-  const out: Record<string, unknown> = {
-    schema_id: "gait.gate.policy_explain",
-    schema_version: "1.0.0",
-    created_at: prepared.createdAt,
-    producer_version: PRODUCER_VERSION,
-    verdict: result.verdict,
-    matched_rule: decision.matchedRule,
-    matched_rules: decision.matchedRules,
-    reason_codes: result.reasonCodes,
-    violations: result.violations,
-    missing_fields: decision.missingFields,
-    fail_closed_reason_codes: decision.failClosedReasonCodes,
-    approval_required: decision.verdict === "require_approval",
-    required_approvals: result.approval?.required ?? decision.minApprovals,
-    valid_approvals: result.approval?.valid ?? 0,
-    require_broker_credential: decision.requireBrokerCredential,
-    broker_reference: decision.brokerReference,
-    broker_scopes: decision.brokerScopes,
-    require_delegation: decision.requireDelegation,
-    required_delegation_scopes: decision.delegationScopes,
-    credential_posture: {
-      present: Boolean(ctx.credential_ref || ctx.credential_source),
-      ...(ctx.credential_source ? { source: ctx.credential_source } : {}),
-      ...(ctx.credential_access_type ? { access_type: ctx.credential_access_type } : {}),
-      ...(ctx.credential_issuer ? { issuer: ctx.credential_issuer } : {}),
-      ...(ctx.credential_ttl_seconds ? { ttl_seconds: ctx.credential_ttl_seconds } : {}),
-      ...(ctx.credential_ref ? { credential_ref: ctx.credential_ref } : {}),
-    },
-    context_evidence_status: ctx.context_set_digest ? "present" : "not_required",
-    proof_refs: {
-      trace_id: result.trace.trace_id,
-      trace_path: paths.trace,
-      ...(paths.audit ? { approval_audit_path: paths.audit } : {}),
-    },
-  };
-  return out;
 }
 
 export const gateGroup = group({

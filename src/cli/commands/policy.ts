@@ -4,31 +4,37 @@
  * further subcommands (test, simulate) are added by appending to the list.
  */
 import { access, readFile, stat } from "node:fs/promises";
-import { relative, resolve } from "node:path";
+import { resolve } from "node:path";
 import { fromFsError, invalidInput } from "../../contract/errors.ts";
 import { writeFileAtomic } from "../../contract/files.ts";
-import type { LoadedPolicy } from "../../gate/policy-model.ts";
 import { formatPolicyYaml, parsePolicyYaml, yamlHasComments } from "../../gate/policy.ts";
+import type { LoadedPolicy } from "../../gate/policy-model.ts";
 import { POLICY_TEMPLATE_NAMES, policyTemplate } from "../../gate/templates.ts";
-import { type CommandContext, type CommandOutcome, command, group, type Spec, stringOption } from "../command.ts";
+import { type CommandContext, command, group, type Spec, stringOption } from "../command.ts";
 
 const DEFAULT_POLICY_PATH = "gait.policy.yaml";
 
 export const policyInitCommand = command({
   name: "init",
-  explain: "Write a starter gate policy from a template (baseline-lowrisk, baseline-mediumrisk or baseline-highrisk).",
+  explain:
+    "Write a starter gate policy from a template (baseline-lowrisk, baseline-mediumrisk or baseline-highrisk).",
   args: [{ name: "template", description: POLICY_TEMPLATE_NAMES.join(" | "), required: true }],
   options: [
     { name: "out", value: "path", description: `where to write the policy (default ${DEFAULT_POLICY_PATH})` },
     { name: "force", description: "overwrite an existing file" },
   ],
-  examples: ["gait policy init baseline-highrisk", "gait policy init baseline-lowrisk --out policies/dev.yaml --force"],
+  examples: [
+    "gait policy init baseline-highrisk",
+    "gait policy init baseline-lowrisk --out policies/dev.yaml --force",
+  ],
   async run([template = ""], options, ctx) {
     const text = policyTemplate(template);
     const shown = stringOption(options, "out") ?? DEFAULT_POLICY_PATH;
     const path = resolve(ctx.cwd, shown);
     if (options.force !== true && (await exists(path))) {
-      throw invalidInput("policy_exists", `${shown} already exists`, { hint: "pass --force to overwrite it" });
+      throw invalidInput("policy_exists", `${shown} already exists`, {
+        hint: "pass --force to overwrite it",
+      });
     }
     const { policyDigest } = parsePolicyYaml(text, template);
     await writeFileAtomic(path, text, { mode: 0o644 });
@@ -39,14 +45,20 @@ export const policyInitCommand = command({
     ];
     return {
       output: { template, policy_path: shown, policy_digest: policyDigest, next_commands: nextCommands },
-      human: [`wrote ${template} policy to ${shown}`, `policy_digest=${policyDigest}`, "next:", ...nextCommands.map((c) => `  ${c}`)],
+      human: [
+        `wrote ${template} policy to ${shown}`,
+        `policy_digest=${policyDigest}`,
+        "next:",
+        ...nextCommands.map((c) => `  ${c}`),
+      ],
     };
   },
 });
 
 export const policyValidateCommand = command({
   name: "validate",
-  explain: "Check a policy file strictly (unknown fields, types, values) and print its digest; exit 6 when invalid.",
+  explain:
+    "Check a policy file strictly (unknown fields, types, values) and print its digest; exit 6 when invalid.",
   args: [{ name: "file", description: "policy YAML file", required: true }],
   examples: ["gait policy validate gait.policy.yaml --json"],
   async run([file = ""], _options, ctx) {
@@ -69,7 +81,8 @@ export const policyValidateCommand = command({
 
 export const policyFmtCommand = command({
   name: "fmt",
-  explain: "Print a policy in canonical form (normalized lists, defaults omitted, rules in evaluation order), or rewrite it with --write.",
+  explain:
+    "Print a policy in canonical form (normalized lists, defaults omitted, rules in evaluation order), or rewrite it with --write.",
   args: [{ name: "file", description: "policy YAML file", required: true }],
   options: [{ name: "write", description: "rewrite the file in place instead of printing it" }],
   examples: ["gait policy fmt gait.policy.yaml", "gait policy fmt gait.policy.yaml --write --json"],
@@ -79,7 +92,8 @@ export const policyFmtCommand = command({
     const changed = formatted !== text;
     const write = options.write === true;
     if (write && changed) {
-      if (yamlHasComments(text)) ctx.warn(`comments in ${file} were not kept (fmt writes the normalized policy)`);
+      if (yamlHasComments(text))
+        ctx.warn(`comments in ${file} were not kept (fmt writes the normalized policy)`);
       await writeFileAtomic(path, formatted, { mode: await fileMode(path) });
     }
     const output: Record<string, unknown> = {
@@ -137,6 +151,3 @@ async function exists(path: string): Promise<boolean> {
 async function fileMode(path: string): Promise<number> {
   return (await stat(path)).mode & 0o777;
 }
-
-export type { CommandOutcome };
-export const displayPath = (cwd: string, path: string) => relative(cwd, path);

@@ -18,7 +18,8 @@ export const fileWriteExecutor: RealExecutor = {
     }
     const root = await realpath(context.cwd);
     const target = resolve(root, path);
-    if (!isInside(root, target)) return failed(`path ${JSON.stringify(path)} is outside the working directory`);
+    if (!isInside(root, target))
+      return failed(`path ${JSON.stringify(path)} is outside the working directory`);
     try {
       await mkdir(dirname(target), { recursive: true });
       if (!isInside(root, await realpath(dirname(target))))

@@ -28,7 +28,7 @@ export interface RealExecutor {
   name: string;
   /** Tool names this executor runs. */
   tools: readonly string[];
-  execute(args: JsonObject, context: ExecutionContext): Promise<ExecutionResult>;
+  execute(args: Readonly<Record<string, unknown>>, context: ExecutionContext): Promise<ExecutionResult>;
 }
 
 export const DEFAULT_EXECUTION_LIMITS = { timeoutMs: 5_000, maxOutputBytes: 64 * 1024 } as const;

@@ -1,0 +1,83 @@
+/** `gait verify <run_id|path>`: offline integrity check of a runpack (hashes, manifest digest, signatures). */
+import { invalidInput } from "../../contract/errors.ts";
+import { resolveVerifyKey } from "../../contract/keys.ts";
+import {
+  displayPath,
+  type RunpackVerification,
+  resolveRunpackPath,
+  verifyRunpack,
+} from "../../runpack/index.ts";
+import { command, stringOption } from "../command.ts";
+import { readVerifyKeySources, verifyKeyOptions } from "../keyflags.ts";
+
+export const verifyCommand = command({
+  name: "verify",
+  explain:
+    "Verify a runpack offline: every file hash, the manifest digest, duplicate entries and signatures.",
+  args: [
+    { name: "run", description: "run_id (looked up in ./gait-out, then ~/.gait/runpacks) or runpack path" },
+  ],
+  options: [
+    { name: "require-signature", description: "fail unless a signature verifies (needs a public key)" },
+    {
+      name: "profile",
+      value: "profile",
+      choices: ["standard", "strict"],
+      description: "strict = --require-signature",
+    },
+    ...verifyKeyOptions,
+  ],
+  examples: [
+    "gait verify run_demo",
+    "gait verify ./gait-out/runpack_run_x.zip --require-signature --public-key gait_public.key",
+  ],
+  run: async (args, options, ctx) => {
+    const ref = args[0];
+    if (!ref)
+      throw invalidInput("usage", "a runpack run_id or path is required", {
+        hint: "e.g. gait verify run_demo",
+      });
+    const requireSignature =
+      options["require-signature"] === true || stringOption(options, "profile") === "strict";
+    const verifyKey = await resolveVerifyKey(readVerifyKeySources(options), ctx);
+    const path = resolveRunpackPath(ref, ctx);
+    const result = await verifyRunpack(path, { requireSignature, ...(verifyKey ? { verifyKey } : {}) });
+    const output: Record<string, unknown> = {
+      ...result,
+      path: displayPath(ctx.cwd, path),
+      next_commands: nextCommands(ref, result),
+    };
+    if (!result.ok) output.error = failureSummary(result);
+    return { exitCode: result.ok ? 0 : 2, output, human: humanLines(output.path as string, result) };
+  },
+});
+
+function nextCommands(ref: string, result: RunpackVerification): string[] {
+  if (!result.ok) return [];
+  const commands = [`gait run inspect ${ref}`, `gait run replay ${ref}`, `gait run receipt ${ref}`];
+  if (result.signature_status === "skipped") commands.unshift(`gait verify ${ref} --public-key <public.key>`);
+  return commands;
+}
+
+function failureSummary(result: RunpackVerification): string {
+  const parts: string[] = [];
+  if (result.missing_files.length > 0) parts.push(`missing files: ${result.missing_files.join(", ")}`);
+  if (result.hash_mismatches.length > 0)
+    parts.push(`hash mismatches: ${result.hash_mismatches.map((m) => m.path).join(", ")}`);
+  if (result.signature_errors.length > 0 && result.signature_status !== "skipped")
+    parts.push(`signature ${result.signature_status}: ${result.signature_errors.join("; ")}`);
+  return `runpack ${result.run_id} failed verification (${parts.join("; ")})`;
+}
+
+function humanLines(path: string, result: RunpackVerification): string[] {
+  return [
+    `verify: ${result.ok ? "ok" : "FAILED"} run_id=${result.run_id} path=${path}`,
+    `files_checked=${result.files_checked} manifest_digest=${result.manifest_digest}`,
+    `signature_status=${result.signature_status} (${result.signature_note})`,
+    ...result.missing_files.map((file) => `missing: ${file}`),
+    ...result.hash_mismatches.map(
+      (m) => `hash mismatch: ${m.path} expected=${m.expected} actual=${m.actual}`,
+    ),
+    ...result.signature_errors.map((e) => `signature: ${e}`),
+  ];
+}

@@ -1,0 +1,50 @@
+/** The structured explanation of a gate decision (`gait.gate.policy_explain`, `gate eval --explain --json`). */
+import { PRODUCER_VERSION } from "../contract/version.ts";
+import type { GateEvalResult } from "./gate-eval.ts";
+
+export const POLICY_EXPLAIN_SCHEMA_ID = "gait.gate.policy_explain";
+
+export interface ProofRefs {
+  trace_path?: string;
+  approval_audit_path?: string;
+}
+
+export function buildPolicyExplain(
+  result: GateEvalResult,
+  proofRefs: ProofRefs = {},
+): Record<string, unknown> {
+  const { decision, prepared } = result;
+  const ctx = prepared.intent.context;
+  const credentialPosture: Record<string, unknown> = {
+    present: Boolean(ctx.credential_ref || ctx.credential_source),
+  };
+  if (ctx.credential_source) credentialPosture.source = ctx.credential_source;
+  if (ctx.credential_access_type) credentialPosture.access_type = ctx.credential_access_type;
+  if (ctx.credential_issuer) credentialPosture.issuer = ctx.credential_issuer;
+  if (ctx.credential_ttl_seconds) credentialPosture.ttl_seconds = ctx.credential_ttl_seconds;
+  if (ctx.credential_ref) credentialPosture.credential_ref = ctx.credential_ref;
+  return {
+    schema_id: POLICY_EXPLAIN_SCHEMA_ID,
+    schema_version: "1.0.0",
+    created_at: prepared.createdAt,
+    producer_version: PRODUCER_VERSION,
+    verdict: result.verdict,
+    matched_rule: decision.matchedRule,
+    matched_rules: decision.matchedRules,
+    reason_codes: result.reasonCodes,
+    violations: result.violations,
+    missing_fields: decision.missingFields,
+    fail_closed_reason_codes: decision.failClosedReasonCodes,
+    approval_required: decision.verdict === "require_approval",
+    required_approvals: result.approval?.required ?? decision.minApprovals,
+    valid_approvals: result.approval?.valid ?? 0,
+    require_broker_credential: decision.requireBrokerCredential,
+    broker_reference: decision.brokerReference,
+    broker_scopes: decision.brokerScopes,
+    require_delegation: decision.requireDelegation,
+    required_delegation_scopes: decision.delegationScopes,
+    credential_posture: credentialPosture,
+    context_evidence_status: ctx.context_set_digest ? "present" : "not_required",
+    proof_refs: { trace_id: result.trace.trace_id, ...proofRefs },
+  };
+}

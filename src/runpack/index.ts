@@ -1,0 +1,79 @@
+/** The runpack module's public face: record, read, verify, replay, diff, inspect, receipt, demo, migrate. */
+export { loadRunpackEntries, RUNPACK_MAX_ENTRY_BYTES, runpackZip } from "./archive.ts";
+export { DEMO_CREATED_AT, DEMO_RUN_ID, type DemoOutcome, demoRecordInput, runDemo } from "./demo.ts";
+export {
+  type ContextDrift,
+  type DiffOutcome,
+  type DiffRequest,
+  type DiffSummary,
+  diffRunpackRefs,
+  diffRunpacks,
+  PRIVACY_MODES,
+  type Privacy,
+  type RunpackDiff,
+} from "./diff.ts";
+export {
+  DEFAULT_EXECUTION_LIMITS,
+  defaultExecutors,
+  type ExecutionContext,
+  type ExecutionResult,
+  ExecutorRegistry,
+  echoExecutor,
+  fileWriteExecutor,
+  type RealExecutor,
+  shellExecutor,
+} from "./executors/index.ts";
+export { type InspectEntry, inspectRunpack, inspectRunpackRef, type RunpackInspection } from "./inspect.ts";
+export { buildManifest, manifestDigest, signableManifest } from "./manifest.ts";
+export {
+  MIGRATE_TARGETS,
+  type MigrateOutcome,
+  type MigrateRequest,
+  migrateRunpack,
+  remigrate,
+} from "./migrate.ts";
+export {
+  displayPath,
+  isPathReference,
+  type ResolveContext,
+  resolveRunpackPath,
+  runpackFileName,
+} from "./paths.ts";
+export { type LoadedRunpack, parseRunpackEntries, type ReadOptions, readRunpack } from "./read.ts";
+export { isTicketFooter, type RunReceipt, runReceipt, ticketFooter } from "./receipt.ts";
+export {
+  assertRunId,
+  type BuildOptions,
+  type BuiltRunpack,
+  buildRunpack,
+  hostEnvironment,
+  RAW_CAPTURE_WARNING,
+  REFERENCE_STRIP_WARNING,
+  type RecordedRunpack,
+  type RecordRunpackOptions,
+  type RunEnvironment,
+  recordRunpack,
+} from "./record.ts";
+export {
+  checkRealReplayInterlocks,
+  classifyStub,
+  REAL_REPLAY_ENV,
+  type RealReplayRequest,
+  type ReplayReport,
+  type ReplayRequest,
+  type ReplayStep,
+  replayReal,
+  replayRunpack,
+  replayStub,
+  type StubType,
+  stubDigest,
+} from "./replay.ts";
+export * from "./types.ts";
+export {
+  type HashMismatch,
+  type RunpackVerification,
+  type SignatureStatus,
+  type VerifyOptions,
+  verifyRunpack,
+  verifyRunpackEntries,
+} from "./verify.ts";
