@@ -137,15 +137,19 @@ function isLocalDateTime(value: string): boolean {
   );
 }
 
-/** An IANA zone name the runtime knows (no numeric offsets: the reference loads zones by name). */
+/**
+ * An IANA zone name the runtime knows, spelled with its exact case: the reference loads zones by
+ * file name (case-sensitive) and knows no numeric offsets, while Intl accepts both.
+ */
 function isIanaZone(zone: string): boolean {
   if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(zone)) return false;
+  let resolved: string;
   try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return true;
+    resolved = new Intl.DateTimeFormat("en-US", { timeZone: zone }).resolvedOptions().timeZone;
   } catch {
     return false;
   }
+  return resolved === zone || resolved.toLowerCase() !== zone.toLowerCase();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -378,13 +382,12 @@ class Normalizer {
   }
 
   limit(input: NonNullable<PolicyRuleInput["rate_limit"]>, path: string): RateLimit {
-    return {
-      requests: input.requests ?? 0,
-      window: this.oneOf(input.window, ["minute", "hour"] as const, `${path}.window`) ?? "minute",
-      scope:
-        this.oneOf(input.scope, ["tool", "identity", "tool_identity"] as const, `${path}.scope`) ??
-        "tool_identity",
-    };
+    const window = this.oneOf(input.window, ["minute", "hour"] as const, `${path}.window`) ?? "minute";
+    const scope = this.oneOf(input.scope, ["tool", "identity", "tool_identity"] as const, `${path}.scope`);
+    const requests = input.requests ?? 0;
+    // Without a request count there is no limit; window and scope keep their defaults.
+    if (requests === 0) return { requests, window: "minute", scope: "tool_identity" };
+    return { requests, window, scope: scope ?? "tool_identity" };
   }
 
   freezeWindow(input: NonNullable<PolicyRuleInput["freeze_window"]>, path: string): FreezeWindow | undefined {

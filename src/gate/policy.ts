@@ -36,14 +36,15 @@ export function parsePolicyYaml(text: string, source: string): LoadedPolicy {
   return loaded(policy);
 }
 
-export async function loadPolicyFile(path: string): Promise<LoadedPolicy> {
+/** Reads and parses a policy file; `source` (default: the path) names it in error messages. */
+export async function loadPolicyFile(path: string, source = path): Promise<LoadedPolicy> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    throw fromFsError(error, "read policy", path);
+    throw fromFsError(error, "read policy", source);
   }
-  return { ...parsePolicyYaml(text, path), path };
+  return { ...parsePolicyYaml(text, source), path };
 }
 
 /** A normalized policy with its digest. */

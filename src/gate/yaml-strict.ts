@@ -233,7 +233,9 @@ class ShapeReader {
   private unknownField(path: (string | number)[], pair: Pair, key: string, allowed: string[]): GaitError {
     const where = path.length === 0 ? "at the top level" : `in ${formatPath(path)}`;
     const suggestion = closestName(key, allowed);
-    const hint = suggestion ? `did you mean "${suggestion}"?` : `allowed fields ${where}: ${allowed.join(", ")}`;
+    const hint = suggestion
+      ? `did you mean "${suggestion}"?`
+      : `allowed fields ${where}: ${allowed.join(", ")}`;
     const at = this.yaml.positionOf(pair.key);
     const { source, codePrefix } = this.yaml.options;
     return invalidInput(

@@ -82,7 +82,7 @@ export async function migrateRunpack(request: MigrateRequest): Promise<MigrateOu
     );
   }
   const inputPath = resolveRunpackPath(request.ref, request);
-  const loaded = await readRunpack(inputPath);
+  const loaded = await readRunpack(inputPath, { allowNonCanonicalManifest: true });
   const built = remigrate(loaded);
   const runId = built.runpack.run.run_id;
   const outputPath = request.out

@@ -5,7 +5,7 @@
  */
 
 import { compareBytes, sortedUnique } from "../contract/bytes.ts";
-import { type JsonObject, parseJsonObject, sha256Hex } from "../contract/canonical.ts";
+import { canonicalize, type JsonObject, parseJsonObject, sha256Hex } from "../contract/canonical.ts";
 import { invalidInput, verificationFailed } from "../contract/errors.ts";
 import { type VerifyKey, verifyJson } from "../contract/signing.ts";
 import { duplicateEntries, entryName, loadRunpackEntries } from "./archive.ts";
@@ -46,6 +46,12 @@ export interface VerifyOptions {
   verifyKey?: VerifyKey;
   /** Strict profile: a `verified` signature is required (and so is a key). */
   requireSignature?: boolean;
+  /**
+   * Accept a manifest.json whose bytes are not the canonical (JCS) encoding of its content.
+   * Only migration sets this: everywhere else such a manifest is refused, because bytes the
+   * digest does not cover (whitespace, key order, timestamp spelling) could change unnoticed.
+   */
+  allowNonCanonicalManifest?: boolean;
 }
 
 /** Verifies a runpack zip (path or bytes). Structural failures throw coded errors (exit 2 / 6). */
@@ -75,7 +81,7 @@ export function verifyRunpackEntries(
   options: VerifyOptions = {},
 ): RunpackVerification {
   const byName = indexEntries(entries);
-  const { raw, manifest } = readManifest(byName.get(RunpackFiles.manifest));
+  const { raw, manifest } = readManifest(byName.get(RunpackFiles.manifest), options);
   const missing: string[] = [];
   const mismatches: HashMismatch[] = [];
   const files = manifest.files ?? [];
@@ -126,7 +132,10 @@ function indexEntries(entries: readonly RunpackEntry[]): Map<string, RunpackEntr
   return byName;
 }
 
-function readManifest(entry: RunpackEntry | undefined): { raw: JsonObject; manifest: Manifest } {
+function readManifest(
+  entry: RunpackEntry | undefined,
+  options: VerifyOptions,
+): { raw: JsonObject; manifest: Manifest } {
   if (!entry) {
     throw verificationFailed("runpack_manifest_missing", "runpack has no manifest.json", {
       hint: "the file is not a runpack or is damaged; re-record it from its source",
@@ -146,7 +155,20 @@ function readManifest(entry: RunpackEntry | undefined): { raw: JsonObject; manif
   if (manifest.schema_version !== RUNPACK_SCHEMA_VERSION)
     throw manifestInvalid(`schema_version must be ${RUNPACK_SCHEMA_VERSION}`);
   if (manifest.run_id.trim() === "") throw manifestInvalid("run_id is empty");
+  if (!options.allowNonCanonicalManifest) assertCanonical(entry.data, raw, manifest);
   return { raw, manifest };
+}
+
+/** manifest.json must be the JCS bytes of the manifest the digest was computed from (§3.1). */
+function assertCanonical(bytes: Buffer, raw: JsonObject, manifest: Manifest): void {
+  const expected = raw.signatures === undefined ? manifest : { ...manifest, signatures: raw.signatures };
+  if (!Buffer.from(canonicalize(expected)).equals(bytes)) {
+    throw verificationFailed(
+      "runpack_manifest_not_canonical",
+      "runpack manifest.json is not the canonical (RFC 8785) encoding of its content",
+      { hint: "the manifest was edited or damaged; gait migrate re-records a non-canonical runpack" },
+    );
+  }
 }
 
 interface SignatureCheck {

@@ -100,7 +100,7 @@ async function runEval(_args: string[], options: Options, ctx: CommandContext): 
   const profile = stringOption(options, "profile") ?? "standard";
   const simulate = options.simulate === true;
   const keyRequest = readSigningKeyRequest(options, "dev");
-  const loaded = await loadPolicyFile(resolve(ctx.cwd, policyPath));
+  const loaded = await loadPolicyFile(resolve(ctx.cwd, policyPath), policyPath);
   if (profile === "oss-prod") checkOssProd(keyRequest.mode, simulate, loaded.policy.defaultVerdict);
 
   const io = { env: ctx.env, cwd: ctx.cwd, warn: ctx.warn };
