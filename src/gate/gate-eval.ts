@@ -2,6 +2,11 @@
  * The full gate decision as `gait gate eval` makes it (CONTRACTS.md §5.13): evaluate, enforce rate
  * limits, check approvals, fail closed on requirements we cannot satisfy, apply simulate, and
  * build the signed trace. I/O (rate-limit state) is injected, so the SDK and the sidecar reuse it.
+ *
+ * The pipeline is split in stages so an in-process caller can decide synchronously and sign the
+ * trace later: startGateDecision (normalize + evaluate), the limit enforcer (async for the shared
+ * state file, sync for in-memory counters), finishGateDecision (approvals, fail closed,
+ * simulate), and signGateOutcome (trace, approval audit). runGateEval chains them.
  */
 
 import { sortedUnique } from "../contract/bytes.ts";
@@ -25,11 +30,23 @@ import type { Verdict } from "./policy-model.ts";
 import type { LimitResult } from "./ratelimit.ts";
 import { buildTrace, signTrace, type TraceRecord } from "./trace.ts";
 
+export interface LimitRequirements {
+  rateLimits: LimitRequirement[];
+  destructiveBudgets: LimitRequirement[];
+}
+
 export type LimitEnforcer = (
-  requirements: { rateLimits: LimitRequirement[]; destructiveBudgets: LimitRequirement[] },
+  requirements: LimitRequirements,
   intent: NormalizedIntent,
   now: Timestamp,
 ) => Promise<LimitResult[]>;
+
+/** A limit enforcer that needs no I/O (e.g. in-memory counters), for synchronous decisions. */
+export type SyncLimitEnforcer = (
+  requirements: LimitRequirements,
+  intent: NormalizedIntent,
+  now: Timestamp,
+) => LimitResult[];
 
 export interface GateEvalRequest {
   compiled: CompiledPolicy;
@@ -48,23 +65,85 @@ export interface GateEvalRequest {
   correlationId?: string;
 }
 
-export interface GateEvalResult {
+/** What the decision stages need: the request minus trace signing and the async enforcer. */
+export type GateDecisionRequest = Pick<
+  GateEvalRequest,
+  "compiled" | "intent" | "evaluationTime" | "approvalTokens" | "simulate"
+> & {
+  /** Key for approval tokens (required when tokens are given; a missing key invalidates them). */
+  approvalKey?: VerifyKey | undefined;
+};
+
+/** The evaluated decision before limits, approvals and simulate. */
+export interface GateDecisionStart {
   prepared: PreparedIntent;
   decision: Decision;
+}
+
+/** The final decision, everything but the signed trace. */
+export interface GateOutcome extends GateDecisionStart {
+  policyDigest: string;
   verdict: Verdict;
   reasonCodes: string[];
   violations: string[];
   approval?: ApprovalOutcome;
-  approvalAudit?: ApprovalAuditRecord;
   limits: LimitResult[];
   simulated?: { verdict: Verdict; reasonCodes: string[]; wouldHaveBlocked: boolean };
+}
+
+export interface GateEvalResult extends GateOutcome {
   trace: TraceRecord;
+  approvalAudit?: ApprovalAuditRecord;
 }
 
 export async function runGateEval(request: GateEvalRequest): Promise<GateEvalResult> {
   const started = performance.now();
+  const decisionRequest: GateDecisionRequest = {
+    ...request,
+    approvalKey: request.approvalKey ?? verifyKeyFor(request.signingKey),
+  };
+  const start = startGateDecision(decisionRequest);
+  let limits: LimitResult[] = [];
+  if (request.enforceLimits && needsLimits(start.decision)) {
+    limits = await request.enforceLimits(start.decision, start.prepared.intent, request.evaluationTime);
+  }
+  const outcome = finishGateDecision(decisionRequest, start, limits);
+  return signGateOutcome(outcome, {
+    signingKey: request.signingKey,
+    observedAt: request.observedAt,
+    correlationId: request.correlationId,
+    latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
+  });
+}
+
+/** The same decision as runGateEval, synchronously, with an I/O-free limit enforcer. */
+export function decideGateSync(request: GateDecisionRequest, enforceLimits?: SyncLimitEnforcer): GateOutcome {
+  const start = startGateDecision(request);
+  const limits =
+    enforceLimits && needsLimits(start.decision)
+      ? enforceLimits(start.decision, start.prepared.intent, request.evaluationTime)
+      : [];
+  return finishGateDecision(request, start, limits);
+}
+
+/** True when the decision carries rate limits or destructive budgets to count. */
+export function needsLimits(decision: Decision): boolean {
+  return decision.rateLimits.length > 0 || decision.destructiveBudgets.length > 0;
+}
+
+/** Normalizes the intent (unless already prepared) and evaluates it. Throws for an invalid intent. */
+export function startGateDecision(request: GateDecisionRequest): GateDecisionStart {
   const prepared = prepareIntentOnce(request.intent);
-  const decision = evaluate(request.compiled, prepared.intent, { now: request.evaluationTime });
+  return { prepared, decision: evaluate(request.compiled, prepared.intent, { now: request.evaluationTime }) };
+}
+
+/** Applies limit results, approvals, unsatisfiable requirements and simulate to an evaluated decision. */
+export function finishGateDecision(
+  request: GateDecisionRequest,
+  start: GateDecisionStart,
+  limits: LimitResult[],
+): GateOutcome {
+  const { prepared, decision } = start;
   let verdict = decision.verdict;
   const reasons = [...decision.reasonCodes];
   const violations = [...decision.violations];
@@ -74,13 +153,9 @@ export async function runGateEval(request: GateEvalRequest): Promise<GateEvalRes
     if (violation) violations.push(violation);
   };
 
-  let limits: LimitResult[] = [];
-  if (request.enforceLimits && (decision.rateLimits.length > 0 || decision.destructiveBudgets.length > 0)) {
-    limits = await request.enforceLimits(decision, prepared.intent, request.evaluationTime);
-    for (const limit of limits.filter((l) => !l.allowed)) {
-      const code = limit.kind === "rate_limit" ? "rate_limit_exceeded" : "destructive_budget_exceeded";
-      escalate("block", code, code);
-    }
+  for (const limit of limits.filter((l) => !l.allowed)) {
+    const code = limit.kind === "rate_limit" ? "rate_limit_exceeded" : "destructive_budget_exceeded";
+    escalate("block", code, code);
   }
 
   // Delegation tokens are not accepted yet: a rule that requires delegation cannot be satisfied.
@@ -104,7 +179,7 @@ export async function runGateEval(request: GateEvalRequest): Promise<GateEvalRes
     escalate("block", "broker_credential_required", "broker_credential_required");
   }
 
-  let simulated: GateEvalResult["simulated"];
+  let simulated: GateOutcome["simulated"];
   let finalReasons = sortedUnique(reasons);
   let finalViolations = sortedUnique(violations);
   if (request.simulate) {
@@ -118,39 +193,54 @@ export async function runGateEval(request: GateEvalRequest): Promise<GateEvalRes
     }
   }
 
-  const unsigned = buildTrace({
+  const outcome: GateOutcome = {
     prepared,
+    decision,
     policyDigest: request.compiled.policyDigest,
-    verdict,
-    violations: finalViolations,
-    decision,
-    observedAt: request.observedAt,
-    correlationId: request.correlationId,
-    approvalRef: approval?.approvalRef || undefined,
-    latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
-  });
-  const trace = signTrace(unsigned, request.signingKey);
-  const result: GateEvalResult = {
-    prepared,
-    decision,
     verdict,
     reasonCodes: finalReasons,
     violations: finalViolations,
     limits,
-    trace,
   };
+  if (approval) outcome.approval = approval;
+  if (simulated) outcome.simulated = simulated;
+  return outcome;
+}
+
+export interface TraceSigning {
+  signingKey: SigningKey;
+  /** Wall clock for `observed_at`. */
+  observedAt: Timestamp;
+  correlationId?: string | undefined;
+  latencyMs?: number;
+}
+
+/** Builds and signs the trace of a finished decision, plus the approval audit when approvals were involved. */
+export function signGateOutcome(outcome: GateOutcome, signing: TraceSigning): GateEvalResult {
+  const { prepared, decision, approval } = outcome;
+  const unsigned = buildTrace({
+    prepared,
+    policyDigest: outcome.policyDigest,
+    verdict: outcome.verdict,
+    violations: outcome.violations,
+    decision,
+    observedAt: signing.observedAt,
+    correlationId: signing.correlationId,
+    approvalRef: approval?.approvalRef || undefined,
+    ...(signing.latencyMs !== undefined ? { latencyMs: signing.latencyMs } : {}),
+  });
+  const trace = signTrace(unsigned, signing.signingKey);
+  const result: GateEvalResult = { ...outcome, trace };
   if (approval) {
-    result.approval = approval;
     result.approvalAudit = buildApprovalAudit({
       createdAt: prepared.createdAt,
       traceId: trace.trace_id,
       toolName: prepared.intent.tool_name,
       intentDigest: prepared.intentDigest,
-      policyDigest: request.compiled.policyDigest,
+      policyDigest: outcome.policyDigest,
       outcome: approval,
     });
   }
-  if (simulated) result.simulated = simulated;
   return result;
 }
 
@@ -162,7 +252,7 @@ function prepareIntentOnce(intent: unknown): PreparedIntent {
 }
 
 function checkApprovals(
-  request: GateEvalRequest,
+  request: GateDecisionRequest,
   prepared: PreparedIntent,
   decision: Decision,
   tokens: unknown[],
@@ -177,6 +267,6 @@ function checkApprovals(
     targetCount: counts.targetCount,
     opCount: counts.opCount,
     now: request.evaluationTime,
-    key: request.approvalKey ?? verifyKeyFor(request.signingKey),
+    ...(request.approvalKey ? { key: request.approvalKey } : {}),
   });
 }

@@ -75,6 +75,39 @@ export function applyLimit(
   return { counters: next.sort((a, b) => compareBytes(a.key, b.key)), allowed: true, key, used: count + 1 };
 }
 
+/**
+ * Counts one request against every rate limit and destructive budget of a decision (pure): the
+ * updated counters and one result per limit.
+ */
+export function countLimits(
+  counters: Counter[],
+  requirements: { rateLimits: LimitRequirement[]; destructiveBudgets: LimitRequirement[] },
+  intent: NormalizedIntent,
+  now: Timestamp,
+): { counters: Counter[]; results: LimitResult[] } {
+  let current = counters;
+  const results: LimitResult[] = [];
+  const identity = intent.context.identity;
+  const count = (kind: LimitResult["kind"], req: LimitRequirement, tool: string) => {
+    const applied = applyLimit(current, req.limit, tool, identity, now);
+    current = applied.counters;
+    results.push({
+      kind,
+      rule: req.rule,
+      scope: req.limit.scope,
+      key: applied.key,
+      allowed: applied.allowed,
+      used: applied.used,
+      remaining: Math.max(0, req.limit.requests - applied.used),
+    });
+  };
+  for (const req of requirements.rateLimits) count("rate_limit", req, intent.tool_name);
+  for (const req of requirements.destructiveBudgets) {
+    count("destructive_budget", req, `destructive_budget|${intent.tool_name}`);
+  }
+  return { counters: current, results };
+}
+
 /** Applies every rate limit and destructive budget of a decision, persisting the counters. */
 export async function enforceLimits(
   statePath: string,
@@ -86,32 +119,30 @@ export async function enforceLimits(
   return withFileLock(
     `${statePath}.lock`,
     async () => {
-      let counters = await readCounters(statePath);
-      const results: LimitResult[] = [];
-      const identity = intent.context.identity;
-      const count = (kind: LimitResult["kind"], req: LimitRequirement, tool: string) => {
-        const applied = applyLimit(counters, req.limit, tool, identity, now);
-        counters = applied.counters;
-        results.push({
-          kind,
-          rule: req.rule,
-          scope: req.limit.scope,
-          key: applied.key,
-          allowed: applied.allowed,
-          used: applied.used,
-          remaining: Math.max(0, req.limit.requests - applied.used),
-        });
-      };
-      for (const req of requirements.rateLimits) count("rate_limit", req, intent.tool_name);
-      for (const req of requirements.destructiveBudgets) {
-        count("destructive_budget", req, `destructive_budget|${intent.tool_name}`);
-      }
+      const { counters, results } = countLimits(await readCounters(statePath), requirements, intent, now);
       const state = { schema_id: RATE_LIMIT_STATE_SCHEMA_ID, schema_version: "1.0.0", counters };
       await writeFileAtomic(statePath, prettyJson(state));
       return results;
     },
     { schemaId: "gait.gate.rate_limit_lock" },
   );
+}
+
+/**
+ * Counters kept in memory, for one process that decides synchronously (the SDK's default):
+ * the same counting as the state file, without sharing it with other processes.
+ */
+export function memoryLimitEnforcer(): (
+  requirements: { rateLimits: LimitRequirement[]; destructiveBudgets: LimitRequirement[] },
+  intent: NormalizedIntent,
+  now: Timestamp,
+) => LimitResult[] {
+  let counters: Counter[] = [];
+  return (requirements, intent, now) => {
+    const counted = countLimits(counters, requirements, intent, now);
+    counters = counted.counters;
+    return counted.results;
+  };
 }
 
 async function readCounters(statePath: string): Promise<Counter[]> {

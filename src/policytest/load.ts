@@ -12,7 +12,9 @@ import { fromFsError, invalidInput } from "../contract/errors.ts";
 import { parseJsonFixture, parseJsonlFixtures } from "./fixtures.ts";
 import type { Fixture } from "./types.ts";
 
-export type PolicyTestInput = { kind: "intent"; document: JsonValue } | { kind: "fixtures"; fixtures: Fixture[] };
+export type PolicyTestInput =
+  | { kind: "intent"; document: JsonValue }
+  | { kind: "fixtures"; fixtures: Fixture[] };
 
 /**
  * `path` is what we read; `name` is how fixtures are named in reports (the path as the user gave
@@ -64,7 +66,10 @@ async function readFixtureDirectory(path: string, name: string): Promise<Fixture
     .sort(compareBytes);
   const fixtures: Fixture[] = [];
   for (const file of files) {
-    fixtures.push(parseJsonFixture(join(name, file), await readText(join(path, file), join(name, file), "read fixture")));
+    const fixtureName = join(name, file);
+    fixtures.push(
+      parseJsonFixture(fixtureName, await readText(join(path, file), fixtureName, "read fixture")),
+    );
   }
   return fixtures;
 }

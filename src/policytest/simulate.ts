@@ -133,7 +133,7 @@ const EXAMPLES_SHOWN = 3;
 function examples(changes: readonly VerdictChange[]): string {
   const shown = changes
     .slice(0, EXAMPLES_SHOWN)
-    .map((c) => `${c.fixture_path}: ${c.baseline_verdict} -> ${c.candidate_verdict}`);
+    .map((c) => `${c.fixture_path} from ${c.baseline_verdict} to ${c.candidate_verdict}`);
   const more = changes.length - shown.length;
   return more > 0 ? `${shown.join("; ")}; +${more} more` : shown.join("; ");
 }

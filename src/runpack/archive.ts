@@ -33,7 +33,7 @@ export function duplicateEntries(name: string): GaitError {
 export async function loadRunpackEntries(source: string | Buffer): Promise<RunpackEntry[]> {
   try {
     const { entries } = await readZip(source, { maxEntryBytes: RUNPACK_MAX_ENTRY_BYTES });
-    return entries.map((entry) => ({ path: entry.path, data: entry.data }));
+    return entries.map((entry) => ({ path: entry.path, data: entry.data, sha256: entry.sha256 }));
   } catch (error) {
     throw runpackZipError(error);
   }

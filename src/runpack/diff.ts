@@ -91,7 +91,7 @@ function runShape(runpack: Runpack) {
 }
 
 function listedPaths(runpack: Runpack): string[] {
-  return sortedUnique((runpack.manifest.files ?? []).map((f) => f.path));
+  return sortedUnique(runpack.manifest.files.map((f) => f.path));
 }
 
 interface KeyedComparison {

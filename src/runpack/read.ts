@@ -6,8 +6,10 @@ import { isJsonObject, type JsonObject, parseJsonObject, parseJsonStrict } from 
 import { verificationFailed } from "../contract/errors.ts";
 import { entryName, loadRunpackEntries } from "./archive.ts";
 import { type ErrorFactory, FieldReader } from "./input.ts";
+import { projectManifest } from "./manifest.ts";
 import {
   type IntentRecord,
+  type Manifest,
   type Receipt,
   type Refs,
   type ResultRecord,
@@ -67,10 +69,7 @@ export function parseRunpackEntries(entries: RunpackEntry[], options: ReadOption
   };
   const manifestDoc = parseDocument(text(RunpackFiles.manifest), RunpackFiles.manifest);
   const runpack: Runpack = {
-    manifest: {
-      ...(manifestDoc as unknown as Runpack["manifest"]),
-      capture_mode: manifestDoc.capture_mode === "raw" ? "raw" : "reference",
-    },
+    manifest: typedManifest(manifestDoc),
     run: typedRun(documents.run),
     intents: documents.intents.map((doc, i) => typedIntent(doc, `${RunpackFiles.intents} line ${i + 1}`)),
     results: documents.results.map((doc, i) => typedResult(doc, `${RunpackFiles.results} line ${i + 1}`)),
@@ -126,6 +125,17 @@ function reader(doc: JsonObject, where: string, schemaId: string): FieldReader {
   if (id !== "" && id !== schemaId)
     throw r.error("runpack_document_invalid", `schema_id must be ${schemaId}`);
   return r;
+}
+
+/** The manifest as verified (struct projection), signatures kept; no capture mode reads as reference. */
+function typedManifest(doc: JsonObject): Manifest {
+  const manifest = projectManifest(doc);
+  return {
+    ...manifest,
+    capture_mode: manifest.capture_mode === "raw" ? "raw" : "reference",
+    files: manifest.files ?? [],
+    ...(Array.isArray(doc.signatures) ? { signatures: doc.signatures as Manifest["signatures"] } : {}),
+  };
 }
 
 function typedRun(doc: JsonObject): Run {

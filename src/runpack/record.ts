@@ -114,8 +114,8 @@ export function buildRunpack(input: unknown, options: BuildOptions): BuiltRunpac
     "results",
   );
   const refs = buildRefs(root.child("refs"), header, {
-    intents: intents.map((i) => i.record),
-    results: results.map((r) => r.record),
+    intents: new Map(intents.map((i) => [i.record.intent_id, i.record])),
+    results: new Map(results.map((r) => [r.record.intent_id, r.record])),
     contextEvidenceMode: options.contextEvidenceMode ?? "best_effort",
     unsafeContextRaw: options.unsafeContextRaw === true,
     overrideRunId: options.runId !== undefined,
@@ -386,8 +386,8 @@ function capture<T extends IntentRecord | ResultRecord>(
 }
 
 interface RefsContext {
-  intents: IntentRecord[];
-  results: ResultRecord[];
+  intents: ReadonlyMap<string, IntentRecord>;
+  results: ReadonlyMap<string, ResultRecord>;
   contextEvidenceMode: ContextEvidenceMode;
   unsafeContextRaw: boolean;
   overrideRunId: boolean;
@@ -460,9 +460,9 @@ function traceDigests(reader: FieldReader, refId: string, context: RefsContext) 
   const isTrace = reader.string("source_type").trim().toLowerCase() === "gait.trace";
   if (!isTrace || !refId.startsWith("trace_")) return undefined;
   const intentId = refId.slice("trace_".length);
-  const intent = context.intents.find((i) => i.intent_id === intentId);
+  const intent = context.intents.get(intentId);
   if (!intent) return undefined;
-  const result = context.results.find((r) => r.intent_id === intentId);
+  const result = context.results.get(intentId);
   return {
     query: digestJcs({ tool_name: intent.tool_name, args_digest: intent.args_digest }),
     content: result?.result_digest,

@@ -299,4 +299,6 @@ export interface Runpack {
 export interface RunpackEntry {
   path: string;
   data: Buffer;
+  /** Hex sha256 of `data`, when the reader already computed it (zip reads do, while inflating); must match `data`. */
+  sha256?: string;
 }

@@ -91,7 +91,7 @@ export function verifyRunpackEntries(
       missing.push(file.path);
       continue;
     }
-    const actual = sha256Hex(entry.data);
+    const actual = entry.sha256 ?? sha256Hex(entry.data);
     if (actual !== file.sha256.toLowerCase())
       mismatches.push({ path: file.path, expected: file.sha256, actual });
   }

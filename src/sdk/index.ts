@@ -10,3 +10,61 @@ export {
   startRun,
   type TimelineInput,
 } from "./recorder.ts";
+
+// The gate in-process: decide tool calls, guard tool functions, keep signed traces.
+export type { KeyMode, KeySource } from "../contract/keys.ts";
+export {
+  encodePrivateKey,
+  encodePublicKey,
+  generateSigningKey,
+  parsePrivateKey,
+  parsePublicKey,
+  type SigningKey,
+  type VerifyKey,
+  verifyKeyFor,
+} from "../contract/signing.ts";
+export { type Clock, fixedClock, systemClock, Timestamp } from "../contract/time.ts";
+export { GaitError, isGaitError } from "../contract/errors.ts";
+export {
+  type ApprovalAuditRecord,
+  type ApprovalOutcome,
+  type ApprovalToken,
+  compilePolicy,
+  type CompiledPolicy,
+  evaluate,
+  type GateOutcome,
+  type IntentRequest,
+  type LoadedPolicy,
+  loadPolicyFile,
+  type MintRequest,
+  mintApprovalToken,
+  type NormalizedIntent,
+  parsePolicyYaml,
+  type PreparedIntent,
+  prepareIntent,
+  type TraceRecord,
+  type TraceVerification,
+  type Verdict,
+  verifyTrace,
+} from "../gate/index.ts";
+export type { ApprovalRequest } from "./approval-request.ts";
+export {
+  createGate,
+  DEFAULT_TRACE_DIR,
+  EVALUATION_ERROR,
+  type EvaluateOptions,
+  type Gate,
+  type GateDecision,
+  type GateOptions,
+} from "./gate.ts";
+export {
+  type ApprovalLookup,
+  type ApprovalTokenSource,
+  type GuardOptions,
+  guardTool,
+  isToolRefused,
+  type ToolRefusal,
+  ToolRefused,
+} from "./guard.ts";
+export type { CallRecorder } from "./record-call.ts";
+export type { TraceErrorHandler, TraceErrorInfo, TraceSink, TraceWriterStats } from "./trace-writer.ts";

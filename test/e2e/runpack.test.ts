@@ -217,7 +217,7 @@ describe("gait run record / verify / inspect / replay / diff / receipt / migrate
     ]);
     assert.equal(diff.code, 2, diff.stdout);
     assert.equal(diff.json?.privacy, "metadata");
-    assert.deepEqual((diff.json?.summary as Record<string, unknown>).changed_results, ["i1"]);
+    assert.deepEqual((diff.json?.summary as Record<string, unknown> | undefined)?.changed_results, ["i1"]);
     assert.equal(diff.json?.output, "./diff.json");
     assert.deepEqual(JSON.parse(readFileSync(join(ws.dir, "diff.json"), "utf8")).summary, diff.json?.summary);
   });

@@ -125,14 +125,14 @@ describe("real replay interlocks", () => {
       const report = await replayRunpack({ ref: "run_real", cwd: dir, ...full });
       assert.equal(report.mode, "real");
       assert.equal(report.requested_unsafe, true);
-      const [write, shell, escape] = report.steps;
+      const [write, shell, outside] = report.steps;
       assert.equal(write!.execution, "executed");
       assert.equal(write!.status, "ok");
       assert.equal(readFileSync(join(dir, "out", "hello.txt"), "utf8"), "hello");
       assert.equal(shell!.execution, "recorded", "not allow-listed: recorded result");
       assert.ok(!existsSync(join(dir, "ran.txt")));
-      assert.equal(escape!.execution, "executed");
-      assert.equal(escape!.status, "error");
+      assert.equal(outside!.execution, "executed");
+      assert.equal(outside!.status, "error");
       assert.ok(!existsSync(join(dir, "..", "escape.txt")));
     } finally {
       cleanup();

@@ -164,7 +164,7 @@ function simulationLines(report: SimulationReport): string[] {
       lines.push(`  ${name.padEnd(widths[0]!)}  ${before.padEnd(widths[1]!)}  ${after}`);
     }
   }
-  lines.push(`recommendation: ${report.recommendation} (${report.recommendation_reason})`);
+  lines.push(`recommendation: ${report.recommendation}`, `  ${report.recommendation_reason}`);
   return lines;
 }
 

@@ -11,6 +11,7 @@ import { formatPolicyYaml, parsePolicyYaml, yamlHasComments } from "../../gate/p
 import type { LoadedPolicy } from "../../gate/policy-model.ts";
 import { POLICY_TEMPLATE_NAMES, policyTemplate } from "../../gate/templates.ts";
 import { type CommandContext, command, group, type Spec, stringOption } from "../command.ts";
+import { policySimulateCommand, policyTestCommand } from "./policy-test.ts";
 
 const DEFAULT_POLICY_PATH = "gait.policy.yaml";
 
@@ -110,11 +111,17 @@ export const policyFmtCommand = command({
 });
 
 /** The `policy` subcommands; append new ones here. */
-export const policyCommands: Spec[] = [policyInitCommand, policyValidateCommand, policyFmtCommand];
+export const policyCommands: Spec[] = [
+  policyInitCommand,
+  policyValidateCommand,
+  policyFmtCommand,
+  policyTestCommand,
+  policySimulateCommand,
+];
 
 export const policyGroup = group({
   name: "policy",
-  explain: "Create, validate and format gate policies.",
+  explain: "Create, validate, format, test and simulate gate policies.",
   commands: policyCommands,
 });
 

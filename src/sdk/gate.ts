@@ -1,0 +1,371 @@
+/**
+ * The in-process gate: load and compile a policy once, then decide tool calls synchronously in
+ * microseconds with the very pipeline `gait gate eval` runs (approvals, rate limits, fail closed,
+ * simulate). The signed trace of each decision is written in the background (trace-writer.ts).
+ *
+ * Fail closed: evaluate() never throws; any error yields `block` with `gait_evaluation_error`.
+ */
+import { resolve } from "node:path";
+import { invalidInput, isGaitError } from "../contract/errors.ts";
+import {
+  DEV_KEY_WARNING,
+  type KeyMode,
+  type KeySource,
+  resolveSigningKey,
+  resolveVerifyKey,
+} from "../contract/keys.ts";
+import { type SigningKey, type VerifyKey, verifyKeyFor } from "../contract/signing.ts";
+import { type Clock, systemClock, type Timestamp } from "../contract/time.ts";
+import {
+  type ApprovalOutcome,
+  type CompiledPolicy,
+  compilePolicy,
+  decideGateSync,
+  enforceLimits,
+  finishGateDecision,
+  type GateDecisionRequest,
+  type GateOutcome,
+  type LoadedPolicy,
+  loadPolicyFile,
+  memoryLimitEnforcer,
+  needsLimits,
+  parsePolicyYaml,
+  type SyncLimitEnforcer,
+  startGateDecision,
+  type Verdict,
+} from "../gate/index.ts";
+import { approvalRequestFor, type ApprovalRequest } from "./approval-request.ts";
+import {
+  type TraceErrorHandler,
+  type TraceSink,
+  TraceWriter,
+  type TraceWriterStats,
+} from "./trace-writer.ts";
+
+export const DEFAULT_TRACE_DIR = "gait-out/traces";
+export const EVALUATION_ERROR = "gait_evaluation_error";
+
+export interface GateOptions {
+  /** Policy YAML file path (relative to `cwd`), or a policy already loaded with loadPolicyFile/parsePolicyYaml. */
+  policy?: string | LoadedPolicy;
+  /** Policy YAML text, instead of `policy`. */
+  policyText?: string;
+  /** Names `policyText` in error messages (default "<policyText>"). */
+  policySource?: string;
+  /** The trace signing key. Without it, `keyMode` and `privateKey` decide (as the CLI's key flags). */
+  signingKey?: SigningKey;
+  /** `prod` needs `privateKey`; `dev` (the default without one) signs with an ephemeral key and warns. */
+  keyMode?: KeyMode;
+  privateKey?: KeySource;
+  /** When given with `privateKey`, must be its public half. */
+  publicKey?: KeySource;
+  /** Verifies approval tokens; default: the signing key's public half (as `gait gate eval`). */
+  approvalPublicKey?: VerifyKey | KeySource;
+  /** Where signed traces go (relative to `cwd`; default gait-out/traces); null writes no files. */
+  traceDir?: string | null;
+  /** Receives every signed trace and approval audit (e.g. to ship them elsewhere). */
+  onTrace?: TraceSink;
+  /** Trace signing/writing failures; default: a process warning on stderr. */
+  onError?: TraceErrorHandler;
+  /** Non-fatal findings such as the dev-key warning; default: a process warning. */
+  onWarning?: (message: string) => void;
+  clock?: Clock;
+  /**
+   * Share rate-limit counters with other processes (and `gait gate eval`) through this state file.
+   * Counting then needs file I/O: use evaluateAsync (guardTool does). Without it, counters live
+   * in this Gate's memory and evaluate() enforces them synchronously.
+   */
+  rateLimitStatePath?: string;
+  /** Report what would have been blocked without enforcing (as `--simulate`). */
+  simulate?: boolean;
+  /** fsync each trace file (default true). */
+  fsync?: boolean;
+  cwd?: string;
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface EvaluateOptions {
+  /** Approval tokens (parsed `gait.gate.approval_token` objects) for a require_approval intent. */
+  approvalTokens?: unknown[];
+  /** Evaluate as of this time (approval expiry, freeze windows, limit buckets); default now. */
+  evaluationTime?: Timestamp;
+  correlationId?: string;
+}
+
+export interface GateDecision {
+  verdict: Verdict;
+  /** True only for `allow`: the one verdict on which the tool may run. */
+  allowed: boolean;
+  reasonCodes: string[];
+  violations: string[];
+  /** Names of the deciding rules, comma-joined ("" when the default verdict applied). */
+  matchedRule: string;
+  /** The normalized tool name ("" when the intent could not be evaluated). */
+  toolName: string;
+  intentDigest: string;
+  argsDigest: string;
+  policyDigest: string;
+  /** Deterministic id of the signed trace ("" when no trace was produced). */
+  traceId: string;
+  /** Where the trace is being written, when the Gate writes files. */
+  tracePath?: string;
+  approvalAuditPath?: string;
+  /** Present when approval tokens were checked. */
+  approval?: ApprovalOutcome;
+  /** Present when the verdict is require_approval: what an approver must sign, and how. */
+  approvalRequest?: ApprovalRequest;
+  simulated?: GateOutcome["simulated"];
+  /** Present when evaluation failed and the gate failed closed. */
+  error?: { category: string; code: string; message: string; hint?: string };
+  /** The full outcome (normalized intent, rule decision, limits), when evaluation succeeded. */
+  outcome?: GateOutcome;
+}
+
+export interface Gate {
+  readonly policyDigest: string;
+  readonly policy: LoadedPolicy;
+  readonly compiled: CompiledPolicy;
+  /** Verifies the traces this Gate signs (with dev keys, the only way to). */
+  readonly verifyKey: VerifyKey;
+  /** Decides synchronously; the signed trace is written in the background. Never throws. */
+  evaluate(intent: unknown, options?: EvaluateOptions): GateDecision;
+  /** Same decision; counts rate limits in the shared state file when `rateLimitStatePath` is set. */
+  evaluateAsync(intent: unknown, options?: EvaluateOptions): Promise<GateDecision>;
+  /** Waits until every queued trace is written (or reported through onError). */
+  flush(): Promise<TraceWriterStats>;
+  /** Flushes, then refuses further decisions (they fail closed). */
+  close(): Promise<TraceWriterStats>;
+  traceStats(): TraceWriterStats;
+}
+
+/** Loads keys and the policy, compiles it once, and returns a ready Gate. */
+export async function createGate(options: GateOptions): Promise<Gate> {
+  const cwd = options.cwd ?? process.cwd();
+  const warn = options.onWarning ?? defaultWarning;
+  const loaded = await loadPolicy(options, cwd);
+  const signingKey = await signingKeyFor(options, cwd, warn);
+  const approvalKey = await approvalKeyFor(options, cwd, warn);
+  const traceDir = options.traceDir === null ? undefined : resolve(cwd, options.traceDir ?? DEFAULT_TRACE_DIR);
+  const writer = new TraceWriter({
+    dir: traceDir,
+    signingKey,
+    onTrace: options.onTrace,
+    onError: options.onError ?? defaultTraceError,
+    fsync: options.fsync,
+  });
+  return new InProcessGate({
+    loaded,
+    compiled: compilePolicy(loaded),
+    approvalKey: approvalKey ?? verifyKeyFor(signingKey),
+    verifyKey: verifyKeyFor(signingKey),
+    writer,
+    clock: options.clock ?? systemClock,
+    simulate: options.simulate === true,
+    statePath: options.rateLimitStatePath ? resolve(cwd, options.rateLimitStatePath) : undefined,
+  });
+}
+
+interface GateParts {
+  loaded: LoadedPolicy;
+  compiled: CompiledPolicy;
+  approvalKey: VerifyKey;
+  verifyKey: VerifyKey;
+  writer: TraceWriter;
+  clock: Clock;
+  simulate: boolean;
+  statePath: string | undefined;
+}
+
+class InProcessGate implements Gate {
+  readonly policy: LoadedPolicy;
+  readonly compiled: CompiledPolicy;
+  readonly verifyKey: VerifyKey;
+  private readonly parts: GateParts;
+  private readonly syncLimits: SyncLimitEnforcer;
+  private closed = false;
+
+  constructor(parts: GateParts) {
+    this.parts = parts;
+    this.policy = parts.loaded;
+    this.compiled = parts.compiled;
+    this.verifyKey = parts.verifyKey;
+    this.syncLimits = parts.statePath ? refuseSyncStateFile : memoryLimitEnforcer();
+  }
+
+  get policyDigest(): string {
+    return this.compiled.policyDigest;
+  }
+
+  evaluate(intent: unknown, options: EvaluateOptions = {}): GateDecision {
+    const started = performance.now();
+    try {
+      const request = this.decisionRequest(intent, options);
+      return this.decided(decideGateSync(request, this.syncLimits), started, options);
+    } catch (error) {
+      return this.failClosed(error);
+    }
+  }
+
+  async evaluateAsync(intent: unknown, options: EvaluateOptions = {}): Promise<GateDecision> {
+    const statePath = this.parts.statePath;
+    if (!statePath) return this.evaluate(intent, options);
+    const started = performance.now();
+    try {
+      const request = this.decisionRequest(intent, options);
+      const start = startGateDecision(request);
+      const limits = needsLimits(start.decision)
+        ? await enforceLimits(statePath, start.decision, start.prepared.intent, request.evaluationTime)
+        : [];
+      return this.decided(finishGateDecision(request, start, limits), started, options);
+    } catch (error) {
+      return this.failClosed(error);
+    }
+  }
+
+  flush(): Promise<TraceWriterStats> {
+    return this.parts.writer.flush();
+  }
+
+  async close(): Promise<TraceWriterStats> {
+    this.closed = true;
+    return this.parts.writer.flush();
+  }
+
+  traceStats(): TraceWriterStats {
+    return this.parts.writer.stats();
+  }
+
+  private decisionRequest(intent: unknown, options: EvaluateOptions): GateDecisionRequest {
+    if (this.closed) {
+      throw invalidInput("gate_closed", "this Gate was closed", { hint: "create a new Gate with createGate()" });
+    }
+    return {
+      compiled: this.compiled,
+      intent,
+      evaluationTime: options.evaluationTime ?? this.parts.clock(),
+      approvalKey: this.parts.approvalKey,
+      ...(options.approvalTokens ? { approvalTokens: options.approvalTokens } : {}),
+      simulate: this.parts.simulate,
+    };
+  }
+
+  /** Queues the signed trace and shapes the answer. */
+  private decided(outcome: GateOutcome, started: number, options: EvaluateOptions): GateDecision {
+    const latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
+    const target = this.parts.writer.enqueue({
+      outcome,
+      observedAt: this.parts.clock(),
+      correlationId: options.correlationId,
+      latencyMs,
+    });
+    const { prepared, decision } = outcome;
+    const answer: GateDecision = {
+      verdict: outcome.verdict,
+      allowed: outcome.verdict === "allow",
+      reasonCodes: outcome.reasonCodes,
+      violations: outcome.violations,
+      matchedRule: decision.matchedRule,
+      toolName: prepared.intent.tool_name,
+      intentDigest: prepared.intentDigest,
+      argsDigest: prepared.argsDigest,
+      policyDigest: outcome.policyDigest,
+      traceId: target.traceId,
+      outcome,
+    };
+    if (target.tracePath) answer.tracePath = target.tracePath;
+    if (target.auditPath) answer.approvalAuditPath = target.auditPath;
+    if (outcome.approval) answer.approval = outcome.approval;
+    if (outcome.verdict === "require_approval") answer.approvalRequest = approvalRequestFor(outcome);
+    if (outcome.simulated) answer.simulated = outcome.simulated;
+    return answer;
+  }
+
+  private failClosed(error: unknown): GateDecision {
+    return failedDecision(this.compiled.policyDigest, error);
+  }
+}
+
+/** The fail-closed answer: block with gait_evaluation_error and the error that caused it. */
+export function failedDecision(policyDigest: string, error: unknown): GateDecision {
+  return {
+    verdict: "block",
+    allowed: false,
+    reasonCodes: [EVALUATION_ERROR],
+    violations: [EVALUATION_ERROR],
+    matchedRule: "",
+    toolName: "",
+    intentDigest: "",
+    argsDigest: "",
+    policyDigest,
+    traceId: "",
+    error: describeError(error),
+  };
+}
+
+/** With a shared state file, counting needs I/O: a synchronous decision must not skip it. */
+const refuseSyncStateFile: SyncLimitEnforcer = () => {
+  throw invalidInput(
+    "rate_limit_state_requires_async",
+    "this policy rate-limits the intent and the Gate keeps its counters in a state file",
+    { hint: "use gate.evaluateAsync() (guardTool does), or drop rateLimitStatePath to count in memory" },
+  );
+};
+
+function describeError(error: unknown): NonNullable<GateDecision["error"]> {
+  if (isGaitError(error)) {
+    return { category: error.category, code: error.code, message: error.message, hint: error.hint };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { category: "internal_failure", code: "internal_error", message };
+}
+
+async function loadPolicy(options: GateOptions, cwd: string): Promise<LoadedPolicy> {
+  const { policy, policyText } = options;
+  if ((policy === undefined) === (policyText === undefined)) {
+    throw invalidInput("usage", "createGate needs exactly one of policy and policyText", {
+      hint: 'pass policy: "gait.policy.yaml" (a path) or policyText: "<yaml>"',
+    });
+  }
+  if (policyText !== undefined) return parsePolicyYaml(policyText, options.policySource ?? "<policyText>");
+  if (typeof policy === "string") return loadPolicyFile(resolve(cwd, policy));
+  return policy!;
+}
+
+async function signingKeyFor(options: GateOptions, cwd: string, warn: (m: string) => void): Promise<SigningKey> {
+  if (options.signingKey) return options.signingKey;
+  const mode = options.keyMode ?? (options.privateKey ? "prod" : "dev");
+  const resolved = await resolveSigningKey(
+    { mode, privateKey: options.privateKey, publicKey: options.publicKey },
+    { env: options.env ?? process.env, cwd, warn },
+  );
+  for (const warning of resolved.warnings) {
+    warn(
+      warning === DEV_KEY_WARNING
+        ? `${warning}; verify this Gate's traces with gate.verifyKey, or pass keyMode "prod"`
+        : warning,
+    );
+  }
+  return resolved.key;
+}
+
+async function approvalKeyFor(
+  options: GateOptions,
+  cwd: string,
+  warn: (m: string) => void,
+): Promise<VerifyKey | undefined> {
+  const source = options.approvalPublicKey;
+  if (source === undefined) return undefined;
+  if ("publicRaw" in source) return source;
+  return resolveVerifyKey({ publicKey: source }, { env: options.env ?? process.env, cwd, warn });
+}
+
+function defaultWarning(message: string): void {
+  process.emitWarning(message, { code: "GAIT_WARNING" });
+}
+
+function defaultTraceError(error: Error, info: { traceId: string; path?: string }): void {
+  const where = info.path ? ` to ${info.path}` : "";
+  process.emitWarning(`gait: trace ${info.traceId} was not written${where}: ${error.message}`, {
+    code: "GAIT_TRACE_ERROR",
+  });
+}

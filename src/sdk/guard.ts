@@ -1,0 +1,204 @@
+/**
+ * guardTool: the boundary contract around one tool function — describe the call as an intent,
+ * ask the gate, run the tool only on `allow`, and otherwise throw a ToolRefused carrying the
+ * structured refusal. Refusal is an exception rather than a return value so that a caller who
+ * forgets to check can never mistake a refusal for the tool's result, and the wrapped function
+ * keeps the tool's own return type.
+ */
+import { type PreparedIntent, prepareIntent, type Verdict } from "../gate/index.ts";
+import type { ApprovalRequest } from "./approval-request.ts";
+import { failedDecision, type Gate, type GateDecision } from "./gate.ts";
+import { type CallRecorder, recordCall } from "./record-call.ts";
+
+export interface ApprovalLookup<A extends unknown[]> {
+  toolName: string;
+  intentDigest: string;
+  policyDigest: string;
+  args: A;
+}
+
+/**
+ * Approval tokens for a call. A token is bound to one intent digest, so a function that looks
+ * tokens up by `intentDigest` (e.g. tokens a human minted after a refusal) is the usual form.
+ */
+export type ApprovalTokenSource<A extends unknown[]> =
+  | unknown[]
+  | ((lookup: ApprovalLookup<A>) => unknown[] | undefined | Promise<unknown[] | undefined>);
+
+export interface GuardOptions<A extends unknown[]> {
+  gate: Gate;
+  approvalToken?: unknown;
+  approvalTokens?: ApprovalTokenSource<A>;
+  /** Records every call (intent, result or refusal, trace receipt) into this runpack session. */
+  recorder?: CallRecorder;
+  correlationId?: string;
+}
+
+/** The refusal as JSON: the same field names as `gait gate eval --json`. */
+export interface ToolRefusal {
+  schema_id: "gait.sdk.tool_refusal";
+  tool_name: string;
+  verdict: Verdict;
+  reason_codes: string[];
+  violations: string[];
+  intent_digest: string;
+  policy_digest: string;
+  trace_id: string;
+  matched_rule?: string;
+  trace_path?: string;
+  approval?: {
+    intent_digest: string;
+    policy_digest: string;
+    scope: string[];
+    min_approvals: number;
+    require_distinct_approvers: boolean;
+    delegation_binding_digest?: string;
+    command: string;
+  };
+  error?: { category: string; code: string; message: string; hint?: string };
+}
+
+/** Thrown by a guarded tool instead of running it: the verdict was not `allow`. */
+export class ToolRefused extends Error {
+  override readonly name = "ToolRefused";
+  readonly code = "gait_tool_refused";
+  readonly verdict: Verdict;
+  readonly reasonCodes: string[];
+  readonly violations: string[];
+  readonly toolName: string;
+  readonly intentDigest: string;
+  readonly policyDigest: string;
+  readonly traceId: string;
+  /** For require_approval: what to mint (scope, digests) and the `gait approve` command. */
+  readonly approval: ApprovalRequest | undefined;
+  readonly decision: GateDecision;
+
+  constructor(decision: GateDecision, toolName = decision.toolName) {
+    super(refusalMessage(decision, toolName), decision.error ? { cause: decision.error } : undefined);
+    this.decision = decision;
+    this.verdict = decision.verdict;
+    this.reasonCodes = decision.reasonCodes;
+    this.violations = decision.violations;
+    this.toolName = toolName;
+    this.intentDigest = decision.intentDigest;
+    this.policyDigest = decision.policyDigest;
+    this.traceId = decision.traceId;
+    this.approval = decision.approvalRequest;
+  }
+
+  toJSON(): ToolRefusal {
+    const d = this.decision;
+    const out: ToolRefusal = {
+      schema_id: "gait.sdk.tool_refusal",
+      tool_name: this.toolName,
+      verdict: d.verdict,
+      reason_codes: d.reasonCodes,
+      violations: d.violations,
+      intent_digest: d.intentDigest,
+      policy_digest: d.policyDigest,
+      trace_id: d.traceId,
+    };
+    if (d.matchedRule) out.matched_rule = d.matchedRule;
+    if (d.tracePath) out.trace_path = d.tracePath;
+    const a = d.approvalRequest;
+    if (a) {
+      out.approval = {
+        intent_digest: a.intentDigest,
+        policy_digest: a.policyDigest,
+        scope: a.scope,
+        min_approvals: a.minApprovals,
+        require_distinct_approvers: a.requireDistinctApprovers,
+        ...(a.delegationBindingDigest ? { delegation_binding_digest: a.delegationBindingDigest } : {}),
+        command: a.command,
+      };
+    }
+    if (d.error) out.error = d.error;
+    return out;
+  }
+}
+
+export function isToolRefused(value: unknown): value is ToolRefused {
+  return value instanceof ToolRefused;
+}
+
+function refusalMessage(decision: GateDecision, toolName: string): string {
+  const tool = toolName || "tool call";
+  const reasons = decision.reasonCodes.join(", ") || "no reason codes";
+  const base = `gait refused ${tool}: ${decision.verdict} (${reasons})`;
+  if (decision.error) return `${base}: ${decision.error.message}`;
+  if (decision.approvalRequest) {
+    return `${base}; an approver can mint a token with: ${decision.approvalRequest.command}`;
+  }
+  return base;
+}
+
+/**
+ * Wraps `fn` so it runs only when the gate allows the intent `describeIntent(...args)` builds.
+ * Anything else — block, require_approval, dry_run, or any error while describing or evaluating
+ * the intent (fail closed, `gait_evaluation_error`) — throws ToolRefused without calling `fn`.
+ */
+export function guardTool<A extends unknown[], R>(
+  fn: (...args: A) => R | Promise<R>,
+  describeIntent: (...args: A) => unknown,
+  options: GuardOptions<A>,
+): (...args: A) => Promise<Awaited<R>> {
+  const { recorder } = options;
+  return async (...args: A): Promise<Awaited<R>> => {
+    const decision = await decide(args, describeIntent, options);
+    const prepared = decision.outcome?.prepared;
+    if (!decision.allowed) {
+      const refusal = new ToolRefused(decision, decision.toolName || fn.name);
+      if (recorder && prepared) recordCall(recorder, prepared, decision, { refusal: refusal.toJSON() });
+      throw refusal;
+    }
+    try {
+      const result = await fn(...args);
+      if (recorder && prepared) recordCall(recorder, prepared, decision, { result });
+      return result;
+    } catch (error) {
+      if (recorder && prepared) recordCall(recorder, prepared, decision, { error });
+      throw error;
+    }
+  };
+}
+
+async function decide<A extends unknown[]>(
+  args: A,
+  describeIntent: (...args: A) => unknown,
+  options: GuardOptions<A>,
+): Promise<GateDecision> {
+  const { gate } = options;
+  let prepared: PreparedIntent;
+  let tokens: unknown[];
+  try {
+    prepared = prepareIntent(await describeIntent(...args));
+    tokens = await approvalTokensFor(prepared, gate.policyDigest, args, options);
+  } catch (error) {
+    return failedDecision(gate.policyDigest, error);
+  }
+  return gate.evaluateAsync(prepared, {
+    ...(tokens.length > 0 ? { approvalTokens: tokens } : {}),
+    ...(options.correlationId ? { correlationId: options.correlationId } : {}),
+  });
+}
+
+async function approvalTokensFor<A extends unknown[]>(
+  prepared: PreparedIntent,
+  policyDigest: string,
+  args: A,
+  options: GuardOptions<A>,
+): Promise<unknown[]> {
+  const tokens: unknown[] = options.approvalToken === undefined ? [] : [options.approvalToken];
+  const source = options.approvalTokens;
+  if (Array.isArray(source)) tokens.push(...source);
+  else if (source) {
+    const found = await source({
+      toolName: prepared.intent.tool_name,
+      intentDigest: prepared.intentDigest,
+      policyDigest,
+      args,
+    });
+    if (found) tokens.push(...found);
+  }
+  return tokens;
+}
