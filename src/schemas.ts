@@ -10,6 +10,7 @@ import { compareBytes } from "./contract/bytes.ts";
 import type { JsonObject, JsonValue } from "./contract/canonical.ts";
 import { PolicyDocumentSchema } from "./gate/policy-schema.ts";
 import { PolicyTestResultSchema } from "./policytest/types.ts";
+import { regressSchemas } from "./regress/types.ts";
 import { runpackSchemas } from "./runpack/types.ts";
 
 export const SCHEMA_ID_BASE = "https://gait.dev/schemas/v1/";
@@ -27,6 +28,7 @@ export const publishedSchemas: readonly PublishedSchema[] = [
   { path: "gate/policy.schema.json", schema: PolicyDocumentSchema },
   { path: "policytest/policy_test_result.schema.json", schema: PolicyTestResultSchema },
   ...Object.entries(runpackSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
+  ...Object.entries(regressSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
 ];
 
 export function publishedSchemaId(entry: PublishedSchema): string {

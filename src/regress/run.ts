@@ -85,6 +85,10 @@ export interface RegressRunOutcome {
   configPath: string;
   outputPath: string;
   junitPath?: string;
+  /** Each fixture's own runpack (absolute), by fixture name. */
+  runpackPaths: Record<string, string>;
+  /** The `--candidate` runpack (absolute), when one was given and found. */
+  candidatePath?: string;
 }
 
 /** Fixtures between progress lines, and the longest silence (ms) a long run keeps. */
@@ -112,6 +116,7 @@ export async function runRegress(request: RegressRunRequest): Promise<RegressRun
   const graded: GradedFixture[] = [];
   let createdAt: string | undefined;
   const progress = progressReporter(plan.length, request.onProgress);
+  const runpackPaths: Record<string, string> = {};
   for (const [index, step] of plan.entries()) {
     const under: FixtureUnderTest = {
       name: step.entry.name,
@@ -120,6 +125,7 @@ export async function runRegress(request: RegressRunRequest): Promise<RegressRun
       baseline: await loadRunpackRef(resolve(step.dir, step.fixture.runpack), workDir),
       ...(await candidates.forFixture(step)),
     };
+    runpackPaths[under.name] = under.baseline.path;
     for (const [order, grader] of step.graders.entries()) {
       graded.push({
         fixture: under.name,
@@ -147,6 +153,8 @@ export async function runRegress(request: RegressRunRequest): Promise<RegressRun
     configPath,
     outputPath,
     ...(junitPath ? { junitPath } : {}),
+    runpackPaths,
+    ...(await candidates.flagPath()),
   };
 }
 
@@ -344,6 +352,12 @@ class CandidateCache {
       return { candidate: await this.flagCandidate(this.request.candidate) };
     const own = step.fixture.candidate_runpack;
     return own === undefined ? {} : { candidate: await this.load(resolve(step.dir, own)) };
+  }
+
+  async flagPath(): Promise<{ candidatePath?: string }> {
+    if (this.request.candidate === undefined) return {};
+    const load = await this.flagCandidate(this.request.candidate);
+    return load.ok || !load.missing ? { candidatePath: load.path } : {};
   }
 
   /** A `--candidate` run_id that resolves nowhere is a per-fixture `candidate_path_invalid`. */

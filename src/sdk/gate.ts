@@ -27,6 +27,7 @@ import {
   type GateOutcome,
   type LoadedPolicy,
   loadPolicyFile,
+  type PreparedIntent,
   memoryLimitEnforcer,
   needsLimits,
   parsePolicyYaml,
@@ -34,7 +35,8 @@ import {
   startGateDecision,
   type Verdict,
 } from "../gate/index.ts";
-import { approvalRequestFor, type ApprovalRequest } from "./approval-request.ts";
+import { type ApprovalRequest, approvalRequestFor } from "./approval-request.ts";
+import type { IntentRequest } from "./intent-request.ts";
 import {
   type TraceErrorHandler,
   type TraceSink,
@@ -128,9 +130,9 @@ export interface Gate {
   /** Verifies the traces this Gate signs (with dev keys, the only way to). */
   readonly verifyKey: VerifyKey;
   /** Decides synchronously; the signed trace is written in the background. Never throws. */
-  evaluate(intent: unknown, options?: EvaluateOptions): GateDecision;
+  evaluate(intent: IntentRequest | PreparedIntent, options?: EvaluateOptions): GateDecision;
   /** Same decision; counts rate limits in the shared state file when `rateLimitStatePath` is set. */
-  evaluateAsync(intent: unknown, options?: EvaluateOptions): Promise<GateDecision>;
+  evaluateAsync(intent: IntentRequest | PreparedIntent, options?: EvaluateOptions): Promise<GateDecision>;
   /** Waits until every queued trace is written (or reported through onError). */
   flush(): Promise<TraceWriterStats>;
   /** Flushes, then refuses further decisions (they fail closed). */
@@ -196,7 +198,7 @@ class InProcessGate implements Gate {
     return this.compiled.policyDigest;
   }
 
-  evaluate(intent: unknown, options: EvaluateOptions = {}): GateDecision {
+  evaluate(intent: IntentRequest | PreparedIntent, options: EvaluateOptions = {}): GateDecision {
     const started = performance.now();
     try {
       const request = this.decisionRequest(intent, options);
@@ -206,7 +208,10 @@ class InProcessGate implements Gate {
     }
   }
 
-  async evaluateAsync(intent: unknown, options: EvaluateOptions = {}): Promise<GateDecision> {
+  async evaluateAsync(
+    intent: IntentRequest | PreparedIntent,
+    options: EvaluateOptions = {},
+  ): Promise<GateDecision> {
     const statePath = this.parts.statePath;
     if (!statePath) return this.evaluate(intent, options);
     const started = performance.now();

@@ -8,6 +8,7 @@
 import { type PreparedIntent, prepareIntent, type Verdict } from "../gate/index.ts";
 import type { ApprovalRequest } from "./approval-request.ts";
 import { failedDecision, type Gate, type GateDecision } from "./gate.ts";
+import type { IntentRequest } from "./intent-request.ts";
 import { type CallRecorder, recordCall } from "./record-call.ts";
 
 export interface ApprovalLookup<A extends unknown[]> {
@@ -24,6 +25,9 @@ export interface ApprovalLookup<A extends unknown[]> {
 export type ApprovalTokenSource<A extends unknown[]> =
   | unknown[]
   | ((lookup: ApprovalLookup<A>) => unknown[] | undefined | Promise<unknown[] | undefined>);
+
+/** Builds the intent request for a call from the tool's arguments. */
+export type IntentDescriber<A extends unknown[]> = (...args: A) => IntentRequest | Promise<IntentRequest>;
 
 export interface GuardOptions<A extends unknown[]> {
   gate: Gate;
@@ -139,7 +143,7 @@ function refusalMessage(decision: GateDecision, toolName: string): string {
  */
 export function guardTool<A extends unknown[], R>(
   fn: (...args: A) => R | Promise<R>,
-  describeIntent: (...args: A) => unknown,
+  describeIntent: IntentDescriber<A>,
   options: GuardOptions<A>,
 ): (...args: A) => Promise<Awaited<R>> {
   const { recorder } = options;
@@ -164,7 +168,7 @@ export function guardTool<A extends unknown[], R>(
 
 async function decide<A extends unknown[]>(
   args: A,
-  describeIntent: (...args: A) => unknown,
+  describeIntent: IntentDescriber<A>,
   options: GuardOptions<A>,
 ): Promise<GateDecision> {
   const { gate } = options;

@@ -33,7 +33,6 @@ export {
   type CompiledPolicy,
   evaluate,
   type GateOutcome,
-  type IntentRequest,
   type LoadedPolicy,
   loadPolicyFile,
   type MintRequest,
@@ -48,6 +47,12 @@ export {
   verifyTrace,
 } from "../gate/index.ts";
 export type { ApprovalRequest } from "./approval-request.ts";
+export type {
+  ArgProvenanceInput,
+  IntentContextInput,
+  IntentRequest,
+  IntentTargetInput,
+} from "./intent-request.ts";
 export {
   createGate,
   DEFAULT_TRACE_DIR,
@@ -62,6 +67,7 @@ export {
   type ApprovalTokenSource,
   type GuardOptions,
   guardTool,
+  type IntentDescriber,
   isToolRefused,
   type ToolRefusal,
   ToolRefused,

@@ -1,0 +1,221 @@
+/**
+ * Project defaults: `.gait/config.yaml` (REFERENCE §1.9). The file is strict YAML (unknown keys,
+ * wrong types and bad values are errors naming the line and column); every field is optional, and
+ * an absent field means the command's built-in default. Flags always win over the file. Paths in
+ * it are relative to the directory gait runs in (the project root), exactly like flag values.
+ */
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { type Static, Type } from "@sinclair/typebox";
+import { isScalar } from "yaml";
+import { fromFsError, type GaitError, invalidInput } from "../contract/errors.ts";
+import { KEY_MODES, type KeyMode, type KeySource } from "../contract/keys.ts";
+import { readWithSchema, type ShapeSchema, YamlSource } from "../gate/yaml-strict.ts";
+
+export const DEFAULT_CONFIG_PATH = ".gait/config.yaml";
+export const DEFAULT_POLICY_PATH = ".gait.yaml";
+export const GATE_PROFILES = ["standard", "oss-prod"] as const;
+export type GateProfile = (typeof GATE_PROFILES)[number];
+export const CONFIG_CAPTURE_MODES = ["reference", "raw"] as const;
+export type ConfigCaptureMode = (typeof CONFIG_CAPTURE_MODES)[number];
+
+const closed = <T extends Parameters<typeof Type.Object>[0]>(properties: T) =>
+  Type.Object(properties, { additionalProperties: false });
+const text = () => Type.Optional(Type.String());
+
+/** The file as written (snake_case keys); drives the strict YAML reader. */
+export const ProjectConfigSchema = closed({
+  gate: Type.Optional(
+    closed({
+      policy: text(),
+      profile: text(),
+      key_mode: text(),
+      private_key: text(),
+      private_key_env: text(),
+      approval_public_key: text(),
+      approval_public_key_env: text(),
+      rate_limit_state: text(),
+      trace_dir: text(),
+    }),
+  ),
+  run: Type.Optional(closed({ out_dir: text(), capture_mode: text() })),
+  sidecar: Type.Optional(
+    closed({
+      listen: text(),
+      token_env: text(),
+      max_request_bytes: Type.Optional(Type.Integer({ minimum: 1 })),
+    }),
+  ),
+});
+type ProjectConfigDocument = Static<typeof ProjectConfigSchema>;
+
+export interface GateDefaults {
+  policy?: string;
+  profile?: GateProfile;
+  keyMode?: KeyMode;
+  privateKey?: KeySource;
+  approvalPublicKey?: KeySource;
+  rateLimitState?: string;
+  traceDir?: string;
+}
+
+export interface RunDefaults {
+  outDir?: string;
+  captureMode?: ConfigCaptureMode;
+}
+
+export interface SidecarDefaults {
+  /** `host:port`. */
+  listen?: string;
+  /** NAME of the environment variable holding the bearer token. */
+  tokenEnv?: string;
+  maxRequestBytes?: number;
+}
+
+/** Only the fields the file sets; callers fall back to their own defaults for the rest. */
+export interface ProjectConfig {
+  gate: GateDefaults;
+  run: RunDefaults;
+  sidecar: SidecarDefaults;
+}
+
+export interface LoadedProjectConfig {
+  config: ProjectConfig;
+  /** The config path as given (or the default path), for messages. */
+  path: string;
+  /** False when the default file does not exist (built-in defaults apply). */
+  found: boolean;
+}
+
+export function emptyProjectConfig(): ProjectConfig {
+  return { gate: {}, run: {}, sidecar: {} };
+}
+
+/**
+ * Loads `explicitPath` (an error when missing) or the default `.gait/config.yaml` under `cwd`
+ * (empty defaults when missing).
+ */
+export async function loadProjectConfig(cwd: string, explicitPath?: string): Promise<LoadedProjectConfig> {
+  const path = explicitPath ?? DEFAULT_CONFIG_PATH;
+  let text: string;
+  try {
+    text = await readFile(resolve(cwd, path), "utf8");
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
+    if (missing && explicitPath === undefined) return { config: emptyProjectConfig(), path, found: false };
+    if (missing) {
+      throw invalidInput("config_not_found", `project config ${path} does not exist`, {
+        hint: "check the --config path, or run `gait init` to create .gait/config.yaml",
+        details: { path },
+      });
+    }
+    throw fromFsError(error, "read project config", path);
+  }
+  return { config: parseProjectConfig(text, path), path, found: true };
+}
+
+/** Parses config YAML; `source` names it in error messages. A file of only comments is valid. */
+export function parseProjectConfig(text: string, source: string): ProjectConfig {
+  const yaml = new YamlSource(text, { source, codePrefix: "config", what: "project config" });
+  const root = yaml.resolve(yaml.doc.contents);
+  if (root === null || (isScalar(root) && root.value === null)) return emptyProjectConfig();
+  const { value, positions } = readWithSchema(yaml, ProjectConfigSchema as ShapeSchema);
+  const fail: ConfigFail = (path, message, hint) => yaml.errorAt(path, positions.get(path), message, hint);
+  return normalize(value as ProjectConfigDocument, fail);
+}
+
+type ConfigFail = (path: string, message: string, hint?: string) => GaitError;
+
+function normalize(doc: ProjectConfigDocument, fail: ConfigFail): ProjectConfig {
+  const config = emptyProjectConfig();
+  const gate = doc.gate ?? {};
+  const { gate: g, run: r, sidecar: s } = config;
+  setIf(g, "policy", path(gate.policy, "gate.policy", fail));
+  setIf(g, "profile", choice(gate.profile, GATE_PROFILES, "gate.profile", fail));
+  setIf(g, "keyMode", choice(gate.key_mode, KEY_MODES, "gate.key_mode", fail));
+  setIf(g, "privateKey", keySource(gate.private_key, gate.private_key_env, "gate.private_key", fail));
+  setIf(
+    g,
+    "approvalPublicKey",
+    keySource(gate.approval_public_key, gate.approval_public_key_env, "gate.approval_public_key", fail),
+  );
+  setIf(g, "rateLimitState", path(gate.rate_limit_state, "gate.rate_limit_state", fail));
+  setIf(g, "traceDir", path(gate.trace_dir, "gate.trace_dir", fail));
+  setIf(r, "outDir", path(doc.run?.out_dir, "run.out_dir", fail));
+  setIf(r, "captureMode", choice(doc.run?.capture_mode, CONFIG_CAPTURE_MODES, "run.capture_mode", fail));
+  setIf(s, "listen", listenAddress(doc.sidecar?.listen, "sidecar.listen", fail));
+  setIf(s, "tokenEnv", envName(doc.sidecar?.token_env, "sidecar.token_env", fail));
+  const maxBytes = doc.sidecar?.max_request_bytes;
+  if (maxBytes === 0) throw fail("sidecar.max_request_bytes", "must be at least 1");
+  setIf(s, "maxRequestBytes", maxBytes);
+  return config;
+}
+
+function setIf<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
+  if (value !== undefined) target[key] = value;
+}
+
+function path(value: string | undefined, field: string, fail: ConfigFail): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.trim() === "") throw fail(field, "must not be empty", "remove the field to use the default");
+  return value.trim();
+}
+
+function choice<T extends string>(
+  value: string | undefined,
+  allowed: readonly T[],
+  field: string,
+  fail: ConfigFail,
+): T | undefined {
+  if (value === undefined) return undefined;
+  const normalized = value.trim().toLowerCase();
+  if ((allowed as readonly string[]).includes(normalized)) return normalized as T;
+  throw fail(field, `must be one of ${allowed.join(", ")}, not ${JSON.stringify(value)}`);
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function envName(value: string | undefined, field: string, fail: ConfigFail): string | undefined {
+  if (value === undefined) return undefined;
+  const name = value.trim();
+  if (!ENV_NAME.test(name)) {
+    throw fail(
+      field,
+      `${JSON.stringify(value)} is not an environment variable name`,
+      "name the variable (e.g. GAIT_PRIVATE_KEY); never put the key itself in the config",
+    );
+  }
+  return name;
+}
+
+function keySource(
+  file: string | undefined,
+  env: string | undefined,
+  field: string,
+  fail: ConfigFail,
+): KeySource | undefined {
+  const source: KeySource = {};
+  setIf(source, "path", path(file, field, fail));
+  setIf(source, "env", envName(env, `${field}_env`, fail));
+  if (source.path !== undefined && source.env !== undefined) {
+    throw fail(field, `set either ${field} or ${field}_env, not both`);
+  }
+  return source.path === undefined && source.env === undefined ? undefined : source;
+}
+
+function listenAddress(value: string | undefined, field: string, fail: ConfigFail): string | undefined {
+  if (value === undefined) return undefined;
+  if (!parseListenAddress(value)) {
+    throw fail(field, `${JSON.stringify(value)} is not host:port`, "e.g. 127.0.0.1:8787");
+  }
+  return value.trim();
+}
+
+/** `host:port` (IPv6 hosts in brackets) into its parts, or undefined when malformed. */
+export function parseListenAddress(value: string): { host: string; port: number } | undefined {
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(value.trim());
+  if (!match) return undefined;
+  const port = Number(match[2]);
+  if (port > 65535) return undefined;
+  return { host: match[1]!.replace(/^\[|\]$/g, ""), port };
+}
