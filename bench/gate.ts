@@ -20,7 +20,7 @@ import {
   prepareIntent,
   signTrace,
 } from "../src/gate/index.ts";
-import { createGate } from "../src/sdk/index.ts";
+import { createGate, type IntentRequest } from "../src/sdk/index.ts";
 import { sampleIntent } from "./contract.ts";
 import { type BenchRow, latencySamplesUs, percentile } from "./lib.ts";
 
@@ -91,7 +91,7 @@ function latencyRows(name: string, samples: number[], note?: string): BenchRow[]
 async function benchRules(count: number): Promise<BenchRow[]> {
   const loaded = parsePolicyYaml(generatedPolicyYaml(count), `generated-${count}.yaml`);
   const compiled = compilePolicy(loaded);
-  const raw = sampleIntent();
+  const raw = sampleIntent() as unknown as IntentRequest;
   const prepared = prepareIntent(raw);
   const key = generateSigningKey();
   const options = { now: NOW };

@@ -6,6 +6,7 @@ import { gateGroup } from "./gate.ts";
 import { keysCommand } from "./keys.ts";
 import { migrateCommand } from "./migrate.ts";
 import { policyGroup } from "./policy.ts";
+import { regressGroup } from "./regress.ts";
 import { runGroup } from "./run.ts";
 import { traceGroup } from "./trace.ts";
 import { verifyCommand } from "./verify.ts";
@@ -17,6 +18,7 @@ export const commands: Spec[] = [
   runGroup,
   gateGroup,
   policyGroup,
+  regressGroup,
   approveCommand,
   traceGroup,
   keysCommand,
