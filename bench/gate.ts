@@ -138,7 +138,11 @@ async function benchRules(count: number): Promise<BenchRow[]> {
 
   const label = `${count} rules`;
   return [
-    ...latencyRows(`${label}: decision alone (evaluate)`, decisionOnly, count === 100 ? "target p99 < 10 µs" : undefined),
+    ...latencyRows(
+      `${label}: decision alone (evaluate)`,
+      decisionOnly,
+      count === 100 ? "target p99 < 10 µs" : undefined,
+    ),
     ...latencyRows(`${label}: + normalization and digests`, withDigests).map((row) =>
       count === 100 && row.name.endsWith("p50") ? { ...row, note: "target p50 < 50 µs" } : row,
     ),
@@ -159,12 +163,24 @@ function processMs(args: string[], cwd: string): number {
 
 function benchCli(): BenchRow[] {
   const gaitBin = resolve(import.meta.dirname, "../dist/gait.js");
-  if (!existsSync(gaitBin)) return [{ name: "gait gate eval (process)", value: Number.NaN, unit: "ms", note: "build first: npm run build" }];
+  if (!existsSync(gaitBin))
+    return [
+      { name: "gait gate eval (process)", value: Number.NaN, unit: "ms", note: "build first: npm run build" },
+    ];
   const dir = mkdtempSync(join(tmpdir(), "gait-bench-gate-"));
   try {
     writeFileSync(join(dir, "policy.yaml"), generatedPolicyYaml(100));
     writeFileSync(join(dir, "intent.json"), JSON.stringify(sampleIntent()));
-    const evalArgs = [gaitBin, "gate", "eval", "--policy", "policy.yaml", "--intent", "intent.json", "--json"];
+    const evalArgs = [
+      gaitBin,
+      "gate",
+      "eval",
+      "--policy",
+      "policy.yaml",
+      "--intent",
+      "intent.json",
+      "--json",
+    ];
     const runs = (args: string[]) => {
       processMs(args, dir); // warm the file cache
       return Array.from({ length: CLI_RUNS }, () => processMs(args, dir));

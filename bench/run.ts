@@ -1,9 +1,11 @@
 /** `npm run bench`: prints every benchmark's figures. Run one section with `npm run bench -- <name>`. */
 import { benchContract } from "./contract.ts";
 import { type BenchRow, printRows } from "./lib.ts";
+import { benchRunpack } from "./runpack.ts";
 
 const sections: Record<string, () => Promise<BenchRow[]>> = {
   contract: benchContract,
+  runpack: benchRunpack,
 };
 
 const wanted = process.argv.slice(2);

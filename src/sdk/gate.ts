@@ -27,9 +27,9 @@ import {
   type GateOutcome,
   type LoadedPolicy,
   loadPolicyFile,
-  type PreparedIntent,
   memoryLimitEnforcer,
   needsLimits,
+  type PreparedIntent,
   parsePolicyYaml,
   type SyncLimitEnforcer,
   startGateDecision,
@@ -147,7 +147,8 @@ export async function createGate(options: GateOptions): Promise<Gate> {
   const loaded = await loadPolicy(options, cwd);
   const signingKey = await signingKeyFor(options, cwd, warn);
   const approvalKey = await approvalKeyFor(options, cwd, warn);
-  const traceDir = options.traceDir === null ? undefined : resolve(cwd, options.traceDir ?? DEFAULT_TRACE_DIR);
+  const traceDir =
+    options.traceDir === null ? undefined : resolve(cwd, options.traceDir ?? DEFAULT_TRACE_DIR);
   const writer = new TraceWriter({
     dir: traceDir,
     signingKey,
@@ -242,7 +243,9 @@ class InProcessGate implements Gate {
 
   private decisionRequest(intent: unknown, options: EvaluateOptions): GateDecisionRequest {
     if (this.closed) {
-      throw invalidInput("gate_closed", "this Gate was closed", { hint: "create a new Gate with createGate()" });
+      throw invalidInput("gate_closed", "this Gate was closed", {
+        hint: "create a new Gate with createGate()",
+      });
     }
     return {
       compiled: this.compiled,
@@ -336,7 +339,11 @@ async function loadPolicy(options: GateOptions, cwd: string): Promise<LoadedPoli
   return policy!;
 }
 
-async function signingKeyFor(options: GateOptions, cwd: string, warn: (m: string) => void): Promise<SigningKey> {
+async function signingKeyFor(
+  options: GateOptions,
+  cwd: string,
+  warn: (m: string) => void,
+): Promise<SigningKey> {
   if (options.signingKey) return options.signingKey;
   const mode = options.keyMode ?? (options.privateKey ? "prod" : "dev");
   const resolved = await resolveSigningKey(

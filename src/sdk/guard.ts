@@ -35,6 +35,8 @@ export interface GuardOptions<A extends unknown[]> {
   approvalTokens?: ApprovalTokenSource<A>;
   /** Records every call (intent, result or refusal, trace receipt) into this runpack session. */
   recorder?: CallRecorder;
+  /** Sees every decision, allowed or not (e.g. to log trace ids). */
+  onDecision?: (decision: GateDecision) => void;
   correlationId?: string;
 }
 
@@ -149,6 +151,7 @@ export function guardTool<A extends unknown[], R>(
   const { recorder } = options;
   return async (...args: A): Promise<Awaited<R>> => {
     const decision = await decide(args, describeIntent, options);
+    options.onDecision?.(decision);
     const prepared = decision.outcome?.prepared;
     if (!decision.allowed) {
       const refusal = new ToolRefused(decision, decision.toolName || fn.name);

@@ -1,15 +1,6 @@
 /** Gait's in-process TypeScript API. */
-export {
-  type FinishedRun,
-  type IntentInput,
-  type ReceiptInput,
-  type ResultInput,
-  RunRecorder,
-  type RunRecordInput,
-  type StartRunOptions,
-  startRun,
-  type TimelineInput,
-} from "./recorder.ts";
+
+export { GaitError, isGaitError } from "../contract/errors.ts";
 
 // The gate in-process: decide tool calls, guard tool functions, keep signed traces.
 export type { KeyMode, KeySource } from "../contract/keys.ts";
@@ -24,13 +15,12 @@ export {
   verifyKeyFor,
 } from "../contract/signing.ts";
 export { type Clock, fixedClock, systemClock, Timestamp } from "../contract/time.ts";
-export { GaitError, isGaitError } from "../contract/errors.ts";
 export {
   type ApprovalAuditRecord,
   type ApprovalOutcome,
   type ApprovalToken,
-  compilePolicy,
   type CompiledPolicy,
+  compilePolicy,
   evaluate,
   type GateOutcome,
   type LoadedPolicy,
@@ -38,8 +28,8 @@ export {
   type MintRequest,
   mintApprovalToken,
   type NormalizedIntent,
-  parsePolicyYaml,
   type PreparedIntent,
+  parsePolicyYaml,
   prepareIntent,
   type TraceRecord,
   type TraceVerification,
@@ -47,12 +37,6 @@ export {
   verifyTrace,
 } from "../gate/index.ts";
 export type { ApprovalRequest } from "./approval-request.ts";
-export type {
-  ArgProvenanceInput,
-  IntentContextInput,
-  IntentRequest,
-  IntentTargetInput,
-} from "./intent-request.ts";
 export {
   createGate,
   DEFAULT_TRACE_DIR,
@@ -72,5 +56,22 @@ export {
   type ToolRefusal,
   ToolRefused,
 } from "./guard.ts";
+export type {
+  ArgProvenanceInput,
+  IntentContextInput,
+  IntentRequest,
+  IntentTargetInput,
+} from "./intent-request.ts";
 export type { CallRecorder } from "./record-call.ts";
+export {
+  type FinishedRun,
+  type IntentInput,
+  type ReceiptInput,
+  type ResultInput,
+  RunRecorder,
+  type RunRecordInput,
+  type StartRunOptions,
+  startRun,
+  type TimelineInput,
+} from "./recorder.ts";
 export type { TraceErrorHandler, TraceErrorInfo, TraceSink, TraceWriterStats } from "./trace-writer.ts";

@@ -25,7 +25,11 @@ export function recordCall(
   const count = (callCounts.get(recorder) ?? 0) + 1;
   callCounts.set(recorder, count);
   const intentId = `call_${String(count).padStart(4, "0")}`;
-  recorder.addIntent({ intent_id: intentId, tool_name: prepared.intent.tool_name, args: prepared.intent.args });
+  recorder.addIntent({
+    intent_id: intentId,
+    tool_name: prepared.intent.tool_name,
+    args: prepared.intent.args,
+  });
   if ("result" in outcome) {
     recorder.addResult({ intent_id: intentId, status: "ok", result: asJsonObject(outcome.result) });
   } else if ("error" in outcome) {

@@ -1,5 +1,6 @@
 /** `gait gate eval`: the CLI shell over runGateEval. */
-import { relative, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
+import { DEFAULT_CONFIG_PATH, type KeySource, loadProjectConfig } from "../../config/index.ts";
 import { invalidInput } from "../../contract/errors.ts";
 import { writeFileAtomic } from "../../contract/files.ts";
 import { resolveSigningKey, resolveVerifyKey } from "../../contract/keys.ts";
@@ -24,7 +25,13 @@ import {
   stringOption,
 } from "../command.ts";
 import { readJsonInput } from "../io.ts";
-import { keyOptions, readSigningKeyRequest, readVerifyKeySources, signingKeyOptions } from "../keyflags.ts";
+import {
+  keyOptions,
+  readKeySource,
+  readSigningKeyRequest,
+  readVerifyKeySources,
+  signingKeyOptions,
+} from "../keyflags.ts";
 
 const exitForVerdict = { allow: 0, dry_run: 0, block: 3, require_approval: 4 } as const;
 
@@ -34,7 +41,7 @@ export const gateEvalCommand = command({
     "Evaluate one tool-call intent against a policy, sign a trace of the decision, and exit 0 (allow/dry_run), 3 (block) or 4 (approval required).",
   structuredExplain: true,
   options: [
-    { name: "policy", value: "path", description: "policy YAML file" },
+    { name: "policy", value: "path", description: "policy YAML file (default: gate.policy from the config)" },
     {
       name: "intent",
       value: "path",
@@ -69,7 +76,12 @@ export const gateEvalCommand = command({
     {
       name: "trace-out",
       value: "path",
-      description: "trace path (default trace_<trace_id>.json in the current directory)",
+      description: "trace path (default trace_<trace_id>.json in --trace-dir)",
+    },
+    {
+      name: "trace-dir",
+      value: "dir",
+      description: "directory for trace_<trace_id>.json (default: the current directory)",
     },
     {
       name: "rate-limit-state",
@@ -80,10 +92,15 @@ export const gateEvalCommand = command({
       name: "profile",
       value: "name",
       choices: ["standard", "oss-prod"],
-      default: "standard",
-      description: "oss-prod refuses dev keys, default-allow policies and --simulate",
+      description: "standard (default) or oss-prod, which refuses dev keys, default-allow policies and --simulate",
     },
     ...signingKeyOptions,
+    {
+      name: "config",
+      value: "path",
+      description: `project defaults file (default ${DEFAULT_CONFIG_PATH} when present); flags override it`,
+    },
+    { name: "no-config", description: "ignore the project defaults file" },
   ],
   examples: [
     "gait gate eval --policy gait.policy.yaml --intent intent.json --json",
@@ -93,10 +110,16 @@ export const gateEvalCommand = command({
   run: runEval,
 });
 
-async function runEval(_args: string[], options: Options, ctx: CommandContext): Promise<CommandOutcome> {
+async function runEval(_args: string[], flags: Options, ctx: CommandContext): Promise<CommandOutcome> {
+  const options = await withProjectDefaults(flags, ctx);
   const policyPath = stringOption(options, "policy");
   const intentPath = stringOption(options, "intent");
-  if (!policyPath || !intentPath) throw invalidInput("usage", "--policy and --intent are required");
+  if (!intentPath) throw invalidInput("usage", "--intent is required");
+  if (!policyPath) {
+    throw invalidInput("usage", "--policy is required (or gate.policy in .gait/config.yaml)", {
+      hint: "pass --policy PATH, or run `gait init` to write .gait.yaml and .gait/config.yaml",
+    });
+  }
   const profile = stringOption(options, "profile") ?? "standard";
   const simulate = options.simulate === true;
   const keyRequest = readSigningKeyRequest(options, "dev");
@@ -136,7 +159,8 @@ async function runEval(_args: string[], options: Options, ctx: CommandContext): 
 
   const tracePath = resolve(
     ctx.cwd,
-    stringOption(options, "trace-out") ?? `trace_${result.trace.trace_id}.json`,
+    stringOption(options, "trace-out") ??
+      join(stringOption(options, "trace-dir") ?? "", `trace_${result.trace.trace_id}.json`),
   );
   await writeFileAtomic(tracePath, prettyJson(result.trace));
   let auditPath: string | undefined;
@@ -160,6 +184,39 @@ async function runEval(_args: string[], options: Options, ctx: CommandContext): 
     output: evalOutput(result, profile, paths),
     human: humanLines(result, paths),
   };
+}
+
+/**
+ * Fills the flags the user did not give from the project config (`.gait/config.yaml`, or
+ * `--config`); `--no-config` skips it. A key source given by flags replaces the config's
+ * entirely, and the config's signing key is used only in prod key mode.
+ */
+async function withProjectDefaults(flags: Options, ctx: CommandContext): Promise<Options> {
+  if (flags["no-config"] === true) return flags;
+  const { config } = await loadProjectConfig(ctx.cwd, stringOption(flags, "config"));
+  const gate = config.gate;
+  const options: Options = { ...flags };
+  const fill = (flag: string, value: string | undefined) => {
+    if (value !== undefined && stringOption(options, flag) === undefined) options[flag] = value;
+  };
+  fill("policy", gate.policy);
+  fill("profile", gate.profile);
+  fill("key-mode", gate.keyMode);
+  fill("rate-limit-state", gate.rateLimitState);
+  fill("trace-dir", gate.traceDir);
+  if (stringOption(options, "key-mode") === "prod" && !readKeySource(options, "private-key")) {
+    fillKeySource(options, "private-key", gate.privateKey);
+  }
+  const approvalFlags = readVerifyKeySources(options, "approval");
+  if (!approvalFlags.publicKey && !approvalFlags.privateKey) {
+    fillKeySource(options, "approval-public-key", gate.approvalPublicKey);
+  }
+  return options;
+}
+
+function fillKeySource(options: Options, flag: string, source: KeySource | undefined): void {
+  if (source?.path !== undefined) options[flag] = source.path;
+  if (source?.env !== undefined) options[`${flag}-env`] = source.env;
 }
 
 function checkOssProd(mode: string, simulate: boolean, defaultVerdict: string): void {

@@ -1,0 +1,497 @@
+/**
+ * `gait doctor`: checks the local environment and the project setup, each check `pass|warn|fail`
+ * with a copy-paste fix command. Doctor writes nothing into the project; the only write is a probe
+ * in the system temp dir. Exit: 7 when a non-fixable dependency is missing, 2 when a production
+ * readiness check fails (with --production-readiness), else 0 (warnings and fixable failures too).
+ */
+import { constants } from "node:fs";
+import { access, mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import {
+  DEFAULT_CONFIG_PATH,
+  emptyProjectConfig,
+  type LoadedProjectConfig,
+  loadProjectConfig,
+  parseListenAddress,
+  type ProjectConfig,
+} from "../config/index.ts";
+import { DEFAULT_KEY_DIR } from "../config/template.ts";
+import { isGaitError } from "../contract/errors.ts";
+import { DEFAULT_RATE_LIMIT_STATE, loadPolicyFile } from "../gate/index.ts";
+import type { LoadedPolicy } from "../gate/policy-model.ts";
+import { configuredKeyFacts, policyPathFor } from "./check.ts";
+import { formatMode, isLooseKeyFile, type KeyFacts, keysInitCommand, shellQuote } from "./key-facts.ts";
+
+export const DOCTOR_SCHEMA_ID = "gait.doctor.result";
+export const MIN_NODE_MAJOR = 20;
+export const STALE_LOCK_MS = 15_000;
+const DEFAULT_OUTPUT_DIR = "gait-out";
+const PORT_PROBE_TIMEOUT_MS = 300;
+
+export type CheckStatus = "pass" | "warn" | "fail";
+
+export interface DoctorCheck {
+  name: string;
+  status: CheckStatus;
+  message: string;
+  /** Empty for passing checks. */
+  fix_command: string;
+  non_fixable: boolean;
+}
+
+export interface DoctorResult {
+  schema_id: typeof DOCTOR_SCHEMA_ID;
+  schema_version: "1.0.0";
+  status: CheckStatus;
+  summary: string;
+  non_fixable: boolean;
+  production_readiness: boolean;
+  fix_commands: string[];
+  checks: DoctorCheck[];
+}
+
+export interface DoctorOptions {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  productionReadiness: boolean;
+  /** Overrides for tests; default the running Node and the OS temp dir. */
+  nodeVersion?: string;
+  tempDir?: string;
+}
+
+/** What doctor learned about the project, shared by the project and production checks. */
+interface Project {
+  config: ProjectConfig;
+  configState: { loaded?: LoadedProjectConfig; error?: string };
+  policyPath: string;
+  policy?: LoadedPolicy;
+  policyError?: { missing: boolean; message: string };
+  keys: KeyFacts[];
+}
+
+export async function runDoctor(options: DoctorOptions): Promise<DoctorResult> {
+  const project = await inspectProject(options);
+  const checks: DoctorCheck[] = [
+    nodeVersionCheck(options.nodeVersion ?? process.versions.node),
+    projectConfigCheck(project),
+    repoPolicyCheck(project),
+    await writableDirCheck("output_dir", options.cwd, project.config.run.outDir ?? DEFAULT_OUTPUT_DIR),
+    await writableDirCheck(
+      "state_dir",
+      options.cwd,
+      dirname(project.config.gate.rateLimitState ?? DEFAULT_RATE_LIMIT_STATE),
+    ),
+    await tempDirCheck(options.tempDir ?? tmpdir()),
+    signingKeyCheck(project),
+    keyPermissionsCheck(project),
+    approvalKeyCheck(project),
+    await staleLocksCheck(options.cwd, project.config),
+    await sidecarPortCheck(project.config),
+  ];
+  if (options.productionReadiness) checks.push(...productionChecks(project));
+  return summarize(checks, options.productionReadiness);
+}
+
+export function doctorExitCode(result: DoctorResult): number {
+  if (result.non_fixable) return 7;
+  const productionFailed = result.checks.some(
+    (check) => check.name.startsWith("production_") && check.status === "fail",
+  );
+  return result.production_readiness && productionFailed ? 2 : 0;
+}
+
+function summarize(checks: DoctorCheck[], productionReadiness: boolean): DoctorResult {
+  const count = (status: CheckStatus) => checks.filter((check) => check.status === status).length;
+  const status: CheckStatus = count("fail") > 0 ? "fail" : count("warn") > 0 ? "warn" : "pass";
+  const fixes = checks.filter((check) => check.status !== "pass" && check.fix_command !== "");
+  return {
+    schema_id: DOCTOR_SCHEMA_ID,
+    schema_version: "1.0.0",
+    status,
+    summary: `${checks.length} checks: ${count("pass")} pass, ${count("warn")} warn, ${count("fail")} fail`,
+    non_fixable: checks.some((check) => check.non_fixable && check.status === "fail"),
+    production_readiness: productionReadiness,
+    fix_commands: [...new Set(fixes.map((check) => check.fix_command))],
+    checks,
+  };
+}
+
+async function inspectProject(options: DoctorOptions): Promise<Project> {
+  let loaded: LoadedProjectConfig | undefined;
+  let configError: string | undefined;
+  try {
+    loaded = await loadProjectConfig(options.cwd);
+  } catch (error) {
+    configError = messageOf(error);
+  }
+  const config = loaded?.config ?? emptyProjectConfig();
+  const policyPath = loaded ? policyPathFor(loaded) : ".gait.yaml";
+  const project: Project = {
+    config,
+    configState: { ...(loaded && { loaded }), ...(configError !== undefined && { error: configError }) },
+    policyPath,
+    keys: await configuredKeyFacts(config, options),
+  };
+  try {
+    project.policy = await loadPolicyFile(resolve(options.cwd, policyPath), policyPath);
+  } catch (error) {
+    const missing = isGaitError(error) && error.code === "file_not_found";
+    project.policyError = { missing, message: messageOf(error) };
+  }
+  return project;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+const pass = (name: string, message: string): DoctorCheck => ({
+  name,
+  status: "pass",
+  message,
+  fix_command: "",
+  non_fixable: false,
+});
+
+const problem = (name: string, status: "warn" | "fail", message: string, fix: string): DoctorCheck => ({
+  name,
+  status,
+  message,
+  fix_command: fix,
+  non_fixable: false,
+});
+
+/** A fix that is an edit: opens the file, with the change to make as a shell comment. */
+const edit = (path: string, change: string) => `\${EDITOR:-vi} ${shellQuote(path)}  # ${change}`;
+
+export function nodeVersionCheck(version: string): DoctorCheck {
+  const major = Number(version.split(".")[0]);
+  if (major >= MIN_NODE_MAJOR) return pass("node_version", `Node.js ${version} (>= ${MIN_NODE_MAJOR})`);
+  return {
+    name: "node_version",
+    status: "fail",
+    message: `Node.js ${version} is too old; gait needs Node.js ${MIN_NODE_MAJOR} or newer`,
+    fix_command: `nvm install ${MIN_NODE_MAJOR}  # or install Node.js ${MIN_NODE_MAJOR}+ from https://nodejs.org`,
+    non_fixable: true,
+  };
+}
+
+function projectConfigCheck(project: Project): DoctorCheck {
+  const { loaded, error } = project.configState;
+  if (error !== undefined) {
+    return problem(
+      "project_config",
+      "fail",
+      error,
+      edit(DEFAULT_CONFIG_PATH, "fix the field named above, then run gait check"),
+    );
+  }
+  if (!loaded?.found) {
+    return problem(
+      "project_config",
+      "warn",
+      `no ${DEFAULT_CONFIG_PATH}: built-in defaults apply (dev keys, traces in the current directory)`,
+      "gait init",
+    );
+  }
+  return pass("project_config", `${loaded.path} is valid`);
+}
+
+function repoPolicyCheck(project: Project): DoctorCheck {
+  const { policy, policyError, policyPath } = project;
+  if (policy) {
+    return pass(
+      "repo_policy",
+      `${policyPath} is valid (default_verdict ${policy.policy.defaultVerdict}, ${policy.policy.rules.length} rules)`,
+    );
+  }
+  if (policyError?.missing) {
+    const fix = project.configState.loaded?.found
+      ? `gait policy init baseline-highrisk --out ${shellQuote(policyPath)}`
+      : "gait init";
+    return problem("repo_policy", "warn", `no repo policy at ${policyPath}`, fix);
+  }
+  return problem(
+    "repo_policy",
+    "fail",
+    policyError?.message ?? "policy did not load",
+    `gait policy validate ${shellQuote(policyPath)}`,
+  );
+}
+
+/** A directory gait writes into: writable if it exists, or creatable under a writable ancestor. */
+async function writableDirCheck(name: string, cwd: string, dir: string): Promise<DoctorCheck> {
+  const absolute = resolve(cwd, dir);
+  const fix = `mkdir -p ${shellQuote(dir)} && chmod u+rwx ${shellQuote(dir)}`;
+  try {
+    const info = await stat(absolute);
+    if (!info.isDirectory()) return problem(name, "fail", `${dir} exists but is not a directory`, fix);
+    if (await canWrite(absolute)) return pass(name, `${dir} is writable`);
+    return problem(name, "fail", `${dir} is not writable`, fix);
+  } catch {
+    const ancestor = await existingAncestor(absolute);
+    if (await canWrite(ancestor)) return pass(name, `${dir} does not exist yet; it will be created`);
+    return problem(name, "fail", `${dir} cannot be created: ${ancestor} is not writable`, fix);
+  }
+}
+
+async function canWrite(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.W_OK | constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function existingAncestor(path: string): Promise<string> {
+  let current = path;
+  for (;;) {
+    const parent = dirname(current);
+    try {
+      await stat(parent);
+      return parent;
+    } catch {
+      if (parent === current) return parent;
+      current = parent;
+    }
+  }
+}
+
+async function tempDirCheck(dir: string): Promise<DoctorCheck> {
+  try {
+    const probe = await mkdtemp(join(dir, "gait-doctor-"));
+    await rm(probe, { recursive: true, force: true });
+    return pass("temp_dir", `${dir} is writable`);
+  } catch (error) {
+    return problem(
+      "temp_dir",
+      "fail",
+      `cannot write to the temp dir ${dir}: ${messageOf(error)}`,
+      "export TMPDIR=$HOME/tmp && mkdir -p $TMPDIR",
+    );
+  }
+}
+
+function signingKeyCheck(project: Project): DoctorCheck {
+  const { keyMode = "dev", privateKey } = project.config.gate;
+  const facts = project.keys.find((key) => key.field === "gate.private_key");
+  if (!privateKey || !facts) {
+    if (keyMode === "prod") {
+      return problem(
+        "signing_key",
+        "fail",
+        "gate.key_mode is prod but no gate.private_key or gate.private_key_env is set",
+        `gait keys init && ${edit(DEFAULT_CONFIG_PATH, `set gate.private_key: ${DEFAULT_KEY_DIR}/gait_private.key`)}`,
+      );
+    }
+    return problem(
+      "signing_key",
+      "warn",
+      "no signing key configured: traces are signed with a throwaway dev key per call",
+      `gait keys init && ${edit(DEFAULT_CONFIG_PATH, `set gate.key_mode: prod and gate.private_key: ${DEFAULT_KEY_DIR}/gait_private.key`)}`,
+    );
+  }
+  const broken = keySourceProblem(facts);
+  if (broken) return { ...broken, name: "signing_key" };
+  if (keyMode !== "prod") {
+    return problem(
+      "signing_key",
+      "warn",
+      `${describe(facts)} is configured but gate.key_mode is dev, so it is not used`,
+      edit(DEFAULT_CONFIG_PATH, "set gate.key_mode: prod"),
+    );
+  }
+  return pass("signing_key", `${describe(facts)} loads (key_mode prod)`);
+}
+
+function approvalKeyCheck(project: Project): DoctorCheck {
+  const facts = project.keys.find((key) => key.field === "gate.approval_public_key");
+  if (!facts) return pass("approval_key", "not configured: approval tokens are checked with the signing key");
+  const broken = keySourceProblem(facts);
+  return broken ? { ...broken, name: "approval_key" } : pass("approval_key", `${describe(facts)} loads`);
+}
+
+function keySourceProblem(facts: KeyFacts): DoctorCheck | undefined {
+  if (!facts.present && facts.kind === "path") {
+    return problem("", "fail", `${facts.field}: ${facts.value} does not exist`, keysInitCommand(facts.value));
+  }
+  if (!facts.present) {
+    return problem(
+      "",
+      "warn",
+      `${facts.field}_env: environment variable ${facts.value} is not set`,
+      `export ${facts.value}="$(cat ${DEFAULT_KEY_DIR}/gait_${facts.role}.key)"`,
+    );
+  }
+  if (facts.problem) {
+    return problem("", "fail", `${facts.field}: ${facts.problem}`, keysInitCommand(facts.value));
+  }
+  return undefined;
+}
+
+function describe(facts: KeyFacts): string {
+  return facts.kind === "path" ? `${facts.field} ${facts.value}` : `${facts.field}_env ${facts.value}`;
+}
+
+function keyPermissionsCheck(project: Project): DoctorCheck {
+  const files = project.keys.filter((key) => key.role === "private" && key.kind === "path" && key.present);
+  const loose = files.filter(isLooseKeyFile);
+  if (loose.length > 0) {
+    const list = loose.map((key) => `${key.value} (mode ${formatMode(key.mode!)})`).join(", ");
+    return problem(
+      "key_permissions",
+      "warn",
+      `private key file readable by group or others: ${list}; 0600 expected`,
+      `chmod 600 ${loose.map((key) => shellQuote(key.value)).join(" ")}`,
+    );
+  }
+  if (files.length === 0) return pass("key_permissions", "no private key files configured");
+  return pass("key_permissions", "private key files are mode 0600 or stricter");
+}
+
+async function staleLocksCheck(cwd: string, config: ProjectConfig): Promise<DoctorCheck> {
+  const roots = [
+    ...new Set([
+      dirname(config.gate.rateLimitState ?? DEFAULT_RATE_LIMIT_STATE),
+      config.run.outDir ?? DEFAULT_OUTPUT_DIR,
+    ]),
+  ];
+  const now = Date.now();
+  const stale: string[] = [];
+  for (const root of roots) {
+    for (const lock of await findLockFiles(resolve(cwd, root), 4)) {
+      const info = await stat(lock).catch(() => undefined);
+      if (info && now - info.mtimeMs > STALE_LOCK_MS) stale.push(relative(cwd, lock) || lock);
+    }
+  }
+  if (stale.length === 0) return pass("stale_locks", `no lock files older than ${STALE_LOCK_MS / 1000}s`);
+  return problem(
+    "stale_locks",
+    "warn",
+    `lock files older than ${STALE_LOCK_MS / 1000}s (left by a crashed gait?): ${stale.join(", ")}`,
+    `rm -f ${stale.map(shellQuote).join(" ")}  # only when no gait process is running`,
+  );
+}
+
+async function findLockFiles(dir: string, depth: number): Promise<string[]> {
+  if (depth < 0) return [];
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const found: string[] = [];
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) found.push(...(await findLockFiles(path, depth - 1)));
+    else if (entry.name.endsWith(".lock")) found.push(path);
+  }
+  return found.sort();
+}
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
+
+async function sidecarPortCheck(config: ProjectConfig): Promise<DoctorCheck> {
+  const listen = config.sidecar.listen;
+  if (!listen) return pass("sidecar_port", "sidecar.listen not set; nothing to check");
+  const address = parseListenAddress(listen)!;
+  if (!LOOPBACK_HOSTS.has(address.host)) {
+    return problem(
+      "sidecar_port",
+      "warn",
+      `sidecar.listen ${listen} is not a loopback address; not probed (the sidecar needs --allow-remote and a token for it)`,
+      edit(DEFAULT_CONFIG_PATH, `set sidecar.listen: 127.0.0.1:${address.port}`),
+    );
+  }
+  const state = await probePort(address.host, address.port);
+  if (state === "closed") return pass("sidecar_port", `${listen} is free`);
+  const why = state === "open" ? "is already in use (a running sidecar, or another program)" : "did not answer";
+  return problem(
+    "sidecar_port",
+    "warn",
+    `${listen} ${why}`,
+    `lsof -nP -iTCP:${address.port} -sTCP:LISTEN  # see who holds it; or pick another port in sidecar.listen`,
+  );
+}
+
+/** One connection attempt with a short timeout; nothing is sent. */
+function probePort(host: string, port: number): Promise<"open" | "closed" | "timeout"> {
+  return new Promise((resolvePromise) => {
+    const socket = connect({ host, port });
+    const finish = (state: "open" | "closed" | "timeout") => {
+      socket.destroy();
+      resolvePromise(state);
+    };
+    socket.setTimeout(PORT_PROBE_TIMEOUT_MS, () => finish("timeout"));
+    socket.once("connect", () => finish("open"));
+    socket.once("error", () => finish("closed"));
+  });
+}
+
+function productionChecks(project: Project): DoctorCheck[] {
+  const { gate } = project.config;
+  const configFound = project.configState.loaded?.found === true;
+  const setConfig = (change: string) =>
+    configFound ? edit(DEFAULT_CONFIG_PATH, change) : "gait keys init && gait init --profile oss-prod";
+  const checks: DoctorCheck[] = [];
+  checks.push(
+    gate.profile === "oss-prod"
+      ? pass("production_profile", "gate.profile is oss-prod")
+      : problem(
+          "production_profile",
+          "fail",
+          `gate.profile is ${gate.profile ?? "standard (default)"}, not oss-prod`,
+          setConfig("set gate.profile: oss-prod"),
+        ),
+  );
+  const signing = project.keys.find((key) => key.field === "gate.private_key");
+  const keyUsable = signing !== undefined && signing.present && !signing.problem;
+  checks.push(
+    gate.keyMode === "prod" && keyUsable
+      ? pass("production_key_mode", `key_mode prod with ${describe(signing)}`)
+      : problem(
+          "production_key_mode",
+          "fail",
+          gate.keyMode !== "prod"
+            ? "gate.key_mode is not prod: traces are signed with throwaway keys"
+            : "gate.key_mode is prod but the configured private key is missing or unusable",
+          setConfig(`set gate.key_mode: prod and gate.private_key: ${DEFAULT_KEY_DIR}/gait_private.key`),
+        ),
+  );
+  checks.push(...productionPolicyChecks(project));
+  return checks;
+}
+
+function productionPolicyChecks(project: Project): DoctorCheck[] {
+  const { policy, policyPath } = project;
+  if (!policy) {
+    const fix = project.policyError?.missing ? "gait init" : `gait policy validate ${shellQuote(policyPath)}`;
+    const message = `no valid repo policy at ${policyPath}`;
+    return [
+      problem("production_policy_default", "fail", message, fix),
+      problem("production_fail_closed", "fail", message, fix),
+    ];
+  }
+  const { defaultVerdict, failClosed } = policy.policy;
+  const covered = failClosed.enabled && ["critical", "high"].every((r) => failClosed.riskClasses.includes(r));
+  return [
+    defaultVerdict === "allow"
+      ? problem(
+          "production_policy_default",
+          "fail",
+          `${policyPath}: default_verdict is allow`,
+          edit(policyPath, "set default_verdict: block"),
+        )
+      : pass("production_policy_default", `${policyPath}: default_verdict is ${defaultVerdict}`),
+    covered
+      ? pass("production_fail_closed", `${policyPath}: fail_closed covers critical and high risk`)
+      : problem(
+          "production_fail_closed",
+          "fail",
+          `${policyPath}: fail_closed is not enabled for critical and high risk`,
+          edit(
+            policyPath,
+            "set fail_closed: {enabled: true, risk_classes: [critical, high], required_fields: [targets, arg_provenance]}",
+          ),
+        ),
+  ];
+}
