@@ -1,11 +1,15 @@
 /** `npm run bench`: prints every benchmark's figures. Run one section with `npm run bench -- <name>`. */
 import { benchContract } from "./contract.ts";
+import { benchGate } from "./gate.ts";
 import { type BenchRow, printRows } from "./lib.ts";
+import { benchRegress } from "./regress.ts";
 import { benchRunpack } from "./runpack.ts";
 
 const sections: Record<string, () => Promise<BenchRow[]>> = {
   contract: benchContract,
+  gate: benchGate,
   runpack: benchRunpack,
+  regress: benchRegress,
 };
 
 const wanted = process.argv.slice(2);

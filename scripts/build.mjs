@@ -1,10 +1,16 @@
-// Bundles the CLI and the SDK with esbuild so start-up stays fast (one file to load, no module graph).
-import { readFileSync } from "node:fs";
+// Bundles the CLI and the SDK with esbuild so start-up stays fast (one file to load, no module
+// graph), then emits the SDK's type declarations (tsc, incremental) into dist/types.
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
+const root = fileURLToPath(new URL("..", import.meta.url));
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 
 const common = {
+  absWorkingDir: root,
   bundle: true,
   platform: "node",
   target: "node20",
@@ -18,11 +24,61 @@ const common = {
   },
 };
 
-await build({
-  ...common,
-  entryPoints: { gait: "src/cli/main.ts" },
-  outdir: "dist",
-  splitting: true,
-  chunkNames: "chunks/[name]-[hash]",
-  banner: { js: `#!/usr/bin/env node\n${common.banner.js}` },
-});
+await Promise.all([
+  build({
+    ...common,
+    entryPoints: { gait: "src/cli/main.ts" },
+    outdir: "dist",
+    splitting: true,
+    chunkNames: "chunks/[name]-[hash]",
+    banner: { js: `#!/usr/bin/env node\n${common.banner.js}` },
+  }),
+  // `import { createGate, guardTool } from "gait"` (package.json exports "." -> dist/sdk.js).
+  build({ ...common, entryPoints: { sdk: "src/sdk/index.ts" }, outdir: "dist" }),
+]);
+
+const declarationsStamp = new URL("../dist/types/.built", import.meta.url);
+emitSdkDeclarations();
+
+/** dist/types/sdk/index.d.ts and what it references (tsconfig.sdk.json); skipped when no source changed. */
+function emitSdkDeclarations() {
+  if (declarationsUpToDate()) return;
+  let tsc;
+  try {
+    tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+  } catch {
+    console.warn("build: typescript is not installed; skipping the SDK type declarations");
+    return;
+  }
+  const startedAt = new Date();
+  const result = spawnSync(process.execPath, [tsc, "-p", "tsconfig.sdk.json"], {
+    cwd: root,
+    stdio: "inherit",
+  });
+  if (result.status !== 0) {
+    console.error("build: emitting the SDK type declarations failed");
+    process.exit(result.status ?? 1);
+  }
+  // tsc leaves its build info untouched when nothing changed, so keep our own stamp, dated when
+  // tsc started so an edit made meanwhile still counts as newer.
+  writeFileSync(declarationsStamp, "");
+  utimesSync(declarationsStamp, startedAt, startedAt);
+}
+
+function declarationsUpToDate() {
+  let built;
+  try {
+    built = statSync(declarationsStamp).mtimeMs;
+  } catch {
+    return false;
+  }
+  const inputs = ["tsconfig.json", "tsconfig.sdk.json", ...sourceFiles("src")];
+  return inputs.every((file) => statSync(new URL(`../${file}`, import.meta.url)).mtimeMs < built);
+}
+
+function sourceFiles(dir) {
+  return readdirSync(new URL(`../${dir}`, import.meta.url), { withFileTypes: true }).flatMap((entry) => {
+    const path = `${dir}/${entry.name}`;
+    return entry.isDirectory() ? sourceFiles(path) : entry.name.endsWith(".ts") ? [path] : [];
+  });
+}

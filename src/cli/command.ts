@@ -74,6 +74,8 @@ export interface GroupSpec {
   name: string;
   explain: string;
   commands: Array<CommandSpec | GroupSpec>;
+  /** Runs when no subcommand is named (`gait trace -- <cmd>` next to `gait trace verify`). */
+  defaultCommand?: CommandSpec;
 }
 
 export type Spec = CommandSpec | GroupSpec;

@@ -1,18 +1,19 @@
 /** The `gait` binary: wires process I/O into the program and sets the exit code. */
 import { systemClock } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
-import { commands } from "./commands/index.ts";
+import { commandsFor } from "./lazy-commands.ts";
 import { runProgram } from "./program.ts";
 
+const argv = process.argv.slice(2);
 const info = {
   name: "gait",
   version: PRODUCER_VERSION,
   explain:
     "Gait turns agent tool calls into policy verdicts and signed, offline-verifiable evidence (runpacks, traces, regressions).",
-  commands,
+  commands: await commandsFor(argv),
 };
 
-const exitCode = await runProgram(info, process.argv.slice(2), {
+const exitCode = await runProgram(info, argv, {
   streams: {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),

@@ -29,7 +29,8 @@ interface Invocation {
   path: string[];
   args: string[];
   options: Options;
-  help: string;
+  /** The command's help text, rendered only when a usage error needs it (it is not free). */
+  help: () => string;
 }
 
 export async function runProgram(info: ProgramInfo, argv: string[], deps: RunDeps): Promise<number> {
@@ -86,7 +87,7 @@ export async function runProgram(info: ProgramInfo, argv: string[], deps: RunDep
     return writeOutcome(outcome, writeOpts, deps.streams);
   } catch (error) {
     // Usage mistakes found by the command itself (missing flag, bad combination) show its help.
-    const usage = error instanceof GaitError && error.code === "usage" ? invocation.help : undefined;
+    const usage = error instanceof GaitError && error.code === "usage" ? invocation.help() : undefined;
     return writeError(error, { ...writeOpts, usage }, deps.streams);
   }
 }
@@ -148,6 +149,8 @@ function buildTree(info: ProgramInfo, onInvoke: (inv: Invocation) => void, captu
     .description(info.explain)
     .version(info.version, "--version", "print the version");
   root.helpCommand(false);
+  // Options belong to the command they follow, so a group's options never swallow its subcommand's.
+  root.enablePositionalOptions();
   for (const spec of info.commands) root.addCommand(buildSpec(spec, [info.name], configure, onInvoke));
   return { root };
 }
@@ -162,15 +165,35 @@ function buildSpec(
   const path = [...parents, spec.name];
   if (spec.kind === "group") {
     for (const child of spec.commands) cmd.addCommand(buildSpec(child, path, configure, onInvoke));
+    // With a default command, `gait <group> <operands>` runs it; the command itself rejects
+    // operands that are not meant for it (e.g. a misspelt subcommand). The group's options are
+    // read only before a subcommand name, so `trace verify --public-key` stays verify's.
+    if (spec.defaultCommand) {
+      cmd.enablePositionalOptions();
+      attachCommand(cmd, spec.defaultCommand, path, onInvoke);
+    }
     return cmd;
   }
   if (spec.aliases) cmd.aliases(spec.aliases);
   if (spec.usage) cmd.usage(spec.usage);
+  attachCommand(cmd, spec, path, onInvoke);
+  return cmd;
+}
+
+/** Declares a command's arguments and options on `cmd` and routes its action to `onInvoke`. */
+function attachCommand(
+  cmd: Command,
+  spec: CommandSpec,
+  path: string[],
+  onInvoke: (inv: Invocation) => void,
+): void {
   for (const arg of spec.args ?? []) {
     const name = `${arg.name}${arg.variadic ? "..." : ""}`;
     cmd.argument(arg.required ? `<${name}>` : `[${name}]`, arg.description);
   }
   const kebabByAttribute = new Map<string, string>();
+  // `--no-x` options: commander stores them as x=false; commands read them as "no-x": true.
+  const negatedByAttribute = new Map<string, string>();
   for (const opt of spec.options ?? []) {
     const flags = `${opt.short ? `-${opt.short}, ` : ""}--${opt.name}${opt.value ? ` <${opt.value}>` : ""}`;
     const option = new Option(flags, opt.description);
@@ -178,7 +201,8 @@ function buildSpec(
     if (opt.default !== undefined) option.default(opt.default);
     if (opt.repeatable)
       option.argParser((value: string, previous: unknown) => [...((previous as string[]) ?? []), value]);
-    kebabByAttribute.set(option.attributeName(), opt.name);
+    if (option.negate) negatedByAttribute.set(option.attributeName(), opt.name);
+    else kebabByAttribute.set(option.attributeName(), opt.name);
     cmd.addOption(option);
   }
   if (spec.examples?.length)
@@ -188,14 +212,16 @@ function buildSpec(
     const raw = self.opts() as Record<string, unknown>;
     const options: Options = {};
     for (const [attribute, value] of Object.entries(raw)) {
-      options[kebabByAttribute.get(attribute) ?? attribute] = value as Options[string];
+      const negated = negatedByAttribute.get(attribute);
+      if (negated !== undefined && value === false) options[negated] = true;
+      else if (negated === undefined || kebabByAttribute.has(attribute))
+        options[kebabByAttribute.get(attribute) ?? attribute] = value as Options[string];
     }
     const args = self.processedArgs.flatMap((a: unknown) =>
       a === undefined ? [] : Array.isArray(a) ? a : [a],
     ) as string[];
-    onInvoke({ spec, path, args, options, help: self.helpInformation() });
+    onInvoke({ spec, path, args, options, help: () => self.helpInformation() });
   });
-  return cmd;
 }
 
 /** Finds the deepest spec named by the leading words of argv (flags skipped). */

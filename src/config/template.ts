@@ -37,10 +37,6 @@ gate:
   rate_limit_state: .gait-out/gate_rate_limits.json
   # Where trace_<trace_id>.json files are written (without it: the current directory).
   trace_dir: gait-out/traces
-run:
-  out_dir: gait-out
-  # reference keeps digests only; raw also keeps tool arguments and results.
-  capture_mode: reference
 sidecar:
   # Loopback address and token variable for \`gait gate serve\`.
   # listen: 127.0.0.1:8787

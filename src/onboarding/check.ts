@@ -8,7 +8,14 @@ import { type LoadedProjectConfig, loadProjectConfig, type ProjectConfig } from 
 import { DEFAULT_KEY_DIR } from "../config/template.ts";
 import { loadPolicyFile } from "../gate/index.ts";
 import type { LoadedPolicy, Policy, RuleMatch } from "../gate/policy-model.ts";
-import { formatMode, inspectKeySource, isLooseKeyFile, type KeyFacts, keysInitCommand, shellQuote } from "./key-facts.ts";
+import {
+  formatMode,
+  inspectKeySource,
+  isLooseKeyFile,
+  type KeyFacts,
+  keysInitCommand,
+  shellQuote,
+} from "./key-facts.ts";
 
 export type Severity = "info" | "warn" | "error";
 
@@ -200,7 +207,8 @@ function devKeyFindings(config: ProjectConfig, configPath: string): Finding[] {
     findings.push({
       code: "key_mode_dev",
       severity: "info",
-      summary: "traces are signed with a throwaway dev key per call; their signatures cannot be checked later",
+      summary:
+        "traces are signed with a throwaway dev key per call; their signatures cannot be checked later",
       remediation: `run \`gait keys init\`, then set gate.key_mode: prod and gate.private_key: ${DEFAULT_KEY_DIR}/gait_private.key in ${configPath}`,
     });
   }

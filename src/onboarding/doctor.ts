@@ -14,8 +14,8 @@ import {
   emptyProjectConfig,
   type LoadedProjectConfig,
   loadProjectConfig,
-  parseListenAddress,
   type ProjectConfig,
+  parseListenAddress,
 } from "../config/index.ts";
 import { DEFAULT_KEY_DIR } from "../config/template.ts";
 import { isGaitError } from "../contract/errors.ts";
@@ -404,7 +404,8 @@ async function sidecarPortCheck(config: ProjectConfig): Promise<DoctorCheck> {
   }
   const state = await probePort(address.host, address.port);
   if (state === "closed") return pass("sidecar_port", `${listen} is free`);
-  const why = state === "open" ? "is already in use (a running sidecar, or another program)" : "did not answer";
+  const why =
+    state === "open" ? "is already in use (a running sidecar, or another program)" : "did not answer";
   return problem(
     "sidecar_port",
     "warn",
@@ -444,9 +445,8 @@ function productionChecks(project: Project): DoctorCheck[] {
         ),
   );
   const signing = project.keys.find((key) => key.field === "gate.private_key");
-  const keyUsable = signing !== undefined && signing.present && !signing.problem;
   checks.push(
-    gate.keyMode === "prod" && keyUsable
+    gate.keyMode === "prod" && signing?.present && !signing.problem
       ? pass("production_key_mode", `key_mode prod with ${describe(signing)}`)
       : problem(
           "production_key_mode",

@@ -1,5 +1,12 @@
 /** Onboarding: `gait init` (starter policy and config), `gait check` (gaps), `gait doctor` (environment). */
-export { type CheckReport, checkFindings, checkProject, type Finding, type ProjectFacts, type Severity } from "./check.ts";
+export {
+  type CheckReport,
+  checkFindings,
+  checkProject,
+  type Finding,
+  type ProjectFacts,
+  type Severity,
+} from "./check.ts";
 export {
   type CheckStatus,
   DOCTOR_SCHEMA_ID,
@@ -9,4 +16,10 @@ export {
   doctorExitCode,
   runDoctor,
 } from "./doctor.ts";
-export { CONTRACT_PATHS, DEFAULT_INIT_TEMPLATE, type InitOptions, type InitResult, initProject } from "./init.ts";
+export {
+  CONTRACT_PATHS,
+  DEFAULT_INIT_TEMPLATE,
+  type InitOptions,
+  type InitResult,
+  initProject,
+} from "./init.ts";

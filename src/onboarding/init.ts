@@ -78,10 +78,14 @@ async function refuseExisting(cwd: string, paths: string[]): Promise<void> {
   const existing: string[] = [];
   for (const path of paths) if (await exists(resolve(cwd, path))) existing.push(path);
   if (existing.length === 0) return;
-  throw invalidInput("init_target_exists", `${existing.join(" and ")} already exist(s); nothing was written`, {
-    hint: "pass --force to overwrite, or run `gait check` to validate what is there",
-    details: { existing },
-  });
+  throw invalidInput(
+    "init_target_exists",
+    `${existing.join(" and ")} already exist(s); nothing was written`,
+    {
+      hint: "pass --force to overwrite, or run `gait check` to validate what is there",
+      details: { existing },
+    },
+  );
 }
 
 async function nextCommands(cwd: string, profile: GateProfile): Promise<string[]> {

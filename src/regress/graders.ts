@@ -72,12 +72,12 @@ export function schemaValidationGrader(validator: SchemaValidator): Grader {
 
 function validateRunpack(load: RunpackLoad, validator: SchemaValidator): GraderResult {
   const details: Record<string, JsonValue> = { runpack: load.display };
+  // Only a load that failed before the zip opened lacks entries.
   if (!load.ok && !load.entries) {
     return load.missing
       ? fail(["missing_files"], { ...details, missing_files: [load.display] })
       : fail(["runpack_parse_error"], { ...details, error: errorMessage(load.error) });
   }
-  // Only a load that failed before the zip opened lacks entries.
   const entries = load.entries!;
   const codes = new Set<string>();
   const problems: string[] = [];
@@ -111,6 +111,8 @@ function integrityErrorCode(error: unknown): string {
   if (!isGaitError(error)) return "schema_validation_error";
   if (error.code === "runpack_manifest_missing") return "missing_files";
   if (error.code === "runpack_manifest_invalid") return "manifest_schema_invalid";
+  // manifest.json bytes that are not what its digest was computed from.
+  if (error.code === "runpack_manifest_not_canonical") return "hash_mismatch";
   return "runpack_parse_error";
 }
 

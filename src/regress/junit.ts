@@ -26,7 +26,7 @@ export function renderJunit(result: RegressResult): string {
 function testcase(grader: GraderEntry): string[] {
   const open = `    <testcase name="${escapeXml(grader.name)}" classname="${escapeXml(fixtureOf(grader))}" time="0">`;
   if (grader.status === "pass") return [`${open}</testcase>`];
-  const message = escapeXml(grader.reason_codes.length > 0 ? grader.reason_codes.join(",") : "failed");
+  const message = escapeXml(grader.reason_codes.join(",") || "failed");
   return [
     open,
     `      <failure message="${message}" type="regress_failure">${message}</failure>`,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
+import { canonicalize } from "../../src/contract/canonical.ts";
 import type { SchemaValidator } from "../../src/contract/schema.ts";
 import {
   contextConformanceGrader,
@@ -7,6 +8,7 @@ import {
   expectedExitCodeGrader,
   type FixtureUnderTest,
   fixtureFor,
+  type Grader,
   type GraderContext,
   type GraderResult,
   loadSchemaValidator,
@@ -18,7 +20,12 @@ import {
 import { buildManifest, type RunpackEntry } from "../../src/runpack/index.ts";
 import { built, changedResult, demoLike, runInput, swappedTools } from "./helpers.ts";
 
-const ctx: GraderContext = { workDir: "/work", env: {}, contextConformance: false, allowContextRuntimeDrift: false };
+const ctx: GraderContext = {
+  workDir: "/work",
+  env: {},
+  contextConformance: false,
+  allowContextRuntimeDrift: false,
+};
 
 function loaded(input: unknown, display = "fixtures/f/runpack.zip"): RunpackLoad {
   const { entries, runpack } = built(input);
@@ -39,8 +46,8 @@ function fixtureUnder(
   };
 }
 
-async function grade(grader: { grade: FixtureUnderTest extends never ? never : any }, under: FixtureUnderTest) {
-  return (await grader.grade(under, ctx)) as GraderResult;
+async function grade(grader: Grader, under: FixtureUnderTest): Promise<GraderResult> {
+  return grader.grade(under, ctx);
 }
 
 /** Entries with one file replaced and the manifest re-sealed, so integrity holds but content changed. */
@@ -61,7 +68,7 @@ function resealed(entries: RunpackEntry[], path: string, text: string): RunpackE
     },
   });
   return replaced.map((e) =>
-    e.path === "manifest.json" ? { path: e.path, data: Buffer.from(JSON.stringify(manifest)) } : e,
+    e.path === "manifest.json" ? { path: e.path, data: Buffer.from(canonicalize(manifest)) } : e,
   );
 }
 
@@ -73,7 +80,10 @@ describe("schema_validation", () => {
 
   const withEntries = (entries: RunpackEntry[]): FixtureUnderTest => {
     const base = fixtureUnder(loaded(demoLike()));
-    return { ...base, baseline: { ...base.baseline, ok: false, missing: false, entries, error: new Error("x") } };
+    return {
+      ...base,
+      baseline: { ...base.baseline, ok: false, missing: false, entries, error: new Error("x") },
+    };
   };
 
   it("passes an intact runpack", async () => {
@@ -86,7 +96,9 @@ describe("schema_validation", () => {
     const { entries } = built(demoLike());
     const tampered = entries
       .filter((e) => e.path !== "refs.json")
-      .map((e) => (e.path === "results.jsonl" ? { path: e.path, data: Buffer.from("{}\n") } : e));
+      .map((e) =>
+        e.path === "results.jsonl" ? { path: e.path, data: Buffer.concat([e.data, Buffer.from("\n")]) } : e,
+      );
     const result = await grade(schemaValidationGrader(validator), withEntries(tampered));
     assert.equal(result.status, "fail");
     assert.deepEqual([...result.reason_codes].sort(), ["hash_mismatch", "missing_files"]);
@@ -98,9 +110,15 @@ describe("schema_validation", () => {
     const { entries } = built(demoLike());
     const results = entries.find((e) => e.path === "results.jsonl")!.data.toString("utf8");
     const bad = results.replace('"status":"ok"', '"status":"maybe"');
-    const result = await grade(schemaValidationGrader(validator), withEntries(resealed(entries, "results.jsonl", bad)));
+    const result = await grade(
+      schemaValidationGrader(validator),
+      withEntries(resealed(entries, "results.jsonl", bad)),
+    );
     assert.deepEqual(result.reason_codes, ["result_schema_invalid"]);
-    assert.match(String((result.details?.schema_errors as string[])[0]), /results\.jsonl line 1/);
+    assert.match(
+      String((result.details?.schema_errors as string[] | undefined)?.[0]),
+      /results\.jsonl line 1/,
+    );
   });
 
   it("reports unparsable documents and a missing manifest", async () => {
@@ -122,7 +140,9 @@ describe("expected_exit_code", () => {
   it("passes when the stub replay exits as recorded and fails otherwise", async () => {
     const complete = loaded(demoLike());
     assert.equal((await grade(expectedExitCodeGrader, fixtureUnder(complete))).status, "pass");
-    const missing = loaded(runInput("run_missing", [{ tool: "tool.search" }, { tool: "tool.think", status: null }]));
+    const missing = loaded(
+      runInput("run_missing", [{ tool: "tool.search" }, { tool: "tool.think", status: null }]),
+    );
     const result = await grade(expectedExitCodeGrader, fixtureUnder(complete, { candidate: missing }));
     assert.equal(result.status, "fail");
     assert.deepEqual(result.reason_codes, ["unexpected_exit_code"]);
@@ -152,7 +172,9 @@ describe("trajectory", () => {
   });
 
   it("fails a changed verdict and a shorter run at the first missing step", async () => {
-    const blocked = loaded(runInput("run_b", [{ tool: "tool.search" }, { tool: "tool.fetch", status: "error" }]));
+    const blocked = loaded(
+      runInput("run_b", [{ tool: "tool.search" }, { tool: "tool.fetch", status: "error" }]),
+    );
     const result = await grade(trajectoryGrader, fixtureUnder(base, { candidate: blocked }));
     assert.deepEqual(result.reason_codes, ["unexpected_tool_sequence", "unexpected_verdict_sequence"]);
     assert.equal(result.details?.tool_sequence_first_mismatch, 2);
@@ -161,14 +183,22 @@ describe("trajectory", () => {
   });
 
   it("names a candidate that is missing or invalid", async () => {
-    const missing: RunpackLoad = { ok: false, path: "/x.zip", display: "/x.zip", missing: true, error: new Error("no") };
+    const missing: RunpackLoad = {
+      ok: false,
+      path: "/x.zip",
+      display: "/x.zip",
+      missing: true,
+      error: new Error("no"),
+    };
     const invalid: RunpackLoad = { ...missing, missing: false };
-    assert.deepEqual((await grade(trajectoryGrader, fixtureUnder(base, { candidate: missing }))).reason_codes, [
-      "candidate_path_invalid",
-    ]);
-    assert.deepEqual((await grade(trajectoryGrader, fixtureUnder(base, { candidate: invalid }))).reason_codes, [
-      "candidate_runpack_invalid",
-    ]);
+    assert.deepEqual(
+      (await grade(trajectoryGrader, fixtureUnder(base, { candidate: missing }))).reason_codes,
+      ["candidate_path_invalid"],
+    );
+    assert.deepEqual(
+      (await grade(trajectoryGrader, fixtureUnder(base, { candidate: invalid }))).reason_codes,
+      ["candidate_runpack_invalid"],
+    );
   });
 });
 
@@ -201,8 +231,16 @@ describe("diff", () => {
   });
 
   it("reports diff_error for an unusable candidate", async () => {
-    const broken: RunpackLoad = { ok: false, path: "/x.zip", display: "x.zip", missing: false, error: new Error("bad") };
-    assert.deepEqual((await grade(diffGrader, fixtureUnder(base, { candidate: broken }))).reason_codes, ["diff_error"]);
+    const broken: RunpackLoad = {
+      ok: false,
+      path: "/x.zip",
+      display: "x.zip",
+      missing: false,
+      error: new Error("bad"),
+    };
+    assert.deepEqual((await grade(diffGrader, fixtureUnder(base, { candidate: broken }))).reason_codes, [
+      "diff_error",
+    ]);
   });
 });
 
@@ -211,7 +249,10 @@ describe("context_conformance", () => {
   const withContext = (runId: string, setDigest?: string) =>
     loaded(
       runInput(runId, undefined, {
-        refs: { receipts: [], ...(setDigest ? { context_set_digest: setDigest, context_evidence_mode: "required" } : {}) },
+        refs: {
+          receipts: [],
+          ...(setDigest ? { context_set_digest: setDigest, context_evidence_mode: "required" } : {}),
+        },
       }),
     );
 
@@ -232,14 +273,20 @@ describe("context_conformance", () => {
 
   it("fails a candidate without context evidence or with another context set", async () => {
     const base = withContext("run_ctx", digest);
-    const none = await grade(contextConformanceGrader, fixtureUnder(base, { candidate: withContext("run_none") }));
+    const none = await grade(
+      contextConformanceGrader,
+      fixtureUnder(base, { candidate: withContext("run_none") }),
+    );
     assert.deepEqual(none.reason_codes, ["context_evidence_missing"]);
     assert.equal(none.context_conformance, "missing");
     const other = await grade(
       contextConformanceGrader,
       fixtureUnder(base, { candidate: withContext("run_other", "b".repeat(64)) }),
     );
-    assert.deepEqual(other.reason_codes, ["context_semantic_drift", "context_set_digest_mismatch"].sort());
+    assert.deepEqual([...other.reason_codes].sort(), [
+      "context_semantic_drift",
+      "context_set_digest_mismatch",
+    ]);
     assert.equal(other.context_conformance, "semantic");
   });
 });

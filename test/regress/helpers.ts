@@ -22,7 +22,11 @@ const demoCalls: Call[] = [
 export function runInput(runId: string, calls: Call[] = demoCalls, extra: Record<string, unknown> = {}) {
   return {
     run: { run_id: runId, created_at: CREATED_AT, timeline: [] },
-    intents: calls.map((call, i) => ({ intent_id: `intent_${i + 1}`, tool_name: call.tool, args: { step: i } })),
+    intents: calls.map((call, i) => ({
+      intent_id: `intent_${i + 1}`,
+      tool_name: call.tool,
+      args: { step: i },
+    })),
     results: calls.flatMap((call, i) =>
       call.status === null
         ? []
@@ -36,11 +40,16 @@ export function runInput(runId: string, calls: Call[] = demoCalls, extra: Record
 export const demoLike = (runId = "run_base") => runInput(runId);
 
 /** The demo's calls in another order (tools at index 0 and 1 swapped). */
-export const swappedTools = (runId = "run_swapped") => runInput(runId, [demoCalls[1]!, demoCalls[0]!, demoCalls[2]!]);
+export const swappedTools = (runId = "run_swapped") =>
+  runInput(runId, [demoCalls[1]!, demoCalls[0]!, demoCalls[2]!]);
 
 /** The demo's calls with the last result changed. */
 export const changedResult = (runId = "run_changed") =>
-  runInput(runId, [demoCalls[0]!, demoCalls[1]!, { tool: "tool.summarize", result: { summary: "different" } }]);
+  runInput(runId, [
+    demoCalls[0]!,
+    demoCalls[1]!,
+    { tool: "tool.summarize", result: { summary: "different" } },
+  ]);
 
 export function built(input: unknown): BuiltRunpack {
   return buildRunpack(input, { clock: fixedClock(CREATED_AT), environment });

@@ -1,10 +1,19 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { buildRegressResult, escapeXml, graderEntry, type RegressResult, renderJunit } from "../../src/regress/index.ts";
+import {
+  buildRegressResult,
+  escapeXml,
+  graderEntry,
+  type RegressResult,
+  renderJunit,
+} from "../../src/regress/index.ts";
 import { childrenNamed, parseXml } from "./xml.ts";
 
-function result(entries: Array<{ fixture: string; grader: string; codes?: string[] }>, fixtureSet = "default") {
+function result(
+  entries: Array<{ fixture: string; grader: string; codes?: string[] }>,
+  fixtureSet = "default",
+) {
   return buildRegressResult({
     fixtureSet,
     graded: entries.map((e, order) => ({
@@ -22,7 +31,11 @@ describe("renderJunit", () => {
   it("renders the contract's layout exactly", () => {
     const xml = renderJunit(
       result([
-        { fixture: "demo", grader: "trajectory", codes: ["unexpected_verdict_sequence", "unexpected_tool_sequence"] },
+        {
+          fixture: "demo",
+          grader: "trajectory",
+          codes: ["unexpected_verdict_sequence", "unexpected_tool_sequence"],
+        },
         { fixture: "demo", grader: "diff" },
         { fixture: "demo", grader: "judge", codes: [] },
       ]),
@@ -49,7 +62,12 @@ describe("renderJunit", () => {
 
   it("parses as XML with the counts, names and failures a JUnit reader expects", () => {
     const doc = parseXml(
-      renderJunit(result([{ fixture: "a", grader: "diff", codes: ["unexpected_diff"] }, { fixture: "b", grader: "diff" }])),
+      renderJunit(
+        result([
+          { fixture: "a", grader: "diff", codes: ["unexpected_diff"] },
+          { fixture: "b", grader: "diff" },
+        ]),
+      ),
     );
     assert.equal(doc.name, "testsuites");
     assert.equal(doc.attributes.tests, "2");
@@ -75,7 +93,10 @@ describe("renderJunit", () => {
     assert.equal(escapeXml(`<a href="x">&'</a>`), "&lt;a href=&#34;x&#34;&gt;&amp;&#39;&lt;/a&gt;");
     assert.equal(escapeXml("tab\tnl\ncr\r"), "tab&#x9;nl&#xA;cr&#xD;");
     assert.equal(escapeXml("nul\u0000 esc\u001b bom\uFFFE"), "nul\uFFFD esc\uFFFD bom\uFFFD");
-    assert.equal(escapeXml("lone \uD800 surrogate, pair \uD83D\uDE00"), "lone \uFFFD surrogate, pair \uD83D\uDE00");
+    assert.equal(
+      escapeXml("lone \uD800 surrogate, pair \uD83D\uDE00"),
+      "lone \uFFFD surrogate, pair \uD83D\uDE00",
+    );
   });
 
   it("stays well-formed and round-trips hostile fixture sets and reason codes", () => {
@@ -86,7 +107,8 @@ describe("renderJunit", () => {
         const doc = parseXml(renderJunit(result([{ fixture: "f", grader: "g", codes: [code] }], fixtureSet)));
         const suite = childrenNamed(doc, "testsuite")[0]!;
         const failure = childrenNamed(childrenNamed(suite, "testcase")[0]!, "failure")[0]!;
-        const expected = (s: string) => [...s].map((c) => (escapeXml(c) === "\uFFFD" ? "\uFFFD" : c)).join("");
+        const expected = (s: string) =>
+          [...s].map((c) => (escapeXml(c) === "\uFFFD" ? "\uFFFD" : c)).join("");
         assert.equal(suite.attributes.name, expected(`gait.regress.${fixtureSet}`));
         assert.equal(failure.attributes.message, expected(code === "" ? "failed" : code));
         assert.equal(failure.text, failure.attributes.message);

@@ -19,7 +19,8 @@ const PREDEFINED: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '
 export function parseXml(source: string): XmlElement {
   const reader = new Reader(source);
   for (const char of source) {
-    if (!isXmlChar(char.codePointAt(0)!)) reader.fail(`character U+${char.codePointAt(0)!.toString(16)} is not allowed`);
+    if (!isXmlChar(char.codePointAt(0)!))
+      reader.fail(`character U+${char.codePointAt(0)!.toString(16)} is not allowed`);
   }
   if (source.startsWith("<?xml")) {
     const end = source.indexOf("?>");

@@ -50,7 +50,10 @@ export const checkCommand = command({
       output,
       human: [
         `policy ${report.policyPath} valid (digest ${report.policy.policyDigest.slice(0, 12)}…), config ${report.configFound ? `${report.configPath} valid` : "not found (defaults)"}`,
-        ...report.findings.flatMap((f) => [`[${f.severity}] ${f.code}: ${f.summary}`, `  fix: ${f.remediation}`]),
+        ...report.findings.flatMap((f) => [
+          `[${f.severity}] ${f.code}: ${f.summary}`,
+          `  fix: ${f.remediation}`,
+        ]),
         `${errors} error, ${count("warn")} warn, ${count("info")} info`,
       ],
     };

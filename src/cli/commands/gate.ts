@@ -1,9 +1,9 @@
 /** `gait gate eval`: the CLI shell over runGateEval. */
 import { join, relative, resolve } from "node:path";
-import { DEFAULT_CONFIG_PATH, type KeySource, loadProjectConfig } from "../../config/index.ts";
+import { DEFAULT_CONFIG_PATH, loadProjectConfig } from "../../config/index.ts";
 import { invalidInput } from "../../contract/errors.ts";
 import { writeFileAtomic } from "../../contract/files.ts";
-import { resolveSigningKey, resolveVerifyKey } from "../../contract/keys.ts";
+import { type KeySource, resolveSigningKey, resolveVerifyKey } from "../../contract/keys.ts";
 import { Timestamp } from "../../contract/time.ts";
 import {
   buildPolicyExplain,
@@ -92,7 +92,8 @@ export const gateEvalCommand = command({
       name: "profile",
       value: "name",
       choices: ["standard", "oss-prod"],
-      description: "standard (default) or oss-prod, which refuses dev keys, default-allow policies and --simulate",
+      description:
+        "standard (default) or oss-prod, which refuses dev keys, default-allow policies and --simulate",
     },
     ...signingKeyOptions,
     {

@@ -1,8 +1,11 @@
 /** Every top-level command, in the order `gait --help` lists them. */
 import type { Spec } from "../command.ts";
 import { approveCommand } from "./approve.ts";
+import { checkCommand } from "./check.ts";
 import { demoCommand } from "./demo.ts";
+import { doctorCommand } from "./doctor.ts";
 import { gateGroup } from "./gate.ts";
+import { initCommand } from "./init.ts";
 import { keysCommand } from "./keys.ts";
 import { migrateCommand } from "./migrate.ts";
 import { policyGroup } from "./policy.ts";
@@ -11,6 +14,7 @@ import { runGroup } from "./run.ts";
 import { traceGroup } from "./trace.ts";
 import { verifyCommand } from "./verify.ts";
 import { versionCommand } from "./version.ts";
+import { enforceCommand, testCommand } from "./wrap.ts";
 
 export const commands: Spec[] = [
   demoCommand,
@@ -23,5 +27,10 @@ export const commands: Spec[] = [
   traceGroup,
   keysCommand,
   migrateCommand,
+  initCommand,
+  checkCommand,
+  doctorCommand,
+  testCommand,
+  enforceCommand,
   versionCommand,
 ];

@@ -5,6 +5,7 @@ import { verifyTrace } from "../../gate/index.ts";
 import { type CommandContext, command, group, type Options, stringOption } from "../command.ts";
 import { readJsonInput } from "../io.ts";
 import { readVerifyKeySources, verifyKeyOptions } from "../keyflags.ts";
+import { wrapperCommand } from "./wrap.ts";
 
 export const traceVerifyCommand = command({
   name: "verify",
@@ -50,6 +51,8 @@ export const traceVerifyCommand = command({
 
 export const traceGroup = group({
   name: "trace",
-  explain: "Work with signed gate trace records.",
+  explain:
+    "Work with signed gate trace records: `gait trace verify <file>`, or `gait trace -- <cmd>` to collect a command's traces.",
   commands: [traceVerifyCommand],
+  defaultCommand: wrapperCommand("trace"),
 });

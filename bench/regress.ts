@@ -1,0 +1,85 @@
+/**
+ * Regress run cost over 50, 100 and 200 fixtures (in-process API, temp dir, result file written):
+ * the ms per fixture should stay flat as the fixture count grows (linear total cost).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fixedClock } from "../src/contract/time.ts";
+import {
+  addFixture,
+  configFixtureEntry,
+  emptyConfig,
+  type RegressConfig,
+  runRegress,
+  upsertConfigFixture,
+} from "../src/regress/index.ts";
+import { recordRunpack } from "../src/runpack/index.ts";
+import { type BenchRow, medianMs } from "./lib.ts";
+
+const SIZES = [50, 100, 200] as const;
+const CALLS = 10;
+
+/** A ten-call run: what a typical incident runpack holds. */
+function runInput() {
+  const at = "2026-02-05T00:00:00Z";
+  const ids = Array.from({ length: CALLS }, (_, i) => `intent_${i + 1}`);
+  return {
+    run: {
+      run_id: "run_bench",
+      created_at: at,
+      timeline: ids.map((ref) => ({ event: "tool_call", ts: at, ref })),
+    },
+    intents: ids.map((intent_id, i) => ({
+      intent_id,
+      tool_name: `tool.step${i % 4}`,
+      args: { i, q: "x".repeat(200) },
+    })),
+    results: ids.map((intent_id, i) => ({ intent_id, status: "ok", result: { i, body: "y".repeat(500) } })),
+    refs: { receipts: [] },
+  };
+}
+
+export async function benchRegress(): Promise<BenchRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), "gait-bench-regress-"));
+  try {
+    const env = {};
+    await recordRunpack(runInput(), { cwd: dir, env, clock: fixedClock("2026-02-05T00:00:00Z") });
+    const largest = SIZES[SIZES.length - 1]!;
+    const names = Array.from({ length: largest }, (_, i) => `fixture-${String(i).padStart(3, "0")}`);
+    for (const name of names) await addFixture({ from: "run_bench", name, cwd: dir, env });
+    for (const size of SIZES) {
+      const entries = names.slice(0, size).map((name) => configFixtureEntry(name, "run_bench"));
+      const config = entries.reduce<RegressConfig>(upsertConfigFixture, emptyConfig());
+      writeFileSync(join(dir, `gait-${size}.yaml`), JSON.stringify(config));
+    }
+    // Warm-up (JIT, Ajv compilation), so the smallest size is not charged for it.
+    await runRegress({ cwd: dir, env, config: `gait-${SIZES[0]}.yaml`, output: "warmup.json" });
+    const rows: BenchRow[] = [];
+    const totals: number[] = [];
+    for (const size of SIZES) {
+      const ms = await medianMs(
+        () => runRegress({ cwd: dir, env, config: `gait-${size}.yaml`, output: `result-${size}.json` }),
+        3,
+      );
+      totals.push(ms);
+      rows.push({
+        name: `regress run, ${size} fixtures`,
+        value: ms / size,
+        unit: "ms/fix",
+        note: `${ms.toFixed(0)} ms total, 4 graders x ${CALLS}-call runpacks`,
+      });
+    }
+    const smallest = SIZES[0];
+    const marginal = (totals[totals.length - 1]! - totals[0]!) / (largest - smallest);
+    rows.push({
+      name: `  marginal cost per fixture ${smallest}->${largest}`,
+      value: marginal,
+      unit: "ms/fix",
+      note: `fixed cost per run about ${(totals[0]! - marginal * smallest).toFixed(0)} ms (config, schemas, result write)`,
+    });
+    return rows;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
