@@ -4,12 +4,14 @@ import { benchGate } from "./gate.ts";
 import { type BenchRow, printRows } from "./lib.ts";
 import { benchRegress } from "./regress.ts";
 import { benchRunpack } from "./runpack.ts";
+import { benchSidecar } from "./sidecar.ts";
 
 const sections: Record<string, () => Promise<BenchRow[]>> = {
   contract: benchContract,
   gate: benchGate,
   runpack: benchRunpack,
   regress: benchRegress,
+  sidecar: benchSidecar,
 };
 
 const wanted = process.argv.slice(2);

@@ -13,62 +13,54 @@ export type JsonObject = { [key: string]: JsonValue };
 
 /** Returns the canonical (JCS) text of a JSON value. `undefined` members are skipped, as JSON does. */
 export function canonicalize(value: unknown): string {
-  const parts: string[] = [];
-  write(value, parts);
-  return parts.join("");
-}
-
-function write(value: unknown, out: string[]): void {
-  if (value === null) {
-    out.push("null");
-    return;
-  }
+  if (value === null) return "null";
   switch (typeof value) {
     case "string":
-      out.push(JSON.stringify(value));
-      return;
+      return jsonString(value);
     case "boolean":
-      out.push(value ? "true" : "false");
-      return;
+      return value ? "true" : "false";
     case "number":
       if (!Number.isFinite(value)) throw invalidInput("non_finite_number", "JSON numbers must be finite");
-      out.push(JSON.stringify(value));
-      return;
+      return JSON.stringify(value);
     case "object":
-      if (Array.isArray(value)) {
-        out.push("[");
-        for (let i = 0; i < value.length; i++) {
-          if (i > 0) out.push(",");
-          const item = value[i];
-          write(item === undefined ? null : item, out);
-        }
-        out.push("]");
-        return;
-      }
-      writeObject(value as Record<string, unknown>, out);
-      return;
+      return Array.isArray(value) ? canonicalArray(value) : canonicalObject(value as Record<string, unknown>);
     default:
       throw invalidInput("unsupported_json_value", `cannot canonicalize a value of type ${typeof value}`);
   }
 }
 
-function writeObject(value: Record<string, unknown>, out: string[]): void {
+// Digests sit on the gate's hot path, so the text is built by concatenation (no parts array)
+// and strings that need no escaping skip JSON.stringify.
+function canonicalArray(value: unknown[]): string {
+  let out = "[";
+  for (let i = 0; i < value.length; i++) {
+    if (i > 0) out += ",";
+    const item = value[i];
+    out += canonicalize(item === undefined ? null : item);
+  }
+  return `${out}]`;
+}
+
+function canonicalObject(value: Record<string, unknown>): string {
   if (typeof (value as { toJSON?: unknown }).toJSON === "function") {
-    write((value as { toJSON: () => unknown }).toJSON(), out);
-    return;
+    return canonicalize((value as { toJSON: () => unknown }).toJSON());
   }
   const keys = Object.keys(value).sort();
-  out.push("{");
-  let first = true;
+  let out = "{";
   for (const key of keys) {
     const member = value[key];
     if (member === undefined) continue;
-    if (!first) out.push(",");
-    first = false;
-    out.push(JSON.stringify(key), ":");
-    write(member, out);
+    if (out.length > 1) out += ",";
+    out += `${jsonString(key)}:${canonicalize(member)}`;
   }
-  out.push("}");
+  return `${out}}`;
+}
+
+/** Strings JSON.stringify would leave as they are: no quote, backslash, control or surrogate code units. */
+const NO_ESCAPES = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+
+function jsonString(text: string): string {
+  return NO_ESCAPES.test(text) ? `"${text}"` : JSON.stringify(text);
 }
 
 export function sha256Hex(data: string | Uint8Array): string {

@@ -29,6 +29,8 @@ export interface EvaluateOptions {
 
 interface CompiledRule {
   rule: PolicyRule;
+  /** Position in evaluation order. */
+  order: number;
   matches: (intent: NormalizedIntent) => boolean;
   endpoint?: CompiledEndpoint;
   freeze?: CompiledFreeze;
@@ -37,16 +39,37 @@ interface CompiledRule {
 export interface CompiledPolicy {
   policy: Policy;
   policyDigest: string;
+  /** Every rule, in evaluation order. */
   rules: CompiledRule[];
+  /**
+   * The only rules that can match a tool, in evaluation order: a rule that names tools matches
+   * no other tool, so evaluation visits the tool's own rules and the rules that name none.
+   */
+  rulesByTool: Map<string, CompiledRule[]>;
+  rulesForAnyTool: CompiledRule[];
   failClosedRisk: Set<string>;
 }
 
 export function compilePolicy(loaded: LoadedPolicy): CompiledPolicy {
   const { policy } = loaded;
+  const rules = policy.rules.map(compileRule);
+  const rulesByTool = new Map<string, CompiledRule[]>();
+  const rulesForAnyTool: CompiledRule[] = [];
+  for (const rule of rules) {
+    const tools = rule.rule.match.toolNames;
+    if (tools.length === 0) rulesForAnyTool.push(rule);
+    for (const tool of new Set(tools)) {
+      const list = rulesByTool.get(tool);
+      if (list) list.push(rule);
+      else rulesByTool.set(tool, [rule]);
+    }
+  }
   return {
     policy,
     policyDigest: loaded.policyDigest,
-    rules: policy.rules.map(compileRule),
+    rules,
+    rulesByTool,
+    rulesForAnyTool,
     failClosedRisk: new Set(policy.failClosed.enabled ? policy.failClosed.riskClasses : []),
   };
 }
@@ -174,21 +197,33 @@ function evaluateSingle(
   intent: NormalizedIntent,
   options: EvaluateOptions,
 ): Decision {
-  const tier = matchingTier(compiled.rules, intent);
+  const tier = matchingTier(compiled, intent);
   if (tier.length === 0) return defaultDecision(compiled.policy.defaultVerdict);
   const outcomes = tier.map((rule) => evaluateRule(rule, intent, options));
   return mergeTier(outcomes, intent);
 }
 
-/** The first matching rule fixes the priority; every other matching rule of that priority joins. */
-function matchingTier(rules: CompiledRule[], intent: NormalizedIntent): CompiledRule[] {
+/**
+ * The first matching rule fixes the priority; every other matching rule of that priority joins.
+ * Only the tool's candidate rules are visited (merged back into evaluation order); skipping the
+ * others changes nothing, since they cannot match.
+ */
+function matchingTier(compiled: CompiledPolicy, intent: NormalizedIntent): CompiledRule[] {
+  const named = compiled.rulesByTool.get(intent.tool_name) ?? noRules;
+  const any = compiled.rulesForAnyTool;
   const tier: CompiledRule[] = [];
-  for (const rule of rules) {
+  let i = 0;
+  let j = 0;
+  while (i < named.length || j < any.length) {
+    const takeNamed = j >= any.length || (i < named.length && named[i]!.order < any[j]!.order);
+    const rule = takeNamed ? named[i++]! : any[j++]!;
     if (tier.length > 0 && rule.rule.priority !== tier[0]!.rule.priority) break;
     if (rule.matches(intent)) tier.push(rule);
   }
   return tier;
 }
+
+const noRules: CompiledRule[] = [];
 
 function defaultDecision(verdict: Verdict): Decision {
   const decision = emptyDecision(verdict);
@@ -378,8 +413,8 @@ function evaluateScript(
 // ---------------------------------------------------------------------------------------------
 // rule matching
 
-function compileRule(rule: PolicyRule): CompiledRule {
-  const compiled: CompiledRule = { rule, matches: compileMatch(rule) };
+function compileRule(rule: PolicyRule, order: number): CompiledRule {
+  const compiled: CompiledRule = { rule, order, matches: compileMatch(rule) };
   if (rule.endpoint?.enabled) compiled.endpoint = compileEndpoint(rule.endpoint);
   if (rule.freezeWindow?.enabled) compiled.freeze = compileFreeze(rule.freezeWindow);
   return compiled;

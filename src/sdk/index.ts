@@ -1,8 +1,10 @@
-/** Gait's in-process TypeScript API. */
+/**
+ * Gait's in-process TypeScript API: the gate (createGate, guardTool, approvals, signed traces;
+ * docs/sdk.md) and the runpack recorder (startRun; docs/runpack.md).
+ */
 
 export { GaitError, isGaitError } from "../contract/errors.ts";
 
-// The gate in-process: decide tool calls, guard tool functions, keep signed traces.
 export type { KeyMode, KeySource } from "../contract/keys.ts";
 export {
   encodePrivateKey,

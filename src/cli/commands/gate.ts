@@ -32,6 +32,7 @@ import {
   readVerifyKeySources,
   signingKeyOptions,
 } from "../keyflags.ts";
+import { gateServeCommand } from "./gate-serve.ts";
 
 const exitForVerdict = { allow: 0, dry_run: 0, block: 3, require_approval: 4 } as const;
 
@@ -305,5 +306,5 @@ function humanLines(result: GateEvalResult, paths: { trace: string; audit?: stri
 export const gateGroup = group({
   name: "gate",
   explain: "Evaluate tool-call intents against a policy before any side effect happens.",
-  commands: [gateEvalCommand],
+  commands: [gateEvalCommand, gateServeCommand],
 });

@@ -1,0 +1,175 @@
+/**
+ * The gate sidecar (`gait gate serve`): the in-process gate (src/sdk) behind a loopback HTTP JSON
+ * API for agents written in any language. Pieces: address.ts (where it may listen), auth.ts
+ * (bearer token), policy-source.ts (hot reload, fail closed), handler.ts (the API as pure request
+ * handling), server.ts (node:http). Decisions and their signed traces are the SDK Gate's.
+ */
+import { resolve } from "node:path";
+import type { SigningKey, VerifyKey } from "../contract/signing.ts";
+import { verifyKeyFor } from "../contract/signing.ts";
+import { type Clock, systemClock } from "../contract/time.ts";
+import { createGate, type Gate, type LoadedPolicy } from "../sdk/index.ts";
+import { checkBindAllowed, DEFAULT_LISTEN, type ListenTarget, parseListenTarget } from "./address.ts";
+import { bearerChecker, generateToken, type TokenSource } from "./auth.ts";
+import { SidecarHandler, type TraceCounts } from "./handler.ts";
+import { PolicySource } from "./policy-source.ts";
+import { type BoundAddress, startServer } from "./server.ts";
+
+export {
+  checkBindAllowed,
+  DEFAULT_LISTEN,
+  describeTarget,
+  isLoopbackHost,
+  type ListenTarget,
+  parseListenTarget,
+} from "./address.ts";
+export { generateToken, MIN_TOKEN_LENGTH, type TokenSource, tokenFromEnv } from "./auth.ts";
+export {
+  type Admission,
+  type HandlerDeps,
+  POLICY_UNAVAILABLE,
+  type RequestHead,
+  SidecarHandler,
+  type SidecarResponse,
+  type TraceCounts,
+} from "./handler.ts";
+export { PolicySource, type PolicySourceOptions, type PolicyState } from "./policy-source.ts";
+export type { BoundAddress } from "./server.ts";
+
+export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
+export const DEFAULT_SIDECAR_TRACE_DIR = "gait-out/traces";
+
+export interface SidecarOptions {
+  /** Absolute path of the policy file (watched and reloaded on change). */
+  policyPath: string;
+  /** The policy path as the operator gave it, for messages (default: policyPath). */
+  policyDisplay?: string;
+  /** Default 127.0.0.1:8787. */
+  listen?: ListenTarget;
+  /** The bearer token; generated (and reported back) when absent. */
+  token?: string;
+  /** Permit a non-loopback TCP address (needs `token`). */
+  allowRemote?: boolean;
+  maxRequestBytes?: number;
+  /** Absolute directory for signed traces. */
+  traceDir: string;
+  signingKey: SigningKey;
+  /** Verifies approval tokens; default: the signing key's public half (as `gait gate eval`). */
+  approvalKey?: VerifyKey;
+  /** Count rate limits in this shared state file (as `gait gate eval`) instead of in memory. */
+  rateLimitStatePath?: string;
+  /** fsync each trace (default true). */
+  fsync?: boolean;
+  /** Operational messages (reloads, trace write failures); default stderr. */
+  log?: (message: string) => void;
+  clock?: Clock;
+  /** Policy file poll interval (default 1000 ms); watch events usually come first. */
+  pollMs?: number;
+}
+
+export interface SidecarStats extends TraceCounts {
+  policyDigest: string;
+}
+
+export interface Sidecar {
+  readonly address: BoundAddress;
+  readonly token: string;
+  readonly tokenSource: TokenSource;
+  readonly traceKeyId: string;
+  /** The digest of the policy deciding now ("" while the policy is unavailable). */
+  policyDigest(): string;
+  stats(): SidecarStats;
+  /** Re-reads the policy file now (the watcher does this on its own). */
+  reloadPolicy(): Promise<void>;
+  /** Stops accepting, finishes requests in flight, then writes every queued trace. */
+  close(): Promise<SidecarStats>;
+}
+
+/** Loads the policy (it must be valid at start), binds, and serves until close(). */
+export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
+  const listen = options.listen ?? parseListenTarget(DEFAULT_LISTEN);
+  checkBindAllowed(listen, options.allowRemote === true, options.token !== undefined);
+  const token = options.token ?? generateToken();
+  const log = options.log ?? ((message: string) => process.stderr.write(`gait gate serve: ${message}\n`));
+  const clock = options.clock ?? systemClock;
+  const approvalKey = options.approvalKey ?? verifyKeyFor(options.signingKey);
+  const policyDisplay = options.policyDisplay ?? options.policyPath;
+
+  const makeGate = (loaded: LoadedPolicy): Promise<Gate> =>
+    createGate({
+      policy: loaded,
+      signingKey: options.signingKey,
+      approvalPublicKey: approvalKey,
+      traceDir: resolve(options.traceDir),
+      clock,
+      fsync: options.fsync ?? false,
+      ...(options.rateLimitStatePath ? { rateLimitStatePath: options.rateLimitStatePath } : {}),
+      onWarning: log,
+      onError: (error, info) =>
+        log(`trace ${info.traceId} was not written${info.path ? ` to ${info.path}` : ""}: ${error.message}`),
+    });
+  const policy = await PolicySource.open({
+    path: options.policyPath,
+    display: policyDisplay,
+    makeGate,
+    clock,
+    log,
+    ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+  });
+
+  const traceCounts = (): TraceCounts => {
+    const counts = { written: 0, failed: 0, pending: 0 };
+    for (const gate of policy.gates()) {
+      const stats = gate.traceStats();
+      counts.written += stats.written;
+      counts.failed += stats.failed;
+      counts.pending += stats.pending;
+    }
+    return counts;
+  };
+  const startedAt = performance.now();
+  const handler = new SidecarHandler({
+    policy,
+    authorize: bearerChecker(token),
+    approvalKey,
+    asyncDecisions: options.rateLimitStatePath !== undefined,
+    clock,
+    maxRequestBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
+    policyPath: policyDisplay,
+    uptimeSeconds: () => (performance.now() - startedAt) / 1000,
+    traceCounts,
+  });
+
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer(handler, listen, options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES);
+  } catch (error) {
+    await policy.close();
+    throw error;
+  }
+
+  const policyDigest = () => {
+    const state = policy.current();
+    return state.status === "ready" ? state.gate.policyDigest : "";
+  };
+  const stats = (): SidecarStats => ({ ...traceCounts(), policyDigest: policyDigest() });
+  let closing: Promise<SidecarStats> | undefined;
+  return {
+    address: server.address,
+    token,
+    tokenSource: options.token === undefined ? "generated" : "given",
+    traceKeyId: options.signingKey.keyId,
+    policyDigest,
+    stats,
+    reloadPolicy: () => policy.reload(),
+    close: () => {
+      closing ??= (async () => {
+        await server.close();
+        await policy.close();
+        await Promise.all(policy.gates().map((gate) => gate.close()));
+        return stats();
+      })();
+      return closing;
+    },
+  };
+}
