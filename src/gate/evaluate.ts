@@ -5,9 +5,9 @@
  */
 
 import { sortedUnique } from "../contract/bytes.ts";
-import { isJsonObject, type JsonValue } from "../contract/canonical.ts";
+import { digestJcs, isJsonObject, type JsonValue } from "../contract/canonical.ts";
 import { isGaitError } from "../contract/errors.ts";
-import type { Timestamp } from "../contract/time.ts";
+import { EPOCH_1980, Timestamp } from "../contract/time.ts";
 import type { Decision, LimitRequirement, StepVerdict } from "./decision.ts";
 import { prepareIntent } from "./intent.ts";
 import type { NormalizedIntent, PreparedIntent, Target } from "./intent-model.ts";
@@ -79,17 +79,56 @@ export function evaluateRequest(
   compiled: CompiledPolicy,
   raw: unknown,
   options: EvaluateOptions,
-): { prepared?: PreparedIntent; decision: Decision } {
+): { prepared: PreparedIntent; decision: Decision } {
   let prepared: PreparedIntent;
   try {
     prepared = prepareIntent(raw);
   } catch (error) {
     if (isGaitError(error) && compiled.failClosedRisk.has(rawRiskClass(raw))) {
-      return { decision: failClosedDecision(["fail_closed_intent_invalid"], ["intent_not_evaluable"], []) };
+      return {
+        prepared: unevaluableIntent(raw),
+        decision: failClosedDecision(["fail_closed_intent_invalid"], ["intent_not_evaluable"], []),
+      };
     }
     throw error;
   }
   return { prepared, decision: evaluate(compiled, prepared.intent, options) };
+}
+
+/** What can be read from a request that failed normalization, so a block can still be traced. */
+function unevaluableIntent(raw: unknown): PreparedIntent {
+  const request = isJsonObject(raw) ? raw : {};
+  const context = isJsonObject(request.context) ? request.context : {};
+  const text = (value: unknown) => (typeof value === "string" ? value.trim() : "");
+  return {
+    intent: {
+      tool_name: text(request.tool_name).toLowerCase() || "unknown",
+      args: {},
+      targets: [],
+      context: {
+        identity: text(context.identity),
+        workspace: text(context.workspace),
+        risk_class: rawRiskClass(raw),
+        phase: "apply",
+      },
+    },
+    intentDigest: digestJcs(raw),
+    argsDigest: digestJcs(isJsonObject(request.args) ? request.args : {}),
+    createdAt: rawCreatedAt(request.created_at),
+    producerVersion: text(request.producer_version),
+    unevaluable: true,
+  };
+}
+
+/** The request's created_at in UTC when it parses, else the 1980 epoch (as for a normalized intent). */
+function rawCreatedAt(value: unknown): string {
+  if (typeof value !== "string" || value.trim() === "") return EPOCH_1980.toString();
+  try {
+    const at = Timestamp.parse(value).utc();
+    return (at.isZero() ? EPOCH_1980 : at).toString();
+  } catch {
+    return EPOCH_1980.toString();
+  }
 }
 
 function rawRiskClass(raw: unknown): string {

@@ -23,8 +23,7 @@ import {
   requiredApprovalScope,
 } from "./approval.ts";
 import type { Decision, LimitRequirement } from "./decision.ts";
-import { type CompiledPolicy, evaluate } from "./evaluate.ts";
-import { prepareIntent } from "./intent.ts";
+import { type CompiledPolicy, evaluate, evaluateRequest } from "./evaluate.ts";
 import type { NormalizedIntent, PreparedIntent } from "./intent-model.ts";
 import type { Verdict } from "./policy-model.ts";
 import type { LimitResult } from "./ratelimit.ts";
@@ -131,10 +130,16 @@ export function needsLimits(decision: Decision): boolean {
   return decision.rateLimits.length > 0 || decision.destructiveBudgets.length > 0;
 }
 
-/** Normalizes the intent (unless already prepared) and evaluates it. Throws for an invalid intent. */
+/**
+ * Normalizes the intent (unless already prepared) and evaluates it. An intent that cannot be
+ * normalized blocks when the policy fails closed for its risk class; otherwise it throws.
+ */
 export function startGateDecision(request: GateDecisionRequest): GateDecisionStart {
-  const prepared = prepareIntentOnce(request.intent);
-  return { prepared, decision: evaluate(request.compiled, prepared.intent, { now: request.evaluationTime }) };
+  const options = { now: request.evaluationTime };
+  if (isPrepared(request.intent)) {
+    return { prepared: request.intent, decision: evaluate(request.compiled, request.intent.intent, options) };
+  }
+  return evaluateRequest(request.compiled, request.intent, options);
 }
 
 /** Applies limit results, approvals, unsatisfiable requirements and simulate to an evaluated decision. */
@@ -244,11 +249,8 @@ export function signGateOutcome(outcome: GateOutcome, signing: TraceSigning): Ga
   return result;
 }
 
-function prepareIntentOnce(intent: unknown): PreparedIntent {
-  if (typeof intent === "object" && intent !== null && "intentDigest" in intent && "intent" in intent) {
-    return intent as PreparedIntent;
-  }
-  return prepareIntent(intent);
+function isPrepared(intent: unknown): intent is PreparedIntent {
+  return typeof intent === "object" && intent !== null && "intentDigest" in intent && "intent" in intent;
 }
 
 function checkApprovals(

@@ -4,7 +4,7 @@
  * trace, and the evaluation time is an input, so the same inputs always give the same bytes.
  */
 import { digestJcs, isJsonObject } from "../contract/canonical.ts";
-import { EPOCH_1980, Timestamp } from "../contract/time.ts";
+import { EPOCH_1980, type Timestamp } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import { type CompiledPolicy, type Decision, evaluateRequest, type PreparedIntent } from "../gate/index.ts";
 import {
@@ -38,10 +38,7 @@ export function evaluateIntent(
   options: PolicyTestOptions,
 ): IntentEvaluation {
   const { prepared, decision } = evaluateRequest(compiled, raw, { now: options.now });
-  if (prepared) {
-    return { decision, intentDigest: prepared.intentDigest, createdAt: prepared.createdAt, prepared };
-  }
-  return { decision, intentDigest: digestJcs(raw), createdAt: rawCreatedAt(raw) };
+  return { decision, intentDigest: prepared.intentDigest, createdAt: prepared.createdAt, prepared };
 }
 
 export function runPolicyTest(
@@ -71,16 +68,4 @@ export function runPolicyTest(
     if (delegation.scope_class) result.delegation_scope = delegation.scope_class;
   }
   return result;
-}
-
-/** The request's created_at in UTC when it parses, else 1980-01-01 (as for a normalized intent). */
-function rawCreatedAt(raw: unknown): string {
-  const text = isJsonObject(raw) ? raw.created_at : undefined;
-  if (typeof text !== "string" || text.trim() === "") return EPOCH_1980.toString();
-  try {
-    const at = Timestamp.parse(text).utc();
-    return (at.isZero() ? EPOCH_1980 : at).toString();
-  } catch {
-    return EPOCH_1980.toString();
-  }
 }

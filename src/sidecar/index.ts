@@ -100,9 +100,9 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       policy: loaded,
       signingKey: options.signingKey,
       approvalPublicKey: approvalKey,
-      traceDir: resolve(options.traceDir),
+      traceDir: null,
       clock,
-      fsync: options.fsync ?? false,
+      fsync: options.fsync ?? true,
       ...(options.rateLimitStatePath ? { rateLimitStatePath: options.rateLimitStatePath } : {}),
       onWarning: log,
       onError: (error, info) =>
