@@ -3,8 +3,7 @@
  * `gait.policytest.result` object (CONTRACTS.md §6.1). Pure: no approvals, no rate limits, no
  * trace, and the evaluation time is an input, so the same inputs always give the same bytes.
  */
-import { digestJcs, isJsonObject } from "../contract/canonical.ts";
-import { EPOCH_1980, type Timestamp } from "../contract/time.ts";
+import type { Timestamp } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import { type CompiledPolicy, type Decision, evaluateRequest, type PreparedIntent } from "../gate/index.ts";
 import {
@@ -23,7 +22,7 @@ export interface IntentEvaluation {
   decision: Decision;
   intentDigest: string;
   createdAt: string;
-  prepared?: PreparedIntent;
+  prepared: PreparedIntent;
 }
 
 /**
@@ -60,7 +59,7 @@ export function runPolicyTest(
     violations: decision.violations,
   };
   if (decision.matchedRule) result.matched_rule = decision.matchedRule;
-  const delegation = evaluation.prepared?.intent.delegation;
+  const delegation = evaluation.prepared.intent.delegation;
   if (delegation) {
     // True when a deciding rule selected on delegation (its selectors matched this chain).
     result.delegation_matched = decision.requireDelegation;

@@ -100,7 +100,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       policy: loaded,
       signingKey: options.signingKey,
       approvalPublicKey: approvalKey,
-      traceDir: null,
+      traceDir: resolve(options.traceDir),
       clock,
       fsync: options.fsync ?? true,
       ...(options.rateLimitStatePath ? { rateLimitStatePath: options.rateLimitStatePath } : {}),
