@@ -24,6 +24,7 @@ export function buildPolicyExplain(
   if (ctx.credential_ttl_seconds) credentialPosture.ttl_seconds = ctx.credential_ttl_seconds;
   if (ctx.credential_ref) credentialPosture.credential_ref = ctx.credential_ref;
   return {
+    ok: true,
     schema_id: POLICY_EXPLAIN_SCHEMA_ID,
     schema_version: "1.0.0",
     created_at: prepared.createdAt,

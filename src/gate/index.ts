@@ -16,4 +16,5 @@ export { loadPolicyFile, parsePolicyYaml } from "./policy.ts";
 export { policyDigest, policyDigestInput } from "./policy-digest.ts";
 export * from "./policy-model.ts";
 export * from "./ratelimit.ts";
+export * from "./result.ts";
 export * from "./trace.ts";

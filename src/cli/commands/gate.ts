@@ -6,6 +6,7 @@ import { writeFileAtomic } from "../../contract/files.ts";
 import { type KeySource, resolveSigningKey, resolveVerifyKey } from "../../contract/keys.ts";
 import { Timestamp } from "../../contract/time.ts";
 import {
+  buildGateResult,
   buildPolicyExplain,
   compilePolicy,
   DEFAULT_RATE_LIMIT_STATE,
@@ -78,6 +79,11 @@ export const gateEvalCommand = command({
       name: "trace-out",
       value: "path",
       description: "trace path (default trace_<trace_id>.json in --trace-dir)",
+    },
+    {
+      name: "result-out",
+      value: "path",
+      description: "also write the decision as a gait.gate.result artifact to this path",
     },
     {
       name: "trace-dir",
@@ -165,6 +171,8 @@ async function runEval(_args: string[], flags: Options, ctx: CommandContext): Pr
       join(stringOption(options, "trace-dir") ?? "", `trace_${result.trace.trace_id}.json`),
   );
   await writeFileAtomic(tracePath, prettyJson(result.trace));
+  const resultOut = stringOption(options, "result-out");
+  if (resultOut) await writeFileAtomic(resolve(ctx.cwd, resultOut), prettyJson(buildGateResult(result)));
   let auditPath: string | undefined;
   if (result.approvalAudit) {
     auditPath = resolve(

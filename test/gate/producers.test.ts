@@ -1,0 +1,158 @@
+/**
+ * Producer tests: every artifact the gate emits validates against the public v1 schema for its
+ * schema_id, including the optional parts (scripts, approvals, freeze windows, sandbox).
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { generateSigningKey, verifyKeyFor } from "../../src/contract/signing.ts";
+import { parseGoDuration, Timestamp } from "../../src/contract/time.ts";
+import {
+  buildGateResult,
+  buildPolicyExplain,
+  compilePolicy,
+  mintApprovalToken,
+  parsePolicyYaml,
+  runGateEval,
+} from "../../src/gate/index.ts";
+import { repoRoot } from "../helpers/cli.ts";
+import { assertPublicValid, publicSchemasSkip } from "../helpers/public-schemas.ts";
+
+const now = Timestamp.parse("2026-03-02T10:00:00Z");
+const key = generateSigningKey();
+
+const policy = compilePolicy(
+  parsePolicyYaml(
+    `default_verdict: block
+scripts: { require_approval_above: 1 }
+rules:
+  - name: approve-writes
+    priority: 1
+    effect: require_approval
+    min_approvals: 1
+    match: { tool_names: [tool.write, script] }
+  - name: freeze-deploys
+    priority: 2
+    effect: allow
+    match: { tool_names: [tool.deploy] }
+    freeze_window:
+      timezone: UTC
+      windows: [{ start: "2026-03-01T00:00:00", end: "2026-03-03T00:00:00" }]
+  - name: sandboxed-exec
+    priority: 3
+    effect: allow
+    match: { tool_names: [tool.exec] }
+    sandbox: { allowed_network_modes: [disabled], max_timeout_seconds: 60 }
+`,
+    "producers.yaml",
+  ),
+);
+
+const context = {
+  identity: "agent.a",
+  workspace: "/w",
+  risk_class: "high",
+  session_id: "s1",
+  agent_id: "agent.a",
+};
+const intents: Record<string, Record<string, unknown>> = {
+  write: {
+    tool_name: "tool.write",
+    args: { path: "/w/a" },
+    targets: [{ kind: "path", value: "/w/a", operation: "write" }],
+    context,
+  },
+  deploy: {
+    tool_name: "tool.deploy",
+    args: {},
+    targets: [{ kind: "url", value: "https://deploy.example/x" }],
+    context,
+  },
+  exec: {
+    tool_name: "tool.exec",
+    args: { cmd: "ls" },
+    targets: [{ kind: "other", value: "ls", operation: "exec" }],
+    context: {
+      ...context,
+      sandbox: { network_mode: "disabled", timeout_seconds: 30, evidence_ref: "sbx/1" },
+    },
+  },
+  script: {
+    tool_name: "script",
+    args: {},
+    script: {
+      steps: [
+        { tool_name: "tool.read", args: {}, targets: [{ kind: "path", value: "/w/a", operation: "read" }] },
+        { tool_name: "tool.write", args: {}, targets: [{ kind: "path", value: "/w/b", operation: "write" }] },
+      ],
+    },
+    context,
+  },
+};
+
+async function evaluateWithToken(name: string) {
+  const first = await runGateEval({
+    compiled: policy,
+    intent: intents[name],
+    evaluationTime: now,
+    observedAt: now,
+    signingKey: key,
+  });
+  const token = mintApprovalToken(
+    {
+      intentDigest: first.prepared.intentDigest,
+      policyDigest: policy.policyDigest,
+      approver: "alice",
+      reasonCode: "change_1",
+      scope: ["*"],
+      ttlNanos: parseGoDuration("1h"),
+      maxTargets: 5,
+      now,
+    },
+    key,
+  );
+  const granted = await runGateEval({
+    compiled: policy,
+    intent: intents[name],
+    evaluationTime: now,
+    observedAt: now,
+    signingKey: key,
+    approvalKey: verifyKeyFor(key),
+    approvalTokens: [token, { schema_id: "gait.gate.approval_token" }],
+  });
+  return { first, token, granted };
+}
+
+describe("gate producers validate against the public v1 schemas", { skip: publicSchemasSkip }, () => {
+  it("traces, gate results and explain objects for every kind of decision", async () => {
+    for (const [name, intent] of Object.entries(intents)) {
+      const result = await runGateEval({
+        compiled: policy,
+        intent,
+        evaluationTime: now,
+        observedAt: now,
+        signingKey: key,
+      });
+      assertPublicValid(result.trace, `trace for ${name}`);
+      assertPublicValid(buildGateResult(result), `gate result for ${name}`);
+      assertPublicValid(buildPolicyExplain(result, { trace_path: "t.json" }), `explain for ${name}`);
+    }
+  });
+
+  it("approval tokens and approval audit records (valid and invalid tokens)", async () => {
+    for (const name of ["write", "script"]) {
+      const { token, granted } = await evaluateWithToken(name);
+      assertPublicValid(token, `approval token for ${name}`);
+      assertPublicValid(granted.trace, `granted trace for ${name}`);
+      if (!granted.approvalAudit) throw new Error("expected an approval audit");
+      assertPublicValid(granted.approvalAudit, `approval audit for ${name}`);
+    }
+  });
+
+  it("the example intents are valid intent requests", () => {
+    const dir = join(repoRoot, "examples", "policy", "intents");
+    for (const file of readdirSync(dir).filter((f) => f.endsWith(".json"))) {
+      assertPublicValid(JSON.parse(readFileSync(join(dir, file), "utf8")), file);
+    }
+  });
+});
