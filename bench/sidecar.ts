@@ -99,7 +99,12 @@ export async function benchSidecar(): Promise<BenchRow[]> {
         note: p99 < 2000 ? "target < 2000 µs: met" : "target < 2000 µs: MISSED",
       },
       { name: "max latency", value: Math.max(...load.latenciesUs), unit: "µs" },
-      { name: "throughput", value: load.throughput, unit: "req/s", note: `${WARMUP} warm-up requests untimed` },
+      {
+        name: "throughput",
+        value: load.throughput,
+        unit: "req/s",
+        note: `${WARMUP} warm-up requests untimed`,
+      },
       { name: "errors", value: load.errors, unit: "req", note: load.errors === 0 ? "" : load.firstError },
       { name: "traces written", value: traces, unit: "files", note: lossNote },
       { name: "shutdown flush", value: flushMs, unit: "ms", note: `exit code ${exitCode}` },
@@ -134,7 +139,12 @@ interface LoadResult {
   firstError: string;
 }
 
-async function runLoad(startup: Startup, agent: Agent, bodies: string[], deadline: number): Promise<LoadResult> {
+async function runLoad(
+  startup: Startup,
+  agent: Agent,
+  bodies: string[],
+  deadline: number,
+): Promise<LoadResult> {
   const latenciesUs: number[] = [];
   let next = 0;
   let errors = 0;

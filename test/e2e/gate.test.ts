@@ -213,15 +213,20 @@ describe("gait gate eval (e2e)", () => {
       "default_verdict: allow\nfail_closed:\n  enabled: true\nrules:\n  - name: allow-all\n    effect: allow\n",
     );
     writeFileSync(join(dir, "bad-args.json"), JSON.stringify(intent({ args: "not-an-object" })));
-    const r = await runGait(["gate", "eval", "--policy", "failclosed.yaml", "--intent", "bad-args.json", "--json"], {
-      cwd: dir,
-    });
+    const r = await runGait(
+      ["gate", "eval", "--policy", "failclosed.yaml", "--intent", "bad-args.json", "--json"],
+      {
+        cwd: dir,
+      },
+    );
     assert.equal(r.code, 3, r.stdout + r.stderr);
     assert.deepEqual(r.json?.reason_codes, ["fail_closed_intent_invalid"]);
     assert.ok(readFileSync(join(dir, String(r.json?.trace_path)), "utf8").includes('"verdict": "block"'));
     const low = await runGait(["gate", "eval", "--policy", "failclosed.yaml", "--intent", "-", "--json"], {
       cwd: dir,
-      input: JSON.stringify(intent({ args: "x", context: { identity: "a", workspace: "/w", risk_class: "low" } })),
+      input: JSON.stringify(
+        intent({ args: "x", context: { identity: "a", workspace: "/w", risk_class: "low" } }),
+      ),
     });
     assert.equal(low.code, 6, "outside the fail-closed risk classes a bad intent is an input error");
   });
