@@ -1,7 +1,7 @@
 // Bundles the CLI and the SDK with esbuild so start-up stays fast (one file to load, no module
 // graph), then emits the SDK's type declarations (tsc, incremental) into dist/types.
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -23,6 +23,9 @@ const common = {
     js: "import { createRequire as __gaitCreateRequire } from 'node:module'; const require = __gaitCreateRequire(import.meta.url);",
   },
 };
+
+// Chunk names carry content hashes: clear old ones so dist/ holds only what this build wrote.
+rmSync(new URL("../dist/chunks", import.meta.url), { recursive: true, force: true });
 
 await Promise.all([
   build({
