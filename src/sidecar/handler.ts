@@ -12,7 +12,7 @@ import type { VerifyKey } from "../contract/signing.ts";
 import type { Clock } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import { approvalCounts, checkApprovalToken, prepareIntent, requiredApprovalScope } from "../gate/index.ts";
-import type { EvaluateOptions, GateDecision } from "../sdk/index.ts";
+import type { EvaluateOptions, Gate, GateDecision, IntentRequest } from "../sdk/index.ts";
 import type { PolicyState } from "./policy-source.ts";
 
 export const POLICY_UNAVAILABLE = "policy_unavailable";
@@ -69,6 +69,8 @@ export interface HandlerDeps {
   policyPath: string;
   uptimeSeconds(): number;
   traceCounts(): TraceCounts;
+  /** Resolves once the deciding Gate's trace backlog is small enough to answer (see index.ts). */
+  traceBackpressure(gate: Gate): Promise<void> | undefined;
 }
 
 export class SidecarHandler {
@@ -197,13 +199,12 @@ export class SidecarHandler {
       this.unavailableBlocks++;
       return { status: 200, body: unavailableAnswer(state.error) };
     }
-    // Normalized here, never handed over raw: the Gate takes any object shaped like a
-    // PreparedIntent as already normalized, and this JSON comes from outside the process.
-    const prepared = prepareIntent(request.intent);
+    const intent = request.intent as IntentRequest;
     const decision = this.deps.asyncDecisions
-      ? await state.gate.evaluateAsync(prepared, request.options)
-      : state.gate.evaluate(prepared, request.options);
+      ? await state.gate.evaluateAsync(intent, request.options)
+      : state.gate.evaluate(intent, request.options);
     if (decision.error) return errorResponse(decisionError(decision.error));
+    await this.deps.traceBackpressure(state.gate);
     return { status: 200, body: decisionAnswer(decision) };
   }
 
@@ -265,6 +266,7 @@ function readEvaluateBody(value: JsonValue): EvaluateRequest {
     throw requestInvalid("the body must be a JSON object: an intent request, or {intent, approval_tokens}");
   }
   if (!("intent" in value)) return { intent: value, options: {} };
+  rejectPreparedShape(value.intent);
   rejectUnknownFields(value, ["intent", "approval_tokens", "correlation_id"]);
   const options: EvaluateOptions = {};
   const tokens = value.approval_tokens;
@@ -280,6 +282,17 @@ function readEvaluateBody(value: JsonValue): EvaluateRequest {
     options.correlationId = correlationId;
   }
   return { intent: value.intent, options };
+}
+
+/**
+ * The Gate takes an object carrying `intent` and `intentDigest` as an intent it normalized
+ * itself. No intent request has an `intentDigest` member, so JSON from outside the process that
+ * does is refused rather than trusted.
+ */
+function rejectPreparedShape(intent: unknown): void {
+  if (isJsonObject(intent) && "intentDigest" in intent) {
+    throw requestInvalid("intentDigest is not a field of an intent request");
+  }
 }
 
 function rejectUnknownFields(value: Record<string, unknown>, known: string[]): void {

@@ -5,6 +5,7 @@
  * handling), server.ts (node:http). Decisions and their signed traces are the SDK Gate's.
  */
 import { resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { SigningKey, VerifyKey } from "../contract/signing.ts";
 import { verifyKeyFor } from "../contract/signing.ts";
 import { type Clock, systemClock } from "../contract/time.ts";
@@ -13,7 +14,7 @@ import { checkBindAllowed, DEFAULT_LISTEN, type ListenTarget, parseListenTarget 
 import { bearerChecker, generateToken, type TokenSource } from "./auth.ts";
 import { SidecarHandler, type TraceCounts } from "./handler.ts";
 import { PolicySource } from "./policy-source.ts";
-import { type BoundAddress, startServer } from "./server.ts";
+import { type BoundAddress, type RunningServer, startServer } from "./server.ts";
 
 export {
   checkBindAllowed,
@@ -37,6 +38,13 @@ export { PolicySource, type PolicySourceOptions, type PolicyState } from "./poli
 export type { BoundAddress } from "./server.ts";
 
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
+/**
+ * Queued traces a Gate may hold before answers wait for the trace writer. Decisions are made in
+ * microseconds but each trace costs a signature and an fsynced file: without this bound a
+ * sustained load would grow the queue (memory, and evidence at risk on a crash) without limit.
+ */
+export const MAX_PENDING_TRACES = 1024;
+const BACKPRESSURE_POLL_MS = 2;
 export const DEFAULT_SIDECAR_TRACE_DIR = "gait-out/traces";
 
 export interface SidecarOptions {
@@ -94,39 +102,17 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const clock = options.clock ?? systemClock;
   const approvalKey = options.approvalKey ?? verifyKeyFor(options.signingKey);
   const policyDisplay = options.policyDisplay ?? options.policyPath;
+  const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
 
-  const makeGate = (loaded: LoadedPolicy): Promise<Gate> =>
-    createGate({
-      policy: loaded,
-      signingKey: options.signingKey,
-      approvalPublicKey: approvalKey,
-      traceDir: resolve(options.traceDir),
-      clock,
-      fsync: options.fsync ?? true,
-      ...(options.rateLimitStatePath ? { rateLimitStatePath: options.rateLimitStatePath } : {}),
-      onWarning: log,
-      onError: (error, info) =>
-        log(`trace ${info.traceId} was not written${info.path ? ` to ${info.path}` : ""}: ${error.message}`),
-    });
   const policy = await PolicySource.open({
     path: options.policyPath,
     display: policyDisplay,
-    makeGate,
+    makeGate: gateFactory(options, approvalKey, clock, log),
     clock,
     log,
     ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
   });
-
-  const traceCounts = (): TraceCounts => {
-    const counts = { written: 0, failed: 0, pending: 0 };
-    for (const gate of policy.gates()) {
-      const stats = gate.traceStats();
-      counts.written += stats.written;
-      counts.failed += stats.failed;
-      counts.pending += stats.pending;
-    }
-    return counts;
-  };
+  const traceCounts = () => sumTraceCounts(policy.gates());
   const startedAt = performance.now();
   const handler = new SidecarHandler({
     policy,
@@ -134,15 +120,17 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     approvalKey,
     asyncDecisions: options.rateLimitStatePath !== undefined,
     clock,
-    maxRequestBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
+    maxRequestBytes,
     policyPath: policyDisplay,
     uptimeSeconds: () => (performance.now() - startedAt) / 1000,
     traceCounts,
+    traceBackpressure: (gate) =>
+      gate.traceStats().pending > MAX_PENDING_TRACES ? traceBacklogBelowLimit(gate) : undefined,
   });
 
-  let server: Awaited<ReturnType<typeof startServer>>;
+  let server: RunningServer;
   try {
-    server = await startServer(handler, listen, options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES);
+    server = await startServer(handler, listen, maxRequestBytes);
   } catch (error) {
     await policy.close();
     throw error;
@@ -172,4 +160,41 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       return closing;
     },
   };
+}
+
+/** One SDK Gate per policy version: same keys, trace dir and error reporting for all. */
+function gateFactory(
+  options: SidecarOptions,
+  approvalKey: VerifyKey,
+  clock: Clock,
+  log: (message: string) => void,
+): (loaded: LoadedPolicy) => Promise<Gate> {
+  return (loaded) =>
+    createGate({
+      policy: loaded,
+      signingKey: options.signingKey,
+      approvalPublicKey: approvalKey,
+      traceDir: resolve(options.traceDir),
+      clock,
+      fsync: options.fsync ?? true,
+      ...(options.rateLimitStatePath ? { rateLimitStatePath: options.rateLimitStatePath } : {}),
+      onWarning: log,
+      onError: (error, info) =>
+        log(`trace ${info.traceId} was not written${info.path ? ` to ${info.path}` : ""}: ${error.message}`),
+    });
+}
+
+function sumTraceCounts(gates: Gate[]): TraceCounts {
+  const counts = { written: 0, failed: 0, pending: 0 };
+  for (const gate of gates) {
+    const stats = gate.traceStats();
+    counts.written += stats.written;
+    counts.failed += stats.failed;
+    counts.pending += stats.pending;
+  }
+  return counts;
+}
+
+async function traceBacklogBelowLimit(gate: Gate): Promise<void> {
+  while (gate.traceStats().pending > MAX_PENDING_TRACES) await sleep(BACKPRESSURE_POLL_MS);
 }

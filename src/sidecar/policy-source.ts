@@ -64,7 +64,7 @@ export class PolicySource {
       error: internalFailure("policy_not_loaded", "policy not loaded yet"),
       since: options.clock(),
     });
-    await source.load({ throwOnFailure: true });
+    await source.load({ initial: true });
     source.startWatching();
     return source;
   }
@@ -87,7 +87,7 @@ export class PolicySource {
     this.running = (async () => {
       do {
         this.again = false;
-        await this.load({ throwOnFailure: false });
+        await this.load({ initial: false });
       } while (this.again && !this.closed);
     })().finally(() => {
       this.running = undefined;
@@ -141,11 +141,11 @@ export class PolicySource {
     }
   }
 
-  private async load({ throwOnFailure }: { throwOnFailure: boolean }): Promise<void> {
+  /** The first load must succeed (its error is thrown); later ones switch state and log. */
+  private async load({ initial }: { initial: boolean }): Promise<void> {
     const { path, display } = this.options;
     // Fingerprint before reading: a change that lands mid-read then shows up in the next poll.
     this.fingerprint = await this.statFingerprint();
-    let loaded: LoadedPolicy;
     let gate: Gate;
     try {
       let text: string;
@@ -154,18 +154,16 @@ export class PolicySource {
       } catch (error) {
         throw fromFsError(error, "read policy", display);
       }
-      loaded = { ...parsePolicyYaml(text, display), path };
-      gate = await this.gateFor(loaded);
+      gate = await this.gateFor({ ...parsePolicyYaml(text, display), path });
     } catch (error) {
-      if (throwOnFailure) throw error;
+      if (initial) throw error;
       this.becomeUnavailable(error);
       return;
     }
     const previous = this.state;
     if (previous.status === "ready" && previous.gate === gate) return;
     this.state = { status: "ready", gate, loadedAt: this.options.clock() };
-    if (previous.status === "unavailable" && previous.error.code === "policy_not_loaded") return;
-    this.options.log(`policy ${display} loaded: policy_digest=${gate.policyDigest}`);
+    if (!initial) this.options.log(`policy ${display} loaded: policy_digest=${gate.policyDigest}`);
   }
 
   private async gateFor(loaded: LoadedPolicy): Promise<Gate> {

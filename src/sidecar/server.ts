@@ -45,8 +45,8 @@ function serve(handler: SidecarHandler, maxBytes: number, req: IncomingMessage, 
     contentLength: declaredLength(req.headers["content-length"]),
   });
   if ("response" in admission) {
-    // 413 on a declared length: the body is never read, so the connection cannot be reused.
-    send(res, admission.response, admission.response.status === 413);
+    // A refused body is never read: close the connection instead of draining it for reuse.
+    send(res, admission.response, carriesBody(req));
     return;
   }
   const answer = (body: string) =>
@@ -99,6 +99,12 @@ function send(res: ServerResponse, response: SidecarResponse, closeConnection: b
   }
   res.writeHead(response.status, headers);
   res.end(text);
+}
+
+function carriesBody(req: IncomingMessage): boolean {
+  return (
+    req.headers["transfer-encoding"] !== undefined || (declaredLength(req.headers["content-length"]) ?? 0) > 0
+  );
 }
 
 function declaredLength(header: string | undefined): number | undefined {

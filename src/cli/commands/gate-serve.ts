@@ -229,6 +229,7 @@ function humanLines(output: Record<string, unknown>): string[] {
     `policy_digest=${String(output.policy_digest)}`,
     `trace_dir=${String(output.trace_dir)}`,
     `token_source=${String(output.token_source)}`,
+    `trace_public_key=${String(output.trace_public_key)}`,
     "send Authorization: Bearer <token>; stop with Ctrl-C or SIGTERM (queued traces are written first)",
   ];
 }
