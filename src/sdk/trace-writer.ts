@@ -63,8 +63,8 @@ interface QueuedJob extends TraceJob {
   target: TraceTarget;
 }
 
-/** Files written at once; more would only queue in libuv's thread pool. */
-const MAX_ACTIVE_WRITES = 4;
+/** Files written at once: enough for the file system to group their fsyncs into shared commits. */
+const MAX_ACTIVE_WRITES = 16;
 /** Traces signed per event-loop turn, so a backlog never holds the loop for long. */
 const SIGNS_PER_TURN = 16;
 
