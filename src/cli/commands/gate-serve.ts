@@ -6,20 +6,16 @@
  * The sidecar module is imported on demand, so `gait gate eval` (which loads this file with the
  * rest of the gate group) does not pay for it at start-up.
  */
+
 import { relative, resolve } from "node:path";
-import { DEFAULT_CONFIG_PATH, loadProjectConfig } from "../../config/index.ts";
+import { DEFAULT_CONFIG_PATH } from "../../config/index.ts";
 import { invalidInput } from "../../contract/errors.ts";
 import { resolveSigningKey, resolveVerifyKey } from "../../contract/keys.ts";
 import { encodePublicKey } from "../../contract/signing.ts";
 import type { Sidecar } from "../../sidecar/index.ts";
 import { type CommandContext, type CommandOutcome, command, type Options, stringOption } from "../command.ts";
-import {
-  keyOptions,
-  readKeySource,
-  readSigningKeyRequest,
-  readVerifyKeySources,
-  signingKeyOptions,
-} from "../keyflags.ts";
+import { keyOptions, readSigningKeyRequest, readVerifyKeySources, signingKeyOptions } from "../keyflags.ts";
+import { withGateDefaults } from "../project-defaults.ts";
 
 const MAX_REQUEST_BYTES_CAP = 64 * 1024 * 1024;
 
@@ -85,7 +81,8 @@ export const gateServeCommand = command({
 
 async function runServe(_args: string[], flags: Options, ctx: CommandContext): Promise<CommandOutcome> {
   const sidecarModule = await import("../../sidecar/index.ts");
-  const { options, sidecarDefaults } = await withProjectDefaults(flags, ctx);
+  const { options, config } = await withGateDefaults(flags, ctx);
+  const sidecarDefaults = config?.sidecar ?? {};
   const policyPath = stringOption(options, "policy");
   if (!policyPath) {
     throw invalidInput("usage", "--policy is required (or gate.policy in .gait/config.yaml)", {
@@ -152,35 +149,6 @@ async function runServe(_args: string[], flags: Options, ctx: CommandContext): P
     else ctx.progress(`token=${sidecar.token}`);
   }
   return { output, human: humanLines(output) };
-}
-
-/**
- * Fills what the flags leave open from `.gait/config.yaml` (or `--config`): the gate section's
- * policy, keys and trace dir, and the sidecar section's listen address, token variable and
- * request size limit. `--no-config` skips the file; flags always win.
- */
-async function withProjectDefaults(flags: Options, ctx: CommandContext) {
-  if (flags["no-config"] === true) return { options: flags, sidecarDefaults: {} };
-  const { config } = await loadProjectConfig(ctx.cwd, stringOption(flags, "config"));
-  const gate = config.gate;
-  const options: Options = { ...flags };
-  const fill = (flag: string, value: string | undefined) => {
-    if (value !== undefined && stringOption(options, flag) === undefined) options[flag] = value;
-  };
-  fill("policy", gate.policy);
-  fill("key-mode", gate.keyMode);
-  fill("trace-dir", gate.traceDir);
-  fill("rate-limit-state", gate.rateLimitState);
-  if (stringOption(options, "key-mode") === "prod" && !readKeySource(options, "private-key")) {
-    fill("private-key", gate.privateKey?.path);
-    fill("private-key-env", gate.privateKey?.env);
-  }
-  const approval = readVerifyKeySources(options, "approval");
-  if (!approval.publicKey && !approval.privateKey) {
-    fill("approval-public-key", gate.approvalPublicKey?.path);
-    fill("approval-public-key-env", gate.approvalPublicKey?.env);
-  }
-  return { options, sidecarDefaults: config.sidecar };
 }
 
 function parseMaxBytes(text: string | undefined): number | undefined {

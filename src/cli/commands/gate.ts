@@ -1,9 +1,10 @@
 /** `gait gate eval`: the CLI shell over runGateEval. */
+
 import { join, relative, resolve } from "node:path";
-import { DEFAULT_CONFIG_PATH, loadProjectConfig } from "../../config/index.ts";
+import { DEFAULT_CONFIG_PATH } from "../../config/index.ts";
 import { invalidInput } from "../../contract/errors.ts";
 import { writeFileAtomic } from "../../contract/files.ts";
-import { type KeySource, resolveSigningKey, resolveVerifyKey } from "../../contract/keys.ts";
+import { resolveSigningKey, resolveVerifyKey } from "../../contract/keys.ts";
 import { Timestamp } from "../../contract/time.ts";
 import {
   buildGateResult,
@@ -26,13 +27,8 @@ import {
   stringOption,
 } from "../command.ts";
 import { readJsonInput } from "../io.ts";
-import {
-  keyOptions,
-  readKeySource,
-  readSigningKeyRequest,
-  readVerifyKeySources,
-  signingKeyOptions,
-} from "../keyflags.ts";
+import { keyOptions, readSigningKeyRequest, readVerifyKeySources, signingKeyOptions } from "../keyflags.ts";
+import { withGateDefaults } from "../project-defaults.ts";
 import { gateServeCommand } from "./gate-serve.ts";
 
 const exitForVerdict = { allow: 0, dry_run: 0, block: 3, require_approval: 4 } as const;
@@ -119,7 +115,7 @@ export const gateEvalCommand = command({
 });
 
 async function runEval(_args: string[], flags: Options, ctx: CommandContext): Promise<CommandOutcome> {
-  const options = await withProjectDefaults(flags, ctx);
+  const { options } = await withGateDefaults(flags, ctx);
   const policyPath = stringOption(options, "policy");
   const intentPath = stringOption(options, "intent");
   if (!intentPath) throw invalidInput("usage", "--intent is required");
@@ -194,39 +190,6 @@ async function runEval(_args: string[], flags: Options, ctx: CommandContext): Pr
     output: evalOutput(result, profile, paths),
     human: humanLines(result, paths),
   };
-}
-
-/**
- * Fills the flags the user did not give from the project config (`.gait/config.yaml`, or
- * `--config`); `--no-config` skips it. A key source given by flags replaces the config's
- * entirely, and the config's signing key is used only in prod key mode.
- */
-async function withProjectDefaults(flags: Options, ctx: CommandContext): Promise<Options> {
-  if (flags["no-config"] === true) return flags;
-  const { config } = await loadProjectConfig(ctx.cwd, stringOption(flags, "config"));
-  const gate = config.gate;
-  const options: Options = { ...flags };
-  const fill = (flag: string, value: string | undefined) => {
-    if (value !== undefined && stringOption(options, flag) === undefined) options[flag] = value;
-  };
-  fill("policy", gate.policy);
-  fill("profile", gate.profile);
-  fill("key-mode", gate.keyMode);
-  fill("rate-limit-state", gate.rateLimitState);
-  fill("trace-dir", gate.traceDir);
-  if (stringOption(options, "key-mode") === "prod" && !readKeySource(options, "private-key")) {
-    fillKeySource(options, "private-key", gate.privateKey);
-  }
-  const approvalFlags = readVerifyKeySources(options, "approval");
-  if (!approvalFlags.publicKey && !approvalFlags.privateKey) {
-    fillKeySource(options, "approval-public-key", gate.approvalPublicKey);
-  }
-  return options;
-}
-
-function fillKeySource(options: Options, flag: string, source: KeySource | undefined): void {
-  if (source?.path !== undefined) options[flag] = source.path;
-  if (source?.env !== undefined) options[`${flag}-env`] = source.env;
 }
 
 function checkOssProd(mode: string, simulate: boolean, defaultVerdict: string): void {

@@ -1,0 +1,41 @@
+/**
+ * Project defaults for the gate commands: flags the user did not give are filled from
+ * `.gait/config.yaml` (or `--config`); `--no-config` skips it. A key source given by flags
+ * replaces the config's entirely, and the config's signing key is used only in prod key mode.
+ */
+import { loadProjectConfig, type ProjectConfig } from "../config/index.ts";
+import type { KeySource } from "../contract/keys.ts";
+import type { CommandContext, Options } from "./command.ts";
+import { stringOption } from "./command.ts";
+import { readKeySource, readVerifyKeySources } from "./keyflags.ts";
+
+export async function withGateDefaults(
+  flags: Options,
+  ctx: CommandContext,
+): Promise<{ options: Options; config?: ProjectConfig }> {
+  if (flags["no-config"] === true) return { options: flags };
+  const { config } = await loadProjectConfig(ctx.cwd, stringOption(flags, "config"));
+  const gate = config.gate;
+  const options: Options = { ...flags };
+  const fill = (flag: string, value: string | undefined) => {
+    if (value !== undefined && stringOption(options, flag) === undefined) options[flag] = value;
+  };
+  fill("policy", gate.policy);
+  fill("profile", gate.profile);
+  fill("key-mode", gate.keyMode);
+  fill("rate-limit-state", gate.rateLimitState);
+  fill("trace-dir", gate.traceDir);
+  if (stringOption(options, "key-mode") === "prod" && !readKeySource(options, "private-key")) {
+    fillKeySource(options, "private-key", gate.privateKey);
+  }
+  const approvalFlags = readVerifyKeySources(options, "approval");
+  if (!approvalFlags.publicKey && !approvalFlags.privateKey) {
+    fillKeySource(options, "approval-public-key", gate.approvalPublicKey);
+  }
+  return { options, config };
+}
+
+function fillKeySource(options: Options, flag: string, source: KeySource | undefined): void {
+  if (source?.path !== undefined) options[flag] = source.path;
+  if (source?.env !== undefined) options[`${flag}-env`] = source.env;
+}
