@@ -4,7 +4,7 @@
  */
 
 import { compareBytes, isSha256Hex, sortedUnique } from "../contract/bytes.ts";
-import { isJsonObject, type JsonObject, sha256Hex } from "../contract/canonical.ts";
+import { digestJcs, isJsonObject, type JsonObject, sha256Hex } from "../contract/canonical.ts";
 import { invalidInput } from "../contract/errors.ts";
 import {
   type SignatureEnvelope,
@@ -16,7 +16,7 @@ import {
 } from "../contract/signing.ts";
 import { Timestamp } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
-import type { NormalizedIntent } from "./intent-model.ts";
+import type { NormalizedIntent, PreparedIntent } from "./intent-model.ts";
 
 export const APPROVAL_TOKEN_SCHEMA_ID = "gait.gate.approval_token";
 export const APPROVAL_AUDIT_SCHEMA_ID = "gait.gate.approval_audit_record";
@@ -156,6 +156,25 @@ export interface ApprovalExpectation {
   opCount: number;
   now: Timestamp;
   key?: VerifyKey;
+}
+
+/** What a token must satisfy to approve this prepared intent under this policy, now. */
+export function approvalExpectationFor(
+  prepared: PreparedIntent,
+  policyDigest: string,
+  now: Timestamp,
+  key: VerifyKey | undefined,
+): ApprovalExpectation {
+  const intent = prepared.intent;
+  return {
+    intentDigest: prepared.intentDigest,
+    policyDigest,
+    ...(intent.delegation ? { delegationDigest: digestJcs(intent.delegation) } : {}),
+    requiredScope: requiredApprovalScope(intent),
+    ...approvalCounts(intent),
+    now,
+    ...(key ? { key } : {}),
+  };
 }
 
 export interface TokenCheck {

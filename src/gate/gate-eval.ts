@@ -10,17 +10,15 @@
  */
 
 import { sortedUnique } from "../contract/bytes.ts";
-import { digestJcs } from "../contract/canonical.ts";
 import type { SigningKey, VerifyKey } from "../contract/signing.ts";
 import { verifyKeyFor } from "../contract/signing.ts";
 import type { Timestamp } from "../contract/time.ts";
 import {
   type ApprovalAuditRecord,
   type ApprovalOutcome,
-  approvalCounts,
+  approvalExpectationFor,
   buildApprovalAudit,
   evaluateApprovals,
-  requiredApprovalScope,
 } from "./approval.ts";
 import type { Decision, LimitRequirement } from "./decision.ts";
 import { type CompiledPolicy, evaluate, evaluateRequest } from "./evaluate.ts";
@@ -259,16 +257,11 @@ function checkApprovals(
   decision: Decision,
   tokens: unknown[],
 ): ApprovalOutcome {
-  const intent = prepared.intent;
-  const counts = approvalCounts(intent);
-  return evaluateApprovals(tokens, decision.minApprovals, decision.requireDistinctApprovers, {
-    intentDigest: prepared.intentDigest,
-    policyDigest: request.compiled.policyDigest,
-    ...(intent.delegation ? { delegationDigest: digestJcs(intent.delegation) } : {}),
-    requiredScope: requiredApprovalScope(intent),
-    targetCount: counts.targetCount,
-    opCount: counts.opCount,
-    now: request.evaluationTime,
-    ...(request.approvalKey ? { key: request.approvalKey } : {}),
-  });
+  const expectation = approvalExpectationFor(
+    prepared,
+    request.compiled.policyDigest,
+    request.evaluationTime,
+    request.approvalKey,
+  );
+  return evaluateApprovals(tokens, decision.minApprovals, decision.requireDistinctApprovers, expectation);
 }

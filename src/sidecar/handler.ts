@@ -6,12 +6,12 @@
  * Every decided verdict is HTTP 200 with the verdict in the body (block and require_approval are
  * answers, not failures); 4xx/5xx carry the CLI's coded error envelope and decide nothing.
  */
-import { digestJcs, isJsonObject, type JsonValue, parseJsonStrict } from "../contract/canonical.ts";
+import { isJsonObject, type JsonValue, parseJsonStrict } from "../contract/canonical.ts";
 import { GaitError, invalidInput, isGaitError, isRetryable } from "../contract/errors.ts";
 import type { VerifyKey } from "../contract/signing.ts";
 import type { Clock } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
-import { approvalCounts, checkApprovalToken, prepareIntent, requiredApprovalScope } from "../gate/index.ts";
+import { approvalExpectationFor, checkApprovalToken, prepareIntent } from "../gate/index.ts";
 import type { EvaluateOptions, Gate, GateDecision, IntentRequest } from "../sdk/index.ts";
 import type { PolicyState } from "./policy-source.ts";
 
@@ -215,16 +215,13 @@ export class SidecarHandler {
     rejectUnknownFields(value, ["intent", "token"]);
     const gate = this.requireReady().gate;
     const prepared = prepareIntent(value.intent);
-    const { intent, intentDigest } = prepared;
-    const check = checkApprovalToken(value.token, {
-      intentDigest,
-      policyDigest: gate.policyDigest,
-      ...(intent.delegation ? { delegationDigest: digestJcs(intent.delegation) } : {}),
-      requiredScope: requiredApprovalScope(intent),
-      ...approvalCounts(intent),
-      now: this.deps.clock(),
-      key: this.deps.approvalKey,
-    });
+    const expectation = approvalExpectationFor(
+      prepared,
+      gate.policyDigest,
+      this.deps.clock(),
+      this.deps.approvalKey,
+    );
+    const check = checkApprovalToken(value.token, expectation);
     const body: Record<string, unknown> = {
       ok: true,
       valid: check.valid,
@@ -233,7 +230,7 @@ export class SidecarHandler {
       reason_code: check.reasonCode,
       scope: check.scope,
       expires_at: check.expiresAt,
-      intent_digest: intentDigest,
+      intent_digest: prepared.intentDigest,
       policy_digest: gate.policyDigest,
     };
     if (check.errorCode) body.error_code = check.errorCode;
