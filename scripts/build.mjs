@@ -1,7 +1,7 @@
 // Bundles the CLI and the SDK with esbuild so start-up stays fast (one file to load, no module
 // graph), then emits the SDK's type declarations (tsc, incremental) into dist/types.
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -39,6 +39,9 @@ await Promise.all([
   // `import { createGate, guardTool } from "gait"` (package.json exports "." -> dist/sdk.js).
   build({ ...common, entryPoints: { sdk: "src/sdk/index.ts" }, outdir: "dist" }),
 ]);
+
+// The bin must be executable: `npx gait` runs it directly through its shebang.
+chmodSync(new URL("../dist/gait.js", import.meta.url), 0o755);
 
 const declarationsStamp = new URL("../dist/types/.built", import.meta.url);
 emitSdkDeclarations();

@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { describe, it } from "node:test";
-import { runGait } from "../helpers/cli.ts";
+import { gaitBin, runGait } from "../helpers/cli.ts";
 
 const envelopeKeys = ["correlation_id", "error", "error_category", "error_code", "hint", "ok", "retryable"];
 
 describe("CLI shell", () => {
+  it("the built bin runs directly through its shebang (what npx gait does)", () => {
+    assert.match(execFileSync(gaitBin, ["version"], { encoding: "utf8" }), /^gait \d+\.\d+\.\d+/);
+  });
+
   it("gait version --json prints one sorted JSON line with ok and correlation_id", async () => {
     const r = await runGait(["version", "--json"]);
     assert.equal(r.code, 0);
