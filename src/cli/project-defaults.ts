@@ -3,11 +3,21 @@
  * `.gait/config.yaml` (or `--config`); `--no-config` skips it. A key source given by flags
  * replaces the config's entirely, and the config's signing key is used only in prod key mode.
  */
-import { loadProjectConfig, type ProjectConfig } from "../config/index.ts";
+import { DEFAULT_CONFIG_PATH, loadProjectConfig, type ProjectConfig } from "../config/index.ts";
 import type { KeySource } from "../contract/keys.ts";
-import type { CommandContext, Options } from "./command.ts";
+import type { CommandContext, OptionSpec, Options } from "./command.ts";
 import { stringOption } from "./command.ts";
 import { readKeySource, readVerifyKeySources } from "./keyflags.ts";
+
+/** `--config PATH` and `--no-config`, for every command that reads the project defaults. */
+export const projectConfigOptions: OptionSpec[] = [
+  {
+    name: "config",
+    value: "path",
+    description: `project defaults file (default ${DEFAULT_CONFIG_PATH} when present); flags override it`,
+  },
+  { name: "no-config", description: "ignore the project defaults file" },
+];
 
 export async function withGateDefaults(
   flags: Options,

@@ -8,14 +8,13 @@
  */
 
 import { relative, resolve } from "node:path";
-import { DEFAULT_CONFIG_PATH } from "../../config/index.ts";
 import { invalidInput } from "../../contract/errors.ts";
 import { resolveSigningKey, resolveVerifyKey } from "../../contract/keys.ts";
 import { encodePublicKey } from "../../contract/signing.ts";
 import type { Sidecar } from "../../sidecar/index.ts";
 import { type CommandContext, type CommandOutcome, command, type Options, stringOption } from "../command.ts";
 import { keyOptions, readSigningKeyRequest, readVerifyKeySources, signingKeyOptions } from "../keyflags.ts";
-import { withGateDefaults } from "../project-defaults.ts";
+import { projectConfigOptions, withGateDefaults } from "../project-defaults.ts";
 
 const MAX_REQUEST_BYTES_CAP = 64 * 1024 * 1024;
 
@@ -63,12 +62,7 @@ export const gateServeCommand = command({
     },
     ...signingKeyOptions,
     ...keyOptions("approval"),
-    {
-      name: "config",
-      value: "path",
-      description: `project defaults file (default ${DEFAULT_CONFIG_PATH} when present); flags override it`,
-    },
-    { name: "no-config", description: "ignore the project defaults file" },
+    ...projectConfigOptions,
   ],
   examples: [
     "gait gate serve --policy gait.policy.yaml",

@@ -1,7 +1,6 @@
 /** `gait gate eval`: the CLI shell over runGateEval. */
 
 import { join, relative, resolve } from "node:path";
-import { DEFAULT_CONFIG_PATH } from "../../config/index.ts";
 import { invalidInput } from "../../contract/errors.ts";
 import { writeFileAtomic } from "../../contract/files.ts";
 import { resolveSigningKey, resolveVerifyKey } from "../../contract/keys.ts";
@@ -28,7 +27,7 @@ import {
 } from "../command.ts";
 import { readJsonInput } from "../io.ts";
 import { keyOptions, readSigningKeyRequest, readVerifyKeySources, signingKeyOptions } from "../keyflags.ts";
-import { withGateDefaults } from "../project-defaults.ts";
+import { projectConfigOptions, withGateDefaults } from "../project-defaults.ts";
 import { gateServeCommand } from "./gate-serve.ts";
 
 const exitForVerdict = { allow: 0, dry_run: 0, block: 3, require_approval: 4 } as const;
@@ -99,12 +98,7 @@ export const gateEvalCommand = command({
         "standard (default) or oss-prod, which refuses dev keys, default-allow policies and --simulate",
     },
     ...signingKeyOptions,
-    {
-      name: "config",
-      value: "path",
-      description: `project defaults file (default ${DEFAULT_CONFIG_PATH} when present); flags override it`,
-    },
-    { name: "no-config", description: "ignore the project defaults file" },
+    ...projectConfigOptions,
   ],
   examples: [
     "gait gate eval --policy gait.policy.yaml --intent intent.json --json",
