@@ -6,8 +6,9 @@
  * (request written to response read), throughput, errors, and the trace files on disk after the
  * SIGTERM flush (which must equal the requests sent). Target: p99 < 2 ms.
  *
- * For scale, the same 32-connection load is then sent to a node:http server that does nothing
- * but parse the body: no Node HTTP service on the machine can do better than that floor.
+ * For scale, the same paced and 32-connection loads are then sent to a node:http server that
+ * does nothing but parse the body: no Node HTTP service on the machine can do better than that
+ * floor, and its paced p99 shows how much of the sidecar's tail is the machine's own.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -178,13 +179,20 @@ export async function benchSidecar(): Promise<BenchRow[]> {
         note: `queued traces flushed; exit code ${exitCode}`,
       },
       {
-        name: "node:http floor p50",
-        value: percentile(floor.latenciesUs, 50),
+        name: `node:http floor paced p50`,
+        value: percentile(floor.paced.latenciesUs, 50),
+        unit: "µs",
+        note: `trivial handler, same paced load`,
+      },
+      { name: "node:http floor paced p99", value: percentile(floor.paced.latenciesUs, 99), unit: "µs" },
+      {
+        name: "node:http floor saturation p50",
+        value: percentile(floor.load.latenciesUs, 50),
         unit: "µs",
         note: `trivial handler, ${CONCURRENCY} connections`,
       },
-      { name: "node:http floor p99", value: percentile(floor.latenciesUs, 99), unit: "µs" },
-      { name: "node:http floor throughput", value: floor.throughput, unit: "req/s" },
+      { name: "node:http floor saturation p99", value: percentile(floor.load.latenciesUs, 99), unit: "µs" },
+      { name: "node:http floor throughput", value: floor.load.throughput, unit: "req/s" },
     ];
   } catch (error) {
     throw new Error(`${(error as Error).message}\nsidecar stderr:\n${stderr}`);
@@ -246,10 +254,13 @@ async function pacedPhase(startup: Startup, first: number, deadline: number): Pr
   return { sent: inflight.length, latenciesUs, throughput: PACED_RATE, errors, firstError };
 }
 
-async function measureFloor(deadline: number): Promise<LoadResult> {
+/** The paced and saturation loads against the trivial server. */
+async function measureFloor(deadline: number): Promise<{ paced: LoadResult; load: LoadResult }> {
   const child = spawn(process.execPath, ["-e", FLOOR_SERVER], { stdio: ["ignore", "pipe", "inherit"] });
   try {
-    return await loadPhase(await readStartup(child), REQUESTS, CONCURRENCY, 0, deadline);
+    const startup = await readStartup(child);
+    const paced = await pacedPhase(startup, 0, deadline);
+    return { paced, load: await loadPhase(startup, REQUESTS, CONCURRENCY, 0, deadline) };
   } finally {
     child.kill("SIGKILL");
   }

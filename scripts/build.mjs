@@ -27,6 +27,19 @@ const common = {
 // Chunk names carry content hashes: clear old ones so dist/ holds only what this build wrote.
 rmSync(new URL("../dist/chunks", import.meta.url), { recursive: true, force: true });
 
+// The trace worker thread's code, inlined into both bundles as a string (new Worker(source,
+// { eval: true })): no worker file to locate beside a chunk, and it survives re-bundling by users.
+const traceWorker = await build({
+  ...common,
+  entryPoints: ["src/sdk/trace-worker-thread.ts"],
+  format: "cjs",
+  banner: {},
+  sourcemap: false,
+  minify: true,
+  write: false,
+});
+common.define.__GAIT_TRACE_WORKER_SOURCE__ = JSON.stringify(traceWorker.outputFiles[0].text);
+
 await Promise.all([
   build({
     ...common,

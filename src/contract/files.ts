@@ -92,6 +92,83 @@ export function writeFileAtomicSync(
   }
 }
 
+export interface FileToWrite {
+  path: string;
+  data: string | Uint8Array;
+}
+
+/**
+ * Writes many files atomically as one group commit: every temp file is written, then each is
+ * fsynced and renamed into place, then each directory is fsynced once. Same guarantee per file as
+ * writeFileAtomicSync at a fraction of the flushes, which is what a steady stream of small
+ * evidence files needs. Synchronous: meant for a worker thread. Never throws; returns one entry
+ * per file, undefined when that file was written, its coded error otherwise.
+ */
+export function writeFilesAtomicSync(
+  files: readonly FileToWrite[],
+  options: AtomicWriteOptions = {},
+): Array<GaitError | undefined> {
+  const { mode = 0o600, fsync = true } = options;
+  const outcomes: Array<GaitError | undefined> = [];
+  const staged: Array<{ index: number; fd: number; temp: string }> = [];
+  const dirErrors = new Map<string, unknown>();
+  for (const [index, file] of files.entries()) {
+    const dir = dirname(file.path);
+    if (!dirErrors.has(dir))
+      dirErrors.set(
+        dir,
+        errorOf(() => mkdirSync(dir, { recursive: true, mode: DIR_MODE })),
+      );
+    const temp = tempPathFor(file.path);
+    const error =
+      dirErrors.get(dir) ??
+      errorOf(() => staged.push({ index, fd: writeTempSync(temp, file.data, mode), temp }));
+    outcomes.push(error ? fromFsError(error, "write file", file.path) : undefined);
+  }
+  const renamedDirs = new Set<string>();
+  for (const { index, fd, temp } of staged) {
+    const path = files[index]!.path;
+    const error = errorOf(() => {
+      try {
+        if (fsync) fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(temp, path);
+    });
+    if (error) {
+      ignoreErrors(() => unlinkSync(temp));
+      outcomes[index] = fromFsError(error, "write file", path);
+    } else renamedDirs.add(dirname(path));
+  }
+  if (fsync) for (const dir of renamedDirs) fsyncDirectorySync(dir);
+  return outcomes;
+}
+
+/** Creates `temp` exclusively with `data` and returns its open descriptor; leaves nothing behind on failure. */
+function writeTempSync(temp: string, data: string | Uint8Array, mode: number): number {
+  const fd = openSync(temp, "wx", mode);
+  try {
+    writeFileSync(fd, data);
+    fchmodSync(fd, mode);
+    return fd;
+  } catch (error) {
+    ignoreErrors(() => closeSync(fd));
+    ignoreErrors(() => unlinkSync(temp));
+    throw error;
+  }
+}
+
+/** The error `action` threw, or undefined. */
+function errorOf(action: () => unknown): unknown {
+  try {
+    action();
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}
+
 /** Makes the rename durable; best effort because some filesystems refuse to fsync directories. */
 async function fsyncDirectory(dir: string): Promise<void> {
   let handle: FileHandle | undefined;

@@ -93,7 +93,11 @@ function seedOf(key: SigningKey): Buffer {
 }
 
 function signingKeyFromSeed(seed: Buffer): SigningKey {
-  const privateKey = privateKeyObject(seed);
+  return signingKeyFromKeyObject(privateKeyObject(seed));
+}
+
+/** The whole SigningKey of an Ed25519 private KeyObject (e.g. one handed to a worker thread). */
+export function signingKeyFromKeyObject(privateKey: KeyObject): SigningKey {
   const publicKey = createPublicKey(privateKey);
   const publicRaw = rawTail(publicKey.export({ format: "der", type: "spki" }), PUBLIC_LENGTH);
   return { privateKey, publicKey, publicRaw, keyId: keyIdFor(publicRaw) };

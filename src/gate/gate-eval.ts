@@ -210,40 +210,55 @@ export function finishGateDecision(
   return outcome;
 }
 
-export interface TraceSigning {
-  signingKey: SigningKey;
+/** When and how a finished decision was observed: everything its trace needs besides the key. */
+export interface TraceObservation {
   /** Wall clock for `observed_at`. */
   observedAt: Timestamp;
   correlationId?: string | undefined;
   latencyMs?: number;
 }
 
-/** Builds and signs the trace of a finished decision, plus the approval audit when approvals were involved. */
-export function signGateOutcome(outcome: GateOutcome, signing: TraceSigning): GateEvalResult {
+export interface TraceSigning extends TraceObservation {
+  signingKey: SigningKey;
+}
+
+/** The evidence of one decision before signing: the trace, plus the approval audit when approvals were involved. */
+export interface GateRecords {
+  trace: TraceRecord;
+  approvalAudit?: ApprovalAuditRecord;
+}
+
+/** Builds the unsigned trace (and approval audit) of a finished decision. Pure and cheap: no signing. */
+export function gateRecordsFor(outcome: GateOutcome, observation: TraceObservation): GateRecords {
   const { prepared, decision, approval } = outcome;
-  const unsigned = buildTrace({
+  const trace = buildTrace({
     prepared,
     policyDigest: outcome.policyDigest,
     verdict: outcome.verdict,
     violations: outcome.violations,
     decision,
-    observedAt: signing.observedAt,
-    correlationId: signing.correlationId,
+    observedAt: observation.observedAt,
+    correlationId: observation.correlationId,
     approvalRef: approval?.approvalRef || undefined,
-    ...(signing.latencyMs !== undefined ? { latencyMs: signing.latencyMs } : {}),
+    ...(observation.latencyMs !== undefined ? { latencyMs: observation.latencyMs } : {}),
   });
-  const trace = signTrace(unsigned, signing.signingKey);
-  const result: GateEvalResult = { ...outcome, trace };
-  if (approval) {
-    result.approvalAudit = buildApprovalAudit({
-      createdAt: prepared.createdAt,
-      traceId: trace.trace_id,
-      toolName: prepared.intent.tool_name,
-      intentDigest: prepared.intentDigest,
-      policyDigest: outcome.policyDigest,
-      outcome: approval,
-    });
-  }
+  if (!approval) return { trace };
+  const approvalAudit = buildApprovalAudit({
+    createdAt: prepared.createdAt,
+    traceId: trace.trace_id,
+    toolName: prepared.intent.tool_name,
+    intentDigest: prepared.intentDigest,
+    policyDigest: outcome.policyDigest,
+    outcome: approval,
+  });
+  return { trace, approvalAudit };
+}
+
+/** Builds and signs the trace of a finished decision, plus the approval audit when approvals were involved. */
+export function signGateOutcome(outcome: GateOutcome, signing: TraceSigning): GateEvalResult {
+  const records = gateRecordsFor(outcome, signing);
+  const result: GateEvalResult = { ...outcome, trace: signTrace(records.trace, signing.signingKey) };
+  if (records.approvalAudit) result.approvalAudit = records.approvalAudit;
   return result;
 }
 

@@ -37,6 +37,7 @@ import {
 } from "../gate/index.ts";
 import { type ApprovalRequest, approvalRequestFor } from "./approval-request.ts";
 import type { IntentRequest } from "./intent-request.ts";
+import type { TraceWorker } from "./trace-worker.ts";
 import {
   type TraceErrorHandler,
   type TraceSink,
@@ -80,8 +81,13 @@ export interface GateOptions {
   rateLimitStatePath?: string;
   /** Report what would have been blocked without enforcing (as `--simulate`). */
   simulate?: boolean;
-  /** fsync each trace file (default true). */
+  /** fsync each trace file (default true; a `traceWorker` has its own setting). */
   fsync?: boolean;
+  /**
+   * Sign and write traces on this worker thread instead of the event loop (see TraceWorker). It
+   * must sign with this Gate's key; several Gates may share one. Closing the Gate does not close it.
+   */
+  traceWorker?: TraceWorker;
   cwd?: string;
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -149,9 +155,19 @@ export async function createGate(options: GateOptions): Promise<Gate> {
   const approvalKey = await approvalKeyFor(options, cwd, warn);
   const traceDir =
     options.traceDir === null ? undefined : resolve(cwd, options.traceDir ?? DEFAULT_TRACE_DIR);
+  if (options.traceWorker && options.traceWorker.keyId !== signingKey.keyId) {
+    throw invalidInput(
+      "trace_worker_key_mismatch",
+      "the traceWorker signs with a different key than this Gate",
+      {
+        hint: "create the TraceWorker with the same signingKey as the Gate",
+      },
+    );
+  }
   const writer = new TraceWriter({
     dir: traceDir,
     signingKey,
+    engine: options.traceWorker,
     onTrace: options.onTrace,
     onError: options.onError ?? defaultTraceError,
     fsync: options.fsync,

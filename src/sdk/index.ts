@@ -76,4 +76,5 @@ export {
   startRun,
   type TimelineInput,
 } from "./recorder.ts";
+export { TraceWorker, type TraceWorkerOptions } from "./trace-worker.ts";
 export type { TraceErrorHandler, TraceErrorInfo, TraceSink, TraceWriterStats } from "./trace-writer.ts";

@@ -1,21 +1,22 @@
 /**
- * Signs and writes gate traces off the decision path. `enqueue` is synchronous and cheap (it only
- * names the files); signing and the atomic writes happen on later turns of the event loop, a few
- * at a time. Every failure goes to `onError` and is counted; `flush()` waits for everything
- * queued so far (and anything queued meanwhile).
+ * Writes a Gate's signed traces off the decision path. `enqueue` is synchronous and cheap: it
+ * names the files and hands the work to an engine, which builds, signs and writes it later,
+ * inline on the event loop (the default) or on a TraceWorker thread. Every failure goes to
+ * `onError` and is counted; `flush()` waits for everything queued so far (and anything queued
+ * meanwhile).
  */
 import { join } from "node:path";
-import { writeFileAtomic } from "../contract/files.ts";
 import type { SigningKey } from "../contract/signing.ts";
 import type { Timestamp } from "../contract/time.ts";
 import {
   type ApprovalAuditRecord,
   type GateOutcome,
-  prettyJson,
-  signGateOutcome,
+  gateRecordsFor,
   type TraceRecord,
   traceIdFor,
 } from "../gate/index.ts";
+import { InlineTraceEngine } from "./inline-engine.ts";
+import type { TraceDone, TraceEngine } from "./trace-work.ts";
 
 /** Receives every signed trace (and approval audit), whether or not it is also written to disk. */
 export type TraceSink = (trace: TraceRecord, audit: ApprovalAuditRecord | undefined) => void | Promise<void>;
@@ -32,9 +33,11 @@ export interface TraceWriterOptions {
   /** Absolute directory for `trace_<trace_id>.json` files; undefined writes no files. */
   dir?: string | undefined;
   signingKey: SigningKey;
+  /** Signs and writes; default an inline engine with `signingKey` and `fsync`. */
+  engine?: TraceEngine | undefined;
   onTrace?: TraceSink | undefined;
   onError: TraceErrorHandler;
-  /** fsync each file and its directory (default true). */
+  /** fsync each file and its directory (default true; a given engine has its own setting). */
   fsync?: boolean | undefined;
 }
 
@@ -59,27 +62,19 @@ export interface TraceTarget {
   auditPath?: string;
 }
 
-interface QueuedJob extends TraceJob {
-  target: TraceTarget;
-}
-
-/** Files written at once: enough for the file system to group their fsyncs into shared commits. */
-const MAX_ACTIVE_WRITES = 16;
-/** Traces signed per event-loop turn, so a backlog never holds the loop for long. */
-const SIGNS_PER_TURN = 16;
-
 export class TraceWriter {
   private readonly options: TraceWriterOptions;
-  private readonly queue: QueuedJob[] = [];
+  private readonly engine: TraceEngine;
   private readonly fileCounts = new Map<string, number>();
   private readonly idle: Array<() => void> = [];
-  private active = 0;
-  private scheduled = false;
+  private pending = 0;
   private written = 0;
   private failed = 0;
 
   constructor(options: TraceWriterOptions) {
     this.options = options;
+    this.engine =
+      options.engine ?? new InlineTraceEngine({ signingKey: options.signingKey, fsync: options.fsync });
   }
 
   /** Queues a trace and returns where it will land; never throws for I/O. */
@@ -87,18 +82,26 @@ export class TraceWriter {
     const { outcome } = job;
     const traceId = traceIdFor(outcome.policyDigest, outcome.prepared.intentDigest, outcome.verdict);
     const target = this.targetFor(traceId, outcome.approval !== undefined);
-    this.queue.push({ ...job, target });
-    this.schedule();
+    this.pending++;
+    this.engine.submit({
+      build: () => ({
+        records: gateRecordsFor(outcome, job),
+        tracePath: target.tracePath,
+        auditPath: target.auditPath,
+      }),
+      done: (done) => void this.finish(target, done),
+      wantSigned: this.options.onTrace !== undefined,
+    });
     return target;
   }
 
   stats(): TraceWriterStats {
-    return { written: this.written, failed: this.failed, pending: this.queue.length + this.active };
+    return { written: this.written, failed: this.failed, pending: this.pending };
   }
 
   /** Resolves once every queued trace is written or reported as failed. */
   flush(): Promise<TraceWriterStats> {
-    if (this.queue.length === 0 && this.active === 0) return Promise.resolve(this.stats());
+    if (this.pending === 0) return Promise.resolve(this.stats());
     return new Promise((resolve) => this.idle.push(() => resolve(this.stats())));
   }
 
@@ -118,63 +121,17 @@ export class TraceWriter {
     return target;
   }
 
-  private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.drain();
-    });
-  }
-
-  private drain(): void {
-    let signed = 0;
-    while (this.queue.length > 0 && this.active < MAX_ACTIVE_WRITES && signed < SIGNS_PER_TURN) {
-      const job = this.queue.shift()!;
-      signed++;
-      this.active++;
-      this.deliver(job).finally(() => {
-        this.active--;
-        this.afterJob();
-      });
-    }
-    if (this.queue.length > 0 && this.active < MAX_ACTIVE_WRITES) this.schedule();
-  }
-
-  private afterJob(): void {
-    if (this.queue.length > 0) {
-      this.schedule();
-      return;
-    }
-    if (this.active > 0) return;
-    for (const resolve of this.idle.splice(0)) resolve();
-  }
-
-  private async deliver(job: QueuedJob): Promise<void> {
-    const { target } = job;
-    let path: string | undefined;
+  private async finish(target: TraceTarget, done: TraceDone): Promise<void> {
     try {
-      const result = signGateOutcome(job.outcome, {
-        signingKey: this.options.signingKey,
-        observedAt: job.observedAt,
-        correlationId: job.correlationId,
-        latencyMs: job.latencyMs,
-      });
-      const fsync = this.options.fsync ?? true;
-      if (target.tracePath) {
-        path = target.tracePath;
-        await writeFileAtomic(path, prettyJson(result.trace), { fsync });
-      }
-      if (target.auditPath && result.approvalAudit) {
-        path = target.auditPath;
-        await writeFileAtomic(path, prettyJson(result.approvalAudit), { fsync });
-      }
-      path = undefined;
-      await this.options.onTrace?.(result.trace, result.approvalAudit);
+      if (done.error) throw done.error;
+      if (this.options.onTrace && done.trace) await this.options.onTrace(done.trace, done.approvalAudit);
       this.written++;
     } catch (error) {
       this.failed++;
-      this.report(error, { traceId: target.traceId, ...(path ? { path } : {}) });
+      this.report(error, { traceId: target.traceId, ...(done.path ? { path: done.path } : {}) });
+    } finally {
+      this.pending--;
+      if (this.pending === 0) for (const resolve of this.idle.splice(0)) resolve();
     }
   }
 

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { SigningKey, VerifyKey } from "../contract/signing.ts";
 import { verifyKeyFor } from "../contract/signing.ts";
 import { type Clock, systemClock } from "../contract/time.ts";
-import { createGate, type Gate, type LoadedPolicy } from "../sdk/index.ts";
+import { createGate, type Gate, type LoadedPolicy, TraceWorker } from "../sdk/index.ts";
 import { checkBindAllowed, DEFAULT_LISTEN, type ListenTarget, parseListenTarget } from "./address.ts";
 import { bearerChecker, generateToken, type TokenSource } from "./auth.ts";
 import { SidecarHandler, type TraceCounts } from "./handler.ts";
@@ -104,14 +104,22 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const policyDisplay = options.policyDisplay ?? options.policyPath;
   const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
 
-  const policy = await PolicySource.open({
-    path: options.policyPath,
-    display: policyDisplay,
-    makeGate: gateFactory(options, approvalKey, clock, log),
-    clock,
-    log,
-    ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
-  });
+  // One thread signs and writes the traces of every policy version, off the answering thread.
+  const traceWorker = new TraceWorker({ signingKey: options.signingKey, fsync: options.fsync ?? true });
+  let policy: PolicySource;
+  try {
+    policy = await PolicySource.open({
+      path: options.policyPath,
+      display: policyDisplay,
+      makeGate: gateFactory(options, traceWorker, approvalKey, clock, log),
+      clock,
+      log,
+      ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+    });
+  } catch (error) {
+    await traceWorker.close();
+    throw error;
+  }
   const traceCounts = () => sumTraceCounts(policy.gates());
   const startedAt = performance.now();
   const handler = new SidecarHandler({
@@ -133,6 +141,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     server = await startServer(handler, listen, maxRequestBytes);
   } catch (error) {
     await policy.close();
+    await traceWorker.close();
     throw error;
   }
 
@@ -155,6 +164,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
         await server.close();
         await policy.close();
         await Promise.all(policy.gates().map((gate) => gate.close()));
+        await traceWorker.close();
         return stats();
       })();
       return closing;
@@ -165,6 +175,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
 /** One SDK Gate per policy version: same keys, trace dir and error reporting for all. */
 function gateFactory(
   options: SidecarOptions,
+  traceWorker: TraceWorker,
   approvalKey: VerifyKey,
   clock: Clock,
   log: (message: string) => void,
@@ -176,7 +187,7 @@ function gateFactory(
       approvalPublicKey: approvalKey,
       traceDir: resolve(options.traceDir),
       clock,
-      fsync: options.fsync ?? true,
+      traceWorker,
       ...(options.rateLimitStatePath ? { rateLimitStatePath: options.rateLimitStatePath } : {}),
       onWarning: log,
       onError: (error, info) =>

@@ -5,7 +5,13 @@ import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { GaitError } from "../../src/contract/errors.ts";
-import { withFileLock, writeFileAtomic, writeFileAtomicSync } from "../../src/contract/files.ts";
+import {
+  type FileToWrite,
+  withFileLock,
+  writeFileAtomic,
+  writeFileAtomicSync,
+  writeFilesAtomicSync,
+} from "../../src/contract/files.ts";
 import { fixedClock } from "../../src/contract/time.ts";
 import { tempDir } from "../helpers/cli.ts";
 
@@ -72,6 +78,127 @@ describe("writeFileAtomic", () => {
       return true;
     });
     assert.deepEqual(readdirSync(dir), ["taken"]);
+  });
+});
+
+describe("writeFilesAtomicSync", () => {
+  /** Every entry in `dir` and below, relative, sorted (so a leftover temp file shows up). */
+  const listing = (dir: string) => (readdirSync(dir, { recursive: true }) as string[]).sort();
+
+  it("writes every file with its content and mode 0600, creating parent directories", (t) => {
+    const dir = scratch(t);
+    const files: FileToWrite[] = [
+      { path: join(dir, "traces", "trace_a.json"), data: "a\n" },
+      { path: join(dir, "traces", "trace_b.json"), data: Buffer.from("b\n") },
+      { path: join(dir, "audits", "deep", "audit_a.json"), data: "{}" },
+    ];
+    assert.deepEqual(writeFilesAtomicSync(files), [undefined, undefined, undefined]);
+    for (const file of files) {
+      assert.equal(readFileSync(file.path, "utf8"), Buffer.from(file.data).toString("utf8"));
+      assert.equal(modeOf(file.path), 0o600);
+    }
+    assert.deepEqual(listing(dir), [
+      "audits",
+      join("audits", "deep"),
+      join("audits", "deep", "audit_a.json"),
+      "traces",
+      join("traces", "trace_a.json"),
+      join("traces", "trace_b.json"),
+    ]);
+  });
+
+  it("replaces existing files and works without fsync", (t) => {
+    const dir = scratch(t);
+    const path = join(dir, "state.json");
+    writeFileSync(path, "previous", { mode: 0o644 });
+    assert.deepEqual(writeFilesAtomicSync([{ path, data: "next" }], { fsync: false }), [undefined]);
+    assert.equal(readFileSync(path, "utf8"), "next");
+    assert.equal(modeOf(path), 0o600);
+    assert.deepEqual(listing(dir), ["state.json"]);
+  });
+
+  it("applies an explicit mode regardless of the umask", (t) => {
+    const dir = scratch(t);
+    const path = join(dir, "shared.json");
+    const previous = process.umask(0o077);
+    try {
+      assert.deepEqual(writeFilesAtomicSync([{ path, data: "{}" }], { mode: 0o644, fsync: false }), [
+        undefined,
+      ]);
+    } finally {
+      process.umask(previous);
+    }
+    assert.equal(modeOf(path), 0o644);
+  });
+
+  it("a file under a regular file fails with a coded error at its index only", (t) => {
+    const dir = scratch(t);
+    writeFileSync(join(dir, "blocker"), "a file where a directory should be");
+    const bad = join(dir, "blocker", "traces", "trace_x.json");
+    const alsoBad = join(dir, "blocker", "traces", "audit_x.json");
+    const outcomes = writeFilesAtomicSync([
+      { path: join(dir, "ok", "one.json"), data: "1" },
+      { path: bad, data: "x" },
+      { path: join(dir, "ok", "two.json"), data: "2" },
+      { path: alsoBad, data: "y" },
+    ]);
+    assert.equal(outcomes.length, 4);
+    assert.equal(outcomes[0], undefined);
+    assert.equal(outcomes[2], undefined);
+    for (const [index, path] of [
+      [1, bad],
+      [3, alsoBad],
+    ] as const) {
+      const error = outcomes[index];
+      assert.ok(error instanceof GaitError);
+      assert.equal(error.category, "io_failure");
+      assert.equal(error.code, "io_error");
+      assert.ok(error.message.includes(path));
+    }
+    assert.equal(readFileSync(join(dir, "ok", "one.json"), "utf8"), "1");
+    assert.equal(readFileSync(join(dir, "ok", "two.json"), "utf8"), "2");
+    assert.equal(readFileSync(join(dir, "blocker"), "utf8"), "a file where a directory should be");
+    assert.deepEqual(listing(dir), ["blocker", "ok", join("ok", "one.json"), join("ok", "two.json")]);
+  });
+
+  it("a rename onto a directory fails with a coded error at its index only and cleans up", (t) => {
+    const dir = scratch(t);
+    mkdirSync(join(dir, "taken"));
+    writeFileSync(join(dir, "taken", "inside"), "x");
+    const outcomes = writeFilesAtomicSync(
+      [
+        { path: join(dir, "before.json"), data: "b" },
+        { path: join(dir, "taken"), data: "data" },
+        { path: join(dir, "after.json"), data: "a" },
+      ],
+      { fsync: false },
+    );
+    assert.equal(outcomes[0], undefined);
+    assert.equal(outcomes[2], undefined);
+    const error = outcomes[1];
+    assert.ok(error instanceof GaitError);
+    assert.equal(error.category, "invalid_input");
+    assert.equal(error.code, "path_is_directory");
+    assert.match(error.message, /taken/);
+    assert.equal(readFileSync(join(dir, "before.json"), "utf8"), "b");
+    assert.equal(readFileSync(join(dir, "after.json"), "utf8"), "a");
+    assert.deepEqual(listing(dir), ["after.json", "before.json", "taken", join("taken", "inside")]);
+  });
+
+  it("never throws: unwritable data is reported, not thrown, and leaves no temp file", (t) => {
+    const dir = scratch(t);
+    const notWritable = { length: 3 } as unknown as Uint8Array;
+    const outcomes = writeFilesAtomicSync([
+      { path: join(dir, "bad.json"), data: notWritable },
+      { path: join(dir, "good.json"), data: "ok" },
+    ]);
+    assert.ok(outcomes[0] instanceof GaitError);
+    assert.equal(outcomes[1], undefined);
+    assert.deepEqual(listing(dir), ["good.json"]);
+  });
+
+  it("returns an empty list for no files", () => {
+    assert.deepEqual(writeFilesAtomicSync([]), []);
   });
 });
 

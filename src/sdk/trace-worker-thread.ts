@@ -1,0 +1,71 @@
+/**
+ * The worker thread behind TraceWorker (trace-worker.ts): signs each piece of trace work and
+ * writes the files of everything that arrived meanwhile as one group commit. Runs on its own
+ * thread, so neither the signatures nor the file-system calls (costly on some virtual disks)
+ * ever hold up the thread that answers decisions. Built into the bundles as a string (see
+ * scripts/build.mjs); under tsx it is loaded from this file.
+ */
+import type { KeyObject } from "node:crypto";
+import { parentPort, workerData } from "node:worker_threads";
+import { writeFilesAtomicSync } from "../contract/files.ts";
+import { signingKeyFromKeyObject } from "../contract/signing.ts";
+import { type SignedTraceWork, signTraceWork } from "./trace-work.ts";
+import {
+  type BatchItem,
+  type BatchResult,
+  serializeError,
+  type WorkerInit,
+} from "./trace-worker-protocol.ts";
+
+/** Pieces of work per group commit: bounds how long one batch keeps results from flowing back. */
+const MAX_BATCH = 64;
+
+const init = workerData as WorkerInit;
+const key = signingKeyFromKeyObject(init.privateKey as KeyObject);
+const queue: BatchItem[] = [];
+let scheduled = false;
+
+parentPort!.on("message", (items: BatchItem[]) => {
+  queue.push(...items);
+  schedule();
+});
+
+/** On a later turn, so everything already posted joins the same batch. */
+function schedule(): void {
+  if (scheduled) return;
+  scheduled = true;
+  setImmediate(() => {
+    scheduled = false;
+    parentPort!.postMessage(writeBatch(queue.splice(0, MAX_BATCH)));
+    if (queue.length > 0) schedule();
+  });
+}
+
+function writeBatch(items: BatchItem[]): BatchResult[] {
+  const signed = items.map((item): SignedTraceWork | Error => {
+    try {
+      return signTraceWork(item.work, key);
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+  });
+  const files = signed.flatMap((s) => (s instanceof Error ? [] : s.files));
+  const fileErrors = writeFilesAtomicSync(files, { fsync: init.fsync });
+  let next = 0;
+  return items.map((item, index) => {
+    const outcome = signed[index]!;
+    if (outcome instanceof Error) return { id: item.id, error: serializeError(outcome) };
+    const own = fileErrors.slice(next, next + outcome.files.length);
+    const failedAt = own.findIndex((error) => error !== undefined);
+    const result: BatchResult = { id: item.id };
+    next += outcome.files.length;
+    if (failedAt >= 0) {
+      result.error = serializeError(own[failedAt]!);
+      result.path = outcome.files[failedAt]!.path;
+    } else if (item.wantSigned) {
+      result.trace = outcome.trace;
+      if (outcome.approvalAudit) result.approvalAudit = outcome.approvalAudit;
+    }
+    return result;
+  });
+}
