@@ -234,12 +234,15 @@ async function pacedPhase(startup: Startup, first: number, deadline: number): Pr
   const inflight: Promise<void>[] = [];
   try {
     for (let i = 0; i < PACED_REQUESTS && Date.now() < deadline; i++) {
-      const scheduled = start + i * intervalMs;
-      const wait = scheduled - performance.now();
+      const due = start + i * intervalMs;
+      const wait = due - performance.now();
       if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      // Timers fire in whole milliseconds, so a request may leave up to 1 ms early: then count
+      // from when it left. A late one counts from when it was due (its wait is latency too).
+      const from = Math.min(due, performance.now());
       inflight.push(
         post(startup, agent, intentBody(first + i)).then((outcome) => {
-          if (i >= WARMUP) latenciesUs.push((performance.now() - scheduled) * 1000);
+          if (i >= WARMUP) latenciesUs.push((performance.now() - from) * 1000);
           if (outcome !== "") {
             errors++;
             firstError ||= outcome;

@@ -7,7 +7,7 @@
  */
 import type { KeyObject } from "node:crypto";
 import { parentPort, workerData } from "node:worker_threads";
-import { writeFilesAtomicSync } from "../contract/files.ts";
+import { writeFilesAtomic } from "../contract/files.ts";
 import { signingKeyFromKeyObject } from "../contract/signing.ts";
 import { type SignedTraceWork, signTraceWork } from "./trace-work.ts";
 import {
@@ -30,18 +30,21 @@ parentPort!.on("message", (items: BatchItem[]) => {
   schedule();
 });
 
-/** On a later turn, so everything already posted joins the same batch. */
+/**
+ * One batch at a time, on a later turn, so everything posted meanwhile joins the next batch: the
+ * slower the disk, the larger the group commit.
+ */
 function schedule(): void {
   if (scheduled) return;
   scheduled = true;
-  setImmediate(() => {
+  setImmediate(async () => {
+    parentPort!.postMessage(await writeBatch(queue.splice(0, MAX_BATCH)));
     scheduled = false;
-    parentPort!.postMessage(writeBatch(queue.splice(0, MAX_BATCH)));
     if (queue.length > 0) schedule();
   });
 }
 
-function writeBatch(items: BatchItem[]): BatchResult[] {
+async function writeBatch(items: BatchItem[]): Promise<BatchResult[]> {
   const signed = items.map((item): SignedTraceWork | Error => {
     try {
       return signTraceWork(item.work, key);
@@ -50,7 +53,7 @@ function writeBatch(items: BatchItem[]): BatchResult[] {
     }
   });
   const files = signed.flatMap((s) => (s instanceof Error ? [] : s.files));
-  const fileErrors = writeFilesAtomicSync(files, { fsync: init.fsync });
+  const fileErrors = await writeFilesAtomic(files, { fsync: init.fsync });
   let next = 0;
   return items.map((item, index) => {
     const outcome = signed[index]!;

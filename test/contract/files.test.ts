@@ -10,7 +10,7 @@ import {
   withFileLock,
   writeFileAtomic,
   writeFileAtomicSync,
-  writeFilesAtomicSync,
+  writeFilesAtomic,
 } from "../../src/contract/files.ts";
 import { fixedClock } from "../../src/contract/time.ts";
 import { tempDir } from "../helpers/cli.ts";
@@ -81,18 +81,18 @@ describe("writeFileAtomic", () => {
   });
 });
 
-describe("writeFilesAtomicSync", () => {
+describe("writeFilesAtomic", () => {
   /** Every entry in `dir` and below, relative, sorted (so a leftover temp file shows up). */
   const listing = (dir: string) => (readdirSync(dir, { recursive: true }) as string[]).sort();
 
-  it("writes every file with its content and mode 0600, creating parent directories", (t) => {
+  it("writes every file with its content and mode 0600, creating parent directories", async (t) => {
     const dir = scratch(t);
     const files: FileToWrite[] = [
       { path: join(dir, "traces", "trace_a.json"), data: "a\n" },
       { path: join(dir, "traces", "trace_b.json"), data: Buffer.from("b\n") },
       { path: join(dir, "audits", "deep", "audit_a.json"), data: "{}" },
     ];
-    assert.deepEqual(writeFilesAtomicSync(files), [undefined, undefined, undefined]);
+    assert.deepEqual(await writeFilesAtomic(files), [undefined, undefined, undefined]);
     for (const file of files) {
       assert.equal(readFileSync(file.path, "utf8"), Buffer.from(file.data).toString("utf8"));
       assert.equal(modeOf(file.path), 0o600);
@@ -107,22 +107,22 @@ describe("writeFilesAtomicSync", () => {
     ]);
   });
 
-  it("replaces existing files and works without fsync", (t) => {
+  it("replaces existing files and works without fsync", async (t) => {
     const dir = scratch(t);
     const path = join(dir, "state.json");
     writeFileSync(path, "previous", { mode: 0o644 });
-    assert.deepEqual(writeFilesAtomicSync([{ path, data: "next" }], { fsync: false }), [undefined]);
+    assert.deepEqual(await writeFilesAtomic([{ path, data: "next" }], { fsync: false }), [undefined]);
     assert.equal(readFileSync(path, "utf8"), "next");
     assert.equal(modeOf(path), 0o600);
     assert.deepEqual(listing(dir), ["state.json"]);
   });
 
-  it("applies an explicit mode regardless of the umask", (t) => {
+  it("applies an explicit mode regardless of the umask", async (t) => {
     const dir = scratch(t);
     const path = join(dir, "shared.json");
     const previous = process.umask(0o077);
     try {
-      assert.deepEqual(writeFilesAtomicSync([{ path, data: "{}" }], { mode: 0o644, fsync: false }), [
+      assert.deepEqual(await writeFilesAtomic([{ path, data: "{}" }], { mode: 0o644, fsync: false }), [
         undefined,
       ]);
     } finally {
@@ -131,12 +131,12 @@ describe("writeFilesAtomicSync", () => {
     assert.equal(modeOf(path), 0o644);
   });
 
-  it("a file under a regular file fails with a coded error at its index only", (t) => {
+  it("a file under a regular file fails with a coded error at its index only", async (t) => {
     const dir = scratch(t);
     writeFileSync(join(dir, "blocker"), "a file where a directory should be");
     const bad = join(dir, "blocker", "traces", "trace_x.json");
     const alsoBad = join(dir, "blocker", "traces", "audit_x.json");
-    const outcomes = writeFilesAtomicSync([
+    const outcomes = await writeFilesAtomic([
       { path: join(dir, "ok", "one.json"), data: "1" },
       { path: bad, data: "x" },
       { path: join(dir, "ok", "two.json"), data: "2" },
@@ -161,11 +161,11 @@ describe("writeFilesAtomicSync", () => {
     assert.deepEqual(listing(dir), ["blocker", "ok", join("ok", "one.json"), join("ok", "two.json")]);
   });
 
-  it("a rename onto a directory fails with a coded error at its index only and cleans up", (t) => {
+  it("a rename onto a directory fails with a coded error at its index only and cleans up", async (t) => {
     const dir = scratch(t);
     mkdirSync(join(dir, "taken"));
     writeFileSync(join(dir, "taken", "inside"), "x");
-    const outcomes = writeFilesAtomicSync(
+    const outcomes = await writeFilesAtomic(
       [
         { path: join(dir, "before.json"), data: "b" },
         { path: join(dir, "taken"), data: "data" },
@@ -185,10 +185,10 @@ describe("writeFilesAtomicSync", () => {
     assert.deepEqual(listing(dir), ["after.json", "before.json", "taken", join("taken", "inside")]);
   });
 
-  it("never throws: unwritable data is reported, not thrown, and leaves no temp file", (t) => {
+  it("never throws: unwritable data is reported, not thrown, and leaves no temp file", async (t) => {
     const dir = scratch(t);
     const notWritable = { length: 3 } as unknown as Uint8Array;
-    const outcomes = writeFilesAtomicSync([
+    const outcomes = await writeFilesAtomic([
       { path: join(dir, "bad.json"), data: notWritable },
       { path: join(dir, "good.json"), data: "ok" },
     ]);
@@ -197,8 +197,8 @@ describe("writeFilesAtomicSync", () => {
     assert.deepEqual(listing(dir), ["good.json"]);
   });
 
-  it("returns an empty list for no files", () => {
-    assert.deepEqual(writeFilesAtomicSync([]), []);
+  it("returns an empty list for no files", async () => {
+    assert.deepEqual(await writeFilesAtomic([]), []);
   });
 });
 
