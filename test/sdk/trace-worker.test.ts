@@ -32,25 +32,13 @@ import {
 } from "../../src/sdk/index.ts";
 import type { TraceDone, TraceWork } from "../../src/sdk/trace-work.ts";
 import { repoRoot, tempDir } from "../helpers/cli.ts";
+import { POLICY_YAML } from "../sidecar/support.ts";
 
 const NOW = Timestamp.parse("2026-03-01T12:00:00Z");
 const clock = fixedClock(NOW);
 
-const policyYaml = `default_verdict: block
-rules:
-  - name: allow-read
-    priority: 10
-    effect: allow
-    match:
-      tool_names: [tool.read]
-    reason_codes: [read_allowed]
-  - name: approve-write
-    priority: 20
-    effect: require_approval
-    match:
-      tool_names: [tool.write]
-    reason_codes: [write_requires_approval]
-`;
+/** The sidecar tests' policy: reads allowed, writes need approval, the rest blocked. */
+const policyYaml = POLICY_YAML;
 
 function intent(toolName: string, path = "/work/a.txt"): IntentRequest {
   return {
