@@ -111,6 +111,11 @@ export const ioFailure = (code: string, message: string, options?: GaitErrorOpti
 export const internalFailure = (code: string, message: string, options?: GaitErrorOptions) =>
   new GaitError("internal_failure", code, message, options);
 
+/** Anything thrown, as an Error (non-Error throwables become their string form). */
+export function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
 export function isGaitError(value: unknown): value is GaitError {
   return value instanceof GaitError;
 }

@@ -8,7 +8,7 @@ import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { performance } from "node:perf_hooks";
 import { compareBytes } from "../contract/bytes.ts";
 import { digestJcs, type JsonValue } from "../contract/canonical.ts";
-import { fromFsError, invalidInput } from "../contract/errors.ts";
+import { asError, fromFsError, invalidInput } from "../contract/errors.ts";
 import { writeFileAtomic } from "../contract/files.ts";
 import type { SchemaValidator } from "../contract/schema.ts";
 import {
@@ -332,10 +332,6 @@ async function loadRunpackRef(path: string, workDir: string): Promise<RunpackLoa
   } catch (error) {
     return { ...ref, ok: false, missing: false, entries, error: asError(error) };
   }
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** Candidates are read once per path: a global `--candidate` is shared by every fixture. */

@@ -3,6 +3,7 @@
  * decision never waits for them. The default engine of an SDK Gate: nothing to start, and it
  * works wherever the SDK is bundled. (The sidecar uses trace-worker.ts instead.)
  */
+import { asError } from "../contract/errors.ts";
 import { writeFileAtomic } from "../contract/files.ts";
 import type { SigningKey } from "../contract/signing.ts";
 import { signTraceWork, type TraceEngine, type TraceSubmission } from "./trace-work.ts";
@@ -67,7 +68,7 @@ export class InlineTraceEngine implements TraceEngine {
       }
       done(signed);
     } catch (error) {
-      done({ error: error instanceof Error ? error : new Error(String(error)), ...(path ? { path } : {}) });
+      done({ error: asError(error), ...(path ? { path } : {}) });
     }
   }
 }

@@ -7,6 +7,7 @@
  */
 import type { KeyObject } from "node:crypto";
 import { parentPort, workerData } from "node:worker_threads";
+import { asError } from "../contract/errors.ts";
 import { writeFilesAtomic } from "../contract/files.ts";
 import { signingKeyFromKeyObject } from "../contract/signing.ts";
 import { type SignedTraceWork, signTraceWork } from "./trace-work.ts";
@@ -49,7 +50,7 @@ async function writeBatch(items: BatchItem[]): Promise<BatchResult[]> {
     try {
       return signTraceWork(item.work, key);
     } catch (error) {
-      return error instanceof Error ? error : new Error(String(error));
+      return asError(error);
     }
   });
   const files = signed.flatMap((s) => (s instanceof Error ? [] : s.files));

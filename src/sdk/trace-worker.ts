@@ -10,7 +10,7 @@
  * next submission starts a new thread.
  */
 import { Worker } from "node:worker_threads";
-import { internalFailure, invalidInput } from "../contract/errors.ts";
+import { asError, internalFailure, invalidInput } from "../contract/errors.ts";
 import type { SigningKey } from "../contract/signing.ts";
 import type { TraceDone, TraceEngine, TraceSubmission } from "./trace-work.ts";
 import {
@@ -92,7 +92,7 @@ export class TraceWorker implements TraceEngine {
       try {
         items.push({ id, work: submission.build(), wantSigned: submission.wantSigned });
       } catch (error) {
-        this.settle(id, { error: error instanceof Error ? error : new Error(String(error)) });
+        this.settle(id, { error: asError(error) });
       }
     }
     if (items.length === 0) return;

@@ -6,6 +6,7 @@
  * meanwhile).
  */
 import { join } from "node:path";
+import { asError } from "../contract/errors.ts";
 import type { SigningKey } from "../contract/signing.ts";
 import type { Timestamp } from "../contract/time.ts";
 import {
@@ -136,9 +137,8 @@ export class TraceWriter {
   }
 
   private report(error: unknown, info: TraceErrorInfo): void {
-    const asError = error instanceof Error ? error : new Error(String(error));
     try {
-      this.options.onError(asError, info);
+      this.options.onError(asError(error), info);
     } catch (handlerError) {
       // A throwing handler must not take the queue down; the failure still reaches stderr.
       process.emitWarning(
