@@ -1,5 +1,5 @@
 /**
- * Deterministic zip writing and defensive zip reading (CONTRACTS.md §4, §3.5).
+ * Deterministic zip writing and the one strict zip reader (CONTRACTS.md §4, §3.5).
  *
  * Writer: the zip format is emitted here directly (deflate via node:zlib) rather than through
  * yazl, because yazl derives the DOS time fields from the *local* time zone and cannot emit Go's
@@ -9,18 +9,21 @@
  * 0644/0755 with creator "unix", no directories, no comment. Compressed bytes differ from Go's
  * (different deflate implementation); every digest is over uncompressed content.
  *
- * Reader: yauzl parses the central directory; names, sizes, ratios, links and duplicates are
- * checked for every entry before any data is inflated; data is inflated with hard output caps
- * and verified against the declared size and CRC-32 while its sha256 is computed. Every failure
- * is a coded GaitError.
+ * Reader: parsed here too, not through yauzl, because a verifier must see exactly the bytes other
+ * readers see: names from the raw central-directory bytes (yauzl prefers the 0x7075 Unicode Path
+ * field), local headers and data descriptors that agree with the central directory, entries that
+ * tile the file without overlaps or hidden bytes, and limits checked before anything is inflated.
+ * `openZip` verifies the structure; reads then inflate under a hard cap and check size, CRC-32
+ * and deflate framing, and `sha256` streams large entries. Every failure is a coded GaitError.
  */
 import { createHash } from "node:crypto";
 import { constants as fsConstants } from "node:fs";
 import { type FileHandle, lstat, mkdir, open, realpath } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
-import yauzl from "yauzl";
 import { compareBytes } from "./bytes.ts";
 import { fromFsError, GaitError, invalidInput, verificationFailed } from "./errors.ts";
 import { writeFileAtomic } from "./files.ts";
@@ -35,9 +38,9 @@ export interface ZipEntryInput {
 }
 
 export interface ZipLimits {
-  /** Largest uncompressed entry, declared or actual (default 100 MiB, CONTRACTS.md §3.5). */
+  /** Largest declared uncompressed entry (default 100 MiB, CONTRACTS.md §3.5); data must match it. */
   maxEntryBytes?: number;
-  /** Largest sum of uncompressed entry sizes (default 1 GiB). */
+  /** Largest sum of declared uncompressed entry sizes (default 1 GiB). */
   maxTotalBytes?: number;
   /** Most entries in the central directory, directories included (default 10 000). */
   maxEntries?: number;
@@ -45,15 +48,8 @@ export interface ZipLimits {
   maxCompressionRatio?: number;
 }
 
-export interface ZipEntry {
-  /** Entry name, trimmed and with backslashes turned into slashes. */
-  path: string;
-  size: number;
-  compressedSize: number;
-  data: Buffer;
-  /** Hex sha256 of the uncompressed bytes, computed during the CRC-verified inflate. */
-  sha256: string;
-}
+/** A file entry read into memory by `readZip`. */
+export interface ZipEntry extends ZipEntryInfo, ZipEntryData {}
 
 export interface ZipArchive {
   /** File entries in central-directory order; directory entries are left out. */
@@ -257,64 +253,202 @@ function endOfCentralDirectory(count: number, centralSize: number, centralOffset
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reading
+// Reading: one strict reader for every verifier. The rules and the reasons for them are listed in
+// docs/runpack.md ("How zips are read"); in short, a zip is accepted only when every reader we
+// know of (Go, Python's zipfile, Info-ZIP, streaming readers) would see the same entries with
+// the same bytes, and only within the limits, all checked before any data is inflated.
 
-/** A central-directory entry that passed every metadata check. */
-interface CheckedEntry {
+/** A file entry that passed every structural check; its data is checked when it is read. */
+export interface ZipEntryInfo {
+  /** The entry name exactly as stored: valid UTF-8, relative, forward slashes. */
   path: string;
-  raw: yauzl.Entry;
+  /** Declared uncompressed size; a read fails unless the data inflates to exactly this. */
+  size: number;
+  compressedSize: number;
 }
 
-/** Where compressed bytes come from: an in-memory archive or an open file. */
-interface ArchiveSource {
-  zip: yauzl.ZipFile;
-  /** Compressed bytes of [start, start+length); may alias the caller's buffer. */
+export interface ZipEntryData {
+  data: Buffer;
+  /** Hex sha256 of `data`. */
+  sha256: string;
+}
+
+export interface ZipReadOptions {
+  /** Refuse to buffer an entry larger than this (default: the reader's `maxEntryBytes`). */
+  maxBytes?: number;
+}
+
+/** An opened, structurally verified zip. Reads check size, CRC-32 and deflate framing. */
+export interface ZipReader {
+  /** File entries in central-directory order; directory entries are checked, then left out. */
+  readonly entries: readonly ZipEntryInfo[];
+  /** An entry's bytes, inflated in memory (at most `maxBytes`). */
+  read(path: string, options?: ZipReadOptions): Promise<ZipEntryData>;
+  /** An entry's hex sha256; large entries are streamed, so memory stays bounded. */
+  sha256(path: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+const SIG_ZIP64_LOCATOR = 0x07064b50;
+const END_SIGNATURE = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
+const END_BYTES = 22;
+const CENTRAL_BYTES = 46;
+const LOCAL_BYTES = 30;
+const MAX_COMMENT_BYTES = 0xffff;
+const FLAG_ENCRYPTED = 0x0001;
+/** Deflate speed hints (bits 1-2), the data descriptor and UTF-8 names: every other bit is refused. */
+const ALLOWED_FLAGS = 0x0006 | FLAG_DATA_DESCRIPTOR | FLAG_UTF8;
+/** The flag bits that change how an entry is read, so local and central headers must agree on them. */
+const MATCHING_FLAGS = FLAG_DATA_DESCRIPTOR | FLAG_UTF8;
+const EXTRA_ZIP64 = 0x0001;
+const EXTRA_UNICODE_PATH = 0x7075;
+/** Python's zipfile refuses "version needed to extract" above 6.3; so do we, to agree with it. */
+const MAX_VERSION_NEEDED = 63;
+const MAX_CENTRAL_DIRECTORY_BYTES = 64 * 1024 * 1024;
+const S_IFDIR = 0o040000;
+const DOS_DIRECTORY = 0x10;
+const READ_CHUNK_BYTES = 256 * 1024;
+/** Entries up to this size are hashed from one in-memory inflate (faster); larger ones stream. */
+const BUFFERED_HASH_BYTES = 4 * 1024 * 1024;
+
+const utf8Strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** Random access to the archive bytes: an in-memory buffer or an open file. */
+interface ByteSource {
+  size: number;
+  /** Exactly `length` bytes at `start`; may alias the caller's buffer (see `aliasesInput`). */
   read(start: number, length: number): Promise<Buffer>;
-  /** True when `read` returns views of memory the caller owns (stored data is copied then). */
   aliasesInput: boolean;
   close(): Promise<void>;
 }
 
-const YAUZL_OPTIONS: yauzl.Options = {
-  lazyEntries: true,
-  validateEntrySizes: true,
-  decodeStrings: false,
-  autoClose: false,
-};
+/** One central-directory record, fields as stored. */
+interface CentralRecord {
+  path: string;
+  name: Buffer;
+  flags: number;
+  method: number;
+  crc: number;
+  compressedSize: number;
+  size: number;
+  versionNeeded: number;
+  diskStart: number;
+  externalAttributes: number;
+  localOffset: number;
+  extra: Buffer;
+}
+
+/** A record whose local header agreed with it, with the byte range it occupies. */
+interface LocatedEntry extends CentralRecord {
+  dataStart: number;
+  /** End of the entry's local header + data + data descriptor. */
+  end: number;
+}
+
+interface EndRecord {
+  count: number;
+  directorySize: number;
+  directoryOffset: number;
+  position: number;
+}
 
 /**
- * Reads and verifies every file entry of a zip (a path or the archive bytes). All entries are
- * checked before any is inflated; each one is inflated under the limits and checked against its
- * declared size and CRC-32. An empty (0-byte) input is the empty archive `writeZip([])` produces.
+ * Opens a zip (a path or the archive bytes) and checks its whole structure: end record, central
+ * directory, every local header and data descriptor, entry names and kinds, the byte layout and
+ * the declared sizes against the limits. No entry data is inflated here. An empty (0-byte) input
+ * is the empty archive `writeZip([])` produces. Close the reader (or use `withZip`).
  */
-export async function readZip(source: string | Buffer, limits: ZipLimits = {}): Promise<ZipArchive> {
+export async function openZip(source: string | Buffer, limits: ZipLimits = {}): Promise<ZipReader> {
   const effective = { ...DEFAULT_ZIP_LIMITS, ...limits };
-  const archive = await openSource(source);
-  if (!archive) return { entries: [] };
+  const label = sourceLabel(source);
+  const bytes = await openSource(source);
   try {
-    const checked = await checkEntries(archive.zip, effective);
-    const entries: ZipEntry[] = [];
-    let total = 0;
-    for (const entry of checked) {
-      const read = await readEntry(archive, entry, effective, effective.maxTotalBytes - total);
-      total += read.size;
-      entries.push(read);
-    }
-    return { entries };
+    return new StrictZipReader(bytes, await readLayout(bytes, effective), effective, label);
   } catch (error) {
-    throw asZipError(error, "zip_corrupt", sourceLabel(source));
-  } finally {
-    await archive.close();
+    await bytes.close();
+    throw asZipError(error, "zip_corrupt", label);
   }
 }
 
-async function openSource(source: string | Buffer): Promise<ArchiveSource | undefined> {
+/** Opens a zip, hands it to `use`, and closes it whatever happens. */
+export async function withZip<T>(
+  source: string | Buffer,
+  limits: ZipLimits,
+  use: (zip: ZipReader) => Promise<T>,
+): Promise<T> {
+  const zip = await openZip(source, limits);
+  try {
+    return await use(zip);
+  } finally {
+    await zip.close();
+  }
+}
+
+/** Reads every file entry into memory (within the limits): for small archives and extraction. */
+export function readZip(source: string | Buffer, limits: ZipLimits = {}): Promise<ZipArchive> {
+  return withZip(source, limits, async (zip) => {
+    const entries: ZipEntry[] = [];
+    for (const info of zip.entries) entries.push({ ...info, ...(await zip.read(info.path)) });
+    return { entries };
+  });
+}
+
+class StrictZipReader implements ZipReader {
+  readonly entries: readonly ZipEntryInfo[];
+  private readonly byPath: Map<string, LocatedEntry>;
+
+  constructor(
+    private readonly bytes: ByteSource,
+    located: readonly LocatedEntry[],
+    private readonly limits: Required<ZipLimits>,
+    private readonly label: string,
+  ) {
+    this.entries = located.map((e) => ({ path: e.path, size: e.size, compressedSize: e.compressedSize }));
+    this.byPath = new Map(located.map((e) => [e.path, e]));
+  }
+
+  async read(path: string, options: ZipReadOptions = {}): Promise<ZipEntryData> {
+    const entry = this.entry(path);
+    const cap = options.maxBytes ?? this.limits.maxEntryBytes;
+    if (entry.size > cap) throw entryTooLarge(path, entry.size, cap);
+    return this.guard(() => readBuffered(this.bytes, entry));
+  }
+
+  async sha256(path: string): Promise<string> {
+    const entry = this.entry(path);
+    if (entry.size <= BUFFERED_HASH_BYTES) return (await this.read(path)).sha256;
+    return this.guard(() => hashStreamed(this.bytes, entry));
+  }
+
+  close(): Promise<void> {
+    return this.bytes.close();
+  }
+
+  private entry(path: string): LocatedEntry {
+    const entry = this.byPath.get(path);
+    if (!entry) {
+      throw invalidInput("zip_entry_not_found", `zip has no file entry ${JSON.stringify(path)}`, {
+        hint: "read one of the paths listed in the reader's entries",
+        details: { entry: path },
+      });
+    }
+    return entry;
+  }
+
+  private async guard<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      throw asZipError(error, "zip_corrupt", this.label);
+    }
+  }
+}
+
+async function openSource(source: string | Buffer): Promise<ByteSource> {
   if (typeof source !== "string") {
-    if (source.length === 0) return undefined;
-    const zip = await openZip(() => yauzl.fromBufferPromise(source, YAUZL_OPTIONS), "archive");
     return {
-      zip,
-      read: async (start, length) => source.subarray(start, start + length),
+      size: source.length,
+      read: async (start, length) => source.subarray(start, checkedEnd(source.length, start, length)),
       aliasesInput: true,
       close: async () => undefined,
     };
@@ -327,30 +461,23 @@ async function openSource(source: string | Buffer): Promise<ArchiveSource | unde
   }
   try {
     const { size } = await handle.stat();
-    if (size === 0) {
-      await handle.close();
-      return undefined;
-    }
-    // yauzl never closes this fd itself (autoClose off, close() never called): the handle owns it.
-    const zip = await openZip(() => yauzl.fromFdPromise(handle.fd, YAUZL_OPTIONS), source);
     return {
-      zip,
-      read: (start, length) => readExactly(handle, start, length),
+      size,
+      read: (start, length) => readExactly(handle, start, checkedEnd(size, start, length) - start),
       aliasesInput: false,
       close: () => handle.close(),
     };
   } catch (error) {
     await handle.close();
-    throw asZipError(error, "zip_invalid", source);
+    throw fromFsError(error, "read zip", source);
   }
 }
 
-async function openZip(opener: () => Promise<yauzl.ZipFile>, what: string): Promise<yauzl.ZipFile> {
-  try {
-    return await opener();
-  } catch (error) {
-    throw asZipError(error, "zip_invalid", what);
+function checkedEnd(size: number, start: number, length: number): number {
+  if (start < 0 || length < 0 || start + length > size) {
+    throw zipError("zip_corrupt", "a zip structure points past the end of the file");
   }
+  return start + length;
 }
 
 async function readExactly(handle: FileHandle, start: number, length: number): Promise<Buffer> {
@@ -358,57 +485,200 @@ async function readExactly(handle: FileHandle, start: number, length: number): P
   let filled = 0;
   while (filled < length) {
     const { bytesRead } = await handle.read(buffer, filled, length - filled, start + filled);
-    if (bytesRead === 0) throw zipError("zip_corrupt", "entry data runs past the end of the file");
+    if (bytesRead === 0) throw zipError("zip_corrupt", "the zip file ended early (was it truncated?)");
     filled += bytesRead;
   }
   return buffer;
 }
 
-/** Validates the whole central directory before any entry data is touched. */
-async function checkEntries(zip: yauzl.ZipFile, limits: Required<ZipLimits>): Promise<CheckedEntry[]> {
-  if (zip.entryCount > limits.maxEntries) {
-    throw zipError("zip_too_large", `zip has ${zip.entryCount} entries; the limit is ${limits.maxEntries}`);
+/** Every structural check, in an order that never inflates and never trusts one header alone. */
+async function readLayout(bytes: ByteSource, limits: Required<ZipLimits>): Promise<LocatedEntry[]> {
+  if (bytes.size === 0) return [];
+  const end = await readEndRecord(bytes);
+  if (end.count > limits.maxEntries) {
+    throw zipError("zip_too_large", `zip has ${end.count} entries; the limit is ${limits.maxEntries}`);
   }
-  const checked: CheckedEntry[] = [];
-  const seen = new Set<string>();
+  if (end.directorySize > MAX_CENTRAL_DIRECTORY_BYTES) {
+    throw zipError("zip_too_large", `zip central directory is over ${MAX_CENTRAL_DIRECTORY_BYTES} bytes`);
+  }
+  const directory = await bytes.read(end.directoryOffset, end.directorySize);
+  const records = parseCentralDirectory(directory, end.count);
+  rejectDuplicates(records);
   let declaredTotal = 0;
-  for await (const raw of zip.eachEntry()) {
-    const path = entryName(raw);
-    checkEntryName(path);
-    if (seen.has(path)) {
-      throw zipError("zip_duplicate_entry", `zip entry ${JSON.stringify(path)} appears more than once`, path);
-    }
-    seen.add(path);
-    if (path.endsWith("/")) continue;
-    checkEntryKind(raw, path);
-    checkDeclaredSizes(raw, path, limits);
-    declaredTotal += raw.uncompressedSize;
-    if (declaredTotal > limits.maxTotalBytes) {
-      throw zipError("zip_too_large", `zip content exceeds ${limits.maxTotalBytes} bytes`);
-    }
-    checked.push({ path, raw });
+  for (const record of records) {
+    checkRecord(record, limits);
+    declaredTotal += record.size;
   }
-  return checked;
+  if (declaredTotal > limits.maxTotalBytes) {
+    throw zipError("zip_too_large", `zip content exceeds ${limits.maxTotalBytes} bytes`);
+  }
+  const located: LocatedEntry[] = [];
+  for (const record of records) located.push(await locateEntry(bytes, record, end.directoryOffset));
+  checkLayout(located, end.directoryOffset);
+  const directories = located.filter((entry) => isDirectoryName(entry.path));
+  // Some writers (Java's) deflate the empty data of directories: prove it inflates to nothing.
+  for (const directory of directories) await readBuffered(bytes, directory);
+  return located.filter((entry) => !isDirectoryName(entry.path));
 }
 
-/** Name as the reference compares it: Unicode-path aware, slash-normalized, trimmed. */
-function entryName(raw: yauzl.Entry): string {
-  return yauzl.getFileNameLowLevel(raw.generalPurposeBitFlag, raw.fileNameRaw, raw.extraFields, false).trim();
-}
-
-function checkEntryName(path: string): void {
-  if (path === "" || path.includes("\0")) {
+/**
+ * The end record is the last signature in the file, as Python's zipfile finds it, and its
+ * comment must end exactly at the end of the file: a second candidate in a comment or trailing
+ * bytes could make another reader pick a different central directory.
+ */
+async function readEndRecord(bytes: ByteSource): Promise<EndRecord> {
+  const tailLength = Math.min(bytes.size, END_BYTES + MAX_COMMENT_BYTES);
+  const tailStart = bytes.size - tailLength;
+  const tail = await bytes.read(tailStart, tailLength);
+  const at = tail.lastIndexOf(END_SIGNATURE);
+  if (at < 0) throw zipError("zip_invalid", "no end-of-central-directory record (is it a zip?)");
+  if (at + END_BYTES > tail.length || at + END_BYTES + tail.readUInt16LE(at + 20) !== tail.length) {
     throw zipError(
-      "zip_invalid_entry_name",
-      `zip entry name ${JSON.stringify(path)} is empty or invalid`,
-      path,
+      "zip_stray_bytes",
+      "the zip's end record is not at the end of the file (data was appended?)",
     );
   }
-  if (isAbsoluteName(path)) {
+  const position = tailStart + at;
+  const end = {
+    count: tail.readUInt16LE(at + 10),
+    directorySize: tail.readUInt32LE(at + 12),
+    directoryOffset: tail.readUInt32LE(at + 16),
+    position,
+  };
+  const zip64Locator =
+    position >= 20 && (await bytes.read(position - 20, 4)).readUInt32LE(0) === SIG_ZIP64_LOCATOR;
+  if (
+    zip64Locator ||
+    end.count === 0xffff ||
+    end.directorySize === ZIP32_MAX ||
+    end.directoryOffset === ZIP32_MAX
+  ) {
+    throw unsupportedArchive("uses ZIP64 records, which no archive within the size limits needs");
+  }
+  const diskNumbers = [tail.readUInt16LE(at + 4), tail.readUInt16LE(at + 6)];
+  if (diskNumbers.some((n) => n !== 0) || tail.readUInt16LE(at + 8) !== end.count) {
+    throw unsupportedArchive("spans several disks");
+  }
+  if (end.directoryOffset + end.directorySize > position) {
+    throw zipError("zip_corrupt", "the zip's central directory overlaps its end record");
+  }
+  if (end.directoryOffset + end.directorySize < position) {
+    throw zipError("zip_stray_bytes", "the zip has bytes between its central directory and its end record");
+  }
+  return end;
+}
+
+function parseCentralDirectory(directory: Buffer, count: number): CentralRecord[] {
+  const records: CentralRecord[] = [];
+  let at = 0;
+  while (at < directory.length) {
+    if (records.length === count || at + CENTRAL_BYTES > directory.length) break;
+    if (directory.readUInt32LE(at) !== SIG_CENTRAL) break;
+    const nameLength = directory.readUInt16LE(at + 28);
+    const extraLength = directory.readUInt16LE(at + 30);
+    const next = at + CENTRAL_BYTES + nameLength + extraLength + directory.readUInt16LE(at + 32);
+    if (next > directory.length) break;
+    const name = directory.subarray(at + CENTRAL_BYTES, at + CENTRAL_BYTES + nameLength);
+    const flags = directory.readUInt16LE(at + 8);
+    records.push({
+      path: decodeName(name, flags),
+      name,
+      flags,
+      method: directory.readUInt16LE(at + 10),
+      crc: directory.readUInt32LE(at + 16),
+      compressedSize: directory.readUInt32LE(at + 20),
+      size: directory.readUInt32LE(at + 24),
+      versionNeeded: directory.readUInt16LE(at + 6),
+      diskStart: directory.readUInt16LE(at + 34),
+      externalAttributes: directory.readUInt32LE(at + 38),
+      localOffset: directory.readUInt32LE(at + 42),
+      extra: directory.subarray(
+        at + CENTRAL_BYTES + nameLength,
+        at + CENTRAL_BYTES + nameLength + extraLength,
+      ),
+    });
+    at = next;
+  }
+  if (records.length !== count || at !== directory.length) {
+    throw zipError(
+      "zip_corrupt",
+      "the zip's central directory does not hold the records its end record declares",
+    );
+  }
+  return records;
+}
+
+/**
+ * Names come from the raw central-directory bytes only. Non-ASCII names need the UTF-8 flag:
+ * without it Python and others decode them as CP437 and would see a different name.
+ */
+function decodeName(raw: Buffer, flags: number): string {
+  const ascii = raw.every((byte) => byte < 0x80);
+  if (!ascii && (flags & FLAG_UTF8) === 0) {
+    throw invalidName(raw.toString("latin1"), "is not ASCII and lacks the UTF-8 flag");
+  }
+  try {
+    return utf8Strict.decode(raw);
+  } catch {
+    throw invalidName(raw.toString("latin1"), "is not valid UTF-8");
+  }
+}
+
+/** Duplicates are compared the way the contract says: trimmed and slash-normalized (§3.5, §4). */
+function rejectDuplicates(records: readonly CentralRecord[]): void {
+  const seen = new Set<string>();
+  for (const { path } of records) {
+    const key = normalizedName(path);
+    if (seen.has(key)) {
+      throw zipError("zip_duplicate_entry", `zip entry ${JSON.stringify(key)} appears more than once`, key);
+    }
+    seen.add(key);
+  }
+}
+
+function normalizedName(path: string): string {
+  return path.trim().replaceAll("\\", "/");
+}
+
+function isDirectoryName(path: string): boolean {
+  return path.endsWith("/");
+}
+
+function checkRecord(record: CentralRecord, limits: Required<ZipLimits>): void {
+  checkEntryName(record.path);
+  checkFlagsAndMethod(record.flags, record.method, record.path);
+  if ((record.versionNeeded & 0xff) > MAX_VERSION_NEEDED) {
+    throw unsupportedEntry(record.path, `needs zip version ${(record.versionNeeded & 0xff) / 10}`);
+  }
+  if (record.diskStart !== 0) throw unsupportedArchive("spans several disks");
+  if ([record.size, record.compressedSize, record.localOffset].includes(ZIP32_MAX)) {
+    throw unsupportedArchive("uses ZIP64 records, which no archive within the size limits needs");
+  }
+  checkExtraFields(record.extra, record, "central directory");
+  if (isDirectoryName(record.path)) checkDirectory(record);
+  else checkFileKind(record);
+  checkDeclaredSizes(record, limits);
+}
+
+/**
+ * Traversal and absolute paths are judged on the normalized name (so `..\x` is traversal), then
+ * the stored name must already be in normal form: no backslashes, surrounding spaces, control
+ * characters, or empty and `.` segments that readers resolve differently.
+ */
+function checkEntryName(path: string): void {
+  const normalized = normalizedName(path);
+  if (normalized === "") throw invalidName(path, "is empty");
+  if (isAbsoluteName(normalized)) {
     throw zipError("zip_absolute_path", `zip entry ${JSON.stringify(path)} has an absolute path`, path);
   }
-  if (path.split("/").includes("..")) {
+  if (normalized.split("/").includes("..")) {
     throw zipError("zip_path_traversal", `zip entry ${JSON.stringify(path)} escapes the archive root`, path);
+  }
+  if (normalized !== path) throw invalidName(path, "has a backslash or surrounding whitespace");
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(path)) throw invalidName(path, "contains a control character");
+  const segments = (isDirectoryName(path) ? path.slice(0, -1) : path).split("/");
+  if (segments.some((segment) => segment === "" || segment === ".")) {
+    throw invalidName(path, "has an empty or '.' segment");
   }
 }
 
@@ -416,111 +686,255 @@ function isAbsoluteName(path: string): boolean {
   return path.startsWith("/") || /^[A-Za-z]:/.test(path);
 }
 
-function checkEntryKind(raw: yauzl.Entry, path: string): void {
-  if (((raw.externalFileAttributes >>> 16) & S_IFMT) === S_IFLNK) {
-    throw zipError("zip_symlink_entry", `zip entry ${JSON.stringify(path)} is a symbolic link`, path);
+function checkFlagsAndMethod(flags: number, method: number, path: string): void {
+  if ((flags & FLAG_ENCRYPTED) !== 0) throw unsupportedEntry(path, "is encrypted");
+  if ((flags & ~ALLOWED_FLAGS) !== 0) {
+    throw unsupportedEntry(path, `sets unsupported general-purpose flags 0x${flags.toString(16)}`);
   }
-  const encrypted = (raw.generalPurposeBitFlag & 0x1) !== 0;
-  if (encrypted || (raw.compressionMethod !== METHOD_DEFLATE && raw.compressionMethod !== METHOD_STORE)) {
-    throw zipError(
-      "zip_unsupported_entry",
-      `zip entry ${JSON.stringify(path)} is encrypted or uses compression method ${raw.compressionMethod}`,
-      path,
-    );
+  if (method !== METHOD_DEFLATE && method !== METHOD_STORE) {
+    throw unsupportedEntry(path, `uses compression method ${method} (only store and deflate are read)`);
   }
-}
-
-function checkDeclaredSizes(raw: yauzl.Entry, path: string, limits: Required<ZipLimits>): void {
-  // Deflate never expands data by more than a few bytes per 16 KiB block.
-  const maxCompressed = limits.maxEntryBytes + Math.ceil(limits.maxEntryBytes / 1000) + 1024;
-  if (raw.uncompressedSize > limits.maxEntryBytes || raw.compressedSize > maxCompressed) {
-    throw entryTooLarge(path, raw.uncompressedSize, limits.maxEntryBytes);
-  }
-  if (
-    raw.uncompressedSize > RATIO_EXEMPT_BYTES &&
-    raw.uncompressedSize / Math.max(raw.compressedSize, 1) > limits.maxCompressionRatio
-  ) {
-    throw bombSuspected(path, limits.maxCompressionRatio);
-  }
-}
-
-async function readEntry(
-  archive: ArchiveSource,
-  entry: CheckedEntry,
-  limits: Required<ZipLimits>,
-  totalBudget: number,
-): Promise<ZipEntry> {
-  const { raw, path } = entry;
-  const { fileDataStart } = await archive.zip.readLocalFileHeaderPromise(raw, { minimal: true });
-  const compressed = await archive.read(fileDataStart, raw.compressedSize);
-  const inflated =
-    raw.compressionMethod === METHOD_STORE
-      ? digestStored(archive.aliasesInput ? Buffer.from(compressed) : compressed)
-      : inflateVerified(compressed, outputCap(entry, limits, totalBudget));
-  if (inflated.data.length !== raw.uncompressedSize) {
-    throw zipError(
-      "zip_corrupt",
-      `zip entry ${JSON.stringify(path)} inflates to ${inflated.data.length} bytes, not the declared ${raw.uncompressedSize}`,
-      path,
-    );
-  }
-  if (inflated.crc !== raw.crc32) {
-    throw zipError("zip_corrupt", `zip entry ${JSON.stringify(path)} fails its CRC-32 check`, path);
-  }
-  return {
-    path,
-    size: inflated.data.length,
-    compressedSize: raw.compressedSize,
-    data: inflated.data,
-    sha256: inflated.sha256,
-  };
-}
-
-interface OutputCap {
-  bytes: number;
-  /** The error for output beyond `bytes`: headers can lie, so the limits hold for actual bytes too. */
-  exceeded: () => GaitError;
-}
-
-function outputCap(entry: CheckedEntry, limits: Required<ZipLimits>, totalBudget: number): OutputCap {
-  const { path, raw } = entry;
-  const byRatio = Math.max(RATIO_EXEMPT_BYTES, raw.compressedSize * limits.maxCompressionRatio);
-  const caps: OutputCap[] = [
-    { bytes: limits.maxEntryBytes, exceeded: () => entryTooLarge(path, undefined, limits.maxEntryBytes) },
-    { bytes: byRatio, exceeded: () => bombSuspected(path, limits.maxCompressionRatio) },
-    {
-      bytes: totalBudget,
-      exceeded: () => zipError("zip_too_large", `zip content exceeds ${limits.maxTotalBytes} bytes`),
-    },
-  ];
-  return caps.reduce((tightest, cap) => (cap.bytes < tightest.bytes ? cap : tightest));
-}
-
-interface InflatedData {
-  data: Buffer;
-  crc: number;
-  sha256: string;
-}
-
-function digestStored(data: Buffer): InflatedData {
-  return { data, crc: crc32(data), sha256: createHash("sha256").update(data).digest("hex") };
 }
 
 /**
- * Inflates in one native call capped at `cap.bytes` (headers can lie, so the cap holds for the
- * actual output), then hashes and CRCs the result. One-shot inflation into a single buffer is
- * as fast as zlib gets: no per-chunk callbacks and no final concatenation copy.
+ * Extra fields must be well formed. ZIP64 fields are refused. An Info-ZIP Unicode Path field
+ * (0x7075) is honoured by unzip and others, so it must name exactly the raw name we use.
  */
-function inflateVerified(compressed: Buffer, cap: OutputCap): InflatedData {
-  let data: Buffer;
+function checkExtraFields(extra: Buffer, record: CentralRecord, where: string): void {
+  let at = 0;
+  while (at < extra.length) {
+    const end = at + 4 + (at + 4 <= extra.length ? extra.readUInt16LE(at + 2) : 0);
+    if (at + 4 > extra.length || end > extra.length) {
+      throw zipError(
+        "zip_corrupt",
+        `zip entry ${JSON.stringify(record.path)} has a malformed ${where} extra field`,
+        record.path,
+      );
+    }
+    const id = extra.readUInt16LE(at);
+    if (id === EXTRA_ZIP64)
+      throw unsupportedArchive("uses ZIP64 records, which no archive within the size limits needs");
+    if (id === EXTRA_UNICODE_PATH && !extra.subarray(at + 9, end).equals(record.name)) {
+      throw zipError(
+        "zip_unicode_path_mismatch",
+        `zip entry ${JSON.stringify(record.path)} carries a Unicode Path extra field (${where}) naming another file`,
+        record.path,
+      );
+    }
+    at = end;
+  }
+}
+
+/** Directory entries are skipped, so they must be empty (their data is checked when the zip opens). */
+function checkDirectory(record: CentralRecord): void {
+  const type = (record.externalAttributes >>> 16) & S_IFMT;
+  if (type !== 0 && type !== S_IFDIR) throw specialEntry(record.path, type);
+  if (record.size !== 0 || record.crc !== 0) {
+    throw unsupportedEntry(record.path, "is a directory entry that carries data");
+  }
+}
+
+/** Only regular files: the unix type bits (when set) must say so, and the DOS directory bit must not. */
+function checkFileKind(record: CentralRecord): void {
+  const type = (record.externalAttributes >>> 16) & S_IFMT;
+  if (type === S_IFLNK) {
+    throw zipError(
+      "zip_symlink_entry",
+      `zip entry ${JSON.stringify(record.path)} is a symbolic link`,
+      record.path,
+    );
+  }
+  if ((type !== 0 && type !== S_IFREG) || (record.externalAttributes & DOS_DIRECTORY) !== 0) {
+    throw specialEntry(record.path, type);
+  }
+}
+
+function checkDeclaredSizes(record: CentralRecord, limits: Required<ZipLimits>): void {
+  const { path, size, compressedSize } = record;
+  // Deflate never expands data by more than a few bytes per 16 KiB block.
+  const maxCompressed = limits.maxEntryBytes + Math.ceil(limits.maxEntryBytes / 1000) + 1024;
+  if (size > limits.maxEntryBytes || compressedSize > maxCompressed) {
+    throw entryTooLarge(path, size, limits.maxEntryBytes);
+  }
+  if (size > RATIO_EXEMPT_BYTES && size / Math.max(compressedSize, 1) > limits.maxCompressionRatio) {
+    throw bombSuspected(path, limits.maxCompressionRatio);
+  }
+  if (record.method === METHOD_STORE && compressedSize !== size) {
+    throw zipError(
+      "zip_corrupt",
+      `stored zip entry ${JSON.stringify(path)} declares two different sizes`,
+      path,
+    );
+  }
+}
+
+/**
+ * Reads the local header an entry points at and requires it to agree with the central record:
+ * name bytes, method, the flag bits that matter, CRC-32 and sizes (with a data descriptor, the
+ * local fields may be zero and the descriptor after the data must agree instead).
+ */
+async function locateEntry(bytes: ByteSource, record: CentralRecord, limit: number): Promise<LocatedEntry> {
+  const { path } = record;
+  const mismatch = (what: string) =>
+    zipError(
+      "zip_header_mismatch",
+      `zip entry ${JSON.stringify(path)}: the local header's ${what} differs from the central directory`,
+      path,
+    );
+  if (record.localOffset + LOCAL_BYTES > limit) {
+    throw zipError("zip_corrupt", `zip entry ${JSON.stringify(path)} points outside the entry area`, path);
+  }
+  const header = await bytes.read(record.localOffset, LOCAL_BYTES);
+  if (header.readUInt32LE(0) !== SIG_LOCAL) {
+    throw zipError(
+      "zip_corrupt",
+      `zip entry ${JSON.stringify(path)} has no local header at its offset`,
+      path,
+    );
+  }
+  const flags = header.readUInt16LE(6);
+  if ((flags & ~ALLOWED_FLAGS) !== 0 || (flags & MATCHING_FLAGS) !== (record.flags & MATCHING_FLAGS)) {
+    throw mismatch("flags");
+  }
+  if (header.readUInt16LE(8) !== record.method) throw mismatch("compression method");
+  const nameLength = header.readUInt16LE(26);
+  const dataStart = record.localOffset + LOCAL_BYTES + nameLength + header.readUInt16LE(28);
+  if (dataStart + record.compressedSize > limit) {
+    throw zipError("zip_corrupt", `zip entry ${JSON.stringify(path)} runs into the central directory`, path);
+  }
+  const variable = await bytes.read(
+    record.localOffset + LOCAL_BYTES,
+    dataStart - record.localOffset - LOCAL_BYTES,
+  );
+  if (!variable.subarray(0, nameLength).equals(record.name)) throw mismatch("name");
+  checkExtraFields(variable.subarray(nameLength), record, "local header");
+  const hasDescriptor = (record.flags & FLAG_DATA_DESCRIPTOR) !== 0;
+  const agrees = (local: number, central: number) => local === central || (hasDescriptor && local === 0);
+  if (!agrees(header.readUInt32LE(14), record.crc)) throw mismatch("CRC-32");
+  if (!agrees(header.readUInt32LE(18), record.compressedSize)) throw mismatch("compressed size");
+  if (!agrees(header.readUInt32LE(22), record.size)) throw mismatch("size");
+  const dataEnd = dataStart + record.compressedSize;
+  const descriptor = hasDescriptor ? await descriptorLength(bytes, dataEnd, limit, record) : 0;
+  return { ...record, dataStart, end: dataEnd + descriptor };
+}
+
+/** The data descriptor (with or without its optional signature) must repeat the central values. */
+async function descriptorLength(
+  bytes: ByteSource,
+  at: number,
+  limit: number,
+  record: CentralRecord,
+): Promise<number> {
+  const found = await bytes.read(at, Math.min(16, limit - at));
+  const repeats = (offset: number) =>
+    found.length >= offset + 12 &&
+    found.readUInt32LE(offset) === record.crc &&
+    found.readUInt32LE(offset + 4) === record.compressedSize &&
+    found.readUInt32LE(offset + 8) === record.size;
+  if (found.length >= 4 && found.readUInt32LE(0) === SIG_DESCRIPTOR && repeats(4)) return 16;
+  if (repeats(0)) return 12;
+  throw zipError(
+    "zip_header_mismatch",
+    `zip entry ${JSON.stringify(record.path)}: its data descriptor is missing or differs from the central directory`,
+    record.path,
+  );
+}
+
+/**
+ * Entries must tile the bytes before the central directory exactly, in offset order: an overlap
+ * lets a small file expand many times over (several records sharing data), and a gap or prefix
+ * can hide an entry that readers walking local headers would see but we would not.
+ */
+function checkLayout(entries: readonly LocatedEntry[], directoryOffset: number): void {
+  const ordered = [...entries].sort((a, b) => a.localOffset - b.localOffset);
+  let expected = 0;
+  for (const entry of ordered) {
+    if (entry.localOffset < expected) {
+      throw zipError(
+        "zip_overlapping_entries",
+        `zip entry ${JSON.stringify(entry.path)} overlaps another entry's data`,
+        entry.path,
+      );
+    }
+    if (entry.localOffset > expected) throw strayBytes(expected, entry.localOffset);
+    expected = entry.end;
+  }
+  if (expected !== directoryOffset) throw strayBytes(expected, directoryOffset);
+}
+
+async function readBuffered(bytes: ByteSource, entry: LocatedEntry): Promise<ZipEntryData> {
+  const compressed = await bytes.read(entry.dataStart, entry.compressedSize);
+  const data =
+    entry.method === METHOD_STORE
+      ? bytes.aliasesInput
+        ? Buffer.from(compressed)
+        : compressed
+      : inflateExactly(compressed, entry);
+  checkCrc(crc32(data), entry);
+  return { data, sha256: createHash("sha256").update(data).digest("hex") };
+}
+
+/**
+ * Inflates in one native call that stops at the declared size (headers can lie), then requires
+ * the deflate stream to end exactly at the entry's compressed size: bytes after it would be
+ * invisible to us but not to readers that walk local headers.
+ */
+function inflateExactly(compressed: Buffer, entry: LocatedEntry): Buffer {
+  let result: { buffer: Buffer; engine: { bytesWritten: number } };
   try {
-    data = zlib.inflateRawSync(compressed, { maxOutputLength: Math.max(1, cap.bytes) });
+    // `info: true` also returns the engine, whose bytesWritten is the input the stream consumed.
+    result = zlib.inflateRawSync(compressed, {
+      maxOutputLength: Math.max(1, entry.size),
+      info: true,
+    }) as unknown as typeof result;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") throw cap.exceeded();
+    if ((error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") throw sizeMismatch(entry);
     throw error;
   }
-  if (data.length > cap.bytes) throw cap.exceeded();
-  return { data, crc: crc32(data), sha256: createHash("sha256").update(data).digest("hex") };
+  if (result.buffer.length !== entry.size) throw sizeMismatch(entry);
+  if (result.engine.bytesWritten !== compressed.length) throw trailingCompressedBytes(entry);
+  return result.buffer;
+}
+
+/** sha256 of a large entry, streamed chunk by chunk: memory stays at a few chunks whatever its size. */
+async function hashStreamed(bytes: ByteSource, entry: LocatedEntry): Promise<string> {
+  const hash = createHash("sha256");
+  let crc = 0;
+  let produced = 0;
+  const consume = async (output: AsyncIterable<Buffer>) => {
+    for await (const chunk of output) {
+      produced += chunk.length;
+      if (produced > entry.size) throw sizeMismatch(entry); // stops the inflater at the declared size
+      hash.update(chunk);
+      crc = crc32(chunk, crc);
+    }
+  };
+  const input = Readable.from(readChunks(bytes, entry.dataStart, entry.compressedSize));
+  if (entry.method === METHOD_STORE) await consume(input);
+  else {
+    const inflater = zlib.createInflateRaw();
+    await pipeline(input, inflater, consume);
+    if (inflater.bytesWritten !== entry.compressedSize) throw trailingCompressedBytes(entry);
+  }
+  if (produced !== entry.size) throw sizeMismatch(entry);
+  checkCrc(crc, entry);
+  return hash.digest("hex");
+}
+
+async function* readChunks(bytes: ByteSource, start: number, length: number): AsyncGenerator<Buffer> {
+  for (let done = 0; done < length; done += READ_CHUNK_BYTES) {
+    yield await bytes.read(start + done, Math.min(READ_CHUNK_BYTES, length - done));
+  }
+}
+
+function checkCrc(actual: number, entry: LocatedEntry): void {
+  if (actual !== entry.crc) {
+    throw zipError(
+      "zip_corrupt",
+      `zip entry ${JSON.stringify(entry.path)} fails its CRC-32 check`,
+      entry.path,
+    );
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -640,11 +1054,53 @@ function zipError(code: string, message: string, path?: string, cause?: unknown)
     : verificationFailed(code, message, options);
 }
 
-function entryTooLarge(path: string, declared: number | undefined, limit: number): GaitError {
-  const size = declared === undefined ? "inflates to more than" : `declares ${declared} bytes, over`;
+function invalidName(path: string, problem: string): GaitError {
+  return zipError("zip_invalid_entry_name", `zip entry name ${JSON.stringify(path)} ${problem}`, path);
+}
+
+function unsupportedEntry(path: string, problem: string): GaitError {
+  return zipError("zip_unsupported_entry", `zip entry ${JSON.stringify(path)} ${problem}`, path);
+}
+
+function unsupportedArchive(problem: string): GaitError {
+  return zipError("zip_unsupported_archive", `the zip ${problem}`);
+}
+
+function specialEntry(path: string, type: number): GaitError {
+  return zipError(
+    "zip_special_entry",
+    `zip entry ${JSON.stringify(path)} is not a regular file or directory (unix type 0o${type.toString(8)})`,
+    path,
+  );
+}
+
+function strayBytes(from: number, to: number): GaitError {
+  return zipError(
+    "zip_stray_bytes",
+    `the zip has ${to - from} bytes at offset ${from} that belong to no entry (prepended or hidden data?)`,
+  );
+}
+
+function sizeMismatch(entry: ZipEntryInfo): GaitError {
+  return zipError(
+    "zip_corrupt",
+    `zip entry ${JSON.stringify(entry.path)} does not inflate to its declared ${entry.size} bytes`,
+    entry.path,
+  );
+}
+
+function trailingCompressedBytes(entry: ZipEntryInfo): GaitError {
+  return zipError(
+    "zip_corrupt",
+    `zip entry ${JSON.stringify(entry.path)} has bytes after the end of its deflate stream`,
+    entry.path,
+  );
+}
+
+function entryTooLarge(path: string, declared: number, limit: number): GaitError {
   return zipError(
     "zip_entry_too_large",
-    `zip entry ${JSON.stringify(path)} ${size} the ${limit}-byte limit`,
+    `zip entry ${JSON.stringify(path)} declares ${declared} bytes, over the ${limit}-byte limit`,
     path,
   );
 }
@@ -657,7 +1113,7 @@ function bombSuspected(path: string, ratio: number): GaitError {
   );
 }
 
-/** Maps anything thrown by yauzl, zlib or fs into a coded error; GaitErrors pass through. */
+/** Maps anything thrown by zlib or fs into a coded error; GaitErrors pass through. */
 function asZipError(error: unknown, fallbackCode: "zip_invalid" | "zip_corrupt", what: string): GaitError {
   if (error instanceof GaitError) return error;
   const errno = error as NodeJS.ErrnoException | undefined;

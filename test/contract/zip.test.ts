@@ -7,73 +7,14 @@ import fc from "fast-check";
 import yauzl from "yauzl";
 import { sha256Hex } from "../../src/contract/canonical.ts";
 import { GaitError } from "../../src/contract/errors.ts";
-import { extractZip, readZip, writeZip, writeZipFile } from "../../src/contract/zip.ts";
+import { extractZip, openZip, readZip, withZip, writeZip, writeZipFile } from "../../src/contract/zip.ts";
 import { tempDir } from "../helpers/cli.ts";
+import { craftZip, extraField, overlapBomb, unicodePathField } from "./zip-craft.ts";
 
 function scratch(t: TestContext): string {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   return dir;
-}
-
-/** One entry of a hand-crafted (possibly malicious) archive. */
-interface RawEntry {
-  name: string;
-  data?: Buffer;
-  /** 0 = stored, 8 = deflate (default). */
-  method?: number;
-  /** Overrides the uncompressed size written in the headers (a lying header). */
-  declaredSize?: number;
-  crc?: number;
-  /** Unix mode placed in the high 16 bits of the external attributes. */
-  unixMode?: number;
-}
-
-/** Minimal zip builder for tests: sizes and CRC in the headers, no data descriptors. */
-function rawZip(entries: RawEntry[]): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const entry of entries) {
-    const data = entry.data ?? Buffer.alloc(0);
-    const method = entry.method ?? 8;
-    const body = method === 8 ? deflateRawSync(data) : data;
-    const name = Buffer.from(entry.name, "utf8");
-    const crc = entry.crc ?? crc32(data);
-    const size = entry.declaredSize ?? data.length;
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x0800, 6);
-    local.writeUInt16LE(method, 8);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(size, 22);
-    local.writeUInt16LE(name.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE((3 << 8) | 20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x0800, 8);
-    central.writeUInt16LE(method, 10);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(size, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(((entry.unixMode ?? 0o100644) << 16) >>> 0, 38);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, name, body);
-    centrals.push(central, name);
-    offset += local.length + name.length + body.length;
-  }
-  const centralBytes = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(centralBytes.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, centralBytes, end]);
 }
 
 /** Asserts that `promise` rejects with a GaitError of the given code (and category, if given). */
@@ -184,7 +125,7 @@ describe("readZip", () => {
   });
 
   it("reads stored entries and skips directory entries", async () => {
-    const zip = rawZip([
+    const zip = craftZip([
       { name: "dir/", unixMode: 0o040755 },
       { name: "dir/file.txt", data: Buffer.from("stored"), method: 0 },
     ]);
@@ -201,7 +142,7 @@ describe("readZip", () => {
       ["a.txt", " a.txt "],
       ["d/a.txt", "d\\a.txt"],
     ]) {
-      const zip = rawZip([
+      const zip = craftZip([
         { name: a!, data: Buffer.from("1") },
         { name: b!, data: Buffer.from("1") },
       ]);
@@ -211,44 +152,47 @@ describe("readZip", () => {
 
   it("rejects path traversal", async () => {
     for (const name of ["../evil.txt", "a/../../evil.txt", "..\\evil.txt"]) {
-      await rejectsWith(readZip(rawZip([{ name, data: Buffer.from("x") }])), "zip_path_traversal");
+      await rejectsWith(readZip(craftZip([{ name, data: Buffer.from("x") }])), "zip_path_traversal");
     }
   });
 
   it("rejects absolute paths and drive letters", async () => {
     for (const name of ["/etc/passwd", "C:\\Windows\\x", "c:/x", "\\\\server\\share"]) {
-      await rejectsWith(readZip(rawZip([{ name, data: Buffer.from("x") }])), "zip_absolute_path");
+      await rejectsWith(readZip(craftZip([{ name, data: Buffer.from("x") }])), "zip_absolute_path");
     }
   });
 
   it("rejects symlink entries", async () => {
-    const zip = rawZip([{ name: "link", data: Buffer.from("/etc/passwd"), unixMode: 0o120777 }]);
+    const zip = craftZip([{ name: "link", data: Buffer.from("/etc/passwd"), unixMode: 0o120777 }]);
     await rejectsWith(readZip(zip), "zip_symlink_entry");
   });
 
   it("rejects an entry whose declared size is over the cap", async () => {
-    const zip = rawZip([{ name: "big.bin", data: Buffer.alloc(5000, 7) }]);
+    const zip = craftZip([{ name: "big.bin", data: Buffer.alloc(5000, 7) }]);
     await rejectsWith(readZip(zip, { maxEntryBytes: 1000 }), "zip_entry_too_large");
   });
 
-  it("rejects an entry whose header lies about its size once it inflates past the cap", async () => {
+  it("rejects an entry whose data inflates past its declared size (inflation stops there)", async () => {
     const data = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7919) % 251));
-    const zip = rawZip([{ name: "liar.bin", data, declaredSize: 10 }]);
-    await rejectsWith(readZip(zip, { maxEntryBytes: 1000 }), "zip_entry_too_large");
+    const zip = craftZip([{ name: "liar.bin", data, declaredSize: 10 }]);
+    await rejectsWith(readZip(zip, { maxEntryBytes: 1000 }), "zip_corrupt");
     await rejectsWith(readZip(zip), "zip_corrupt");
+    const short = craftZip([{ name: "short.bin", data, declaredSize: 6000 }]);
+    await rejectsWith(readZip(short), "zip_corrupt");
   });
 
   it("rejects a suspicious compression ratio (zip bomb), declared or actual", async () => {
     const zeros = Buffer.alloc(8 * 1024 * 1024);
-    await rejectsWith(readZip(rawZip([{ name: "bomb.bin", data: zeros }])), "zip_bomb_suspected");
-    const liar = rawZip([{ name: "bomb.bin", data: zeros, declaredSize: 100 }]);
-    await rejectsWith(readZip(liar), "zip_bomb_suspected");
-    const modest = rawZip([{ name: "text.txt", data: Buffer.alloc(2 * 1024 * 1024, "ab") }]);
+    await rejectsWith(readZip(craftZip([{ name: "bomb.bin", data: zeros }])), "zip_bomb_suspected");
+    // A bomb that understates its size is stopped at the stated size.
+    const liar = craftZip([{ name: "bomb.bin", data: zeros, declaredSize: 100 }]);
+    await rejectsWith(readZip(liar), "zip_corrupt");
+    const modest = craftZip([{ name: "text.txt", data: Buffer.alloc(2 * 1024 * 1024, "ab") }]);
     await rejectsWith(readZip(modest, { maxCompressionRatio: 10 }), "zip_bomb_suspected");
   });
 
   it("rejects archives with too many entries or too much content", async () => {
-    const three = rawZip(["a", "b", "c"].map((name) => ({ name, data: Buffer.alloc(600, 1) })));
+    const three = craftZip(["a", "b", "c"].map((name) => ({ name, data: Buffer.alloc(600, 1) })));
     await rejectsWith(readZip(three, { maxEntries: 2 }), "zip_too_large");
     await rejectsWith(readZip(three, { maxTotalBytes: 1000 }), "zip_too_large");
   });
@@ -259,7 +203,7 @@ describe("readZip", () => {
     damaged[50] = damaged[50]! ^ 0xff;
     damaged[60] = damaged[60]! ^ 0xff;
     await rejectsWith(readZip(damaged), "zip_corrupt");
-    const badCrc = rawZip([{ name: "a.txt", data: Buffer.from("hello"), crc: 12345 }]);
+    const badCrc = craftZip([{ name: "a.txt", data: Buffer.from("hello"), crc: 12345 }]);
     await rejectsWith(readZip(badCrc), "zip_corrupt");
   });
 
@@ -305,6 +249,301 @@ describe("readZip", () => {
   });
 });
 
+describe("strict reading: what other readers would see differently is refused", () => {
+  const run = Buffer.from('{"run_id":"run_demo"}');
+
+  it("takes names from the raw central-directory bytes; a Unicode Path field (0x7075) must agree", async () => {
+    // yauzl (and unzip) prefer the 0x7075 name; Python's zipfile and Go use the raw name.
+    const differential = craftZip([
+      { name: "decoy.json", data: run, extra: unicodePathField("decoy.json", "run.json") },
+    ]);
+    await rejectsWith(readZip(differential), "zip_unicode_path_mismatch");
+    const onlyLocal = craftZip([
+      { name: "decoy.json", data: run, local: { extra: unicodePathField("decoy.json", "run.json") } },
+    ]);
+    await rejectsWith(readZip(onlyLocal), "zip_unicode_path_mismatch");
+    const agreeing = craftZip([
+      { name: "run.json", data: run, extra: unicodePathField("run.json", "run.json") },
+    ]);
+    assert.deepEqual(
+      (await readZip(agreeing)).entries.map((e) => e.path),
+      ["run.json"],
+    );
+  });
+
+  it("requires UTF-8 names: flagged when non-ASCII (else CP437 elsewhere), valid, no controls or odd forms", async () => {
+    const latin1 = Buffer.from("caf\xe9.txt", "latin1");
+    await rejectsWith(readZip(craftZip([{ name: latin1, flags: 0 }])), "zip_invalid_entry_name");
+    await rejectsWith(readZip(craftZip([{ name: latin1 }])), "zip_invalid_entry_name");
+    await rejectsWith(readZip(craftZip([{ name: "café.txt", flags: 0 }])), "zip_invalid_entry_name");
+    for (const name of [
+      "a\u0001b",
+      "tab\t.txt",
+      "a\u0085b",
+      " run.json",
+      "run.json ",
+      "d\\a.txt",
+      "a//b",
+      "./a",
+      "a/./b",
+    ]) {
+      await rejectsWith(readZip(craftZip([{ name, data: run }])), "zip_invalid_entry_name");
+    }
+    const { entries } = await readZip(craftZip([{ name: "café/\ufeffnote.txt", data: run }]));
+    assert.deepEqual(
+      entries.map((e) => e.path),
+      ["café/\ufeffnote.txt"],
+      "the name is the raw UTF-8, BOM and all",
+    );
+  });
+
+  it("rejects a local header whose name differs from the central directory (../../evil.js)", async () => {
+    const zip = craftZip([{ name: "run.json", data: run, local: { name: "../../evil.js" } }]);
+    await rejectsWith(readZip(zip), "zip_header_mismatch");
+    const sameLength = craftZip([{ name: "run.json", data: run, local: { name: "run.jsoN" } }]);
+    await rejectsWith(readZip(sameLength), "zip_header_mismatch");
+  });
+
+  it("rejects local headers that disagree on method, flags, CRC-32 or sizes", async () => {
+    const cases = [
+      { method: 0 },
+      { flags: 0x0801 },
+      { flags: 0x0808 },
+      { flags: 0 }, // the UTF-8 bit changes how other readers decode the name
+      { crc: crc32(run) ^ 1 },
+      { compressedSize: 3 },
+      { size: run.length + 1 },
+    ];
+    for (const local of cases) {
+      await rejectsWith(readZip(craftZip([{ name: "run.json", data: run, local }])), "zip_header_mismatch");
+    }
+  });
+
+  it("compares a data descriptor, not the zeroed local fields, when flag 0x08 is set", async () => {
+    for (const descriptor of ["signed", "unsigned"] as const) {
+      const ok = craftZip([{ name: "run.json", data: run, descriptor }]);
+      assert.ok((await readZip(ok)).entries[0]!.data.equals(run), descriptor);
+      for (const descriptorValues of [{ crc: 1 }, { size: 1 }, { compressedSize: 1 }]) {
+        const bad = craftZip([{ name: "run.json", data: run, descriptor, descriptorValues }]);
+        await rejectsWith(readZip(bad), "zip_header_mismatch");
+      }
+    }
+    const nonZeroLocal = craftZip([{ name: "run.json", data: run, descriptor: "signed", local: { crc: 7 } }]);
+    await rejectsWith(readZip(nonZeroLocal), "zip_header_mismatch");
+    const missing = craftZip([{ name: "run.json", data: run, flags: 0x0808 }]);
+    await rejectsWith(readZip(missing), "zip_header_mismatch");
+  });
+
+  it("rejects overlapping entries (a 100 KB overlap bomb that inflates to half a gigabyte) before inflating", async () => {
+    const { zip, declaredTotal } = overlapBomb(1000, 512 * 1024);
+    assert.ok(zip.length < 110_000 && declaredTotal > 500_000_000, `${zip.length} -> ${declaredTotal}`);
+    // Every header is honest and within the limits: only the layout check stands in the way.
+    await rejectsWith(openZip(zip), "zip_overlapping_entries");
+    await rejectsWith(readZip(overlapBomb(2, 100).zip), "zip_overlapping_entries");
+  });
+
+  it("rejects central records that share one local header", async () => {
+    const zip = craftZip([{ name: "run.json", data: run }], {
+      extraCentral: ([record]) => {
+        const copy = Buffer.from(record!);
+        copy.write("RUN", 46, "latin1");
+        return [copy];
+      },
+    });
+    await rejectsWith(readZip(zip), "zip_header_mismatch");
+    await rejectsWith(
+      readZip(craftZip([{ name: "run.json", data: run }], { extraCentral: (r) => [r[0]!] })),
+      "zip_duplicate_entry",
+    );
+  });
+
+  it("rejects bytes that belong to no entry: prefixes, gaps (hidden entries) and appended data", async () => {
+    const hidden = craftZip([{ name: "hidden.txt", data: run, method: 0 }]).subarray(0, 30 + 10 + run.length);
+    await rejectsWith(
+      readZip(craftZip([{ name: "a.txt", data: run }], { prefix: Buffer.from("MZ stub") })),
+      "zip_stray_bytes",
+    );
+    await rejectsWith(
+      readZip(
+        craftZip([
+          { name: "a.txt", data: run, after: hidden },
+          { name: "b.txt", data: run },
+        ]),
+      ),
+      "zip_stray_bytes",
+    );
+    await rejectsWith(readZip(craftZip([{ name: "a.txt", data: run, after: hidden }])), "zip_stray_bytes");
+    await rejectsWith(
+      readZip(craftZip([{ name: "a.txt", data: run }], { suffix: Buffer.from("appended") })),
+      "zip_stray_bytes",
+    );
+    await rejectsWith(readZip(Buffer.concat([await writeZip(sample), Buffer.from([0])])), "zip_stray_bytes");
+  });
+
+  it("accepts an archive comment, unless it hides a second end record", async () => {
+    const commented = craftZip([{ name: "a.txt", data: run }], { comment: Buffer.from("built by go") });
+    assert.equal((await readZip(commented)).entries.length, 1);
+    const decoy = craftZip([{ name: "a.txt", data: run }], {
+      comment: Buffer.concat([Buffer.from("PK\x05\x06", "latin1"), Buffer.alloc(18)]),
+    });
+    await rejectsWith(readZip(decoy), "zip_stray_bytes");
+  });
+
+  it("rejects bytes after the end of a deflate stream inside an entry", async () => {
+    const body = Buffer.concat([deflateRawSync(run), Buffer.from("hidden")]);
+    await rejectsWith(readZip(craftZip([{ name: "a.txt", data: run, body }])), "zip_corrupt");
+  });
+
+  it("rejects encryption, unknown flags and methods, ZIP64 and multi-disk archives", async () => {
+    await rejectsWith(
+      readZip(craftZip([{ name: "a.txt", data: run, flags: 0x0801 }])),
+      "zip_unsupported_entry",
+    );
+    await rejectsWith(
+      readZip(craftZip([{ name: "a.txt", data: run, flags: 0x0840 }])),
+      "zip_unsupported_entry",
+    );
+    await rejectsWith(
+      readZip(craftZip([{ name: "a.txt", data: run, method: 12, body: run }])),
+      "zip_unsupported_entry",
+    );
+    await rejectsWith(
+      readZip(craftZip([{ name: "a.txt", data: run, versionNeeded: 64 }])),
+      "zip_unsupported_entry",
+    );
+    const zip64Extra = extraField(0x0001, Buffer.alloc(16));
+    await rejectsWith(
+      readZip(craftZip([{ name: "a.txt", data: run, extra: zip64Extra }])),
+      "zip_unsupported_archive",
+    );
+    const locator = Buffer.alloc(20);
+    locator.writeUInt32LE(0x07064b50, 0);
+    await rejectsWith(
+      readZip(craftZip([{ name: "a.txt", data: run }], { beforeEnd: locator })),
+      "zip_unsupported_archive",
+    );
+    await rejectsWith(
+      readZip(craftZip([{ name: "a.txt", data: run }], { end: { disk: 1 } })),
+      "zip_unsupported_archive",
+    );
+    await rejectsWith(
+      readZip(craftZip([{ name: "a.txt", data: run, extra: Buffer.from([1, 0, 9]) }])),
+      "zip_corrupt",
+    );
+  });
+
+  it("rejects links and other non-regular entries; reads empty directories, stored or deflated", async () => {
+    for (const unixMode of [0o120777, 0o020644, 0o010644, 0o140644, 0o060644, 0o040755]) {
+      const zip = craftZip([{ name: "thing", data: run, unixMode }]);
+      await rejectsWith(readZip(zip), unixMode === 0o120777 ? "zip_symlink_entry" : "zip_special_entry");
+    }
+    await rejectsWith(
+      readZip(craftZip([{ name: "thing", data: run, dosAttributes: 0x10 }])),
+      "zip_special_entry",
+    );
+    await rejectsWith(
+      readZip(craftZip([{ name: "dir/", data: run, unixMode: 0o040755 }])),
+      "zip_unsupported_entry",
+    );
+    const dirs = craftZip([
+      { name: "stored/", method: 0, unixMode: 0o040755 },
+      { name: "deflated/", unixMode: 0o040755, descriptor: "signed" },
+      { name: "deflated/a.txt", data: run },
+    ]);
+    assert.deepEqual(
+      (await readZip(dirs)).entries.map((e) => e.path),
+      ["deflated/a.txt"],
+    );
+    const padded = craftZip([
+      {
+        name: "d/",
+        unixMode: 0o040755,
+        body: Buffer.concat([deflateRawSync(Buffer.alloc(0)), Buffer.from("x")]),
+      },
+    ]);
+    await rejectsWith(readZip(padded), "zip_corrupt");
+  });
+
+  it("checks entry count and total declared size before inflating anything", async () => {
+    // The data is garbage: reaching it would fail differently.
+    const garbage = craftZip(
+      ["a", "b", "c"].map((name) => ({ name, declaredSize: 600, body: Buffer.from("xx") })),
+    );
+    await rejectsWith(readZip(garbage, { maxEntries: 2 }), "zip_too_large");
+    await rejectsWith(readZip(garbage, { maxTotalBytes: 1000 }), "zip_too_large");
+    await rejectsWith(readZip(garbage, { maxEntryBytes: 500 }), "zip_entry_too_large");
+    await rejectsWith(readZip(garbage), "zip_corrupt");
+  });
+
+  it("reads what other writers produce: Go's layout, the 22-byte empty archive, a stored entry", async () => {
+    const empty = Buffer.alloc(22);
+    empty.writeUInt32LE(0x06054b50, 0);
+    assert.deepEqual(await readZip(empty), { entries: [] });
+    const timestamp = extraField(0x5455, Buffer.from([1, 0, 0, 0, 0]));
+    const goLike = craftZip([
+      { name: "dir/", method: 0, unixMode: 0o040755, dosAttributes: 0x10 },
+      { name: "dir/a.txt", data: run, descriptor: "signed", extra: timestamp },
+      { name: "b.bin", data: run, method: 0, descriptor: "signed" },
+    ]);
+    const { entries } = await readZip(goLike);
+    assert.deepEqual(
+      entries.map((e) => [e.path, e.data.equals(run)]),
+      [
+        ["dir/a.txt", true],
+        ["b.bin", true],
+      ],
+    );
+  });
+});
+
+describe("ZipReader", () => {
+  it("lists entries without inflating them, reads with a cap, and hashes without buffering", async (t) => {
+    // Incompressible enough to stay under the ratio limit, big enough to be streamed.
+    const big = Buffer.alloc(6 * 1024 * 1024);
+    for (let i = 0; i < big.length; i += 4) big.writeUInt32LE((i * 2654435761) >>> 0, i);
+    const path = join(scratch(t), "big.zip");
+    await writeZipFile(path, [
+      { path: "big.bin", data: big },
+      { path: "small.json", data: "{}" },
+    ]);
+    await withZip(path, {}, async (zip) => {
+      assert.deepEqual(
+        zip.entries.map((e) => [e.path, e.size]),
+        [
+          ["big.bin", big.length],
+          ["small.json", 2],
+        ],
+      );
+      assert.equal(await zip.sha256("big.bin"), sha256Hex(big));
+      assert.equal((await zip.read("small.json")).data.toString(), "{}");
+      await rejectsWith(zip.read("big.bin", { maxBytes: 1024 }), "zip_entry_too_large");
+      await rejectsWith(zip.read("missing.json"), "zip_entry_not_found", "invalid_input");
+    });
+  });
+
+  it("streams a big entry through the same checks: size, CRC-32, deflate framing", async () => {
+    const big = Buffer.alloc(5 * 1024 * 1024);
+    for (let i = 0; i < big.length; i += 4) big.writeUInt32LE((i * 2246822519) >>> 0, i);
+    const cases = [
+      craftZip([{ name: "big.bin", data: big, crc: crc32(big) ^ 1 }]),
+      craftZip([{ name: "big.bin", data: big, declaredSize: big.length - 1 }]),
+      craftZip([{ name: "big.bin", data: big, declaredSize: big.length + 1 }]),
+      craftZip([
+        { name: "big.bin", data: big, body: Buffer.concat([deflateRawSync(big), Buffer.from("tail")]) },
+      ]),
+      craftZip([{ name: "big.bin", data: big, method: 0, crc: 5 }]),
+    ];
+    for (const zip of cases) {
+      const reader = await openZip(zip);
+      try {
+        await rejectsWith(reader.sha256("big.bin"), "zip_corrupt");
+      } finally {
+        await reader.close();
+      }
+    }
+  });
+});
+
 describe("extractZip", () => {
   it("extracts validated entries under the target directory", async (t) => {
     const dir = scratch(t);
@@ -319,7 +558,7 @@ describe("extractZip", () => {
     const dir = scratch(t);
     const dest = join(dir, "out");
     mkdirSync(dest);
-    const zip = rawZip([
+    const zip = craftZip([
       { name: "fine.txt", data: Buffer.from("ok") },
       { name: "../escaped.txt", data: Buffer.from("pwned") },
     ]);
