@@ -3,11 +3,12 @@
  * problems onto runpack errors, and writing the five entries deterministically.
  */
 import { GaitError, invalidInput, verificationFailed } from "../contract/errors.ts";
-import { readZip, writeZip } from "../contract/zip.ts";
+import { readZip, type ZipReader, withZip, writeZip } from "../contract/zip.ts";
 import type { RunpackEntry } from "./types.ts";
 
 /** Per-entry cap for runpacks (CONTRACTS.md §3.5). */
 export const RUNPACK_MAX_ENTRY_BYTES = 100 * 1024 * 1024;
+const RUNPACK_ZIP_LIMITS = { maxEntryBytes: RUNPACK_MAX_ENTRY_BYTES };
 
 /** Entry names as the reference compares them: trimmed and slash-normalized. */
 export function entryName(name: string): string {
@@ -26,14 +27,27 @@ export function duplicateEntries(name: string): GaitError {
 }
 
 /**
- * Opens a runpack zip and returns its entries. Zip-level problems become runpack errors:
- * duplicate names → `runpack_duplicate_entries` (exit 2), "not a zip" → exit 6, other damage
- * (corruption, traversal, links, bombs, oversized entries) → verification failure (exit 2).
+ * Opens a runpack zip and returns its entries, all read into memory (within the zip limits).
+ * Zip-level problems become runpack errors: duplicate names → `runpack_duplicate_entries`
+ * (exit 2), "not a zip" → exit 6, other damage (corruption, traversal, links, bombs, oversized
+ * entries, headers that disagree, overlapping entries) → verification failure (exit 2).
  */
 export async function loadRunpackEntries(source: string | Buffer): Promise<RunpackEntry[]> {
   try {
-    const { entries } = await readZip(source, { maxEntryBytes: RUNPACK_MAX_ENTRY_BYTES });
+    const { entries } = await readZip(source, RUNPACK_ZIP_LIMITS);
     return entries.map((entry) => ({ path: entry.path, data: entry.data, sha256: entry.sha256 }));
+  } catch (error) {
+    throw runpackZipError(error);
+  }
+}
+
+/** Opens a runpack zip for `use` (reading only what it needs), with the same error mapping. */
+export async function withRunpackZip<T>(
+  source: string | Buffer,
+  use: (zip: ZipReader) => Promise<T>,
+): Promise<T> {
+  try {
+    return await withZip(source, RUNPACK_ZIP_LIMITS, use);
   } catch (error) {
     throw runpackZipError(error);
   }

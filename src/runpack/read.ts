@@ -56,6 +56,7 @@ export function parseRunpackEntries(entries: RunpackEntry[], options: ReadOption
       details: {
         missing_files: verification.missing_files,
         hash_mismatches: verification.hash_mismatches,
+        undeclared_files: verification.undeclared_files,
         signature_status: verification.signature_status,
       },
     });
@@ -84,6 +85,7 @@ function describeFailure(v: RunpackVerification): string {
   if (v.missing_files.length > 0) parts.push(`missing files: ${v.missing_files.join(", ")}`);
   if (v.hash_mismatches.length > 0)
     parts.push(`hash mismatches: ${v.hash_mismatches.map((m) => m.path).join(", ")}`);
+  if (v.undeclared_files.length > 0) parts.push(`undeclared files: ${v.undeclared_files.join(", ")}`);
   if (v.signature_status === "failed" || (parts.length === 0 && v.signature_status !== "verified"))
     parts.push(`signature ${v.signature_status}`);
   return `runpack ${v.run_id} failed verification (${parts.join("; ")})`;

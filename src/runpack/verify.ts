@@ -1,14 +1,15 @@
 /**
  * Runpack verification (CONTRACTS.md §3.5): duplicate entries, manifest schema, every declared
- * file hash, the four required files, the recomputed manifest digest and the signatures.
- * `verifyRunpackEntries` is the pure core over uncompressed entries; `verifyRunpack` reads a zip.
+ * file hash, the four required files, no undeclared entries, the recomputed manifest digest and
+ * the signatures. `verifyRunpackEntries` is the pure core over uncompressed entries;
+ * `verifyRunpack` reads a zip through the strict reader, buffering only the manifest.
  */
 
 import { compareBytes, sortedUnique } from "../contract/bytes.ts";
 import { canonicalize, type JsonObject, parseJsonObject, sha256Hex } from "../contract/canonical.ts";
 import { invalidInput, verificationFailed } from "../contract/errors.ts";
 import { type VerifyKey, verifyJson } from "../contract/signing.ts";
-import { duplicateEntries, entryName, loadRunpackEntries } from "./archive.ts";
+import { duplicateEntries, entryName, withRunpackZip } from "./archive.ts";
 import { manifestDigest, manifestInvalid, projectManifest, signableManifest } from "./manifest.ts";
 import {
   LISTED_FILES,
@@ -34,6 +35,8 @@ export interface RunpackVerification {
   files_checked: number;
   missing_files: string[];
   hash_mismatches: HashMismatch[];
+  /** Zip entries that are neither manifest.json nor listed in its `files` (sorted). */
+  undeclared_files: string[];
   signature_status: SignatureStatus;
   signature_errors: string[];
   signatures_total: number;
@@ -54,13 +57,29 @@ export interface VerifyOptions {
   allowNonCanonicalManifest?: boolean;
 }
 
-/** Verifies a runpack zip (path or bytes). Structural failures throw coded errors (exit 2 / 6). */
+/**
+ * Verifies a runpack zip (path or bytes). Structural failures throw coded errors (exit 2 / 6).
+ * Only manifest.json is held in memory; declared files are hashed as they stream, and
+ * undeclared entries are reported by name without being read.
+ */
 export async function verifyRunpack(
   source: string | Buffer,
   options: VerifyOptions = {},
 ): Promise<RunpackVerification> {
   assertKeyForStrict(options);
-  return verifyRunpackEntries(await loadRunpackEntries(source), options);
+  return withRunpackZip(source, async (zip) => {
+    // The reader's names are unique and already in normal form (entryName(path) === path).
+    const names = new Set(zip.entries.map((entry) => entry.path));
+    const manifestEntry = names.has(RunpackFiles.manifest)
+      ? await zip.read(RunpackFiles.manifest)
+      : undefined;
+    const parsed = readManifest(manifestEntry?.data, options);
+    const digests = new Map<string, string>();
+    for (const name of listedNames(parsed.manifest)) {
+      if (names.has(name)) digests.set(name, await zip.sha256(name));
+    }
+    return assess(parsed, names, (name) => digests.get(name), options);
+  });
 }
 
 export function assertKeyForStrict(options: VerifyOptions): void {
@@ -81,22 +100,50 @@ export function verifyRunpackEntries(
   options: VerifyOptions = {},
 ): RunpackVerification {
   const byName = indexEntries(entries);
-  const { raw, manifest } = readManifest(byName.get(RunpackFiles.manifest), options);
+  const parsed = readManifest(byName.get(RunpackFiles.manifest)?.data, options);
+  const digestOf = (name: string) => {
+    const entry = byName.get(name);
+    return entry && (entry.sha256 ?? sha256Hex(entry.data));
+  };
+  return assess(parsed, new Set(byName.keys()), digestOf, options);
+}
+
+interface ParsedManifest {
+  raw: JsonObject;
+  manifest: Manifest;
+}
+
+/** Normalized names of the files the manifest lists. */
+function listedNames(manifest: Manifest): Set<string> {
+  return new Set((manifest.files ?? []).map((file) => entryName(file.path)));
+}
+
+/**
+ * Checks the listed files against the entries present (`names`, normalized; `digestOf` gives
+ * the sha256 of a present, listed one), then the manifest digest and the signatures.
+ */
+function assess(
+  { raw, manifest }: ParsedManifest,
+  names: ReadonlySet<string>,
+  digestOf: (name: string) => string | undefined,
+  options: VerifyOptions,
+): RunpackVerification {
   const missing: string[] = [];
   const mismatches: HashMismatch[] = [];
   const files = manifest.files ?? [];
   for (const file of files) {
-    const entry = byName.get(entryName(file.path));
-    if (!entry) {
+    const actual = digestOf(entryName(file.path));
+    if (actual === undefined) {
       missing.push(file.path);
       continue;
     }
-    const actual = entry.sha256 ?? sha256Hex(entry.data);
     if (actual !== file.sha256.toLowerCase())
       mismatches.push({ path: file.path, expected: file.sha256, actual });
   }
-  const listed = new Set(files.map((f) => entryName(f.path)));
+  const listed = listedNames(manifest);
   for (const required of LISTED_FILES) if (!listed.has(required)) missing.push(required);
+  // Every entry must be accounted for: another reader could otherwise be shown files no one signed.
+  const undeclared = sortedUnique([...names].filter((n) => n !== RunpackFiles.manifest && !listed.has(n)));
   const recomputed = manifestDigest(manifest);
   if (recomputed !== manifest.manifest_digest) {
     mismatches.push({ path: RunpackFiles.manifest, expected: manifest.manifest_digest, actual: recomputed });
@@ -107,12 +154,13 @@ export function verifyRunpackEntries(
   const missingFiles = sortedUnique(missing);
   mismatches.sort((a, b) => compareBytes(a.path, b.path));
   return {
-    ok: missingFiles.length === 0 && mismatches.length === 0 && signatureOk,
+    ok: missingFiles.length === 0 && mismatches.length === 0 && undeclared.length === 0 && signatureOk,
     run_id: manifest.run_id,
     manifest_digest: manifest.manifest_digest,
     files_checked: files.length,
     missing_files: missingFiles,
     hash_mismatches: mismatches,
+    undeclared_files: undeclared,
     signature_status: signatures.status,
     signature_errors: signatures.errors,
     signatures_total: signatures.total,
@@ -132,18 +180,15 @@ function indexEntries(entries: readonly RunpackEntry[]): Map<string, RunpackEntr
   return byName;
 }
 
-function readManifest(
-  entry: RunpackEntry | undefined,
-  options: VerifyOptions,
-): { raw: JsonObject; manifest: Manifest } {
-  if (!entry) {
+function readManifest(data: Buffer | undefined, options: VerifyOptions): ParsedManifest {
+  if (!data) {
     throw verificationFailed("runpack_manifest_missing", "runpack has no manifest.json", {
       hint: "the file is not a runpack or is damaged; re-record it from its source",
     });
   }
   let raw: JsonObject;
   try {
-    raw = parseJsonObject(entry.data.toString("utf8"), RunpackFiles.manifest);
+    raw = parseJsonObject(data.toString("utf8"), RunpackFiles.manifest);
   } catch (error) {
     throw manifestInvalid(error instanceof Error ? error.message : String(error));
   }
@@ -155,7 +200,7 @@ function readManifest(
   if (manifest.schema_version !== RUNPACK_SCHEMA_VERSION)
     throw manifestInvalid(`schema_version must be ${RUNPACK_SCHEMA_VERSION}`);
   if (manifest.run_id.trim() === "") throw manifestInvalid("run_id is empty");
-  if (!options.allowNonCanonicalManifest) assertCanonical(entry.data, raw, manifest);
+  if (!options.allowNonCanonicalManifest) assertCanonical(data, raw, manifest);
   return { raw, manifest };
 }
 

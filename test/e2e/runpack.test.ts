@@ -8,6 +8,7 @@ import { fixedClock } from "../../src/contract/time.ts";
 import { writeZip } from "../../src/contract/zip.ts";
 import { loadRunpackEntries } from "../../src/runpack/index.ts";
 import { startRun } from "../../src/sdk/index.ts";
+import { craftZip } from "../contract/zip-craft.ts";
 import { runGait, tempDir } from "../helpers/cli.ts";
 
 const FOOTER = /^GAIT run_id=([A-Za-z0-9_-]+) manifest=sha256:[0-9a-f]{64} verify="gait verify \1"$/;
@@ -276,6 +277,35 @@ describe("gait run record / verify / inspect / replay / diff / receipt / migrate
     const dup = await ws.gait(["verify", "dup.zip", "--json"]);
     assert.equal(dup.code, 2);
     assert.equal(dup.json?.error_code, "runpack_duplicate_entries");
+  });
+
+  it("verify fails (exit 2) on undeclared entries and on zips other readers would read differently", async () => {
+    const path = join(ws.dir, "gait-out", "runpack_run_e2e.zip");
+    const entries = await loadRunpackEntries(path);
+    const extra = [...entries, { path: "evil.js", data: Buffer.from("alert(1)") }];
+    writeFileSync(join(ws.dir, "extra.zip"), await writeZip(extra));
+    const undeclared = await ws.gait(["verify", "extra.zip", "--json"]);
+    assert.equal(undeclared.code, 2, undeclared.stdout);
+    assert.equal(undeclared.json?.ok, false);
+    assert.deepEqual(undeclared.json?.undeclared_files, ["evil.js"]);
+    assert.deepEqual(undeclared.json?.missing_files, []);
+    assert.match(String(undeclared.json?.error), /undeclared files: evil\.js/);
+    const human = await ws.gait(["verify", "extra.zip"]);
+    assert.equal(human.code, 2);
+    assert.match(human.stdout, /^undeclared: evil\.js$/m);
+    const renamedLocal = craftZip(
+      entries.map((e) => ({
+        name: e.path,
+        data: e.data,
+        ...(e.path === "run.json" ? { local: { name: "../../evil.js" } } : {}),
+      })),
+    );
+    writeFileSync(join(ws.dir, "local.zip"), renamedLocal);
+    const mismatch = await ws.gait(["verify", "local.zip", "--json"]);
+    assert.equal(mismatch.code, 2, mismatch.stdout);
+    assert.equal(mismatch.json?.error_code, "zip_header_mismatch");
+    assert.equal(mismatch.json?.error_category, "verification_failed");
+    assert.doesNotMatch(mismatch.stderr, /\n\s+at /, "no stack trace");
   });
 
   it("migrate writes a verified sibling and never touches the input", async () => {

@@ -18,6 +18,7 @@ import {
   verifyRunpack,
   verifyRunpackEntries,
 } from "../../src/runpack/index.ts";
+import { craftZip, unicodePathField } from "../contract/zip-craft.ts";
 import { build, sampleInput } from "./fixtures.ts";
 
 /** Verification must either report a failure or throw a coded exit-2 error. */
@@ -57,8 +58,54 @@ describe("runpack verify", () => {
     assert.equal(result.files_checked, 4);
     assert.deepEqual(result.missing_files, []);
     assert.deepEqual(result.hash_mismatches, []);
+    assert.deepEqual(result.undeclared_files, []);
     assert.equal(result.signature_status, "missing");
     assert.equal(result.signatures_total, 0);
+  });
+
+  it("fails on entries the manifest does not declare, listing them sorted, in the core and through a zip", async () => {
+    const extra = [
+      { path: "zz/evil.js", data: Buffer.from("alert(1)") },
+      { path: "a.txt", data: Buffer.from("") },
+    ];
+    const core = verifyRunpackEntries([...entries, ...extra]);
+    assert.equal(core.ok, false);
+    assert.deepEqual(core.undeclared_files, ["a.txt", "zz/evil.js"]);
+    assert.deepEqual(core.missing_files, []);
+    assert.deepEqual(core.hash_mismatches, []);
+    const zipped = await verifyRunpack(await runpackZip([...entries, ...extra]));
+    assert.deepEqual(zipped, core);
+  });
+
+  it("refuses a signed runpack that would show other readers a different run.json (0x7075 names)", async () => {
+    const key = generateSigningKey();
+    const signed = build(sampleInput(), { sign: (signable) => signJson(key, signable) }).entries;
+    const genuine = signed.find((e) => e.path === "run.json")!;
+    const evil = Buffer.from('{"run_id":"run_evil"}');
+    // Python, Go and unzip -UU read the raw names; a Unicode-Path-aware reader reads the 0x7075 ones.
+    const zip = craftZip([
+      ...signed.filter((e) => e !== genuine).map((e) => ({ name: e.path, data: e.data })),
+      { name: "run.json", data: evil, extra: unicodePathField("run.json", "zzz.json") },
+      { name: "yyy.json", data: genuine.data, extra: unicodePathField("yyy.json", "run.json") },
+    ]);
+    await assert.rejects(
+      verifyRunpack(zip, { verifyKey: verifyKeyFor(key) }),
+      (e: unknown) => e instanceof GaitError && e.code === "zip_unicode_path_mismatch" && e.exitCode === 2,
+    );
+  });
+
+  it("refuses a runpack whose local header names another file (../../evil.js)", async () => {
+    const zip = craftZip(
+      entries.map((e) => ({
+        name: e.path,
+        data: e.data,
+        ...(e.path === "run.json" ? { local: { name: "../../evil.js" } } : {}),
+      })),
+    );
+    await assert.rejects(
+      verifyRunpack(zip),
+      (e: unknown) => e instanceof GaitError && e.code === "zip_header_mismatch" && e.exitCode === 2,
+    );
   });
 
   it("detects a flipped byte anywhere in any entry (every byte, several bit patterns)", () => {

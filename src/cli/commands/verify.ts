@@ -13,7 +13,7 @@ import { readVerifyKeySources, verifyKeyOptions } from "../keyflags.ts";
 export const verifyCommand = command({
   name: "verify",
   explain:
-    "Verify a runpack offline: every file hash, the manifest digest, duplicate entries and signatures.",
+    "Verify a runpack offline: every file hash, the manifest digest, duplicate or undeclared entries and signatures.",
   args: [
     { name: "run", description: "run_id (looked up in ./gait-out, then ~/.gait/runpacks) or runpack path" },
   ],
@@ -64,6 +64,8 @@ function failureSummary(result: RunpackVerification): string {
   if (result.missing_files.length > 0) parts.push(`missing files: ${result.missing_files.join(", ")}`);
   if (result.hash_mismatches.length > 0)
     parts.push(`hash mismatches: ${result.hash_mismatches.map((m) => m.path).join(", ")}`);
+  if (result.undeclared_files.length > 0)
+    parts.push(`undeclared files: ${result.undeclared_files.join(", ")}`);
   if (result.signature_errors.length > 0 && result.signature_status !== "skipped")
     parts.push(`signature ${result.signature_status}: ${result.signature_errors.join("; ")}`);
   return `runpack ${result.run_id} failed verification (${parts.join("; ")})`;
@@ -78,6 +80,7 @@ function humanLines(path: string, result: RunpackVerification): string[] {
     ...result.hash_mismatches.map(
       (m) => `hash mismatch: ${m.path} expected=${m.expected} actual=${m.actual}`,
     ),
+    ...result.undeclared_files.map((file) => `undeclared: ${file}`),
     ...result.signature_errors.map((e) => `signature: ${e}`),
   ];
 }
