@@ -3,7 +3,7 @@
  * problems onto runpack errors, and writing the five entries deterministically.
  */
 import { GaitError, invalidInput, verificationFailed } from "../contract/errors.ts";
-import { readZip, type ZipReader, withZip, writeZip } from "../contract/zip.ts";
+import { readZip, withZip, writeZip, type ZipReader } from "../contract/zip.ts";
 import type { RunpackEntry } from "./types.ts";
 
 /** Per-entry cap for runpacks (CONTRACTS.md §3.5). */
