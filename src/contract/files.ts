@@ -3,25 +3,30 @@
  *
  * Atomic write: the data goes to a temp file `.<name>.tmp-<random>` in the target's directory, is
  * fsynced, then renamed over the target, so readers see either the old or the new content, never
- * a torn file. Lock: a lock file created exclusively (`wx`); whoever creates it holds the lock.
+ * a torn file. New file (evidence): the same temp file is hard-linked under its final name, which
+ * fails instead of replacing a file that exists, so evidence is never overwritten. Lock: a lock
+ * file created exclusively (`wx`); whoever creates it holds the lock.
  */
 import { randomBytes } from "node:crypto";
+import type { Stats } from "node:fs";
 import {
   closeSync,
   fchmodSync,
   fsync as fsyncCallback,
   fsyncSync,
+  linkSync,
   mkdirSync,
   openSync,
   renameSync,
   unlinkSync,
   writeFileSync,
 } from "node:fs";
-import { type FileHandle, lstat, mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
+import { type FileHandle, link, lstat, mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
+import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
-import { fromFsError, GaitError } from "./errors.ts";
+import { fromFsError, GaitError, invalidInput } from "./errors.ts";
 import { type Clock, systemClock } from "./time.ts";
 
 export interface AtomicWriteOptions {
@@ -94,39 +99,55 @@ export function writeFileAtomicSync(
   }
 }
 
-export interface FileToWrite {
-  path: string;
+/**
+ * The names a new file may take, tried in order: attempt 0, 1, 2, ... until one is free;
+ * undefined ends the search. All must be in the directory of the first name.
+ */
+export type NewFileNames = (attempt: number) => string | undefined;
+
+export interface NewFileToWrite {
+  /** One exact path, or the names to try. */
+  names: string | NewFileNames;
   data: string | Uint8Array;
 }
 
+export interface NewFileWritten {
+  path: string;
+  /** Which of the names it took (0: the first). */
+  attempt: number;
+}
+
 /**
- * Writes many files atomically as one group commit: every temp file is written, then all are
- * fsynced at once (so the file system can fold them into shared journal commits), then each is
- * renamed into place and each directory is fsynced once. Same guarantee per file as
- * writeFileAtomic at a fraction of the flushes, which is what a steady stream of small evidence
- * files needs. Never rejects; resolves to one entry per file, undefined when that file was
- * written, its coded error otherwise.
+ * Writes each file under the first of its names that does not exist yet, never replacing a file,
+ * as one group commit: every temp file is written, then all are fsynced at once (so the file
+ * system can fold them into shared journal commits), then each is hard-linked to its name (link
+ * fails with EEXIST where rename would overwrite) and its temp name removed, and each directory
+ * is fsynced once. Sync calls except the fsyncs: it runs on a trace worker thread. Never rejects:
+ * one entry per file, where it went or its coded error (`file_exists` when every name was taken).
  */
-export async function writeFilesAtomic(
-  files: readonly FileToWrite[],
+export async function writeFilesNew(
+  files: readonly NewFileToWrite[],
   options: AtomicWriteOptions = {},
-): Promise<Array<GaitError | undefined>> {
+): Promise<Array<NewFileWritten | GaitError>> {
   const { mode = 0o600, fsync = true } = options;
-  const outcomes: Array<GaitError | undefined> = [];
+  const names = files.map((file) => namesOf(file.names));
+  const outcomes: Array<NewFileWritten | GaitError> = [];
   const staged: Array<{ index: number; fd: number; temp: string }> = [];
   const dirErrors = new Map<string, unknown>();
   for (const [index, file] of files.entries()) {
-    const dir = dirname(file.path);
+    const path = firstNewFileName(names[index]!);
+    const dir = dirname(path);
     if (!dirErrors.has(dir))
       dirErrors.set(
         dir,
         errorOf(() => mkdirSync(dir, { recursive: true, mode: DIR_MODE })),
       );
-    const temp = tempPathFor(file.path);
+    const temp = tempPathFor(path);
     const error =
       dirErrors.get(dir) ??
       errorOf(() => staged.push({ index, fd: writeTempSync(temp, file.data, mode), temp }));
-    outcomes.push(error ? fromFsError(error, "write file", file.path) : undefined);
+    // A staged file's entry is replaced below, once it is placed or has failed.
+    outcomes.push(error ? fromFsError(error, "write file", path) : { path, attempt: 0 });
   }
   const synced = await Promise.all(
     staged.map(({ fd }) =>
@@ -138,18 +159,103 @@ export async function writeFilesAtomic(
         : undefined,
     ),
   );
-  const renamedDirs = new Set<string>();
+  const placedDirs = new Set<string>();
   for (const [position, { index, fd, temp }] of staged.entries()) {
-    const path = files[index]!.path;
-    const error = synced[position] ?? errorOf(() => closeSync(fd)) ?? errorOf(() => renameSync(temp, path));
+    const path = firstNewFileName(names[index]!);
+    const unsynced = synced[position] ?? errorOf(() => closeSync(fd));
     if (synced[position] !== undefined) ignoreErrors(() => closeSync(fd));
-    if (error) {
-      ignoreErrors(() => unlinkSync(temp));
+    try {
+      if (unsynced !== undefined) throw unsynced;
+      outcomes[index] = claimNameSync(temp, names[index]!);
+      placedDirs.add(dirname(path));
+    } catch (error) {
       outcomes[index] = fromFsError(error, "write file", path);
-    } else renamedDirs.add(dirname(path));
+    } finally {
+      ignoreErrors(() => unlinkSync(temp));
+    }
   }
-  if (fsync) for (const dir of renamedDirs) fsyncDirectorySync(dir);
+  if (fsync) for (const dir of placedDirs) fsyncDirectorySync(dir);
   return outcomes;
+}
+
+/** One new file, as writeFilesNew, with asynchronous I/O for callers on an event loop; throws its coded error. */
+export async function writeFileNew(
+  names: string | NewFileNames,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions = {},
+): Promise<NewFileWritten> {
+  const { mode = 0o600, fsync = true } = options;
+  const candidates = namesOf(names);
+  const path = firstNewFileName(candidates);
+  const temp = tempPathFor(path);
+  let created = false;
+  try {
+    await mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
+    const handle = await open(temp, "wx", mode);
+    created = true;
+    try {
+      await handle.writeFile(data);
+      await handle.chmod(mode);
+      if (fsync) await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    const written = await claimName(temp, candidates);
+    if (fsync) await fsyncDirectory(dirname(path));
+    return written;
+  } catch (error) {
+    throw fromFsError(error, "write file", path);
+  } finally {
+    if (created) await unlink(temp).catch(() => undefined);
+  }
+}
+
+/** An exact path has no alternative: if it exists, the write fails. */
+function namesOf(names: string | NewFileNames): NewFileNames {
+  return typeof names === "string" ? (attempt) => (attempt === 0 ? names : undefined) : names;
+}
+
+/** The first name a new file would take (where it goes unless that is taken). */
+export function firstNewFileName(names: string | NewFileNames): string {
+  if (typeof names === "string") return names;
+  const path = names(0);
+  if (path === undefined) throw new TypeError("a new file needs at least one name");
+  return path;
+}
+
+/** Links `temp` under the first free name. */
+async function claimName(temp: string, names: NewFileNames): Promise<NewFileWritten> {
+  for (let attempt = 0; ; attempt++) {
+    const path = names(attempt);
+    if (path === undefined) throw fileExists(firstNewFileName(names));
+    try {
+      await link(temp, path);
+      return { path, attempt };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+  }
+}
+
+/** claimName for writeFilesNew. */
+function claimNameSync(temp: string, names: NewFileNames): NewFileWritten {
+  for (let attempt = 0; ; attempt++) {
+    const path = names(attempt);
+    if (path === undefined) throw fileExists(firstNewFileName(names));
+    try {
+      linkSync(temp, path);
+      return { path, attempt };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+  }
+}
+
+function fileExists(path: string): GaitError {
+  return invalidInput("file_exists", `${path} already exists; gait does not overwrite evidence`, {
+    hint: "choose another output path, or move the existing file away first",
+    details: { path },
+  });
 }
 
 const fsyncFd = promisify(fsyncCallback);
@@ -215,12 +321,22 @@ export interface FileLockOptions {
   timeoutMs?: number;
   /** Pause between attempts (default 15 ms). */
   retryMs?: number;
-  /** A lock whose mtime is older than this is abandoned and taken over (default 15000 ms). */
+  /**
+   * A lock whose owner cannot be told (no readable pid, or another host's) is abandoned and taken
+   * over once its mtime is older than this (default 15000 ms). A lock whose owner pid is dead on
+   * this host is taken over at once.
+   */
   staleMs?: number;
   /** `schema_id` written into the lock file (default `gait.lock`). */
   schemaId?: string;
   /** Source of the lock's `created_at`. Staleness is judged by wall time against the file mtime. */
   clock?: Clock;
+}
+
+/** A lock held by this process until release() (which is idempotent). */
+export interface FileLock {
+  readonly path: string;
+  release(): Promise<void>;
 }
 
 interface HeldLock {
@@ -238,12 +354,28 @@ export async function withFileLock<T>(
   fn: () => Promise<T> | T,
   options: FileLockOptions = {},
 ): Promise<T> {
-  const held = await acquireLock(lockPath, options);
+  const lock = await acquireFileLock(lockPath, options);
   try {
     return await fn();
   } finally {
-    await releaseLock(lockPath, held);
+    await lock.release();
   }
+}
+
+/**
+ * Takes the lock file `lockPath` for as long as the caller needs it (a long-lived owner such as
+ * the sidecar holds it for its whole life), waiting up to `timeoutMs` as withFileLock does.
+ */
+export async function acquireFileLock(lockPath: string, options: FileLockOptions = {}): Promise<FileLock> {
+  const held = await acquireLock(lockPath, options);
+  let released: Promise<void> | undefined;
+  return {
+    path: lockPath,
+    release: () => {
+      released ??= releaseLock(lockPath, held);
+      return released;
+    },
+  };
 }
 
 async function acquireLock(lockPath: string, options: FileLockOptions): Promise<HeldLock> {
@@ -260,12 +392,13 @@ async function acquireLock(lockPath: string, options: FileLockOptions): Promise<
       schema_id: schemaId,
       schema_version: "1.0.0",
       pid: process.pid,
+      host: hostname(),
       created_at: clock().toString(),
     })}\n`;
     const held = await tryCreateLock(lockPath, content);
     if (held) return held;
-    if (await removeIfStale(lockPath, staleMs)) continue;
-    if (Date.now() >= deadline) throw contentionError(lockPath, timeoutMs);
+    if (await removeIfAbandoned(lockPath, staleMs)) continue;
+    if (Date.now() >= deadline) throw await contentionError(lockPath, timeoutMs);
     await sleep(retryMs);
   }
 }
@@ -292,21 +425,75 @@ async function tryCreateLock(lockPath: string, content: string): Promise<HeldLoc
 }
 
 /**
- * Removes an abandoned lock. The file is stat'ed twice and removed only if it is still the same
- * stale file, which keeps a competing taker from deleting a lock that was just re-created.
+ * Removes a lock its owner left behind: one whose owner pid is not alive on this host (a killed
+ * process), or, when the owner cannot be told, one older than `staleMs`. The file is read and
+ * stat'ed, then stat'ed again and removed only if it is still the same file, which keeps a
+ * competing taker from deleting a lock that was just re-created.
  */
-async function removeIfStale(lockPath: string, staleMs: number): Promise<boolean> {
+async function removeIfAbandoned(lockPath: string, staleMs: number): Promise<boolean> {
   try {
-    const seen = await stat(lockPath);
-    if (Date.now() - seen.mtimeMs <= staleMs) return false;
+    const seen = await readLock(lockPath);
+    const owner = ownerState(seen.record);
+    if (owner === "alive") return false;
+    if (owner === "unknown" && Date.now() - seen.info.mtimeMs <= staleMs) return false;
     const again = await stat(lockPath);
-    if (again.ino !== seen.ino || again.dev !== seen.dev || again.mtimeMs !== seen.mtimeMs) return false;
+    if (again.ino !== seen.info.ino || again.dev !== seen.info.dev || again.mtimeMs !== seen.info.mtimeMs) {
+      return false;
+    }
     await unlink(lockPath);
     return true;
   } catch (error) {
     // The holder released it in the meantime: simply retry creating it.
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return true;
     throw fromFsError(error, "inspect lock", lockPath);
+  }
+}
+
+interface LockRecord {
+  pid?: number;
+  host?: string;
+}
+
+/** The lock's content (parsed when it can be) and the identity of the file it was read from. */
+async function readLock(lockPath: string): Promise<{ record: LockRecord | undefined; info: Stats }> {
+  const handle = await open(lockPath, "r");
+  try {
+    const info = await handle.stat();
+    const text = await handle.readFile("utf8");
+    return { record: parseLockRecord(text), info };
+  } finally {
+    await handle.close();
+  }
+}
+
+function parseLockRecord(text: string): LockRecord | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== "object" || value === null) return undefined;
+    const { pid, host } = value as Record<string, unknown>;
+    return {
+      ...(Number.isSafeInteger(pid) && (pid as number) > 0 ? { pid: pid as number } : {}),
+      ...(typeof host === "string" ? { host } : {}),
+    };
+  } catch {
+    // Half-written (the owner is between creating and writing it) or foreign: judged by age.
+    return undefined;
+  }
+}
+
+/**
+ * Whether the lock's owner still runs. Only a pid on this host can be asked (a lock without
+ * `host`, as older writers leave, is taken to be from this host); signal 0 checks without
+ * signalling, and EPERM means the process exists under another user.
+ */
+function ownerState(record: LockRecord | undefined): "alive" | "dead" | "unknown" {
+  if (record?.pid === undefined) return "unknown";
+  if (record.host !== undefined && record.host !== hostname()) return "unknown";
+  try {
+    process.kill(record.pid, 0);
+    return "alive";
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH" ? "dead" : "alive";
   }
 }
 
@@ -322,14 +509,19 @@ async function releaseLock(lockPath: string, held: HeldLock): Promise<void> {
   }
 }
 
-function contentionError(lockPath: string, timeoutMs: number): GaitError {
+async function contentionError(lockPath: string, timeoutMs: number): Promise<GaitError> {
+  const owner = await readLock(lockPath).then(
+    (seen) => seen.record?.pid,
+    () => undefined,
+  );
+  const holder = owner === undefined ? "another gait process" : `gait process ${owner}`;
   return new GaitError(
     "state_contention",
     "state_contention",
     `timed out after ${timeoutMs}ms waiting for lock ${lockPath}`,
     {
-      hint: `another gait process holds ${lockPath}; retry, or remove it if no gait process is running`,
-      details: { lock_path: lockPath },
+      hint: `${holder} holds ${lockPath} (a running \`gait gate serve\` holds its rate-limit state lock while it runs); retry, or stop that process`,
+      details: { lock_path: lockPath, ...(owner !== undefined ? { lock_pid: owner } : {}) },
     },
   );
 }

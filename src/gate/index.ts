@@ -18,3 +18,4 @@ export * from "./policy-model.ts";
 export * from "./ratelimit.ts";
 export * from "./result.ts";
 export * from "./trace.ts";
+export * from "./trace-file.ts";

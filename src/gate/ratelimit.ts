@@ -1,13 +1,15 @@
 /**
  * Rate limits and destructive budgets (CONTRACTS.md §5.14). The counting is pure
- * (`applyLimit`); `enforceLimits` is the I/O edge: read the state file, count, write it back
- * atomically, all under an exclusive lock so concurrent processes never lose an increment.
+ * (`applyLimit`); the I/O edges are `enforceLimits` (read the state file, count, write it back
+ * atomically, all under an exclusive lock so concurrent processes never lose an increment),
+ * `previewLimits` (count against the file without changing it) and `RateLimitLedger` (a
+ * long-running owner of the file that counts in memory and persists every change).
  */
 import { readFile } from "node:fs/promises";
 import { compareBytes } from "../contract/bytes.ts";
 import { isJsonObject, parseJsonStrict } from "../contract/canonical.ts";
-import { fromFsError, invalidInput } from "../contract/errors.ts";
-import { withFileLock, writeFileAtomic } from "../contract/files.ts";
+import { asError, fromFsError, invalidInput } from "../contract/errors.ts";
+import { acquireFileLock, type FileLock, withFileLock, writeFileAtomic } from "../contract/files.ts";
 import { Timestamp } from "../contract/time.ts";
 import type { LimitRequirement } from "./decision.ts";
 import type { NormalizedIntent } from "./intent-model.ts";
@@ -15,7 +17,19 @@ import type { RateLimit } from "./policy-model.ts";
 import { prettyJson } from "./trace.ts";
 
 export const RATE_LIMIT_STATE_SCHEMA_ID = "gait.gate.rate_limit_state";
+export const RATE_LIMIT_LOCK_SCHEMA_ID = "gait.gate.rate_limit_lock";
 export const DEFAULT_RATE_LIMIT_STATE = ".gait-out/gate_rate_limits.json";
+
+/** What one decision asks to count: its rate limits and destructive budgets. */
+export interface LimitsToCount {
+  rateLimits: LimitRequirement[];
+  destructiveBudgets: LimitRequirement[];
+}
+
+/** `persist: false` counts against the current state without changing it (default true). */
+export interface LimitAccess {
+  persist?: boolean;
+}
 
 export interface Counter {
   key: string;
@@ -81,7 +95,7 @@ export function applyLimit(
  */
 export function countLimits(
   counters: Counter[],
-  requirements: { rateLimits: LimitRequirement[]; destructiveBudgets: LimitRequirement[] },
+  requirements: LimitsToCount,
   intent: NormalizedIntent,
   now: Timestamp,
 ): { counters: Counter[]; results: LimitResult[] } {
@@ -108,24 +122,44 @@ export function countLimits(
   return { counters: current, results };
 }
 
-/** Applies every rate limit and destructive budget of a decision, persisting the counters. */
+/**
+ * Applies every rate limit and destructive budget of a decision, persisting the counters; with
+ * `persist: false`, previewLimits instead.
+ */
 export async function enforceLimits(
   statePath: string,
-  requirements: { rateLimits: LimitRequirement[]; destructiveBudgets: LimitRequirement[] },
+  requirements: LimitsToCount,
   intent: NormalizedIntent,
   now: Timestamp,
+  access: LimitAccess = {},
 ): Promise<LimitResult[]> {
+  if (access.persist === false) return previewLimits(statePath, requirements, intent, now);
   if (requirements.rateLimits.length === 0 && requirements.destructiveBudgets.length === 0) return [];
   return withFileLock(
     `${statePath}.lock`,
     async () => {
       const { counters, results } = countLimits(await readCounters(statePath), requirements, intent, now);
-      const state = { schema_id: RATE_LIMIT_STATE_SCHEMA_ID, schema_version: "1.0.0", counters };
-      await writeFileAtomic(statePath, prettyJson(state));
+      await writeFileAtomic(statePath, stateText(counters));
       return results;
     },
-    { schemaId: "gait.gate.rate_limit_lock" },
+    { schemaId: RATE_LIMIT_LOCK_SCHEMA_ID },
   );
+}
+
+/**
+ * The results enforceLimits would give, counted against the state file as it is, which is
+ * neither written nor locked: for a decision that must leave the shared counters alone (one
+ * evaluated as of another time). Writers replace the file by rename, so the read sees a whole
+ * state.
+ */
+export async function previewLimits(
+  statePath: string,
+  requirements: LimitsToCount,
+  intent: NormalizedIntent,
+  now: Timestamp,
+): Promise<LimitResult[]> {
+  if (requirements.rateLimits.length === 0 && requirements.destructiveBudgets.length === 0) return [];
+  return countLimits(await readCounters(statePath), requirements, intent, now).results;
 }
 
 /**
@@ -133,16 +167,159 @@ export async function enforceLimits(
  * the same counting as the state file, without sharing it with other processes.
  */
 export function memoryLimitEnforcer(): (
-  requirements: { rateLimits: LimitRequirement[]; destructiveBudgets: LimitRequirement[] },
+  requirements: LimitsToCount,
   intent: NormalizedIntent,
   now: Timestamp,
+  access?: LimitAccess,
 ) => LimitResult[] {
   let counters: Counter[] = [];
-  return (requirements, intent, now) => {
+  return (requirements, intent, now, access = {}) => {
     const counted = countLimits(counters, requirements, intent, now);
-    counters = counted.counters;
+    if (access.persist !== false) counters = counted.counters;
     return counted.results;
   };
+}
+
+export interface RateLimitLedgerOptions {
+  /** fsync each saved state (default true). */
+  fsync?: boolean;
+  /** How long open() waits for another holder of the lock (default 3000 ms, as gate eval). */
+  lockTimeoutMs?: number;
+  /** A state that could not be saved (the counts stay in memory; the next change retries). */
+  onError?: (error: Error) => void;
+}
+
+/**
+ * Rate-limit counters for a long-running process that owns the state file (the sidecar). The
+ * file's lock is held from open() to close(); counting is in memory and synchronous, with no lock
+ * per decision; every change is saved by an atomic write of the whole state, coalesced so that
+ * one write covers every change made before it started. persisted() resolves once the counts
+ * made so far are on disk, so a caller can answer only after its count is durable. Meanwhile
+ * another process (`gait gate eval`) waits for the lock and fails with state_contention instead
+ * of counting behind the owner's back; a killed owner's lock is taken over at once (its pid is
+ * dead).
+ */
+export class RateLimitLedger {
+  private counters: Counter[];
+  private changes = 0;
+  /** Changes covered by the last state written. */
+  private saved = 0;
+  private writing = false;
+  private closed = false;
+  private readonly waiters: Array<{ upTo: number; resolve: () => void; reject: (error: Error) => void }> = [];
+
+  private constructor(
+    readonly statePath: string,
+    private readonly lock: FileLock,
+    counters: Counter[],
+    private readonly options: RateLimitLedgerOptions,
+  ) {
+    this.counters = counters;
+  }
+
+  /** Takes the state file's lock and loads its counters. */
+  static async open(statePath: string, options: RateLimitLedgerOptions = {}): Promise<RateLimitLedger> {
+    const lock = await acquireFileLock(`${statePath}.lock`, {
+      schemaId: RATE_LIMIT_LOCK_SCHEMA_ID,
+      ...(options.lockTimeoutMs !== undefined ? { timeoutMs: options.lockTimeoutMs } : {}),
+    });
+    try {
+      return new RateLimitLedger(statePath, lock, await readCounters(statePath), options);
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  /**
+   * Counts one decision in memory (as enforceLimits does in the file) and schedules the save;
+   * with `persist: false` only reports what counting would give.
+   */
+  count(
+    requirements: LimitsToCount,
+    intent: NormalizedIntent,
+    now: Timestamp,
+    access: LimitAccess = {},
+  ): LimitResult[] {
+    if (this.closed) {
+      throw invalidInput("rate_limit_ledger_closed", "the rate-limit ledger was closed", {
+        hint: "open a new RateLimitLedger",
+      });
+    }
+    const counted = countLimits(this.counters, requirements, intent, now);
+    if (access.persist === false) return counted.results;
+    this.counters = counted.counters;
+    this.changes++;
+    this.scheduleSave();
+    return counted.results;
+  }
+
+  /** Counters as they are in memory now (sorted by key). */
+  snapshot(): Counter[] {
+    return this.counters.map((c) => ({ ...c }));
+  }
+
+  /** Resolves once every count made so far is in the state file; rejects if that write failed. */
+  persisted(): Promise<void> {
+    if (this.saved >= this.changes) return Promise.resolve();
+    const done = new Promise<void>((resolve, reject) =>
+      this.waiters.push({ upTo: this.changes, resolve, reject }),
+    );
+    this.scheduleSave();
+    return done;
+  }
+
+  /** Saves what is left, then releases the lock. Later counts fail. */
+  async close(): Promise<void> {
+    this.closed = true;
+    try {
+      await this.persisted();
+    } finally {
+      await this.lock.release();
+    }
+  }
+
+  /** One save loop at a time, started on a later turn so the changes of this turn share it. */
+  private scheduleSave(): void {
+    if (this.writing) return;
+    this.writing = true;
+    setImmediate(() => void this.save());
+  }
+
+  private async save(): Promise<void> {
+    try {
+      while (this.saved < this.changes) {
+        const upTo = this.changes;
+        try {
+          await writeFileAtomic(this.statePath, stateText(this.counters), {
+            fsync: this.options.fsync ?? true,
+          });
+        } catch (error) {
+          this.settle(upTo, asError(error));
+          this.options.onError?.(asError(error));
+          return;
+        }
+        this.saved = upTo;
+        this.settle(upTo);
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private settle(upTo: number, error?: Error): void {
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const waiter = this.waiters[i]!;
+      if (waiter.upTo > upTo) continue;
+      this.waiters.splice(i, 1);
+      if (error) waiter.reject(error);
+      else waiter.resolve();
+    }
+  }
+}
+
+function stateText(counters: Counter[]): string {
+  return prettyJson({ schema_id: RATE_LIMIT_STATE_SCHEMA_ID, schema_version: "1.0.0", counters });
 }
 
 async function readCounters(statePath: string): Promise<Counter[]> {

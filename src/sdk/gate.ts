@@ -31,6 +31,7 @@ import {
   needsLimits,
   type PreparedIntent,
   parsePolicyYaml,
+  type RateLimitLedger,
   type SyncLimitEnforcer,
   startGateDecision,
   type Verdict,
@@ -40,13 +41,22 @@ import type { IntentRequest } from "./intent-request.ts";
 import type { TraceWorker } from "./trace-worker.ts";
 import {
   type TraceErrorHandler,
+  type TraceJob,
   type TraceSink,
+  type TraceTarget,
   TraceWriter,
   type TraceWriterStats,
 } from "./trace-writer.ts";
 
 export const DEFAULT_TRACE_DIR = "gait-out/traces";
 export const EVALUATION_ERROR = "gait_evaluation_error";
+
+/**
+ * When a decision may be answered. `async`: at once, the trace is written in the background (a
+ * crash can lose the evidence of decisions already answered). `durable`: only once its trace,
+ * and any rate-limit count it made in a rateLimitLedger, is on disk.
+ */
+export type TraceDurability = "async" | "durable";
 
 export interface GateOptions {
   /** Policy YAML file path (relative to `cwd`), or a policy already loaded with loadPolicyFile/parsePolicyYaml. */
@@ -79,6 +89,16 @@ export interface GateOptions {
    * in this Gate's memory and evaluate() enforces them synchronously.
    */
   rateLimitStatePath?: string;
+  /**
+   * Count rate limits with this ledger, the single owner of a state file (see RateLimitLedger):
+   * in memory, synchronously, persisted after each change. Excludes rateLimitStatePath.
+   */
+  rateLimitLedger?: RateLimitLedger;
+  /**
+   * `async` (the default): evaluate() answers at once and the trace follows. `durable`: answer
+   * only after the trace is on disk; only evaluateAsync can wait, so evaluate() fails closed.
+   */
+  traceDurability?: TraceDurability;
   /** Report what would have been blocked without enforcing (as `--simulate`). */
   simulate?: boolean;
   /** fsync each trace file (default true; a `traceWorker` has its own setting). */
@@ -115,7 +135,10 @@ export interface GateDecision {
   policyDigest: string;
   /** Deterministic id of the signed trace ("" when no trace was produced). */
   traceId: string;
-  /** Where the trace is being written, when the Gate writes files. */
+  /**
+   * Where the trace was written (durable) or is expected (async: if that name is taken on disk by
+   * the time it is written, it takes the next free one), when the Gate writes files.
+   */
   tracePath?: string;
   approvalAuditPath?: string;
   /** Present when approval tokens were checked. */
@@ -137,7 +160,10 @@ export interface Gate {
   readonly verifyKey: VerifyKey;
   /** Decides synchronously; the signed trace is written in the background. Never throws. */
   evaluate(intent: IntentRequest | PreparedIntent, options?: EvaluateOptions): GateDecision;
-  /** Same decision; counts rate limits in the shared state file when `rateLimitStatePath` is set. */
+  /**
+   * Same decision; counts rate limits in the shared state file when `rateLimitStatePath` is set,
+   * and with `traceDurability: "durable"` resolves only once the trace is on disk.
+   */
   evaluateAsync(intent: IntentRequest | PreparedIntent, options?: EvaluateOptions): Promise<GateDecision>;
   /** Waits until every queued trace is written (or reported through onError). */
   flush(): Promise<TraceWriterStats>;
@@ -164,6 +190,11 @@ export async function createGate(options: GateOptions): Promise<Gate> {
       },
     );
   }
+  if (options.rateLimitLedger && options.rateLimitStatePath) {
+    throw invalidInput("usage", "createGate takes rateLimitLedger or rateLimitStatePath, not both", {
+      hint: "the ledger already owns a state file; drop rateLimitStatePath",
+    });
+  }
   const writer = new TraceWriter({
     dir: traceDir,
     signingKey,
@@ -181,6 +212,8 @@ export async function createGate(options: GateOptions): Promise<Gate> {
     clock: options.clock ?? systemClock,
     simulate: options.simulate === true,
     statePath: options.rateLimitStatePath ? resolve(cwd, options.rateLimitStatePath) : undefined,
+    limitLedger: options.rateLimitLedger,
+    durable: options.traceDurability === "durable",
   });
 }
 
@@ -193,6 +226,8 @@ interface GateParts {
   clock: Clock;
   simulate: boolean;
   statePath: string | undefined;
+  limitLedger: RateLimitLedger | undefined;
+  durable: boolean;
 }
 
 class InProcessGate implements Gate {
@@ -208,7 +243,12 @@ class InProcessGate implements Gate {
     this.policy = parts.loaded;
     this.compiled = parts.compiled;
     this.verifyKey = parts.verifyKey;
-    this.syncLimits = parts.statePath ? refuseSyncStateFile : memoryLimitEnforcer();
+    const limitLedger = parts.limitLedger;
+    this.syncLimits = limitLedger
+      ? (requirements, intent, now) => limitLedger.count(requirements, intent, now)
+      : parts.statePath
+        ? refuseSyncStateFile
+        : memoryLimitEnforcer();
   }
 
   get policyDigest(): string {
@@ -218,6 +258,7 @@ class InProcessGate implements Gate {
   evaluate(intent: IntentRequest | PreparedIntent, options: EvaluateOptions = {}): GateDecision {
     const started = performance.now();
     try {
+      if (this.parts.durable) throw durableNeedsAsync();
       const request = this.decisionRequest(intent, options);
       return this.decided(decideGateSync(request, this.syncLimits), started, options);
     } catch (error) {
@@ -229,16 +270,11 @@ class InProcessGate implements Gate {
     intent: IntentRequest | PreparedIntent,
     options: EvaluateOptions = {},
   ): Promise<GateDecision> {
-    const statePath = this.parts.statePath;
-    if (!statePath) return this.evaluate(intent, options);
     const started = performance.now();
     try {
-      const request = this.decisionRequest(intent, options);
-      const start = startGateDecision(request);
-      const limits = needsLimits(start.decision)
-        ? await enforceLimits(statePath, start.decision, start.prepared.intent, request.evaluationTime)
-        : [];
-      return this.decided(finishGateDecision(request, start, limits), started, options);
+      const outcome = await this.decide(this.decisionRequest(intent, options));
+      if (!this.parts.durable) return this.decided(outcome, started, options);
+      return await this.decidedDurably(outcome, started, options);
     } catch (error) {
       return this.failClosed(error);
     }
@@ -273,15 +309,46 @@ class InProcessGate implements Gate {
     };
   }
 
-  /** Queues the signed trace and shapes the answer. */
+  /** Counts limits synchronously, unless the counters live in a shared state file. */
+  private async decide(request: GateDecisionRequest): Promise<GateOutcome> {
+    const statePath = this.parts.statePath;
+    if (!statePath) return decideGateSync(request, this.syncLimits);
+    const start = startGateDecision(request);
+    const limits = needsLimits(start.decision)
+      ? await enforceLimits(statePath, start.decision, start.prepared.intent, request.evaluationTime)
+      : [];
+    return finishGateDecision(request, start, limits);
+  }
+
+  /** Queues the signed trace and answers at once. */
   private decided(outcome: GateOutcome, started: number, options: EvaluateOptions): GateDecision {
-    const latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
-    const target = this.parts.writer.enqueue({
+    return this.answer(outcome, this.parts.writer.enqueue(this.traceJob(outcome, started, options)));
+  }
+
+  /** Answers once the trace, and the rate-limit counts the decision made, are on disk. */
+  private async decidedDurably(
+    outcome: GateOutcome,
+    started: number,
+    options: EvaluateOptions,
+  ): Promise<GateDecision> {
+    const limitLedger = this.parts.limitLedger;
+    const [target] = await Promise.all([
+      this.parts.writer.enqueueDurable(this.traceJob(outcome, started, options)),
+      limitLedger && outcome.limits.length > 0 ? limitLedger.persisted() : undefined,
+    ]);
+    return this.answer(outcome, target);
+  }
+
+  private traceJob(outcome: GateOutcome, started: number, options: EvaluateOptions): TraceJob {
+    return {
       outcome,
       observedAt: this.parts.clock(),
       correlationId: options.correlationId,
-      latencyMs,
-    });
+      latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
+    };
+  }
+
+  private answer(outcome: GateOutcome, target: TraceTarget): GateDecision {
     const { prepared, decision } = outcome;
     const answer: GateDecision = {
       verdict: outcome.verdict,
@@ -334,6 +401,14 @@ const refuseSyncStateFile: SyncLimitEnforcer = () => {
     { hint: "use gate.evaluateAsync() (guardTool does), or drop rateLimitStatePath to count in memory" },
   );
 };
+
+function durableNeedsAsync(): Error {
+  return invalidInput(
+    "trace_durability_requires_async",
+    "this Gate answers only once the trace is on disk, which a synchronous evaluate() cannot wait for",
+    { hint: 'use gate.evaluateAsync() (guardTool does), or traceDurability "async"' },
+  );
+}
 
 function describeError(error: unknown): NonNullable<GateDecision["error"]> {
   if (isGaitError(error)) {

@@ -33,6 +33,8 @@ export {
   type PreparedIntent,
   parsePolicyYaml,
   prepareIntent,
+  RateLimitLedger,
+  type RateLimitLedgerOptions,
   type TraceRecord,
   type TraceVerification,
   type Verdict,
@@ -47,6 +49,7 @@ export {
   type Gate,
   type GateDecision,
   type GateOptions,
+  type TraceDurability,
 } from "./gate.ts";
 export {
   type ApprovalLookup,

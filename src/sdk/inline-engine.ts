@@ -4,9 +4,9 @@
  * works wherever the SDK is bundled. (The sidecar uses trace-worker.ts instead.)
  */
 import { asError } from "../contract/errors.ts";
-import { writeFileAtomic } from "../contract/files.ts";
+import { firstNewFileName, writeFileNew } from "../contract/files.ts";
 import type { SigningKey } from "../contract/signing.ts";
-import { signTraceWork, type TraceEngine, type TraceSubmission } from "./trace-work.ts";
+import { signTraceWork, type TraceEngine, type TraceSubmission, traceFilesOf } from "./trace-work.ts";
 
 /** Files written at once: enough for the file system to group their fsyncs into shared commits. */
 const MAX_ACTIVE_WRITES = 16;
@@ -61,12 +61,14 @@ export class InlineTraceEngine implements TraceEngine {
   private async run({ build, done }: TraceSubmission): Promise<void> {
     let path: string | undefined;
     try {
-      const { files, ...signed } = signTraceWork(build(), this.options.signingKey);
+      const work = build();
+      const { files, ...signed } = signTraceWork(work, this.options.signingKey);
+      const written = [];
       for (const file of files) {
-        path = file.path;
-        await writeFileAtomic(file.path, file.data, { fsync: this.options.fsync ?? true });
+        path = firstNewFileName(file.names);
+        written.push(await writeFileNew(file.names, file.data, { fsync: this.options.fsync ?? true }));
       }
-      done(signed);
+      done(written.length > 0 ? { ...signed, written: traceFilesOf(work, written) } : signed);
     } catch (error) {
       done({ error: asError(error), ...(path ? { path } : {}) });
     }

@@ -1,23 +1,35 @@
 /**
  * The unit of trace writing, shared by the two engines that sign and write traces: inline on the
- * event loop (inline-engine.ts) or on a worker thread (trace-worker.ts). A TraceWriter names the
- * files and counts outcomes; an engine turns each piece of work into signed files on disk.
+ * event loop (inline-engine.ts) or on a worker thread (trace-worker.ts). A TraceWriter says where
+ * the files go; an engine turns each piece of work into signed files on disk, each under the next
+ * free name (gate/trace-file.ts), never replacing one.
  */
-import type { FileToWrite } from "../contract/files.ts";
+import type { NewFileToWrite } from "../contract/files.ts";
 import type { SigningKey } from "../contract/signing.ts";
 import {
   type ApprovalAuditRecord,
+  evidenceFileNames,
   type GateRecords,
   prettyJson,
   signTrace,
   type TraceRecord,
 } from "../gate/index.ts";
 
-/** One decision's evidence, unsigned, and where it goes (no paths: sign only). */
+/** One decision's evidence, unsigned, and where it goes (no dir: sign only). */
 export interface TraceWork {
   records: GateRecords;
-  tracePath?: string | undefined;
-  auditPath?: string | undefined;
+  /** Directory for `trace_<trace_id>[.<n>].json` and its approval audit. */
+  dir?: string | undefined;
+  /** The sequence number to try first (default 1); the disk decides which name is free. */
+  from?: number | undefined;
+}
+
+/** Where a piece of work's files went. */
+export interface TraceFiles {
+  tracePath: string;
+  /** 1 for `trace_<id>.json`, n for `trace_<id>.<n>.json`. */
+  sequence: number;
+  auditPath?: string;
 }
 
 /** How one piece of work ended. */
@@ -25,6 +37,8 @@ export interface TraceDone {
   /** The signed trace (absent on failure, and from a worker unless it was asked for). */
   trace?: TraceRecord;
   approvalAudit?: ApprovalAuditRecord;
+  /** Where the files went, when the work named a directory and they were written. */
+  written?: TraceFiles;
   error?: Error;
   /** The file that could not be written, when the failure was a write. */
   path?: string;
@@ -49,16 +63,32 @@ export interface TraceEngine {
 export interface SignedTraceWork {
   trace: TraceRecord;
   approvalAudit?: ApprovalAuditRecord;
-  /** The files to write, trace first. */
-  files: FileToWrite[];
+  /** The files to write as new files, trace first. */
+  files: NewFileToWrite[];
 }
 
 /** Signs the trace and renders the files to write (the approval audit is not signed). */
 export function signTraceWork(work: TraceWork, key: SigningKey): SignedTraceWork {
   const trace = signTrace(work.records.trace, key);
   const { approvalAudit } = work.records;
-  const files: FileToWrite[] = [];
-  if (work.tracePath) files.push({ path: work.tracePath, data: prettyJson(trace) });
-  if (work.auditPath && approvalAudit) files.push({ path: work.auditPath, data: prettyJson(approvalAudit) });
+  const files: NewFileToWrite[] = [];
+  const { dir, from = 1 } = work;
+  if (dir !== undefined) {
+    files.push({ names: evidenceFileNames(dir, "trace", trace.trace_id, from), data: prettyJson(trace) });
+    if (approvalAudit) {
+      files.push({
+        names: evidenceFileNames(dir, "approval_audit", trace.trace_id, from),
+        data: prettyJson(approvalAudit),
+      });
+    }
+  }
   return approvalAudit ? { trace, approvalAudit, files } : { trace, files };
+}
+
+/** Where the files of `work` went, from the paths the engine wrote them to (trace first). */
+export function traceFilesOf(work: TraceWork, paths: Array<{ path: string; attempt: number }>): TraceFiles {
+  const [trace, audit] = paths;
+  const files: TraceFiles = { tracePath: trace!.path, sequence: (work.from ?? 1) + trace!.attempt };
+  if (audit) files.auditPath = audit.path;
+  return files;
 }

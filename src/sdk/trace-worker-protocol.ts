@@ -1,7 +1,7 @@
 /** Messages between TraceWorker and its thread (structured clone: plain data only). */
 import { GaitError, isGaitError } from "../contract/errors.ts";
 import type { ApprovalAuditRecord, TraceRecord } from "../gate/index.ts";
-import type { TraceWork } from "./trace-work.ts";
+import type { TraceFiles, TraceWork } from "./trace-work.ts";
 
 export interface WorkerInit {
   /** An Ed25519 private KeyObject (KeyObjects cross threads by structured clone). */
@@ -25,7 +25,9 @@ export interface SerializedError {
 export interface BatchResult {
   id: number;
   error?: SerializedError;
+  /** The file that could not be written. */
   path?: string;
+  written?: TraceFiles;
   trace?: TraceRecord;
   approvalAudit?: ApprovalAuditRecord;
 }

@@ -8,9 +8,9 @@
 import type { KeyObject } from "node:crypto";
 import { parentPort, workerData } from "node:worker_threads";
 import { asError } from "../contract/errors.ts";
-import { writeFilesAtomic } from "../contract/files.ts";
+import { firstNewFileName, writeFilesNew } from "../contract/files.ts";
 import { signingKeyFromKeyObject } from "../contract/signing.ts";
-import { type SignedTraceWork, signTraceWork } from "./trace-work.ts";
+import { type SignedTraceWork, signTraceWork, traceFilesOf } from "./trace-work.ts";
 import {
   type BatchItem,
   type BatchResult,
@@ -54,19 +54,23 @@ async function writeBatch(items: BatchItem[]): Promise<BatchResult[]> {
     }
   });
   const files = signed.flatMap((s) => (s instanceof Error ? [] : s.files));
-  const fileErrors = await writeFilesAtomic(files, { fsync: init.fsync });
+  const fileOutcomes = await writeFilesNew(files, { fsync: init.fsync });
   let next = 0;
   return items.map((item, index) => {
     const outcome = signed[index]!;
     if (outcome instanceof Error) return { id: item.id, error: serializeError(outcome) };
-    const own = fileErrors.slice(next, next + outcome.files.length);
-    const failedAt = own.findIndex((error) => error !== undefined);
-    const result: BatchResult = { id: item.id };
+    const own = fileOutcomes.slice(next, next + outcome.files.length);
     next += outcome.files.length;
+    const result: BatchResult = { id: item.id };
+    const failedAt = own.findIndex((written) => written instanceof Error);
     if (failedAt >= 0) {
-      result.error = serializeError(own[failedAt]!);
-      result.path = outcome.files[failedAt]!.path;
-    } else if (item.wantSigned) {
+      result.error = serializeError(own[failedAt] as Error);
+      result.path = firstNewFileName(outcome.files[failedAt]!.names);
+      return result;
+    }
+    if (own.length > 0)
+      result.written = traceFilesOf(item.work, own as Array<{ path: string; attempt: number }>);
+    if (item.wantSigned) {
       result.trace = outcome.trace;
       if (outcome.approvalAudit) result.approvalAudit = outcome.approvalAudit;
     }

@@ -128,6 +128,7 @@ export class TraceWorker implements TraceEngine {
       const done: TraceDone = {};
       if (result.error) done.error = deserializeError(result.error);
       if (result.path) done.path = result.path;
+      if (result.written) done.written = result.written;
       if (result.trace) done.trace = result.trace;
       if (result.approvalAudit) done.approvalAudit = result.approvalAudit;
       this.settle(result.id, done);

@@ -1,16 +1,17 @@
 /**
  * Writes a Gate's signed traces off the decision path. `enqueue` is synchronous and cheap: it
- * names the files and hands the work to an engine, which builds, signs and writes it later,
- * inline on the event loop (the default) or on a TraceWorker thread. Every failure goes to
- * `onError` and is counted; `flush()` waits for everything queued so far (and anything queued
- * meanwhile).
+ * hands the work to an engine, which builds, signs and writes it later, inline on the event loop
+ * (the default) or on a TraceWorker thread; `enqueueDurable` does the same and resolves once the
+ * files are on disk. Every failure goes to `onError` and is counted; `flush()` waits for
+ * everything queued so far (and anything queued meanwhile).
  */
 import { join } from "node:path";
-import { asError } from "../contract/errors.ts";
+import { asError, ioFailure } from "../contract/errors.ts";
 import type { SigningKey } from "../contract/signing.ts";
 import type { Timestamp } from "../contract/time.ts";
 import {
   type ApprovalAuditRecord,
+  evidenceFileName,
   type GateOutcome,
   gateRecordsFor,
   type TraceRecord,
@@ -18,6 +19,13 @@ import {
 } from "../gate/index.ts";
 import { InlineTraceEngine } from "./inline-engine.ts";
 import type { TraceDone, TraceEngine } from "./trace-work.ts";
+
+/**
+ * Trace ids whose next sequence number is remembered. The memory only spares a repeated
+ * decision some probing of names already taken (the disk decides): past this many ids it is
+ * dropped, which keeps a long-running process's memory bounded.
+ */
+const MAX_REMEMBERED_IDS = 10_000;
 
 /** Receives every signed trace (and approval audit), whether or not it is also written to disk. */
 export type TraceSink = (trace: TraceRecord, audit: ApprovalAuditRecord | undefined) => void | Promise<void>;
@@ -56,7 +64,7 @@ export interface TraceJob {
   latencyMs: number;
 }
 
-/** Where a queued trace (and its approval audit) will be written. */
+/** Where a trace (and its approval audit) goes: expected when queued, actual once written. */
 export interface TraceTarget {
   traceId: string;
   tracePath?: string;
@@ -66,7 +74,8 @@ export interface TraceTarget {
 export class TraceWriter {
   private readonly options: TraceWriterOptions;
   private readonly engine: TraceEngine;
-  private readonly fileCounts = new Map<string, number>();
+  /** The sequence number to try first for a trace id's next file (see MAX_REMEMBERED_IDS). */
+  private readonly nextSequence = new Map<string, number>();
   private readonly idle: Array<() => void> = [];
   private pending = 0;
   private written = 0;
@@ -78,22 +87,26 @@ export class TraceWriter {
       options.engine ?? new InlineTraceEngine({ signingKey: options.signingKey, fsync: options.fsync });
   }
 
-  /** Queues a trace and returns where it will land; never throws for I/O. */
+  /**
+   * Queues a trace and returns where it is expected to land; never throws for I/O. The name is
+   * settled when the file is written: if the expected one was taken on disk by then (a file left
+   * by an earlier process), the trace takes the next free one.
+   */
   enqueue(job: TraceJob): TraceTarget {
-    const { outcome } = job;
-    const traceId = traceIdFor(outcome.policyDigest, outcome.prepared.intentDigest, outcome.verdict);
-    const target = this.targetFor(traceId, outcome.approval !== undefined);
-    this.pending++;
-    this.engine.submit({
-      build: () => ({
-        records: gateRecordsFor(outcome, job),
-        tracePath: target.tracePath,
-        auditPath: target.auditPath,
-      }),
-      done: (done) => void this.finish(target, done),
-      wantSigned: this.options.onTrace !== undefined,
+    return this.submit(job, () => undefined);
+  }
+
+  /**
+   * Queues a trace and resolves with where it was written once it is on disk (fsynced unless
+   * the engine was told not to), or rejects with a coded `trace_write_failed` error.
+   */
+  enqueueDurable(job: TraceJob): Promise<TraceTarget> {
+    return new Promise((resolve, reject) => {
+      const expected = this.submit(job, (done) => {
+        if (done.error) reject(traceWriteFailed(expected.traceId, done));
+        else resolve(actualTarget(expected, done));
+      });
     });
-    return target;
   }
 
   stats(): TraceWriterStats {
@@ -106,19 +119,44 @@ export class TraceWriter {
     return new Promise((resolve) => this.idle.push(() => resolve(this.stats())));
   }
 
-  /**
-   * `trace_<trace_id>.json`, as the CLI names it. The same decision (same policy, intent and
-   * verdict) has the same trace id, so a repeat in this writer's lifetime gets `.2`, `.3`, ...
-   * rather than overwriting the earlier evidence.
-   */
-  private targetFor(traceId: string, withAudit: boolean): TraceTarget {
+  private submit(job: TraceJob, settled: (done: TraceDone) => void): TraceTarget {
+    const { outcome } = job;
+    const traceId = traceIdFor(outcome.policyDigest, outcome.prepared.intentDigest, outcome.verdict);
+    const dir = this.options.dir;
+    const from = dir ? this.claimSequence(traceId) : 1;
+    const target = this.expectedTarget(traceId, from, outcome.approval !== undefined);
+    this.pending++;
+    this.engine.submit({
+      build: () => ({ records: gateRecordsFor(outcome, job), dir, from }),
+      done: (done) => {
+        if (done.written) this.remember(traceId, done.written.sequence + 1);
+        void this.finish(target, done).then(() => settled(done));
+      },
+      wantSigned: this.options.onTrace !== undefined,
+    });
+    return target;
+  }
+
+  /** The sequence this trace tries first, and the next one for a repeat of the same decision. */
+  private claimSequence(traceId: string): number {
+    const from = this.nextSequence.get(traceId) ?? 1;
+    this.remember(traceId, from + 1);
+    return from;
+  }
+
+  private remember(traceId: string, next: number): void {
+    if (next <= (this.nextSequence.get(traceId) ?? 1)) return;
+    if (this.nextSequence.size >= MAX_REMEMBERED_IDS && !this.nextSequence.has(traceId))
+      this.nextSequence.clear();
+    this.nextSequence.set(traceId, next);
+  }
+
+  private expectedTarget(traceId: string, sequence: number, withAudit: boolean): TraceTarget {
     const target: TraceTarget = { traceId };
-    if (!this.options.dir) return target;
-    const count = (this.fileCounts.get(traceId) ?? 0) + 1;
-    this.fileCounts.set(traceId, count);
-    const suffix = count === 1 ? "" : `.${count}`;
-    target.tracePath = join(this.options.dir, `trace_${traceId}${suffix}.json`);
-    if (withAudit) target.auditPath = join(this.options.dir, `approval_audit_${traceId}${suffix}.json`);
+    const dir = this.options.dir;
+    if (!dir) return target;
+    target.tracePath = join(dir, evidenceFileName("trace", traceId, sequence));
+    if (withAudit) target.auditPath = join(dir, evidenceFileName("approval_audit", traceId, sequence));
     return target;
   }
 
@@ -129,6 +167,7 @@ export class TraceWriter {
       this.written++;
     } catch (error) {
       this.failed++;
+      done.error ??= asError(error);
       this.report(error, { traceId: target.traceId, ...(done.path ? { path: done.path } : {}) });
     } finally {
       this.pending--;
@@ -147,4 +186,20 @@ export class TraceWriter {
       );
     }
   }
+}
+
+function actualTarget(expected: TraceTarget, done: TraceDone): TraceTarget {
+  if (!done.written) return expected;
+  const target: TraceTarget = { traceId: expected.traceId, tracePath: done.written.tracePath };
+  if (done.written.auditPath) target.auditPath = done.written.auditPath;
+  return target;
+}
+
+function traceWriteFailed(traceId: string, done: TraceDone): Error {
+  const cause = done.error!;
+  const where = done.path ? ` to ${done.path}` : "";
+  return ioFailure("trace_write_failed", `the trace ${traceId} was not written${where}: ${cause.message}`, {
+    hint: "check the trace directory (space, permissions); the decision was not answered, so do not run the tool",
+    cause,
+  });
 }

@@ -62,8 +62,6 @@ export interface HandlerDeps {
   authorize(authorization: string | undefined): boolean;
   /** Verifies approval tokens (default in index.ts: the trace key's public half, as `gait gate eval`). */
   approvalKey: VerifyKey;
-  /** Evaluate with the Gate's async path (a shared rate-limit state file needs file I/O). */
-  asyncDecisions: boolean;
   clock: Clock;
   maxRequestBytes: number;
   policyPath: string;
@@ -200,9 +198,7 @@ export class SidecarHandler {
       return { status: 200, body: unavailableAnswer(state.error) };
     }
     const intent = request.intent as IntentRequest;
-    const decision = this.deps.asyncDecisions
-      ? await state.gate.evaluateAsync(intent, request.options)
-      : state.gate.evaluate(intent, request.options);
+    const decision = await state.gate.evaluateAsync(intent, request.options);
     if (decision.error) return errorResponse(decisionError(decision.error));
     await this.deps.traceBackpressure(state.gate);
     return { status: 200, body: decisionAnswer(decision) };

@@ -9,7 +9,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { SigningKey, VerifyKey } from "../contract/signing.ts";
 import { verifyKeyFor } from "../contract/signing.ts";
 import { type Clock, systemClock } from "../contract/time.ts";
-import { createGate, type Gate, type LoadedPolicy, TraceWorker } from "../sdk/index.ts";
+import { RateLimitLedger } from "../gate/index.ts";
+import { createGate, type Gate, type LoadedPolicy, type TraceDurability, TraceWorker } from "../sdk/index.ts";
 import { checkBindAllowed, DEFAULT_LISTEN, type ListenTarget, parseListenTarget } from "./address.ts";
 import { bearerChecker, generateToken, type TokenSource } from "./auth.ts";
 import { SidecarHandler, type TraceCounts } from "./handler.ts";
@@ -64,9 +65,18 @@ export interface SidecarOptions {
   signingKey: SigningKey;
   /** Verifies approval tokens; default: the signing key's public half (as `gait gate eval`). */
   approvalKey?: VerifyKey;
-  /** Count rate limits in this shared state file (as `gait gate eval`) instead of in memory. */
+  /**
+   * Keep rate-limit counters in this state file (as `gait gate eval`) instead of in memory. The
+   * sidecar owns it while it runs: it holds the file's lock, counts in memory and saves each
+   * change (see RateLimitLedger).
+   */
   rateLimitStatePath?: string;
-  /** fsync each trace (default true). */
+  /**
+   * `durable` (default): answer a decision only once its trace (and its rate-limit count) is on
+   * disk. `async`: answer at once and write behind; a crash loses the evidence of answered decisions.
+   */
+  traceDurability?: TraceDurability;
+  /** fsync each trace and saved rate-limit state (default true). */
   fsync?: boolean;
   /** Operational messages (reloads, trace write failures); default stderr. */
   log?: (message: string) => void;
@@ -104,6 +114,12 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const policyDisplay = options.policyDisplay ?? options.policyPath;
   const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
 
+  const ledger = options.rateLimitStatePath
+    ? await RateLimitLedger.open(options.rateLimitStatePath, {
+        fsync: options.fsync ?? true,
+        onError: (error) => log(`rate-limit state not saved: ${error.message}`),
+      })
+    : undefined;
   // One thread signs and writes the traces of every policy version, off the answering thread.
   const traceWorker = new TraceWorker({ signingKey: options.signingKey, fsync: options.fsync ?? true });
   let policy: PolicySource;
@@ -111,13 +127,14 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     policy = await PolicySource.open({
       path: options.policyPath,
       display: policyDisplay,
-      makeGate: gateFactory(options, traceWorker, approvalKey, clock, log),
+      makeGate: gateFactory(options, { traceWorker, ledger, approvalKey, clock, log }),
       clock,
       log,
       ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
     });
   } catch (error) {
     await traceWorker.close();
+    await ledger?.close();
     throw error;
   }
   const traceCounts = () => sumTraceCounts(policy.gates());
@@ -126,7 +143,6 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     policy,
     authorize: bearerChecker(token),
     approvalKey,
-    asyncDecisions: options.rateLimitStatePath !== undefined,
     clock,
     maxRequestBytes,
     policyPath: policyDisplay,
@@ -142,6 +158,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   } catch (error) {
     await policy.close();
     await traceWorker.close();
+    await ledger?.close();
     throw error;
   }
 
@@ -165,6 +182,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
         await policy.close();
         await Promise.all(policy.gates().map((gate) => gate.close()));
         await traceWorker.close();
+        await ledger?.close();
         return stats();
       })();
       return closing;
@@ -172,13 +190,21 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   };
 }
 
-/** One SDK Gate per policy version: same keys, trace dir and error reporting for all. */
+interface SharedParts {
+  traceWorker: TraceWorker;
+  ledger: RateLimitLedger | undefined;
+  approvalKey: VerifyKey;
+  clock: Clock;
+  log: (message: string) => void;
+}
+
+/**
+ * One SDK Gate per policy version: same keys, trace dir, durability, error reporting and
+ * rate-limit ledger for all (without a state file, each version counts in its own memory).
+ */
 function gateFactory(
   options: SidecarOptions,
-  traceWorker: TraceWorker,
-  approvalKey: VerifyKey,
-  clock: Clock,
-  log: (message: string) => void,
+  { traceWorker, ledger, approvalKey, clock, log }: SharedParts,
 ): (loaded: LoadedPolicy) => Promise<Gate> {
   return (loaded) =>
     createGate({
@@ -188,7 +214,8 @@ function gateFactory(
       traceDir: resolve(options.traceDir),
       clock,
       traceWorker,
-      ...(options.rateLimitStatePath ? { rateLimitStatePath: options.rateLimitStatePath } : {}),
+      traceDurability: options.traceDurability ?? "durable",
+      ...(ledger ? { rateLimitLedger: ledger } : {}),
       onWarning: log,
       onError: (error, info) =>
         log(`trace ${info.traceId} was not written${info.path ? ` to ${info.path}` : ""}: ${error.message}`),

@@ -1,16 +1,20 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { readFile, rename, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { GaitError } from "../../src/contract/errors.ts";
 import {
-  type FileToWrite,
+  acquireFileLock,
+  type NewFileToWrite,
   withFileLock,
   writeFileAtomic,
   writeFileAtomicSync,
-  writeFilesAtomic,
+  writeFileNew,
+  writeFilesNew,
 } from "../../src/contract/files.ts";
 import { fixedClock } from "../../src/contract/time.ts";
 import { tempDir } from "../helpers/cli.ts";
@@ -81,21 +85,25 @@ describe("writeFileAtomic", () => {
   });
 });
 
-describe("writeFilesAtomic", () => {
+describe("writeFilesNew", () => {
   /** Every entry in `dir` and below, relative, sorted (so a leftover temp file shows up). */
   const listing = (dir: string) => (readdirSync(dir, { recursive: true }) as string[]).sort();
 
   it("writes every file with its content and mode 0600, creating parent directories", async (t) => {
     const dir = scratch(t);
-    const files: FileToWrite[] = [
-      { path: join(dir, "traces", "trace_a.json"), data: "a\n" },
-      { path: join(dir, "traces", "trace_b.json"), data: Buffer.from("b\n") },
-      { path: join(dir, "audits", "deep", "audit_a.json"), data: "{}" },
+    const files: NewFileToWrite[] = [
+      { names: join(dir, "traces", "trace_a.json"), data: "a\n" },
+      { names: join(dir, "traces", "trace_b.json"), data: Buffer.from("b\n") },
+      { names: join(dir, "audits", "deep", "audit_a.json"), data: "{}" },
     ];
-    assert.deepEqual(await writeFilesAtomic(files), [undefined, undefined, undefined]);
+    assert.deepEqual(
+      await writeFilesNew(files),
+      files.map((file) => ({ path: file.names, attempt: 0 })),
+    );
     for (const file of files) {
-      assert.equal(readFileSync(file.path, "utf8"), Buffer.from(file.data).toString("utf8"));
-      assert.equal(modeOf(file.path), 0o600);
+      const path = file.names as string;
+      assert.equal(readFileSync(path, "utf8"), Buffer.from(file.data).toString("utf8"));
+      assert.equal(modeOf(path), 0o600);
     }
     assert.deepEqual(listing(dir), [
       "audits",
@@ -107,14 +115,33 @@ describe("writeFilesAtomic", () => {
     ]);
   });
 
-  it("replaces existing files and works without fsync", async (t) => {
+  it("never replaces a file: an exact path that exists fails with file_exists, names move on", async (t) => {
     const dir = scratch(t);
-    const path = join(dir, "state.json");
-    writeFileSync(path, "previous", { mode: 0o644 });
-    assert.deepEqual(await writeFilesAtomic([{ path, data: "next" }], { fsync: false }), [undefined]);
-    assert.equal(readFileSync(path, "utf8"), "next");
-    assert.equal(modeOf(path), 0o600);
-    assert.deepEqual(listing(dir), ["state.json"]);
+    const path = join(dir, "trace_x.json");
+    writeFileSync(path, "first", { mode: 0o644 });
+    writeFileSync(join(dir, "trace_x.2.json"), "second");
+    const numbered = (attempt: number) =>
+      join(dir, attempt === 0 ? "trace_x.json" : `trace_x.${attempt + 1}.json`);
+    const [exact, next, after] = await writeFilesNew(
+      [
+        { names: path, data: "clobber" },
+        { names: numbered, data: "third" },
+        { names: numbered, data: "fourth" },
+      ],
+      { fsync: false },
+    );
+    assert.ok(exact instanceof GaitError);
+    assert.equal(exact.code, "file_exists");
+    assert.equal(exact.category, "invalid_input");
+    assert.equal(exact.exitCode, 6);
+    assert.ok(exact.message.includes(path));
+    assert.deepEqual(next, { path: join(dir, "trace_x.3.json"), attempt: 2 });
+    assert.deepEqual(after, { path: join(dir, "trace_x.4.json"), attempt: 3 });
+    assert.equal(readFileSync(path, "utf8"), "first");
+    assert.equal(modeOf(path), 0o644);
+    assert.equal(readFileSync(join(dir, "trace_x.3.json"), "utf8"), "third");
+    assert.equal(readFileSync(join(dir, "trace_x.4.json"), "utf8"), "fourth");
+    assert.deepEqual(listing(dir), ["trace_x.2.json", "trace_x.3.json", "trace_x.4.json", "trace_x.json"]);
   });
 
   it("applies an explicit mode regardless of the umask", async (t) => {
@@ -122,8 +149,8 @@ describe("writeFilesAtomic", () => {
     const path = join(dir, "shared.json");
     const previous = process.umask(0o077);
     try {
-      assert.deepEqual(await writeFilesAtomic([{ path, data: "{}" }], { mode: 0o644, fsync: false }), [
-        undefined,
+      assert.deepEqual(await writeFilesNew([{ names: path, data: "{}" }], { mode: 0o644, fsync: false }), [
+        { path, attempt: 0 },
       ]);
     } finally {
       process.umask(previous);
@@ -136,15 +163,15 @@ describe("writeFilesAtomic", () => {
     writeFileSync(join(dir, "blocker"), "a file where a directory should be");
     const bad = join(dir, "blocker", "traces", "trace_x.json");
     const alsoBad = join(dir, "blocker", "traces", "audit_x.json");
-    const outcomes = await writeFilesAtomic([
-      { path: join(dir, "ok", "one.json"), data: "1" },
-      { path: bad, data: "x" },
-      { path: join(dir, "ok", "two.json"), data: "2" },
-      { path: alsoBad, data: "y" },
+    const outcomes = await writeFilesNew([
+      { names: join(dir, "ok", "one.json"), data: "1" },
+      { names: bad, data: "x" },
+      { names: join(dir, "ok", "two.json"), data: "2" },
+      { names: alsoBad, data: "y" },
     ]);
     assert.equal(outcomes.length, 4);
-    assert.equal(outcomes[0], undefined);
-    assert.equal(outcomes[2], undefined);
+    assert.deepEqual(outcomes[0], { path: join(dir, "ok", "one.json"), attempt: 0 });
+    assert.deepEqual(outcomes[2], { path: join(dir, "ok", "two.json"), attempt: 0 });
     for (const [index, path] of [
       [1, bad],
       [3, alsoBad],
@@ -161,44 +188,63 @@ describe("writeFilesAtomic", () => {
     assert.deepEqual(listing(dir), ["blocker", "ok", join("ok", "one.json"), join("ok", "two.json")]);
   });
 
-  it("a rename onto a directory fails with a coded error at its index only and cleans up", async (t) => {
+  it("a name taken by a directory counts as taken, and nothing is left behind", async (t) => {
     const dir = scratch(t);
     mkdirSync(join(dir, "taken"));
     writeFileSync(join(dir, "taken", "inside"), "x");
-    const outcomes = await writeFilesAtomic(
+    const outcomes = await writeFilesNew(
       [
-        { path: join(dir, "before.json"), data: "b" },
-        { path: join(dir, "taken"), data: "data" },
-        { path: join(dir, "after.json"), data: "a" },
+        { names: join(dir, "before.json"), data: "b" },
+        { names: join(dir, "taken"), data: "data" },
+        { names: (attempt) => join(dir, attempt === 0 ? "taken" : "free"), data: "f" },
       ],
       { fsync: false },
     );
-    assert.equal(outcomes[0], undefined);
-    assert.equal(outcomes[2], undefined);
+    assert.deepEqual(outcomes[0], { path: join(dir, "before.json"), attempt: 0 });
     const error = outcomes[1];
     assert.ok(error instanceof GaitError);
-    assert.equal(error.category, "invalid_input");
-    assert.equal(error.code, "path_is_directory");
-    assert.match(error.message, /taken/);
-    assert.equal(readFileSync(join(dir, "before.json"), "utf8"), "b");
-    assert.equal(readFileSync(join(dir, "after.json"), "utf8"), "a");
-    assert.deepEqual(listing(dir), ["after.json", "before.json", "taken", join("taken", "inside")]);
+    assert.equal(error.code, "file_exists");
+    assert.deepEqual(outcomes[2], { path: join(dir, "free"), attempt: 1 });
+    assert.deepEqual(listing(dir), ["before.json", "free", "taken", join("taken", "inside")]);
   });
 
   it("never throws: unwritable data is reported, not thrown, and leaves no temp file", async (t) => {
     const dir = scratch(t);
     const notWritable = { length: 3 } as unknown as Uint8Array;
-    const outcomes = await writeFilesAtomic([
-      { path: join(dir, "bad.json"), data: notWritable },
-      { path: join(dir, "good.json"), data: "ok" },
+    const outcomes = await writeFilesNew([
+      { names: join(dir, "bad.json"), data: notWritable },
+      { names: join(dir, "good.json"), data: "ok" },
     ]);
     assert.ok(outcomes[0] instanceof GaitError);
-    assert.equal(outcomes[1], undefined);
+    assert.deepEqual(outcomes[1], { path: join(dir, "good.json"), attempt: 0 });
     assert.deepEqual(listing(dir), ["good.json"]);
   });
 
   it("returns an empty list for no files", async () => {
-    assert.deepEqual(await writeFilesAtomic([]), []);
+    assert.deepEqual(await writeFilesNew([]), []);
+  });
+});
+
+describe("writeFileNew", () => {
+  it("takes the first free name, never replaces, and refuses an existing exact path", async (t) => {
+    const dir = scratch(t);
+    const names = (attempt: number) => join(dir, `n${attempt}.json`);
+    assert.deepEqual(await writeFileNew(names, "zero"), { path: join(dir, "n0.json"), attempt: 0 });
+    assert.deepEqual(await writeFileNew(names, "one", { fsync: false }), {
+      path: join(dir, "n1.json"),
+      attempt: 1,
+    });
+    await assert.rejects(writeFileNew(join(dir, "n0.json"), "clobber"), (error: unknown) => {
+      assert.ok(error instanceof GaitError);
+      assert.equal(error.code, "file_exists");
+      assert.equal(error.exitCode, 6);
+      assert.match(error.hint, /another output path/);
+      return true;
+    });
+    assert.equal(readFileSync(join(dir, "n0.json"), "utf8"), "zero");
+    assert.equal(readFileSync(join(dir, "n1.json"), "utf8"), "one");
+    assert.equal(modeOf(join(dir, "n1.json")), 0o600);
+    assert.deepEqual(readdirSync(dir).sort(), ["n0.json", "n1.json"]);
   });
 });
 
@@ -230,6 +276,7 @@ describe("withFileLock", () => {
       schema_id: "gait.gate.rate_limit_lock",
       schema_version: "1.0.0",
       pid: process.pid,
+      host: hostname(),
       created_at: "2026-02-05T00:00:00.12Z",
     });
   });
@@ -295,4 +342,60 @@ describe("withFileLock", () => {
     });
     assert.equal(readFileSync(lock, "utf8"), '{"pid":1}');
   });
+
+  it("takes over at once a lock whose owner pid is dead, however fresh", async (t) => {
+    const dir = scratch(t);
+    const lock = join(dir, "dead.lock");
+    writeFileSync(lock, JSON.stringify({ schema_id: "gait.lock", pid: await deadPid(), host: hostname() }));
+    // Without the pid rule this would wait for the 60 s age limit and time out after 200 ms.
+    assert.equal(await withFileLock(lock, () => "ran", { timeoutMs: 200, staleMs: 60_000 }), "ran");
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  it("waits for a live owner, and for a lock whose owner cannot be told until it is old", async (t) => {
+    const dir = scratch(t);
+    for (const [name, content] of [
+      ["live.lock", JSON.stringify({ pid: process.ppid })],
+      ["other-host.lock", JSON.stringify({ pid: await deadPid(), host: `not-${hostname()}` })],
+      ["half-written.lock", ""],
+    ]) {
+      const lock = join(dir, name!);
+      writeFileSync(lock, content!);
+      await assert.rejects(
+        withFileLock(lock, () => "ran", { timeoutMs: 60, retryMs: 5, staleMs: 60_000 }),
+        (error: unknown) => error instanceof GaitError && error.code === "state_contention",
+        name,
+      );
+      assert.equal(readFileSync(lock, "utf8"), content, name);
+    }
+  });
+
+  it("names the live holder's pid in the contention error", async (t) => {
+    const dir = scratch(t);
+    const lock = join(dir, "held.lock");
+    const held = await acquireFileLock(lock);
+    try {
+      await assert.rejects(
+        withFileLock(lock, () => "ran", { timeoutMs: 40, retryMs: 5 }),
+        (error: unknown) => {
+          assert.ok(error instanceof GaitError);
+          assert.equal(error.details?.lock_pid, process.pid);
+          assert.ok(error.hint.includes(`gait process ${process.pid} holds ${lock}`));
+          return true;
+        },
+      );
+    } finally {
+      await held.release();
+      await held.release();
+    }
+    assert.deepEqual(readdirSync(dir), []);
+  });
 });
+
+/** The pid of a process that has exited (and was reaped), so nothing answers to it. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ["-e", ""], { stdio: "ignore" });
+  await new Promise((resolve) => child.once("exit", resolve));
+  assert.ok(child.pid);
+  return child.pid;
+}

@@ -1,7 +1,7 @@
 /** `gait gate serve` end to end: the built CLI as a child process on an ephemeral loopback port. */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { encodePrivateKey, generateSigningKey, parsePublicKey } from "../../src/contract/signing.ts";
@@ -9,11 +9,15 @@ import { verifyTrace } from "../../src/gate/index.ts";
 import { gaitBin, runGait, tempDir } from "../helpers/cli.ts";
 import {
   call,
+  deadPid,
   eventually,
   intent,
+  limitedPolicy,
   POLICY_YAML,
   POLICY_YAML_READS_BLOCKED,
+  type Reply,
   type ServeProcess,
+  savedCounts,
   startServe,
 } from "../sidecar/support.ts";
 
@@ -284,5 +288,157 @@ describe("gait gate serve (human mode)", () => {
       assert.equal(await exited, 0);
       cleanup();
     }
+  });
+});
+
+describe("gait gate serve evidence and rate-limit state (built CLI)", () => {
+  let dir: string;
+  let cleanup: () => void;
+  before(() => {
+    ({ dir, cleanup } = tempDir("gait-e2e-sidecar-evidence-"));
+    writeFileSync(join(dir, "policy.yaml"), POLICY_YAML);
+    writeFileSync(join(dir, "limited.yaml"), limitedPolicy(300));
+    writeFileSync(join(dir, "search.json"), JSON.stringify(intent("tool.search")));
+  });
+  after(() => cleanup());
+
+  it("after kill -9, every decision it had answered has its trace on disk (durable)", async () => {
+    const traceDir = join(dir, "killed-traces");
+    const server = await startServe(
+      ["--policy", "policy.yaml", "--listen", "127.0.0.1:0", "--trace-dir", traceDir],
+      {
+        cwd: dir,
+      },
+    );
+    const answered: Reply[] = [];
+    let killed: Promise<number> | undefined;
+    const requests = Array.from({ length: 400 }, (_, i) =>
+      call(server.url, "/v1/evaluate", {
+        body: intent(["tool.read", "tool.write", "tool.delete"][i % 3]!, `/work/${i}.txt`),
+        token: server.token,
+      }).then(
+        (reply) => {
+          if (killed) return;
+          answered.push(reply);
+          // Killed as soon as half the answers are in, with the rest in flight.
+          if (answered.length === 200) killed = server.stop("SIGKILL");
+        },
+        () => undefined,
+      ),
+    );
+    await Promise.all(requests);
+    await killed;
+    assert.equal(answered.length, 200);
+    const missing = answered.filter((reply) => {
+      const path = String(reply.json.trace_path);
+      return !existsSync(path) || JSON.parse(readFileSync(path, "utf8")).trace_id !== reply.json.trace_id;
+    });
+    assert.deepEqual(
+      missing.map((reply) => reply.json.trace_id),
+      [],
+      "answered decisions without a trace",
+    );
+    assert.ok(answered.every((reply) => reply.status === 200 && reply.json.trace_id));
+  });
+
+  it("a repeated identical decision gets a new trace file, also after a restart; none is overwritten", async () => {
+    const traceDir = join(dir, "repeat-traces");
+    const args = ["--policy", "policy.yaml", "--listen", "127.0.0.1:0", "--trace-dir", traceDir];
+    const ask = async (server: ServeProcess) =>
+      (await call(server.url, "/v1/evaluate", { body: intent("tool.write"), token: server.token })).json;
+    const first = await startServe(args, { cwd: dir });
+    const a = await ask(first);
+    const b = await ask(first);
+    await first.stop("SIGKILL");
+    const bytes = [readFileSync(String(a.trace_path), "utf8"), readFileSync(String(b.trace_path), "utf8")];
+    const second = await startServe(args, { cwd: dir });
+    const c = await ask(second);
+    await second.stop();
+    const id = String(a.trace_id);
+    assert.deepEqual(
+      [a, b, c].map((answer) => [answer.trace_id, answer.trace_path]),
+      [
+        [id, join(traceDir, `trace_${id}.json`)],
+        [id, join(traceDir, `trace_${id}.2.json`)],
+        [id, join(traceDir, `trace_${id}.3.json`)],
+      ],
+    );
+    assert.equal(readFileSync(String(a.trace_path), "utf8"), bytes[0]);
+    assert.equal(readFileSync(String(b.trace_path), "utf8"), bytes[1]);
+    assert.equal(readdirSync(traceDir).filter((name) => name.startsWith("trace_")).length, 3);
+    assert.equal(readdirSync(traceDir).filter((name) => name.startsWith("approval_audit_")).length, 3);
+  });
+
+  it("a rate-limited gate eval is not held up by a lock whose owner pid is dead", async () => {
+    const statePath = join(dir, "eval-limits.json");
+    writeFileSync(
+      `${statePath}.lock`,
+      JSON.stringify({ schema_id: "gait.gate.rate_limit_lock", pid: await deadPid() }),
+    );
+    const result = await runGait(
+      [
+        "gate",
+        "eval",
+        "--policy",
+        "limited.yaml",
+        "--intent",
+        "search.json",
+        "--rate-limit-state",
+        statePath,
+      ],
+      { cwd: dir, env: {}, timeoutMs: 30_000 },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(savedCounts(statePath), [1]);
+    assert.equal(existsSync(`${statePath}.lock`), false);
+  });
+
+  it("a 500-request burst with --rate-limit-state gets no 503 and exact counters; the state file is the sidecar's while it runs", async () => {
+    const statePath = join(dir, "serve-limits.json");
+    // Left by a killed sidecar: taken over at once.
+    writeFileSync(
+      `${statePath}.lock`,
+      JSON.stringify({ schema_id: "gait.gate.rate_limit_lock", pid: await deadPid() }),
+    );
+    const server = await startServe(
+      ["--policy", "limited.yaml", "--listen", "127.0.0.1:0", "--rate-limit-state", statePath],
+      { cwd: dir },
+    );
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 500 }, () =>
+          call(server.url, "/v1/evaluate", { body: intent("tool.search"), token: server.token }),
+        ),
+      );
+      const statuses = new Map<number, number>();
+      for (const answer of answers) statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
+      assert.deepEqual([...statuses], [[200, 500]]);
+      const verdicts = answers.map((answer) => answer.json.verdict);
+      assert.equal(verdicts.filter((v) => v === "allow").length, 300);
+      assert.equal(verdicts.filter((v) => v === "block").length, 200);
+      assert.deepEqual(savedCounts(statePath), [300], "saved before the answers (durable)");
+
+      const contended = await runGait(
+        [
+          "gate",
+          "eval",
+          "--policy",
+          "limited.yaml",
+          "--intent",
+          "search.json",
+          "--rate-limit-state",
+          statePath,
+          "--json",
+        ],
+        { cwd: dir, timeoutMs: 30_000 },
+      );
+      assert.equal(contended.code, 1);
+      assert.equal(contended.json?.error_code, "state_contention");
+      assert.match(String(contended.json?.hint), /gait gate serve/);
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+    assert.deepEqual(savedCounts(statePath), [300]);
+    assert.equal(existsSync(`${statePath}.lock`), false, "released at shutdown");
   });
 });

@@ -23,6 +23,7 @@ import {
 import {
   createGate,
   type Gate,
+  type GateDecision,
   type GateOptions,
   type IntentRequest,
   mintApprovalToken,
@@ -99,17 +100,18 @@ describe("TraceWorker.submit", () => {
     const worker = startWorker(t, { signingKey, fsync: false });
     const outcome = await outcomeOf(t, signingKey, intent("tool.write"));
     const records = gateRecordsFor(outcome, { observedAt: NOW, latencyMs: 0.5 });
+    const id = records.trace.trace_id;
     const signedPaths = {
-      tracePath: join(dir, "signed", "trace.json"),
-      auditPath: join(dir, "signed", "audit.json"),
+      tracePath: join(dir, "signed", `trace_${id}.json`),
+      auditPath: join(dir, "signed", `approval_audit_${id}.json`),
     };
     const quietPaths = {
-      tracePath: join(dir, "quiet", "trace.json"),
-      auditPath: join(dir, "quiet", "audit.json"),
+      tracePath: join(dir, "quiet", `trace_${id}.json`),
+      auditPath: join(dir, "quiet", `approval_audit_${id}.json`),
     };
 
-    const signed = submit(worker, () => ({ records, ...signedPaths }), true);
-    const quiet = submit(worker, () => ({ records, ...quietPaths }), false);
+    const signed = submit(worker, () => ({ records, dir: join(dir, "signed") }), true);
+    const quiet = submit(worker, () => ({ records, dir: join(dir, "quiet") }), false);
     assert.equal(worker.pending, 2);
     const [withRecords, withoutRecords] = await Promise.all([signed, quiet]);
     assert.equal(worker.pending, 0);
@@ -122,7 +124,8 @@ describe("TraceWorker.submit", () => {
     assert.deepEqual(withRecords.approvalAudit, records.approvalAudit);
     assert.deepEqual(readJson(signedPaths.auditPath), records.approvalAudit);
 
-    assert.deepEqual(withoutRecords, {});
+    assert.deepEqual(withRecords.written, { ...signedPaths, sequence: 1 });
+    assert.deepEqual(withoutRecords, { written: { ...quietPaths, sequence: 1 } });
     // Ed25519 is deterministic: the same records signed with the same key give the same bytes.
     assert.equal(readFileSync(quietPaths.tracePath, "utf8"), readFileSync(signedPaths.tracePath, "utf8"));
     assert.equal(readFileSync(quietPaths.auditPath, "utf8"), readFileSync(signedPaths.auditPath, "utf8"));
@@ -148,7 +151,6 @@ describe("TraceWorker.submit", () => {
     const signingKey = generateSigningKey();
     const worker = startWorker(t, { signingKey, fsync: false });
     const outcome = await outcomeOf(t, signingKey, intent("tool.read"));
-    const tracePath = join(dir, "trace.json");
     const failing = submit(
       worker,
       () => {
@@ -158,27 +160,28 @@ describe("TraceWorker.submit", () => {
     );
     const fine = submit(
       worker,
-      () => ({ records: gateRecordsFor(outcome, { observedAt: NOW }), tracePath }),
+      () => ({ records: gateRecordsFor(outcome, { observedAt: NOW }), dir }),
       false,
     );
     const [failed, written] = await Promise.all([failing, fine]);
     assert.match(String(failed.error?.message), /cannot build/);
     assert.equal(written.error, undefined);
-    assert.equal(verifyTrace(readJson(tracePath), verifyKeyFor(signingKey)).ok, true);
+    assert.equal(verifyTrace(readJson(written.written!.tracePath), verifyKeyFor(signingKey)).ok, true);
   });
   it("close() waits for the work in flight, then refuses more", async (t) => {
     const dir = scratch(t);
     const signingKey = generateSigningKey();
     const worker = new TraceWorker({ signingKey, fsync: false });
     const outcome = await outcomeOf(t, signingKey, intent("tool.read"));
-    const tracePath = join(dir, "trace.json");
     const inFlight = submit(
       worker,
-      () => ({ records: gateRecordsFor(outcome, { observedAt: NOW }), tracePath }),
+      () => ({ records: gateRecordsFor(outcome, { observedAt: NOW }), dir }),
       false,
     );
     await worker.close();
-    assert.deepEqual(await inFlight, {});
+    const traceId = traceIdFor(outcome.policyDigest, outcome.prepared.intentDigest, outcome.verdict);
+    const tracePath = join(dir, `trace_${traceId}.json`);
+    assert.deepEqual(await inFlight, { written: { tracePath, sequence: 1 } });
     assert.equal(verifyTrace(readJson(tracePath), verifyKeyFor(signingKey)).ok, true);
     let built = false;
     const refused = await submit(
@@ -194,6 +197,34 @@ describe("TraceWorker.submit", () => {
     assert.equal(built, false);
     assert.equal(worker.pending, 0);
     await worker.close();
+  });
+
+  it("writes each file under the next free name from the hinted sequence, never over one", async (t) => {
+    const dir = scratch(t);
+    const signingKey = generateSigningKey();
+    const worker = startWorker(t, { signingKey, fsync: false });
+    const outcome = await outcomeOf(t, signingKey, intent("tool.write"));
+    const records = gateRecordsFor(outcome, { observedAt: NOW });
+    const id = records.trace.trace_id;
+    writeFileSync(join(dir, `trace_${id}.json`), "earlier evidence");
+    writeFileSync(join(dir, `approval_audit_${id}.json`), "earlier audit");
+    const [second, hinted] = await Promise.all([
+      submit(worker, () => ({ records, dir }), false),
+      submit(worker, () => ({ records, dir, from: 5 }), false),
+    ]);
+    assert.deepEqual(second.written, {
+      tracePath: join(dir, `trace_${id}.2.json`),
+      auditPath: join(dir, `approval_audit_${id}.2.json`),
+      sequence: 2,
+    });
+    assert.deepEqual(hinted.written, {
+      tracePath: join(dir, `trace_${id}.5.json`),
+      auditPath: join(dir, `approval_audit_${id}.5.json`),
+      sequence: 5,
+    });
+    assert.equal(readFileSync(join(dir, `trace_${id}.json`), "utf8"), "earlier evidence");
+    assert.equal(readFileSync(join(dir, `approval_audit_${id}.json`), "utf8"), "earlier audit");
+    assert.equal(verifyTrace(readJson(second.written!.tracePath), verifyKeyFor(signingKey)).ok, true);
   });
 
   it("close() of a worker that never received work resolves", async () => {
@@ -495,5 +526,108 @@ console.log(JSON.stringify({ stats, tracePath: decision.tracePath }));
     const { stats, tracePath } = JSON.parse(run.stdout);
     assert.deepEqual(stats, { written: 1, failed: 0, pending: 0 });
     assert.ok(existsSync(tracePath));
+  });
+});
+
+describe("trace files are never overwritten", () => {
+  for (const engine of ["inline", "worker"] as const) {
+    it(`a repeated decision in a later Gate (a restart) takes the next name on disk (${engine})`, async (t) => {
+      const dir = scratch(t);
+      const signingKey = generateSigningKey();
+      const traceWorker = engine === "worker" ? startWorker(t, { signingKey, fsync: false }) : undefined;
+      const run = async (): Promise<GateDecision> => {
+        const gate = await createGate({
+          policyText: policyYaml,
+          signingKey,
+          clock,
+          fsync: false,
+          traceDir: dir,
+          ...(traceWorker ? { traceWorker } : {}),
+        });
+        const decision = gate.evaluate(intent("tool.write"));
+        await gate.close();
+        return decision;
+      };
+      const first = await run();
+      const firstBytes = readFileSync(first.tracePath!, "utf8");
+      const second = await run();
+      const third = await run();
+      const id = first.traceId;
+      assert.equal(second.traceId, id);
+      assert.deepEqual(readdirSync(dir).sort(), [
+        `approval_audit_${id}.2.json`,
+        `approval_audit_${id}.3.json`,
+        `approval_audit_${id}.json`,
+        `trace_${id}.2.json`,
+        `trace_${id}.3.json`,
+        `trace_${id}.json`,
+      ]);
+      assert.equal(readFileSync(first.tracePath!, "utf8"), firstBytes, "the first trace is untouched");
+      for (const name of readdirSync(dir).filter((n) => n.startsWith("trace_"))) {
+        assert.equal(verifyTrace(readJson(join(dir, name)), verifyKeyFor(signingKey)).ok, true, name);
+      }
+      assert.equal(third.traceId, id);
+    });
+  }
+});
+
+describe("Gate traceDurability", () => {
+  it("durable: evaluateAsync answers once the trace is on disk, with the name it took", async (t) => {
+    const dir = scratch(t);
+    const signingKey = generateSigningKey();
+    const traceWorker = startWorker(t, { signingKey, fsync: false });
+    const gate = await openGate(t, { signingKey, traceDir: dir, traceWorker, traceDurability: "durable" });
+    // evaluate() cannot wait for the disk, so it fails closed.
+    const refused = gate.evaluate(intent("tool.read"));
+    assert.equal(refused.verdict, "block");
+    assert.equal(refused.error?.code, "trace_durability_requires_async");
+
+    const first = await gate.evaluateAsync(intent("tool.write"));
+    assert.equal(first.verdict, "require_approval");
+    assert.ok(existsSync(first.tracePath!), "on disk when the answer arrives");
+    assert.ok(existsSync(first.approvalAuditPath!));
+    // Taken behind the Gate's back: the next repeat must not overwrite it, and says where it went.
+    const taken = join(dir, `trace_${first.traceId}.2.json`);
+    writeFileSync(taken, "someone else's file");
+    const repeats = await Promise.all([0, 1].map(() => gate.evaluateAsync(intent("tool.write"))));
+    assert.deepEqual(
+      repeats.map((d) => d.tracePath),
+      [join(dir, `trace_${first.traceId}.3.json`), join(dir, `trace_${first.traceId}.4.json`)],
+    );
+    for (const decision of repeats) assert.equal(readJson(decision.tracePath!).trace_id, first.traceId);
+    assert.equal(readFileSync(taken, "utf8"), "someone else's file");
+    assert.deepEqual(gate.traceStats(), { written: 3, failed: 0, pending: 0 });
+  });
+
+  it("durable: a trace that cannot be written fails the decision closed with trace_write_failed", async (t) => {
+    const dir = scratch(t);
+    const blocker = join(dir, "not-a-dir");
+    writeFileSync(blocker, "");
+    const signingKey = generateSigningKey();
+    const errors: string[] = [];
+    const gate = await openGate(t, {
+      signingKey,
+      traceDir: join(blocker, "traces"),
+      traceDurability: "durable",
+      onError: (_error, info) => errors.push(info.traceId),
+    });
+    const decision = await gate.evaluateAsync(intent("tool.read"));
+    assert.equal(decision.verdict, "block");
+    assert.equal(decision.allowed, false);
+    assert.equal(decision.error?.code, "trace_write_failed");
+    assert.equal(decision.error?.category, "io_failure");
+    assert.equal(errors.length, 1, "still reported through onError");
+    assert.deepEqual(gate.traceStats(), { written: 0, failed: 1, pending: 0 });
+  });
+
+  it("async (the default): the answer comes first, the trace follows", async (t) => {
+    const dir = scratch(t);
+    const signingKey = generateSigningKey();
+    const gate = await openGate(t, { signingKey, traceDir: dir });
+    const decision = await gate.evaluateAsync(intent("tool.read"));
+    assert.equal(decision.verdict, "allow");
+    assert.equal(gate.traceStats().pending, 1);
+    await gate.flush();
+    assert.ok(existsSync(decision.tracePath!));
   });
 });

@@ -36,7 +36,6 @@ describe("sidecar request handling (no sockets)", () => {
       policy: { current: () => state },
       authorize: (header) => header === `Bearer ${TOKEN}`,
       approvalKey: verifyKeyFor(key),
-      asyncDecisions: false,
       clock: fixedClock(NOW),
       maxRequestBytes: 1000,
       policyPath: "policy.yaml",

@@ -1,13 +1,33 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { generateSigningKey, verifyKeyFor } from "../../src/contract/signing.ts";
-import { verifyTrace } from "../../src/gate/index.ts";
+import { systemClock } from "../../src/contract/time.ts";
+import { enforceLimits, prepareIntent, verifyTrace } from "../../src/gate/index.ts";
 import { parseListenTarget, type Sidecar, startSidecar } from "../../src/sidecar/index.ts";
 import { tempDir } from "../helpers/cli.ts";
-import { call, eventually, intent, POLICY_YAML, POLICY_YAML_READS_BLOCKED } from "./support.ts";
+import {
+  call,
+  deadPid,
+  eventually,
+  intent,
+  limitedPolicy,
+  POLICY_YAML,
+  POLICY_YAML_READS_BLOCKED,
+  savedCounts,
+} from "./support.ts";
 
 const key = generateSigningKey();
 
@@ -96,14 +116,45 @@ describe("sidecar server (in-process, real sockets)", () => {
     }
   });
 
-  it("keeps both traces when the same decision is asked twice", async () => {
+  it("keeps every trace when the same decision is asked again, also after a restart", async () => {
     const { sidecar, url, traceDir } = await start("repeat");
     const first = await call(url, "/v1/evaluate", { token: sidecar.token, body: intent("tool.read") });
     const second = await call(url, "/v1/evaluate", { token: sidecar.token, body: intent("tool.read") });
     assert.equal(first.json.trace_id, second.json.trace_id);
     assert.notEqual(first.json.trace_path, second.json.trace_path);
     await sidecar.close();
-    assert.equal(readdirSync(traceDir).length, 2);
+    const firstBytes = readFileSync(String(first.json.trace_path), "utf8");
+    const restarted = await start("repeat");
+    const third = await call(restarted.url, "/v1/evaluate", {
+      token: restarted.sidecar.token,
+      body: intent("tool.read"),
+    });
+    const id = String(first.json.trace_id);
+    assert.equal(third.json.trace_id, id);
+    assert.equal(third.json.trace_path, join(traceDir, `trace_${id}.3.json`), "the next free name on disk");
+    await restarted.sidecar.close();
+    assert.deepEqual(readdirSync(traceDir).sort(), [
+      `trace_${id}.2.json`,
+      `trace_${id}.3.json`,
+      `trace_${id}.json`,
+    ]);
+    assert.equal(readFileSync(String(first.json.trace_path), "utf8"), firstBytes, "never overwritten");
+  });
+
+  it("answers a decision only once its trace is on disk (durable, the default)", async () => {
+    const { sidecar, url } = await start("durable");
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        call(url, "/v1/evaluate", { token: sidecar.token, body: intent("tool.write", `/work/${i}.txt`) }),
+      ),
+    );
+    for (const answer of answers) {
+      // Read at once, before any flush: the file and its audit are already there.
+      const trace = JSON.parse(readFileSync(String(answer.json.trace_path), "utf8"));
+      assert.equal(trace.trace_id, answer.json.trace_id);
+      assert.ok(existsSync(String(answer.json.approval_audit_path)));
+    }
+    assert.equal(sidecar.stats().pending, 0);
   });
 
   it("hot-reloads an edited or replaced policy, blocks while it is broken or missing, recovers when fixed", async () => {
@@ -150,16 +201,7 @@ describe("sidecar server (in-process, real sockets)", () => {
   });
 
   it("enforces rate limits in memory by default, or in a shared state file", async () => {
-    const limited = `${POLICY_YAML}  - name: limited-search
-    priority: 30
-    effect: allow
-    match:
-      tool_names: [tool.search]
-    rate_limit:
-      requests: 2
-      window: hour
-      scope: tool
-`;
+    const limited = limitedPolicy(2);
     const statePath = join(dir, "limits.json");
     for (const [name, options] of [
       ["memory-limits", {}],
@@ -176,6 +218,48 @@ describe("sidecar server (in-process, real sockets)", () => {
       assert.deepEqual(verdicts, ["allow", "allow", "block"], name);
     }
     assert.ok(existsSync(statePath), "the shared state file holds the counters");
+  });
+
+  it("owns the rate-limit state file while it runs: counts a burst in memory, saves it exactly", async () => {
+    writeFileSync(join(dir, "owned.yaml"), limitedPolicy(100));
+    const statePath = join(dir, "owned", "limits.json");
+    mkdirSync(join(dir, "owned"));
+    // A lock left by a killed process (its pid is dead): taken over at once.
+    writeFileSync(`${statePath}.lock`, JSON.stringify({ pid: await deadPid(), host: hostname() }));
+    const { sidecar, url } = await start("owned", { rateLimitStatePath: statePath });
+    const answers = await Promise.all(
+      Array.from({ length: 150 }, () =>
+        call(url, "/v1/evaluate", { token: sidecar.token, body: intent("tool.search") }),
+      ),
+    );
+    assert.deepEqual(
+      answers.map((a) => a.status).filter((status) => status !== 200),
+      [],
+    );
+    const verdicts = answers.map((a) => String(a.json.verdict));
+    assert.equal(verdicts.filter((v) => v === "allow").length, 100);
+    assert.equal(verdicts.filter((v) => v === "block").length, 50);
+    // Durable: the counts are in the file before the answers arrive.
+    assert.deepEqual(savedCounts(statePath), [100]);
+    const lock = JSON.parse(readFileSync(`${statePath}.lock`, "utf8"));
+    assert.equal(lock.pid, process.pid, "the sidecar holds the lock while it runs");
+    // Another writer waits for the lock and gives up with state_contention rather than count.
+    const outcome = await enforceLimits(
+      statePath,
+      {
+        rateLimits: [{ rule: "limited-search", limit: { requests: 100, window: "hour", scope: "tool" } }],
+        destructiveBudgets: [],
+      },
+      prepareIntent(intent("tool.search")).intent,
+      systemClock(),
+    ).then(
+      () => "counted",
+      (error: { code?: string }) => error.code,
+    );
+    assert.equal(outcome, "state_contention");
+    await sidecar.close();
+    assert.equal(existsSync(`${statePath}.lock`), false, "released on close");
+    assert.deepEqual(savedCounts(statePath), [100]);
   });
 
   it("blocks an unnormalizable intent when the policy fails closed for its risk class, as gait gate eval does", async () => {
@@ -207,10 +291,24 @@ describe("sidecar server (in-process, real sockets)", () => {
     );
   });
 
-  it("counts and logs trace write failures without failing the decision", async () => {
+  it("refuses to decide (503) when the trace cannot be written, and counts and logs it", async () => {
     const blocker = join(dir, "not-a-dir");
     writeFileSync(blocker, "");
     const { sidecar, url } = await start("failing", { traceDir: blocker });
+    const answer = await call(url, "/v1/evaluate", { token: sidecar.token, body: intent("tool.read") });
+    assert.equal(answer.status, 503);
+    assert.equal(answer.json.ok, false);
+    assert.equal(answer.json.verdict, undefined, "no decision");
+    assert.equal(answer.json.error_code, "trace_write_failed");
+    const stats = await sidecar.close();
+    assert.equal(stats.failed, 1);
+    assert.ok(logs.some((line) => /trace [0-9a-f]{24} was not written/.test(line)));
+  });
+
+  it("with --trace-durability async, answers first and counts a trace that then fails", async () => {
+    const blocker = join(dir, "not-a-dir-async");
+    writeFileSync(blocker, "");
+    const { sidecar, url } = await start("failing-async", { traceDir: blocker, traceDurability: "async" });
     const answer = await call(url, "/v1/evaluate", { token: sidecar.token, body: intent("tool.read") });
     assert.equal(answer.json.verdict, "allow");
     const stats = await sidecar.close();

@@ -1,5 +1,6 @@
 /** Shared pieces of the sidecar tests: a policy, intents, a JSON HTTP call, and the CLI server as a child. */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { request } from "node:http";
 import { gaitBin } from "../helpers/cli.ts";
 
@@ -20,6 +21,39 @@ rules:
       tool_names: [tool.write]
     reason_codes: [write_requires_approval]
 `;
+
+/** The same policy plus tool.search, allowed `requests` times an hour (counted per tool). */
+export function limitedPolicy(requests: number): string {
+  return `${POLICY_YAML}  - name: limited-search
+    priority: 30
+    effect: allow
+    match:
+      tool_names: [tool.search]
+    rate_limit:
+      requests: ${requests}
+      window: hour
+      scope: tool
+`;
+}
+
+/** The counts in a rate-limit state file, in key order. */
+export function savedCounts(statePath: string): number[] {
+  const state = JSON.parse(readFileSync(statePath, "utf8")) as {
+    schema_id: string;
+    counters: Array<{ count: number }>;
+  };
+  if (state.schema_id !== "gait.gate.rate_limit_state")
+    throw new Error(`${statePath} is not a rate-limit state`);
+  return state.counters.map((c) => c.count);
+}
+
+/** The pid of a process that has exited (and was reaped), so nothing answers to it. */
+export async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ["-e", ""], { stdio: "ignore" });
+  await new Promise((resolve) => child.once("exit", resolve));
+  if (child.pid === undefined) throw new Error("no pid");
+  return child.pid;
+}
 
 /** The same policy with reads blocked: a different digest and a different verdict for tool.read. */
 export const POLICY_YAML_READS_BLOCKED = POLICY_YAML.replace("effect: allow", "effect: block");

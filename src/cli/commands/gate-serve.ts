@@ -11,6 +11,7 @@ import { relative, resolve } from "node:path";
 import { invalidInput } from "../../contract/errors.ts";
 import { resolveSigningKey, resolveVerifyKey } from "../../contract/keys.ts";
 import { encodePublicKey } from "../../contract/signing.ts";
+import type { TraceDurability } from "../../sdk/index.ts";
 import type { Sidecar } from "../../sidecar/index.ts";
 import { type CommandContext, type CommandOutcome, command, type Options, stringOption } from "../command.ts";
 import { keyOptions, readSigningKeyRequest, readVerifyKeySources, signingKeyOptions } from "../keyflags.ts";
@@ -58,7 +59,14 @@ export const gateServeCommand = command({
     {
       name: "rate-limit-state",
       value: "path",
-      description: "count rate limits in this state file shared with `gait gate eval` (default: in memory)",
+      description:
+        "keep rate-limit counters in this state file shared with `gait gate eval`; the sidecar holds its lock while it runs (default: in memory)",
+    },
+    {
+      name: "trace-durability",
+      value: "mode",
+      description:
+        "durable (default): answer a decision only once its trace is on disk; async: answer first and write behind (a crash loses the evidence of answered decisions)",
     },
     ...signingKeyOptions,
     ...keyOptions("approval"),
@@ -67,6 +75,7 @@ export const gateServeCommand = command({
   examples: [
     "gait gate serve --policy gait.policy.yaml",
     "gait gate serve --policy p.yaml --listen 127.0.0.1:0 --json",
+    "gait gate serve --policy p.yaml --rate-limit-state .gait-out/gate_rate_limits.json",
     "GAIT_SIDECAR_TOKEN=$(openssl rand -base64 32) gait gate serve --policy p.yaml --token-env GAIT_SIDECAR_TOKEN",
     "gait gate serve --policy p.yaml --socket /run/gait/gate.sock --key-mode prod --private-key gait-out/keys/gait_private.key",
   ],
@@ -107,6 +116,7 @@ async function runServe(_args: string[], flags: Options, ctx: CommandContext): P
   const approvalKey = await resolveVerifyKey(readVerifyKeySources(options, "approval"), io);
   const traceDir = stringOption(options, "trace-dir") ?? sidecarModule.DEFAULT_SIDECAR_TRACE_DIR;
   const rateLimitState = stringOption(options, "rate-limit-state");
+  const traceDurability = parseDurability(stringOption(options, "trace-durability"));
 
   const sidecar = await sidecarModule.startSidecar({
     policyPath: resolve(ctx.cwd, policyPath),
@@ -119,6 +129,7 @@ async function runServe(_args: string[], flags: Options, ctx: CommandContext): P
     signingKey: signing.key,
     ...(approvalKey ? { approvalKey } : {}),
     ...(rateLimitState ? { rateLimitStatePath: resolve(ctx.cwd, rateLimitState) } : {}),
+    traceDurability,
     log: (message) => ctx.progress(`gait gate serve: ${message}`),
   });
   stopOnSignals(sidecar, ctx);
@@ -129,6 +140,7 @@ async function runServe(_args: string[], flags: Options, ctx: CommandContext): P
     policy_digest: sidecar.policyDigest(),
     token_source: sidecar.tokenSource === "generated" ? "generated" : "env",
     trace_dir: display(ctx.cwd, resolve(ctx.cwd, traceDir)),
+    trace_durability: traceDurability,
     trace_key_id: sidecar.traceKeyId,
     trace_public_key: encodePublicKey(signing.key),
     max_request_bytes: maxRequestBytes,
@@ -143,6 +155,13 @@ async function runServe(_args: string[], flags: Options, ctx: CommandContext): P
     else ctx.progress(`token=${sidecar.token}`);
   }
   return { output, human: humanLines(output) };
+}
+
+function parseDurability(text: string | undefined): TraceDurability {
+  if (text === undefined || text === "durable" || text === "async") return text ?? "durable";
+  throw invalidInput("usage", `--trace-durability must be durable or async, not ${JSON.stringify(text)}`, {
+    hint: "durable answers only after the trace is on disk; async risks losing evidence on a crash",
+  });
 }
 
 function parseMaxBytes(text: string | undefined): number | undefined {
@@ -190,6 +209,7 @@ function humanLines(output: Record<string, unknown>): string[] {
     `policy=${String(output.policy_path)}`,
     `policy_digest=${String(output.policy_digest)}`,
     `trace_dir=${String(output.trace_dir)}`,
+    `trace_durability=${String(output.trace_durability)}`,
     `token_source=${String(output.token_source)}`,
     `trace_public_key=${String(output.trace_public_key)}`,
     "send Authorization: Bearer <token>; stop with Ctrl-C or SIGTERM (queued traces are written first)",
