@@ -1,14 +1,26 @@
 /** Small input helpers shared by commands: read a JSON file (or stdin for "-") strictly. */
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type JsonValue, parseJsonStrict } from "../contract/canonical.ts";
-import { fromFsError } from "../contract/errors.ts";
+import { fromFsError, invalidInput } from "../contract/errors.ts";
 
-export async function readJsonInput(path: string, cwd: string, what: string): Promise<JsonValue> {
-  if (path === "-") return parseJsonStrict(await readStdin(), `${what} (stdin)`);
+export interface JsonInputOptions {
+  /** Refuse inputs larger than this many bytes (checked before reading the whole input). */
+  maxBytes?: number;
+}
+
+export async function readJsonInput(
+  path: string,
+  cwd: string,
+  what: string,
+  options: JsonInputOptions = {},
+): Promise<JsonValue> {
+  const limit = options.maxBytes ?? Number.POSITIVE_INFINITY;
+  if (path === "-") return parseJsonStrict(await readStdin(limit, what), `${what} (stdin)`);
   const full = resolve(cwd, path);
   let text: string;
   try {
+    if ((await stat(full)).size > limit) throw tooLarge(what, path, limit);
     text = await readFile(full, "utf8");
   } catch (error) {
     throw fromFsError(error, `read ${what}`, path);
@@ -16,8 +28,19 @@ export async function readJsonInput(path: string, cwd: string, what: string): Pr
   return parseJsonStrict(text, path);
 }
 
-async function readStdin(): Promise<string> {
+async function readStdin(limit: number, what: string): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw tooLarge(what, "stdin", limit);
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks).toString("utf8");
+}
+
+function tooLarge(what: string, source: string, limit: number) {
+  return invalidInput("input_too_large", `${what} ${source} is larger than ${limit} bytes`, {
+    hint: `a ${what} is small JSON; check that the right file was given`,
+  });
 }

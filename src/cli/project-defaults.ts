@@ -35,12 +35,19 @@ export async function withGateDefaults(
   fill("key-mode", gate.keyMode);
   fill("rate-limit-state", gate.rateLimitState);
   fill("trace-dir", gate.traceDir);
+  fill("approval-ledger", gate.approvalLedger);
+  if (gate.approvalSingleUse === true && options["approval-single-use"] === undefined) {
+    options["approval-single-use"] = true;
+  }
   if (stringOption(options, "key-mode") === "prod" && !readKeySource(options, "private-key")) {
     fillKeySource(options, "private-key", gate.privateKey);
   }
+  // The approval key and the approver key list exclude each other: a flag for either replaces
+  // both of the config's.
   const approvalFlags = readVerifyKeySources(options, "approval");
-  if (!approvalFlags.publicKey && !approvalFlags.privateKey) {
-    fillKeySource(options, "approval-public-key", gate.approvalPublicKey);
+  if (!approvalFlags.publicKey && !approvalFlags.privateKey && stringOption(options, "approver-keys") === undefined) {
+    fill("approver-keys", gate.approvers);
+    if (gate.approvers === undefined) fillKeySource(options, "approval-public-key", gate.approvalPublicKey);
   }
   return { options, config };
 }

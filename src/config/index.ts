@@ -36,6 +36,8 @@ export const ProjectConfigSchema = closed({
       approval_public_key_env: text(),
       rate_limit_state: text(),
       trace_dir: text(),
+      approvers: text(),
+      approvals: Type.Optional(closed({ single_use: Type.Optional(Type.Boolean()), ledger: text() })),
     }),
   ),
   run: Type.Optional(closed({ out_dir: text(), capture_mode: text() })),
@@ -57,6 +59,12 @@ export interface GateDefaults {
   approvalPublicKey?: KeySource;
   rateLimitState?: string;
   traceDir?: string;
+  /** Approver key list file (`--approver-keys`). */
+  approvers?: string;
+  /** Spend approval tokens once (`--approval-single-use`). */
+  approvalSingleUse?: boolean;
+  /** Ledger of spent single-use approvals (`--approval-ledger`). */
+  approvalLedger?: string;
 }
 
 export interface RunDefaults {
@@ -141,6 +149,9 @@ function normalize(doc: ProjectConfigDocument, fail: ConfigFail): ProjectConfig 
   );
   setIf(g, "rateLimitState", path(gate.rate_limit_state, "gate.rate_limit_state", fail));
   setIf(g, "traceDir", path(gate.trace_dir, "gate.trace_dir", fail));
+  setIf(g, "approvers", path(gate.approvers, "gate.approvers", fail));
+  setIf(g, "approvalSingleUse", gate.approvals?.single_use);
+  setIf(g, "approvalLedger", path(gate.approvals?.ledger, "gate.approvals.ledger", fail));
   setIf(r, "outDir", path(doc.run?.out_dir, "run.out_dir", fail));
   setIf(r, "captureMode", choice(doc.run?.capture_mode, CONFIG_CAPTURE_MODES, "run.capture_mode", fail));
   setIf(s, "listen", listenAddress(doc.sidecar?.listen, "sidecar.listen", fail));

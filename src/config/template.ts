@@ -34,6 +34,13 @@ gate:
   # Key that verifies approval tokens (\`gait approve\`); without one, the signing key is used.
   # approval_public_key: ${DEFAULT_KEY_DIR}/approver_public.key
   # approval_public_key_env: GAIT_APPROVAL_PUBLIC_KEY
+  # Or an approver key list (gait.gate.approver_keys) binding each approver to their own key:
+  # required for min_approvals above 1 to count distinct people (docs/gate.md).
+  # approvers: .gait/approvers.yaml
+  # Spend each approval token once; the ledger records spent tokens until they expire.
+  # approvals:
+  #   single_use: true
+  #   ledger: .gait-out/gate_approvals_spent.json
   rate_limit_state: .gait-out/gate_rate_limits.json
   # Where trace_<trace_id>.json files are written (without it: the current directory).
   trace_dir: gait-out/traces

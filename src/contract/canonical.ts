@@ -84,8 +84,16 @@ export function canonicalJsonLines(values: readonly unknown[]): string {
 }
 
 /**
+ * Deepest nesting of arrays and objects accepted anywhere. Canonicalization, normalization and
+ * verification walk values recursively; a cap far below the stack limit turns a hostile document
+ * nested thousands of levels deep into a coded error instead of a stack overflow.
+ */
+export const MAX_JSON_DEPTH = 256;
+
+/**
  * Parses JSON text strictly: duplicate member names are rejected (as Go's JCS library does),
- * and every failure is a coded `invalid_json` error naming the source and position.
+ * nesting is capped at MAX_JSON_DEPTH, and every failure is a coded `invalid_json` error naming
+ * the source and position.
  */
 export function parseJsonStrict(text: string, source = "input"): JsonValue {
   const fail = (message: string, at: number): never => {
@@ -101,8 +109,9 @@ export function parseJsonStrict(text: string, source = "input"): JsonValue {
     throw invalidInput("invalid_json", `${source}: ${message}`, { hint: "fix the JSON syntax and retry" });
   }
   if (mayContainDuplicateKeys(value)) {
-    const duplicate = findDuplicateKey(text);
-    if (duplicate) fail(`duplicate key ${JSON.stringify(duplicate.key)}`, duplicate.at);
+    const problem = findStructureProblem(text);
+    if (problem?.key !== undefined) fail(`duplicate key ${JSON.stringify(problem.key)}`, problem.at);
+    if (problem) fail(`nesting deeper than ${MAX_JSON_DEPTH} levels`, problem.at);
   }
   return value;
 }
@@ -113,18 +122,21 @@ function mayContainDuplicateKeys(value: JsonValue): boolean {
 }
 
 /**
- * Scans already-valid JSON text for an object that repeats a member name. Works on the raw
- * text so it also sees duplicates that JSON.parse silently collapsed.
+ * Scans already-valid JSON text for an object that repeats a member name (`key` set) or for
+ * nesting deeper than MAX_JSON_DEPTH (no `key`). Works on the raw text, iteratively, so it also
+ * sees duplicates that JSON.parse silently collapsed.
  */
-function findDuplicateKey(text: string): { key: string; at: number } | undefined {
+function findStructureProblem(text: string): { key?: string; at: number } | undefined {
   const stack: Array<Set<string> | null> = [];
   let expectKey = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x7b /* { */) {
+      if (stack.length >= MAX_JSON_DEPTH) return { at: i };
       stack.push(new Set());
       expectKey = true;
     } else if (c === 0x5b /* [ */) {
+      if (stack.length >= MAX_JSON_DEPTH) return { at: i };
       stack.push(null);
       expectKey = false;
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
@@ -154,6 +166,23 @@ function endOfString(text: string, openQuote: number): number {
     else if (c === 0x22) return i;
   }
   return text.length;
+}
+
+/**
+ * True when `value` nests arrays/objects deeper than `max` levels. Iterative, so it is safe on
+ * values built in memory (which never went through parseJsonStrict) before any recursive walk.
+ */
+export function exceedsJsonDepth(value: unknown, max = MAX_JSON_DEPTH): boolean {
+  const pending: Array<[unknown, number]> = [[value, 0]];
+  while (pending.length > 0) {
+    const [item, depth] = pending.pop()!;
+    if (typeof item !== "object" || item === null) continue;
+    if (depth >= max) return true;
+    for (const member of Object.values(item)) {
+      if (typeof member === "object" && member !== null) pending.push([member, depth + 1]);
+    }
+  }
+  return false;
 }
 
 export function isJsonObject(value: unknown): value is JsonObject {

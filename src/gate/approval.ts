@@ -10,12 +10,13 @@ import {
   type SignatureEnvelope,
   type SigningKey,
   signJson,
-  type VerifyKey,
   verifyJson,
   withoutSignature,
 } from "../contract/signing.ts";
+import { findInvisibleCharacter } from "../contract/text.ts";
 import { Timestamp } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
+import type { ApprovalVerifier } from "./approvers.ts";
 import type { NormalizedIntent, PreparedIntent } from "./intent-model.ts";
 
 export const APPROVAL_TOKEN_SCHEMA_ID = "gait.gate.approval_token";
@@ -58,6 +59,8 @@ export function mintApprovalToken(request: MintRequest, key: SigningKey): Approv
   const approver = request.approver.trim();
   const reasonCode = request.reasonCode.trim();
   if (!approver) throw usage("--approver is required");
+  const invisible = findInvisibleCharacter(approver);
+  if (invisible) throw usage(`--approver contains an invisible character (${invisible.codePoint})`);
   if (!reasonCode) throw usage("--reason-code is required");
   const scope = sortedUnique(request.scope.map((s) => s.trim().toLowerCase()).filter((s) => s !== ""));
   if (scope.length === 0) throw usage("--scope needs at least one entry, e.g. tool:tool.write");
@@ -146,6 +149,18 @@ export function requiredApprovalScope(intent: NormalizedIntent): string[] {
   return scope;
 }
 
+/**
+ * When a token must be valid. A live decision checks the real clock. A replay or simulation at
+ * another `--evaluation-time` checks that time *and* the real clock, so moving the evaluation
+ * time can never revive an expired token, nor accept a token before it was created.
+ */
+export interface ApprovalClock {
+  /** The real clock at decision time. */
+  now: Timestamp;
+  /** The time the decision is evaluated at, when it is not now. */
+  evaluationTime?: Timestamp | undefined;
+}
+
 export interface ApprovalExpectation {
   intentDigest: string;
   policyDigest: string;
@@ -154,16 +169,17 @@ export interface ApprovalExpectation {
   requiredScope: string[];
   targetCount: number;
   opCount: number;
-  now: Timestamp;
-  key?: VerifyKey;
+  clock: ApprovalClock;
+  /** Who may sign approvals; without one every token fails as signature_invalid. */
+  verifier?: ApprovalVerifier | undefined;
 }
 
-/** What a token must satisfy to approve this prepared intent under this policy, now. */
+/** What a token must satisfy to approve this prepared intent under this policy, at this time. */
 export function approvalExpectationFor(
   prepared: PreparedIntent,
   policyDigest: string,
-  now: Timestamp,
-  key: VerifyKey | undefined,
+  clock: ApprovalClock,
+  verifier: ApprovalVerifier | undefined,
 ): ApprovalExpectation {
   const intent = prepared.intent;
   return {
@@ -172,8 +188,8 @@ export function approvalExpectationFor(
     ...(intent.delegation ? { delegationDigest: digestJcs(intent.delegation) } : {}),
     requiredScope: requiredApprovalScope(intent),
     ...approvalCounts(intent),
-    now,
-    ...(key ? { key } : {}),
+    clock,
+    verifier,
   };
 }
 
@@ -185,9 +201,16 @@ export interface TokenCheck {
   reasonCode: string;
   scope: string[];
   expiresAt: string;
+  /** Id of the key whose signature verified (set when valid): multi-party counts distinct keys. */
+  keyId?: string;
 }
 
-/** Validates one token in the reference's order; never throws for a bad token. */
+/**
+ * Validates one token in the reference's order, with three additions: the signing key must be the
+ * approver's own (when an approver key list is configured), the token must not be used before its
+ * created_at at the evaluation time, and expiry is checked against the real clock as well.
+ * Never throws for a bad token.
+ */
 export function checkApprovalToken(raw: unknown, expect: ApprovalExpectation): TokenCheck {
   const parsed = parseToken(raw);
   const check: TokenCheck = {
@@ -200,22 +223,41 @@ export function checkApprovalToken(raw: unknown, expect: ApprovalExpectation): T
   };
   const failWith = (code: string): TokenCheck => ({ ...check, errorCode: `approval_token_${code}` });
   if (!parsed || !isJsonObject(raw)) return failWith("invalid");
-  if (!expect.key) return failWith("signature_invalid");
+  if (!expect.verifier) return failWith("signature_invalid");
   if (raw.signature === undefined || raw.signature === null) return failWith("signature_missing");
-  if (!verifyJson(expect.key, withoutSignature(raw), raw.signature).ok) return failWith("signature_invalid");
+  const signer = expect.verifier.keyFor(parsed.approver_identity, signatureKeyId(raw.signature));
+  if ("error" in signer) return failWith(signer.error);
+  if (!verifyJson(signer.key, withoutSignature(raw), raw.signature).ok) return failWith("signature_invalid");
   if (parsed.intent_digest !== expect.intentDigest) return failWith("intent_mismatch");
   if (parsed.policy_digest !== expect.policyDigest) return failWith("policy_mismatch");
   if (expect.delegationDigest !== undefined && parsed.delegation_binding_digest !== expect.delegationDigest) {
     return failWith("delegation_binding_mismatch");
   }
-  if (expect.now.compare(Timestamp.parse(parsed.expires_at)) >= 0) return failWith("expired");
+  const timing = tokenTiming(parsed, expect.clock);
+  if (timing) return failWith(timing);
   const grants = new Set(parsed.scope);
   if (!grants.has("*") && !expect.requiredScope.every((s) => grants.has(s)))
     return failWith("scope_mismatch");
   if ((parsed.max_targets ?? 0) > 0 && expect.targetCount > parsed.max_targets!)
     return failWith("max_targets_exceeded");
   if ((parsed.max_ops ?? 0) > 0 && expect.opCount > parsed.max_ops!) return failWith("max_ops_exceeded");
-  return { ...check, valid: true };
+  return { ...check, valid: true, keyId: signer.key.keyId };
+}
+
+/** `expired` when past expiry at the evaluation time or now; `not_yet_valid` before created_at at the evaluation time. */
+function tokenTiming(token: ApprovalToken, clock: ApprovalClock): "expired" | "not_yet_valid" | undefined {
+  const expiresAt = Timestamp.parse(token.expires_at);
+  const at = clock.evaluationTime ?? clock.now;
+  if (at.compare(expiresAt) >= 0 || clock.now.compare(expiresAt) >= 0) return "expired";
+  if (clock.evaluationTime && clock.evaluationTime.compare(Timestamp.parse(token.created_at)) < 0) {
+    return "not_yet_valid";
+  }
+  return undefined;
+}
+
+function signatureKeyId(envelope: unknown): string {
+  const keyId = isJsonObject(envelope) ? envelope.key_id : undefined;
+  return typeof keyId === "string" ? keyId.trim().toLowerCase() : "";
 }
 
 /** Schema-level normalization; undefined means `approval_token_invalid`. */
@@ -227,6 +269,7 @@ function parseToken(raw: unknown): ApprovalToken | undefined {
   const policy = str("policy_digest").toLowerCase();
   if (!isSha256Hex(intent) || !isSha256Hex(policy)) return undefined;
   if (!str("token_id") || !str("approver_identity") || !str("reason_code")) return undefined;
+  if (findInvisibleCharacter(str("approver_identity"))) return undefined;
   if (!Array.isArray(raw.scope) || raw.scope.length === 0 || raw.scope.some((s) => typeof s !== "string")) {
     return undefined;
   }
@@ -283,14 +326,20 @@ export interface ApprovalOutcome {
   checks: TokenCheck[];
 }
 
-/** Counts valid tokens against the decision's requirement (min approvals, distinct approvers). */
+/**
+ * Counts valid tokens against the decision's requirement (min approvals, distinct approvers).
+ * Distinct approvers means distinct signing keys as well as distinct names: names are only what a
+ * token says, so two tokens signed with one key under two names are one approver. Tokens listed
+ * in `consumed` (single-use approvals already spent) are refused as `approval_token_consumed`.
+ */
 export function evaluateApprovals(
   tokens: unknown[],
   required: number,
   requireDistinct: boolean,
   expect: ApprovalExpectation,
+  consumed: ReadonlySet<string> = new Set(),
 ): ApprovalOutcome {
-  const checks = tokens.map((t) => checkApprovalToken(t, expect));
+  const checks = tokens.map((t) => spent(checkApprovalToken(t, expect), consumed));
   const validChecks = uniqueBy(
     checks.filter((c) => c.valid),
     (c) => c.tokenId,
@@ -298,10 +347,11 @@ export function evaluateApprovals(
   const reasonCodes = sortedUnique(checks.flatMap((c) => (c.errorCode ? [c.errorCode] : [])));
   const need = Math.max(1, required);
   const approvers = sortedUnique(validChecks.map((c) => c.approver));
+  const keys = new Set(validChecks.map((c) => c.keyId));
   let granted = validChecks.length >= need;
   if (tokens.length === 0) reasonCodes.push("approval_token_missing");
   else if (validChecks.length < need) reasonCodes.push("approval_chain_insufficient");
-  if (granted && requireDistinct && need > 1 && approvers.length < need) {
+  if (granted && requireDistinct && need > 1 && (approvers.length < need || keys.size < need)) {
     granted = false;
     reasonCodes.push("approval_distinct_approvers_required");
   }
@@ -314,6 +364,12 @@ export function evaluateApprovals(
     approvalRef: granted ? sortedUnique(validChecks.map((c) => c.tokenId)).join(",") : "",
     checks,
   };
+}
+
+function spent(check: TokenCheck, consumed: ReadonlySet<string>): TokenCheck {
+  if (!check.valid || !consumed.has(check.tokenId)) return check;
+  const { keyId: _keyId, ...rest } = check;
+  return { ...rest, valid: false, errorCode: "approval_token_consumed" };
 }
 
 function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {

@@ -5,8 +5,9 @@
  */
 
 import { sortedUnique } from "../contract/bytes.ts";
-import { digestJcs, isJsonObject, type JsonValue } from "../contract/canonical.ts";
+import { digestJcs, exceedsJsonDepth, isJsonObject, type JsonValue } from "../contract/canonical.ts";
 import { isGaitError } from "../contract/errors.ts";
+import { withoutInvisibleCharacters } from "../contract/text.ts";
 import { EPOCH_1980, Timestamp } from "../contract/time.ts";
 import type { Decision, LimitRequirement, StepVerdict } from "./decision.ts";
 import { prepareIntent } from "./intent.ts";
@@ -100,20 +101,23 @@ function unevaluableIntent(raw: unknown): PreparedIntent {
   const request = isJsonObject(raw) ? raw : {};
   const context = isJsonObject(request.context) ? request.context : {};
   const text = (value: unknown) => (typeof value === "string" ? value.trim() : "");
-  return {
-    intent: {
-      tool_name: text(request.tool_name).toLowerCase() || "unknown",
-      args: {},
-      targets: [],
-      context: {
-        identity: text(context.identity),
-        workspace: text(context.workspace),
-        risk_class: rawRiskClass(raw),
-        phase: "apply",
-      },
+  const intent: NormalizedIntent = {
+    tool_name: text(request.tool_name).toLowerCase() || "unknown",
+    args: {},
+    targets: [],
+    context: {
+      identity: text(context.identity),
+      workspace: text(context.workspace),
+      risk_class: rawRiskClass(raw),
+      phase: "apply",
     },
-    intentDigest: digestJcs(raw),
-    argsDigest: digestJcs(isJsonObject(request.args) ? request.args : {}),
+  };
+  // A request too deep to canonicalize is identified by what could be read of it.
+  const tooDeep = exceedsJsonDepth(raw);
+  return {
+    intent,
+    intentDigest: digestJcs(tooDeep ? intent : raw),
+    argsDigest: digestJcs(isJsonObject(request.args) && !tooDeep ? request.args : {}),
     createdAt: rawCreatedAt(request.created_at),
     producerVersion: text(request.producer_version),
     unevaluable: true,
@@ -131,10 +135,14 @@ function rawCreatedAt(value: unknown): string {
   }
 }
 
+/**
+ * The risk class a request that failed normalization claims, for deciding whether to fail closed.
+ * Invisible characters are dropped, so `high\u200b` fails closed like `high` rather than escaping.
+ */
 function rawRiskClass(raw: unknown): string {
   if (!isJsonObject(raw) || !isJsonObject(raw.context)) return "";
   const risk = raw.context.risk_class;
-  return typeof risk === "string" ? risk.trim().toLowerCase() : "";
+  return typeof risk === "string" ? withoutInvisibleCharacters(risk).trim().toLowerCase() : "";
 }
 
 export function evaluate(

@@ -10,8 +10,7 @@
  */
 
 import { sortedUnique } from "../contract/bytes.ts";
-import type { SigningKey, VerifyKey } from "../contract/signing.ts";
-import { verifyKeyFor } from "../contract/signing.ts";
+import type { SigningKey } from "../contract/signing.ts";
 import type { Timestamp } from "../contract/time.ts";
 import {
   type ApprovalAuditRecord,
@@ -20,8 +19,11 @@ import {
   buildApprovalAudit,
   evaluateApprovals,
 } from "./approval.ts";
+import type { ApprovalLedger, SyncApprovalLedger } from "./approval-ledger.ts";
+import type { ApprovalVerifier } from "./approvers.ts";
 import type { Decision, LimitRequirement } from "./decision.ts";
 import { type CompiledPolicy, evaluate, evaluateRequest } from "./evaluate.ts";
+import { isPreparedIntent } from "./intent.ts";
 import type { NormalizedIntent, PreparedIntent } from "./intent-model.ts";
 import type { Verdict } from "./policy-model.ts";
 import type { LimitResult } from "./ratelimit.ts";
@@ -32,44 +34,58 @@ export interface LimitRequirements {
   destructiveBudgets: LimitRequirement[];
 }
 
+/**
+ * How a decision may touch shared state. A live decision counts rate limits and spends single-use
+ * approvals; a replay (`evaluationTime` given) or a simulation only reads the state, so evaluating
+ * at another time can neither walk past a limit nor reset a live bucket, and a simulation spends
+ * nothing.
+ */
+export interface StateAccess {
+  /** False for replays and simulations: count against the state without writing it. */
+  persist: boolean;
+}
+
 export type LimitEnforcer = (
   requirements: LimitRequirements,
   intent: NormalizedIntent,
-  now: Timestamp,
+  at: Timestamp,
+  access: StateAccess,
 ) => Promise<LimitResult[]>;
 
 /** A limit enforcer that needs no I/O (e.g. in-memory counters), for synchronous decisions. */
 export type SyncLimitEnforcer = (
   requirements: LimitRequirements,
   intent: NormalizedIntent,
-  now: Timestamp,
+  at: Timestamp,
+  access: StateAccess,
 ) => LimitResult[];
 
-export interface GateEvalRequest {
+/** What a decision needs besides the trace key. */
+export interface GateDecisionRequest {
   compiled: CompiledPolicy;
-  /** A parsed intent request, or one already prepared. */
+  /** A parsed IntentRequest, or a PreparedIntent made by prepareIntent in this process. */
   intent: unknown;
-  /** The time rules are evaluated at (`--evaluation-time`, else now). */
-  evaluationTime: Timestamp;
-  /** Wall clock for `observed_at`. */
-  observedAt: Timestamp;
-  signingKey: SigningKey;
-  /** Key for approval tokens; defaults to the trace key's public half. */
-  approvalKey?: VerifyKey;
-  approvalTokens?: unknown[];
-  enforceLimits?: LimitEnforcer;
-  simulate?: boolean;
-  correlationId?: string;
+  /** The real clock at decision time (never moved by evaluationTime). */
+  now: Timestamp;
+  /**
+   * Evaluate as of this time, for replay and simulation (`--evaluation-time`): rules, freeze
+   * windows and limit buckets use it, approvals must be valid both then and now, and no state is
+   * written.
+   */
+  evaluationTime?: Timestamp | undefined;
+  approvalTokens?: unknown[] | undefined;
+  /** Who may sign approvals; without one, every approval token fails as signature_invalid. */
+  approvalVerifier?: ApprovalVerifier | undefined;
+  simulate?: boolean | undefined;
 }
 
-/** What the decision stages need: the request minus trace signing and the async enforcer. */
-export type GateDecisionRequest = Pick<
-  GateEvalRequest,
-  "compiled" | "intent" | "evaluationTime" | "approvalTokens" | "simulate"
-> & {
-  /** Key for approval tokens (required when tokens are given; a missing key invalidates them). */
-  approvalKey?: VerifyKey | undefined;
-};
+export interface GateEvalRequest extends GateDecisionRequest {
+  signingKey: SigningKey;
+  enforceLimits?: LimitEnforcer;
+  /** Single-use approvals: tokens spent once are refused after (see ApprovalLedger). */
+  approvalLedger?: ApprovalLedger;
+  correlationId?: string;
+}
 
 /** The evaluated decision before limits, approvals and simulate. */
 export interface GateDecisionStart {
@@ -95,32 +111,52 @@ export interface GateEvalResult extends GateOutcome {
 
 export async function runGateEval(request: GateEvalRequest): Promise<GateEvalResult> {
   const started = performance.now();
-  const decisionRequest: GateDecisionRequest = {
-    ...request,
-    approvalKey: request.approvalKey ?? verifyKeyFor(request.signingKey),
-  };
-  const start = startGateDecision(decisionRequest);
+  const start = startGateDecision(request);
   let limits: LimitResult[] = [];
   if (request.enforceLimits && needsLimits(start.decision)) {
-    limits = await request.enforceLimits(start.decision, start.prepared.intent, request.evaluationTime);
+    limits = await request.enforceLimits(start.decision, start.prepared.intent, evaluationInstant(request), {
+      persist: persistsState(request),
+    });
   }
-  const outcome = finishGateDecision(decisionRequest, start, limits);
+  const finish = (spent: ReadonlySet<string>) => finishGateDecision(request, start, limits, spent);
+  const outcome = request.approvalLedger
+    ? await request.approvalLedger.settle(finish, persistsState(request))
+    : finish(NOTHING_SPENT);
   return signGateOutcome(outcome, {
     signingKey: request.signingKey,
-    observedAt: request.observedAt,
+    observedAt: request.now,
     correlationId: request.correlationId,
     latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
   });
 }
 
-/** The same decision as runGateEval, synchronously, with an I/O-free limit enforcer. */
-export function decideGateSync(request: GateDecisionRequest, enforceLimits?: SyncLimitEnforcer): GateOutcome {
+/** The same decision as runGateEval, synchronously, with I/O-free limits and ledger. */
+export function decideGateSync(
+  request: GateDecisionRequest,
+  enforceLimits?: SyncLimitEnforcer,
+  ledger?: SyncApprovalLedger,
+): GateOutcome {
   const start = startGateDecision(request);
   const limits =
     enforceLimits && needsLimits(start.decision)
-      ? enforceLimits(start.decision, start.prepared.intent, request.evaluationTime)
+      ? enforceLimits(start.decision, start.prepared.intent, evaluationInstant(request), {
+          persist: persistsState(request),
+        })
       : [];
-  return finishGateDecision(request, start, limits);
+  const finish = (spent: ReadonlySet<string>) => finishGateDecision(request, start, limits, spent);
+  return ledger ? ledger.settleSync(finish, persistsState(request)) : finish(NOTHING_SPENT);
+}
+
+const NOTHING_SPENT: ReadonlySet<string> = new Set();
+
+/** The time rules are evaluated at: the explicit evaluation time, else now. */
+export function evaluationInstant(request: Pick<GateDecisionRequest, "now" | "evaluationTime">): Timestamp {
+  return request.evaluationTime ?? request.now;
+}
+
+/** Only live, enforcing decisions write rate-limit counters and spend approvals. */
+export function persistsState(request: Pick<GateDecisionRequest, "evaluationTime" | "simulate">): boolean {
+  return request.evaluationTime === undefined && request.simulate !== true;
 }
 
 /** True when the decision carries rate limits or destructive budgets to count. */
@@ -129,12 +165,14 @@ export function needsLimits(decision: Decision): boolean {
 }
 
 /**
- * Normalizes the intent (unless already prepared) and evaluates it. An intent that cannot be
- * normalized blocks when the policy fails closed for its risk class; otherwise it throws.
+ * Normalizes the intent and evaluates it. Only a PreparedIntent made by prepareIntent in this
+ * process skips normalization: anything else, whatever its shape, is an IntentRequest whose
+ * digests are computed here. An intent that cannot be normalized blocks when the policy fails
+ * closed for its risk class; otherwise it throws.
  */
 export function startGateDecision(request: GateDecisionRequest): GateDecisionStart {
-  const options = { now: request.evaluationTime };
-  if (isPrepared(request.intent)) {
+  const options = { now: evaluationInstant(request) };
+  if (isPreparedIntent(request.intent)) {
     return { prepared: request.intent, decision: evaluate(request.compiled, request.intent.intent, options) };
   }
   return evaluateRequest(request.compiled, request.intent, options);
@@ -145,6 +183,7 @@ export function finishGateDecision(
   request: GateDecisionRequest,
   start: GateDecisionStart,
   limits: LimitResult[],
+  spentApprovals: ReadonlySet<string> = NOTHING_SPENT,
 ): GateOutcome {
   const { prepared, decision } = start;
   let verdict = decision.verdict;
@@ -169,7 +208,7 @@ export function finishGateDecision(
   let approval: ApprovalOutcome | undefined;
   const tokens = request.approvalTokens ?? [];
   if (verdict === "require_approval" || tokens.length > 0) {
-    approval = checkApprovals(request, prepared, decision, tokens);
+    approval = checkApprovals(request, prepared, decision, tokens, spentApprovals);
     if (verdict === "require_approval") {
       reasons.push(...approval.reasonCodes);
       if (approval.granted) verdict = "allow";
@@ -262,21 +301,24 @@ export function signGateOutcome(outcome: GateOutcome, signing: TraceSigning): Ga
   return result;
 }
 
-function isPrepared(intent: unknown): intent is PreparedIntent {
-  return typeof intent === "object" && intent !== null && "intentDigest" in intent && "intent" in intent;
-}
-
 function checkApprovals(
   request: GateDecisionRequest,
   prepared: PreparedIntent,
   decision: Decision,
   tokens: unknown[],
+  spent: ReadonlySet<string>,
 ): ApprovalOutcome {
   const expectation = approvalExpectationFor(
     prepared,
     request.compiled.policyDigest,
-    request.evaluationTime,
-    request.approvalKey,
+    { now: request.now, evaluationTime: request.evaluationTime },
+    request.approvalVerifier,
   );
-  return evaluateApprovals(tokens, decision.minApprovals, decision.requireDistinctApprovers, expectation);
+  return evaluateApprovals(
+    tokens,
+    decision.minApprovals,
+    decision.requireDistinctApprovers,
+    expectation,
+    spent,
+  );
 }

@@ -1,5 +1,7 @@
 /** The gate module's public face: intents, policies, evaluation, approvals, traces, rate limits. */
 export * from "./approval.ts";
+export * from "./approval-ledger.ts";
+export * from "./approvers.ts";
 export type * from "./decision.ts";
 export {
   type CompiledPolicy,
@@ -10,8 +12,9 @@ export {
 } from "./evaluate.ts";
 export * from "./explain.ts";
 export * from "./gate-eval.ts";
-export { INTENT_SCHEMA_ID, normalizeIntent, prepareIntent } from "./intent.ts";
+export { INTENT_SCHEMA_ID, isPreparedIntent, normalizeIntent, prepareIntent } from "./intent.ts";
 export type * from "./intent-model.ts";
+export * from "./limits.ts";
 export { loadPolicyFile, parsePolicyYaml } from "./policy.ts";
 export { policyDigest, policyDigestInput } from "./policy-digest.ts";
 export * from "./policy-model.ts";

@@ -5,8 +5,16 @@
  */
 import { posix } from "node:path";
 import { compareBytes, isSha256Hex, sortedUnique } from "../contract/bytes.ts";
-import { digestJcs, isJsonObject, type JsonObject, type JsonValue } from "../contract/canonical.ts";
+import {
+  digestJcs,
+  exceedsJsonDepth,
+  isJsonObject,
+  type JsonObject,
+  type JsonValue,
+  MAX_JSON_DEPTH,
+} from "../contract/canonical.ts";
 import { invalidInput } from "../contract/errors.ts";
+import { findInvisibleCharacter } from "../contract/text.ts";
 import { EPOCH_1980, Timestamp, ZERO_TIME } from "../contract/time.ts";
 import {
   type AgentIdentity,
@@ -36,9 +44,54 @@ function intentError(message: string) {
   return invalidInput("intent_invalid", message, { hint: "fix the intent request; see docs/gate.md" });
 }
 
-/** Normalizes a parsed intent request and computes its digests. */
+/** The members of a public IntentRequest (its schema is closed at the top level). */
+const INTENT_REQUEST_FIELDS = new Set([
+  "schema_id",
+  "schema_version",
+  "created_at",
+  "producer_version",
+  "tool_name",
+  "args",
+  "args_digest",
+  "intent_digest",
+  "script_hash",
+  "script",
+  "targets",
+  "arg_provenance",
+  "skill_provenance",
+  "delegation",
+  "relationship",
+  "context",
+]);
+
+/**
+ * Prepared intents made by prepareIntent in this process. Only these are trusted as already
+ * normalized: an object from outside (JSON that merely has the same shape, with a digest of its
+ * choosing) can never be in this set, so its digests are always recomputed.
+ */
+const preparedByThisProcess = new WeakSet<PreparedIntent>();
+
+/** True only for a PreparedIntent returned by prepareIntent in this process. */
+export function isPreparedIntent(value: unknown): value is PreparedIntent {
+  return typeof value === "object" && value !== null && preparedByThisProcess.has(value as PreparedIntent);
+}
+
+/**
+ * Normalizes a parsed intent request and computes its digests. Digests are always computed here,
+ * never read from the request (`intent_digest`/`args_digest` in a request are ignored). The result
+ * is frozen, so what was digested is what gets evaluated.
+ */
 export function prepareIntent(raw: unknown): PreparedIntent {
   if (!isJsonObject(raw)) throw intentError("intent request must be a JSON object");
+  if (exceedsJsonDepth(raw)) throw intentError(`intent request nests deeper than ${MAX_JSON_DEPTH} levels`);
+  const unknown = Object.keys(raw).filter((key) => !INTENT_REQUEST_FIELDS.has(key));
+  if (unknown.length > 0) {
+    throw intentError(
+      `unknown intent request field(s) ${sortedUnique(unknown)
+        .map((k) => JSON.stringify(k))
+        .join(", ")}`,
+    );
+  }
   const schemaId = optionalString(raw, "schema_id", "intent");
   if (schemaId && schemaId !== INTENT_SCHEMA_ID) {
     throw intentError(`intent schema_id must be ${INTENT_SCHEMA_ID}, got ${JSON.stringify(schemaId)}`);
@@ -54,14 +107,26 @@ export function prepareIntent(raw: unknown): PreparedIntent {
     producerVersion: optionalString(raw, "producer_version", "intent") ?? "",
   };
   if (isJsonObject(raw.relationship)) prepared.relationship = raw.relationship;
+  preparedByThisProcess.add(deepFreeze(prepared));
   return prepared;
+}
+
+function deepFreeze<T>(value: T): T {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    if (typeof item !== "object" || item === null || Object.isFrozen(item)) continue;
+    Object.freeze(item);
+    for (const member of Object.values(item)) pending.push(member);
+  }
+  return value;
 }
 
 export function normalizeIntent(raw: JsonObject): NormalizedIntent {
   const args = normalizeArgs(raw.args, "args");
   guardRawSecrets(args, "args");
   const script = raw.script ?? null;
-  const toolName = script !== null ? "script" : requiredString(raw, "tool_name", "intent").toLowerCase();
+  const toolName = script !== null ? "script" : requiredName(raw, "tool_name", "intent").toLowerCase();
   const steps = script !== null ? normalizeScript(script) : undefined;
 
   let targets = normalizeTargets(raw.targets, toolName, "targets");
@@ -357,7 +422,7 @@ function normalizeScript(value: JsonValue): ScriptStep[] {
   return value.steps.map((step, i) => {
     const where = `script.steps[${i}]`;
     if (!isJsonObject(step)) throw intentError(`${where} must be an object`);
-    const toolName = requiredString(step, "tool_name", where).toLowerCase();
+    const toolName = requiredName(step, "tool_name", where).toLowerCase();
     const out: ScriptStep = { tool_name: toolName, args: normalizeArgs(step.args, `${where}.args`) };
     const targets = normalizeTargets(step.targets, toolName, `${where}.targets`);
     if (targets.length > 0) out.targets = targets;
@@ -370,7 +435,7 @@ function normalizeScript(value: JsonValue): ScriptStep[] {
 function normalizeDelegation(value: JsonValue): Delegation {
   const where = "delegation";
   if (!isJsonObject(value)) throw intentError(`${where} must be an object`);
-  const requester = requiredString(value, "requester_identity", where);
+  const requester = requiredName(value, "requester_identity", where);
   const [issuedAt, expiresAt] = timeWindow(value, where);
   const delegation: Delegation = {
     requester_identity: requester,
@@ -404,8 +469,8 @@ function normalizeLink(value: JsonValue, where: string): DelegationLink {
   if (!isJsonObject(value)) throw intentError(`${where} must be an object`);
   const [issuedAt, expiresAt] = timeWindow(value, where);
   const link: DelegationLink = {
-    delegator_identity: requiredString(value, "delegator_identity", where),
-    delegate_identity: requiredString(value, "delegate_identity", where),
+    delegator_identity: requiredName(value, "delegator_identity", where),
+    delegate_identity: requiredName(value, "delegate_identity", where),
     issued_at: issuedAt,
     expires_at: expiresAt,
   };
@@ -457,15 +522,16 @@ function normalizeContext(value: JsonValue | undefined): IntentContext {
   const phase = lower(optionalString(value, "phase", where)) || "apply";
   if (phase !== "plan" && phase !== "apply") throw intentError(`${where}.phase must be plan or apply`);
   const context: IntentContext = {
-    identity: requiredString(value, "identity", where),
+    identity: requiredName(value, "identity", where),
     workspace: requiredString(value, "workspace", where).replace(/\\/g, "/"),
-    risk_class: requiredString(value, "risk_class", where).toLowerCase(),
+    risk_class: requiredName(value, "risk_class", where).toLowerCase(),
     phase,
   };
   for (const key of contextStrings) {
     const text = (optionalString(value, key, where) ?? "").trim();
     if (text) context[key] = text;
   }
+  if (context.agent_id) assertVisible(context.agent_id, `${where}.agent_id`);
   const credentialSource = lower(optionalString(value, "credential_source", where));
   if (credentialSource) {
     assertEnum(credentialSource, CREDENTIAL_SOURCES, `${where}.credential_source`);
@@ -597,6 +663,22 @@ function requiredString(obj: JsonObject, key: string, where: string): string {
   const value = (optionalString(obj, key, where) ?? "").trim();
   if (!value) throw intentError(`${where}.${key} is required`);
   return value;
+}
+
+/** A required name that decides matching (tool, identity, risk class): no invisible characters. */
+function requiredName(obj: JsonObject, key: string, where: string): string {
+  const value = requiredString(obj, key, where);
+  assertVisible(value, `${where}.${key}`);
+  return value;
+}
+
+function assertVisible(value: string, where: string): void {
+  const found = findInvisibleCharacter(value);
+  if (found) {
+    throw intentError(
+      `${where} contains an invisible or look-alike character (${found.codePoint} at index ${found.index}); names must be plain visible text`,
+    );
+  }
 }
 
 function optionalBool(obj: JsonObject, key: string, where: string): boolean {

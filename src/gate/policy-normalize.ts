@@ -6,6 +6,7 @@
  */
 import { compareBytes, sortedUnique } from "../contract/bytes.ts";
 import type { GaitError } from "../contract/errors.ts";
+import { findInvisibleCharacter } from "../contract/text.ts";
 import { formatGoDuration, parseGoDuration } from "../contract/time.ts";
 import {
   type Dataflow,
@@ -217,9 +218,39 @@ class Normalizer {
     };
   }
 
+  /**
+   * Names a rule matches on must be visible text: a rule on `delete\u200b_user` would look like
+   * one on `delete_user` to a reviewer and never fire (intents with such names are refused too).
+   */
+  visibleNames(match: RuleMatch, path: string): RuleMatch {
+    const lists: Array<[string, string[]]> = [
+      ["tool_names", match.toolNames],
+      ["risk_classes", match.riskClasses],
+      ["identities", match.identities],
+      ["allowed_delegator_identities", match.allowedDelegatorIdentities],
+      ["allowed_delegate_identities", match.allowedDelegateIdentities],
+    ];
+    for (const [field, values] of lists) this.checkVisible(values, `${path}.${field}`);
+    return match;
+  }
+
+  private checkVisible(values: readonly string[], path: string): void {
+    for (const value of values) {
+      const found = findInvisibleCharacter(value);
+      if (found) {
+        throw this.fail(
+          path,
+          `${JSON.stringify(value)} contains an invisible or look-alike character (${found.codePoint})`,
+          "names in a policy must be plain visible text; see docs/policy.md",
+        );
+      }
+    }
+  }
+
   failClosed(input: NonNullable<PolicyDocumentInput["fail_closed"]>): FailClosed {
     const enabled = input.enabled ?? false;
     const riskClasses = lowerList(input.risk_classes);
+    this.checkVisible(riskClasses, "fail_closed.risk_classes");
     return {
       enabled,
       riskClasses: enabled && riskClasses.length === 0 ? [...DEFAULT_FAIL_CLOSED_RISK_CLASSES] : riskClasses,
@@ -339,7 +370,7 @@ class Normalizer {
       name,
       priority: input.priority ?? 0,
       effect: resolvedEffect,
-      match: ruleMatch(input.match ?? {}),
+      match: this.visibleNames(ruleMatch(input.match ?? {}), `${path}.match`),
       reasonCodes: lowerList(input.reason_codes),
       violations: lowerList(input.violations),
       // Kept as written (0 = unset): "require_approval implies at least one approval" is applied

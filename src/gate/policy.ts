@@ -3,13 +3,14 @@
  * duplicate keys, wrong types and bad values are coded errors (exit 6) naming the YAML path and the
  * line and column; legacy draft fields get a migration hint.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { fromFsError, invalidInput } from "../contract/errors.ts";
+import { MAX_POLICY_RULES } from "./limits.ts";
 import { policyDigest } from "./policy-digest.ts";
 import type { LoadedPolicy, Policy } from "./policy-model.ts";
 import { normalizePolicyDocument } from "./policy-normalize.ts";
 import { type PolicyDocumentInput, PolicyDocumentSchema } from "./policy-schema.ts";
-import { readWithSchema, type ShapeSchema, YamlSource } from "./yaml-strict.ts";
+import { DEFAULT_YAML_MAX_BYTES, readWithSchema, type ShapeSchema, YamlSource } from "./yaml-strict.ts";
 
 export { policyDigest, policyDigestInput } from "./policy-digest.ts";
 export { formatPolicyYaml, policyToDocument, yamlHasComments } from "./policy-format.ts";
@@ -30,6 +31,14 @@ export function parsePolicyYaml(text: string, source: string): LoadedPolicy {
   const yaml = new YamlSource(text, { source, codePrefix: "policy", what: "policy" });
   rejectLegacyFields(yaml);
   const { value, positions } = readWithSchema(yaml, PolicyDocumentSchema as ShapeSchema);
+  const rules = (value as PolicyDocumentInput).rules ?? [];
+  if (rules.length > MAX_POLICY_RULES) {
+    throw yaml.errorAt(
+      "rules",
+      positions.get("rules"),
+      `has ${rules.length} rules, more than ${MAX_POLICY_RULES}`,
+    );
+  }
   const policy = normalizePolicyDocument(value as PolicyDocumentInput, (path, message, hint) =>
     yaml.errorAt(path, positions.get(path) ?? nearestPosition(positions, path), message, hint),
   );
@@ -40,6 +49,16 @@ export function parsePolicyYaml(text: string, source: string): LoadedPolicy {
 export async function loadPolicyFile(path: string, source = path): Promise<LoadedPolicy> {
   let text: string;
   try {
+    // Checked before reading: a huge file is refused without loading it (the parser checks too).
+    if ((await stat(path)).size > DEFAULT_YAML_MAX_BYTES) {
+      throw invalidInput(
+        "policy_too_large",
+        `${source}: the policy is larger than ${DEFAULT_YAML_MAX_BYTES} bytes`,
+        {
+          hint: "a policy is small; check that the right file was given",
+        },
+      );
+    }
     text = await readFile(path, "utf8");
   } catch (error) {
     throw fromFsError(error, "read policy", source);

@@ -5,9 +5,12 @@
  * caller, which gets a position lookup to report its own errors the same way.
  */
 import {
+  type Alias,
   type Document,
   isAlias,
   isMap,
+  isNode,
+  isPair,
   isScalar,
   isSeq,
   LineCounter,
@@ -15,6 +18,7 @@ import {
   type Pair,
   parseDocument,
   type Scalar,
+  visit,
 } from "yaml";
 import { type GaitError, invalidInput } from "../contract/errors.ts";
 
@@ -35,20 +39,37 @@ export interface ShapeSchema {
 export interface StrictYamlOptions {
   /** Where the text came from, used as the message prefix (a path or "<stdin>"). */
   source: string;
-  /** Error code prefix: `<prefix>_yaml_invalid`, `<prefix>_empty`, `<prefix>_unknown_field`, `<prefix>_invalid`. */
+  /**
+   * Error code prefix: `<prefix>_yaml_invalid`, `<prefix>_empty`, `<prefix>_unknown_field`,
+   * `<prefix>_invalid`, `<prefix>_too_large`.
+   */
   codePrefix: string;
   /** What the document is, for messages ("policy"). */
   what: string;
+  /** Largest accepted text, in UTF-8 bytes (default DEFAULT_YAML_MAX_BYTES). */
+  maxBytes?: number;
+  /** Most nodes the document may expand to once aliases are followed (default DEFAULT_YAML_MAX_NODES). */
+  maxNodes?: number;
 }
+
+/** Limits for every strict YAML document (policies, configs, key lists): far above real use. */
+export const DEFAULT_YAML_MAX_BYTES = 1024 * 1024;
+export const DEFAULT_YAML_MAX_NODES = 100_000;
 
 /** A parsed YAML document with its source positions. */
 export class YamlSource {
   readonly doc: Document.Parsed;
   readonly options: StrictYamlOptions;
   private readonly lines = new LineCounter();
+  /** Each alias's target, found once in document order (yaml's own lookup rescans the document). */
+  private readonly aliasTargets = new Map<Alias, Node>();
 
   constructor(text: string, options: StrictYamlOptions) {
     this.options = options;
+    const maxBytes = options.maxBytes ?? DEFAULT_YAML_MAX_BYTES;
+    if (text.length > maxBytes || Buffer.byteLength(text, "utf8") > maxBytes) {
+      throw this.tooLarge(`is larger than ${maxBytes} bytes`);
+    }
     this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: true, prettyErrors: false });
     const [first] = this.doc.errors;
     if (first) {
@@ -63,6 +84,64 @@ export class YamlSource {
         },
       );
     }
+    this.indexAliases();
+    this.checkExpandedSize(options.maxNodes ?? DEFAULT_YAML_MAX_NODES);
+  }
+
+  /** Records each alias's target: the closest anchor of that name before it in the document. */
+  private indexAliases(): void {
+    const anchors = new Map<string, Node>();
+    visit(this.doc, {
+      Node: (_key, node) => {
+        if (isAlias(node)) {
+          const target = anchors.get(node.source);
+          if (!target) throw this.error([], node, `alias *${node.source} has no anchor before it`);
+          this.aliasTargets.set(node, target);
+        } else if (node.anchor) {
+          anchors.set(node.anchor, node);
+        }
+      },
+    });
+  }
+
+  /**
+   * Counts the nodes the document expands to when aliases are followed, before anything reads
+   * it: a small file that aliases a large list many times (an alias bomb) is refused here
+   * instead of exhausting memory. Sizes are memoized per node, so counting is linear.
+   */
+  private checkExpandedSize(maxNodes: number): void {
+    const sizes = new Map<Node, number>();
+    const inProgress = new Set<Node>();
+    const sizeOf = (value: unknown): number => {
+      if (isPair(value)) return sizeOf(value.key) + sizeOf(value.value);
+      if (!isNode(value)) return 0;
+      const node = isAlias(value) ? this.aliasTargets.get(value)! : value;
+      const known = sizes.get(node);
+      if (known !== undefined) return known;
+      if (inProgress.has(node)) throw this.error([], value, "an alias refers to a node that contains it");
+      inProgress.add(node);
+      let size = 1;
+      if (isMap(node) || isSeq(node)) {
+        for (const item of node.items as unknown[]) {
+          size += sizeOf(item);
+          if (size > maxNodes) break;
+        }
+      }
+      inProgress.delete(node);
+      sizes.set(node, size);
+      if (size > maxNodes) {
+        throw this.tooLarge(`expands to more than ${maxNodes} nodes once aliases are followed`);
+      }
+      return size;
+    };
+    sizeOf(this.doc.contents);
+  }
+
+  private tooLarge(problem: string): GaitError {
+    const { source, codePrefix, what } = this.options;
+    return invalidInput(`${codePrefix}_too_large`, `${source}: the ${what} ${problem}`, {
+      hint: `a ${what} is small; split it, or use fewer YAML aliases`,
+    });
   }
 
   positionOf(node: Node | Pair["key"] | null | undefined): SourcePosition {
@@ -94,7 +173,7 @@ export class YamlSource {
   }
 
   resolve(node: unknown): Node | null {
-    if (isAlias(node)) return (node.resolve(this.doc) as Node | undefined) ?? null;
+    if (isAlias(node)) return this.aliasTargets.get(node) ?? null;
     return (node as Node | null | undefined) ?? null;
   }
 

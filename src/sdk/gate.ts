@@ -11,28 +11,42 @@ import {
   DEV_KEY_WARNING,
   type KeyMode,
   type KeySource,
+  loadPublicKey,
   resolveSigningKey,
-  resolveVerifyKey,
 } from "../contract/keys.ts";
 import { type SigningKey, type VerifyKey, verifyKeyFor } from "../contract/signing.ts";
 import { type Clock, systemClock, type Timestamp } from "../contract/time.ts";
 import {
+  type ApprovalLedger,
   type ApprovalOutcome,
+  type ApprovalVerifier,
+  type ApproverKey,
+  approverKeyVerifier,
   type CompiledPolicy,
   compilePolicy,
   decideGateSync,
   enforceLimits,
+  evaluationInstant,
+  fileApprovalLedger,
   finishGateDecision,
   type GateDecisionRequest,
+  type GateDecisionStart,
   type GateOutcome,
+  type LimitResult,
   type LoadedPolicy,
+  loadApproverKeys,
   loadPolicyFile,
+  memoryApprovalLedger,
   memoryLimitEnforcer,
   needsLimits,
   type PreparedIntent,
   parsePolicyYaml,
+  persistsState,
+  previewLimits,
   type RateLimitLedger,
+  type SyncApprovalLedger,
   type SyncLimitEnforcer,
+  singleKeyVerifier,
   startGateDecision,
   type Verdict,
 } from "../gate/index.ts";
@@ -74,6 +88,19 @@ export interface GateOptions {
   publicKey?: KeySource;
   /** Verifies approval tokens; default: the signing key's public half (as `gait gate eval`). */
   approvalPublicKey?: VerifyKey | KeySource;
+  /**
+   * An approver key list (a gait.gate.approver_keys file path, or its entries): a token counts
+   * only when signed by the key of the approver it names, and multi-party approval needs
+   * distinct keys. Replaces approvalPublicKey.
+   */
+  approvers?: string | ApproverKey[];
+  /** Spend approval tokens once: a token that granted a decision is refused after (in memory). */
+  singleUseApprovals?: boolean;
+  /**
+   * Share spent single-use approvals with other processes (and `gait gate eval
+   * --approval-single-use`) through this ledger file; needs evaluateAsync, like rateLimitStatePath.
+   */
+  approvalLedgerPath?: string;
   /** Where signed traces go (relative to `cwd`; default gait-out/traces); null writes no files. */
   traceDir?: string | null;
   /** Receives every signed trace and approval audit (e.g. to ship them elsewhere). */
@@ -115,7 +142,10 @@ export interface GateOptions {
 export interface EvaluateOptions {
   /** Approval tokens (parsed `gait.gate.approval_token` objects) for a require_approval intent. */
   approvalTokens?: unknown[];
-  /** Evaluate as of this time (approval expiry, freeze windows, limit buckets); default now. */
+  /**
+   * Replay or simulate as of this time (freeze windows, limit buckets). Approvals must also be
+   * valid now, and nothing is counted or spent. Default: a live decision at the Gate's clock.
+   */
   evaluationTime?: Timestamp;
   correlationId?: string;
 }
@@ -158,6 +188,8 @@ export interface Gate {
   readonly compiled: CompiledPolicy;
   /** Verifies the traces this Gate signs (with dev keys, the only way to). */
   readonly verifyKey: VerifyKey;
+  /** Who may sign the approval tokens this Gate accepts. */
+  readonly approvalVerifier: ApprovalVerifier;
   /** Decides synchronously; the signed trace is written in the background. Never throws. */
   evaluate(intent: IntentRequest | PreparedIntent, options?: EvaluateOptions): GateDecision;
   /**
@@ -178,7 +210,7 @@ export async function createGate(options: GateOptions): Promise<Gate> {
   const warn = options.onWarning ?? defaultWarning;
   const loaded = await loadPolicy(options, cwd);
   const signingKey = await signingKeyFor(options, cwd, warn);
-  const approvalKey = await approvalKeyFor(options, cwd, warn);
+  const approvalVerifier = await approvalVerifierFor(options, cwd, signingKey, warn);
   const traceDir =
     options.traceDir === null ? undefined : resolve(cwd, options.traceDir ?? DEFAULT_TRACE_DIR);
   if (options.traceWorker && options.traceWorker.keyId !== signingKey.keyId) {
@@ -195,6 +227,7 @@ export async function createGate(options: GateOptions): Promise<Gate> {
       hint: "the ledger already owns a state file; drop rateLimitStatePath",
     });
   }
+  const clock = options.clock ?? systemClock;
   const writer = new TraceWriter({
     dir: traceDir,
     signingKey,
@@ -206,21 +239,32 @@ export async function createGate(options: GateOptions): Promise<Gate> {
   return new InProcessGate({
     loaded,
     compiled: compilePolicy(loaded),
-    approvalKey: approvalKey ?? verifyKeyFor(signingKey),
+    approvalVerifier,
     verifyKey: verifyKeyFor(signingKey),
     writer,
-    clock: options.clock ?? systemClock,
+    clock,
     simulate: options.simulate === true,
     statePath: options.rateLimitStatePath ? resolve(cwd, options.rateLimitStatePath) : undefined,
     limitLedger: options.rateLimitLedger,
     durable: options.traceDurability === "durable",
+    approvalLedger: approvalLedgerFor(options, cwd, clock),
   });
+}
+
+/** In memory for singleUseApprovals, a shared file for approvalLedgerPath, else none. */
+function approvalLedgerFor(
+  options: GateOptions,
+  cwd: string,
+  clock: Clock,
+): ApprovalLedger | SyncApprovalLedger | undefined {
+  if (options.approvalLedgerPath) return fileApprovalLedger(resolve(cwd, options.approvalLedgerPath), clock);
+  return options.singleUseApprovals ? memoryApprovalLedger(clock) : undefined;
 }
 
 interface GateParts {
   loaded: LoadedPolicy;
   compiled: CompiledPolicy;
-  approvalKey: VerifyKey;
+  approvalVerifier: ApprovalVerifier;
   verifyKey: VerifyKey;
   writer: TraceWriter;
   clock: Clock;
@@ -228,12 +272,15 @@ interface GateParts {
   statePath: string | undefined;
   limitLedger: RateLimitLedger | undefined;
   durable: boolean;
+  /** Spent single-use approvals (none unless single use is on). */
+  approvalLedger: ApprovalLedger | SyncApprovalLedger | undefined;
 }
 
 class InProcessGate implements Gate {
   readonly policy: LoadedPolicy;
   readonly compiled: CompiledPolicy;
   readonly verifyKey: VerifyKey;
+  readonly approvalVerifier: ApprovalVerifier;
   private readonly parts: GateParts;
   private readonly syncLimits: SyncLimitEnforcer;
   private closed = false;
@@ -243,9 +290,10 @@ class InProcessGate implements Gate {
     this.policy = parts.loaded;
     this.compiled = parts.compiled;
     this.verifyKey = parts.verifyKey;
+    this.approvalVerifier = parts.approvalVerifier;
     const limitLedger = parts.limitLedger;
     this.syncLimits = limitLedger
-      ? (requirements, intent, now) => limitLedger.count(requirements, intent, now)
+      ? (requirements, intent, now, ...access) => limitLedger.count(requirements, intent, now, ...access)
       : parts.statePath
         ? refuseSyncStateFile
         : memoryLimitEnforcer();
@@ -260,7 +308,7 @@ class InProcessGate implements Gate {
     try {
       if (this.parts.durable) throw durableNeedsAsync();
       const request = this.decisionRequest(intent, options);
-      return this.decided(decideGateSync(request, this.syncLimits), started, options);
+      return this.decided(decideGateSync(request, this.syncLimits, this.syncLedger()), started, options);
     } catch (error) {
       return this.failClosed(error);
     }
@@ -302,22 +350,48 @@ class InProcessGate implements Gate {
     return {
       compiled: this.compiled,
       intent,
-      evaluationTime: options.evaluationTime ?? this.parts.clock(),
-      approvalKey: this.parts.approvalKey,
-      ...(options.approvalTokens ? { approvalTokens: options.approvalTokens } : {}),
+      now: this.parts.clock(),
+      evaluationTime: options.evaluationTime,
+      approvalVerifier: this.parts.approvalVerifier,
+      approvalTokens: options.approvalTokens,
       simulate: this.parts.simulate,
     };
   }
 
-  /** Counts limits synchronously, unless the counters live in a shared state file. */
+  /** The ledger for a synchronous decision; a shared ledger file needs evaluateAsync. */
+  private syncLedger(): SyncApprovalLedger | undefined {
+    const ledger = this.parts.approvalLedger;
+    if (!ledger || isSync(ledger)) return ledger;
+    throw invalidInput(
+      "approval_ledger_requires_async",
+      "this Gate records single-use approvals in a ledger file",
+      { hint: "use gate.evaluateAsync() (guardTool does), or use singleUseApprovals to keep them in memory" },
+    );
+  }
+
+  /**
+   * Counts limits and settles single-use approvals synchronously, unless the counters or the
+   * ledger live in a shared file.
+   */
   private async decide(request: GateDecisionRequest): Promise<GateOutcome> {
-    const statePath = this.parts.statePath;
-    if (!statePath) return decideGateSync(request, this.syncLimits);
+    const { statePath, approvalLedger } = this.parts;
+    const sharedLedger = approvalLedger && !isSync(approvalLedger) ? approvalLedger : undefined;
+    if (!statePath && !sharedLedger) return decideGateSync(request, this.syncLimits, this.syncLedger());
     const start = startGateDecision(request);
-    const limits = needsLimits(start.decision)
-      ? await enforceLimits(statePath, start.decision, start.prepared.intent, request.evaluationTime)
-      : [];
-    return finishGateDecision(request, start, limits);
+    const limits = await this.countLimits(request, start);
+    const finish = (spent: ReadonlySet<string>) => finishGateDecision(request, start, limits, spent);
+    return approvalLedger ? approvalLedger.settle(finish, persistsState(request)) : finish(new Set());
+  }
+
+  private async countLimits(request: GateDecisionRequest, start: GateDecisionStart): Promise<LimitResult[]> {
+    if (!needsLimits(start.decision)) return [];
+    const at = evaluationInstant(request);
+    const access = { persist: persistsState(request) };
+    const statePath = this.parts.statePath;
+    if (!statePath) return this.syncLimits(start.decision, start.prepared.intent, at, access);
+    return access.persist
+      ? enforceLimits(statePath, start.decision, start.prepared.intent, at)
+      : previewLimits(statePath, start.decision, start.prepared.intent, at);
   }
 
   /** Queues the signed trace and answers at once. */
@@ -451,15 +525,28 @@ async function signingKeyFor(
   return resolved.key;
 }
 
-async function approvalKeyFor(
+function isSync(ledger: ApprovalLedger | SyncApprovalLedger): ledger is SyncApprovalLedger {
+  return "settleSync" in ledger;
+}
+
+/** The approver key list when given, else the approval key, else the trace key's public half. */
+async function approvalVerifierFor(
   options: GateOptions,
   cwd: string,
+  signingKey: SigningKey,
   warn: (m: string) => void,
-): Promise<VerifyKey | undefined> {
-  const source = options.approvalPublicKey;
-  if (source === undefined) return undefined;
-  if ("publicRaw" in source) return source;
-  return resolveVerifyKey({ publicKey: source }, { env: options.env ?? process.env, cwd, warn });
+): Promise<ApprovalVerifier> {
+  const { approvers, approvalPublicKey: source } = options;
+  if (approvers !== undefined && source !== undefined) {
+    throw invalidInput("usage", "createGate takes approvers or approvalPublicKey, not both", {
+      hint: "with an approver key list, every approver's public key is in the list",
+    });
+  }
+  if (typeof approvers === "string") return approverKeyVerifier(await loadApproverKeys(resolve(cwd, approvers)));
+  if (approvers !== undefined) return approverKeyVerifier(approvers);
+  if (source === undefined) return singleKeyVerifier(verifyKeyFor(signingKey));
+  if ("publicRaw" in source) return singleKeyVerifier(source);
+  return singleKeyVerifier(await loadPublicKey(source, { env: options.env ?? process.env, cwd, warn }));
 }
 
 function defaultWarning(message: string): void {

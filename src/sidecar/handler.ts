@@ -214,8 +214,8 @@ export class SidecarHandler {
     const expectation = approvalExpectationFor(
       prepared,
       gate.policyDigest,
-      this.deps.clock(),
-      this.deps.approvalKey,
+      { now: this.deps.clock() },
+      gate.approvalVerifier,
     );
     const check = checkApprovalToken(value.token, expectation);
     const body: Record<string, unknown> = {

@@ -14,6 +14,7 @@ import {
   mintApprovalToken,
   parsePolicyYaml,
   runGateEval,
+  singleKeyVerifier,
 } from "../../src/gate/index.ts";
 import { repoRoot } from "../helpers/cli.ts";
 import { assertPublicValid, publicSchemasSkip } from "../helpers/public-schemas.ts";
@@ -94,8 +95,7 @@ async function evaluateWithToken(name: string) {
   const first = await runGateEval({
     compiled: policy,
     intent: intents[name],
-    evaluationTime: now,
-    observedAt: now,
+    now: now,
     signingKey: key,
   });
   const token = mintApprovalToken(
@@ -114,10 +114,9 @@ async function evaluateWithToken(name: string) {
   const granted = await runGateEval({
     compiled: policy,
     intent: intents[name],
-    evaluationTime: now,
-    observedAt: now,
+    now: now,
     signingKey: key,
-    approvalKey: verifyKeyFor(key),
+    approvalVerifier: singleKeyVerifier(verifyKeyFor(key)),
     approvalTokens: [token, { schema_id: "gait.gate.approval_token" }],
   });
   return { first, token, granted };
@@ -129,8 +128,7 @@ describe("gate producers validate against the public v1 schemas", { skip: public
       const result = await runGateEval({
         compiled: policy,
         intent,
-        evaluationTime: now,
-        observedAt: now,
+        now: now,
         signingKey: key,
       });
       assertPublicValid(result.trace, `trace for ${name}`);

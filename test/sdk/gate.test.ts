@@ -100,8 +100,7 @@ describe("sdk createGate / evaluate", () => {
         const cli = await runGateEval({
           compiled: compilePolicy(loaded),
           intent: raw,
-          evaluationTime: NOW,
-          observedAt: NOW,
+          now: NOW,
           signingKey,
         });
         const sdk = gate.evaluate(raw);

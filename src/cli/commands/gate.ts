@@ -3,18 +3,29 @@
 import { join, relative, resolve } from "node:path";
 import { invalidInput } from "../../contract/errors.ts";
 import { writeFileAtomic } from "../../contract/files.ts";
-import { resolveSigningKey, resolveVerifyKey } from "../../contract/keys.ts";
+import { type KeyIo, resolveSigningKey, resolveVerifyKey } from "../../contract/keys.ts";
+import { verifyKeyFor } from "../../contract/signing.ts";
 import { Timestamp } from "../../contract/time.ts";
 import {
+  type ApprovalLedger,
+  type ApprovalVerifier,
+  approverKeyVerifier,
   buildGateResult,
   buildPolicyExplain,
   compilePolicy,
+  DEFAULT_APPROVAL_LEDGER,
   DEFAULT_RATE_LIMIT_STATE,
   enforceLimits,
+  fileApprovalLedger,
   type GateEvalResult,
+  loadApproverKeys,
   loadPolicyFile,
+  MAX_INTENT_BYTES,
+  MAX_TOKEN_BYTES,
   prettyJson,
+  previewLimits,
   runGateEval,
+  singleKeyVerifier,
 } from "../../gate/index.ts";
 import {
   type CommandContext,
@@ -51,7 +62,8 @@ export const gateEvalCommand = command({
     {
       name: "evaluation-time",
       value: "rfc3339",
-      description: "evaluate as of this time (approval expiry, freeze windows, rate-limit buckets)",
+      description:
+        "replay or simulate as of this time (freeze windows, limit buckets); approvals must also be valid now, no state is written; refused under oss-prod",
     },
     {
       name: "approval-token",
@@ -65,6 +77,21 @@ export const gateEvalCommand = command({
       description: "comma-separated approval token files for multi-party approval",
     },
     ...keyOptions("approval"),
+    {
+      name: "approver-keys",
+      value: "path",
+      description:
+        "approver key list (gait.gate.approver_keys): a token counts only when signed by the key of the approver it names",
+    },
+    {
+      name: "approval-single-use",
+      description: "spend approval tokens once: a token that granted a decision is refused after",
+    },
+    {
+      name: "approval-ledger",
+      value: "path",
+      description: `spent single-use approvals (default ${DEFAULT_APPROVAL_LEDGER})`,
+    },
     {
       name: "approval-audit-out",
       value: "path",
@@ -120,37 +147,43 @@ async function runEval(_args: string[], flags: Options, ctx: CommandContext): Pr
   }
   const profile = stringOption(options, "profile") ?? "standard";
   const simulate = options.simulate === true;
+  const evaluationTime = parseEvaluationTime(stringOption(options, "evaluation-time"));
   const keyRequest = readSigningKeyRequest(options, "dev");
   const loaded = await loadPolicyFile(resolve(ctx.cwd, policyPath), policyPath);
-  if (profile === "oss-prod") checkOssProd(keyRequest.mode, simulate, loaded.policy.defaultVerdict);
+  if (profile === "oss-prod") {
+    checkOssProd(keyRequest.mode, simulate, evaluationTime !== undefined, loaded.policy.defaultVerdict);
+  }
 
   const io = { env: ctx.env, cwd: ctx.cwd, warn: ctx.warn };
   const signing = await resolveSigningKey(keyRequest, io);
   for (const w of signing.warnings) ctx.warn(w);
-  const approvalKey = await resolveVerifyKey(readVerifyKeySources(options, "approval"), io);
   const tokenPaths = [
     ...new Set([...listOption(options, "approval-token"), ...listOption(options, "approval-token-chain")]),
   ].sort();
   const approvalTokens = await Promise.all(
-    tokenPaths.map((p) => readJsonInput(p, ctx.cwd, "approval token")),
+    tokenPaths.map((p) => readJsonInput(p, ctx.cwd, "approval token", { maxBytes: MAX_TOKEN_BYTES })),
   );
-  if (profile === "oss-prod" && tokenPaths.length > 0 && !approvalKey) {
+  const approvals = await approvalSettings(options, ctx, io);
+  if (profile === "oss-prod" && tokenPaths.length > 0 && !approvals.verifier) {
     throw invalidInput("usage", "oss-prod requires an explicit approval verify key", {
-      hint: "pass --approval-public-key",
+      hint: "pass --approval-public-key or --approver-keys",
     });
   }
-  const evaluationTime = parseEvaluationTime(stringOption(options, "evaluation-time")) ?? ctx.clock();
   const statePath = resolve(ctx.cwd, stringOption(options, "rate-limit-state") ?? DEFAULT_RATE_LIMIT_STATE);
 
   const result = await runGateEval({
     compiled: compilePolicy(loaded),
-    intent: await readJsonInput(intentPath, ctx.cwd, "intent"),
+    intent: await readJsonInput(intentPath, ctx.cwd, "intent", { maxBytes: MAX_INTENT_BYTES }),
+    now: ctx.clock(),
     evaluationTime,
-    observedAt: ctx.clock(),
     signingKey: signing.key,
-    ...(approvalKey ? { approvalKey } : {}),
+    approvalVerifier: approvals.verifier ?? singleKeyVerifier(verifyKeyFor(signing.key)),
     approvalTokens,
-    enforceLimits: (requirements, intent, now) => enforceLimits(statePath, requirements, intent, now),
+    ...(approvals.ledger ? { approvalLedger: approvals.ledger } : {}),
+    enforceLimits: (requirements, intent, at, access) =>
+      access.persist
+        ? enforceLimits(statePath, requirements, intent, at)
+        : previewLimits(statePath, requirements, intent, at),
     simulate,
     correlationId: ctx.correlationId,
   });
@@ -186,10 +219,46 @@ async function runEval(_args: string[], flags: Options, ctx: CommandContext): Pr
   };
 }
 
-function checkOssProd(mode: string, simulate: boolean, defaultVerdict: string): void {
+/**
+ * Who may sign approvals (the approver key list, else the approval key; undefined means the
+ * trace key's public half) and whether tokens are single use.
+ */
+async function approvalSettings(
+  options: Options,
+  ctx: CommandContext,
+  io: KeyIo,
+): Promise<{ verifier?: ApprovalVerifier; ledger?: ApprovalLedger }> {
+  const settings: { verifier?: ApprovalVerifier; ledger?: ApprovalLedger } = {};
+  const approverKeys = stringOption(options, "approver-keys");
+  const approvalKey = await resolveVerifyKey(readVerifyKeySources(options, "approval"), io);
+  if (approverKeys && approvalKey) {
+    throw invalidInput("usage", "give either --approver-keys or an approval key, not both", {
+      hint: "with an approver key list, every approver's public key is in the list",
+    });
+  }
+  if (approverKeys) {
+    settings.verifier = approverKeyVerifier(
+      await loadApproverKeys(resolve(ctx.cwd, approverKeys), approverKeys),
+    );
+  } else if (approvalKey) {
+    settings.verifier = singleKeyVerifier(approvalKey);
+  }
+  if (options["approval-single-use"] === true) {
+    const ledgerPath = resolve(ctx.cwd, stringOption(options, "approval-ledger") ?? DEFAULT_APPROVAL_LEDGER);
+    settings.ledger = fileApprovalLedger(ledgerPath, ctx.clock);
+  }
+  return settings;
+}
+
+function checkOssProd(mode: string, simulate: boolean, replay: boolean, defaultVerdict: string): void {
   if (mode !== "prod")
     throw invalidInput("usage", "oss-prod profile requires --key-mode prod with a private key");
   if (simulate) throw invalidInput("usage", "oss-prod profile does not allow --simulate");
+  if (replay) {
+    throw invalidInput("usage", "oss-prod profile does not allow --evaluation-time", {
+      hint: "replay at another time with the standard profile; enforcement always uses the real clock",
+    });
+  }
   if (defaultVerdict === "allow") {
     throw invalidInput("policy_invalid", "oss-prod profile refuses a policy whose default_verdict is allow", {
       hint: "set default_verdict to block or require_approval",

@@ -1,0 +1,37 @@
+/**
+ * Names that must look like what they are. A tool name, identity or risk class that carries an
+ * invisible character (NUL, zero-width space, a bidi override, a lone surrogate…) reads the same
+ * as the visible name to a person but is a different string to a matcher, so a block rule on
+ * `delete_user` would not see `delete\u200b_user`. Such names are refused, never matched.
+ */
+
+/**
+ * Control (Cc), format (Cf: zero-width, bidi controls, BOM, soft hyphen), surrogate (Cs: only
+ * unpaired ones survive in a JS string), private-use (Co), line and paragraph separators, and any
+ * space other than U+0020 (the rest of Zs, listed: NBSP and friends look like a plain space).
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Zl}\p{Zp}\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/u;
+const INVISIBLE_ALL = new RegExp(INVISIBLE.source, "gu");
+
+export interface InvisibleCharacter {
+  /** UTF-16 index of the first offending character. */
+  index: number;
+  /** Its code point as `U+XXXX`. */
+  codePoint: string;
+}
+
+/** The first invisible or look-alike character of `text` (a plain space is allowed), if any. */
+export function findInvisibleCharacter(text: string): InvisibleCharacter | undefined {
+  const match = INVISIBLE.exec(text);
+  if (!match) return undefined;
+  const code = match[0].codePointAt(0) ?? 0;
+  return { index: match.index, codePoint: `U+${code.toString(16).toUpperCase().padStart(4, "0")}` };
+}
+
+/**
+ * `text` with every invisible character removed. Only for deciding how to fail closed on a name
+ * that was refused (which risk class `high\u200b` was meant to be), never for accepting one.
+ */
+export function withoutInvisibleCharacters(text: string): string {
+  return text.replace(INVISIBLE_ALL, "");
+}
