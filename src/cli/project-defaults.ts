@@ -45,7 +45,11 @@ export async function withGateDefaults(
   // The approval key and the approver key list exclude each other: a flag for either replaces
   // both of the config's.
   const approvalFlags = readVerifyKeySources(options, "approval");
-  if (!approvalFlags.publicKey && !approvalFlags.privateKey && stringOption(options, "approver-keys") === undefined) {
+  if (
+    !approvalFlags.publicKey &&
+    !approvalFlags.privateKey &&
+    stringOption(options, "approver-keys") === undefined
+  ) {
     fill("approver-keys", gate.approvers);
     if (gate.approvers === undefined) fillKeySource(options, "approval-public-key", gate.approvalPublicKey);
   }

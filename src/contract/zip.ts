@@ -349,7 +349,6 @@ interface EndRecord {
   count: number;
   directorySize: number;
   directoryOffset: number;
-  position: number;
 }
 
 /**
@@ -501,8 +500,7 @@ async function readLayout(bytes: ByteSource, limits: Required<ZipLimits>): Promi
   if (end.directorySize > MAX_CENTRAL_DIRECTORY_BYTES) {
     throw zipError("zip_too_large", `zip central directory is over ${MAX_CENTRAL_DIRECTORY_BYTES} bytes`);
   }
-  const directory = await bytes.read(end.directoryOffset, end.directorySize);
-  const records = parseCentralDirectory(directory, end.count);
+  const records = parseCentralDirectory(await bytes.read(end.directoryOffset, end.directorySize), end.count);
   rejectDuplicates(records);
   let declaredTotal = 0;
   for (const record of records) {
@@ -515,9 +513,8 @@ async function readLayout(bytes: ByteSource, limits: Required<ZipLimits>): Promi
   const located: LocatedEntry[] = [];
   for (const record of records) located.push(await locateEntry(bytes, record, end.directoryOffset));
   checkLayout(located, end.directoryOffset);
-  const directories = located.filter((entry) => isDirectoryName(entry.path));
   // Some writers (Java's) deflate the empty data of directories: prove it inflates to nothing.
-  for (const directory of directories) await readBuffered(bytes, directory);
+  for (const entry of located) if (isDirectoryName(entry.path)) await readBuffered(bytes, entry);
   return located.filter((entry) => !isDirectoryName(entry.path));
 }
 
@@ -543,7 +540,6 @@ async function readEndRecord(bytes: ByteSource): Promise<EndRecord> {
     count: tail.readUInt16LE(at + 10),
     directorySize: tail.readUInt32LE(at + 12),
     directoryOffset: tail.readUInt32LE(at + 16),
-    position,
   };
   const zip64Locator =
     position >= 20 && (await bytes.read(position - 20, 4)).readUInt32LE(0) === SIG_ZIP64_LOCATOR;
@@ -571,9 +567,9 @@ async function readEndRecord(bytes: ByteSource): Promise<EndRecord> {
 function parseCentralDirectory(directory: Buffer, count: number): CentralRecord[] {
   const records: CentralRecord[] = [];
   let at = 0;
-  while (at < directory.length) {
-    if (records.length === count || at + CENTRAL_BYTES > directory.length) break;
-    if (directory.readUInt32LE(at) !== SIG_CENTRAL) break;
+  const recordFollows = () =>
+    at + CENTRAL_BYTES <= directory.length && directory.readUInt32LE(at) === SIG_CENTRAL;
+  while (records.length < count && recordFollows()) {
     const nameLength = directory.readUInt16LE(at + 28);
     const extraLength = directory.readUInt16LE(at + 30);
     const next = at + CENTRAL_BYTES + nameLength + extraLength + directory.readUInt16LE(at + 32);

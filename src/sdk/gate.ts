@@ -542,7 +542,8 @@ async function approvalVerifierFor(
       hint: "with an approver key list, every approver's public key is in the list",
     });
   }
-  if (typeof approvers === "string") return approverKeyVerifier(await loadApproverKeys(resolve(cwd, approvers)));
+  if (typeof approvers === "string")
+    return approverKeyVerifier(await loadApproverKeys(resolve(cwd, approvers)));
   if (approvers !== undefined) return approverKeyVerifier(approvers);
   if (source === undefined) return singleKeyVerifier(verifyKeyFor(signingKey));
   if ("publicRaw" in source) return singleKeyVerifier(source);

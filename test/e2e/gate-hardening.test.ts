@@ -14,7 +14,7 @@ import {
 } from "../../src/contract/signing.ts";
 import { parseGoDuration, Timestamp } from "../../src/contract/time.ts";
 import { mintApprovalToken, parsePolicyYaml, prepareIntent } from "../../src/gate/index.ts";
-import { runGait, tempDir } from "../helpers/cli.ts";
+import { type CliResult, runGait, tempDir } from "../helpers/cli.ts";
 
 const intent = (overrides: Record<string, unknown> = {}, context: Record<string, unknown> = {}) => ({
   schema_id: "gait.gate.intent_request",
@@ -68,6 +68,8 @@ fail_closed:
   risk_classes: [high]
 `,
 };
+
+const reasons = (r: CliResult): string[] => (r.json?.reason_codes as string[] | undefined) ?? [];
 
 function writeKey(dir: string, name: string): SigningKey {
   const key = generateSigningKey();
@@ -185,7 +187,7 @@ describe("gate eval under hostile input (e2e)", () => {
         "other.json",
       ]);
       assert.equal(honest.code, 4, honest.stdout);
-      assert.ok((honest.json?.reason_codes as string[]).includes("approval_token_intent_mismatch"));
+      assert.ok(reasons(honest).includes("approval_token_intent_mismatch"));
     });
 
     it("a supplied intent_digest is ignored: the trace carries the computed one", async () => {
@@ -209,7 +211,7 @@ describe("gate eval under hostile input (e2e)", () => {
         hoursFromNow(-1.5).toString(),
       ]);
       assert.equal(r.code, 4, r.stdout);
-      assert.ok((r.json?.reason_codes as string[]).includes("approval_token_expired"));
+      assert.ok(reasons(r).includes("approval_token_expired"));
     });
 
     it("a token is not accepted at an evaluation time before its creation", async () => {
@@ -221,7 +223,7 @@ describe("gate eval under hostile input (e2e)", () => {
         hoursFromNow(-1).toString(),
       ]);
       assert.equal(r.code, 4, r.stdout);
-      assert.ok((r.json?.reason_codes as string[]).includes("approval_token_not_yet_valid"));
+      assert.ok(reasons(r).includes("approval_token_not_yet_valid"));
       const live = await eval_([...approvalArgs, ...withToken]);
       assert.equal(live.code, 0, live.stdout);
     });
@@ -245,7 +247,7 @@ describe("gate eval under hostile input (e2e)", () => {
       );
       const third = await eval_(search);
       assert.equal(third.code, 3, third.stdout);
-      assert.ok((third.json?.reason_codes as string[]).includes("rate_limit_exceeded"));
+      assert.ok(reasons(third).includes("rate_limit_exceeded"));
     });
 
     it("the trace's observed_at is the real time, and oss-prod refuses the flag", async () => {
@@ -364,7 +366,7 @@ describe("gate eval under hostile input (e2e)", () => {
         ...["--approval-token-chain", "a.json,b.json", "--approval-public-key", "approver_public.key"],
       ]);
       assert.equal(r.code, 4, r.stdout);
-      assert.ok((r.json?.reason_codes as string[]).includes("approval_distinct_approvers_required"));
+      assert.ok(reasons(r).includes("approval_distinct_approvers_required"));
     });
 
     it("with an approver key list, each approver's own key counts; a borrowed name does not", async () => {
@@ -392,19 +394,19 @@ approvers:
         "approvers.yaml",
       ]);
       assert.equal(granted.code, 0, granted.stdout);
-      assert.ok((granted.json?.reason_codes as string[]).includes("approval_granted"));
+      assert.ok(reasons(granted).includes("approval_granted"));
       const borrowed = await eval_([
         ...twoParty,
         ...["--approval-token-chain", "forged.json,b.json", "--approver-keys", "approvers.yaml"],
       ]);
       assert.equal(borrowed.code, 4, borrowed.stdout);
-      assert.ok((borrowed.json?.reason_codes as string[]).includes("approval_token_approver_key_mismatch"));
+      assert.ok(reasons(borrowed).includes("approval_token_approver_key_mismatch"));
       write("stranger.json", token(approver, "two-approvers.yaml", intent(), { approver: "carol" }));
       const stranger = await eval_([
         ...twoParty,
         ...["--approval-token-chain", "a.json,stranger.json", "--approver-keys", "approvers.yaml"],
       ]);
-      assert.ok((stranger.json?.reason_codes as string[]).includes("approval_token_approver_unknown"));
+      assert.ok(reasons(stranger).includes("approval_token_approver_unknown"));
     });
 
     it("a single-use token grants once; its replay is refused with approval_token_consumed", async () => {
@@ -423,7 +425,7 @@ approvers:
       assert.equal(first.code, 0, first.stdout);
       const replay = await eval_(args);
       assert.equal(replay.code, 4, replay.stdout);
-      assert.ok((replay.json?.reason_codes as string[]).includes("approval_token_consumed"));
+      assert.ok(reasons(replay).includes("approval_token_consumed"));
       const ledger = JSON.parse(readFileSync(join(dir, "spent.json"), "utf8"));
       assert.equal(ledger.schema_id, "gait.gate.approval_ledger");
       assert.equal(ledger.spent.length, 1);
@@ -453,7 +455,7 @@ approvers:
         assert.equal(first.code, 0, first.stdout);
         const replay = await runGait(args, { cwd: project });
         assert.equal(replay.code, 4, replay.stdout);
-        assert.ok((replay.json?.reason_codes as string[]).includes("approval_token_consumed"));
+        assert.ok(reasons(replay).includes("approval_token_consumed"));
         assert.ok(existsSync(join(project, ".gait-out/gate_approvals_spent.json")));
       } finally {
         done();
