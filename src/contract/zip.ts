@@ -549,7 +549,7 @@ async function readEndRecord(bytes: ByteSource): Promise<EndRecord> {
     end.directorySize === ZIP32_MAX ||
     end.directoryOffset === ZIP32_MAX
   ) {
-    throw unsupportedArchive("uses ZIP64 records, which no archive within the size limits needs");
+    throw zip64Unsupported();
   }
   const diskNumbers = [tail.readUInt16LE(at + 4), tail.readUInt16LE(at + 6)];
   if (diskNumbers.some((n) => n !== 0) || tail.readUInt16LE(at + 8) !== end.count) {
@@ -648,7 +648,7 @@ function checkRecord(record: CentralRecord, limits: Required<ZipLimits>): void {
   }
   if (record.diskStart !== 0) throw unsupportedArchive("spans several disks");
   if ([record.size, record.compressedSize, record.localOffset].includes(ZIP32_MAX)) {
-    throw unsupportedArchive("uses ZIP64 records, which no archive within the size limits needs");
+    throw zip64Unsupported();
   }
   checkExtraFields(record.extra, record, "central directory");
   if (isDirectoryName(record.path)) checkDirectory(record);
@@ -699,8 +699,7 @@ function checkFlagsAndMethod(flags: number, method: number, path: string): void 
 function checkExtraFields(extra: Buffer, record: CentralRecord, where: string): void {
   let at = 0;
   while (at < extra.length) {
-    const end = at + 4 + (at + 4 <= extra.length ? extra.readUInt16LE(at + 2) : 0);
-    if (at + 4 > extra.length || end > extra.length) {
+    if (at + 4 > extra.length || at + 4 + extra.readUInt16LE(at + 2) > extra.length) {
       throw zipError(
         "zip_corrupt",
         `zip entry ${JSON.stringify(record.path)} has a malformed ${where} extra field`,
@@ -708,8 +707,8 @@ function checkExtraFields(extra: Buffer, record: CentralRecord, where: string): 
       );
     }
     const id = extra.readUInt16LE(at);
-    if (id === EXTRA_ZIP64)
-      throw unsupportedArchive("uses ZIP64 records, which no archive within the size limits needs");
+    const end = at + 4 + extra.readUInt16LE(at + 2);
+    if (id === EXTRA_ZIP64) throw zip64Unsupported();
     if (id === EXTRA_UNICODE_PATH && !extra.subarray(at + 9, end).equals(record.name)) {
       throw zipError(
         "zip_unicode_path_mismatch",
@@ -860,12 +859,9 @@ function checkLayout(entries: readonly LocatedEntry[], directoryOffset: number):
 
 async function readBuffered(bytes: ByteSource, entry: LocatedEntry): Promise<ZipEntryData> {
   const compressed = await bytes.read(entry.dataStart, entry.compressedSize);
-  const data =
-    entry.method === METHOD_STORE
-      ? bytes.aliasesInput
-        ? Buffer.from(compressed)
-        : compressed
-      : inflateExactly(compressed, entry);
+  let data = compressed;
+  if (entry.method === METHOD_DEFLATE) data = inflateExactly(compressed, entry);
+  else if (bytes.aliasesInput) data = Buffer.from(compressed); // never hand out views of the input
   checkCrc(crc32(data), entry);
   return { data, sha256: createHash("sha256").update(data).digest("hex") };
 }
@@ -1060,6 +1056,10 @@ function unsupportedEntry(path: string, problem: string): GaitError {
 
 function unsupportedArchive(problem: string): GaitError {
   return zipError("zip_unsupported_archive", `the zip ${problem}`);
+}
+
+function zip64Unsupported(): GaitError {
+  return unsupportedArchive("uses ZIP64 records, which no archive within the size limits needs");
 }
 
 function specialEntry(path: string, type: number): GaitError {
