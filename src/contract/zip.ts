@@ -307,7 +307,7 @@ const MAX_VERSION_NEEDED = 63;
 const MAX_CENTRAL_DIRECTORY_BYTES = 64 * 1024 * 1024;
 const S_IFDIR = 0o040000;
 const DOS_DIRECTORY = 0x10;
-const READ_CHUNK_BYTES = 256 * 1024;
+const STREAM_CHUNK_BYTES = 256 * 1024;
 /** Entries up to this size are hashed from one in-memory inflate (faster); larger ones stream. */
 const BUFFERED_HASH_BYTES = 4 * 1024 * 1024;
 
@@ -904,7 +904,7 @@ async function hashStreamed(bytes: ByteSource, entry: LocatedEntry): Promise<str
   const input = Readable.from(readChunks(bytes, entry.dataStart, entry.compressedSize));
   if (entry.method === METHOD_STORE) await consume(input);
   else {
-    const inflater = zlib.createInflateRaw();
+    const inflater = zlib.createInflateRaw({ chunkSize: STREAM_CHUNK_BYTES });
     await pipeline(input, inflater, consume);
     if (inflater.bytesWritten !== entry.compressedSize) throw trailingCompressedBytes(entry);
   }
@@ -914,8 +914,8 @@ async function hashStreamed(bytes: ByteSource, entry: LocatedEntry): Promise<str
 }
 
 async function* readChunks(bytes: ByteSource, start: number, length: number): AsyncGenerator<Buffer> {
-  for (let done = 0; done < length; done += READ_CHUNK_BYTES) {
-    yield await bytes.read(start + done, Math.min(READ_CHUNK_BYTES, length - done));
+  for (let done = 0; done < length; done += STREAM_CHUNK_BYTES) {
+    yield await bytes.read(start + done, Math.min(STREAM_CHUNK_BYTES, length - done));
   }
 }
 
