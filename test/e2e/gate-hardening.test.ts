@@ -282,6 +282,29 @@ describe("gate eval under hostile input (e2e)", () => {
     });
   });
 
+  describe("4. evidence is never overwritten by gate eval", () => {
+    it("a repeated decision keeps both traces; an existing --trace-out is refused", async () => {
+      const { dir: traces, cleanup: done } = tempDir();
+      try {
+        const args = ["--policy", "block-delete.yaml", "--intent", "delete.json", "--trace-dir", traces];
+        const first = await eval_(args);
+        const again = await eval_(args);
+        assert.equal(again.json?.trace_id, first.json?.trace_id);
+        assert.notEqual(again.json?.trace_path, first.json?.trace_path);
+        const id = String(first.json?.trace_id);
+        assert.ok(existsSync(join(traces, `trace_${id}.json`)));
+        assert.ok(existsSync(join(traces, `trace_${id}.2.json`)));
+        const kept = JSON.parse(readFileSync(join(traces, `trace_${id}.json`), "utf8"));
+        assert.equal(kept.verdict, "block");
+        const taken = await eval_([...args, "--trace-out", join(traces, `trace_${id}.json`)]);
+        assert.equal(taken.code, 6, taken.stdout);
+        assert.equal(taken.json?.error_code, "file_exists");
+      } finally {
+        done();
+      }
+    });
+  });
+
   describe("5. oversized and hostile documents are coded errors, checked before work", () => {
     it("a policy that aliases one large list many times is refused quickly (exit 6)", async () => {
       const list = Array.from({ length: 2000 }, (_, i) => `t${i}`).join(", ");

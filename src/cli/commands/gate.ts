@@ -26,6 +26,8 @@ import {
   previewLimits,
   runGateEval,
   singleKeyVerifier,
+  writeApprovalAuditFileNew,
+  writeTraceFileNew,
 } from "../../gate/index.ts";
 import {
   type CommandContext,
@@ -100,7 +102,8 @@ export const gateEvalCommand = command({
     {
       name: "trace-out",
       value: "path",
-      description: "trace path (default trace_<trace_id>.json in --trace-dir)",
+      description:
+        "trace path, which must not exist (default: trace_<trace_id>.json in --trace-dir, or the next free trace_<trace_id>.<n>.json)",
     },
     {
       name: "result-out",
@@ -188,22 +191,27 @@ async function runEval(_args: string[], flags: Options, ctx: CommandContext): Pr
     correlationId: ctx.correlationId,
   });
 
-  const tracePath = resolve(
-    ctx.cwd,
-    stringOption(options, "trace-out") ??
-      join(stringOption(options, "trace-dir") ?? "", `trace_${result.trace.trace_id}.json`),
+  // Evidence is never replaced: a repeated decision (same trace id) takes the next free name.
+  const traceOut = stringOption(options, "trace-out");
+  const trace = await writeTraceFileNew(
+    traceOut
+      ? { path: resolve(ctx.cwd, traceOut) }
+      : { dir: resolve(ctx.cwd, stringOption(options, "trace-dir") ?? "") },
+    result.trace,
   );
-  await writeFileAtomic(tracePath, prettyJson(result.trace));
   const resultOut = stringOption(options, "result-out");
   if (resultOut) await writeFileAtomic(resolve(ctx.cwd, resultOut), prettyJson(buildGateResult(result)));
   let auditPath: string | undefined;
   if (result.approvalAudit) {
-    auditPath = resolve(
-      ctx.cwd,
-      stringOption(options, "approval-audit-out") ?? `approval_audit_${result.trace.trace_id}.json`,
+    const auditOut = stringOption(options, "approval-audit-out");
+    const audit = await writeApprovalAuditFileNew(
+      auditOut ? { path: resolve(ctx.cwd, auditOut) } : { dir: ctx.cwd },
+      result.approvalAudit,
+      { from: trace.sequence },
     );
-    await writeFileAtomic(auditPath, prettyJson(result.approvalAudit));
+    auditPath = audit.path;
   }
+  const tracePath = trace.path;
   const paths = { trace: display(ctx.cwd, tracePath), audit: auditPath && display(ctx.cwd, auditPath) };
   if (ctx.explain) {
     const proofRefs = {
