@@ -520,7 +520,7 @@ async function contentionError(lockPath: string, timeoutMs: number): Promise<Gai
     "state_contention",
     `timed out after ${timeoutMs}ms waiting for lock ${lockPath}`,
     {
-      hint: `${holder} holds ${lockPath} (a running \`gait gate serve\` holds its rate-limit state lock while it runs); retry, or stop that process`,
+      hint: `${holder} holds ${lockPath}; retry once it is done, or stop that process`,
       details: { lock_path: lockPath, ...(owner !== undefined ? { lock_pid: owner } : {}) },
     },
   );

@@ -8,7 +8,7 @@
 import { readFile } from "node:fs/promises";
 import { compareBytes } from "../contract/bytes.ts";
 import { isJsonObject, parseJsonStrict } from "../contract/canonical.ts";
-import { asError, fromFsError, invalidInput } from "../contract/errors.ts";
+import { asError, fromFsError, GaitError, invalidInput, isGaitError } from "../contract/errors.ts";
 import { acquireFileLock, type FileLock, withFileLock, writeFileAtomic } from "../contract/files.ts";
 import { Timestamp } from "../contract/time.ts";
 import type { LimitRequirement } from "./decision.ts";
@@ -135,15 +135,29 @@ export async function enforceLimits(
 ): Promise<LimitResult[]> {
   if (access.persist === false) return previewLimits(statePath, requirements, intent, now);
   if (requirements.rateLimits.length === 0 && requirements.destructiveBudgets.length === 0) return [];
-  return withFileLock(
-    `${statePath}.lock`,
-    async () => {
-      const { counters, results } = countLimits(await readCounters(statePath), requirements, intent, now);
-      await writeFileAtomic(statePath, stateText(counters));
-      return results;
-    },
-    { schemaId: RATE_LIMIT_LOCK_SCHEMA_ID },
-  );
+  try {
+    return await withFileLock(
+      `${statePath}.lock`,
+      async () => {
+        const { counters, results } = countLimits(await readCounters(statePath), requirements, intent, now);
+        await writeFileAtomic(statePath, stateText(counters));
+        return results;
+      },
+      { schemaId: RATE_LIMIT_LOCK_SCHEMA_ID },
+    );
+  } catch (error) {
+    throw isGaitError(error) && error.code === "state_contention" ? ownedElsewhere(error) : error;
+  }
+}
+
+/** The likely long-term holder of a rate-limit state lock is a sidecar: say so. */
+function ownedElsewhere(error: GaitError): GaitError {
+  const pid = error.details?.lock_pid;
+  const holder = pid === undefined ? "another gait process" : `process ${String(pid)}`;
+  return new GaitError(error.category, error.code, error.message, {
+    hint: `${holder} holds the rate-limit state; a running \`gait gate serve --rate-limit-state\` owns the file until it stops: stop it, or use another --rate-limit-state file`,
+    ...(error.details ? { details: error.details } : {}),
+  });
 }
 
 /**

@@ -182,7 +182,9 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
         await policy.close();
         await Promise.all(policy.gates().map((gate) => gate.close()));
         await traceWorker.close();
-        await ledger?.close();
+        // Shutdown goes on: the counts of answered decisions were saved when they were answered
+        // (durable), and a save failure was logged then.
+        await ledger?.close().catch((error: Error) => log(`rate-limit state not saved: ${error.message}`));
         return stats();
       })();
       return closing;
