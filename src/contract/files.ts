@@ -201,12 +201,14 @@ export async function writeFileNew(
       await handle.close();
     }
     const written = await claimName(temp, candidates);
+    // The temp name goes before the directory fsync, so a crash cannot bring it back.
+    created = false;
+    await unlink(temp).catch(() => undefined);
     if (fsync) await fsyncDirectory(dirname(path));
     return written;
   } catch (error) {
-    throw fromFsError(error, "write file", path);
-  } finally {
     if (created) await unlink(temp).catch(() => undefined);
+    throw fromFsError(error, "write file", path);
   }
 }
 
