@@ -13,11 +13,13 @@ import { compareBytes } from "../contract/bytes.ts";
 import { isJsonObject, parseJsonStrict } from "../contract/canonical.ts";
 import { fromFsError, invalidInput } from "../contract/errors.ts";
 import { withFileLock, writeFileAtomic } from "../contract/files.ts";
+import { OwnedStateFile, type OwnedStateOptions } from "../contract/owned-state.ts";
 import { Timestamp } from "../contract/time.ts";
 import type { ApprovalOutcome } from "./approval.ts";
 import { prettyJson } from "./trace.ts";
 
 export const APPROVAL_LEDGER_SCHEMA_ID = "gait.gate.approval_ledger";
+export const APPROVAL_LEDGER_LOCK_SCHEMA_ID = "gait.gate.approval_ledger_lock";
 export const DEFAULT_APPROVAL_LEDGER = ".gait-out/gate_approvals_spent.json";
 
 export interface SpentApproval {
@@ -40,6 +42,8 @@ export interface ApprovalLedger {
    * the tokens that granted them, atomically with the read.
    */
   settle<T extends ApprovalDecision>(decide: Decide<T>, persist: boolean): Promise<T>;
+  /** For ledgers that save behind (OwnedApprovalLedger): resolves once what was spent is on disk. */
+  persisted?(): Promise<void>;
 }
 
 export interface SyncApprovalLedger extends ApprovalLedger {
@@ -91,6 +95,51 @@ export function memoryApprovalLedger(clock: () => Timestamp): SyncApprovalLedger
   return { settleSync, settle: async (decide, persist) => settleSync(decide, persist) };
 }
 
+/**
+ * Spent tokens for a long-running process that owns the ledger file (the sidecar): settled in
+ * memory and synchronously, saved after each change (see OwnedStateFile). persisted() lets a
+ * durable answer wait until the tokens it spent are on disk.
+ */
+export class OwnedApprovalLedger implements SyncApprovalLedger {
+  private constructor(
+    private readonly file: OwnedStateFile<SpentApproval[]>,
+    private readonly clock: () => Timestamp,
+  ) {}
+
+  static async open(
+    statePath: string,
+    clock: () => Timestamp,
+    options: Pick<OwnedStateOptions<SpentApproval[]>, "fsync" | "onError" | "lockTimeoutMs"> = {},
+  ): Promise<OwnedApprovalLedger> {
+    const file = await OwnedStateFile.open(statePath, {
+      ...options,
+      lockSchemaId: APPROVAL_LEDGER_LOCK_SCHEMA_ID,
+      read: readLedger,
+      render: ledgerText,
+    });
+    return new OwnedApprovalLedger(file, clock);
+  }
+
+  settleSync<T extends ApprovalDecision>(decide: Decide<T>, persist: boolean): T {
+    const decision = decide(spentIds(this.file.state));
+    const spend = persist ? tokensToSpend(decision, this.clock()) : [];
+    if (spend.length > 0) this.file.update(mergeSpent(this.file.state, spend, this.clock()));
+    return decision;
+  }
+
+  async settle<T extends ApprovalDecision>(decide: Decide<T>, persist: boolean): Promise<T> {
+    return this.settleSync(decide, persist);
+  }
+
+  persisted(): Promise<void> {
+    return this.file.persisted();
+  }
+
+  close(): Promise<void> {
+    return this.file.close();
+  }
+}
+
 /** Spent tokens in a state file shared with other processes, read and written under its lock. */
 export function fileApprovalLedger(statePath: string, clock: () => Timestamp): ApprovalLedger {
   return {
@@ -105,7 +154,7 @@ export function fileApprovalLedger(statePath: string, clock: () => Timestamp): A
           if (spend.length > 0) await writeLedger(statePath, mergeSpent(entries, spend, clock()));
           return decision;
         },
-        { schemaId: "gait.gate.approval_ledger_lock" },
+        { schemaId: APPROVAL_LEDGER_LOCK_SCHEMA_ID },
       );
     },
   };
@@ -137,6 +186,9 @@ export async function readLedger(statePath: string): Promise<SpentApproval[]> {
 }
 
 export async function writeLedger(statePath: string, spent: SpentApproval[]): Promise<void> {
-  const state = { schema_id: APPROVAL_LEDGER_SCHEMA_ID, schema_version: "1.0.0", spent };
-  await writeFileAtomic(statePath, prettyJson(state));
+  await writeFileAtomic(statePath, ledgerText(spent));
+}
+
+function ledgerText(spent: SpentApproval[]): string {
+  return prettyJson({ schema_id: APPROVAL_LEDGER_SCHEMA_ID, schema_version: "1.0.0", spent });
 }

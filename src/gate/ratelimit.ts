@@ -8,8 +8,9 @@
 import { readFile } from "node:fs/promises";
 import { compareBytes } from "../contract/bytes.ts";
 import { isJsonObject, parseJsonStrict } from "../contract/canonical.ts";
-import { asError, fromFsError, GaitError, invalidInput, isGaitError } from "../contract/errors.ts";
-import { acquireFileLock, type FileLock, withFileLock, writeFileAtomic } from "../contract/files.ts";
+import { fromFsError, GaitError, invalidInput, isGaitError } from "../contract/errors.ts";
+import { withFileLock, writeFileAtomic } from "../contract/files.ts";
+import { OwnedStateFile } from "../contract/owned-state.ts";
 import { Timestamp } from "../contract/time.ts";
 import type { LimitRequirement } from "./decision.ts";
 import type { NormalizedIntent } from "./intent-model.ts";
@@ -204,45 +205,29 @@ export interface RateLimitLedgerOptions {
 }
 
 /**
- * Rate-limit counters for a long-running process that owns the state file (the sidecar). The
- * file's lock is held from open() to close(); counting is in memory and synchronous, with no lock
- * per decision; every change is saved by an atomic write of the whole state, coalesced so that
- * one write covers every change made before it started. persisted() resolves once the counts
- * made so far are on disk, so a caller can answer only after its count is durable. Meanwhile
- * another process (`gait gate eval`) waits for the lock and fails with state_contention instead
- * of counting behind the owner's back; a killed owner's lock is taken over at once (its pid is
- * dead).
+ * Rate-limit counters for a long-running process that owns the state file (the sidecar): counted
+ * in memory and synchronously, saved after each change (see OwnedStateFile). While it runs,
+ * `gait gate eval` on the same file waits for the lock and fails with state_contention instead of
+ * counting behind the owner's back.
  */
 export class RateLimitLedger {
-  private counters: Counter[];
-  private changes = 0;
-  /** Changes covered by the last state written. */
-  private saved = 0;
-  private writing = false;
-  private closed = false;
-  private readonly waiters: Array<{ upTo: number; resolve: () => void; reject: (error: Error) => void }> = [];
-
-  private constructor(
-    readonly statePath: string,
-    private readonly lock: FileLock,
-    counters: Counter[],
-    private readonly options: RateLimitLedgerOptions,
-  ) {
-    this.counters = counters;
-  }
+  private constructor(private readonly file: OwnedStateFile<Counter[]>) {}
 
   /** Takes the state file's lock and loads its counters. */
   static async open(statePath: string, options: RateLimitLedgerOptions = {}): Promise<RateLimitLedger> {
-    const lock = await acquireFileLock(`${statePath}.lock`, {
-      schemaId: RATE_LIMIT_LOCK_SCHEMA_ID,
-      ...(options.lockTimeoutMs !== undefined ? { timeoutMs: options.lockTimeoutMs } : {}),
+    const file = await OwnedStateFile.open(statePath, {
+      lockSchemaId: RATE_LIMIT_LOCK_SCHEMA_ID,
+      read: readCounters,
+      render: stateText,
+      fsync: options.fsync,
+      lockTimeoutMs: options.lockTimeoutMs,
+      onError: options.onError,
     });
-    try {
-      return new RateLimitLedger(statePath, lock, await readCounters(statePath), options);
-    } catch (error) {
-      await lock.release();
-      throw error;
-    }
+    return new RateLimitLedger(file);
+  }
+
+  get statePath(): string {
+    return this.file.path;
   }
 
   /**
@@ -255,80 +240,24 @@ export class RateLimitLedger {
     now: Timestamp,
     access: LimitAccess = {},
   ): LimitResult[] {
-    if (this.closed) {
-      throw invalidInput("rate_limit_ledger_closed", "the rate-limit ledger was closed", {
-        hint: "open a new RateLimitLedger",
-      });
-    }
-    const counted = countLimits(this.counters, requirements, intent, now);
-    if (access.persist === false) return counted.results;
-    this.counters = counted.counters;
-    this.changes++;
-    this.scheduleSave();
+    const counted = countLimits(this.file.state, requirements, intent, now);
+    if (access.persist !== false) this.file.update(counted.counters);
     return counted.results;
   }
 
   /** Counters as they are in memory now (sorted by key). */
   snapshot(): Counter[] {
-    return this.counters.map((c) => ({ ...c }));
+    return this.file.state.map((c) => ({ ...c }));
   }
 
   /** Resolves once every count made so far is in the state file; rejects if that write failed. */
   persisted(): Promise<void> {
-    if (this.saved >= this.changes) return Promise.resolve();
-    const done = new Promise<void>((resolve, reject) =>
-      this.waiters.push({ upTo: this.changes, resolve, reject }),
-    );
-    this.scheduleSave();
-    return done;
+    return this.file.persisted();
   }
 
   /** Saves what is left, then releases the lock. Later counts fail. */
-  async close(): Promise<void> {
-    this.closed = true;
-    try {
-      await this.persisted();
-    } finally {
-      await this.lock.release();
-    }
-  }
-
-  /** One save loop at a time, started on a later turn so the changes of this turn share it. */
-  private scheduleSave(): void {
-    if (this.writing) return;
-    this.writing = true;
-    setImmediate(() => void this.save());
-  }
-
-  private async save(): Promise<void> {
-    try {
-      while (this.saved < this.changes) {
-        const upTo = this.changes;
-        try {
-          await writeFileAtomic(this.statePath, stateText(this.counters), {
-            fsync: this.options.fsync ?? true,
-          });
-        } catch (error) {
-          this.settle(upTo, asError(error));
-          this.options.onError?.(asError(error));
-          return;
-        }
-        this.saved = upTo;
-        this.settle(upTo);
-      }
-    } finally {
-      this.writing = false;
-    }
-  }
-
-  private settle(upTo: number, error?: Error): void {
-    for (let i = this.waiters.length - 1; i >= 0; i--) {
-      const waiter = this.waiters[i]!;
-      if (waiter.upTo > upTo) continue;
-      this.waiters.splice(i, 1);
-      if (error) waiter.reject(error);
-      else waiter.resolve();
-    }
+  close(): Promise<void> {
+    return this.file.close();
   }
 }
 

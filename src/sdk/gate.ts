@@ -101,6 +101,11 @@ export interface GateOptions {
    * --approval-single-use`) through this ledger file; needs evaluateAsync, like rateLimitStatePath.
    */
   approvalLedgerPath?: string;
+  /**
+   * Spend single-use approvals in this ledger (e.g. an OwnedApprovalLedger that a long-running
+   * process owns, shared by several Gates). Implies single use; excludes approvalLedgerPath.
+   */
+  approvalLedger?: ApprovalLedger;
   /** Where signed traces go (relative to `cwd`; default gait-out/traces); null writes no files. */
   traceDir?: string | null;
   /** Receives every signed trace and approval audit (e.g. to ship them elsewhere). */
@@ -251,12 +256,18 @@ export async function createGate(options: GateOptions): Promise<Gate> {
   });
 }
 
-/** In memory for singleUseApprovals, a shared file for approvalLedgerPath, else none. */
+/** The given ledger, a shared file for approvalLedgerPath, in memory for singleUseApprovals, else none. */
 function approvalLedgerFor(
   options: GateOptions,
   cwd: string,
   clock: Clock,
 ): ApprovalLedger | SyncApprovalLedger | undefined {
+  if (options.approvalLedger && options.approvalLedgerPath) {
+    throw invalidInput("usage", "createGate takes approvalLedger or approvalLedgerPath, not both", {
+      hint: "the ledger already owns its file; drop approvalLedgerPath",
+    });
+  }
+  if (options.approvalLedger) return options.approvalLedger;
   if (options.approvalLedgerPath) return fileApprovalLedger(resolve(cwd, options.approvalLedgerPath), clock);
   return options.singleUseApprovals ? memoryApprovalLedger(clock) : undefined;
 }
@@ -405,10 +416,11 @@ class InProcessGate implements Gate {
     started: number,
     options: EvaluateOptions,
   ): Promise<GateDecision> {
-    const limitLedger = this.parts.limitLedger;
+    const { limitLedger, approvalLedger } = this.parts;
     const [target] = await Promise.all([
       this.parts.writer.enqueueDurable(this.traceJob(outcome, started, options)),
       limitLedger && outcome.limits.length > 0 ? limitLedger.persisted() : undefined,
+      outcome.approval?.granted ? approvalLedger?.persisted?.() : undefined,
     ]);
     return this.answer(outcome, target);
   }

@@ -8,7 +8,6 @@
  */
 import { isJsonObject, type JsonValue, parseJsonStrict } from "../contract/canonical.ts";
 import { GaitError, invalidInput, isGaitError, isRetryable } from "../contract/errors.ts";
-import type { VerifyKey } from "../contract/signing.ts";
 import type { Clock } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import { approvalExpectationFor, checkApprovalToken, prepareIntent } from "../gate/index.ts";
@@ -60,8 +59,6 @@ export interface HandlerDeps {
   policy: { current(): PolicyState };
   /** Checks an `Authorization` header value. */
   authorize(authorization: string | undefined): boolean;
-  /** Verifies approval tokens (default in index.ts: the trace key's public half, as `gait gate eval`). */
-  approvalKey: VerifyKey;
   clock: Clock;
   maxRequestBytes: number;
   policyPath: string;
@@ -259,7 +256,6 @@ function readEvaluateBody(value: JsonValue): EvaluateRequest {
     throw requestInvalid("the body must be a JSON object: an intent request, or {intent, approval_tokens}");
   }
   if (!("intent" in value)) return { intent: value, options: {} };
-  rejectPreparedShape(value.intent);
   rejectUnknownFields(value, ["intent", "approval_tokens", "correlation_id"]);
   const options: EvaluateOptions = {};
   const tokens = value.approval_tokens;
@@ -275,17 +271,6 @@ function readEvaluateBody(value: JsonValue): EvaluateRequest {
     options.correlationId = correlationId;
   }
   return { intent: value.intent, options };
-}
-
-/**
- * The Gate takes an object carrying `intent` and `intentDigest` as an intent it normalized
- * itself. No intent request has an `intentDigest` member, so JSON from outside the process that
- * does is refused rather than trusted.
- */
-function rejectPreparedShape(intent: unknown): void {
-  if (isJsonObject(intent) && "intentDigest" in intent) {
-    throw requestInvalid("intentDigest is not a field of an intent request");
-  }
 }
 
 function rejectUnknownFields(value: Record<string, unknown>, known: string[]): void {

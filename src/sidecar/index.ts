@@ -7,9 +7,8 @@
 import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { SigningKey, VerifyKey } from "../contract/signing.ts";
-import { verifyKeyFor } from "../contract/signing.ts";
 import { type Clock, systemClock } from "../contract/time.ts";
-import { RateLimitLedger } from "../gate/index.ts";
+import { type ApproverKey, OwnedApprovalLedger, RateLimitLedger } from "../gate/index.ts";
 import { createGate, type Gate, type LoadedPolicy, type TraceDurability, TraceWorker } from "../sdk/index.ts";
 import { checkBindAllowed, DEFAULT_LISTEN, type ListenTarget, parseListenTarget } from "./address.ts";
 import { bearerChecker, generateToken, type TokenSource } from "./auth.ts";
@@ -65,6 +64,13 @@ export interface SidecarOptions {
   signingKey: SigningKey;
   /** Verifies approval tokens; default: the signing key's public half (as `gait gate eval`). */
   approvalKey?: VerifyKey;
+  /** An approver key list instead of approvalKey: each approver signs with their own key. */
+  approvers?: ApproverKey[];
+  /**
+   * Spend approval tokens once, recording them in this ledger file, which the sidecar owns while
+   * it runs (as the rate-limit state); durable answers wait until the spend is on disk.
+   */
+  approvalLedgerPath?: string;
   /**
    * Keep rate-limit counters in this state file (as `gait gate eval`) instead of in memory. The
    * sidecar owns it while it runs: it holds the file's lock, counts in memory and saves each
@@ -110,7 +116,6 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const token = options.token ?? generateToken();
   const log = options.log ?? ((message: string) => process.stderr.write(`gait gate serve: ${message}\n`));
   const clock = options.clock ?? systemClock;
-  const approvalKey = options.approvalKey ?? verifyKeyFor(options.signingKey);
   const policyDisplay = options.policyDisplay ?? options.policyPath;
   const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
 
@@ -120,6 +125,24 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
         onError: (error) => log(`rate-limit state not saved: ${error.message}`),
       })
     : undefined;
+  let approvalLedger: OwnedApprovalLedger | undefined;
+  try {
+    approvalLedger = options.approvalLedgerPath
+      ? await OwnedApprovalLedger.open(options.approvalLedgerPath, clock, {
+          fsync: options.fsync ?? true,
+          onError: (error) => log(`approval ledger not saved: ${error.message}`),
+        })
+      : undefined;
+  } catch (error) {
+    await ledger?.close();
+    throw error;
+  }
+  const closeLedgers = async () => {
+    // Shutdown goes on: what answered decisions changed was saved when they were answered
+    // (durable), and a save failure was logged then.
+    await ledger?.close().catch((error: Error) => log(`rate-limit state not saved: ${error.message}`));
+    await approvalLedger?.close().catch((error: Error) => log(`approval ledger not saved: ${error.message}`));
+  };
   // One thread signs and writes the traces of every policy version, off the answering thread.
   const traceWorker = new TraceWorker({ signingKey: options.signingKey, fsync: options.fsync ?? true });
   let policy: PolicySource;
@@ -127,14 +150,14 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     policy = await PolicySource.open({
       path: options.policyPath,
       display: policyDisplay,
-      makeGate: gateFactory(options, { traceWorker, ledger, approvalKey, clock, log }),
+      makeGate: gateFactory(options, { traceWorker, ledger, approvalLedger, clock, log }),
       clock,
       log,
       ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
     });
   } catch (error) {
     await traceWorker.close();
-    await ledger?.close();
+    await closeLedgers();
     throw error;
   }
   const traceCounts = () => sumTraceCounts(policy.gates());
@@ -142,7 +165,6 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const handler = new SidecarHandler({
     policy,
     authorize: bearerChecker(token),
-    approvalKey,
     clock,
     maxRequestBytes,
     policyPath: policyDisplay,
@@ -158,7 +180,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   } catch (error) {
     await policy.close();
     await traceWorker.close();
-    await ledger?.close();
+    await closeLedgers();
     throw error;
   }
 
@@ -182,9 +204,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
         await policy.close();
         await Promise.all(policy.gates().map((gate) => gate.close()));
         await traceWorker.close();
-        // Shutdown goes on: the counts of answered decisions were saved when they were answered
-        // (durable), and a save failure was logged then.
-        await ledger?.close().catch((error: Error) => log(`rate-limit state not saved: ${error.message}`));
+        await closeLedgers();
         return stats();
       })();
       return closing;
@@ -195,24 +215,26 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
 interface SharedParts {
   traceWorker: TraceWorker;
   ledger: RateLimitLedger | undefined;
-  approvalKey: VerifyKey;
+  approvalLedger: OwnedApprovalLedger | undefined;
   clock: Clock;
   log: (message: string) => void;
 }
 
 /**
- * One SDK Gate per policy version: same keys, trace dir, durability, error reporting and
- * rate-limit ledger for all (without a state file, each version counts in its own memory).
+ * One SDK Gate per policy version: same keys, trace dir, durability, error reporting, rate-limit
+ * ledger and approval ledger for all (without a state file, each version counts in its own memory).
  */
 function gateFactory(
   options: SidecarOptions,
-  { traceWorker, ledger, approvalKey, clock, log }: SharedParts,
+  { traceWorker, ledger, approvalLedger, clock, log }: SharedParts,
 ): (loaded: LoadedPolicy) => Promise<Gate> {
   return (loaded) =>
     createGate({
       policy: loaded,
       signingKey: options.signingKey,
-      approvalPublicKey: approvalKey,
+      ...(options.approvers ? { approvers: options.approvers } : {}),
+      ...(options.approvalKey ? { approvalPublicKey: options.approvalKey } : {}),
+      ...(approvalLedger ? { approvalLedger } : {}),
       traceDir: resolve(options.traceDir),
       clock,
       traceWorker,

@@ -4,8 +4,14 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { encodePrivateKey, generateSigningKey, parsePublicKey } from "../../src/contract/signing.ts";
-import { verifyTrace } from "../../src/gate/index.ts";
+import {
+  encodePrivateKey,
+  encodePublicKey,
+  generateSigningKey,
+  parsePublicKey,
+} from "../../src/contract/signing.ts";
+import { parseGoDuration, Timestamp } from "../../src/contract/time.ts";
+import { mintApprovalToken, parsePolicyYaml, prepareIntent, verifyTrace } from "../../src/gate/index.ts";
 import { gaitBin, runGait, tempDir } from "../helpers/cli.ts";
 import {
   call,
@@ -440,5 +446,58 @@ describe("gait gate serve evidence and rate-limit state (built CLI)", () => {
     }
     assert.deepEqual(savedCounts(statePath), [300]);
     assert.equal(existsSync(`${statePath}.lock`), false, "released at shutdown");
+  });
+
+  it("approver keys and single-use approvals: a spent token is refused, also after kill -9 and a restart", async () => {
+    const alice = generateSigningKey();
+    writeFileSync(
+      join(dir, "approvers.yaml"),
+      `approvers:\n  - identity: alice\n    public_key: ${encodePublicKey(alice)}\n`,
+    );
+    const write = intent("tool.write");
+    const token = (approver: string) =>
+      mintApprovalToken(
+        {
+          intentDigest: prepareIntent(write).intentDigest,
+          policyDigest: parsePolicyYaml(POLICY_YAML, "policy.yaml").policyDigest,
+          approver,
+          reasonCode: "change_1",
+          scope: ["tool:tool.write"],
+          ttlNanos: parseGoDuration("1h"),
+          now: Timestamp.fromEpochMs(Date.now()),
+        },
+        alice,
+      );
+    const args = [
+      ...["--policy", "policy.yaml", "--listen", "127.0.0.1:0", "--approver-keys", "approvers.yaml"],
+      ...["--approval-single-use", "--approval-ledger", "serve-spent.json"],
+    ];
+    const evaluate = (server: ServeProcess, approvalTokens: unknown[]) =>
+      call(server.url, "/v1/evaluate", {
+        body: { intent: write, approval_tokens: approvalTokens },
+        token: server.token,
+      });
+    const first = await startServe(args, { cwd: dir });
+    const good = token("alice");
+    try {
+      const borrowed = await evaluate(first, [token("bob")]);
+      assert.equal(borrowed.json.verdict, "require_approval");
+      assert.ok((borrowed.json.reason_codes as string[]).includes("approval_token_approver_unknown"));
+      const granted = await evaluate(first, [good]);
+      assert.equal(granted.json.verdict, "allow", JSON.stringify(granted.json));
+      const replay = await evaluate(first, [good]);
+      assert.equal(replay.json.verdict, "require_approval");
+      assert.ok((replay.json.reason_codes as string[]).includes("approval_token_consumed"));
+    } finally {
+      await first.stop("SIGKILL");
+    }
+    // Answered means saved: after kill -9 the spend is on disk and a new sidecar refuses the replay.
+    const second = await startServe(args, { cwd: dir });
+    try {
+      const replay = await evaluate(second, [good]);
+      assert.ok((replay.json.reason_codes as string[]).includes("approval_token_consumed"));
+    } finally {
+      assert.equal(await second.stop(), 0);
+    }
   });
 });

@@ -115,7 +115,7 @@ describe("RateLimitLedger", () => {
     assert.deepEqual(savedCounters(statePath), [{ key: KEY, count: 1 }]);
     assert.throws(
       () => ledger.count(twoPerMinute, search, NOW),
-      (error: unknown) => error instanceof GaitError && error.code === "rate_limit_ledger_closed",
+      (error: unknown) => error instanceof GaitError && error.code === "state_file_closed",
     );
     await ledger.close();
   });

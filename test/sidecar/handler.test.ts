@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { invalidInput } from "../../src/contract/errors.ts";
-import { generateSigningKey, verifyKeyFor } from "../../src/contract/signing.ts";
+import { generateSigningKey } from "../../src/contract/signing.ts";
 import { fixedClock, Timestamp } from "../../src/contract/time.ts";
 import { mintApprovalToken, prepareIntent } from "../../src/gate/index.ts";
 import { createGate, type Gate } from "../../src/sdk/index.ts";
@@ -35,7 +35,6 @@ describe("sidecar request handling (no sockets)", () => {
     handler = new SidecarHandler({
       policy: { current: () => state },
       authorize: (header) => header === `Bearer ${TOKEN}`,
-      approvalKey: verifyKeyFor(key),
       clock: fixedClock(NOW),
       maxRequestBytes: 1000,
       policyPath: "policy.yaml",

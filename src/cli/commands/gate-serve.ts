@@ -9,12 +9,13 @@
 
 import { relative, resolve } from "node:path";
 import { invalidInput } from "../../contract/errors.ts";
-import { resolveSigningKey, resolveVerifyKey } from "../../contract/keys.ts";
+import { resolveSigningKey } from "../../contract/keys.ts";
 import { encodePublicKey } from "../../contract/signing.ts";
 import type { TraceDurability } from "../../sdk/index.ts";
 import type { Sidecar } from "../../sidecar/index.ts";
+import { approvalOptions, readApprovalFlags } from "../approval-flags.ts";
 import { type CommandContext, type CommandOutcome, command, type Options, stringOption } from "../command.ts";
-import { keyOptions, readSigningKeyRequest, readVerifyKeySources, signingKeyOptions } from "../keyflags.ts";
+import { readSigningKeyRequest, signingKeyOptions } from "../keyflags.ts";
 import { projectConfigOptions, withGateDefaults } from "../project-defaults.ts";
 
 const MAX_REQUEST_BYTES_CAP = 64 * 1024 * 1024;
@@ -69,7 +70,7 @@ export const gateServeCommand = command({
         "durable (default): answer a decision only once its trace is on disk; async: answer first and write behind (a crash loses the evidence of answered decisions)",
     },
     ...signingKeyOptions,
-    ...keyOptions("approval"),
+    ...approvalOptions,
     ...projectConfigOptions,
   ],
   examples: [
@@ -113,7 +114,7 @@ async function runServe(_args: string[], flags: Options, ctx: CommandContext): P
   const io = { env: ctx.env, cwd: ctx.cwd, warn: ctx.warn };
   const signing = await resolveSigningKey(readSigningKeyRequest(options, "dev"), io);
   for (const warning of signing.warnings) ctx.warn(warning);
-  const approvalKey = await resolveVerifyKey(readVerifyKeySources(options, "approval"), io);
+  const approvals = await readApprovalFlags(options, io);
   const traceDir = stringOption(options, "trace-dir") ?? sidecarModule.DEFAULT_SIDECAR_TRACE_DIR;
   const rateLimitState = stringOption(options, "rate-limit-state");
   const traceDurability = parseDurability(stringOption(options, "trace-durability"));
@@ -127,7 +128,9 @@ async function runServe(_args: string[], flags: Options, ctx: CommandContext): P
     maxRequestBytes,
     traceDir: resolve(ctx.cwd, traceDir),
     signingKey: signing.key,
-    ...(approvalKey ? { approvalKey } : {}),
+    ...(approvals.approvalKey ? { approvalKey: approvals.approvalKey } : {}),
+    ...(approvals.approvers ? { approvers: approvals.approvers } : {}),
+    ...(approvals.ledgerPath ? { approvalLedgerPath: approvals.ledgerPath } : {}),
     ...(rateLimitState ? { rateLimitStatePath: resolve(ctx.cwd, rateLimitState) } : {}),
     traceDurability,
     log: (message) => ctx.progress(`gait gate serve: ${message}`),

@@ -1,24 +1,20 @@
 /** `gait gate eval`: the CLI shell over runGateEval. */
 
-import { join, relative, resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import { invalidInput } from "../../contract/errors.ts";
 import { writeFileAtomic } from "../../contract/files.ts";
-import { type KeyIo, resolveSigningKey, resolveVerifyKey } from "../../contract/keys.ts";
+import { resolveSigningKey } from "../../contract/keys.ts";
 import { verifyKeyFor } from "../../contract/signing.ts";
 import { Timestamp } from "../../contract/time.ts";
 import {
-  type ApprovalLedger,
-  type ApprovalVerifier,
   approverKeyVerifier,
   buildGateResult,
   buildPolicyExplain,
   compilePolicy,
-  DEFAULT_APPROVAL_LEDGER,
   DEFAULT_RATE_LIMIT_STATE,
   enforceLimits,
   fileApprovalLedger,
   type GateEvalResult,
-  loadApproverKeys,
   loadPolicyFile,
   MAX_INTENT_BYTES,
   MAX_TOKEN_BYTES,
@@ -29,6 +25,7 @@ import {
   writeApprovalAuditFileNew,
   writeTraceFileNew,
 } from "../../gate/index.ts";
+import { approvalOptions, readApprovalFlags } from "../approval-flags.ts";
 import {
   type CommandContext,
   type CommandOutcome,
@@ -39,7 +36,7 @@ import {
   stringOption,
 } from "../command.ts";
 import { readJsonInput } from "../io.ts";
-import { keyOptions, readSigningKeyRequest, readVerifyKeySources, signingKeyOptions } from "../keyflags.ts";
+import { readSigningKeyRequest, signingKeyOptions } from "../keyflags.ts";
 import { projectConfigOptions, withGateDefaults } from "../project-defaults.ts";
 import { gateServeCommand } from "./gate-serve.ts";
 
@@ -78,22 +75,7 @@ export const gateEvalCommand = command({
       value: "paths",
       description: "comma-separated approval token files for multi-party approval",
     },
-    ...keyOptions("approval"),
-    {
-      name: "approver-keys",
-      value: "path",
-      description:
-        "approver key list (gait.gate.approver_keys): a token counts only when signed by the key of the approver it names",
-    },
-    {
-      name: "approval-single-use",
-      description: "spend approval tokens once: a token that granted a decision is refused after",
-    },
-    {
-      name: "approval-ledger",
-      value: "path",
-      description: `spent single-use approvals (default ${DEFAULT_APPROVAL_LEDGER})`,
-    },
+    ...approvalOptions,
     {
       name: "approval-audit-out",
       value: "path",
@@ -166,8 +148,8 @@ async function runEval(_args: string[], flags: Options, ctx: CommandContext): Pr
   const approvalTokens = await Promise.all(
     tokenPaths.map((p) => readJsonInput(p, ctx.cwd, "approval token", { maxBytes: MAX_TOKEN_BYTES })),
   );
-  const approvals = await approvalSettings(options, ctx, io);
-  if (profile === "oss-prod" && tokenPaths.length > 0 && !approvals.verifier) {
+  const approvals = await readApprovalFlags(options, io);
+  if (profile === "oss-prod" && tokenPaths.length > 0 && !approvals.approvers && !approvals.approvalKey) {
     throw invalidInput("usage", "oss-prod requires an explicit approval verify key", {
       hint: "pass --approval-public-key or --approver-keys",
     });
@@ -180,9 +162,11 @@ async function runEval(_args: string[], flags: Options, ctx: CommandContext): Pr
     now: ctx.clock(),
     evaluationTime,
     signingKey: signing.key,
-    approvalVerifier: approvals.verifier ?? singleKeyVerifier(verifyKeyFor(signing.key)),
+    approvalVerifier: approvals.approvers
+      ? approverKeyVerifier(approvals.approvers)
+      : singleKeyVerifier(approvals.approvalKey ?? verifyKeyFor(signing.key)),
     approvalTokens,
-    ...(approvals.ledger ? { approvalLedger: approvals.ledger } : {}),
+    ...(approvals.ledgerPath ? { approvalLedger: fileApprovalLedger(approvals.ledgerPath, ctx.clock) } : {}),
     enforceLimits: (requirements, intent, at, access) =>
       access.persist
         ? enforceLimits(statePath, requirements, intent, at)
@@ -225,37 +209,6 @@ async function runEval(_args: string[], flags: Options, ctx: CommandContext): Pr
     output: evalOutput(result, profile, paths),
     human: humanLines(result, paths),
   };
-}
-
-/**
- * Who may sign approvals (the approver key list, else the approval key; undefined means the
- * trace key's public half) and whether tokens are single use.
- */
-async function approvalSettings(
-  options: Options,
-  ctx: CommandContext,
-  io: KeyIo,
-): Promise<{ verifier?: ApprovalVerifier; ledger?: ApprovalLedger }> {
-  const settings: { verifier?: ApprovalVerifier; ledger?: ApprovalLedger } = {};
-  const approverKeys = stringOption(options, "approver-keys");
-  const approvalKey = await resolveVerifyKey(readVerifyKeySources(options, "approval"), io);
-  if (approverKeys && approvalKey) {
-    throw invalidInput("usage", "give either --approver-keys or an approval key, not both", {
-      hint: "with an approver key list, every approver's public key is in the list",
-    });
-  }
-  if (approverKeys) {
-    settings.verifier = approverKeyVerifier(
-      await loadApproverKeys(resolve(ctx.cwd, approverKeys), approverKeys),
-    );
-  } else if (approvalKey) {
-    settings.verifier = singleKeyVerifier(approvalKey);
-  }
-  if (options["approval-single-use"] === true) {
-    const ledgerPath = resolve(ctx.cwd, stringOption(options, "approval-ledger") ?? DEFAULT_APPROVAL_LEDGER);
-    settings.ledger = fileApprovalLedger(ledgerPath, ctx.clock);
-  }
-  return settings;
 }
 
 function checkOssProd(mode: string, simulate: boolean, replay: boolean, defaultVerdict: string): void {
