@@ -3,7 +3,8 @@
  * text. Failure: the JSON error envelope (CONTRACTS.md §9) or `error:`/`hint:` lines on stderr.
  */
 import { canonicalize, sha256Hex } from "../contract/canonical.ts";
-import { defaultHintForExit, GaitError, isGaitError, isRetryable } from "../contract/errors.ts";
+import { GaitError, isGaitError } from "../contract/errors.ts";
+import { categoryForExit, defaultHintForExit, type ErrorCategory, isRetryable } from "../contract/exit.ts";
 import type { CommandOutcome } from "./command.ts";
 
 export interface Streams {
@@ -83,30 +84,12 @@ function asInternal(error: unknown): GaitError {
   });
 }
 
-const codeByExit: Record<number, string> = {
-  2: "verification_failed",
-  3: "policy_blocked",
-  4: "approval_required",
-  5: "regress_failed",
-  6: "invalid_input",
-  7: "dependency_missing",
-  8: "unsafe_operation",
-};
-const categoryByExit: Record<number, string> = {
-  2: "verification_failed",
-  3: "policy_blocked",
-  4: "approval_required",
-  5: "regress_failed",
-  6: "invalid_input",
-  7: "dependency_missing",
-  8: "unsafe_operation",
-};
-
 /** Fills the envelope fields of an outcome that reports an `error` without throwing. */
 function fillEnvelope(output: Record<string, unknown>, exitCode: number): void {
-  output.error_code ??= codeByExit[exitCode] ?? "internal_failure";
-  output.error_category ??= categoryByExit[exitCode] ?? "internal_failure";
-  output.retryable ??= isRetryable(output.error_category as never);
+  const category = categoryForExit(exitCode);
+  output.error_code ??= category;
+  output.error_category ??= category;
+  output.retryable ??= isRetryable(output.error_category as ErrorCategory);
   output.hint ??= defaultHintForExit(exitCode);
 }
 

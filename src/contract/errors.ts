@@ -4,71 +4,15 @@
  * JSON error envelope. Anything that is not a GaitError is an internal bug (exit 1).
  */
 
-export type ErrorCategory =
-  | "invalid_input"
-  | "verification_failed"
-  | "policy_blocked"
-  | "approval_required"
-  | "dependency_missing"
-  | "unsafe_operation"
-  | "regress_failed"
-  | "io_failure"
-  | "state_contention"
-  | "network_transient"
-  | "network_permanent"
-  | "internal_failure";
+import {
+  defaultHintForExit,
+  type ErrorCategory,
+  type ExitCodeValue,
+  exitForCategory,
+  isRetryable,
+} from "./exit.ts";
 
-export const ExitCode = {
-  ok: 0,
-  internal: 1,
-  verificationFailed: 2,
-  policyBlocked: 3,
-  approvalRequired: 4,
-  regressFailed: 5,
-  invalidInput: 6,
-  dependencyMissing: 7,
-  unsafeOperation: 8,
-} as const;
-export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
-
-const exitByCategory: Record<ErrorCategory, ExitCodeValue> = {
-  invalid_input: ExitCode.invalidInput,
-  verification_failed: ExitCode.verificationFailed,
-  policy_blocked: ExitCode.policyBlocked,
-  approval_required: ExitCode.approvalRequired,
-  dependency_missing: ExitCode.dependencyMissing,
-  unsafe_operation: ExitCode.unsafeOperation,
-  regress_failed: ExitCode.regressFailed,
-  io_failure: ExitCode.internal,
-  state_contention: ExitCode.internal,
-  network_transient: ExitCode.internal,
-  network_permanent: ExitCode.internal,
-  internal_failure: ExitCode.internal,
-};
-
-/** The reference's fixed per-exit-code hints, used when an error carries none of its own. */
-const hintByExit: Record<number, string> = {
-  [ExitCode.invalidInput]: "check command usage and input schema",
-  [ExitCode.verificationFailed]: "re-run verify after checking artifact integrity",
-  [ExitCode.policyBlocked]: "inspect reason_codes and adjust policy or intent",
-  [ExitCode.approvalRequired]: "provide a valid approval token and retry",
-  [ExitCode.dependencyMissing]: "install or configure the missing dependency and retry",
-  [ExitCode.unsafeOperation]: "pass explicit unsafe flags only for approved replay paths",
-  [ExitCode.regressFailed]: "inspect the failing graders in the regress result",
-};
-const defaultHint = "retry after checking local environment and logs";
-
-export function exitCodeForCategory(category: ErrorCategory): ExitCodeValue {
-  return exitByCategory[category];
-}
-
-export function defaultHintForExit(exitCode: number): string {
-  return hintByExit[exitCode] ?? defaultHint;
-}
-
-export function isRetryable(category: ErrorCategory): boolean {
-  return category === "network_transient" || category === "state_contention";
-}
+export type { ErrorCategory } from "./exit.ts";
 
 export interface GaitErrorOptions {
   hint?: string;
@@ -88,12 +32,12 @@ export class GaitError extends Error {
     this.name = "GaitError";
     this.category = category;
     this.code = code;
-    this.hint = options.hint ?? defaultHintForExit(exitCodeForCategory(category));
+    this.hint = options.hint ?? defaultHintForExit(exitForCategory(category));
     this.details = options.details;
   }
 
   get exitCode(): ExitCodeValue {
-    return exitCodeForCategory(this.category);
+    return exitForCategory(this.category);
   }
 
   get retryable(): boolean {

@@ -19,6 +19,7 @@ import {
 } from "../config/index.ts";
 import { DEFAULT_KEY_DIR } from "../config/template.ts";
 import { isGaitError } from "../contract/errors.ts";
+import { ExitCode, exitForCheck } from "../contract/exit.ts";
 import { DEFAULT_RATE_LIMIT_STATE, loadPolicyFile } from "../gate/index.ts";
 import type { LoadedPolicy } from "../gate/policy-model.ts";
 import { configuredKeyFacts, policyPathFor } from "./check.ts";
@@ -95,11 +96,11 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorResult> {
 }
 
 export function doctorExitCode(result: DoctorResult): number {
-  if (result.non_fixable) return 7;
+  if (result.non_fixable) return ExitCode.dependencyMissing;
   const productionFailed = result.checks.some(
     (check) => check.name.startsWith("production_") && check.status === "fail",
   );
-  return result.production_readiness && productionFailed ? 2 : 0;
+  return exitForCheck(!(result.production_readiness && productionFailed));
 }
 
 function summarize(checks: DoctorCheck[], productionReadiness: boolean): DoctorResult {

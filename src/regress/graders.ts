@@ -6,6 +6,7 @@
 import { sortedUnique } from "../contract/bytes.ts";
 import { type JsonValue, parseJsonObject, parseJsonStrict } from "../contract/canonical.ts";
 import { isGaitError } from "../contract/errors.ts";
+import { exitForCheck } from "../contract/exit.ts";
 import type { SchemaValidator } from "../contract/schema.ts";
 import {
   diffRunpacks,
@@ -147,11 +148,11 @@ function checkDocument(
 }
 
 // ---------------------------------------------------------------------------------------------
-// expected_exit_code: stub replay must exit as recorded (2 when an intent has no result, else 0).
+// The expected_exit_code grader: stub replay must exit as recorded (verification failed when an intent has no result, else ok).
 
 export function stubReplayExitCode(runpack: Runpack): { exitCode: number; missing: string[] } {
   const report = replayStub(runpack);
-  return { exitCode: report.missing_results.length > 0 ? 2 : 0, missing: report.missing_results };
+  return { exitCode: exitForCheck(report.missing_results.length === 0), missing: report.missing_results };
 }
 
 export const expectedExitCodeGrader: Grader = {

@@ -7,7 +7,8 @@
  * answers, not failures); 4xx/5xx carry the CLI's coded error envelope and decide nothing.
  */
 import { isJsonObject, type JsonValue, parseJsonStrict } from "../contract/canonical.ts";
-import { GaitError, invalidInput, isGaitError, isRetryable } from "../contract/errors.ts";
+import { GaitError, invalidInput, isGaitError } from "../contract/errors.ts";
+import { isRetryable } from "../contract/exit.ts";
 import type { Clock } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import { approvalExpectationFor, checkApprovalToken, prepareIntent } from "../gate/index.ts";

@@ -1,5 +1,6 @@
 /** `gait check`: validate the repo policy and project config and list the gaps; writes nothing. */
 import { DEFAULT_CONFIG_PATH, DEFAULT_POLICY_PATH } from "../../config/index.ts";
+import { exitForCheck } from "../../contract/exit.ts";
 import { checkProject, type Finding } from "../../onboarding/index.ts";
 import { command, stringOption } from "../command.ts";
 
@@ -46,7 +47,7 @@ export const checkCommand = command({
       output.error = `${errors} error finding(s): the setup will not work as configured`;
     }
     return {
-      exitCode: errors > 0 ? 2 : 0,
+      exitCode: exitForCheck(errors === 0),
       output,
       human: [
         `policy ${report.policyPath} valid (digest ${report.policy.policyDigest.slice(0, 12)}…), config ${report.configFound ? `${report.configPath} valid` : "not found (defaults)"}`,

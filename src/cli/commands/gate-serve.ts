@@ -9,6 +9,7 @@
 
 import { relative, resolve } from "node:path";
 import { invalidInput } from "../../contract/errors.ts";
+import { ExitCode } from "../../contract/exit.ts";
 import { resolveSigningKey } from "../../contract/keys.ts";
 import { encodePublicKey } from "../../contract/signing.ts";
 import type { TraceDurability } from "../../sdk/index.ts";
@@ -188,7 +189,7 @@ function stopOnSignals(sidecar: Sidecar, ctx: CommandContext): void {
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
       ctx.progress(`gait gate serve: ${signal} again; exiting without waiting for queued traces`);
-      process.exit(1);
+      process.exit(ExitCode.internal);
     }
     stopping = true;
     ctx.progress(`gait gate serve: ${signal}: stopping; writing queued traces`);
@@ -196,7 +197,7 @@ function stopOnSignals(sidecar: Sidecar, ctx: CommandContext): void {
       ctx.progress(
         `gait gate serve: stopped; traces_written=${stats.written} trace_write_failures=${stats.failed}`,
       );
-      process.exitCode = stats.failed > 0 ? 1 : 0;
+      process.exitCode = stats.failed > 0 ? ExitCode.internal : ExitCode.ok;
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
     });

@@ -2,6 +2,7 @@
 
 import { relative, resolve } from "node:path";
 import { invalidInput } from "../../contract/errors.ts";
+import { exitForVerdict } from "../../contract/exit.ts";
 import { writeFileAtomic } from "../../contract/files.ts";
 import { resolveSigningKey } from "../../contract/keys.ts";
 import { verifyKeyFor } from "../../contract/signing.ts";
@@ -39,8 +40,6 @@ import { readJsonInput } from "../io.ts";
 import { readSigningKeyRequest, signingKeyOptions } from "../keyflags.ts";
 import { projectConfigOptions, withGateDefaults } from "../project-defaults.ts";
 import { gateServeCommand } from "./gate-serve.ts";
-
-const exitForVerdict = { allow: 0, dry_run: 0, block: 3, require_approval: 4 } as const;
 
 export const gateEvalCommand = command({
   name: "eval",
@@ -202,10 +201,10 @@ async function runEval(_args: string[], flags: Options, ctx: CommandContext): Pr
       trace_path: paths.trace,
       ...(paths.audit ? { approval_audit_path: paths.audit } : {}),
     };
-    return { exitCode: exitForVerdict[result.verdict], output: buildPolicyExplain(result, proofRefs) };
+    return { exitCode: exitForVerdict(result.verdict), output: buildPolicyExplain(result, proofRefs) };
   }
   return {
-    exitCode: exitForVerdict[result.verdict],
+    exitCode: exitForVerdict(result.verdict),
     output: evalOutput(result, profile, paths),
     human: humanLines(result, paths),
   };

@@ -4,8 +4,9 @@
  */
 import { resolve } from "node:path";
 import { invalidInput } from "../../contract/errors.ts";
+import { ExitCode, exitForVerdict } from "../../contract/exit.ts";
 import { Timestamp } from "../../contract/time.ts";
-import { compilePolicy, loadPolicyFile, type Verdict } from "../../gate/index.ts";
+import { compilePolicy, loadPolicyFile } from "../../gate/index.ts";
 import {
   type FixtureOutcome,
   type FixturesReport,
@@ -29,9 +30,7 @@ import {
 } from "../command.ts";
 import { readJsonInput } from "../io.ts";
 
-const exitForVerdict: Record<Verdict, number> = { allow: 0, dry_run: 0, block: 3, require_approval: 4 };
 /** Fixtures mode: an expectation failed or a fixture could not be evaluated. */
-const EXIT_FIXTURES_FAILED = 2;
 
 const evaluationTimeOption = {
   name: "evaluation-time",
@@ -107,7 +106,7 @@ function singleOutcome(result: PolicyTestResult): CommandOutcome {
   const summary = verdictSummary(result.verdict, result.reason_codes, result.violations);
   const human = [summary];
   if (result.matched_rule) human.push(`matched_rule=${result.matched_rule}`);
-  return { exitCode: exitForVerdict[result.verdict], output: { ...fields, summary }, human };
+  return { exitCode: exitForVerdict(result.verdict), output: { ...fields, summary }, human };
 }
 
 function fixturesOutcome(source: string, report: FixturesReport): CommandOutcome {
@@ -119,7 +118,7 @@ function fixturesOutcome(source: string, report: FixturesReport): CommandOutcome
   output.error = `${report.failed} of ${report.total} fixtures failed: ${failedNames.map((f) => f.fixture).join(", ")}`;
   output.error_code = "policy_test_failed";
   output.hint = "compare each failing fixture's verdict and reason_codes with its expected_verdict";
-  return { exitCode: EXIT_FIXTURES_FAILED, output, human };
+  return { exitCode: ExitCode.verificationFailed, output, human };
 }
 
 function fixtureTable(fixtures: FixtureOutcome[]): string[] {

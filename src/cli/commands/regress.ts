@@ -4,6 +4,7 @@
  */
 import { join } from "node:path";
 import { invalidInput } from "../../contract/errors.ts";
+import { ExitCode } from "../../contract/exit.ts";
 import {
   addFixture,
   bootstrapRegress,
@@ -24,7 +25,6 @@ import {
   stringOption,
 } from "../command.ts";
 
-const EXIT_REGRESS_FAILED = 5;
 /** Failing graders listed in the human summary after the first one. */
 const MAX_LISTED_FAILURES = 10;
 
@@ -184,7 +184,7 @@ function runOutcome(run: RegressRunOutcome, ctx: CommandContext): CommandOutcome
   const next = nextCommand(run, ctx);
   const headline = `regress ${result.status}: fixture_set=${result.fixture_set} fixtures=${run.fixtures} graders=${result.graders.length} failed=${failures.length}`;
   return {
-    exitCode: result.status === "pass" ? 0 : EXIT_REGRESS_FAILED,
+    exitCode: result.status === "pass" ? ExitCode.ok : ExitCode.regressFailed,
     output: {
       ok: result.status === "pass",
       status: result.status,

@@ -1,5 +1,6 @@
 /** `gait run record|inspect|replay|diff|receipt`: runpacks, the shareable evidence of one agent run. */
 import { invalidInput } from "../../contract/errors.ts";
+import { exitForCheck } from "../../contract/exit.ts";
 import { resolveVerifyKey, type SigningKeyRequest } from "../../contract/keys.ts";
 import {
   CAPTURE_MODES,
@@ -193,7 +194,7 @@ export const runReplayCommand = command({
       output.error = `replay has no result for ${missing.length} intent(s): ${missing.join(", ")}`;
     }
     return {
-      exitCode: missing.length > 0 ? 2 : 0,
+      exitCode: exitForCheck(missing.length === 0),
       output,
       human: [
         `replay ${report.mode} run_id=${report.run_id} steps=${report.steps.length} missing=${missing.length}`,
@@ -238,7 +239,7 @@ export const runDiffCommand = command({
     });
     const s = diff.summary;
     return {
-      exitCode: diff.identical ? 0 : 2,
+      exitCode: exitForCheck(diff.identical),
       output: {
         privacy: diff.privacy,
         identical: diff.identical,

@@ -1,5 +1,6 @@
 /** `gait trace verify`: check a gate trace's Ed25519 signature offline. */
 import { invalidInput } from "../../contract/errors.ts";
+import { exitForCheck } from "../../contract/exit.ts";
 import { resolveVerifyKey } from "../../contract/keys.ts";
 import { verifyTrace } from "../../gate/index.ts";
 import { type CommandContext, command, group, type Options, stringOption } from "../command.ts";
@@ -40,7 +41,7 @@ export const traceVerifyCommand = command({
     };
     if (!result.ok) output.error = result.reason ?? "trace signature did not verify";
     return {
-      exitCode: result.ok ? 0 : 2,
+      exitCode: exitForCheck(result.ok),
       output,
       human: result.ok
         ? [`trace ${result.traceId}: signature verified (key_id=${result.keyId})`]

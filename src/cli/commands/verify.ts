@@ -1,5 +1,6 @@
 /** `gait verify <run_id|path>`: offline integrity check of a runpack (hashes, manifest digest, signatures). */
 import { invalidInput } from "../../contract/errors.ts";
+import { exitForCheck } from "../../contract/exit.ts";
 import { resolveVerifyKey } from "../../contract/keys.ts";
 import {
   displayPath,
@@ -48,7 +49,7 @@ export const verifyCommand = command({
       next_commands: nextCommands(ref, result),
     };
     if (!result.ok) output.error = failureSummary(result);
-    return { exitCode: result.ok ? 0 : 2, output, human: humanLines(output.path as string, result) };
+    return { exitCode: exitForCheck(result.ok), output, human: humanLines(output.path as string, result) };
   },
 });
 
