@@ -8,9 +8,9 @@
  * GAIT_REGRESS_* environment variables. It is killed (with its process group) after
  * `timeout_ms`; each output stream is kept up to `max_output_bytes` in the result.
  */
-import { spawn } from "node:child_process";
 import { canonicalize, digestJcs, type JsonObject } from "../contract/canonical.ts";
-import { errorMessage, fail, type Grader, pass, subjectOf } from "./grader.ts";
+import { runProcess } from "../contract/process.ts";
+import { fail, type Grader, pass, subjectOf } from "./grader.ts";
 import type { CommandGraderConfig } from "./types.ts";
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
@@ -80,85 +80,16 @@ export interface CommandLimits {
   maxOutputBytes: number;
 }
 
-/** Own process group on POSIX, so a timeout also stops whatever the command started. */
-const ownGroup = process.platform !== "win32";
-
-export function runCommand(argv: readonly string[], limits: CommandLimits): Promise<CommandRun> {
-  const [file, ...args] = argv;
-  return new Promise((resolvePromise) => {
-    const stdout = new CappedText(limits.maxOutputBytes);
-    const stderr = new CappedText(limits.maxOutputBytes);
-    let settled = false;
-    let exitCode = -1;
-    const settle = (extra: Partial<CommandRun>) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-      resolvePromise({
-        exitCode,
-        timedOut: false,
-        stdout: stdout.text(),
-        stderr: stderr.text(),
-        truncated: stdout.truncated || stderr.truncated,
-        ...extra,
-      });
-    };
-    const child = spawn(file ?? "", args, {
-      cwd: limits.cwd,
-      env: limits.env as NodeJS.ProcessEnv,
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: ownGroup,
-    });
-    // A timeout settles at once: a grandchild holding the pipes open must not hang the run.
-    const timer = setTimeout(() => {
-      killTree(child.pid, () => child.kill("SIGKILL"));
-      settle({ timedOut: true });
-    }, limits.timeoutMs);
-    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
-    child.on("error", (error) => settle({ spawnError: `${file}: ${errorMessage(error)}` }));
-    child.on("exit", (code) => {
-      exitCode = code ?? -1;
-    });
-    child.on("close", (code) => {
-      exitCode = code ?? exitCode;
-      settle({});
-    });
-  });
-}
-
-function killTree(pid: number | undefined, fallback: () => void): void {
-  if (!ownGroup || pid === undefined) {
-    fallback();
-    return;
-  }
-  try {
-    process.kill(-pid, "SIGKILL");
-  } catch {
-    fallback();
-  }
-}
-
-/** Keeps the first `cap` bytes of a stream as text and remembers whether anything was dropped. */
-class CappedText {
-  private readonly chunks: Buffer[] = [];
-  private size = 0;
-  truncated = false;
-
-  constructor(private readonly cap: number) {}
-
-  push(chunk: Buffer): void {
-    const room = this.cap - this.size;
-    if (chunk.length > room) this.truncated = true;
-    if (room <= 0) return;
-    const kept = chunk.subarray(0, room);
-    this.chunks.push(kept);
-    this.size += kept.length;
-  }
-
-  text(): string {
-    return Buffer.concat(this.chunks, this.size).toString("utf8");
-  }
+/** Runs argv without a shell; on timeout its whole process group is killed at once (SIGKILL). */
+export async function runCommand(argv: readonly string[], limits: CommandLimits): Promise<CommandRun> {
+  const [file = "", ...args] = argv;
+  const run = await runProcess(file, args, { ...limits, killGraceMs: 0 });
+  return {
+    exitCode: run.exitCode,
+    timedOut: run.timedOut,
+    stdout: run.stdout,
+    stderr: run.stderr,
+    truncated: run.stdoutTruncated || run.stderrTruncated,
+    ...(run.spawnError !== undefined && { spawnError: `${file}: ${run.spawnError}` }),
+  };
 }

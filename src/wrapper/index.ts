@@ -5,12 +5,12 @@
  * the child with GAIT_WRAPPER_MODE set, collects those references, reads the traces and counts
  * verdicts. This is the `explicit_trace_reference` boundary contract.
  */
-import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { StringDecoder } from "node:string_decoder";
 import { parseJsonStrict } from "../contract/canonical.ts";
+import { runProcess } from "../contract/process.ts";
 import type { VerifyKey } from "../contract/signing.ts";
 import { TRACE_SCHEMA_ID, VERDICTS, type Verdict, verifyTrace } from "../gate/index.ts";
 
@@ -181,98 +181,55 @@ async function readTraceVerdict(
   return { verdict: verdict as Verdict };
 }
 
-function runChild(request: WrapperRequest): Promise<ChildRun> {
-  const cap = capOf(request);
-  const run: ChildRun = {
-    exitCode: -1,
-    timedOut: false,
-    stdout: "",
-    stderr: "",
-    truncated: false,
-    references: { traces: [], runpacks: [] },
-  };
+/**
+ * Runs the child with its own process group (a timeout stops what it started too: SIGTERM, then
+ * SIGKILL after the default grace) and reads references from every line it prints, including
+ * lines past the capture cap.
+ */
+async function runChild(request: WrapperRequest): Promise<ChildRun> {
+  const references: ChildRun["references"] = { traces: [], runpacks: [] };
+  const onLine = (line: string) => addReference(references, line);
+  const lines = { stdout: new LineSplitter(onLine), stderr: new LineSplitter(onLine) };
   const [file, ...args] = request.command;
-  return new Promise((resolvePromise) => {
-    const child = spawn(file!, args, {
-      cwd: request.cwd,
-      env: { ...request.env, [WRAPPER_MODE_ENV]: request.mode },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const collectors = {
-      stdout: new StreamCollector(cap, (line) => addReference(run, line)),
-      stderr: new StreamCollector(cap, (line) => addReference(run, line)),
-    };
-    child.stdout.on("data", (chunk: Buffer) => collectors.stdout.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => collectors.stderr.push(chunk));
-    const timer =
-      request.timeoutMs > 0
-        ? setTimeout(() => {
-            run.timedOut = true;
-            child.kill("SIGKILL");
-          }, request.timeoutMs)
-        : undefined;
-    let settled = false;
-    const settle = () => {
-      clearTimeout(timer);
-      if (!settled) resolvePromise(run);
-      settled = true;
-    };
-    child.once("exit", () => {
-      // A grandchild that inherited the pipes must not keep a killed run waiting.
-      if (run.timedOut) {
-        child.stdout.destroy();
-        child.stderr.destroy();
-      }
-    });
-    child.once("error", (error) => {
-      if (settled) return;
-      run.startError = `could not start ${file}: ${error.message}`;
-      settle();
-    });
-    child.once("close", (code) => {
-      if (settled) return;
-      for (const [name, collector] of Object.entries(collectors)) {
-        collector.end();
-        run[name as "stdout" | "stderr"] = collector.text();
-        run.truncated ||= collector.truncated;
-      }
-      run.exitCode = code ?? -1;
-      settle();
-    });
+  const run = await runProcess(file!, args, {
+    cwd: request.cwd,
+    env: { ...request.env, [WRAPPER_MODE_ENV]: request.mode },
+    timeoutMs: request.timeoutMs,
+    maxOutputBytes: capOf(request),
+    onStdout: (chunk) => lines.stdout.push(chunk),
+    onStderr: (chunk) => lines.stderr.push(chunk),
   });
+  lines.stdout.end();
+  lines.stderr.end();
+  return {
+    exitCode: run.exitCode,
+    timedOut: run.timedOut,
+    ...(run.spawnError !== undefined && { startError: `could not start ${file}: ${run.spawnError}` }),
+    stdout: run.stdout,
+    stderr: run.stderr,
+    truncated: run.stdoutTruncated || run.stderrTruncated,
+    references,
+  };
 }
 
-function addReference(run: ChildRun, line: string): void {
+function addReference(references: ChildRun["references"], line: string): void {
   const reference = parseReferenceLine(line);
   if (!reference) return;
-  const list = reference.kind === "trace" ? run.references.traces : run.references.runpacks;
+  const list = reference.kind === "trace" ? references.traces : references.runpacks;
   if (!list.includes(reference.path)) list.push(reference.path);
 }
 
 /** Longest line inspected for a reference; longer lines are output, not references. */
 const MAX_LINE_CHARS = 64 * 1024;
 
-/** Keeps the first `cap` bytes of a stream and hands every complete line to `onLine`. */
-class StreamCollector {
-  private readonly kept: Buffer[] = [];
+/** Hands every complete line of a byte stream to `onLine` (UTF-8, split across chunks). */
+class LineSplitter {
   private readonly decoder = new StringDecoder("utf8");
-  private keptBytes = 0;
   private partial = "";
-  truncated = false;
 
-  constructor(
-    private readonly cap: number,
-    private readonly onLine: (line: string) => void,
-  ) {}
+  constructor(private readonly onLine: (line: string) => void) {}
 
   push(chunk: Buffer): void {
-    const room = this.cap - this.keptBytes;
-    if (chunk.length > room) this.truncated = true;
-    if (room > 0) {
-      const kept = chunk.subarray(0, room);
-      this.kept.push(kept);
-      this.keptBytes += kept.length;
-    }
     const lines = (this.partial + this.decoder.write(chunk)).split(/\r?\n/);
     const last = lines.pop() ?? "";
     this.partial = last.length > MAX_LINE_CHARS ? "" : last;
@@ -283,9 +240,5 @@ class StreamCollector {
     this.partial += this.decoder.end();
     if (this.partial !== "") this.onLine(this.partial);
     this.partial = "";
-  }
-
-  text(): string {
-    return Buffer.concat(this.kept).toString("utf8");
   }
 }

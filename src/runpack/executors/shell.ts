@@ -1,9 +1,9 @@
 /**
- * Shell command: `{command}` → `sh -c command` in the working directory, killed after the
- * timeout, each output stream capped. Not a login shell (`-l` would source profiles and make the
- * replay depend on the user's dotfiles).
+ * Shell command: `{command}` → `sh -c command` in the working directory, killed (with everything
+ * it started) after the timeout, each output stream capped. Not a login shell (`-l` would source
+ * profiles and make the replay depend on the user's dotfiles).
  */
-import { spawn } from "node:child_process";
+import { runProcess } from "../../contract/process.ts";
 import type { ExecutionContext, ExecutionResult, RealExecutor } from "./index.ts";
 
 export const shellExecutor: RealExecutor = {
@@ -18,65 +18,25 @@ export const shellExecutor: RealExecutor = {
   },
 };
 
-function runShell(command: string, context: ExecutionContext): Promise<ExecutionResult> {
-  return new Promise((resolvePromise) => {
-    const child = spawn("sh", ["-c", command], {
-      cwd: context.cwd,
-      env: context.env as NodeJS.ProcessEnv,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const stdout = new CappedBuffer(context.maxOutputBytes);
-    const stderr = new CappedBuffer(context.maxOutputBytes);
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, context.timeoutMs);
-    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      resolvePromise({ status: "error", result: { error: error.message } });
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      const exitCode = code ?? -1;
-      resolvePromise({
-        status: exitCode === 0 && !timedOut ? "ok" : "error",
-        result: {
-          exit_code: exitCode,
-          ...(signal ? { signal } : {}),
-          stdout: stdout.text(),
-          stderr: stderr.text(),
-          timed_out: timedOut,
-          truncated: stdout.truncated || stderr.truncated,
-        },
-      });
-    });
+async function runShell(command: string, context: ExecutionContext): Promise<ExecutionResult> {
+  const run = await runProcess("sh", ["-c", command], {
+    cwd: context.cwd,
+    env: context.env,
+    timeoutMs: context.timeoutMs,
+    // Straight SIGKILL: a replayed tool gets no clean-up time, and the result keeps `signal: "SIGKILL"`.
+    killGraceMs: 0,
+    maxOutputBytes: context.maxOutputBytes,
   });
-}
-
-/** Keeps the first `cap` bytes of a stream and remembers whether anything was dropped. */
-class CappedBuffer {
-  private readonly chunks: Buffer[] = [];
-  private size = 0;
-  truncated = false;
-
-  constructor(private readonly cap: number) {}
-
-  push(chunk: Buffer): void {
-    const room = this.cap - this.size;
-    if (room <= 0) {
-      this.truncated = this.truncated || chunk.length > 0;
-      return;
-    }
-    const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
-    if (kept.length < chunk.length) this.truncated = true;
-    this.chunks.push(kept);
-    this.size += kept.length;
-  }
-
-  text(): string {
-    return Buffer.concat(this.chunks, this.size).toString("utf8");
-  }
+  if (run.spawnError !== undefined) return { status: "error", result: { error: run.spawnError } };
+  return {
+    status: run.exitCode === 0 && !run.timedOut ? "ok" : "error",
+    result: {
+      exit_code: run.exitCode,
+      ...(run.signal ? { signal: run.signal } : {}),
+      stdout: run.stdout,
+      stderr: run.stderr,
+      timed_out: run.timedOut,
+      truncated: run.stdoutTruncated || run.stderrTruncated,
+    },
+  };
 }
