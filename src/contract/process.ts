@@ -25,7 +25,7 @@ export interface ProcessOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Written to the child's stdin, which is then closed. Without it stdin is /dev/null. */
   input?: string | Uint8Array;
-  /** Wall-clock limit in ms; 0 or undefined means none. */
+  /** Wall-clock limit in ms; 0, negative or undefined means none. */
   timeoutMs?: number;
   /** On timeout, ms between SIGTERM and SIGKILL; 0 sends SIGKILL at once. */
   killGraceMs?: number;
@@ -68,6 +68,7 @@ export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 export const PIPE_DRAIN_MS = 500;
 
 const useGroups = process.platform !== "win32";
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function runProcess(
   file: string,
@@ -137,7 +138,7 @@ class Run {
       child.stdin.on("error", () => {}); // EPIPE when the child does not read its input
       child.stdin.end(options.input);
     }
-    if (options.timeoutMs) this.later(options.timeoutMs, () => this.onTimeout());
+    if ((options.timeoutMs ?? 0) > 0) this.later(options.timeoutMs!, () => this.onTimeout());
     if (options.forwardSignals ?? true) forwardSignalsTo(child);
   }
 
@@ -164,7 +165,8 @@ class Run {
   }
 
   private later(ms: number, action: () => void): void {
-    this.timers.push(setTimeout(action, ms));
+    // Node fires longer delays after 1 ms; 24.8 days is as good as no limit.
+    this.timers.push(setTimeout(action, Math.min(ms, MAX_TIMER_MS)));
   }
 
   private settle(spawnError?: string): void {
