@@ -11,6 +11,7 @@ import {
   type SigningKeyRequest,
   type VerifyKeyRequest,
 } from "../contract/keys.ts";
+import { GATE_PROFILES } from "../gate/profile.ts";
 import { type OptionSpec, type Options, stringOption } from "./command.ts";
 
 function flagName(prefix: string | undefined, name: string): string {
@@ -48,6 +49,15 @@ export function keyOptions(prefix?: string): OptionSpec[] {
 }
 
 export const verifyKeyOptions: OptionSpec[] = keyOptions();
+
+/** `--profile standard|oss-prod` (the rules are the gate core's, src/gate/profile.ts). */
+export const profileOption: OptionSpec = {
+  name: "profile",
+  value: "name",
+  choices: GATE_PROFILES,
+  description:
+    "standard (default) or oss-prod, which refuses dev keys, default-allow policies, --simulate, --evaluation-time and approval tokens without explicit approval keys",
+};
 
 export const signingKeyOptions: OptionSpec[] = [
   {

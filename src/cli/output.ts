@@ -3,7 +3,7 @@
  * text. Failure: the JSON error envelope (CONTRACTS.md §9) or `error:`/`hint:` lines on stderr.
  */
 import { canonicalize, sha256Hex } from "../contract/canonical.ts";
-import { GaitError, isGaitError } from "../contract/errors.ts";
+import { asGaitError, errorEnvelope, isGaitError } from "../contract/errors.ts";
 import { categoryForExit, defaultHintForExit, type ErrorCategory, isRetryable } from "../contract/exit.ts";
 import type { CommandOutcome } from "./command.ts";
 
@@ -51,16 +51,10 @@ export function writeError(
   opts: { json: boolean; correlationId: string; warnings: string[]; usage?: string | undefined },
   streams: Streams,
 ): number {
-  const gaitError = isGaitError(error) ? error : asInternal(error);
+  const gaitError = asGaitError(error);
   if (opts.json) {
     const envelope: Record<string, unknown> = {
-      ...gaitError.details,
-      ok: false,
-      error: gaitError.message,
-      error_code: gaitError.code,
-      error_category: gaitError.category,
-      retryable: gaitError.retryable,
-      hint: gaitError.hint,
+      ...errorEnvelope(gaitError),
       correlation_id: opts.correlationId,
     };
     if (opts.warnings.length > 0) envelope.warnings = opts.warnings;
@@ -75,13 +69,6 @@ export function writeError(
     streams.stderr(`${error.stack}\n`);
   }
   return gaitError.exitCode;
-}
-
-function asInternal(error: unknown): GaitError {
-  const message = error instanceof Error ? error.message : String(error);
-  return new GaitError("internal_failure", "internal_failure", `internal error: ${message}`, {
-    hint: "this is a bug in gait; re-run with GAIT_DEBUG=1 and report the stack trace",
-  });
 }
 
 /** Fills the envelope fields of an outcome that reports an `error` without throwing. */

@@ -55,6 +55,32 @@ export const ioFailure = (code: string, message: string, options?: GaitErrorOpti
 export const internalFailure = (code: string, message: string, options?: GaitErrorOptions) =>
   new GaitError("internal_failure", code, message, options);
 
+/** Anything thrown, as a GaitError: a non-GaitError is a bug in gait (internal_failure, exit 1). */
+export function asGaitError(error: unknown): GaitError {
+  if (isGaitError(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new GaitError("internal_failure", "internal_failure", `internal error: ${message}`, {
+    hint: "this is a bug in gait; re-run with GAIT_DEBUG=1 and report the stack trace",
+    cause: error,
+  });
+}
+
+/**
+ * The JSON error envelope (CONTRACTS.md §9), the one builder for the CLI's `--json` failures and
+ * the sidecar's error answers: the error's details, then the fixed members.
+ */
+export function errorEnvelope(error: GaitError): Record<string, unknown> {
+  return {
+    ...error.details,
+    ok: false,
+    error: error.message,
+    error_code: error.code,
+    error_category: error.category,
+    retryable: error.retryable,
+    hint: error.hint,
+  };
+}
+
 /** Anything thrown, as an Error (non-Error throwables become their string form). */
 export function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));

@@ -1,6 +1,6 @@
 /** The structured explanation of a gate decision (`gait.gate.policy_explain`, `gate eval --explain --json`). */
 import { PRODUCER_VERSION } from "../contract/version.ts";
-import type { GateEvalResult } from "./gate-eval.ts";
+import type { GateOutcome } from "./gate-eval.ts";
 
 export const POLICY_EXPLAIN_SCHEMA_ID = "gait.gate.policy_explain";
 
@@ -10,7 +10,8 @@ export interface ProofRefs {
 }
 
 export function buildPolicyExplain(
-  result: GateEvalResult,
+  result: GateOutcome,
+  traceId: string,
   proofRefs: ProofRefs = {},
 ): Record<string, unknown> {
   const { decision, prepared } = result;
@@ -46,6 +47,6 @@ export function buildPolicyExplain(
     required_delegation_scopes: decision.delegationScopes,
     credential_posture: credentialPosture,
     context_evidence_status: ctx.context_set_digest ? "present" : "not_required",
-    proof_refs: { trace_id: result.trace.trace_id, ...proofRefs },
+    proof_refs: { trace_id: traceId, ...proofRefs },
   };
 }

@@ -18,6 +18,7 @@ export * from "./limits.ts";
 export { loadPolicyFile, parsePolicyYaml } from "./policy.ts";
 export { policyDigest, policyDigestInput } from "./policy-digest.ts";
 export * from "./policy-model.ts";
+export * from "./profile.ts";
 export * from "./ratelimit.ts";
 export * from "./result.ts";
 export * from "./trace.ts";

@@ -6,7 +6,7 @@
  * Fail closed: evaluate() never throws; any error yields `block` with `gait_evaluation_error`.
  */
 import { resolve } from "node:path";
-import { invalidInput, isGaitError } from "../contract/errors.ts";
+import { invalidInput } from "../contract/errors.ts";
 import {
   DEV_KEY_WARNING,
   type KeyMode,
@@ -18,11 +18,12 @@ import { type SigningKey, type VerifyKey, verifyKeyFor } from "../contract/signi
 import { type Clock, systemClock, type Timestamp } from "../contract/time.ts";
 import {
   type ApprovalLedger,
-  type ApprovalOutcome,
   type ApprovalVerifier,
   type ApproverKey,
   approverKeyVerifier,
   type CompiledPolicy,
+  checkDecisionSetup,
+  checkGateSetup,
   compilePolicy,
   decideGateSync,
   enforceLimits,
@@ -32,6 +33,7 @@ import {
   type GateDecisionRequest,
   type GateDecisionStart,
   type GateOutcome,
+  type GateProfile,
   type LimitResult,
   type LoadedPolicy,
   loadApproverKeys,
@@ -48,9 +50,9 @@ import {
   type SyncLimitEnforcer,
   singleKeyVerifier,
   startGateDecision,
-  type Verdict,
 } from "../gate/index.ts";
-import { type ApprovalRequest, approvalRequestFor } from "./approval-request.ts";
+import { approvalRequestFor } from "./approval-request.ts";
+import { failedDecision, type GateDecision } from "./decision.ts";
 import type { IntentRequest } from "./intent-request.ts";
 import type { TraceWorker } from "./trace-worker.ts";
 import {
@@ -63,7 +65,6 @@ import {
 } from "./trace-writer.ts";
 
 export const DEFAULT_TRACE_DIR = "gait-out/traces";
-export const EVALUATION_ERROR = "gait_evaluation_error";
 
 /**
  * When a decision may be answered. `async`: at once, the trace is written in the background (a
@@ -79,7 +80,16 @@ export interface GateOptions {
   policyText?: string;
   /** Names `policyText` in error messages (default "<policyText>"). */
   policySource?: string;
-  /** The trace signing key. Without it, `keyMode` and `privateKey` decide (as the CLI's key flags). */
+  /**
+   * `standard` (default) or `oss-prod`, which refuses dev keys, simulation, default-allow
+   * policies, replays at another evaluation time and approval tokens without explicit approval
+   * keys — the same rules as `gait gate eval --profile oss-prod` and `gait gate serve`.
+   */
+  profile?: GateProfile;
+  /**
+   * The trace signing key. Without it, `keyMode` and `privateKey` decide (as the CLI's key
+   * flags); with it, `keyMode` says what it is (default `prod`: a key the caller chose).
+   */
   signingKey?: SigningKey;
   /** `prod` needs `privateKey`; `dev` (the default without one) signs with an ephemeral key and warns. */
   keyMode?: KeyMode;
@@ -153,42 +163,15 @@ export interface EvaluateOptions {
    */
   evaluationTime?: Timestamp;
   correlationId?: string;
-}
-
-export interface GateDecision {
-  verdict: Verdict;
-  /** True only for `allow`: the one verdict on which the tool may run. */
-  allowed: boolean;
-  reasonCodes: string[];
-  violations: string[];
-  /** Names of the deciding rules, comma-joined ("" when the default verdict applied). */
-  matchedRule: string;
-  /** The normalized tool name ("" when the intent could not be evaluated). */
-  toolName: string;
-  intentDigest: string;
-  argsDigest: string;
-  policyDigest: string;
-  /** Deterministic id of the signed trace ("" when no trace was produced). */
-  traceId: string;
-  /**
-   * Where the trace was written (durable) or is expected (async: if that name is taken on disk by
-   * the time it is written, it takes the next free one), when the Gate writes files.
-   */
+  /** Write this decision's trace to exactly this file (relative to `cwd`), which must not exist. */
   tracePath?: string;
+  /** The same for its approval audit (default: its usual name in the trace dir). */
   approvalAuditPath?: string;
-  /** Present when approval tokens were checked. */
-  approval?: ApprovalOutcome;
-  /** Present when the verdict is require_approval: what an approver must sign, and how. */
-  approvalRequest?: ApprovalRequest;
-  simulated?: GateOutcome["simulated"];
-  /** Present when evaluation failed and the gate failed closed. */
-  error?: { category: string; code: string; message: string; hint?: string };
-  /** The full outcome (normalized intent, rule decision, limits), when evaluation succeeded. */
-  outcome?: GateOutcome;
 }
 
 export interface Gate {
   readonly policyDigest: string;
+  readonly profile: GateProfile;
   readonly policy: LoadedPolicy;
   readonly compiled: CompiledPolicy;
   /** Verifies the traces this Gate signs (with dev keys, the only way to). */
@@ -214,7 +197,14 @@ export async function createGate(options: GateOptions): Promise<Gate> {
   const cwd = options.cwd ?? process.cwd();
   const warn = options.onWarning ?? defaultWarning;
   const loaded = await loadPolicy(options, cwd);
-  const signingKey = await signingKeyFor(options, cwd, warn);
+  const { key: signingKey, mode: keyMode } = await signingKeyFor(options, cwd, warn);
+  const profile = options.profile ?? "standard";
+  checkGateSetup({
+    profile,
+    keyMode,
+    simulate: options.simulate === true,
+    defaultVerdict: loaded.policy.defaultVerdict,
+  });
   const approvalVerifier = await approvalVerifierFor(options, cwd, signingKey, warn);
   const traceDir =
     options.traceDir === null ? undefined : resolve(cwd, options.traceDir ?? DEFAULT_TRACE_DIR);
@@ -242,6 +232,9 @@ export async function createGate(options: GateOptions): Promise<Gate> {
     fsync: options.fsync,
   });
   return new InProcessGate({
+    profile,
+    explicitApprovalKeys: options.approvers !== undefined || options.approvalPublicKey !== undefined,
+    cwd,
     loaded,
     compiled: compilePolicy(loaded),
     approvalVerifier,
@@ -273,6 +266,10 @@ function approvalLedgerFor(
 }
 
 interface GateParts {
+  profile: GateProfile;
+  /** Approvals are verified with keys given for that purpose, not the trace key's public half. */
+  explicitApprovalKeys: boolean;
+  cwd: string;
   loaded: LoadedPolicy;
   compiled: CompiledPolicy;
   approvalVerifier: ApprovalVerifier;
@@ -312,6 +309,10 @@ class InProcessGate implements Gate {
 
   get policyDigest(): string {
     return this.compiled.policyDigest;
+  }
+
+  get profile(): GateProfile {
+    return this.parts.profile;
   }
 
   evaluate(intent: IntentRequest | PreparedIntent, options: EvaluateOptions = {}): GateDecision {
@@ -358,6 +359,12 @@ class InProcessGate implements Gate {
         hint: "create a new Gate with createGate()",
       });
     }
+    checkDecisionSetup({
+      profile: this.parts.profile,
+      replay: options.evaluationTime !== undefined,
+      hasTokens: (options.approvalTokens?.length ?? 0) > 0,
+      explicitApprovalKeys: this.parts.explicitApprovalKeys,
+    });
     return {
       compiled: this.compiled,
       intent,
@@ -426,12 +433,17 @@ class InProcessGate implements Gate {
   }
 
   private traceJob(outcome: GateOutcome, started: number, options: EvaluateOptions): TraceJob {
-    return {
+    const job: TraceJob = {
       outcome,
       observedAt: this.parts.clock(),
       correlationId: options.correlationId,
       latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
     };
+    const at = (path: string | undefined) => path && resolve(this.parts.cwd, path);
+    if (options.tracePath || options.approvalAuditPath) {
+      job.paths = { trace: at(options.tracePath), audit: at(options.approvalAuditPath) };
+    }
+    return job;
   }
 
   private answer(outcome: GateOutcome, target: TraceTarget): GateDecision {
@@ -446,6 +458,7 @@ class InProcessGate implements Gate {
       intentDigest: prepared.intentDigest,
       argsDigest: prepared.argsDigest,
       policyDigest: outcome.policyDigest,
+      profile: this.parts.profile,
       traceId: target.traceId,
       outcome,
     };
@@ -458,25 +471,8 @@ class InProcessGate implements Gate {
   }
 
   private failClosed(error: unknown): GateDecision {
-    return failedDecision(this.compiled.policyDigest, error);
+    return failedDecision(this.compiled.policyDigest, this.parts.profile, error);
   }
-}
-
-/** The fail-closed answer: block with gait_evaluation_error and the error that caused it. */
-export function failedDecision(policyDigest: string, error: unknown): GateDecision {
-  return {
-    verdict: "block",
-    allowed: false,
-    reasonCodes: [EVALUATION_ERROR],
-    violations: [EVALUATION_ERROR],
-    matchedRule: "",
-    toolName: "",
-    intentDigest: "",
-    argsDigest: "",
-    policyDigest,
-    traceId: "",
-    error: describeError(error),
-  };
 }
 
 /** With a shared state file, counting needs I/O: a synchronous decision must not skip it. */
@@ -496,14 +492,6 @@ function durableNeedsAsync(): Error {
   );
 }
 
-function describeError(error: unknown): NonNullable<GateDecision["error"]> {
-  if (isGaitError(error)) {
-    return { category: error.category, code: error.code, message: error.message, hint: error.hint };
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return { category: "internal_failure", code: "internal_error", message };
-}
-
 async function loadPolicy(options: GateOptions, cwd: string): Promise<LoadedPolicy> {
   const { policy, policyText } = options;
   if ((policy === undefined) === (policyText === undefined)) {
@@ -516,25 +504,20 @@ async function loadPolicy(options: GateOptions, cwd: string): Promise<LoadedPoli
   return policy!;
 }
 
+/** The trace key and how it was chosen (the profile checks the mode). */
 async function signingKeyFor(
   options: GateOptions,
   cwd: string,
   warn: (m: string) => void,
-): Promise<SigningKey> {
-  if (options.signingKey) return options.signingKey;
+): Promise<{ key: SigningKey; mode: KeyMode }> {
+  if (options.signingKey) return { key: options.signingKey, mode: options.keyMode ?? "prod" };
   const mode = options.keyMode ?? (options.privateKey ? "prod" : "dev");
   const resolved = await resolveSigningKey(
     { mode, privateKey: options.privateKey, publicKey: options.publicKey },
     { env: options.env ?? process.env, cwd, warn },
   );
-  for (const warning of resolved.warnings) {
-    warn(
-      warning === DEV_KEY_WARNING
-        ? `${warning}; verify this Gate's traces with gate.verifyKey, or pass keyMode "prod"`
-        : warning,
-    );
-  }
-  return resolved.key;
+  for (const warning of resolved.warnings) warn(warning);
+  return { key: resolved.key, mode };
 }
 
 function isSync(ledger: ApprovalLedger | SyncApprovalLedger): ledger is SyncApprovalLedger {
@@ -563,7 +546,11 @@ async function approvalVerifierFor(
 }
 
 function defaultWarning(message: string): void {
-  process.emitWarning(message, { code: "GAIT_WARNING" });
+  const advice =
+    message === DEV_KEY_WARNING
+      ? `; verify this Gate's traces with gate.verifyKey, or pass keyMode "prod"`
+      : "";
+  process.emitWarning(message + advice, { code: "GAIT_WARNING" });
 }
 
 function defaultTraceError(error: Error, info: { traceId: string; path?: string }): void {

@@ -7,7 +7,8 @@
  */
 import { type PreparedIntent, prepareIntent, type Verdict } from "../gate/index.ts";
 import type { ApprovalRequest } from "./approval-request.ts";
-import { failedDecision, type Gate, type GateDecision } from "./gate.ts";
+import { decisionToJson, failedDecision, type GateDecision, type GateDecisionJson } from "./decision.ts";
+import type { Gate } from "./gate.ts";
 import type { IntentRequest } from "./intent-request.ts";
 import { type CallRecorder, recordCall } from "./record-call.ts";
 
@@ -40,29 +41,11 @@ export interface GuardOptions<A extends unknown[]> {
   correlationId?: string;
 }
 
-/** The refusal as JSON: the same field names as `gait gate eval --json`. */
-export interface ToolRefusal {
-  schema_id: "gait.sdk.tool_refusal";
-  tool_name: string;
-  verdict: Verdict;
-  reason_codes: string[];
-  violations: string[];
-  intent_digest: string;
-  policy_digest: string;
-  trace_id: string;
-  matched_rule?: string;
-  trace_path?: string;
-  approval?: {
-    intent_digest: string;
-    policy_digest: string;
-    scope: string[];
-    min_approvals: number;
-    require_distinct_approvers: boolean;
-    delegation_binding_digest?: string;
-    command: string;
-  };
-  error?: { category: string; code: string; message: string; hint?: string };
-}
+/**
+ * The refusal as JSON: the decision exactly as `gait gate eval --json` and the sidecar give it
+ * (decisionToJson), with `evaluation_error` when the gate failed closed.
+ */
+export type ToolRefusal = GateDecisionJson;
 
 /** Thrown by a guarded tool instead of running it: the verdict was not `allow`. */
 export class ToolRefused extends Error {
@@ -93,33 +76,7 @@ export class ToolRefused extends Error {
   }
 
   toJSON(): ToolRefusal {
-    const d = this.decision;
-    const out: ToolRefusal = {
-      schema_id: "gait.sdk.tool_refusal",
-      tool_name: this.toolName,
-      verdict: d.verdict,
-      reason_codes: d.reasonCodes,
-      violations: d.violations,
-      intent_digest: d.intentDigest,
-      policy_digest: d.policyDigest,
-      trace_id: d.traceId,
-    };
-    if (d.matchedRule) out.matched_rule = d.matchedRule;
-    if (d.tracePath) out.trace_path = d.tracePath;
-    const a = d.approvalRequest;
-    if (a) {
-      out.approval = {
-        intent_digest: a.intentDigest,
-        policy_digest: a.policyDigest,
-        scope: a.scope,
-        min_approvals: a.minApprovals,
-        require_distinct_approvers: a.requireDistinctApprovers,
-        ...(a.delegationBindingDigest ? { delegation_binding_digest: a.delegationBindingDigest } : {}),
-        command: a.command,
-      };
-    }
-    if (d.error) out.error = d.error;
-    return out;
+    return { ...decisionToJson(this.decision), tool_name: this.toolName };
   }
 }
 
@@ -181,7 +138,7 @@ async function decide<A extends unknown[]>(
     prepared = prepareIntent(await describeIntent(...args));
     tokens = await approvalTokensFor(prepared, gate.policyDigest, args, options);
   } catch (error) {
-    return failedDecision(gate.policyDigest, error);
+    return failedDecision(gate.policyDigest, gate.profile, error);
   }
   return gate.evaluateAsync(prepared, {
     ...(tokens.length > 0 ? { approvalTokens: tokens } : {}),

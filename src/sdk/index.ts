@@ -42,12 +42,19 @@ export {
 } from "../gate/index.ts";
 export type { ApprovalRequest } from "./approval-request.ts";
 export {
+  type DecisionError,
+  decisionErrorToGaitError,
+  decisionToJson,
+  EVALUATION_ERROR,
+  type GateDecision,
+  type GateDecisionJson,
+  refusedDecision,
+} from "./decision.ts";
+export {
   createGate,
   DEFAULT_TRACE_DIR,
-  EVALUATION_ERROR,
   type EvaluateOptions,
   type Gate,
-  type GateDecision,
   type GateOptions,
   type TraceDurability,
 } from "./gate.ts";

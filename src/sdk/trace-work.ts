@@ -8,6 +8,7 @@ import type { NewFileToWrite } from "../contract/files.ts";
 import type { SigningKey } from "../contract/signing.ts";
 import {
   type ApprovalAuditRecord,
+  type EvidenceKind,
   evidenceFileNames,
   type GateRecords,
   prettyJson,
@@ -15,13 +16,24 @@ import {
   type TraceRecord,
 } from "../gate/index.ts";
 
-/** One decision's evidence, unsigned, and where it goes (no dir: sign only). */
+/** One decision's evidence, unsigned, and where it goes (no dir and no paths: sign only). */
 export interface TraceWork {
   records: GateRecords;
   /** Directory for `trace_<trace_id>[.<n>].json` and its approval audit. */
   dir?: string | undefined;
   /** The sequence number to try first (default 1); the disk decides which name is free. */
   from?: number | undefined;
+  /** Exact files instead of names in `dir`; each must not exist yet. */
+  paths?: EvidencePaths | undefined;
+}
+
+/**
+ * Exact evidence files, chosen by the caller (`gate eval --trace-out`, `--approval-audit-out`);
+ * a file not named here takes its usual name in `dir`.
+ */
+export interface EvidencePaths {
+  trace?: string | undefined;
+  audit?: string | undefined;
 }
 
 /** Where a piece of work's files went. */
@@ -72,23 +84,23 @@ export function signTraceWork(work: TraceWork, key: SigningKey): SignedTraceWork
   const trace = signTrace(work.records.trace, key);
   const { approvalAudit } = work.records;
   const files: NewFileToWrite[] = [];
-  const { dir, from = 1 } = work;
-  if (dir !== undefined) {
-    files.push({ names: evidenceFileNames(dir, "trace", trace.trace_id, from), data: prettyJson(trace) });
-    if (approvalAudit) {
-      files.push({
-        names: evidenceFileNames(dir, "approval_audit", trace.trace_id, from),
-        data: prettyJson(approvalAudit),
-      });
-    }
-  }
+  const { dir, from = 1, paths } = work;
+  const named = (exact: string | undefined, kind: EvidenceKind): NewFileToWrite["names"] | undefined => {
+    if (exact !== undefined) return exact;
+    return dir === undefined ? undefined : evidenceFileNames(dir, kind, trace.trace_id, from);
+  };
+  const traceNames = named(paths?.trace, "trace");
+  if (traceNames) files.push({ names: traceNames, data: prettyJson(trace) });
+  const auditNames = approvalAudit && traceNames ? named(paths?.audit, "approval_audit") : undefined;
+  if (approvalAudit && auditNames) files.push({ names: auditNames, data: prettyJson(approvalAudit) });
   return approvalAudit ? { trace, approvalAudit, files } : { trace, files };
 }
 
 /** Where the files of `work` went, from the paths the engine wrote them to (trace first). */
 export function traceFilesOf(work: TraceWork, paths: Array<{ path: string; attempt: number }>): TraceFiles {
   const [trace, audit] = paths;
-  const files: TraceFiles = { tracePath: trace!.path, sequence: (work.from ?? 1) + trace!.attempt };
+  const sequence = work.paths?.trace ? 1 : (work.from ?? 1) + trace!.attempt;
+  const files: TraceFiles = { tracePath: trace!.path, sequence };
   if (audit) files.auditPath = audit.path;
   return files;
 }

@@ -6,11 +6,12 @@
  * everything queued so far (and anything queued meanwhile).
  */
 import { join } from "node:path";
-import { asError, ioFailure } from "../contract/errors.ts";
+import { asError, ioFailure, isGaitError } from "../contract/errors.ts";
 import type { SigningKey } from "../contract/signing.ts";
 import type { Timestamp } from "../contract/time.ts";
 import {
   type ApprovalAuditRecord,
+  type EvidenceKind,
   evidenceFileName,
   type GateOutcome,
   gateRecordsFor,
@@ -18,7 +19,7 @@ import {
   traceIdFor,
 } from "../gate/index.ts";
 import { InlineTraceEngine } from "./inline-engine.ts";
-import type { TraceDone, TraceEngine } from "./trace-work.ts";
+import type { EvidencePaths, TraceDone, TraceEngine } from "./trace-work.ts";
 
 /**
  * Trace ids whose next sequence number is remembered. The memory only spares a repeated
@@ -62,6 +63,8 @@ export interface TraceJob {
   observedAt: Timestamp;
   correlationId?: string | undefined;
   latencyMs: number;
+  /** Exact files for this decision's evidence instead of the next free names in the directory. */
+  paths?: EvidencePaths | undefined;
 }
 
 /** Where a trace (and its approval audit) goes: expected when queued, actual once written. */
@@ -120,14 +123,14 @@ export class TraceWriter {
   }
 
   private submit(job: TraceJob, settled: (done: TraceDone) => void): TraceTarget {
-    const { outcome } = job;
+    const { outcome, paths } = job;
     const traceId = traceIdFor(outcome.policyDigest, outcome.prepared.intentDigest, outcome.verdict);
     const dir = this.options.dir;
-    const from = dir ? this.claimSequence(traceId) : 1;
-    const target = this.expectedTarget(traceId, from, outcome.approval !== undefined);
+    const from = dir && !paths?.trace ? this.claimSequence(traceId) : 1;
+    const target = this.expectedTarget(traceId, from, outcome.approval !== undefined, paths);
     this.pending++;
     this.engine.submit({
-      build: () => ({ records: gateRecordsFor(outcome, job), dir, from }),
+      build: () => ({ records: gateRecordsFor(outcome, job), dir, from, paths }),
       done: (done) => {
         if (done.written) this.remember(traceId, done.written.sequence + 1);
         void this.finish(target, done).then(() => settled(done));
@@ -151,12 +154,21 @@ export class TraceWriter {
     this.nextSequence.set(traceId, next);
   }
 
-  private expectedTarget(traceId: string, sequence: number, withAudit: boolean): TraceTarget {
+  private expectedTarget(
+    traceId: string,
+    sequence: number,
+    withAudit: boolean,
+    paths: EvidencePaths | undefined,
+  ): TraceTarget {
     const target: TraceTarget = { traceId };
     const dir = this.options.dir;
-    if (!dir) return target;
-    target.tracePath = join(dir, evidenceFileName("trace", traceId, sequence));
-    if (withAudit) target.auditPath = join(dir, evidenceFileName("approval_audit", traceId, sequence));
+    const inDir = (kind: EvidenceKind) =>
+      dir ? join(dir, evidenceFileName(kind, traceId, sequence)) : undefined;
+    const tracePath = paths?.trace ?? inDir("trace");
+    if (!tracePath) return target;
+    target.tracePath = tracePath;
+    const auditPath = paths?.audit ?? inDir("approval_audit");
+    if (withAudit && auditPath) target.auditPath = auditPath;
     return target;
   }
 
@@ -195,8 +207,10 @@ function actualTarget(expected: TraceTarget, done: TraceDone): TraceTarget {
   return target;
 }
 
+/** The coded error of a durable write: a refused input (an exact path that exists) stays as it is. */
 function traceWriteFailed(traceId: string, done: TraceDone): Error {
   const cause = done.error!;
+  if (isGaitError(cause) && cause.category === "invalid_input") return cause;
   const where = done.path ? ` to ${done.path}` : "";
   return ioFailure("trace_write_failed", `the trace ${traceId} was not written${where}: ${cause.message}`, {
     hint: "check the trace directory (space, permissions); the decision was not answered, so do not run the tool",

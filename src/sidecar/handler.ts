@@ -7,12 +7,24 @@
  * answers, not failures); 4xx/5xx carry the CLI's coded error envelope and decide nothing.
  */
 import { isJsonObject, type JsonValue, parseJsonStrict } from "../contract/canonical.ts";
-import { GaitError, invalidInput, isGaitError } from "../contract/errors.ts";
-import { isRetryable } from "../contract/exit.ts";
+import { asGaitError, errorEnvelope, GaitError, invalidInput } from "../contract/errors.ts";
 import type { Clock } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
-import { approvalExpectationFor, checkApprovalToken, prepareIntent } from "../gate/index.ts";
-import type { EvaluateOptions, Gate, GateDecision, IntentRequest } from "../sdk/index.ts";
+import {
+  approvalExpectationFor,
+  checkApprovalToken,
+  type GateProfile,
+  prepareIntent,
+} from "../gate/index.ts";
+import {
+  decisionErrorToGaitError,
+  decisionToJson,
+  type EvaluateOptions,
+  type Gate,
+  type GateDecision,
+  type IntentRequest,
+  refusedDecision,
+} from "../sdk/index.ts";
 import type { PolicyState } from "./policy-source.ts";
 
 export const POLICY_UNAVAILABLE = "policy_unavailable";
@@ -58,6 +70,8 @@ export interface TraceCounts {
 
 export interface HandlerDeps {
   policy: { current(): PolicyState };
+  /** The Gates' profile, for answers no Gate made (policy unavailable). */
+  profile: GateProfile;
   /** Checks an `Authorization` header value. */
   authorize(authorization: string | undefined): boolean;
   clock: Clock;
@@ -193,11 +207,11 @@ export class SidecarHandler {
     const state = this.deps.policy.current();
     if (state.status !== "ready") {
       this.unavailableBlocks++;
-      return { status: 200, body: unavailableAnswer(state.error) };
+      return { status: 200, body: unavailableAnswer(state.error, this.deps.profile) };
     }
     const intent = request.intent as IntentRequest;
     const decision = await state.gate.evaluateAsync(intent, request.options);
-    if (decision.error) return errorResponse(decisionError(decision.error));
+    if (decision.error) return errorResponse(decisionErrorToGaitError(decision.error));
     await this.deps.traceBackpressure(state.gate);
     return { status: 200, body: decisionAnswer(decision) };
   }
@@ -281,67 +295,15 @@ function rejectUnknownFields(value: Record<string, unknown>, known: string[]): v
   }
 }
 
-/** The answer to `POST /v1/evaluate`: the same field names as `gait gate eval --json`. */
+/** The answer to `POST /v1/evaluate`: the decision exactly as `gait gate eval --json` gives it. */
 function decisionAnswer(decision: GateDecision): Record<string, unknown> {
-  const body: Record<string, unknown> = {
-    ok: true,
-    verdict: decision.verdict,
-    allowed: decision.allowed,
-    reason_codes: decision.reasonCodes,
-    violations: decision.violations,
-    matched_rule: decision.matchedRule,
-    tool_name: decision.toolName,
-    intent_digest: decision.intentDigest,
-    args_digest: decision.argsDigest,
-    policy_digest: decision.policyDigest,
-    trace_id: decision.traceId,
-    trace_path: decision.tracePath ?? "",
-  };
-  if (decision.approvalAuditPath) body.approval_audit_path = decision.approvalAuditPath;
-  if (decision.approval) {
-    body.required_approvals = decision.approval.required;
-    body.valid_approvals = decision.approval.valid;
-    if (decision.approval.approvalRef) body.approval_ref = decision.approval.approvalRef;
-  }
-  const request = decision.approvalRequest;
-  if (request) {
-    body.approval_request = {
-      intent_digest: request.intentDigest,
-      policy_digest: request.policyDigest,
-      scope: request.scope,
-      min_approvals: request.minApprovals,
-      require_distinct_approvers: request.requireDistinctApprovers,
-      ...(request.delegationBindingDigest
-        ? { delegation_binding_digest: request.delegationBindingDigest }
-        : {}),
-      command: request.command,
-    };
-  }
-  return body;
+  return { ok: true, ...decisionToJson(decision) };
 }
 
 /** Fail closed: without a policy every evaluation is a block (and no trace: nothing decided it). */
-function unavailableAnswer(error: GaitError): Record<string, unknown> {
-  return {
-    ok: true,
-    verdict: "block",
-    allowed: false,
-    reason_codes: [POLICY_UNAVAILABLE],
-    violations: [POLICY_UNAVAILABLE],
-    matched_rule: "",
-    tool_name: "",
-    intent_digest: "",
-    args_digest: "",
-    policy_digest: "",
-    trace_id: "",
-    trace_path: "",
-    policy_error: describe(error),
-  };
-}
-
-function decisionError(error: NonNullable<GateDecision["error"]>): GaitError {
-  const category = error.category as GaitError["category"];
-  return new GaitError(category, error.code, error.message, error.hint ? { hint: error.hint } : {});
+function unavailableAnswer(error: GaitError, profile: GateProfile): Record<string, unknown> {
+  const decision = refusedDecision(POLICY_UNAVAILABLE, "", profile);
+  return { ...decisionAnswer(decision), policy_error: describe(error) };
 }
 
 function describe(error: GaitError): Record<string, string> {
@@ -368,9 +330,7 @@ const STATUS_BY_CATEGORY: Partial<Record<GaitError["category"], number>> = {
 
 /** The CLI's JSON error envelope (CONTRACTS.md §9) with a matching HTTP status. */
 function errorResponse(error: unknown): SidecarResponse {
-  const gaitError = isGaitError(error)
-    ? error
-    : new GaitError("internal_failure", "internal_failure", `internal error: ${String(error)}`);
+  const gaitError = asGaitError(error);
   return refuse(STATUS_BY_CATEGORY[gaitError.category] ?? 500, gaitError).response;
 }
 
@@ -379,14 +339,5 @@ function refuse(
   error: GaitError,
   headers?: Record<string, string>,
 ): { response: SidecarResponse } {
-  const body: Record<string, unknown> = {
-    ...error.details,
-    ok: false,
-    error: error.message,
-    error_code: error.code,
-    error_category: error.category,
-    retryable: isRetryable(error.category),
-    hint: error.hint,
-  };
-  return { response: { status, body, ...(headers ? { headers } : {}) } };
+  return { response: { status, body: errorEnvelope(error), ...(headers ? { headers } : {}) } };
 }

@@ -6,9 +6,10 @@
  */
 import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { KeyMode } from "../contract/keys.ts";
 import type { SigningKey, VerifyKey } from "../contract/signing.ts";
 import { type Clock, systemClock } from "../contract/time.ts";
-import { type ApproverKey, OwnedApprovalLedger, RateLimitLedger } from "../gate/index.ts";
+import { type ApproverKey, type GateProfile, OwnedApprovalLedger, RateLimitLedger } from "../gate/index.ts";
 import { createGate, type Gate, type LoadedPolicy, type TraceDurability, TraceWorker } from "../sdk/index.ts";
 import { checkBindAllowed, DEFAULT_LISTEN, type ListenTarget, parseListenTarget } from "./address.ts";
 import { bearerChecker, generateToken, type TokenSource } from "./auth.ts";
@@ -62,6 +63,10 @@ export interface SidecarOptions {
   /** Absolute directory for signed traces. */
   traceDir: string;
   signingKey: SigningKey;
+  /** How the signing key was chosen: dev (ephemeral) or prod (default: prod, a key the caller chose). */
+  keyMode?: KeyMode;
+  /** standard (default) or oss-prod: the same rules as `gait gate eval --profile` (gate/profile.ts). */
+  profile?: GateProfile;
   /** Verifies approval tokens; default: the signing key's public half (as `gait gate eval`). */
   approvalKey?: VerifyKey;
   /** An approver key list instead of approvalKey: each approver signs with their own key. */
@@ -164,6 +169,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const startedAt = performance.now();
   const handler = new SidecarHandler({
     policy,
+    profile: options.profile ?? "standard",
     authorize: bearerChecker(token),
     clock,
     maxRequestBytes,
@@ -231,7 +237,9 @@ function gateFactory(
   return (loaded) =>
     createGate({
       policy: loaded,
+      profile: options.profile ?? "standard",
       signingKey: options.signingKey,
+      keyMode: options.keyMode ?? "prod",
       ...(options.approvers ? { approvers: options.approvers } : {}),
       ...(options.approvalKey ? { approvalPublicKey: options.approvalKey } : {}),
       ...(approvalLedger ? { approvalLedger } : {}),

@@ -10,6 +10,7 @@ import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { StringDecoder } from "node:string_decoder";
 import { parseJsonStrict } from "../contract/canonical.ts";
+import { ExitCode, exitForVerdict } from "../contract/exit.ts";
 import { runProcess } from "../contract/process.ts";
 import type { VerifyKey } from "../contract/signing.ts";
 import { TRACE_SCHEMA_ID, VERDICTS, type Verdict, verifyTrace } from "../gate/index.ts";
@@ -76,10 +77,10 @@ interface ChildRun {
 }
 
 const EXIT_FOR_FAILURE: Record<FailureReason, number> = {
-  child_start_failed: 1,
-  child_timed_out: 1,
-  missing_trace_reference: 6,
-  invalid_trace_artifact: 3,
+  child_start_failed: ExitCode.internal,
+  child_timed_out: ExitCode.internal,
+  missing_trace_reference: ExitCode.invalidInput,
+  invalid_trace_artifact: ExitCode.policyBlocked,
 };
 
 export async function runWrapper(request: WrapperRequest): Promise<WrapperResult> {
@@ -137,10 +138,10 @@ export async function runWrapper(request: WrapperRequest): Promise<WrapperResult
 
 /** enforce: any block → 3, else any require_approval → 4 when the child succeeded; else the child's code. */
 export function exitCodeFor(mode: WrapperMode, childExitCode: number, counts: VerdictCounts): number {
-  const code = childExitCode < 0 ? 1 : childExitCode;
+  const code = childExitCode < 0 ? ExitCode.internal : childExitCode;
   if (mode !== "enforce") return code;
-  if (counts.block > 0) return 3;
-  if (counts.require_approval > 0 && code === 0) return 4;
+  if (counts.block > 0) return exitForVerdict("block");
+  if (counts.require_approval > 0 && code === ExitCode.ok) return exitForVerdict("require_approval");
   return code;
 }
 

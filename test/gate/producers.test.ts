@@ -133,7 +133,10 @@ describe("gate producers validate against the public v1 schemas", { skip: public
       });
       assertPublicValid(result.trace, `trace for ${name}`);
       assertPublicValid(buildGateResult(result), `gate result for ${name}`);
-      assertPublicValid(buildPolicyExplain(result, { trace_path: "t.json" }), `explain for ${name}`);
+      assertPublicValid(
+        buildPolicyExplain(result, result.trace.trace_id, { trace_path: "t.json" }),
+        `explain for ${name}`,
+      );
     }
   });
 

@@ -397,7 +397,7 @@ describe("sdk guardTool", () => {
     assert.ok(error instanceof ToolRefused);
     assert.deepEqual(error.reasonCodes, ["gait_evaluation_error"]);
     assert.equal(error.decision.error?.message, "describe failed");
-    assert.equal(error.toJSON().error?.message, "describe failed");
+    assert.equal(error.toJSON().evaluation_error?.message, "describe failed");
   });
 
   it("a refusal carries the structured decision and, for approvals, the gait approve command", async () => {
@@ -409,14 +409,13 @@ describe("sdk guardTool", () => {
     const error = await guarded("/work/a").catch((e: unknown) => e);
     assert.ok(error instanceof ToolRefused);
     const json = error.toJSON();
-    assert.equal(json.schema_id, "gait.sdk.tool_refusal");
     assert.equal(json.verdict, "require_approval");
     assert.equal(json.tool_name, "tool.write");
     assert.deepEqual(json.reason_codes, ["approval_token_missing", "write_requires_approval"]);
     assert.equal(json.policy_digest, gate.policyDigest);
     assert.equal(json.intent_digest, error.intentDigest);
     assert.match(json.trace_id, /^[0-9a-f]{24}$/);
-    assert.deepEqual(json.approval?.scope, ["tool:tool.write"]);
+    assert.deepEqual(json.approval_request?.scope, ["tool:tool.write"]);
     assert.match(error.message, /gait approve --intent-digest [0-9a-f]{64}/);
   });
 

@@ -34,6 +34,7 @@ describe("sidecar request handling (no sockets)", () => {
     state = { status: "ready", gate, loadedAt: NOW };
     handler = new SidecarHandler({
       policy: { current: () => state },
+      profile: "standard",
       authorize: (header) => header === `Bearer ${TOKEN}`,
       clock: fixedClock(NOW),
       maxRequestBytes: 1000,

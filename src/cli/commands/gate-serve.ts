@@ -12,11 +12,12 @@ import { invalidInput } from "../../contract/errors.ts";
 import { ExitCode } from "../../contract/exit.ts";
 import { resolveSigningKey } from "../../contract/keys.ts";
 import { encodePublicKey } from "../../contract/signing.ts";
+import type { GateProfile } from "../../gate/index.ts";
 import type { TraceDurability } from "../../sdk/index.ts";
 import type { Sidecar } from "../../sidecar/index.ts";
 import { approvalOptions, readApprovalFlags } from "../approval-flags.ts";
 import { type CommandContext, type CommandOutcome, command, type Options, stringOption } from "../command.ts";
-import { readSigningKeyRequest, signingKeyOptions } from "../keyflags.ts";
+import { profileOption, readSigningKeyRequest, signingKeyOptions } from "../keyflags.ts";
 import { projectConfigOptions, withGateDefaults } from "../project-defaults.ts";
 
 const MAX_REQUEST_BYTES_CAP = 64 * 1024 * 1024;
@@ -70,6 +71,7 @@ export const gateServeCommand = command({
       description:
         "durable (default): answer a decision only once its trace is on disk; async: answer first and write behind (a crash loses the evidence of answered decisions)",
     },
+    profileOption,
     ...signingKeyOptions,
     ...approvalOptions,
     ...projectConfigOptions,
@@ -129,6 +131,8 @@ async function runServe(_args: string[], flags: Options, ctx: CommandContext): P
     maxRequestBytes,
     traceDir: resolve(ctx.cwd, traceDir),
     signingKey: signing.key,
+    keyMode: signing.mode,
+    profile: (stringOption(options, "profile") ?? "standard") as GateProfile,
     ...(approvals.approvalKey ? { approvalKey: approvals.approvalKey } : {}),
     ...(approvals.approvers ? { approvers: approvals.approvers } : {}),
     ...(approvals.ledgerPath ? { approvalLedgerPath: approvals.ledgerPath } : {}),

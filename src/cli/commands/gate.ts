@@ -1,31 +1,28 @@
-/** `gait gate eval`: the CLI shell over runGateEval. */
+/** `gait gate eval`: the CLI shell over the SDK's Gate, one decision per process. */
 
-import { relative, resolve } from "node:path";
+import { resolve } from "node:path";
 import { invalidInput } from "../../contract/errors.ts";
 import { exitForVerdict } from "../../contract/exit.ts";
 import { writeFileAtomic } from "../../contract/files.ts";
-import { resolveSigningKey } from "../../contract/keys.ts";
-import { verifyKeyFor } from "../../contract/signing.ts";
 import { Timestamp } from "../../contract/time.ts";
 import {
-  approverKeyVerifier,
   buildGateResult,
   buildPolicyExplain,
-  compilePolicy,
   DEFAULT_RATE_LIMIT_STATE,
-  enforceLimits,
-  fileApprovalLedger,
-  type GateEvalResult,
+  type GateProfile,
   loadPolicyFile,
   MAX_INTENT_BYTES,
   MAX_TOKEN_BYTES,
   prettyJson,
-  previewLimits,
-  runGateEval,
-  singleKeyVerifier,
-  writeApprovalAuditFileNew,
-  writeTraceFileNew,
 } from "../../gate/index.ts";
+import {
+  createGate,
+  decisionErrorToGaitError,
+  decisionToJson,
+  type EvaluateOptions,
+  type GateDecisionJson,
+  type IntentRequest,
+} from "../../sdk/index.ts";
 import { approvalOptions, readApprovalFlags } from "../approval-flags.ts";
 import {
   type CommandContext,
@@ -36,8 +33,8 @@ import {
   type Options,
   stringOption,
 } from "../command.ts";
-import { readJsonInput } from "../io.ts";
-import { readSigningKeyRequest, signingKeyOptions } from "../keyflags.ts";
+import { readJsonInput, showPath } from "../io.ts";
+import { profileOption, readSigningKeyRequest, signingKeyOptions } from "../keyflags.ts";
 import { projectConfigOptions, withGateDefaults } from "../project-defaults.ts";
 import { gateServeCommand } from "./gate-serve.ts";
 
@@ -101,13 +98,7 @@ export const gateEvalCommand = command({
       value: "path",
       description: `rate-limit counter file (default ${DEFAULT_RATE_LIMIT_STATE})`,
     },
-    {
-      name: "profile",
-      value: "name",
-      choices: ["standard", "oss-prod"],
-      description:
-        "standard (default) or oss-prod, which refuses dev keys, default-allow policies and --simulate",
-    },
+    profileOption,
     ...signingKeyOptions,
     ...projectConfigOptions,
   ],
@@ -129,171 +120,84 @@ async function runEval(_args: string[], flags: Options, ctx: CommandContext): Pr
       hint: "pass --policy PATH, or run `gait init` to write .gait.yaml and .gait/config.yaml",
     });
   }
-  const profile = stringOption(options, "profile") ?? "standard";
-  const simulate = options.simulate === true;
-  const evaluationTime = parseEvaluationTime(stringOption(options, "evaluation-time"));
-  const keyRequest = readSigningKeyRequest(options, "dev");
-  const loaded = await loadPolicyFile(resolve(ctx.cwd, policyPath), policyPath);
-  if (profile === "oss-prod") {
-    checkOssProd(keyRequest.mode, simulate, evaluationTime !== undefined, loaded.policy.defaultVerdict);
-  }
-
   const io = { env: ctx.env, cwd: ctx.cwd, warn: ctx.warn };
-  const signing = await resolveSigningKey(keyRequest, io);
-  for (const w of signing.warnings) ctx.warn(w);
+  const keys = readSigningKeyRequest(options, "dev");
+  const approvals = await readApprovalFlags(options, io);
+  const gate = await createGate({
+    policy: await loadPolicyFile(resolve(ctx.cwd, policyPath), policyPath),
+    profile: (stringOption(options, "profile") ?? "standard") as GateProfile,
+    keyMode: keys.mode,
+    ...(keys.privateKey ? { privateKey: keys.privateKey } : {}),
+    ...(keys.publicKey ? { publicKey: keys.publicKey } : {}),
+    ...(approvals.approvers ? { approvers: approvals.approvers } : {}),
+    ...(approvals.approvalKey ? { approvalPublicKey: approvals.approvalKey } : {}),
+    ...(approvals.ledgerPath ? { approvalLedgerPath: approvals.ledgerPath } : {}),
+    rateLimitStatePath: stringOption(options, "rate-limit-state") ?? DEFAULT_RATE_LIMIT_STATE,
+    traceDir: stringOption(options, "trace-dir") ?? "",
+    // One shot: the trace is on disk before the verdict is printed (a failure is the answer).
+    traceDurability: "durable",
+    onError: () => {},
+    simulate: options.simulate === true,
+    clock: ctx.clock,
+    cwd: ctx.cwd,
+    env: ctx.env,
+    onWarning: ctx.warn,
+  });
+  // Any JSON is accepted here and checked by the gate: only a valid IntentRequest is evaluated.
+  const intent = (await readJsonInput(intentPath, ctx.cwd, "intent", {
+    maxBytes: MAX_INTENT_BYTES,
+  })) as unknown as IntentRequest;
+  const decision = await gate.evaluateAsync(intent, await evaluateOptions(options, ctx));
+  await gate.close();
+  if (decision.error) throw decisionErrorToGaitError(decision.error);
+  const outcome = decision.outcome!;
+  const resultOut = stringOption(options, "result-out");
+  if (resultOut) await writeFileAtomic(resolve(ctx.cwd, resultOut), prettyJson(buildGateResult(outcome)));
+  const show = (path: string) => showPath(ctx.cwd, path);
+  const exitCode = exitForVerdict(decision.verdict);
+  if (ctx.explain) {
+    const proofRefs = {
+      ...(decision.tracePath ? { trace_path: show(decision.tracePath) } : {}),
+      ...(decision.approvalAuditPath ? { approval_audit_path: show(decision.approvalAuditPath) } : {}),
+    };
+    return { exitCode, output: buildPolicyExplain(outcome, decision.traceId, proofRefs) };
+  }
+  const output = decisionToJson(decision, { showPath: show });
+  return { exitCode, output, human: humanLines(output) };
+}
+
+/** Per-decision options: tokens, replay time, exact evidence paths. */
+async function evaluateOptions(options: Options, ctx: CommandContext): Promise<EvaluateOptions> {
   const tokenPaths = [
     ...new Set([...listOption(options, "approval-token"), ...listOption(options, "approval-token-chain")]),
   ].sort();
   const approvalTokens = await Promise.all(
     tokenPaths.map((p) => readJsonInput(p, ctx.cwd, "approval token", { maxBytes: MAX_TOKEN_BYTES })),
   );
-  const approvals = await readApprovalFlags(options, io);
-  if (profile === "oss-prod" && tokenPaths.length > 0 && !approvals.approvers && !approvals.approvalKey) {
-    throw invalidInput("usage", "oss-prod requires an explicit approval verify key", {
-      hint: "pass --approval-public-key or --approver-keys",
-    });
+  const evaluation: EvaluateOptions = { approvalTokens, correlationId: ctx.correlationId };
+  const evaluationTime = stringOption(options, "evaluation-time");
+  if (evaluationTime !== undefined) {
+    evaluation.evaluationTime = Timestamp.parse(evaluationTime, "--evaluation-time");
   }
-  const statePath = resolve(ctx.cwd, stringOption(options, "rate-limit-state") ?? DEFAULT_RATE_LIMIT_STATE);
-
-  const result = await runGateEval({
-    compiled: compilePolicy(loaded),
-    intent: await readJsonInput(intentPath, ctx.cwd, "intent", { maxBytes: MAX_INTENT_BYTES }),
-    now: ctx.clock(),
-    evaluationTime,
-    signingKey: signing.key,
-    approvalVerifier: approvals.approvers
-      ? approverKeyVerifier(approvals.approvers)
-      : singleKeyVerifier(approvals.approvalKey ?? verifyKeyFor(signing.key)),
-    approvalTokens,
-    ...(approvals.ledgerPath ? { approvalLedger: fileApprovalLedger(approvals.ledgerPath, ctx.clock) } : {}),
-    enforceLimits: (requirements, intent, at, access) =>
-      access.persist
-        ? enforceLimits(statePath, requirements, intent, at)
-        : previewLimits(statePath, requirements, intent, at),
-    simulate,
-    correlationId: ctx.correlationId,
-  });
-
-  // Evidence is never replaced: a repeated decision (same trace id) takes the next free name.
   const traceOut = stringOption(options, "trace-out");
-  const trace = await writeTraceFileNew(
-    traceOut
-      ? { path: resolve(ctx.cwd, traceOut) }
-      : { dir: resolve(ctx.cwd, stringOption(options, "trace-dir") ?? "") },
-    result.trace,
-  );
-  const resultOut = stringOption(options, "result-out");
-  if (resultOut) await writeFileAtomic(resolve(ctx.cwd, resultOut), prettyJson(buildGateResult(result)));
-  let auditPath: string | undefined;
-  if (result.approvalAudit) {
-    const auditOut = stringOption(options, "approval-audit-out");
-    const audit = await writeApprovalAuditFileNew(
-      auditOut ? { path: resolve(ctx.cwd, auditOut) } : { dir: ctx.cwd },
-      result.approvalAudit,
-      { from: trace.sequence },
-    );
-    auditPath = audit.path;
-  }
-  const tracePath = trace.path;
-  const paths = { trace: display(ctx.cwd, tracePath), audit: auditPath && display(ctx.cwd, auditPath) };
-  if (ctx.explain) {
-    const proofRefs = {
-      trace_path: paths.trace,
-      ...(paths.audit ? { approval_audit_path: paths.audit } : {}),
-    };
-    return { exitCode: exitForVerdict(result.verdict), output: buildPolicyExplain(result, proofRefs) };
-  }
-  return {
-    exitCode: exitForVerdict(result.verdict),
-    output: evalOutput(result, profile, paths),
-    human: humanLines(result, paths),
-  };
+  if (traceOut !== undefined) evaluation.tracePath = traceOut;
+  const auditOut = stringOption(options, "approval-audit-out");
+  if (auditOut !== undefined) evaluation.approvalAuditPath = auditOut;
+  return evaluation;
 }
 
-function checkOssProd(mode: string, simulate: boolean, replay: boolean, defaultVerdict: string): void {
-  if (mode !== "prod")
-    throw invalidInput("usage", "oss-prod profile requires --key-mode prod with a private key");
-  if (simulate) throw invalidInput("usage", "oss-prod profile does not allow --simulate");
-  if (replay) {
-    throw invalidInput("usage", "oss-prod profile does not allow --evaluation-time", {
-      hint: "replay at another time with the standard profile; enforcement always uses the real clock",
-    });
-  }
-  if (defaultVerdict === "allow") {
-    throw invalidInput("policy_invalid", "oss-prod profile refuses a policy whose default_verdict is allow", {
-      hint: "set default_verdict to block or require_approval",
-    });
-  }
-}
-
-function parseEvaluationTime(text: string | undefined): Timestamp | undefined {
-  return text === undefined ? undefined : Timestamp.parse(text, "--evaluation-time");
-}
-
-function display(cwd: string, path: string): string {
-  const rel = relative(cwd, path);
-  return rel.startsWith("..") ? path : rel;
-}
-
-function evalOutput(
-  result: GateEvalResult,
-  profile: string,
-  paths: { trace: string; audit?: string | undefined },
-) {
-  const { decision, prepared } = result;
-  const out: Record<string, unknown> = {
-    profile,
-    verdict: result.verdict,
-    reason_codes: result.reasonCodes,
-    violations: result.violations,
-    trace_id: result.trace.trace_id,
-    trace_path: paths.trace,
-    policy_digest: result.trace.policy_digest,
-    intent_digest: prepared.intentDigest,
-    phase: prepared.intent.context.phase,
-  };
-  if (decision.matchedRule) out.matched_rule = decision.matchedRule;
-  if (result.approval) {
-    out.required_approvals = result.approval.required;
-    out.valid_approvals = result.approval.valid;
-    if (result.approval.approvalRef) out.approval_ref = result.approval.approvalRef;
-  }
-  if (paths.audit) out.approval_audit_path = paths.audit;
-  if (decision.script) {
-    out.script = true;
-    out.step_count = decision.script.stepCount;
-    out.script_hash = prepared.intent.script_hash;
-    out.composite_risk_class = decision.script.compositeRiskClass;
-    out.step_verdicts = decision.script.stepVerdicts;
-  }
-  for (const limit of result.limits) {
-    const prefix = limit.kind;
-    out[`${prefix}_scope`] = limit.scope;
-    out[`${prefix}_key`] = limit.key;
-    out[`${prefix}_used`] = limit.used;
-    out[`${prefix}_remaining`] = limit.remaining;
-  }
-  if (result.simulated) {
-    out.simulate_mode = true;
-    out.would_have_blocked = result.simulated.wouldHaveBlocked;
-    out.simulated_verdict = result.simulated.verdict;
-    out.simulated_reason_codes = result.simulated.reasonCodes;
-  }
-  return out;
-}
-
-function humanLines(result: GateEvalResult, paths: { trace: string; audit?: string | undefined }): string[] {
+function humanLines(decision: GateDecisionJson): string[] {
   const lines = [
-    `verdict=${result.verdict}`,
-    `reason_codes=${result.reasonCodes.join(",") || "none"}`,
-    `violations=${result.violations.join(",") || "none"}`,
+    `verdict=${decision.verdict}`,
+    `reason_codes=${decision.reason_codes.join(",") || "none"}`,
+    `violations=${decision.violations.join(",") || "none"}`,
   ];
-  if (result.decision.matchedRule) lines.push(`matched_rule=${result.decision.matchedRule}`);
-  if (result.simulated?.wouldHaveBlocked)
-    lines.push(`simulated_verdict=${result.simulated.verdict} (not enforced)`);
-  lines.push(`trace=${paths.trace}`);
-  if (paths.audit) lines.push(`approval_audit=${paths.audit}`);
-  if (result.verdict !== "allow") lines.push("do not execute the tool call unless the verdict is allow");
+  if (decision.matched_rule) lines.push(`matched_rule=${decision.matched_rule}`);
+  if (decision.would_have_blocked)
+    lines.push(`simulated_verdict=${decision.simulated_verdict} (not enforced)`);
+  if (decision.trace_path) lines.push(`trace=${decision.trace_path}`);
+  if (decision.approval_audit_path) lines.push(`approval_audit=${decision.approval_audit_path}`);
+  if (decision.verdict !== "allow") lines.push("do not execute the tool call unless the verdict is allow");
   return lines;
 }
 

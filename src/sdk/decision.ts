@@ -1,0 +1,270 @@
+/**
+ * The gate decision as it leaves the process, defined once. `GateDecision` is what a Gate answers
+ * in-process; `decisionToJson` is the only builder of its JSON form, used by `gait gate eval
+ * --json`, the sidecar's `POST /v1/evaluate`, a guarded tool's refusal and (later) the MCP proxy,
+ * so none of them can drift. The JSON's schema is published as schemas/v1/gate/decision.schema.json.
+ */
+import { type Static, Type } from "@sinclair/typebox";
+import { StringEnum } from "../contract/artifact-schemas.ts";
+import { type ErrorCategory, GaitError, isGaitError } from "../contract/errors.ts";
+import {
+  type ApprovalOutcome,
+  GATE_PROFILES,
+  type GateOutcome,
+  type GateProfile,
+  VERDICTS,
+  type Verdict,
+} from "../gate/index.ts";
+import type { ApprovalRequest } from "./approval-request.ts";
+
+export const EVALUATION_ERROR = "gait_evaluation_error";
+
+/** Why a decision failed closed: the coded error, as data. */
+export interface DecisionError {
+  category: ErrorCategory;
+  code: string;
+  message: string;
+  hint: string;
+  details?: Record<string, unknown>;
+}
+
+export interface GateDecision {
+  verdict: Verdict;
+  /** True only for `allow`: the one verdict on which the tool may run. */
+  allowed: boolean;
+  reasonCodes: string[];
+  violations: string[];
+  /** Names of the deciding rules, comma-joined ("" when the default verdict applied). */
+  matchedRule: string;
+  /** The normalized tool name ("" when the intent could not be evaluated). */
+  toolName: string;
+  intentDigest: string;
+  argsDigest: string;
+  policyDigest: string;
+  /** The Gate's profile (standard or oss-prod). */
+  profile: GateProfile;
+  /** Deterministic id of the signed trace ("" when no trace was produced). */
+  traceId: string;
+  /**
+   * Where the trace was written (durable) or is expected (async: if that name is taken on disk by
+   * the time it is written, it takes the next free one), when the Gate writes files.
+   */
+  tracePath?: string;
+  approvalAuditPath?: string;
+  /** Present when approval tokens were checked. */
+  approval?: ApprovalOutcome;
+  /** Present when the verdict is require_approval: what an approver must sign, and how. */
+  approvalRequest?: ApprovalRequest;
+  simulated?: GateOutcome["simulated"];
+  /** Present when evaluation failed and the gate failed closed. */
+  error?: DecisionError;
+  /** The full outcome (normalized intent, rule decision, limits), when evaluation succeeded. */
+  outcome?: GateOutcome;
+}
+
+/** A block that no evaluation made (nothing decided it, so it has no trace): `reason` says why. */
+export function refusedDecision(reason: string, policyDigest: string, profile: GateProfile): GateDecision {
+  return {
+    verdict: "block",
+    allowed: false,
+    reasonCodes: [reason],
+    violations: [reason],
+    matchedRule: "",
+    toolName: "",
+    intentDigest: "",
+    argsDigest: "",
+    policyDigest,
+    profile,
+    traceId: "",
+  };
+}
+
+/** The fail-closed answer: block with gait_evaluation_error and the error that caused it. */
+export function failedDecision(policyDigest: string, profile: GateProfile, error: unknown): GateDecision {
+  return { ...refusedDecision(EVALUATION_ERROR, policyDigest, profile), error: describeError(error) };
+}
+
+export function describeError(error: unknown): DecisionError {
+  if (isGaitError(error)) {
+    const described: DecisionError = {
+      category: error.category,
+      code: error.code,
+      message: error.message,
+      hint: error.hint,
+    };
+    if (error.details) described.details = error.details;
+    return described;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { category: "internal_failure", code: "internal_error", message, hint: "this is a bug in gait" };
+}
+
+/** The coded error a failed-closed decision carries, to be thrown where failing means exiting. */
+export function decisionErrorToGaitError(error: DecisionError): GaitError {
+  return new GaitError(error.category, error.code, error.message, {
+    hint: error.hint,
+    ...(error.details ? { details: error.details } : {}),
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The JSON form
+
+const Strings = Type.Array(Type.String());
+const LimitFields = (prefix: "rate_limit" | "destructive_budget") => ({
+  [`${prefix}_scope`]: Type.Optional(Type.String()),
+  [`${prefix}_key`]: Type.Optional(Type.String()),
+  [`${prefix}_used`]: Type.Optional(Type.Integer({ minimum: 0 })),
+  [`${prefix}_remaining`]: Type.Optional(Type.Integer({ minimum: 0 })),
+});
+
+export const GateDecisionJsonSchema = Type.Object(
+  {
+    verdict: StringEnum(VERDICTS, { description: "execute the tool call only when this is allow" }),
+    allowed: Type.Boolean({ description: "true only for allow" }),
+    reason_codes: Strings,
+    violations: Strings,
+    matched_rule: Type.Optional(Type.String({ description: "deciding rules, comma-joined" })),
+    tool_name: Type.String(),
+    intent_digest: Type.String(),
+    args_digest: Type.String(),
+    policy_digest: Type.String(),
+    profile: StringEnum(GATE_PROFILES),
+    phase: Type.Optional(StringEnum(["plan", "apply"] as const)),
+    trace_id: Type.String({ description: "deterministic id of the signed trace; empty when none" }),
+    trace_path: Type.Optional(Type.String()),
+    approval_audit_path: Type.Optional(Type.String()),
+    required_approvals: Type.Optional(Type.Integer({ minimum: 0 })),
+    valid_approvals: Type.Optional(Type.Integer({ minimum: 0 })),
+    approval_ref: Type.Optional(Type.String()),
+    approval_request: Type.Optional(
+      Type.Object(
+        {
+          intent_digest: Type.String(),
+          policy_digest: Type.String(),
+          scope: Strings,
+          min_approvals: Type.Integer({ minimum: 1 }),
+          require_distinct_approvers: Type.Boolean(),
+          delegation_binding_digest: Type.Optional(Type.String()),
+          command: Type.String({ description: "a gait approve command line; replace the <placeholders>" }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    script: Type.Optional(Type.Literal(true)),
+    step_count: Type.Optional(Type.Integer({ minimum: 1 })),
+    script_hash: Type.Optional(Type.String()),
+    composite_risk_class: Type.Optional(StringEnum(["low", "medium", "high"] as const)),
+    step_verdicts: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }))),
+    ...LimitFields("rate_limit"),
+    ...LimitFields("destructive_budget"),
+    simulate_mode: Type.Optional(Type.Literal(true)),
+    would_have_blocked: Type.Optional(Type.Boolean()),
+    simulated_verdict: Type.Optional(StringEnum(VERDICTS)),
+    simulated_reason_codes: Type.Optional(Strings),
+    evaluation_error: Type.Optional(
+      Type.Object(
+        {
+          category: Type.String(),
+          code: Type.String(),
+          message: Type.String(),
+          hint: Type.String(),
+        },
+        { additionalProperties: false, description: "why the gate failed closed (SDK refusals only)" },
+      ),
+    ),
+  },
+  {
+    additionalProperties: false,
+    title: "Gait gate decision",
+    description:
+      "One gate decision as gait gate eval --json, the sidecar and SDK refusals emit it (envelope members such as ok and correlation_id are added around it).",
+  },
+);
+export type GateDecisionJson = Static<typeof GateDecisionJsonSchema>;
+
+export interface DecisionJsonOptions {
+  /** How to show a file path (the CLI shows paths relative to its working directory). */
+  showPath?: (path: string) => string;
+}
+
+/** The decision's JSON form: snake_case, optional members absent rather than empty. */
+export function decisionToJson(decision: GateDecision, options: DecisionJsonOptions = {}): GateDecisionJson {
+  const show = options.showPath ?? ((path: string) => path);
+  const out: GateDecisionJson = {
+    verdict: decision.verdict,
+    allowed: decision.allowed,
+    reason_codes: decision.reasonCodes,
+    violations: decision.violations,
+    tool_name: decision.toolName,
+    intent_digest: decision.intentDigest,
+    args_digest: decision.argsDigest,
+    policy_digest: decision.policyDigest,
+    profile: decision.profile,
+    trace_id: decision.traceId,
+  };
+  if (decision.matchedRule) out.matched_rule = decision.matchedRule;
+  if (decision.outcome) out.phase = decision.outcome.prepared.intent.context.phase;
+  if (decision.tracePath) out.trace_path = show(decision.tracePath);
+  if (decision.approvalAuditPath) out.approval_audit_path = show(decision.approvalAuditPath);
+  Object.assign(out, approvalJson(decision), outcomeJson(decision.outcome), simulatedJson(decision));
+  if (decision.error) {
+    const { category, code, message, hint } = decision.error;
+    out.evaluation_error = { category, code, message, hint };
+  }
+  return out;
+}
+
+function approvalJson({ approval, approvalRequest: request }: GateDecision): Partial<GateDecisionJson> {
+  const out: Partial<GateDecisionJson> = {};
+  if (approval) {
+    out.required_approvals = approval.required;
+    out.valid_approvals = approval.valid;
+    if (approval.approvalRef) out.approval_ref = approval.approvalRef;
+  }
+  if (request) {
+    out.approval_request = {
+      intent_digest: request.intentDigest,
+      policy_digest: request.policyDigest,
+      scope: request.scope,
+      min_approvals: request.minApprovals,
+      require_distinct_approvers: request.requireDistinctApprovers,
+      ...(request.delegationBindingDigest
+        ? { delegation_binding_digest: request.delegationBindingDigest }
+        : {}),
+      command: request.command,
+    };
+  }
+  return out;
+}
+
+/** Script and limit details, from the full outcome. */
+function outcomeJson(outcome: GateOutcome | undefined): Record<string, unknown> {
+  if (!outcome) return {};
+  const out: Record<string, unknown> = {};
+  const script = outcome.decision.script;
+  if (script) {
+    out.script = true;
+    out.step_count = script.stepCount;
+    out.script_hash = outcome.prepared.intent.script_hash;
+    out.composite_risk_class = script.compositeRiskClass;
+    out.step_verdicts = script.stepVerdicts;
+  }
+  for (const limit of outcome.limits) {
+    out[`${limit.kind}_scope`] = limit.scope;
+    out[`${limit.kind}_key`] = limit.key;
+    out[`${limit.kind}_used`] = limit.used;
+    out[`${limit.kind}_remaining`] = limit.remaining;
+  }
+  return out;
+}
+
+function simulatedJson({ simulated }: GateDecision): Partial<GateDecisionJson> {
+  if (!simulated) return {};
+  return {
+    simulate_mode: true,
+    would_have_blocked: simulated.wouldHaveBlocked,
+    simulated_verdict: simulated.verdict,
+    simulated_reason_codes: simulated.reasonCodes,
+  };
+}
