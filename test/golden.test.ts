@@ -107,7 +107,7 @@ function normalizeText(text: string, ctx: NormalizeContext): string {
   out = out.split(process.execPath).join("<node>");
   out = out.split(`Node.js ${process.versions.node}`).join("Node.js <node_version>");
   // Loopback ports picked by the OS (`gate serve --listen 127.0.0.1:0`).
-  out = out.replace(/\b127\.0\.0\.1:\d+\b/g, "127.0.0.1:<port>");
+  out = out.replace(/\b127\.0\.0\.1:(?!0\b)\d+\b/g, "127.0.0.1:<port>");
   // Timestamps of "now": approval expiry, key rotation names. Fixture timestamps are kept.
   out = out.replace(RFC3339, (t) => (isNow(Date.parse(t), ctx) ? "<now>" : t));
   out = out.replace(COMPACT_UTC, (t, y, mo, d, h, mi, s) =>
@@ -580,10 +580,10 @@ export function lineDiff(expected: string, actual: string): string {
     if (i < a.length && j < b.length && a[i] === b[j]) {
       ops.push({ tag: " ", line: a[i++]! });
       j++;
-    } else if (j < b.length && (i >= a.length || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) {
-      ops.push({ tag: "+", line: b[j++]! });
-    } else {
+    } else if (i < a.length && (j >= b.length || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
       ops.push({ tag: "-", line: a[i++]! });
+    } else {
+      ops.push({ tag: "+", line: b[j++]! });
     }
   }
   const near = (k: number) => ops.slice(Math.max(0, k - 2), k + 3).some((o) => o.tag !== " ");
@@ -651,7 +651,7 @@ describe(`golden --json outputs (test/golden/*.json)${UPDATE ? " [UPDATE MODE]" 
       const path = goldenPath(c.name);
       const where = relative(repoRoot, path);
       if (!existsSync(path)) {
-        throw new Error(`${where} is missing: run \`npm run build && npm run golden:update\``);
+        throw new Error(`${where} is missing: run \`npm run golden:update\``);
       }
       // Compared as parsed JSON re-printed the same way, so formatting of the file does not matter
       // but key order does.
@@ -660,7 +660,7 @@ describe(`golden --json outputs (test/golden/*.json)${UPDATE ? " [UPDATE MODE]" 
       if (expected !== actual) {
         const message =
           `${where} differs from \`${golden.command}\` (- golden, + actual):\n${lineDiff(expected, actual)}\n` +
-          "If the change is intended, run `npm run build && npm run golden:update` and review git diff test/golden.";
+          "If the change is intended, run `npm run golden:update` and review git diff test/golden.";
         const error = new Error(message);
         error.stack = message;
         throw error;
