@@ -62,7 +62,7 @@ function isNow(ms: number, ctx: NormalizeContext): boolean {
  * The ONE place where legitimately varying output is replaced by placeholders. Everything else
  * in a golden is compared exactly.
  */
-export function normalize(value: unknown, ctx: NormalizeContext, key = ""): unknown {
+function normalize(value: unknown, ctx: NormalizeContext, key = ""): unknown {
   if (Array.isArray(value)) return value.map((v) => normalize(v, ctx, key));
   if (value !== null && typeof value === "object") {
     return Object.fromEntries(
@@ -564,7 +564,7 @@ function goldenText(golden: Golden): string {
 }
 
 /** A line diff (longest common subsequence) with two lines of context around each change. */
-export function lineDiff(expected: string, actual: string): string {
+function lineDiff(expected: string, actual: string): string {
   const a = expected.split("\n");
   const b = actual.split("\n");
   const lcs: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
