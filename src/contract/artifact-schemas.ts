@@ -3,7 +3,7 @@
  * TypeScript types (`Static<>`) and the JSON Schemas we publish under schemas/v1 (src/schemas.ts).
  * Domain modules build their artifact schemas from the building blocks here.
  */
-import { type SchemaOptions, type Static, Type } from "@sinclair/typebox";
+import { type SchemaOptions, type Static, type TSchema, Type } from "@sinclair/typebox";
 import type { ErrorCategory } from "./errors.ts";
 
 /** A string limited to `values`, rendered as a plain JSON Schema `enum` (clearer than `anyOf`). */
@@ -38,6 +38,109 @@ export const SignatureSchema = Type.Object(
   },
 );
 export type Signature = Static<typeof SignatureSchema>;
+
+/**
+ * The `signature` member as the v1 artifact schemas declare it (runpack manifest, gate traces and
+ * tokens): three strings and an optional digest. Looser than SignatureSchema, which is what Gait
+ * writes, because the artifact schemas must accept every document the public ones accept; the
+ * verifiers (signing.ts) enforce the rest.
+ */
+export const EmbeddedSignatureSchema = Type.Object(
+  {
+    alg: Type.String(),
+    key_id: Type.String(),
+    sig: Type.String(),
+    signed_digest: Type.Optional(Type.String({ pattern: "^[a-fA-F0-9]{64}$" })),
+  },
+  { additionalProperties: false },
+);
+export type EmbeddedSignature = Static<typeof EmbeddedSignatureSchema>;
+
+/**
+ * The relationship envelope (parent, entities, policy, agent chain, edges, lineage) that several
+ * v1 artifacts embed (runpack run, gate intent request, trace, approval audit). Each public schema
+ * carries the same copy of these definitions under `$defs` and points at them with local `$ref`s,
+ * so an artifact schema spreads `relationshipDefs` into its own `$defs` and uses
+ * `RelationshipEnvelopeRef()` for the member.
+ */
+const localRef = <T extends TSchema>(name: string, _definition: T) =>
+  Type.Unsafe<Static<T>>({ $ref: `#/$defs/${name}` });
+const idRef = <T extends TSchema>(kind: T) =>
+  Type.Object({ kind, id: Type.String({ minLength: 1 }) }, { additionalProperties: false });
+const uniqueStrings = () => Type.Array(Type.String({ minLength: 1 }), { uniqueItems: true });
+
+const RelationshipParentRefSchema = idRef(
+  StringEnum(["trace", "run", "session", "intent", "policy", "agent", "evidence"]),
+);
+const RelationshipEntityRefSchema = idRef(
+  StringEnum(["agent", "tool", "resource", "policy", "run", "trace", "delegation", "evidence"]),
+);
+const PolicyRefSchema = Type.Object(
+  {
+    policy_id: Type.Optional(Type.String({ minLength: 1 })),
+    policy_version: Type.Optional(Type.String({ minLength: 1 })),
+    policy_digest: Type.Optional(Type.String({ pattern: "^(sha256:)?[a-f0-9]{64}$" })),
+    matched_rule_ids: Type.Optional(uniqueStrings()),
+  },
+  { additionalProperties: false },
+);
+const AgentLinkSchema = Type.Object(
+  {
+    identity: Type.String({ minLength: 1 }),
+    role: StringEnum(["requester", "delegator", "delegate"]),
+  },
+  { additionalProperties: false },
+);
+const RelationshipEdgeSchema = Type.Object(
+  {
+    kind: StringEnum(["delegates_to", "calls", "governed_by", "targets", "derived_from", "emits_evidence"]),
+    from: idRef(Type.String({ minLength: 1 })),
+    to: idRef(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+const AgentLineageSchema = Type.Object(
+  {
+    agent_id: Type.String({ minLength: 1 }),
+    delegated_by: Type.Optional(Type.String({ minLength: 1 })),
+    delegation_record_id: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+const RelationshipEnvelopeSchema = Type.Object(
+  {
+    parent_ref: Type.Optional(localRef("relationship_parent_ref", RelationshipParentRefSchema)),
+    entity_refs: Type.Optional(
+      Type.Array(localRef("relationship_entity_ref", RelationshipEntityRefSchema), { uniqueItems: true }),
+    ),
+    policy_ref: Type.Optional(localRef("policy_ref", PolicyRefSchema)),
+    agent_chain: Type.Optional(Type.Array(localRef("agent_link", AgentLinkSchema))),
+    edges: Type.Optional(
+      Type.Array(localRef("relationship_edge", RelationshipEdgeSchema), { uniqueItems: true }),
+    ),
+    parent_record_id: Type.Optional(Type.String({ minLength: 1 })),
+    related_record_ids: Type.Optional(uniqueStrings()),
+    related_entity_ids: Type.Optional(uniqueStrings()),
+    agent_lineage: Type.Optional(Type.Array(localRef("agent_lineage", AgentLineageSchema))),
+  },
+  { additionalProperties: false },
+);
+export type RelationshipEnvelope = Static<typeof RelationshipEnvelopeSchema>;
+
+export const relationshipDefs = {
+  relationship_parent_ref: RelationshipParentRefSchema,
+  relationship_entity_ref: RelationshipEntityRefSchema,
+  policy_ref: PolicyRefSchema,
+  agent_link: AgentLinkSchema,
+  relationship_edge: RelationshipEdgeSchema,
+  agent_lineage: AgentLineageSchema,
+  relationship_envelope: RelationshipEnvelopeSchema,
+};
+
+/** The relationship member of a schema whose `$defs` include `relationshipDefs`. */
+export function RelationshipEnvelopeRef() {
+  return localRef("relationship_envelope", RelationshipEnvelopeSchema);
+}
 
 /** `satisfies` makes the compiler insist this lists every ErrorCategory and nothing else. */
 const errorCategorySet = {

@@ -3,7 +3,7 @@
  * we publish under schemas/v1/runpack/ are generated from these and mirror the public v1 ones.
  */
 import { type Static, Type } from "@sinclair/typebox";
-import { StringEnum } from "../contract/artifact-schemas.ts";
+import { EmbeddedSignatureSchema, relationshipDefs, StringEnum } from "../contract/artifact-schemas.ts";
 
 export const RUNPACK_SCHEMA_VERSION = "1.0.0";
 export const SchemaIds = {
@@ -43,82 +43,6 @@ const Digest = Type.String({ pattern: DIGEST_PATTERN });
 /** Any JSON object (payloads are opaque to the contract). */
 const AnyObject = (description?: string) =>
   Type.Unsafe<Record<string, unknown>>({ type: "object", ...(description ? { description } : {}) });
-
-/** The relationship envelope the run schema embeds under $defs (kept verbatim from the public schema). */
-const idRef = (kinds?: string[]) =>
-  Type.Object(
-    {
-      kind: kinds ? Type.String({ enum: kinds }) : Type.String({ minLength: 1 }),
-      id: Type.String({ minLength: 1 }),
-    },
-    { additionalProperties: false },
-  );
-const uniqueStrings = Type.Array(Type.String({ minLength: 1 }), { uniqueItems: true });
-const relationshipDefs = {
-  relationship_parent_ref: idRef(["trace", "run", "session", "intent", "policy", "agent", "evidence"]),
-  relationship_entity_ref: idRef([
-    "agent",
-    "tool",
-    "resource",
-    "policy",
-    "run",
-    "trace",
-    "delegation",
-    "evidence",
-  ]),
-  policy_ref: Type.Object(
-    {
-      policy_id: Type.Optional(Type.String({ minLength: 1 })),
-      policy_version: Type.Optional(Type.String({ minLength: 1 })),
-      policy_digest: Type.Optional(Type.String({ pattern: "^(sha256:)?[a-f0-9]{64}$" })),
-      matched_rule_ids: Type.Optional(uniqueStrings),
-    },
-    { additionalProperties: false },
-  ),
-  agent_link: Type.Object(
-    {
-      identity: Type.String({ minLength: 1 }),
-      role: Type.String({ enum: ["requester", "delegator", "delegate"] }),
-    },
-    { additionalProperties: false },
-  ),
-  relationship_edge: Type.Object(
-    {
-      kind: Type.String({
-        enum: ["delegates_to", "calls", "governed_by", "targets", "derived_from", "emits_evidence"],
-      }),
-      from: idRef(),
-      to: idRef(),
-    },
-    { additionalProperties: false },
-  ),
-  agent_lineage: Type.Object(
-    {
-      agent_id: Type.String({ minLength: 1 }),
-      delegated_by: Type.Optional(Type.String({ minLength: 1 })),
-      delegation_record_id: Type.Optional(Type.String({ minLength: 1 })),
-    },
-    { additionalProperties: false },
-  ),
-  relationship_envelope: Type.Object(
-    {
-      parent_ref: Type.Optional(Type.Unsafe({ $ref: "#/$defs/relationship_parent_ref" })),
-      entity_refs: Type.Optional(
-        Type.Array(Type.Unsafe({ $ref: "#/$defs/relationship_entity_ref" }), { uniqueItems: true }),
-      ),
-      policy_ref: Type.Optional(Type.Unsafe({ $ref: "#/$defs/policy_ref" })),
-      agent_chain: Type.Optional(Type.Array(Type.Unsafe({ $ref: "#/$defs/agent_link" }))),
-      edges: Type.Optional(
-        Type.Array(Type.Unsafe({ $ref: "#/$defs/relationship_edge" }), { uniqueItems: true }),
-      ),
-      parent_record_id: Type.Optional(Type.String({ minLength: 1 })),
-      related_record_ids: Type.Optional(uniqueStrings),
-      related_entity_ids: Type.Optional(uniqueStrings),
-      agent_lineage: Type.Optional(Type.Array(Type.Unsafe({ $ref: "#/$defs/agent_lineage" }))),
-    },
-    { additionalProperties: false },
-  ),
-};
 
 /** The relationship envelope is carried through opaquely (projected, never interpreted). */
 export type RelationshipEnvelope = Record<string, unknown>;
@@ -244,15 +168,7 @@ export const ManifestFileSchema = Type.Object(
 );
 export type ManifestFile = Static<typeof ManifestFileSchema>;
 
-export const ManifestSignatureSchema = Type.Object(
-  {
-    alg: Type.String(),
-    key_id: Type.String(),
-    sig: Type.String(),
-    signed_digest: Type.Optional(Digest),
-  },
-  { additionalProperties: false },
-);
+export const ManifestSignatureSchema = EmbeddedSignatureSchema;
 export type ManifestSignature = Static<typeof ManifestSignatureSchema>;
 
 export const ManifestSchema = Type.Object(
