@@ -1,6 +1,6 @@
 /** Small input helpers shared by commands: read a JSON file (or stdin for "-") strictly. */
 import { readFile, stat } from "node:fs/promises";
-import { relative, resolve } from "node:path";
+import { resolve } from "node:path";
 import { type JsonValue, parseJsonStrict } from "../contract/canonical.ts";
 import { fromFsError, invalidInput } from "../contract/errors.ts";
 
@@ -45,8 +45,4 @@ function tooLarge(what: string, source: string, limit: number) {
   });
 }
 
-/** How the CLI shows a file path: relative to the working directory when inside it, else absolute. */
-export function showPath(cwd: string, path: string): string {
-  const rel = relative(cwd, path);
-  return rel === "" || rel.startsWith("..") ? path : rel;
-}
+export { showPath } from "../contract/paths.ts";

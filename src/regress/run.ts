@@ -4,12 +4,13 @@
  * and the result are pure; this file is the I/O edge that loads runpacks and writes files.
  */
 import { readFile } from "node:fs/promises";
-import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
+import { dirname, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { compareBytes } from "../contract/bytes.ts";
 import { digestJcs, type JsonValue } from "../contract/canonical.ts";
 import { asError, fromFsError, invalidInput } from "../contract/errors.ts";
 import { writeFileAtomic } from "../contract/files.ts";
+import { showPath } from "../contract/paths.ts";
 import type { SchemaValidator } from "../contract/schema.ts";
 import {
   loadRunpackEntries,
@@ -303,15 +304,8 @@ function pinningDetails(grader: Grader): Record<string, JsonValue> {
 // ---------------------------------------------------------------------------------------------
 // Loading runpacks for grading: failures become values the graders report on, never exceptions.
 
-/** How results show a path: relative to the config directory with `/` when below it, else absolute. */
-function displayFor(path: string, workDir: string): string {
-  const rel = relative(workDir, path);
-  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) return path;
-  return rel.split(sep).join("/");
-}
-
 async function loadRunpackRef(path: string, workDir: string): Promise<RunpackLoad> {
-  const ref = { path, display: displayFor(path, workDir) };
+  const ref = { path, display: showPath(workDir, path) };
   let bytes: Buffer;
   try {
     bytes = await readFile(path);

@@ -33,7 +33,6 @@ export {
   remigrate,
 } from "./migrate.ts";
 export {
-  displayPath,
   isPathReference,
   type ResolveContext,
   resolveRunpackPath,

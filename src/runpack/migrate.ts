@@ -7,10 +7,11 @@ import { realpathSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { invalidInput, verificationFailed } from "../contract/errors.ts";
 import { writeFileAtomic } from "../contract/files.ts";
+import { showPath } from "../contract/paths.ts";
 import { EPOCH_1980, fixedClock, Timestamp } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import { entryName, runpackZip } from "./archive.ts";
-import { displayPath, type ResolveContext, resolveRunpackPath } from "./paths.ts";
+import { type ResolveContext, resolveRunpackPath } from "./paths.ts";
 import { type LoadedRunpack, readRunpack } from "./read.ts";
 import { type BuiltRunpack, buildRunpack } from "./record.ts";
 import type { RunpackEntry } from "./types.ts";
@@ -100,8 +101,8 @@ export async function migrateRunpack(request: MigrateRequest): Promise<MigrateOu
   }
   return {
     artifact: "runpack",
-    input: displayPath(request.cwd, inputPath),
-    output: displayPath(request.cwd, outputPath),
+    input: showPath(request.cwd, inputPath),
+    output: showPath(request.cwd, outputPath),
     status: sameEntries(loaded.entries, built.entries) ? "no_change" : "migrated",
     run_id: runId,
     manifest_digest: built.manifestDigest,

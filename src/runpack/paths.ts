@@ -1,6 +1,6 @@
 /** Where runpacks live: file names, `<run_id|path>` resolution, and how paths are shown. */
 import { existsSync } from "node:fs";
-import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { join, resolve } from "node:path";
 import { invalidInput } from "../contract/errors.ts";
 
 export interface ResolveContext {
@@ -38,11 +38,4 @@ export function resolveRunpackPath(ref: string, context: ResolveContext): string
     hint: `looked in ${candidates.join(" and ")}; pass a path to the runpack zip instead`,
     details: { searched: candidates },
   });
-}
-
-/** `./rel/path` for files below the cwd (what a user would type), the absolute path otherwise. */
-export function displayPath(cwd: string, path: string): string {
-  const rel = relative(cwd, path);
-  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) return path;
-  return `.${sep}${rel}`;
 }

@@ -9,13 +9,14 @@ import { canonicalize, canonicalJsonLines, digestJcs, type JsonObject } from "..
 import { invalidInput, verificationFailed } from "../contract/errors.ts";
 import { writeFileAtomic } from "../contract/files.ts";
 import { resolveSigningKey, type SigningKeyRequest } from "../contract/keys.ts";
+import { showPath } from "../contract/paths.ts";
 import { signJson, verifyKeyFor } from "../contract/signing.ts";
 import { type Clock, EPOCH_1980 } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import { runpackZip } from "./archive.ts";
 import { FieldReader } from "./input.ts";
 import { buildManifest, type ManifestSigner } from "./manifest.ts";
-import { displayPath, runpackFileName } from "./paths.ts";
+import { runpackFileName } from "./paths.ts";
 import { ticketFooter } from "./receipt.ts";
 import {
   CAPTURE_MODES,
@@ -540,7 +541,7 @@ export async function recordRunpack(input: unknown, options: RecordRunpackOption
   return {
     runId,
     path,
-    bundle: displayPath(options.cwd, path),
+    bundle: showPath(options.cwd, path),
     manifestDigest: built.manifestDigest,
     signatureStatus: key ? "signed" : "missing",
     ...(key ? { signatureKeyId: key.keyId } : {}),

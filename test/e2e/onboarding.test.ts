@@ -93,7 +93,7 @@ describe("gait doctor, init, check (e2e)", () => {
       assert.equal(allowed.code, 0, allowed.stdout);
       assert.equal(allowed.json?.verdict, "allow");
       assert.equal(allowed.json?.policy_digest, init.json?.policy_digest);
-      assert.match(String(allowed.json?.trace_path), /^gait-out\/traces\/trace_[0-9a-f]+\.json$/);
+      assert.match(String(allowed.json?.trace_path), /^\.\/gait-out\/traces\/trace_[0-9a-f]+\.json$/);
       assert.ok(existsSync(join(dir, String(allowed.json?.trace_path))));
       const blocked = await runGait(["gate", "eval", "--intent", "unknown.json", "--json"], { cwd: dir });
       assert.equal(blocked.code, 3);
@@ -107,7 +107,7 @@ describe("gait doctor, init, check (e2e)", () => {
         ["gate", "eval", "--intent", "read.json", "--trace-out", "mine.json", "--json"],
         { cwd: dir },
       );
-      assert.equal(flagWins.json?.trace_path, "mine.json");
+      assert.equal(flagWins.json?.trace_path, "./mine.json");
     }));
 
   it("init refuses to overwrite without --force; check reports error findings (2) and invalid files (6)", () =>

@@ -57,7 +57,7 @@ describe("gait gate serve (built CLI)", () => {
     assert.match(String(s.policy_digest), /^[0-9a-f]{64}$/);
     assert.equal(s.token_source, "generated");
     assert.match(String(s.token), /^[A-Za-z0-9_-]{43}$/);
-    assert.equal(s.trace_dir, join("gait-out", "traces"));
+    assert.equal(s.trace_dir, "./gait-out/traces");
     assert.equal(s.max_request_bytes, 4096);
     assert.ok(Array.isArray(s.warnings), "dev-key warning is reported");
     assert.equal(server.stderr().includes(server.token), false, "the token is not logged");
@@ -210,7 +210,7 @@ describe("gait gate serve (built CLI)", () => {
       });
       try {
         assert.equal(configured.startup.policy_path, "rules.yaml");
-        assert.equal(configured.startup.trace_dir, "evidence");
+        assert.equal(configured.startup.trace_dir, "./evidence");
         assert.equal(configured.startup.token_source, "env");
         assert.equal(configured.startup.max_request_bytes, 2048);
         const answer = await call(configured.url, "/v1/evaluate", { body: intent("tool.read"), token });

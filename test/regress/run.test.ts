@@ -111,7 +111,7 @@ describe("runRegress", () => {
       ["run_base/diff"],
     );
     const diff = outcome.result.graders.find((g) => g.name === "run_base/diff")!;
-    assert.equal(diff.details?.candidate_runpack, "gait-out/runpack_run_changed.zip");
+    assert.equal(diff.details?.candidate_runpack, "./gait-out/runpack_run_changed.zip");
   });
 
   it("runs in-process plugin graders and turns their exceptions into grader_error", async () => {

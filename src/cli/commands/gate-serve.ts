@@ -7,10 +7,11 @@
  * rest of the gate group) does not pay for it at start-up.
  */
 
-import { relative, resolve } from "node:path";
+import { resolve } from "node:path";
 import { invalidInput } from "../../contract/errors.ts";
 import { ExitCode } from "../../contract/exit.ts";
 import { resolveSigningKey } from "../../contract/keys.ts";
+import { showPath } from "../../contract/paths.ts";
 import { encodePublicKey } from "../../contract/signing.ts";
 import type { GateProfile } from "../../gate/index.ts";
 import type { TraceDurability } from "../../sdk/index.ts";
@@ -147,7 +148,7 @@ async function runServe(_args: string[], flags: Options, ctx: CommandContext): P
     policy_path: policyPath,
     policy_digest: sidecar.policyDigest(),
     token_source: sidecar.tokenSource === "generated" ? "generated" : "env",
-    trace_dir: display(ctx.cwd, resolve(ctx.cwd, traceDir)),
+    trace_dir: showPath(ctx.cwd, resolve(ctx.cwd, traceDir)),
     trace_durability: traceDurability,
     trace_key_id: sidecar.traceKeyId,
     trace_public_key: encodePublicKey(signing.key),
@@ -222,9 +223,4 @@ function humanLines(output: Record<string, unknown>): string[] {
     `trace_public_key=${String(output.trace_public_key)}`,
     "send Authorization: Bearer <token>; stop with Ctrl-C or SIGTERM (queued traces are written first)",
   ];
-}
-
-function display(cwd: string, path: string): string {
-  const rel = relative(cwd, path);
-  return rel === "" ? "." : rel.startsWith("..") ? path : rel;
 }

@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import { invalidInput } from "../../contract/errors.ts";
 import { ExitCode } from "../../contract/exit.ts";
+import { showPath } from "../../contract/paths.ts";
 import {
   addFixture,
   bootstrapRegress,
@@ -14,7 +15,6 @@ import {
   type RegressRunRequest,
   runRegress,
 } from "../../regress/index.ts";
-import { displayPath } from "../../runpack/index.ts";
 import {
   type CommandContext,
   type CommandOutcome,
@@ -94,9 +94,9 @@ function fixtureOutput(outcome: FixtureOutcome, cwd: string) {
   return {
     run_id: outcome.runId,
     fixture_name: outcome.fixtureName,
-    fixture_dir: displayPath(cwd, outcome.fixtureDir),
-    runpack_path: displayPath(cwd, outcome.runpackPath),
-    config_path: displayPath(cwd, outcome.configPath),
+    fixture_dir: showPath(cwd, outcome.fixtureDir),
+    runpack_path: showPath(cwd, outcome.runpackPath),
+    config_path: showPath(cwd, outcome.configPath),
     replaced: outcome.replaced,
   };
 }
@@ -178,8 +178,8 @@ export const regressBootstrapCommand = command({
 
 function runOutcome(run: RegressRunOutcome, ctx: CommandContext): CommandOutcome {
   const { result, failures } = run;
-  const output = displayPath(ctx.cwd, run.outputPath);
-  const junit = run.junitPath ? displayPath(ctx.cwd, run.junitPath) : "";
+  const output = showPath(ctx.cwd, run.outputPath);
+  const junit = run.junitPath ? showPath(ctx.cwd, run.junitPath) : "";
   const top = failures[0];
   const next = nextCommand(run, ctx);
   const headline = `regress ${result.status}: fixture_set=${result.fixture_set} fixtures=${run.fixtures} graders=${result.graders.length} failed=${failures.length}`;
@@ -222,9 +222,9 @@ function nextCommand(run: RegressRunOutcome, ctx: CommandContext): string {
   const top = run.failures[0];
   if (!top) return "gait regress run --json";
   const runpack = run.runpackPaths[top.fixture] ?? join("fixtures", top.fixture, "runpack.zip");
-  const fixtureRunpack = displayPath(ctx.cwd, runpack);
+  const fixtureRunpack = showPath(ctx.cwd, runpack);
   if (top.grader === "schema_validation") return `gait verify ${fixtureRunpack}`;
-  if (run.candidatePath) return `gait run diff ${fixtureRunpack} ${displayPath(ctx.cwd, run.candidatePath)}`;
+  if (run.candidatePath) return `gait run diff ${fixtureRunpack} ${showPath(ctx.cwd, run.candidatePath)}`;
   if (top.grader === "expected_exit_code") return `gait run replay ${fixtureRunpack}`;
   return `gait run inspect ${fixtureRunpack}`;
 }

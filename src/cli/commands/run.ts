@@ -2,13 +2,13 @@
 import { invalidInput } from "../../contract/errors.ts";
 import { exitForCheck } from "../../contract/exit.ts";
 import { resolveVerifyKey, type SigningKeyRequest } from "../../contract/keys.ts";
+import { showPath } from "../../contract/paths.ts";
 import {
   CAPTURE_MODES,
   type CaptureMode,
   CONTEXT_EVIDENCE_MODES,
   type ContextEvidenceMode,
   diffRunpackRefs,
-  displayPath,
   inspectRunpackRef,
   PRIVACY_MODES,
   type Privacy,
@@ -244,7 +244,7 @@ export const runDiffCommand = command({
         privacy: diff.privacy,
         identical: diff.identical,
         summary: s,
-        ...(diff.outputPath ? { output: displayPath(ctx.cwd, diff.outputPath) } : {}),
+        ...(diff.outputPath ? { output: showPath(ctx.cwd, diff.outputPath) } : {}),
       },
       human: diff.identical
         ? [`no differences (${s.run_id_left} vs ${s.run_id_right}, privacy=${diff.privacy})`]
@@ -280,7 +280,7 @@ export const runReceiptCommand = command({
     return {
       output: {
         run_id: receipt.runId,
-        path: displayPath(ctx.cwd, receipt.path),
+        path: showPath(ctx.cwd, receipt.path),
         manifest_digest: receipt.manifestDigest,
         ticket_footer: receipt.ticketFooter,
       },

@@ -2,12 +2,8 @@
 import { invalidInput } from "../../contract/errors.ts";
 import { exitForCheck } from "../../contract/exit.ts";
 import { resolveVerifyKey } from "../../contract/keys.ts";
-import {
-  displayPath,
-  type RunpackVerification,
-  resolveRunpackPath,
-  verifyRunpack,
-} from "../../runpack/index.ts";
+import { showPath } from "../../contract/paths.ts";
+import { type RunpackVerification, resolveRunpackPath, verifyRunpack } from "../../runpack/index.ts";
 import { command, stringOption } from "../command.ts";
 import { readVerifyKeySources, verifyKeyOptions } from "../keyflags.ts";
 
@@ -45,7 +41,7 @@ export const verifyCommand = command({
     const result = await verifyRunpack(path, { requireSignature, ...(verifyKey ? { verifyKey } : {}) });
     const output: Record<string, unknown> = {
       ...result,
-      path: displayPath(ctx.cwd, path),
+      path: showPath(ctx.cwd, path),
       next_commands: nextCommands(ref, result),
     };
     if (!result.ok) output.error = failureSummary(result);
