@@ -24,6 +24,7 @@ import {
   type GateDecision,
   type IntentRequest,
   refusedDecision,
+  type TraceWriterStats,
 } from "../sdk/index.ts";
 import type { PolicyState } from "./policy-source.ts";
 
@@ -62,11 +63,8 @@ export interface SidecarResponse {
 export type Admission = { route: Route; readBody: boolean } | { response: SidecarResponse };
 
 /** Trace counts summed over every Gate the sidecar has used. */
-export interface TraceCounts {
-  written: number;
-  failed: number;
-  pending: number;
-}
+/** Traces written, failed and pending, summed over the sidecar's Gates. */
+export type TraceCounts = TraceWriterStats;
 
 export interface HandlerDeps {
   policy: { current(): PolicyState };

@@ -165,7 +165,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     await closeLedgers();
     throw error;
   }
-  const traceCounts = () => sumTraceCounts(policy.gates());
+  const traceCounts = () => policy.traceCounts();
   const startedAt = performance.now();
   const handler = new SidecarHandler({
     policy,
@@ -252,17 +252,6 @@ function gateFactory(
       onError: (error, info) =>
         log(`trace ${info.traceId} was not written${info.path ? ` to ${info.path}` : ""}: ${error.message}`),
     });
-}
-
-function sumTraceCounts(gates: Gate[]): TraceCounts {
-  const counts = { written: 0, failed: 0, pending: 0 };
-  for (const gate of gates) {
-    const stats = gate.traceStats();
-    counts.written += stats.written;
-    counts.failed += stats.failed;
-    counts.pending += stats.pending;
-  }
-  return counts;
 }
 
 async function traceBacklogBelowLimit(gate: Gate): Promise<void> {

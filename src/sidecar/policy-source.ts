@@ -14,7 +14,7 @@ import { basename, dirname } from "node:path";
 import { fromFsError, type GaitError, internalFailure, isGaitError } from "../contract/errors.ts";
 import type { Clock, Timestamp } from "../contract/time.ts";
 import { type LoadedPolicy, parsePolicyYaml } from "../gate/index.ts";
-import type { Gate } from "../sdk/index.ts";
+import type { Gate, TraceWriterStats } from "../sdk/index.ts";
 
 export type PolicyState =
   | { status: "ready"; gate: Gate; loadedAt: Timestamp }
@@ -41,8 +41,10 @@ const MAX_GATES = 16;
 export class PolicySource {
   private readonly options: PolicySourceOptions;
   private readonly gateByDigest = new Map<string, Gate>();
-  /** Evicted Gates, kept so their trace counts still add up and shutdown still flushes them. */
-  private readonly retired: Gate[] = [];
+  /** Evicted Gates still writing their queued traces (shutdown waits for them). */
+  private readonly closing = new Set<Gate>();
+  /** Trace counts of evicted Gates that finished, so the totals still add up. */
+  private readonly retiredCounts: TraceWriterStats = { written: 0, failed: 0, pending: 0 };
   private state: PolicyState;
   private fingerprint = "";
   private watcher: FSWatcher | undefined;
@@ -73,9 +75,21 @@ export class PolicySource {
     return this.state;
   }
 
-  /** Every Gate that decided since start (for trace flushing and counts). */
+  /** The Gates that may still write traces: the current versions and evicted ones still closing. */
   gates(): Gate[] {
-    return [...this.retired, ...this.gateByDigest.values()];
+    return [...this.closing, ...this.gateByDigest.values()];
+  }
+
+  /** Trace counts of every Gate that decided since start. */
+  traceCounts(): TraceWriterStats {
+    const counts = { ...this.retiredCounts };
+    for (const gate of this.gates()) {
+      const stats = gate.traceStats();
+      counts.written += stats.written;
+      counts.failed += stats.failed;
+      counts.pending += stats.pending;
+    }
+    return counts;
   }
 
   /** Reloads now; concurrent calls coalesce into one more load after the running one. */
@@ -180,13 +194,21 @@ export class PolicySource {
     return gate;
   }
 
-  /** Closing an evicted Gate flushes its queued traces; nothing decides with it any more. */
+  /**
+   * Closing an evicted Gate flushes its queued traces; nothing decides with it any more. Once it
+   * is flushed only its counts are kept, so a long-running sidecar holds at most MAX_GATES Gates
+   * plus those still flushing.
+   */
   private evictOldGates(): void {
     while (this.gateByDigest.size > MAX_GATES) {
       const [digest, gate] = this.gateByDigest.entries().next().value as [string, Gate];
       this.gateByDigest.delete(digest);
-      this.retired.push(gate);
-      void gate.close();
+      this.closing.add(gate);
+      void gate.close().then((stats) => {
+        this.retiredCounts.written += stats.written;
+        this.retiredCounts.failed += stats.failed;
+        this.closing.delete(gate);
+      });
     }
   }
 
