@@ -9,6 +9,7 @@ import { CliErrorEnvelopeSchema, SignatureSchema } from "./contract/artifact-sch
 import { compareBytes } from "./contract/bytes.ts";
 import type { JsonObject, JsonValue } from "./contract/canonical.ts";
 import { PolicyDocumentSchema } from "./gate/policy-schema.ts";
+import { gateWireSchemas } from "./gate/wire.ts";
 import { PolicyTestResultSchema } from "./policytest/types.ts";
 import { regressSchemas } from "./regress/types.ts";
 import { runpackSchemas } from "./runpack/types.ts";
@@ -26,6 +27,7 @@ export const publishedSchemas: readonly PublishedSchema[] = [
   { path: "contract/signature.schema.json", schema: SignatureSchema },
   { path: "cli/error_envelope.schema.json", schema: CliErrorEnvelopeSchema },
   { path: "gate/policy.schema.json", schema: PolicyDocumentSchema },
+  ...Object.entries(gateWireSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
   { path: "policytest/policy_test_result.schema.json", schema: PolicyTestResultSchema },
   ...Object.entries(runpackSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
   ...Object.entries(regressSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),

@@ -4,41 +4,23 @@
  */
 
 import { compareBytes, isSha256Hex, sortedUnique } from "../contract/bytes.ts";
-import { digestJcs, isJsonObject, type JsonObject, sha256Hex } from "../contract/canonical.ts";
+import { digestJcs, isJsonObject, sha256Hex } from "../contract/canonical.ts";
 import { invalidInput } from "../contract/errors.ts";
-import {
-  type SignatureEnvelope,
-  type SigningKey,
-  signJson,
-  verifyJson,
-  withoutSignature,
-} from "../contract/signing.ts";
+import { type SigningKey, signJson, verifyJson, withoutSignature } from "../contract/signing.ts";
 import { findInvisibleCharacter } from "../contract/text.ts";
 import { Timestamp } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import type { ApprovalVerifier } from "./approvers.ts";
 import type { NormalizedIntent, PreparedIntent } from "./intent-model.ts";
-
-export const APPROVAL_TOKEN_SCHEMA_ID = "gait.gate.approval_token";
-export const APPROVAL_AUDIT_SCHEMA_ID = "gait.gate.approval_audit_record";
-
-export interface ApprovalToken {
-  schema_id: typeof APPROVAL_TOKEN_SCHEMA_ID;
-  schema_version: "1.0.0";
-  created_at: string;
-  producer_version: string;
-  token_id: string;
-  approver_identity: string;
-  reason_code: string;
-  intent_digest: string;
-  policy_digest: string;
-  delegation_binding_digest?: string;
-  scope: string[];
-  max_targets?: number;
-  max_ops?: number;
-  expires_at: string;
-  signature?: SignatureEnvelope;
-}
+import {
+  APPROVAL_AUDIT_SCHEMA_ID,
+  APPROVAL_TOKEN_SCHEMA_ID,
+  type ApprovalAuditEntry,
+  type ApprovalAuditRecord,
+  type ApprovalToken,
+  GATE_SCHEMA_VERSION,
+  isApprovalToken,
+} from "./wire.ts";
 
 export interface MintRequest {
   intentDigest: string;
@@ -72,7 +54,7 @@ export function mintApprovalToken(request: MintRequest, key: SigningKey): Approv
   const expiresAt = createdAt.addNanos(request.ttlNanos);
   const token: ApprovalToken = {
     schema_id: APPROVAL_TOKEN_SCHEMA_ID,
-    schema_version: "1.0.0",
+    schema_version: GATE_SCHEMA_VERSION,
     created_at: createdAt.toString(),
     producer_version: PRODUCER_VERSION,
     token_id: approvalTokenId(
@@ -260,48 +242,45 @@ function signatureKeyId(envelope: unknown): string {
   return typeof keyId === "string" ? keyId.trim().toLowerCase() : "";
 }
 
-/** Schema-level normalization; undefined means `approval_token_invalid`. */
+/**
+ * The token as validation reads it (strings trimmed, digests and scope lower-cased, scope sorted),
+ * or undefined for `approval_token_invalid`: not a `gait.gate.approval_token` by its v1 schema, or
+ * empty once trimmed, or with an invisible character in the approver, or with unreadable times.
+ * The signature is left to the checks that follow, which give its own error codes (missing,
+ * invalid).
+ */
 function parseToken(raw: unknown): ApprovalToken | undefined {
   if (!isJsonObject(raw)) return undefined;
-  const str = (key: string) => (typeof raw[key] === "string" ? (raw[key] as string).trim() : "");
-  if (str("schema_id") !== APPROVAL_TOKEN_SCHEMA_ID || str("schema_version") !== "1.0.0") return undefined;
-  const intent = str("intent_digest").toLowerCase();
-  const policy = str("policy_digest").toLowerCase();
-  if (!isSha256Hex(intent) || !isSha256Hex(policy)) return undefined;
-  if (!str("token_id") || !str("approver_identity") || !str("reason_code")) return undefined;
-  if (findInvisibleCharacter(str("approver_identity"))) return undefined;
-  if (!Array.isArray(raw.scope) || raw.scope.length === 0 || raw.scope.some((s) => typeof s !== "string")) {
-    return undefined;
-  }
+  const body = withoutSignature(raw);
+  if (!isApprovalToken(body)) return undefined;
+  const tokenId = body.token_id.trim();
+  const approver = body.approver_identity.trim();
+  const reasonCode = body.reason_code.trim();
+  if (!tokenId || !approver || !reasonCode || findInvisibleCharacter(approver)) return undefined;
+  const scope = sortedUnique(body.scope.map((s) => s.trim().toLowerCase()).filter((s) => s !== ""));
+  if (scope.length === 0) return undefined;
   let expiresAt: string;
   try {
-    expiresAt = Timestamp.parse(str("expires_at")).utc().toString();
-    Timestamp.parse(str("created_at"));
+    expiresAt = Timestamp.parse(body.expires_at.trim()).utc().toString();
+    Timestamp.parse(body.created_at.trim());
   } catch {
     return undefined;
   }
-  const count = (key: string) => {
-    const v = raw[key];
-    return typeof v === "number" && Number.isInteger(v) && v >= 0 ? v : v === undefined ? 0 : -1;
-  };
-  if (count("max_targets") < 0 || count("max_ops") < 0) return undefined;
-  const binding = str("delegation_binding_digest").toLowerCase();
   const token: ApprovalToken = {
-    schema_id: APPROVAL_TOKEN_SCHEMA_ID,
-    schema_version: "1.0.0",
-    created_at: str("created_at"),
-    producer_version: str("producer_version"),
-    token_id: str("token_id"),
-    approver_identity: str("approver_identity"),
-    reason_code: str("reason_code"),
-    intent_digest: intent,
-    policy_digest: policy,
-    scope: sortedUnique((raw.scope as string[]).map((s) => s.trim().toLowerCase())),
+    ...body,
+    created_at: body.created_at.trim(),
+    producer_version: body.producer_version.trim(),
+    token_id: tokenId,
+    approver_identity: approver,
+    reason_code: reasonCode,
+    intent_digest: body.intent_digest.toLowerCase(),
+    policy_digest: body.policy_digest.toLowerCase(),
+    scope,
     expires_at: expiresAt,
-    max_targets: count("max_targets"),
-    max_ops: count("max_ops"),
   };
-  if (binding) token.delegation_binding_digest = binding;
+  if (body.delegation_binding_digest !== undefined) {
+    token.delegation_binding_digest = body.delegation_binding_digest.toLowerCase();
+  }
   return token;
 }
 
@@ -378,22 +357,6 @@ function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {
   return [...byKey.values()];
 }
 
-export interface ApprovalAuditRecord {
-  schema_id: typeof APPROVAL_AUDIT_SCHEMA_ID;
-  schema_version: "1.0.0";
-  created_at: string;
-  producer_version: string;
-  trace_id: string;
-  tool_name: string;
-  intent_digest: string;
-  policy_digest: string;
-  required_approvals: number;
-  valid_approvals: number;
-  approved: boolean;
-  approvers: string[];
-  entries: JsonObject[];
-}
-
 export function buildApprovalAudit(input: {
   createdAt: string;
   traceId: string;
@@ -405,7 +368,7 @@ export function buildApprovalAudit(input: {
   const entries = input.outcome.checks
     .map((c) => {
       // Fields of a token too broken to parse are left out rather than emitted empty.
-      const entry: JsonObject = { valid: c.valid, scope: c.scope };
+      const entry: ApprovalAuditEntry = { valid: c.valid, scope: c.scope };
       if (c.tokenId) entry.token_id = c.tokenId;
       if (c.approver) entry.approver_identity = c.approver;
       if (c.reasonCode) entry.reason_code = c.reasonCode;
@@ -415,15 +378,15 @@ export function buildApprovalAudit(input: {
     })
     .sort(
       (a, b) =>
-        compareBytes(String(a.token_id ?? ""), String(b.token_id ?? "")) ||
-        compareBytes(String(a.approver_identity ?? ""), String(b.approver_identity ?? "")) ||
-        compareBytes(String(a.reason_code ?? ""), String(b.reason_code ?? "")) ||
-        compareBytes(String(a.expires_at ?? ""), String(b.expires_at ?? "")) ||
-        compareBytes((a.scope as string[]).join(","), (b.scope as string[]).join(",")),
+        compareBytes(a.token_id ?? "", b.token_id ?? "") ||
+        compareBytes(a.approver_identity ?? "", b.approver_identity ?? "") ||
+        compareBytes(a.reason_code ?? "", b.reason_code ?? "") ||
+        compareBytes(a.expires_at ?? "", b.expires_at ?? "") ||
+        compareBytes((a.scope ?? []).join(","), (b.scope ?? []).join(",")),
     );
   return {
     schema_id: APPROVAL_AUDIT_SCHEMA_ID,
-    schema_version: "1.0.0",
+    schema_version: GATE_SCHEMA_VERSION,
     created_at: input.createdAt,
     producer_version: PRODUCER_VERSION,
     trace_id: input.traceId,

@@ -48,6 +48,11 @@ export interface Decision {
     compositeRiskClass: "low" | "medium" | "high";
     matchedRuleIds: string[];
   };
-  freezeWindow?: { active: boolean; window?: string; effect?: string; timezone?: string };
+  freezeWindow?: {
+    active: boolean;
+    window?: string;
+    effect?: "block" | "require_approval";
+    timezone?: string;
+  };
   sandbox?: { valid: boolean; violations: string[] };
 }

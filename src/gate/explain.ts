@@ -1,22 +1,17 @@
 /** The structured explanation of a gate decision (`gait.gate.policy_explain`, `gate eval --explain --json`). */
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import type { GateOutcome } from "./gate-eval.ts";
+import { GATE_SCHEMA_VERSION, POLICY_EXPLAIN_SCHEMA_ID, type PolicyExplain, type ProofRefs } from "./wire.ts";
 
-export const POLICY_EXPLAIN_SCHEMA_ID = "gait.gate.policy_explain";
-
-export interface ProofRefs {
-  trace_path?: string;
-  approval_audit_path?: string;
-}
-
+/** `proofRefs`: where the evidence files are, when written (the trace id comes from `traceId`). */
 export function buildPolicyExplain(
   result: GateOutcome,
   traceId: string,
-  proofRefs: ProofRefs = {},
-): Record<string, unknown> {
+  proofRefs: Omit<ProofRefs, "trace_id"> = {},
+): PolicyExplain {
   const { decision, prepared } = result;
   const ctx = prepared.intent.context;
-  const credentialPosture: Record<string, unknown> = {
+  const credentialPosture: NonNullable<PolicyExplain["credential_posture"]> = {
     present: Boolean(ctx.credential_ref || ctx.credential_source),
   };
   if (ctx.credential_source) credentialPosture.source = ctx.credential_source;
@@ -27,7 +22,7 @@ export function buildPolicyExplain(
   return {
     ok: true,
     schema_id: POLICY_EXPLAIN_SCHEMA_ID,
-    schema_version: "1.0.0",
+    schema_version: GATE_SCHEMA_VERSION,
     created_at: prepared.createdAt,
     producer_version: PRODUCER_VERSION,
     verdict: result.verdict,

@@ -13,7 +13,6 @@ import { sortedUnique } from "../contract/bytes.ts";
 import type { SigningKey } from "../contract/signing.ts";
 import type { Timestamp } from "../contract/time.ts";
 import {
-  type ApprovalAuditRecord,
   type ApprovalOutcome,
   approvalExpectationFor,
   buildApprovalAudit,
@@ -27,7 +26,8 @@ import { isPreparedIntent } from "./intent.ts";
 import type { NormalizedIntent, PreparedIntent } from "./intent-model.ts";
 import type { Verdict } from "./policy-model.ts";
 import type { LimitResult } from "./ratelimit.ts";
-import { buildTrace, signTrace, type TraceRecord } from "./trace.ts";
+import { buildTrace, signTrace } from "./trace.ts";
+import type { ApprovalAuditRecord, TraceRecord } from "./wire.ts";
 
 export interface LimitRequirements {
   rateLimits: LimitRequirement[];

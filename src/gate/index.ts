@@ -23,3 +23,4 @@ export * from "./ratelimit.ts";
 export * from "./result.ts";
 export * from "./trace.ts";
 export * from "./trace-file.ts";
+export * from "./wire.ts";

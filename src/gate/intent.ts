@@ -35,6 +35,7 @@ import {
   TARGET_KINDS,
   type Target,
 } from "./intent-model.ts";
+import { IntentRequestSchema } from "./wire.ts";
 
 export const INTENT_SCHEMA_ID = "gait.gate.intent_request";
 const MAX_SCRIPT_STEPS = 64;
@@ -45,24 +46,7 @@ function intentError(message: string) {
 }
 
 /** The members of a public IntentRequest (its schema is closed at the top level). */
-const INTENT_REQUEST_FIELDS = new Set([
-  "schema_id",
-  "schema_version",
-  "created_at",
-  "producer_version",
-  "tool_name",
-  "args",
-  "args_digest",
-  "intent_digest",
-  "script_hash",
-  "script",
-  "targets",
-  "arg_provenance",
-  "skill_provenance",
-  "delegation",
-  "relationship",
-  "context",
-]);
+const INTENT_REQUEST_FIELDS = new Set(Object.keys(IntentRequestSchema.properties));
 
 /**
  * Prepared intents made by prepareIntent in this process. Only these are trusted as already

@@ -7,8 +7,8 @@
  */
 import { join } from "node:path";
 import { type NewFileNames, writeFileNew } from "../contract/files.ts";
-import type { ApprovalAuditRecord } from "./approval.ts";
-import { prettyJson, type TraceRecord } from "./trace.ts";
+import { prettyJson } from "./trace.ts";
+import type { ApprovalAuditRecord, TraceRecord } from "./wire.ts";
 
 export type EvidenceKind = "trace" | "approval_audit";
 

@@ -2,9 +2,9 @@
  * Signed decision traces (CONTRACTS.md §5.9). The trace id is deterministic (same policy, intent
  * and final verdict → same id); `observed_at` is the wall clock and always present.
  */
-import { isJsonObject, type JsonObject, sha256Hex } from "../contract/canonical.ts";
+import type { RelationshipEnvelope } from "../contract/artifact-schemas.ts";
+import { isJsonObject, sha256Hex } from "../contract/canonical.ts";
 import {
-  type SignatureEnvelope,
   type SigningKey,
   signJson,
   type VerifyKey,
@@ -16,10 +16,14 @@ import { PRODUCER_VERSION } from "../contract/version.ts";
 import type { Decision } from "./decision.ts";
 import type { PreparedIntent } from "./intent-model.ts";
 import type { Verdict } from "./policy-model.ts";
-
-export const TRACE_SCHEMA_ID = "gait.gate.trace";
-
-export type TraceRecord = JsonObject & { trace_id: string; verdict: Verdict; signature?: SignatureEnvelope };
+import {
+  type FreezeWindowDecision,
+  GATE_SCHEMA_VERSION,
+  TRACE_SCHEMA_ID,
+  TRACED_CONTEXT_FIELDS,
+  type TracedContextField,
+  type TraceRecord,
+} from "./wire.ts";
 
 export function traceIdFor(policyDigest: string, intentDigest: string, verdict: string): string {
   return sha256Hex(`${policyDigest}:${intentDigest}:${verdict}`).slice(0, 24);
@@ -28,27 +32,6 @@ export function traceIdFor(policyDigest: string, intentDigest: string, verdict: 
 export function eventIdFor(traceId: string, observedAt: Timestamp): string {
   return sha256Hex(`${traceId}:${observedAt.utc().toString()}`).slice(0, 24);
 }
-
-const copiedContextFields = [
-  "agent_id",
-  "run_id",
-  "workflow_id",
-  "repo",
-  "environment",
-  "credential_ref",
-  "credential_source",
-  "credential_access_type",
-  "credential_issuer",
-  "credential_subject",
-  "credential_owner",
-  "credential_target_binding",
-  "credential_run_binding",
-  "credential_job_binding",
-  "credential_ttl_seconds",
-  "approval_ref",
-  "wrkr_inventory_ref",
-  "agent_action_bom_ref",
-] as const;
 
 export interface TraceInput {
   prepared: PreparedIntent;
@@ -70,7 +53,7 @@ export function buildTrace(input: TraceInput): TraceRecord {
   const traceId = traceIdFor(input.policyDigest, prepared.intentDigest, input.verdict);
   const trace: TraceRecord = {
     schema_id: TRACE_SCHEMA_ID,
-    schema_version: "1.0.0",
+    schema_version: GATE_SCHEMA_VERSION,
     created_at: prepared.createdAt,
     observed_at: input.observedAt.utc().toString(),
     producer_version: PRODUCER_VERSION,
@@ -86,26 +69,25 @@ export function buildTrace(input: TraceInput): TraceRecord {
     violations: input.violations,
   };
   if (input.correlationId) trace.correlation_id = input.correlationId;
-  const context = intent.context as unknown as JsonObject;
-  for (const field of copiedContextFields) {
-    const value = context[field];
-    if (value !== undefined) trace[field] = value;
+  // Typed as the trace's members, so a context member whose type drifts from the trace's fails to compile.
+  const traced: Pick<TraceRecord, TracedContextField> = intent.context;
+  for (const field of TRACED_CONTEXT_FIELDS) {
+    if (traced[field] !== undefined) Object.assign(trace, { [field]: traced[field] });
   }
   if (input.approvalRef) trace.approval_ref = input.approvalRef;
-  if (intent.context.agent_identity)
-    trace.agent_identity = intent.context.agent_identity as unknown as JsonObject;
-  if (intent.skill_provenance) trace.skill_provenance = intent.skill_provenance as unknown as JsonObject;
+  if (intent.context.agent_identity) trace.agent_identity = intent.context.agent_identity;
+  if (intent.skill_provenance) trace.skill_provenance = intent.skill_provenance;
   if (decision.script) {
     trace.script = true;
     trace.step_count = decision.script.stepCount;
     trace.script_hash = intent.script_hash ?? "";
     trace.composite_risk_class = decision.script.compositeRiskClass;
-    trace.step_verdicts = decision.script.stepVerdicts as unknown as JsonObject[];
+    trace.step_verdicts = decision.script.stepVerdicts;
     if (decision.script.matchedRuleIds.length > 0) trace.matched_rule_ids = decision.script.matchedRuleIds;
   }
   if (decision.freezeWindow) {
     const fw = decision.freezeWindow;
-    const freeze: JsonObject = {
+    const freeze: FreezeWindowDecision = {
       status: fw.active ? "active" : "inactive",
       evaluated_at: input.observedAt.utc().toString(),
     };
@@ -130,17 +112,17 @@ function relationshipFor(
   policyDigest: string,
   traceId: string,
   decision: Decision,
-): JsonObject {
+): RelationshipEnvelope {
   const intent = prepared.intent;
   const agent = intent.context.agent_id ?? intent.context.identity;
   const matched = decision.script?.matchedRuleIds ?? decision.matchedRules.map((r) => r.name);
-  const policyRef: JsonObject = {
+  const policyRef: NonNullable<RelationshipEnvelope["policy_ref"]> = {
     policy_id: "gait.gate.policy",
     policy_version: "1.0.0",
     policy_digest: policyDigest,
   };
   if (matched.length > 0) policyRef.matched_rule_ids = [...new Set(matched)].sort();
-  const relationship: JsonObject = {
+  const relationship: RelationshipEnvelope = {
     entity_refs: [
       { kind: "agent", id: agent },
       { kind: "policy", id: policyDigest },
@@ -164,7 +146,7 @@ function relationshipFor(
 
 export function signTrace(trace: TraceRecord, key: SigningKey): TraceRecord {
   const signable = withoutSignature(trace);
-  return { ...signable, signature: signJson(key, signable) } as TraceRecord;
+  return { ...signable, signature: signJson(key, signable) };
 }
 
 /** Pretty JSON (2-space) plus newline: the on-disk form of traces, tokens and audits. */

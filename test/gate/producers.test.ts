@@ -1,23 +1,62 @@
 /**
  * Producer tests: every artifact the gate emits validates against the public v1 schema for its
- * schema_id, including the optional parts (scripts, approvals, freeze windows, sandbox).
+ * schema_id and against ours (src/gate/wire.ts, published under schemas/v1/gate/), including the
+ * optional parts (scripts, approvals, freeze windows, sandbox). And each gate schema we publish
+ * mirrors the public one: the same constraints, and the public samples accepted or rejected as
+ * labelled.
  */
+import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { SignatureSchema } from "../../src/contract/artifact-schemas.ts";
+import { createSchemaRegistry } from "../../src/contract/schema.ts";
 import { generateSigningKey, verifyKeyFor } from "../../src/contract/signing.ts";
 import { parseGoDuration, Timestamp } from "../../src/contract/time.ts";
 import {
   buildGateResult,
   buildPolicyExplain,
   compilePolicy,
+  gateWireSchemas,
   mintApprovalToken,
   parsePolicyYaml,
   runGateEval,
   singleKeyVerifier,
 } from "../../src/gate/index.ts";
+import {
+  type PublishedSchema,
+  publishedSchemaDocument,
+  publishedSchemaId,
+  publishedSchemas,
+  SCHEMA_ID_BASE,
+} from "../../src/schemas.ts";
 import { repoRoot } from "../helpers/cli.ts";
-import { assertPublicValid, publicSchemasSkip } from "../helpers/public-schemas.ts";
+import { conformanceAvailable, conformanceDir } from "../helpers/conformance.ts";
+import {
+  assertPublicValid,
+  publicSchemaFileById,
+  publicSchemasDir,
+  publicSchemasSkip,
+} from "../helpers/public-schemas.ts";
+
+/** Our published schemas, registered as they are written to schemas/v1. */
+const ours = await createSchemaRegistry(publishedSchemas.map(publishedSchemaDocument)).load();
+const publishedGateSchemas = publishedSchemas.filter((entry) => entry.path.startsWith("gate/"));
+const wireSchemaPaths = new Set(Object.keys(gateWireSchemas).map((name) => `${name}.schema.json`));
+
+/** Valid against the public schema for its schema_id and against ours at the same path. */
+function assertValid(doc: unknown, what: string): void {
+  assertPublicValid(doc, what);
+  const file = publicSchemaFileById[(doc as { schema_id: string }).schema_id]!;
+  const result = ours.validate(SCHEMA_ID_BASE + file, doc);
+  assert.deepEqual(result, { ok: true }, `${what} does not validate against our schemas/v1/${file}`);
+}
+
+/** The envelope Gait writes is the strict one (contract/signature.schema.json), not just the v1 member. */
+function assertStrictSignature(doc: { signature?: unknown }, what: string): void {
+  const signatureId = publishedSchemaId(publishedSchemas.find((entry) => entry.schema === SignatureSchema)!);
+  assert.deepEqual(ours.validate(signatureId, doc.signature), { ok: true }, `${what} signature`);
+}
 
 const now = Timestamp.parse("2026-03-02T10:00:00Z");
 const key = generateSigningKey();
@@ -131,9 +170,10 @@ describe("gate producers validate against the public v1 schemas", { skip: public
         now: now,
         signingKey: key,
       });
-      assertPublicValid(result.trace, `trace for ${name}`);
-      assertPublicValid(buildGateResult(result), `gate result for ${name}`);
-      assertPublicValid(
+      assertValid(result.trace, `trace for ${name}`);
+      assertStrictSignature(result.trace, `trace for ${name}`);
+      assertValid(buildGateResult(result), `gate result for ${name}`);
+      assertValid(
         buildPolicyExplain(result, result.trace.trace_id, { trace_path: "t.json" }),
         `explain for ${name}`,
       );
@@ -143,17 +183,67 @@ describe("gate producers validate against the public v1 schemas", { skip: public
   it("approval tokens and approval audit records (valid and invalid tokens)", async () => {
     for (const name of ["write", "script"]) {
       const { token, granted } = await evaluateWithToken(name);
-      assertPublicValid(token, `approval token for ${name}`);
-      assertPublicValid(granted.trace, `granted trace for ${name}`);
+      assertValid(token, `approval token for ${name}`);
+      assertStrictSignature(token, `approval token for ${name}`);
+      assertValid(granted.trace, `granted trace for ${name}`);
       if (!granted.approvalAudit) throw new Error("expected an approval audit");
-      assertPublicValid(granted.approvalAudit, `approval audit for ${name}`);
+      assertValid(granted.approvalAudit, `approval audit for ${name}`);
     }
   });
 
   it("the example intents are valid intent requests", () => {
     const dir = join(repoRoot, "examples", "policy", "intents");
     for (const file of readdirSync(dir).filter((f) => f.endsWith(".json"))) {
-      assertPublicValid(JSON.parse(readFileSync(join(dir, file), "utf8")), file);
+      assertValid(JSON.parse(readFileSync(join(dir, file), "utf8")), file);
     }
   });
+});
+
+interface CorpusSample {
+  sample: string;
+  schema: string;
+  format: "json" | "jsonl";
+  expect: "valid" | "invalid";
+}
+
+const corpusSamples: CorpusSample[] = conformanceAvailable
+  ? (JSON.parse(readFileSync(join(conformanceDir, "index.json"), "utf8")) as { samples: CorpusSample[] })
+      .samples
+  : [];
+
+/** The public schema as plain constraints: key order, enum and required order, `$id` and `$schema` ignored. */
+function constraintsOf(schema: unknown, key = ""): unknown {
+  if (Array.isArray(schema)) {
+    const items = schema.map((item) => constraintsOf(item));
+    return key === "enum" || key === "required" ? items.map((i) => JSON.stringify(i)).sort() : items;
+  }
+  if (schema === null || typeof schema !== "object") return schema;
+  return Object.fromEntries(
+    Object.keys(schema)
+      .filter((k) => k !== "$id" && k !== "$schema")
+      .sort()
+      .map((k) => [k, constraintsOf((schema as Record<string, unknown>)[k], k)]),
+  );
+}
+
+describe("published gate schemas mirror the public v1 ones", { skip: publicSchemasSkip }, () => {
+  for (const entry of publishedGateSchemas) {
+    const samples = corpusSamples.filter((s) => s.schema === `schemas/v1/${entry.path}`);
+    it(`schemas/v1/${entry.path} accepts and rejects the public samples as labelled`, {
+      skip: samples.length === 0 ? "the public corpus has no samples for it" : false,
+    }, () => {
+      for (const sample of samples) {
+        const doc = JSON.parse(readFileSync(join(conformanceDir, sample.sample), "utf8"));
+        const result = ours.validate(publishedSchemaId(entry), doc);
+        assert.equal(result.ok, sample.expect === "valid", `${sample.sample}: ${JSON.stringify(result)}`);
+      }
+    });
+  }
+
+  for (const entry of publishedGateSchemas.filter((e: PublishedSchema) => wireSchemaPaths.has(e.path))) {
+    it(`schemas/v1/${entry.path} has the public schema's constraints`, () => {
+      const publicSchema = JSON.parse(readFileSync(join(publicSchemasDir, entry.path), "utf8"));
+      assert.deepEqual(constraintsOf(publishedSchemaDocument(entry)), constraintsOf(publicSchema));
+    });
+  }
 });

@@ -3,7 +3,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { generateSigningKey, verifyKeyFor } from "../../src/contract/signing.ts";
-import { prettyJson, signTrace, type TraceRecord } from "../../src/gate/trace.ts";
+import { prettyJson, signTrace } from "../../src/gate/trace.ts";
+import type { TraceRecord } from "../../src/gate/wire.ts";
 import {
   exitCodeFor,
   parseReferenceLine,
