@@ -8,7 +8,7 @@
 import type { KeyObject } from "node:crypto";
 import { parentPort, workerData } from "node:worker_threads";
 import { asError } from "../contract/errors.ts";
-import { firstNewFileName, writeFilesNew } from "../contract/files.ts";
+import { firstNewFileName, type NewFileWritten, writeFilesNew } from "../contract/files.ts";
 import { signingKeyFromKeyObject } from "../contract/signing.ts";
 import { type SignedTraceWork, signTraceWork, traceFilesOf } from "./trace-work.ts";
 import {
@@ -45,6 +45,11 @@ function schedule(): void {
   });
 }
 
+/**
+ * Signs every item, then writes the batch in two group commits: all traces first, then the
+ * approval audits of the items whose trace was written, so an audit never exists without its
+ * trace (the inline engine writes in the same order).
+ */
 async function writeBatch(items: BatchItem[]): Promise<BatchResult[]> {
   const signed = items.map((item): SignedTraceWork | Error => {
     try {
@@ -53,27 +58,41 @@ async function writeBatch(items: BatchItem[]): Promise<BatchResult[]> {
       return asError(error);
     }
   });
-  const files = signed.flatMap((s) => (s instanceof Error ? [] : s.files));
-  const fileOutcomes = await writeFilesNew(files, { fsync: init.fsync });
-  let next = 0;
-  return items.map((item, index) => {
-    const outcome = signed[index]!;
-    if (outcome instanceof Error) return { id: item.id, error: serializeError(outcome) };
-    const own = fileOutcomes.slice(next, next + outcome.files.length);
-    next += outcome.files.length;
-    const result: BatchResult = { id: item.id };
-    const failedAt = own.findIndex((written) => written instanceof Error);
-    if (failedAt >= 0) {
-      result.error = serializeError(own[failedAt] as Error);
-      result.path = firstNewFileName(outcome.files[failedAt]!.names);
-      return result;
-    }
-    if (own.length > 0)
-      result.written = traceFilesOf(item.work, own as Array<{ path: string; attempt: number }>);
-    if (item.wantSigned) {
-      result.trace = outcome.trace;
-      if (outcome.approvalAudit) result.approvalAudit = outcome.approvalAudit;
-    }
+  const works = signed.flatMap((s, index) => (s instanceof Error || s.files.length === 0 ? [] : [index]));
+  const traces = await writeFilesNew(
+    works.map((index) => (signed[index] as SignedTraceWork).files[0]!),
+    { fsync: init.fsync },
+  );
+  const withAudit = works.filter(
+    (index, i) => !(traces[i] instanceof Error) && (signed[index] as SignedTraceWork).files[1],
+  );
+  const audits = await writeFilesNew(
+    withAudit.map((index) => (signed[index] as SignedTraceWork).files[1]!),
+    { fsync: init.fsync },
+  );
+  const written = new Map<number, Array<NewFileWritten | Error>>();
+  for (const [i, index] of works.entries()) written.set(index, [traces[i]!]);
+  for (const [i, index] of withAudit.entries()) written.get(index)!.push(audits[i]!);
+  return items.map((item, index) => resultOf(item, signed[index]!, written.get(index) ?? []));
+}
+
+function resultOf(
+  item: BatchItem,
+  outcome: SignedTraceWork | Error,
+  files: Array<NewFileWritten | Error>,
+): BatchResult {
+  if (outcome instanceof Error) return { id: item.id, error: serializeError(outcome) };
+  const result: BatchResult = { id: item.id };
+  const failedAt = files.findIndex((file) => file instanceof Error);
+  if (failedAt >= 0) {
+    result.error = serializeError(files[failedAt] as Error);
+    result.path = firstNewFileName(outcome.files[failedAt]!.names);
     return result;
-  });
+  }
+  if (files.length > 0) result.written = traceFilesOf(item.work, files as NewFileWritten[]);
+  if (item.wantSigned) {
+    result.trace = outcome.trace;
+    if (outcome.approvalAudit) result.approvalAudit = outcome.approvalAudit;
+  }
+  return result;
 }

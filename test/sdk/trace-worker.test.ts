@@ -631,3 +631,32 @@ describe("Gate traceDurability", () => {
     assert.ok(existsSync(decision.tracePath!));
   });
 });
+
+describe("both trace engines write an approval audit only once its trace is written", () => {
+  for (const engine of ["inline", "worker"] as const) {
+    it(`${engine}: a trace that cannot be written leaves no audit behind`, async (t) => {
+      const dir = scratch(t);
+      const signingKey = generateSigningKey();
+      const traceWorker = engine === "worker" ? new TraceWorker({ signingKey }) : undefined;
+      t.after(() => traceWorker?.close());
+      const gate = await createGate({
+        policyText: policyYaml,
+        signingKey,
+        traceDir: dir,
+        clock,
+        traceDurability: "durable",
+        onError: () => {},
+        ...(traceWorker ? { traceWorker } : {}),
+      });
+      writeFileSync(join(dir, "taken.json"), "{}");
+      const decision = await gate.evaluateAsync(intent("tool.write"), {
+        approvalTokens: [{ schema_id: "gait.gate.approval_token" }],
+        tracePath: join(dir, "taken.json"),
+        approvalAuditPath: join(dir, "audit.json"),
+      });
+      await gate.close();
+      assert.equal(decision.error?.code, "file_exists");
+      assert.equal(existsSync(join(dir, "audit.json")), false);
+    });
+  }
+});
