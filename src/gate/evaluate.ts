@@ -10,7 +10,7 @@ import { isGaitError } from "../contract/errors.ts";
 import { withoutInvisibleCharacters } from "../contract/text.ts";
 import { EPOCH_1980, Timestamp } from "../contract/time.ts";
 import type { Decision, LimitRequirement, StepVerdict } from "./decision.ts";
-import { prepareIntent } from "./intent.ts";
+import { type PrepareOptions, prepareIntent } from "./intent.ts";
 import type { NormalizedIntent, PreparedIntent, Target } from "./intent-model.ts";
 import { anyMatcher, compileDomainPattern, compilePathPattern, type Matcher } from "./patterns.ts";
 import {
@@ -79,11 +79,11 @@ export function compilePolicy(loaded: LoadedPolicy): CompiledPolicy {
 export function evaluateRequest(
   compiled: CompiledPolicy,
   raw: unknown,
-  options: EvaluateOptions,
+  options: EvaluateOptions & PrepareOptions,
 ): { prepared: PreparedIntent; decision: Decision } {
   let prepared: PreparedIntent;
   try {
-    prepared = prepareIntent(raw);
+    prepared = prepareIntent(raw, options);
   } catch (error) {
     if (isGaitError(error) && compiled.failClosedRisk.has(rawRiskClass(raw))) {
       return {

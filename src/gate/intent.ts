@@ -60,12 +60,23 @@ export function isPreparedIntent(value: unknown): value is PreparedIntent {
   return typeof value === "object" && value !== null && preparedByThisProcess.has(value as PreparedIntent);
 }
 
+export interface PrepareOptions {
+  /**
+   * Context evidence an agent states about itself (`context_set_digest`, `context_evidence_mode`,
+   * `context_refs`, `auth_context.context_age_seconds`) counts only when a verified context
+   * envelope vouches for it (CONTRACTS.md §5.3). Gait verifies no envelopes yet, so the
+   * enforcement path always strips it (`strip`, the default) before evaluating and digesting;
+   * `policy test` keeps it (`keep`), to test rules about evidence.
+   */
+  unverifiedContextEvidence?: "strip" | "keep";
+}
+
 /**
  * Normalizes a parsed intent request and computes its digests. Digests are always computed here,
  * never read from the request (`intent_digest`/`args_digest` in a request are ignored). The result
  * is frozen, so what was digested is what gets evaluated.
  */
-export function prepareIntent(raw: unknown): PreparedIntent {
+export function prepareIntent(raw: unknown, options: PrepareOptions = {}): PreparedIntent {
   if (!isJsonObject(raw)) throw intentError("intent request must be a JSON object");
   if (exceedsJsonDepth(raw)) throw intentError(`intent request nests deeper than ${MAX_JSON_DEPTH} levels`);
   const unknown = Object.keys(raw).filter((key) => !INTENT_REQUEST_FIELDS.has(key));
@@ -81,6 +92,7 @@ export function prepareIntent(raw: unknown): PreparedIntent {
     throw intentError(`intent schema_id must be ${INTENT_SCHEMA_ID}, got ${JSON.stringify(schemaId)}`);
   }
   const intent = normalizeIntent(raw);
+  if ((options.unverifiedContextEvidence ?? "strip") === "strip") stripContextEvidence(intent.context);
   const createdAtText = optionalString(raw, "created_at", "intent");
   const createdAt = createdAtText ? Timestamp.parse(createdAtText, "intent.created_at").utc() : EPOCH_1980;
   const prepared: PreparedIntent = {
@@ -93,6 +105,18 @@ export function prepareIntent(raw: unknown): PreparedIntent {
   if (isJsonObject(raw.relationship)) prepared.relationship = raw.relationship;
   preparedByThisProcess.add(deepFreeze(prepared));
   return prepared;
+}
+
+/** Removes self-stated context evidence (see PrepareOptions), before anything is digested. */
+function stripContextEvidence(context: IntentContext): void {
+  delete context.context_set_digest;
+  delete context.context_evidence_mode;
+  delete context.context_refs;
+  const auth = context.auth_context;
+  if (auth && "context_age_seconds" in auth) {
+    delete auth.context_age_seconds;
+    if (Object.keys(auth).length === 0) delete context.auth_context;
+  }
 }
 
 function deepFreeze<T>(value: T): T {

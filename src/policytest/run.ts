@@ -36,7 +36,11 @@ export function evaluateIntent(
   raw: unknown,
   options: PolicyTestOptions,
 ): IntentEvaluation {
-  const { prepared, decision } = evaluateRequest(compiled, raw, { now: options.now });
+  // A policy test evaluates the intent as written, stated context evidence included.
+  const { prepared, decision } = evaluateRequest(compiled, raw, {
+    now: options.now,
+    unverifiedContextEvidence: "keep",
+  });
   return { decision, intentDigest: prepared.intentDigest, createdAt: prepared.createdAt, prepared };
 }
 

@@ -328,3 +328,36 @@ describe("approvals: clock, signers, distinct keys, single use", () => {
     assert.ok(replay.reasonCodes.includes("approval_token_consumed"));
   });
 });
+
+describe("self-stated context evidence", () => {
+  const withEvidence = request({
+    context: {
+      identity: "a",
+      workspace: "/w",
+      risk_class: "high",
+      context_set_digest: "c".repeat(64),
+      context_evidence_mode: "required",
+      context_refs: ["ref:1"],
+      auth_context: { context_age_seconds: 5, tenant: "t1" },
+    },
+  });
+
+  it("is stripped before the enforcement path evaluates or digests it, and kept by policy test", () => {
+    const stripped = prepareIntent(withEvidence).intent.context;
+    assert.equal(stripped.context_set_digest, undefined);
+    assert.equal(stripped.context_evidence_mode, undefined);
+    assert.equal(stripped.context_refs, undefined);
+    assert.deepEqual(stripped.auth_context, { tenant: "t1" });
+    const kept = prepareIntent(withEvidence, { unverifiedContextEvidence: "keep" }).intent.context;
+    assert.equal(kept.context_set_digest, "c".repeat(64));
+    const policy = compilePolicy(
+      parsePolicyYaml(
+        "default_verdict: allow\nfail_closed:\n  enabled: true\n  required_fields: [context_evidence]\n",
+        "p",
+      ),
+    );
+    const outcome = decideGateSync({ compiled: policy, intent: withEvidence, now: NOW });
+    assert.equal(outcome.verdict, "block");
+    assert.ok(outcome.reasonCodes.includes("context_evidence_missing"));
+  });
+});
