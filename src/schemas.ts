@@ -13,6 +13,7 @@ import { gateWireSchemas } from "./gate/wire.ts";
 import { PolicyTestResultSchema } from "./policytest/types.ts";
 import { regressSchemas } from "./regress/types.ts";
 import { runpackSchemas } from "./runpack/types.ts";
+import { GateDecisionJsonSchema } from "./sdk/decision.ts";
 
 export const SCHEMA_ID_BASE = "https://gait.dev/schemas/v1/";
 const JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema";
@@ -27,6 +28,7 @@ export const publishedSchemas: readonly PublishedSchema[] = [
   { path: "contract/signature.schema.json", schema: SignatureSchema },
   { path: "cli/error_envelope.schema.json", schema: CliErrorEnvelopeSchema },
   { path: "gate/policy.schema.json", schema: PolicyDocumentSchema },
+  { path: "gate/decision.schema.json", schema: GateDecisionJsonSchema },
   ...Object.entries(gateWireSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
   { path: "policytest/policy_test_result.schema.json", schema: PolicyTestResultSchema },
   ...Object.entries(runpackSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { canonicalize } from "../../src/contract/canonical.ts";
 import {
   encodePrivateKey,
@@ -16,6 +17,7 @@ import {
 } from "../../src/contract/signing.ts";
 import { parseGoDuration, Timestamp } from "../../src/contract/time.ts";
 import { mintApprovalToken, parsePolicyYaml, prepareIntent } from "../../src/gate/index.ts";
+import { publishedSchemaDocument, publishedSchemas } from "../../src/schemas.ts";
 import { createGate, decisionToJson, type Gate } from "../../src/sdk/index.ts";
 import { runGait, tempDir } from "../helpers/cli.ts";
 import { call, type ServeProcess, startServe } from "../sidecar/support.ts";
@@ -57,6 +59,10 @@ const script = intent("script", {
     ],
   },
 });
+
+const validDecision = new Ajv2020({ strict: false }).compile(
+  publishedSchemaDocument(publishedSchemas.find((entry) => entry.path === "gate/decision.schema.json")!),
+);
 
 /** What may differ between emitters: envelope members and where files went. */
 const VARYING = ["ok", "correlation_id", "warnings", "trace_path", "approval_audit_path"];
@@ -137,6 +143,17 @@ describe("the CLI, the sidecar and the SDK emit the same decision JSON", () => {
         token: server.token,
       });
       const sdk = decisionToJson(await gate.evaluateAsync(request as never, { approvalTokens: tokens }));
+      for (const [emitter, json] of [
+        ["CLI", cli.json],
+        ["sidecar", sidecar.json],
+        ["SDK", sdk],
+      ] as const) {
+        const { ok: _ok, correlation_id: _id, warnings: _w, ...decision } = json as Record<string, unknown>;
+        assert.ok(
+          validDecision(decision),
+          `${name}: ${emitter} output fits gate/decision.schema.json: ${JSON.stringify(validDecision.errors)}`,
+        );
+      }
       const expected = comparable(sdk as Record<string, unknown>);
       assert.equal(comparable(cli.json), expected, `${name}: CLI vs SDK`);
       assert.equal(comparable(sidecar.json), expected, `${name}: sidecar vs SDK`);
