@@ -8,10 +8,11 @@ import {
   KEY_MODES,
   type KeyMode,
   type KeySource,
+  keyModeFor,
   type SigningKeyRequest,
   type VerifyKeyRequest,
 } from "../contract/keys.ts";
-import { GATE_PROFILES } from "../gate/profile.ts";
+import { GATE_PROFILES } from "../gate/setup.ts";
 import { type OptionSpec, type Options, stringOption } from "./command.ts";
 
 function flagName(prefix: string | undefined, name: string): string {
@@ -50,7 +51,7 @@ export function keyOptions(prefix?: string): OptionSpec[] {
 
 export const verifyKeyOptions: OptionSpec[] = keyOptions();
 
-/** `--profile standard|oss-prod` (the rules are the gate core's, src/gate/profile.ts). */
+/** `--profile standard|oss-prod` (the rules are the gate core's, src/gate/setup.ts). */
 export const profileOption: OptionSpec = {
   name: "profile",
   value: "name",
@@ -70,7 +71,7 @@ export const signingKeyOptions: OptionSpec[] = [
   {
     name: "private-key",
     value: "path",
-    description: "signing key file (base64 of the 64-byte seed+public key); needs --key-mode prod",
+    description: "signing key file (base64 of the 64-byte seed+public key); implies --key-mode prod",
   },
   {
     name: "private-key-env",
@@ -97,17 +98,18 @@ export function readKeySource(options: Options, name: string): KeySource | undef
   return { ...(path !== undefined && { path }), ...(env !== undefined && { env }) };
 }
 
-/** Mode and sources from the signing flags; `defaultMode` applies when --key-mode is absent. */
-export function readSigningKeyRequest(options: Options, defaultMode: KeyMode): SigningKeyRequest {
-  const mode = stringOption(options, "key-mode") ?? defaultMode;
-  if (!(KEY_MODES as readonly string[]).includes(mode)) {
-    throw invalidInput("usage", `--key-mode must be dev or prod, not ${JSON.stringify(mode)}`, {
+/** Mode and sources from the signing flags: without --key-mode, a key flag means prod (keyModeFor). */
+export function readSigningKeyRequest(options: Options): SigningKeyRequest {
+  const given = stringOption(options, "key-mode");
+  if (given !== undefined && !(KEY_MODES as readonly string[]).includes(given)) {
+    throw invalidInput("usage", `--key-mode must be dev or prod, not ${JSON.stringify(given)}`, {
       hint: "use --key-mode dev or --key-mode prod",
     });
   }
+  const privateKey = readKeySource(options, "private-key");
   return {
-    mode: mode as KeyMode,
-    privateKey: readKeySource(options, "private-key"),
+    mode: keyModeFor(given as KeyMode | undefined, privateKey),
+    privateKey,
     publicKey: readKeySource(options, "public-key"),
   };
 }

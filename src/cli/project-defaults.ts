@@ -39,7 +39,8 @@ export async function withGateDefaults(
   if (gate.approvalSingleUse === true && options["approval-single-use"] === undefined) {
     options["approval-single-use"] = true;
   }
-  if (stringOption(options, "key-mode") === "prod" && !readKeySource(options, "private-key")) {
+  // The config's key signs unless dev mode is asked for (a key means prod, see chooseSigningKey).
+  if (stringOption(options, "key-mode") !== "dev" && !readKeySource(options, "private-key")) {
     fillKeySource(options, "private-key", gate.privateKey);
   }
   // The approval key and the approver key list exclude each other: a flag for either replaces

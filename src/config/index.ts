@@ -10,10 +10,10 @@ import { type Static, Type } from "@sinclair/typebox";
 import { isScalar } from "yaml";
 import { fromFsError, type GaitError, invalidInput } from "../contract/errors.ts";
 import { KEY_MODES, type KeyMode, type KeySource } from "../contract/keys.ts";
-import { GATE_PROFILES, type GateProfile } from "../gate/profile.ts";
+import { GATE_PROFILES, type GateProfile } from "../gate/setup.ts";
 import { readWithSchema, type ShapeSchema, YamlSource } from "../gate/yaml-strict.ts";
 
-export { GATE_PROFILES, type GateProfile } from "../gate/profile.ts";
+export { GATE_PROFILES, type GateProfile } from "../gate/setup.ts";
 
 export const DEFAULT_CONFIG_PATH = ".gait/config.yaml";
 export const DEFAULT_POLICY_PATH = ".gait.yaml";

@@ -64,6 +64,14 @@ const SOURCE_HINT = "pass --private-key PATH or --private-key-env VAR, or use --
 
 type KeyRole = "private key" | "public key";
 
+/**
+ * The key mode when none was asked for: a private key source means prod (the caller chose a
+ * key), no source means dev (an ephemeral key). An explicit mode is kept as it is.
+ */
+export function keyModeFor(mode: KeyMode | undefined, privateKey: KeySource | undefined): KeyMode {
+  return mode ?? (isKeySourceSet(privateKey) ? "prod" : "dev");
+}
+
 /** True when the source names a path or an environment variable. */
 export function isKeySourceSet(source: KeySource | undefined): source is KeySource {
   return Boolean(source?.path?.trim() || source?.env?.trim());

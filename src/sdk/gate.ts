@@ -7,13 +7,7 @@
  */
 import { resolve } from "node:path";
 import { invalidInput } from "../contract/errors.ts";
-import {
-  DEV_KEY_WARNING,
-  type KeyMode,
-  type KeySource,
-  loadPublicKey,
-  resolveSigningKey,
-} from "../contract/keys.ts";
+import { DEV_KEY_WARNING, type KeyMode, type KeySource, loadPublicKey } from "../contract/keys.ts";
 import { type SigningKey, type VerifyKey, verifyKeyFor } from "../contract/signing.ts";
 import { type Clock, systemClock, type Timestamp } from "../contract/time.ts";
 import {
@@ -24,6 +18,7 @@ import {
   type CompiledPolicy,
   checkDecisionSetup,
   checkGateSetup,
+  chooseSigningKey,
   compilePolicy,
   decideGateSync,
   enforceLimits,
@@ -197,7 +192,9 @@ export async function createGate(options: GateOptions): Promise<Gate> {
   const cwd = options.cwd ?? process.cwd();
   const warn = options.onWarning ?? defaultWarning;
   const loaded = await loadPolicy(options, cwd);
-  const { key: signingKey, mode: keyMode } = await signingKeyFor(options, cwd, warn);
+  const chosen = await chooseSigningKey(options, { env: options.env ?? process.env, cwd, warn });
+  for (const warning of chosen.warnings) warn(warning);
+  const { key: signingKey, mode: keyMode } = chosen;
   const profile = options.profile ?? "standard";
   checkGateSetup({
     profile,
@@ -502,22 +499,6 @@ async function loadPolicy(options: GateOptions, cwd: string): Promise<LoadedPoli
   if (policyText !== undefined) return parsePolicyYaml(policyText, options.policySource ?? "<policyText>");
   if (typeof policy === "string") return loadPolicyFile(resolve(cwd, policy));
   return policy!;
-}
-
-/** The trace key and how it was chosen (the profile checks the mode). */
-async function signingKeyFor(
-  options: GateOptions,
-  cwd: string,
-  warn: (m: string) => void,
-): Promise<{ key: SigningKey; mode: KeyMode }> {
-  if (options.signingKey) return { key: options.signingKey, mode: options.keyMode ?? "prod" };
-  const mode = options.keyMode ?? (options.privateKey ? "prod" : "dev");
-  const resolved = await resolveSigningKey(
-    { mode, privateKey: options.privateKey, publicKey: options.publicKey },
-    { env: options.env ?? process.env, cwd, warn },
-  );
-  for (const warning of resolved.warnings) warn(warning);
-  return { key: resolved.key, mode };
 }
 
 function isSync(ledger: ApprovalLedger | SyncApprovalLedger): ledger is SyncApprovalLedger {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parsePrivateKey, parsePublicKey } from "../../src/contract/signing.ts";
@@ -31,6 +31,63 @@ describe("gait keys", () => {
       assert.equal(statSync(join(keysDir, "gait_private.key")).mode & 0o777, 0o600);
       assert.equal(statSync(join(keysDir, "gait_public.key")).mode & 0o777, 0o644);
     }
+  });
+
+  it("a private key flag means prod without --key-mode (gate eval, approve), and signs verifiably", async () => {
+    writeFileSync(join(tmp.dir, "p.yaml"), "default_verdict: allow\n");
+    writeFileSync(
+      join(tmp.dir, "i.json"),
+      JSON.stringify({
+        tool_name: "t.read",
+        args: {},
+        context: { identity: "a", workspace: "/w", risk_class: "low" },
+      }),
+    );
+    const key = ["--private-key", "gait-out/keys/gait_private.key"];
+    const evaluated = await runGait(
+      ["gate", "eval", "--policy", "p.yaml", "--intent", "i.json", "--json", ...key],
+      {
+        cwd: tmp.dir,
+      },
+    );
+    assert.equal(evaluated.code, 0, evaluated.stdout);
+    assert.equal(evaluated.json?.warnings, undefined, "no dev-key warning");
+    const verified = await runGait(
+      [
+        "trace",
+        "verify",
+        String(evaluated.json?.trace_path),
+        "--public-key",
+        "gait-out/keys/gait_public.key",
+        "--json",
+      ],
+      { cwd: tmp.dir },
+    );
+    assert.equal(verified.code, 0, verified.stdout);
+    const approved = await runGait(
+      [
+        ...[
+          "approve",
+          "--intent-digest",
+          "1".repeat(64),
+          "--policy-digest",
+          "2".repeat(64),
+          "--scope",
+          "tool:t",
+        ],
+        ...["--approver", "alice", "--reason-code", "r", "--ttl", "1h", "--json", ...key],
+      ],
+      { cwd: tmp.dir },
+    );
+    assert.equal(approved.code, 0, approved.stdout);
+    assert.equal(approved.json?.key_id, keyId);
+    const dev = await runGait(
+      ["gate", "eval", "--policy", "p.yaml", "--intent", "i.json", "--key-mode", "dev", ...key],
+      {
+        cwd: tmp.dir,
+      },
+    );
+    assert.equal(dev.code, 6, "an explicit dev mode with a key is still refused");
   });
 
   it("init refuses to overwrite without --force, and --force replaces the pair", async () => {

@@ -44,7 +44,7 @@ export const approveCommand = command({
     const required = ["intent-digest", "policy-digest", "scope", "approver", "reason-code"];
     const missing = required.filter((name) => !stringOption(options, name));
     if (missing.length > 0) throw invalidInput("usage", `missing ${missing.map((m) => `--${m}`).join(", ")}`);
-    const signing = await resolveSigningKey(readSigningKeyRequest(options, "dev"), {
+    const signing = await resolveSigningKey(readSigningKeyRequest(options), {
       env: ctx.env,
       cwd: ctx.cwd,
       warn: ctx.warn,

@@ -10,10 +10,9 @@
 import { resolve } from "node:path";
 import { invalidInput } from "../../contract/errors.ts";
 import { ExitCode } from "../../contract/exit.ts";
-import { resolveSigningKey } from "../../contract/keys.ts";
 import { showPath } from "../../contract/paths.ts";
 import { encodePublicKey } from "../../contract/signing.ts";
-import type { GateProfile } from "../../gate/index.ts";
+import { chooseSigningKey, type GateProfile } from "../../gate/index.ts";
 import type { TraceDurability } from "../../sdk/index.ts";
 import type { Sidecar } from "../../sidecar/index.ts";
 import { approvalOptions, readApprovalFlags } from "../approval-flags.ts";
@@ -116,7 +115,8 @@ async function runServe(_args: string[], flags: Options, ctx: CommandContext): P
     sidecarModule.DEFAULT_MAX_REQUEST_BYTES;
 
   const io = { env: ctx.env, cwd: ctx.cwd, warn: ctx.warn };
-  const signing = await resolveSigningKey(readSigningKeyRequest(options, "dev"), io);
+  const keys = readSigningKeyRequest(options);
+  const signing = await chooseSigningKey({ ...keys, keyMode: keys.mode }, io);
   for (const warning of signing.warnings) ctx.warn(warning);
   const approvals = await readApprovalFlags(options, io);
   const traceDir = stringOption(options, "trace-dir") ?? sidecarModule.DEFAULT_SIDECAR_TRACE_DIR;

@@ -121,14 +121,14 @@ async function runEval(_args: string[], flags: Options, ctx: CommandContext): Pr
     });
   }
   const io = { env: ctx.env, cwd: ctx.cwd, warn: ctx.warn };
-  const keys = readSigningKeyRequest(options, "dev");
+  const keys = readSigningKeyRequest(options);
   const approvals = await readApprovalFlags(options, io);
   const gate = await createGate({
     policy: await loadPolicyFile(resolve(ctx.cwd, policyPath), policyPath),
     profile: (stringOption(options, "profile") ?? "standard") as GateProfile,
     keyMode: keys.mode,
-    ...(keys.privateKey ? { privateKey: keys.privateKey } : {}),
-    ...(keys.publicKey ? { publicKey: keys.publicKey } : {}),
+    privateKey: keys.privateKey,
+    publicKey: keys.publicKey,
     ...(approvals.approvers ? { approvers: approvals.approvers } : {}),
     ...(approvals.approvalKey ? { approvalPublicKey: approvals.approvalKey } : {}),
     ...(approvals.ledgerPath ? { approvalLedgerPath: approvals.ledgerPath } : {}),

@@ -55,8 +55,8 @@ const runArg = {
 
 /** Unsigned unless a key mode or a private key is given (then prod, as the reference does). */
 function signingRequest(options: Options): SigningKeyRequest | undefined {
-  if (stringOption(options, "key-mode")) return readSigningKeyRequest(options, "prod");
-  if (readKeySource(options, "private-key")) return readSigningKeyRequest(options, "prod");
+  if (stringOption(options, "key-mode")) return readSigningKeyRequest(options);
+  if (readKeySource(options, "private-key")) return readSigningKeyRequest(options);
   return undefined;
 }
 

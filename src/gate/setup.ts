@@ -1,10 +1,12 @@
 /**
- * Gate profiles: `standard`, and `oss-prod`, the hardened one (CONTRACTS.md §5.13). The rules live
- * here, in the gate core, so `gait gate eval`, `gait gate serve` and `createGate` refuse exactly
- * the same things: a Gate is checked once when it is set up, and each decision when it is made.
+ * How a Gate is set up: which key signs its traces, and its profile — `standard`, or `oss-prod`,
+ * the hardened one (CONTRACTS.md §5.13). The rules live here, in the gate core, so `gait gate
+ * eval`, `gait gate serve` and `createGate` choose keys and refuse things exactly alike: a Gate is
+ * checked once when it is set up, and each decision when it is made.
  */
 import { invalidInput } from "../contract/errors.ts";
-import type { KeyMode } from "../contract/keys.ts";
+import { type KeyIo, type KeyMode, type KeySource, keyModeFor, resolveSigningKey } from "../contract/keys.ts";
+import type { SigningKey } from "../contract/signing.ts";
 import type { Verdict } from "./policy-model.ts";
 
 export const GATE_PROFILES = ["standard", "oss-prod"] as const;
@@ -72,4 +74,31 @@ export function checkDecisionSetup(setup: DecisionSetup): void {
 
 function profileError(message: string, options: { hint: string }) {
   return invalidInput("profile_refused", message, options);
+}
+
+export interface SigningKeyChoice {
+  /** A key the caller already holds. */
+  signingKey?: SigningKey | undefined;
+  /** dev: an ephemeral key; prod: an explicit one. Default: prod when a key is given, else dev. */
+  keyMode?: KeyMode | undefined;
+  privateKey?: KeySource | undefined;
+  /** When given with `privateKey`, must be its public half. */
+  publicKey?: KeySource | undefined;
+}
+
+/**
+ * The trace signing key and how it was chosen (the profile checks the mode). Giving a key means
+ * prod unless dev is asked for explicitly, which is an error with a key (dev keys are ephemeral).
+ */
+export async function chooseSigningKey(
+  choice: SigningKeyChoice,
+  io: KeyIo,
+): Promise<{ key: SigningKey; mode: KeyMode; warnings: string[] }> {
+  if (choice.signingKey) return { key: choice.signingKey, mode: choice.keyMode ?? "prod", warnings: [] };
+  const mode = keyModeFor(choice.keyMode, choice.privateKey);
+  const resolved = await resolveSigningKey(
+    { mode, privateKey: choice.privateKey, publicKey: choice.publicKey },
+    io,
+  );
+  return { key: resolved.key, mode, warnings: resolved.warnings };
 }
