@@ -65,7 +65,7 @@ export interface SidecarOptions {
   signingKey: SigningKey;
   /** How the signing key was chosen: dev (ephemeral) or prod (default: prod, a key the caller chose). */
   keyMode?: KeyMode;
-  /** standard (default) or oss-prod: the same rules as `gait gate eval --profile` (gate/profile.ts). */
+  /** standard (default) or oss-prod: the same rules as `gait gate eval --profile` (gate/setup.ts). */
   profile?: GateProfile;
   /** Verifies approval tokens; default: the signing key's public half (as `gait gate eval`). */
   approvalKey?: VerifyKey;
