@@ -3,11 +3,11 @@
  * list, or one approval key) and whether tokens are single use, resolved once for both.
  */
 import { resolve } from "node:path";
-import { invalidInput } from "../contract/errors.ts";
 import { type KeyIo, resolveVerifyKey } from "../contract/keys.ts";
 import type { VerifyKey } from "../contract/signing.ts";
 import { type ApproverKey, DEFAULT_APPROVAL_LEDGER, loadApproverKeys } from "../gate/index.ts";
 import { type OptionSpec, type Options, stringOption } from "./command.ts";
+import { invalidInput } from "./error-codes.ts";
 import { keyOptions, readVerifyKeySources } from "./keyflags.ts";
 
 export const approvalOptions: OptionSpec[] = [

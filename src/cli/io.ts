@@ -2,7 +2,8 @@
 import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type JsonValue, parseJsonStrict } from "../contract/canonical.ts";
-import { fromFsError, invalidInput } from "../contract/errors.ts";
+import { fromFsError } from "../contract/errors.ts";
+import { invalidInput } from "./error-codes.ts";
 
 export interface JsonInputOptions {
   /** Refuse inputs larger than this many bytes (checked before reading the whole input). */

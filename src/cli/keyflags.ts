@@ -3,7 +3,6 @@
  * `--key-mode`, `--private-key[-env]`, `--public-key[-env]`, and prefixed variants such as
  * `--approval-public-key[-env]` for commands that verify a second kind of signature.
  */
-import { invalidInput } from "../contract/errors.ts";
 import {
   KEY_MODES,
   type KeyMode,
@@ -14,6 +13,7 @@ import {
 } from "../contract/keys.ts";
 import { GATE_PROFILES } from "../gate/setup.ts";
 import { type OptionSpec, type Options, stringOption } from "./command.ts";
+import { invalidInput } from "./error-codes.ts";
 
 function flagName(prefix: string | undefined, name: string): string {
   return prefix ? `${prefix}-${name}` : name;

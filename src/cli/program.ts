@@ -3,9 +3,10 @@
  * the result (or error) to the output writer. Returns the process exit code; never exits itself.
  */
 import { Command, CommanderError, Option } from "commander";
-import { GaitError, invalidInput } from "../contract/errors.ts";
+import { GaitError } from "../contract/errors.ts";
 import type { Clock } from "../contract/time.ts";
 import type { CommandContext, CommandSpec, Options, Spec } from "./command.ts";
+import { invalidInput } from "./error-codes.ts";
 import { correlationIdFor, renderJsonLine, type Streams, writeError, writeOutcome } from "./output.ts";
 
 export interface ProgramInfo {

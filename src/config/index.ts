@@ -8,10 +8,11 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type Static, Type } from "@sinclair/typebox";
 import { isScalar } from "yaml";
-import { fromFsError, type GaitError, invalidInput } from "../contract/errors.ts";
+import { fromFsError, type GaitError } from "../contract/errors.ts";
 import { KEY_MODES, type KeyMode, type KeySource } from "../contract/keys.ts";
 import { GATE_PROFILES, type GateProfile } from "../gate/setup.ts";
 import { readWithSchema, type ShapeSchema, YamlSource } from "../gate/yaml-strict.ts";
+import { invalidInput } from "./error-codes.ts";
 
 export { GATE_PROFILES, type GateProfile } from "../gate/setup.ts";
 

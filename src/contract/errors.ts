@@ -2,8 +2,13 @@
  * One error taxonomy for every command (CONTRACTS.md §9). A GaitError carries a machine code,
  * a category (which decides the exit code) and a hint; the output writer turns it into the
  * JSON error envelope. Anything that is not a GaitError is an internal bug (exit 1).
+ *
+ * Codes are checked at compile time: each module lists its codes (src/<module>/error-codes.ts)
+ * and raises errors only through the factories `errorsFor` makes for that list, which accept
+ * that module's codes and the contract's. The factories exported here accept the contract's.
  */
 
+import type { ContractErrorCode } from "./error-codes.ts";
 import {
   defaultHintForExit,
   type ErrorCategory,
@@ -21,13 +26,18 @@ export interface GaitErrorOptions {
   cause?: unknown;
 }
 
-export class GaitError extends Error {
-  readonly code: string;
+/**
+ * `Code` is the union of codes the raising module may use; `GaitError` alone (any string) is the
+ * type of an error caught from anywhere. Build one with a module's factories; `new GaitError`
+ * is for passing on the code of an error that already exists (re-categorized or decoded).
+ */
+export class GaitError<Code extends string = string> extends Error {
+  readonly code: Code;
   readonly category: ErrorCategory;
   readonly hint: string;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(category: ErrorCategory, code: string, message: string, options: GaitErrorOptions = {}) {
+  constructor(category: ErrorCategory, code: Code, message: string, options: GaitErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "GaitError";
     this.category = category;
@@ -45,21 +55,45 @@ export class GaitError extends Error {
   }
 }
 
-/** Shorthands for the categories raised most often. */
-export const invalidInput = (code: string, message: string, options?: GaitErrorOptions) =>
-  new GaitError("invalid_input", code, message, options);
-export const verificationFailed = (code: string, message: string, options?: GaitErrorOptions) =>
-  new GaitError("verification_failed", code, message, options);
-export const ioFailure = (code: string, message: string, options?: GaitErrorOptions) =>
-  new GaitError("io_failure", code, message, options);
-export const internalFailure = (code: string, message: string, options?: GaitErrorOptions) =>
-  new GaitError("internal_failure", code, message, options);
+/** A module's error factories; `Code` is what they accept: the module's codes and the contract's. */
+export interface ErrorFactories<Code extends string> {
+  gaitError: (
+    category: ErrorCategory,
+    code: Code,
+    message: string,
+    options?: GaitErrorOptions,
+  ) => GaitError<Code>;
+  /** Shorthands for the categories raised most often. */
+  invalidInput: (code: Code, message: string, options?: GaitErrorOptions) => GaitError<Code>;
+  verificationFailed: (code: Code, message: string, options?: GaitErrorOptions) => GaitError<Code>;
+  ioFailure: (code: Code, message: string, options?: GaitErrorOptions) => GaitError<Code>;
+  internalFailure: (code: Code, message: string, options?: GaitErrorOptions) => GaitError<Code>;
+}
+
+/**
+ * The factories a module raises its errors with, accepting only its own codes and the
+ * contract's: `export const { invalidInput, ... } = errorsFor<GateErrorCode>()` in
+ * src/gate/error-codes.ts, so a call site reads `invalidInput("intent_invalid", message)`.
+ */
+export function errorsFor<Code extends string>(): ErrorFactories<Code | ContractErrorCode> {
+  return {
+    gaitError: (category, code, message, options) => new GaitError(category, code, message, options),
+    invalidInput: (code, message, options) => new GaitError("invalid_input", code, message, options),
+    verificationFailed: (code, message, options) =>
+      new GaitError("verification_failed", code, message, options),
+    ioFailure: (code, message, options) => new GaitError("io_failure", code, message, options),
+    internalFailure: (code, message, options) => new GaitError("internal_failure", code, message, options),
+  };
+}
+
+/** The contract's own factories: contract codes only. */
+export const { gaitError, invalidInput, verificationFailed, ioFailure, internalFailure } = errorsFor<never>();
 
 /** Anything thrown, as a GaitError: a non-GaitError is a bug in gait (internal_failure, exit 1). */
 export function asGaitError(error: unknown): GaitError {
   if (isGaitError(error)) return error;
   const message = error instanceof Error ? error.message : String(error);
-  return new GaitError("internal_failure", "internal_failure", `internal error: ${message}`, {
+  return internalFailure("internal_failure", `internal error: ${message}`, {
     hint: "this is a bug in gait; re-run with GAIT_DEBUG=1 and report the stack trace",
     cause: error,
   });

@@ -26,7 +26,7 @@ import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
-import { fromFsError, GaitError, invalidInput } from "./errors.ts";
+import { fromFsError, type GaitError, gaitError, invalidInput } from "./errors.ts";
 import { type Clock, systemClock } from "./time.ts";
 
 export interface AtomicWriteOptions {
@@ -517,7 +517,7 @@ async function contentionError(lockPath: string, timeoutMs: number): Promise<Gai
     () => undefined,
   );
   const holder = owner === undefined ? "another gait process" : `gait process ${owner}`;
-  return new GaitError(
+  return gaitError(
     "state_contention",
     "state_contention",
     `timed out after ${timeoutMs}ms waiting for lock ${lockPath}`,

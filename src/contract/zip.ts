@@ -25,7 +25,8 @@ import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
 import { compareBytes } from "./bytes.ts";
-import { fromFsError, GaitError, invalidInput, verificationFailed } from "./errors.ts";
+import type { ContractErrorCode } from "./error-codes.ts";
+import { fromFsError, GaitError, gaitError, invalidInput, verificationFailed } from "./errors.ts";
 import { writeFileAtomic } from "./files.ts";
 
 export interface ZipEntryInput {
@@ -993,15 +994,10 @@ async function ensureRealDirectories(root: string, dir: string): Promise<void> {
       throw fromFsError(error, "extract", current);
     });
     if (!info.isDirectory()) {
-      throw new GaitError(
-        "unsafe_operation",
-        "extract_unsafe_target",
-        `${current} is not a plain directory`,
-        {
-          hint: "extract into an empty directory",
-          details: { path: current },
-        },
-      );
+      throw gaitError("unsafe_operation", "extract_unsafe_target", `${current} is not a plain directory`, {
+        hint: "extract into an empty directory",
+        details: { path: current },
+      });
     }
   }
 }
@@ -1016,7 +1012,7 @@ async function writeNoFollow(target: string, data: Buffer, overwrite: boolean): 
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EEXIST" || code === "ELOOP") {
-      throw new GaitError("unsafe_operation", "extract_target_exists", `${target} already exists`, {
+      throw gaitError("unsafe_operation", "extract_target_exists", `${target} already exists`, {
         hint: "extract into an empty directory",
         details: { path: target },
         cause: error,
@@ -1032,7 +1028,7 @@ async function writeNoFollow(target: string, data: Buffer, overwrite: boolean): 
 // Errors and checksums
 
 /** Integrity problems in an artifact are verification failures; "not a zip at all" is bad input. */
-function zipError(code: string, message: string, path?: string, cause?: unknown): GaitError {
+function zipError(code: ContractErrorCode, message: string, path?: string, cause?: unknown): GaitError {
   const options = {
     hint:
       code === "zip_invalid"

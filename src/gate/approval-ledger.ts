@@ -11,11 +11,12 @@
 import { readFile } from "node:fs/promises";
 import { compareBytes } from "../contract/bytes.ts";
 import { isJsonObject, parseJsonStrict } from "../contract/canonical.ts";
-import { fromFsError, invalidInput } from "../contract/errors.ts";
+import { fromFsError } from "../contract/errors.ts";
 import { withFileLock, writeFileAtomic } from "../contract/files.ts";
 import { OwnedStateFile, type OwnedStateOptions } from "../contract/owned-state.ts";
 import { Timestamp } from "../contract/time.ts";
 import type { ApprovalOutcome } from "./approval.ts";
+import { invalidInput } from "./error-codes.ts";
 import { prettyJson } from "./trace.ts";
 
 export const APPROVAL_LEDGER_SCHEMA_ID = "gait.gate.approval_ledger";

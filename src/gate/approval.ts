@@ -5,12 +5,12 @@
 
 import { compareBytes, isSha256Hex, sortedUnique } from "../contract/bytes.ts";
 import { digestJcs, isJsonObject, sha256Hex } from "../contract/canonical.ts";
-import { invalidInput } from "../contract/errors.ts";
 import { type SigningKey, signJson, verifyJson, withoutSignature } from "../contract/signing.ts";
 import { findInvisibleCharacter } from "../contract/text.ts";
 import { Timestamp } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import type { ApprovalVerifier } from "./approvers.ts";
+import { invalidInput } from "./error-codes.ts";
 import type { NormalizedIntent, PreparedIntent } from "./intent-model.ts";
 import {
   APPROVAL_AUDIT_SCHEMA_ID,

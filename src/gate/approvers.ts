@@ -21,10 +21,11 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { type Static, Type } from "@sinclair/typebox";
-import { fromFsError, invalidInput } from "../contract/errors.ts";
+import { fromFsError } from "../contract/errors.ts";
 import { loadPublicKey } from "../contract/keys.ts";
 import { parsePublicKey, type VerifyKey } from "../contract/signing.ts";
 import { findInvisibleCharacter } from "../contract/text.ts";
+import { invalidInput } from "./error-codes.ts";
 import { readWithSchema, type ShapeSchema, YamlSource } from "./yaml-strict.ts";
 
 export const APPROVER_KEYS_SCHEMA_ID = "gait.gate.approver_keys";

@@ -13,9 +13,9 @@ import {
   type JsonValue,
   MAX_JSON_DEPTH,
 } from "../contract/canonical.ts";
-import { invalidInput } from "../contract/errors.ts";
 import { findInvisibleCharacter } from "../contract/text.ts";
 import { EPOCH_1980, Timestamp, ZERO_TIME } from "../contract/time.ts";
+import { invalidInput } from "./error-codes.ts";
 import {
   type AgentIdentity,
   type ArgProvenance,

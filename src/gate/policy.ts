@@ -4,7 +4,8 @@
  * line and column; legacy draft fields get a migration hint.
  */
 import { readFile, stat } from "node:fs/promises";
-import { fromFsError, invalidInput } from "../contract/errors.ts";
+import { fromFsError } from "../contract/errors.ts";
+import { invalidInput } from "./error-codes.ts";
 import { MAX_POLICY_RULES } from "./limits.ts";
 import { policyDigest } from "./policy-digest.ts";
 import type { LoadedPolicy, Policy } from "./policy-model.ts";

@@ -8,11 +8,12 @@
 import { readFile } from "node:fs/promises";
 import { compareBytes } from "../contract/bytes.ts";
 import { isJsonObject, parseJsonStrict } from "../contract/canonical.ts";
-import { fromFsError, GaitError, invalidInput, isGaitError } from "../contract/errors.ts";
+import { fromFsError, GaitError, isGaitError } from "../contract/errors.ts";
 import { withFileLock, writeFileAtomic } from "../contract/files.ts";
 import { OwnedStateFile } from "../contract/owned-state.ts";
 import { Timestamp } from "../contract/time.ts";
 import type { LimitRequirement } from "./decision.ts";
+import { invalidInput } from "./error-codes.ts";
 import type { NormalizedIntent } from "./intent-model.ts";
 import type { RateLimit } from "./policy-model.ts";
 import { prettyJson } from "./trace.ts";

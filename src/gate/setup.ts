@@ -4,9 +4,9 @@
  * eval`, `gait gate serve` and `createGate` choose keys and refuse things exactly alike: a Gate is
  * checked once when it is set up, and each decision when it is made.
  */
-import { invalidInput } from "../contract/errors.ts";
 import { type KeyIo, type KeyMode, type KeySource, keyModeFor, resolveSigningKey } from "../contract/keys.ts";
 import type { SigningKey } from "../contract/signing.ts";
+import { invalidInput } from "./error-codes.ts";
 import type { Verdict } from "./policy-model.ts";
 
 export const GATE_PROFILES = ["standard", "oss-prod"] as const;

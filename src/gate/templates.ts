@@ -2,7 +2,7 @@
  * Starter policy templates for `gait policy init`. The YAML files under templates/policy/ are the
  * source; they are embedded (templates.generated.ts) so the bundled CLI needs no files at runtime.
  */
-import { invalidInput } from "../contract/errors.ts";
+import { invalidInput } from "./error-codes.ts";
 import { POLICY_TEMPLATE_TEXT } from "./templates.generated.ts";
 
 export const POLICY_TEMPLATE_NAMES: readonly string[] = Object.keys(POLICY_TEMPLATE_TEXT).sort();

@@ -20,7 +20,20 @@ import {
   type Scalar,
   visit,
 } from "yaml";
-import { type GaitError, invalidInput } from "../contract/errors.ts";
+import { errorsFor, type GaitError } from "../contract/errors.ts";
+
+/** The documents read strictly, each naming its error codes `<prefix>_...`. */
+export type StrictYamlPrefix = "policy" | "approver_keys" | "config";
+
+/** The codes the reader raises for a document of `Prefix` (listed by gate and config). */
+export type StrictYamlErrorCode<Prefix extends StrictYamlPrefix = StrictYamlPrefix> =
+  | `${Prefix}_yaml_invalid`
+  | `${Prefix}_empty`
+  | `${Prefix}_unknown_field`
+  | `${Prefix}_invalid`
+  | `${Prefix}_too_large`;
+
+const { invalidInput } = errorsFor<StrictYamlErrorCode>();
 
 export interface SourcePosition {
   line: number;
@@ -43,7 +56,7 @@ export interface StrictYamlOptions {
    * Error code prefix: `<prefix>_yaml_invalid`, `<prefix>_empty`, `<prefix>_unknown_field`,
    * `<prefix>_invalid`, `<prefix>_too_large`.
    */
-  codePrefix: string;
+  codePrefix: StrictYamlPrefix;
   /** What the document is, for messages ("policy"). */
   what: string;
   /** Largest accepted text, in UTF-8 bytes (default DEFAULT_YAML_MAX_BYTES). */

@@ -10,6 +10,7 @@ import { compareBytes } from "../contract/bytes.ts";
 import { isJsonObject, type JsonObject, parseJsonStrict } from "../contract/canonical.ts";
 import { isGaitError } from "../contract/errors.ts";
 import { type CompiledPolicy, VERDICTS, type Verdict } from "../gate/index.ts";
+import type { PolicyTestErrorCode } from "./error-codes.ts";
 import { evaluateIntent, type PolicyTestOptions } from "./run.ts";
 import type { Fixture, FixtureOutcome, FixturesReport, VerdictCount } from "./types.ts";
 
@@ -23,7 +24,7 @@ export function fixtureFromDocument(name: string, document: unknown): Fixture {
     return {
       name,
       error: {
-        code: "fixture_invalid",
+        code: "fixture_invalid" satisfies PolicyTestErrorCode,
         message: `${name}: ${EXPECTED_VERDICT_FIELD} must be one of ${VERDICTS.join(", ")}, got ${JSON.stringify(expected)}`,
       },
     };

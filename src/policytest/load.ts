@@ -8,7 +8,8 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { compareBytes } from "../contract/bytes.ts";
 import { type JsonValue, parseJsonStrict } from "../contract/canonical.ts";
-import { fromFsError, invalidInput } from "../contract/errors.ts";
+import { fromFsError } from "../contract/errors.ts";
+import { invalidInput } from "./error-codes.ts";
 import { parseJsonFixture, parseJsonlFixtures } from "./fixtures.ts";
 import type { Fixture } from "./types.ts";
 

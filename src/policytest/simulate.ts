@@ -3,8 +3,9 @@
  * report which verdicts change ("what would have been blocked") and recommend how to roll the
  * candidate out (REFERENCE.md §2.5). Pure: fixtures and the evaluation time are inputs.
  */
-import { invalidInput, isGaitError } from "../contract/errors.ts";
+import { GaitError, isGaitError } from "../contract/errors.ts";
 import type { CompiledPolicy, Verdict } from "../gate/index.ts";
+import { invalidInput } from "./error-codes.ts";
 import { countVerdicts } from "./fixtures.ts";
 import { evaluateIntent, type IntentEvaluation, type PolicyTestOptions } from "./run.ts";
 import type { Fixture, Recommendation, SimulationChange, SimulationReport } from "./types.ts";
@@ -55,16 +56,23 @@ function evaluateFixture(
   which: "baseline" | "candidate",
 ): IntentEvaluation {
   if (fixture.error) {
-    throw invalidInput(fixture.error.code, fixture.error.message, { hint: "fix or remove the fixture" });
+    throw new GaitError("invalid_input", fixture.error.code, fixture.error.message, {
+      hint: "fix or remove the fixture",
+    });
   }
   try {
     return evaluateIntent(compiled, fixture.intent, options);
   } catch (error) {
     if (!isGaitError(error)) throw error;
-    throw invalidInput(error.code, `fixture ${fixture.name} (${which} policy): ${error.message}`, {
-      hint: error.hint,
-      cause: error,
-    });
+    throw new GaitError(
+      "invalid_input",
+      error.code,
+      `fixture ${fixture.name} (${which} policy): ${error.message}`,
+      {
+        hint: error.hint,
+        cause: error,
+      },
+    );
   }
 }
 

@@ -8,10 +8,11 @@ import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { compareBytes } from "../contract/bytes.ts";
 import { parseJsonObject } from "../contract/canonical.ts";
-import { fromFsError, invalidInput } from "../contract/errors.ts";
+import { fromFsError } from "../contract/errors.ts";
 import { writeFileAtomic } from "../contract/files.ts";
 import type { SchemaValidator } from "../contract/schema.ts";
 import { type ResolveContext, type Runpack, readRunpack, resolveRunpackPath } from "../runpack/index.ts";
+import { invalidInput, type RegressErrorCode } from "./error-codes.ts";
 import { stubReplayExitCode } from "./graders.ts";
 import { prettyJson } from "./render.ts";
 import { toolSequence, verdictSequence } from "./trajectory.ts";
@@ -111,7 +112,7 @@ export function configFixtureEntry(name: string, runId: string): ConfigFixture {
 // ---------------------------------------------------------------------------------------------
 // Reading gait.yaml and fixture.json (strict JSON, schema-validated).
 
-async function readJsonFile(path: string, what: string, invalidCode: string, hint: string) {
+async function readJsonFile(path: string, what: string, invalidCode: RegressErrorCode, hint: string) {
   let text: string;
   try {
     text = await readFile(path, "utf8");

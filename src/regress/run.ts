@@ -8,7 +8,7 @@ import { dirname, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { compareBytes } from "../contract/bytes.ts";
 import { digestJcs, type JsonValue } from "../contract/canonical.ts";
-import { asError, fromFsError, invalidInput } from "../contract/errors.ts";
+import { asError, fromFsError } from "../contract/errors.ts";
 import { writeFileAtomic } from "../contract/files.ts";
 import { showPath } from "../contract/paths.ts";
 import type { SchemaValidator } from "../contract/schema.ts";
@@ -20,6 +20,7 @@ import {
   resolveRunpackPath,
 } from "../runpack/index.ts";
 import { commandGrader } from "./command-grader.ts";
+import { invalidInput } from "./error-codes.ts";
 import {
   type FixtureOutcome,
   type FixtureRequest,

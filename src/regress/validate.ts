@@ -3,9 +3,9 @@
  * the runpack document schemas (schema_validation grader) and our config and fixture schemas.
  * Schemas are keyed `runpack/<doc>` and `regress/<doc>`, as in src/schemas.ts.
  */
-import { invalidInput } from "../contract/errors.ts";
 import { createSchemaRegistry, type SchemaValidator } from "../contract/schema.ts";
 import { runpackSchemas } from "../runpack/index.ts";
+import { invalidInput, type RegressErrorCode } from "./error-codes.ts";
 import { regressSchemas } from "./types.ts";
 
 let validator: Promise<SchemaValidator> | undefined;
@@ -22,7 +22,7 @@ export function assertDocument(
   schemas: SchemaValidator,
   key: keyof typeof regressSchemas,
   doc: unknown,
-  where: { path: string; code: string; hint: string },
+  where: { path: string; code: RegressErrorCode; hint: string },
 ): void {
   const result = schemas.validate(key, doc);
   if (result.ok) return;

@@ -2,8 +2,9 @@
  * The zip edge of runpacks: opening one with the contract's limits and mapping zip-level
  * problems onto runpack errors, and writing the five entries deterministically.
  */
-import { GaitError, invalidInput, verificationFailed } from "../contract/errors.ts";
+import { GaitError } from "../contract/errors.ts";
 import { readZip, withZip, writeZip, type ZipReader } from "../contract/zip.ts";
+import { invalidInput, verificationFailed } from "./error-codes.ts";
 import type { RunpackEntry } from "./types.ts";
 
 /** Per-entry cap for runpacks (CONTRACTS.md §3.5). */
@@ -66,7 +67,7 @@ function runpackZipError(error: unknown): unknown {
     });
   }
   if (error.code.startsWith("zip_") && error.category !== "verification_failed") {
-    return verificationFailed(error.code, error.message, {
+    return new GaitError("verification_failed", error.code, error.message, {
       hint: error.hint,
       details: error.details,
       cause: error,

@@ -3,10 +3,12 @@
  * a coded invalid-input error naming the exact field, so a user can fix the input directly.
  */
 import { isJsonObject, type JsonObject, type JsonValue } from "../contract/canonical.ts";
-import { type GaitError, invalidInput } from "../contract/errors.ts";
+import type { ContractErrorCode } from "../contract/error-codes.ts";
+import type { GaitError } from "../contract/errors.ts";
 import { normalizeGoTimestamp, Timestamp } from "../contract/time.ts";
+import { invalidInput, type RunpackErrorCode } from "./error-codes.ts";
 
-export type ErrorFactory = (code: string, message: string) => GaitError;
+export type ErrorFactory = (code: RunpackErrorCode | ContractErrorCode, message: string) => GaitError;
 
 const inputError: ErrorFactory = (code, message) =>
   invalidInput(code, message, { hint: "fix the named field of the run record input and retry" });
@@ -105,7 +107,7 @@ export class FieldReader {
     return FieldReader.of(value, `${this.name(key)}[${index}]`, this.fail);
   }
 
-  error(code: string, message: string): GaitError {
+  error(code: RunpackErrorCode | ContractErrorCode, message: string): GaitError {
     return this.fail(code, `${this.where || "input"}: ${message}`);
   }
 }

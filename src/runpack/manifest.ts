@@ -5,8 +5,8 @@
 
 import { compareBytes } from "../contract/bytes.ts";
 import { digestJcs, isJsonObject, type JsonObject, sha256Hex } from "../contract/canonical.ts";
-import { verificationFailed } from "../contract/errors.ts";
 import { normalizeGoTimestamp } from "../contract/time.ts";
+import { verificationFailed } from "./error-codes.ts";
 import {
   type CaptureMode,
   LISTED_FILES,

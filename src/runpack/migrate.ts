@@ -5,12 +5,12 @@
  */
 import { realpathSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { invalidInput, verificationFailed } from "../contract/errors.ts";
 import { writeFileAtomic } from "../contract/files.ts";
 import { showPath } from "../contract/paths.ts";
 import { EPOCH_1980, fixedClock, Timestamp } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import { entryName, runpackZip } from "./archive.ts";
+import { invalidInput, verificationFailed } from "./error-codes.ts";
 import { type ResolveContext, resolveRunpackPath } from "./paths.ts";
 import { type LoadedRunpack, readRunpack } from "./read.ts";
 import { type BuiltRunpack, buildRunpack } from "./record.ts";

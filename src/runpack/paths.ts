@@ -1,7 +1,7 @@
 /** Where runpacks live: file names, `<run_id|path>` resolution, and how paths are shown. */
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { invalidInput } from "../contract/errors.ts";
+import { invalidInput } from "./error-codes.ts";
 
 export interface ResolveContext {
   cwd: string;

@@ -3,8 +3,8 @@
  * limits, and parsing the verified entries into typed documents for inspect, replay and diff.
  */
 import { isJsonObject, type JsonObject, parseJsonObject, parseJsonStrict } from "../contract/canonical.ts";
-import { verificationFailed } from "../contract/errors.ts";
 import { entryName, loadRunpackEntries } from "./archive.ts";
+import { verificationFailed } from "./error-codes.ts";
 import { type ErrorFactory, FieldReader } from "./input.ts";
 import { projectManifest } from "./manifest.ts";
 import {

@@ -2,7 +2,7 @@
  * The ticket footer (REFERENCE.md §1.6): the one line people paste into tickets, and
  * `gait run receipt`, which re-verifies a runpack before printing it.
  */
-import { invalidInput, verificationFailed } from "../contract/errors.ts";
+import { invalidInput, verificationFailed } from "./error-codes.ts";
 import { type ResolveContext, resolveRunpackPath } from "./paths.ts";
 import { type VerifyOptions, verifyRunpack } from "./verify.ts";
 

@@ -6,7 +6,6 @@
 import { resolve } from "node:path";
 import { compareBytes } from "../contract/bytes.ts";
 import { canonicalize, canonicalJsonLines, digestJcs, type JsonObject } from "../contract/canonical.ts";
-import { invalidInput, verificationFailed } from "../contract/errors.ts";
 import { writeFileAtomic } from "../contract/files.ts";
 import { resolveSigningKey, type SigningKeyRequest } from "../contract/keys.ts";
 import { showPath } from "../contract/paths.ts";
@@ -14,6 +13,7 @@ import { signJson, verifyKeyFor } from "../contract/signing.ts";
 import { type Clock, EPOCH_1980 } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import { runpackZip } from "./archive.ts";
+import { invalidInput, verificationFailed } from "./error-codes.ts";
 import { FieldReader } from "./input.ts";
 import { buildManifest, type ManifestSigner } from "./manifest.ts";
 import { runpackFileName } from "./paths.ts";

@@ -4,7 +4,8 @@
  * reported missing. Real mode runs allow-listed tools for real, only behind every interlock.
  */
 import { digestJcs, sha256Hex } from "../contract/canonical.ts";
-import { GaitError } from "../contract/errors.ts";
+import type { GaitError } from "../contract/errors.ts";
+import { gaitError, type RunpackErrorCode } from "./error-codes.ts";
 import {
   DEFAULT_EXECUTION_LIMITS,
   defaultExecutors,
@@ -124,8 +125,8 @@ export interface RealReplayRequest {
   env: Readonly<Record<string, string | undefined>>;
 }
 
-function unsafe(code: string, message: string, hint: string): GaitError {
-  return new GaitError("unsafe_operation", code, message, { hint });
+function unsafe(code: RunpackErrorCode, message: string, hint: string): GaitError {
+  return gaitError("unsafe_operation", code, message, { hint });
 }
 
 /** Each missing interlock refuses real replay with its own reason (exit 8). */

@@ -7,9 +7,9 @@
 
 import { compareBytes, sortedUnique } from "../contract/bytes.ts";
 import { canonicalize, type JsonObject, parseJsonObject, sha256Hex } from "../contract/canonical.ts";
-import { invalidInput, verificationFailed } from "../contract/errors.ts";
 import { type VerifyKey, verifyJson } from "../contract/signing.ts";
 import { duplicateEntries, entryName, withRunpackZip } from "./archive.ts";
+import { invalidInput, verificationFailed } from "./error-codes.ts";
 import { manifestDigest, manifestInvalid, projectManifest, signableManifest } from "./manifest.ts";
 import {
   LISTED_FILES,

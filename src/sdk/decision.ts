@@ -16,6 +16,7 @@ import {
   type Verdict,
 } from "../gate/index.ts";
 import type { ApprovalRequest } from "./approval-request.ts";
+import type { SdkErrorCode } from "./error-codes.ts";
 
 export const EVALUATION_ERROR = "gait_evaluation_error";
 
@@ -96,7 +97,12 @@ export function describeError(error: unknown): DecisionError {
     return described;
   }
   const message = error instanceof Error ? error.message : String(error);
-  return { category: "internal_failure", code: "internal_error", message, hint: "this is a bug in gait" };
+  return {
+    category: "internal_failure",
+    code: "internal_error" satisfies SdkErrorCode,
+    message,
+    hint: "this is a bug in gait",
+  };
 }
 
 /** The coded error a failed-closed decision carries, to be thrown where failing means exiting. */

@@ -6,7 +6,6 @@
  * Fail closed: evaluate() never throws; any error yields `block` with `gait_evaluation_error`.
  */
 import { resolve } from "node:path";
-import { invalidInput } from "../contract/errors.ts";
 import { DEV_KEY_WARNING, type KeyMode, type KeySource, loadPublicKey } from "../contract/keys.ts";
 import { type SigningKey, type VerifyKey, verifyKeyFor } from "../contract/signing.ts";
 import { type Clock, systemClock, type Timestamp } from "../contract/time.ts";
@@ -48,6 +47,7 @@ import {
 } from "../gate/index.ts";
 import { approvalRequestFor } from "./approval-request.ts";
 import { failedDecision, type GateDecision } from "./decision.ts";
+import { invalidInput } from "./error-codes.ts";
 import type { IntentRequest } from "./intent-request.ts";
 import type { TraceWorker } from "./trace-worker.ts";
 import {

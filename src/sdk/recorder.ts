@@ -5,7 +5,6 @@
  * same input gives the same bytes either way.
  */
 import type { JsonObject } from "../contract/canonical.ts";
-import { invalidInput } from "../contract/errors.ts";
 import type { SigningKeyRequest } from "../contract/keys.ts";
 import { type Clock, systemClock, Timestamp } from "../contract/time.ts";
 import {
@@ -16,6 +15,7 @@ import {
   type RunEnvironment,
   recordRunpack,
 } from "../runpack/index.ts";
+import { invalidInput } from "./error-codes.ts";
 
 export interface StartRunOptions {
   /** `run_<letters, digits, _ or ->`. */

@@ -10,8 +10,9 @@
  * next submission starts a new thread.
  */
 import { Worker } from "node:worker_threads";
-import { asError, internalFailure, invalidInput } from "../contract/errors.ts";
+import { asError } from "../contract/errors.ts";
 import type { SigningKey } from "../contract/signing.ts";
+import { internalFailure, invalidInput } from "./error-codes.ts";
 import type { TraceDone, TraceEngine, TraceSubmission } from "./trace-work.ts";
 import {
   type BatchItem,

@@ -6,7 +6,7 @@
  * everything queued so far (and anything queued meanwhile).
  */
 import { join } from "node:path";
-import { asError, ioFailure, isGaitError } from "../contract/errors.ts";
+import { asError, isGaitError } from "../contract/errors.ts";
 import type { SigningKey } from "../contract/signing.ts";
 import type { Timestamp } from "../contract/time.ts";
 import {
@@ -18,6 +18,7 @@ import {
   type TraceRecord,
   traceIdFor,
 } from "../gate/index.ts";
+import { ioFailure } from "./error-codes.ts";
 import { InlineTraceEngine } from "./inline-engine.ts";
 import type { EvidencePaths, TraceDone, TraceEngine } from "./trace-work.ts";
 

@@ -4,7 +4,7 @@
  */
 import { isIP } from "node:net";
 import { parseListenAddress } from "../config/index.ts";
-import { invalidInput } from "../contract/errors.ts";
+import { invalidInput } from "./error-codes.ts";
 
 export const DEFAULT_LISTEN = "127.0.0.1:8787";
 

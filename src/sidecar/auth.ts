@@ -4,7 +4,7 @@
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { sha256Bytes } from "../contract/canonical.ts";
-import { invalidInput } from "../contract/errors.ts";
+import { invalidInput } from "./error-codes.ts";
 
 /** Shorter supplied tokens are refused: the token is the only thing between a caller and `allow`. */
 export const MIN_TOKEN_LENGTH = 16;

@@ -7,7 +7,7 @@
  * answers, not failures); 4xx/5xx carry the CLI's coded error envelope and decide nothing.
  */
 import { isJsonObject, type JsonValue, parseJsonStrict } from "../contract/canonical.ts";
-import { asGaitError, errorEnvelope, GaitError, invalidInput } from "../contract/errors.ts";
+import { asGaitError, errorEnvelope, type GaitError } from "../contract/errors.ts";
 import type { Clock } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import {
@@ -26,6 +26,7 @@ import {
   refusedDecision,
   type TraceWriterStats,
 } from "../sdk/index.ts";
+import { invalidInput, ioFailure } from "./error-codes.ts";
 import type { PolicyState } from "./policy-source.ts";
 
 export const POLICY_UNAVAILABLE = "policy_unavailable";
@@ -246,15 +247,10 @@ export class SidecarHandler {
   private requireReady(): Extract<PolicyState, { status: "ready" }> {
     const state = this.deps.policy.current();
     if (state.status === "ready") return state;
-    throw new GaitError(
-      "io_failure",
-      POLICY_UNAVAILABLE,
-      `the policy is unavailable: ${state.error.message}`,
-      {
-        hint: "fix the policy file; the sidecar reloads it on change",
-        details: { policy_error: describe(state.error) },
-      },
-    );
+    throw ioFailure(POLICY_UNAVAILABLE, `the policy is unavailable: ${state.error.message}`, {
+      hint: "fix the policy file; the sidecar reloads it on change",
+      details: { policy_error: describe(state.error) },
+    });
   }
 }
 

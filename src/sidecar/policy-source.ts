@@ -11,10 +11,11 @@
 import { type FSWatcher, watch } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { basename, dirname } from "node:path";
-import { fromFsError, type GaitError, internalFailure, isGaitError } from "../contract/errors.ts";
+import { fromFsError, type GaitError, isGaitError } from "../contract/errors.ts";
 import type { Clock, Timestamp } from "../contract/time.ts";
 import { type LoadedPolicy, parsePolicyYaml } from "../gate/index.ts";
 import type { Gate, TraceWriterStats } from "../sdk/index.ts";
+import { internalFailure } from "./error-codes.ts";
 
 export type PolicyState =
   | { status: "ready"; gate: Gate; loadedAt: Timestamp }

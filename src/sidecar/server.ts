@@ -6,8 +6,9 @@
 import { chmod, lstat, unlink } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { connect } from "node:net";
-import { fromFsError, invalidInput } from "../contract/errors.ts";
+import { fromFsError } from "../contract/errors.ts";
 import type { ListenTarget } from "./address.ts";
+import { invalidInput } from "./error-codes.ts";
 import type { SidecarHandler, SidecarResponse } from "./handler.ts";
 
 export type BoundAddress =

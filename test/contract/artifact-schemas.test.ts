@@ -92,7 +92,7 @@ describe("CLI error envelope schema", () => {
   });
 
   it("rejects ok:true, an unknown category and a non-snake_case code", async () => {
-    const good = envelopeOf(invalidInput("bad_input", "bad"));
+    const good = envelopeOf(new GaitError("invalid_input", "bad_input", "bad"));
     for (const doc of [
       { ...good, ok: true },
       { ...good, error_category: "oops" },

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { invalidInput } from "../../src/contract/errors.ts";
 import { generateSigningKey } from "../../src/contract/signing.ts";
 import { fixedClock, Timestamp } from "../../src/contract/time.ts";
+import { invalidInput } from "../../src/gate/error-codes.ts";
 import { mintApprovalToken, prepareIntent } from "../../src/gate/index.ts";
 import { createGate, type Gate } from "../../src/sdk/index.ts";
 import {

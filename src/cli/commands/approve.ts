@@ -1,11 +1,11 @@
 /** `gait approve`: mint a signed approval token bound to one intent and policy. */
 import { resolve } from "node:path";
-import { invalidInput } from "../../contract/errors.ts";
 import { writeFileAtomic } from "../../contract/files.ts";
 import { resolveSigningKey } from "../../contract/keys.ts";
 import { parseGoDuration } from "../../contract/time.ts";
 import { mintApprovalToken, prettyJson } from "../../gate/index.ts";
 import { type CommandContext, command, listOption, type Options, stringOption } from "../command.ts";
+import { invalidInput } from "../error-codes.ts";
 import { readSigningKeyRequest, signingKeyOptions } from "../keyflags.ts";
 
 export const approveCommand = command({

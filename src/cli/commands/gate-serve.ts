@@ -8,7 +8,6 @@
  */
 
 import { resolve } from "node:path";
-import { invalidInput } from "../../contract/errors.ts";
 import { ExitCode } from "../../contract/exit.ts";
 import { showPath } from "../../contract/paths.ts";
 import { encodePublicKey } from "../../contract/signing.ts";
@@ -17,6 +16,7 @@ import type { TraceDurability } from "../../sdk/index.ts";
 import type { Sidecar } from "../../sidecar/index.ts";
 import { approvalOptions, readApprovalFlags } from "../approval-flags.ts";
 import { type CommandContext, type CommandOutcome, command, type Options, stringOption } from "../command.ts";
+import { invalidInput } from "../error-codes.ts";
 import { profileOption, readSigningKeyRequest, signingKeyOptions } from "../keyflags.ts";
 import { projectConfigOptions, withGateDefaults } from "../project-defaults.ts";
 

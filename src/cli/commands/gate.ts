@@ -1,7 +1,6 @@
 /** `gait gate eval`: the CLI shell over the SDK's Gate, one decision per process. */
 
 import { resolve } from "node:path";
-import { invalidInput } from "../../contract/errors.ts";
 import { exitForVerdict } from "../../contract/exit.ts";
 import { writeFileAtomic } from "../../contract/files.ts";
 import { Timestamp } from "../../contract/time.ts";
@@ -33,6 +32,7 @@ import {
   type Options,
   stringOption,
 } from "../command.ts";
+import { invalidInput } from "../error-codes.ts";
 import { readJsonInput, showPath } from "../io.ts";
 import { profileOption, readSigningKeyRequest, signingKeyOptions } from "../keyflags.ts";
 import { projectConfigOptions, withGateDefaults } from "../project-defaults.ts";

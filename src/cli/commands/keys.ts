@@ -1,5 +1,4 @@
 /** `gait keys init|rotate|verify`: create, rotate and check Ed25519 key files (docs/keys.md). */
-import { invalidInput } from "../../contract/errors.ts";
 import {
   checkPairMatches,
   type KeyIo,
@@ -20,6 +19,7 @@ import {
   type Options,
   stringOption,
 } from "../command.ts";
+import { invalidInput } from "../error-codes.ts";
 import { readKeySource, verifyKeyOptions } from "../keyflags.ts";
 
 const DEFAULT_OUT_DIR = "gait-out/keys";

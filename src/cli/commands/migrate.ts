@@ -1,7 +1,7 @@
 /** `gait migrate <runpack>`: re-record an older or non-canonical runpack in the current v1 form. */
-import { invalidInput } from "../../contract/errors.ts";
 import { MIGRATE_TARGETS, migrateRunpack } from "../../runpack/index.ts";
 import { command, stringOption } from "../command.ts";
+import { invalidInput } from "../error-codes.ts";
 
 export const migrateCommand = command({
   name: "migrate",

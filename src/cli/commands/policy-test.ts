@@ -3,7 +3,6 @@
  * exported for the `policy` group (src/cli/commands/policy.ts) to list.
  */
 import { resolve } from "node:path";
-import { invalidInput } from "../../contract/errors.ts";
 import { ExitCode, exitForVerdict } from "../../contract/exit.ts";
 import { Timestamp } from "../../contract/time.ts";
 import { compilePolicy, loadPolicyFile } from "../../gate/index.ts";
@@ -28,6 +27,7 @@ import {
   type Options,
   stringOption,
 } from "../command.ts";
+import { type CliErrorCode, invalidInput } from "../error-codes.ts";
 import { readJsonInput } from "../io.ts";
 
 /** Fixtures mode: an expectation failed or a fixture could not be evaluated. */
@@ -116,7 +116,7 @@ function fixturesOutcome(source: string, report: FixturesReport): CommandOutcome
   const failedNames = report.fixtures.filter((f) => f.status === "fail" || f.status === "error");
   output.ok = false;
   output.error = `${report.failed} of ${report.total} fixtures failed: ${failedNames.map((f) => f.fixture).join(", ")}`;
-  output.error_code = "policy_test_failed";
+  output.error_code = "policy_test_failed" satisfies CliErrorCode;
   output.hint = "compare each failing fixture's verdict and reason_codes with its expected_verdict";
   return { exitCode: ExitCode.verificationFailed, output, human };
 }

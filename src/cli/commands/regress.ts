@@ -3,7 +3,6 @@
  * `run` exits 0 when every grader passes and 5 when any fails (a normal outcome, not an error).
  */
 import { join } from "node:path";
-import { invalidInput } from "../../contract/errors.ts";
 import { ExitCode } from "../../contract/exit.ts";
 import { showPath } from "../../contract/paths.ts";
 import {
@@ -24,6 +23,7 @@ import {
   type Options,
   stringOption,
 } from "../command.ts";
+import { invalidInput } from "../error-codes.ts";
 
 /** Failing graders listed in the human summary after the first one. */
 const MAX_LISTED_FAILURES = 10;

@@ -1,5 +1,4 @@
 /** `gait run record|inspect|replay|diff|receipt`: runpacks, the shareable evidence of one agent run. */
-import { invalidInput } from "../../contract/errors.ts";
 import { exitForCheck } from "../../contract/exit.ts";
 import { resolveVerifyKey, type SigningKeyRequest } from "../../contract/keys.ts";
 import { showPath } from "../../contract/paths.ts";
@@ -27,6 +26,7 @@ import {
   type Options,
   stringOption,
 } from "../command.ts";
+import { invalidInput } from "../error-codes.ts";
 import { readJsonInput } from "../io.ts";
 import {
   readKeySource,

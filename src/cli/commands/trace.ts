@@ -1,9 +1,9 @@
 /** `gait trace verify`: check a gate trace's Ed25519 signature offline. */
-import { invalidInput } from "../../contract/errors.ts";
 import { exitForCheck } from "../../contract/exit.ts";
 import { resolveVerifyKey } from "../../contract/keys.ts";
 import { verifyTrace } from "../../gate/index.ts";
 import { type CommandContext, command, group, type Options, stringOption } from "../command.ts";
+import { invalidInput } from "../error-codes.ts";
 import { readJsonInput } from "../io.ts";
 import { readVerifyKeySources, verifyKeyOptions } from "../keyflags.ts";
 import { wrapperCommand } from "./wrap.ts";

@@ -1,10 +1,10 @@
 /** `gait verify <run_id|path>`: offline integrity check of a runpack (hashes, manifest digest, signatures). */
-import { invalidInput } from "../../contract/errors.ts";
 import { exitForCheck } from "../../contract/exit.ts";
 import { resolveVerifyKey } from "../../contract/keys.ts";
 import { showPath } from "../../contract/paths.ts";
 import { type RunpackVerification, resolveRunpackPath, verifyRunpack } from "../../runpack/index.ts";
 import { command, stringOption } from "../command.ts";
+import { invalidInput } from "../error-codes.ts";
 import { readVerifyKeySources, verifyKeyOptions } from "../keyflags.ts";
 
 export const verifyCommand = command({

@@ -3,11 +3,11 @@
  * `trace_path=<file>` lines, and judge the run from those traces (docs/wrappers.md).
  */
 import { resolve } from "node:path";
-import { invalidInput } from "../../contract/errors.ts";
 import { resolveVerifyKey } from "../../contract/keys.ts";
 import { parseGoDuration } from "../../contract/time.ts";
 import { runWrapper, type WrapperMode } from "../../wrapper/index.ts";
 import { type CommandContext, type CommandSpec, command, type Options, stringOption } from "../command.ts";
+import { invalidInput } from "../error-codes.ts";
 import { readVerifyKeySources, verifyKeyOptions } from "../keyflags.ts";
 
 const DEFAULT_TIMEOUT = "30s";
