@@ -1,16 +1,15 @@
 /**
- * The full gate decision as `gait gate eval` makes it (CONTRACTS.md §5.13): evaluate, enforce rate
- * limits, check approvals, fail closed on requirements we cannot satisfy, apply simulate, and
- * build the signed trace. I/O (rate-limit state) is injected, so the SDK and the sidecar reuse it.
+ * The full gate decision (CONTRACTS.md §5.13): evaluate, enforce rate limits, check approvals,
+ * fail closed on requirements we cannot satisfy, apply simulate. I/O (rate-limit state, the
+ * single-use approval ledger) is injected. The SDK Gate runs it for `gait gate eval`, the sidecar
+ * and in-process callers; its trace writer turns the outcome into signed evidence (gateRecordsFor).
  *
- * The pipeline is split in stages so an in-process caller can decide synchronously and sign the
- * trace later: startGateDecision (normalize + evaluate), the limit enforcer (async for the shared
- * state file, sync for in-memory counters), finishGateDecision (approvals, fail closed,
- * simulate), and signGateOutcome (trace, approval audit). runGateEval chains them.
+ * Stages: startGateDecision (normalize + evaluate), the limit enforcer, finishGateDecision
+ * (approvals, fail closed, simulate). decideGate chains them; decideGateSync does the same
+ * without I/O, so an in-process caller can decide synchronously.
  */
 
 import { sortedUnique } from "../contract/bytes.ts";
-import type { SigningKey } from "../contract/signing.ts";
 import type { Timestamp } from "../contract/time.ts";
 import {
   type ApprovalOutcome,
@@ -26,7 +25,7 @@ import { isPreparedIntent } from "./intent.ts";
 import type { NormalizedIntent, PreparedIntent } from "./intent-model.ts";
 import type { Verdict } from "./policy-model.ts";
 import type { LimitResult } from "./ratelimit.ts";
-import { buildTrace, signTrace } from "./trace.ts";
+import { buildTrace } from "./trace.ts";
 import type { ApprovalAuditRecord, TraceRecord } from "./wire.ts";
 
 export interface LimitRequirements {
@@ -45,12 +44,13 @@ export interface StateAccess {
   persist: boolean;
 }
 
+/** Counts a decision's limits, possibly in a shared state file (I/O). */
 export type LimitEnforcer = (
   requirements: LimitRequirements,
   intent: NormalizedIntent,
   at: Timestamp,
   access: StateAccess,
-) => Promise<LimitResult[]>;
+) => LimitResult[] | Promise<LimitResult[]>;
 
 /** A limit enforcer that needs no I/O (e.g. in-memory counters), for synchronous decisions. */
 export type SyncLimitEnforcer = (
@@ -79,14 +79,6 @@ export interface GateDecisionRequest {
   simulate?: boolean | undefined;
 }
 
-export interface GateEvalRequest extends GateDecisionRequest {
-  signingKey: SigningKey;
-  enforceLimits?: LimitEnforcer;
-  /** Single-use approvals: tokens spent once are refused after (see ApprovalLedger). */
-  approvalLedger?: ApprovalLedger;
-  correlationId?: string;
-}
-
 /** The evaluated decision before limits, approvals and simulate. */
 export interface GateDecisionStart {
   prepared: PreparedIntent;
@@ -104,33 +96,28 @@ export interface GateOutcome extends GateDecisionStart {
   simulated?: { verdict: Verdict; reasonCodes: string[]; wouldHaveBlocked: boolean };
 }
 
-export interface GateEvalResult extends GateOutcome {
-  trace: TraceRecord;
-  approvalAudit?: ApprovalAuditRecord;
-}
-
-export async function runGateEval(request: GateEvalRequest): Promise<GateEvalResult> {
-  const started = performance.now();
+/**
+ * The whole decision: evaluate, count limits, settle approvals (single-use ones in the ledger),
+ * fail closed on requirements we cannot satisfy, simulate. Limits and the ledger may do I/O; the
+ * SDK Gate (and through it `gate eval` and the sidecar) decides with this.
+ */
+export async function decideGate(
+  request: GateDecisionRequest,
+  enforceLimits?: LimitEnforcer,
+  ledger?: ApprovalLedger,
+): Promise<GateOutcome> {
   const start = startGateDecision(request);
-  let limits: LimitResult[] = [];
-  if (request.enforceLimits && needsLimits(start.decision)) {
-    limits = await request.enforceLimits(start.decision, start.prepared.intent, evaluationInstant(request), {
-      persist: persistsState(request),
-    });
-  }
+  const limits =
+    enforceLimits && needsLimits(start.decision)
+      ? await enforceLimits(start.decision, start.prepared.intent, evaluationInstant(request), {
+          persist: persistsState(request),
+        })
+      : [];
   const finish = (spent: ReadonlySet<string>) => finishGateDecision(request, start, limits, spent);
-  const outcome = request.approvalLedger
-    ? await request.approvalLedger.settle(finish, persistsState(request))
-    : finish(NOTHING_SPENT);
-  return signGateOutcome(outcome, {
-    signingKey: request.signingKey,
-    observedAt: request.now,
-    correlationId: request.correlationId,
-    latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
-  });
+  return ledger ? ledger.settle(finish, persistsState(request)) : finish(NOTHING_SPENT);
 }
 
-/** The same decision as runGateEval, synchronously, with I/O-free limits and ledger. */
+/** The same decision as decideGate, synchronously, with I/O-free limits and ledger. */
 export function decideGateSync(
   request: GateDecisionRequest,
   enforceLimits?: SyncLimitEnforcer,
@@ -257,10 +244,6 @@ export interface TraceObservation {
   latencyMs?: number;
 }
 
-export interface TraceSigning extends TraceObservation {
-  signingKey: SigningKey;
-}
-
 /** The evidence of one decision before signing: the trace, plus the approval audit when approvals were involved. */
 export interface GateRecords {
   trace: TraceRecord;
@@ -291,14 +274,6 @@ export function gateRecordsFor(outcome: GateOutcome, observation: TraceObservati
     outcome: approval,
   });
   return { trace, approvalAudit };
-}
-
-/** Builds and signs the trace of a finished decision, plus the approval audit when approvals were involved. */
-export function signGateOutcome(outcome: GateOutcome, signing: TraceSigning): GateEvalResult {
-  const records = gateRecordsFor(outcome, signing);
-  const result: GateEvalResult = { ...outcome, trace: signTrace(records.trace, signing.signingKey) };
-  if (records.approvalAudit) result.approvalAudit = records.approvalAudit;
-  return result;
 }
 
 function checkApprovals(

@@ -16,7 +16,6 @@ import {
   type Verdict,
 } from "../gate/index.ts";
 import type { ApprovalRequest } from "./approval-request.ts";
-import type { SdkErrorCode } from "./error-codes.ts";
 
 export const EVALUATION_ERROR = "gait_evaluation_error";
 
@@ -85,24 +84,23 @@ export function failedDecision(policyDigest: string, profile: GateProfile, error
   return { ...refusedDecision(EVALUATION_ERROR, policyDigest, profile), error: describeError(error) };
 }
 
+/**
+ * A thrown value as data. A value that is not a GaitError (often from the caller's own code, such
+ * as a describeIntent function) keeps its message, with the code every uncoded failure has.
+ */
 export function describeError(error: unknown): DecisionError {
-  if (isGaitError(error)) {
-    const described: DecisionError = {
-      category: error.category,
-      code: error.code,
-      message: error.message,
-      hint: error.hint,
-    };
-    if (error.details) described.details = error.details;
-    return described;
+  if (!isGaitError(error)) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { category: "internal_failure", code: "internal_failure", message, hint: "see the message" };
   }
-  const message = error instanceof Error ? error.message : String(error);
-  return {
-    category: "internal_failure",
-    code: "internal_error" satisfies SdkErrorCode,
-    message,
-    hint: "this is a bug in gait",
+  const described: DecisionError = {
+    category: error.category,
+    code: error.code,
+    message: error.message,
+    hint: error.hint,
   };
+  if (error.details) described.details = error.details;
+  return described;
 }
 
 /** The coded error a failed-closed decision carries, to be thrown where failing means exiting. */

@@ -1,7 +1,7 @@
 /**
  * The SDK's error codes (Gate, guards, recorder, trace writing), each with the category it is
  * raised with, and the factories that accept only these and the contract's codes. A decision that
- * fails closed carries the code of the error that caused it (`internal_error` if it had none).
+ * fails closed carries the code of the error that caused it (`internal_failure` if it had none).
  */
 import type { ErrorCodeTable } from "../contract/error-codes.ts";
 import { errorsFor } from "../contract/errors.ts";
@@ -9,7 +9,6 @@ import { errorsFor } from "../contract/errors.ts";
 export const SDK_ERROR_CODES = {
   approval_ledger_requires_async: "invalid_input",
   gate_closed: "invalid_input",
-  internal_error: "internal_failure",
   rate_limit_state_requires_async: "invalid_input",
   recorder_finished: "invalid_input",
   trace_durability_requires_async: "invalid_input",

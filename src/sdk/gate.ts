@@ -19,31 +19,26 @@ import {
   checkGateSetup,
   chooseSigningKey,
   compilePolicy,
+  decideGate,
   decideGateSync,
   enforceLimits,
-  evaluationInstant,
   fileApprovalLedger,
-  finishGateDecision,
   type GateDecisionRequest,
-  type GateDecisionStart,
   type GateOutcome,
   type GateProfile,
-  type LimitResult,
+  type LimitEnforcer,
   type LoadedPolicy,
   loadApproverKeys,
   loadPolicyFile,
   memoryApprovalLedger,
   memoryLimitEnforcer,
-  needsLimits,
   type PreparedIntent,
   parsePolicyYaml,
-  persistsState,
   previewLimits,
   type RateLimitLedger,
   type SyncApprovalLedger,
   type SyncLimitEnforcer,
   singleKeyVerifier,
-  startGateDecision,
 } from "../gate/index.ts";
 import { approvalRequestFor } from "./approval-request.ts";
 import { failedDecision, type GateDecision } from "./decision.ts";
@@ -390,24 +385,19 @@ class InProcessGate implements Gate {
    */
   private async decide(request: GateDecisionRequest): Promise<GateOutcome> {
     const { statePath, approvalLedger } = this.parts;
-    const sharedLedger = approvalLedger && !isSync(approvalLedger) ? approvalLedger : undefined;
+    const sharedLedger = approvalLedger && !isSync(approvalLedger);
     if (!statePath && !sharedLedger) return decideGateSync(request, this.syncLimits, this.syncLedger());
-    const start = startGateDecision(request);
-    const limits = await this.countLimits(request, start);
-    const finish = (spent: ReadonlySet<string>) => finishGateDecision(request, start, limits, spent);
-    return approvalLedger ? approvalLedger.settle(finish, persistsState(request)) : finish(new Set());
+    return decideGate(request, this.limitEnforcer, approvalLedger);
   }
 
-  private async countLimits(request: GateDecisionRequest, start: GateDecisionStart): Promise<LimitResult[]> {
-    if (!needsLimits(start.decision)) return [];
-    const at = evaluationInstant(request);
-    const access = { persist: persistsState(request) };
+  /** Counts in the shared state file when there is one (only previewing for replays), else as evaluate() does. */
+  private readonly limitEnforcer: LimitEnforcer = (requirements, intent, at, access) => {
     const statePath = this.parts.statePath;
-    if (!statePath) return this.syncLimits(start.decision, start.prepared.intent, at, access);
+    if (!statePath) return this.syncLimits(requirements, intent, at, access);
     return access.persist
-      ? enforceLimits(statePath, start.decision, start.prepared.intent, at)
-      : previewLimits(statePath, start.decision, start.prepared.intent, at);
-  }
+      ? enforceLimits(statePath, requirements, intent, at)
+      : previewLimits(statePath, requirements, intent, at);
+  };
 
   /** Queues the signed trace and answers at once. */
   private decided(outcome: GateOutcome, started: number, options: EvaluateOptions): GateDecision {

@@ -20,7 +20,6 @@ import {
   gateWireSchemas,
   mintApprovalToken,
   parsePolicyYaml,
-  runGateEval,
   singleKeyVerifier,
 } from "../../src/gate/index.ts";
 import {
@@ -32,6 +31,7 @@ import {
 } from "../../src/schemas.ts";
 import { repoRoot } from "../helpers/cli.ts";
 import { conformanceAvailable, conformanceDir } from "../helpers/conformance.ts";
+import { signedDecision } from "../helpers/gate.ts";
 import {
   assertPublicValid,
   publicSchemaFileById,
@@ -131,12 +131,14 @@ const intents: Record<string, Record<string, unknown>> = {
 };
 
 async function evaluateWithToken(name: string) {
-  const first = await runGateEval({
-    compiled: policy,
-    intent: intents[name],
-    now: now,
-    signingKey: key,
-  });
+  const first = await signedDecision(
+    {
+      compiled: policy,
+      intent: intents[name],
+      now: now,
+    },
+    key,
+  );
   const token = mintApprovalToken(
     {
       intentDigest: first.prepared.intentDigest,
@@ -150,26 +152,30 @@ async function evaluateWithToken(name: string) {
     },
     key,
   );
-  const granted = await runGateEval({
-    compiled: policy,
-    intent: intents[name],
-    now: now,
-    signingKey: key,
-    approvalVerifier: singleKeyVerifier(verifyKeyFor(key)),
-    approvalTokens: [token, { schema_id: "gait.gate.approval_token" }],
-  });
+  const granted = await signedDecision(
+    {
+      compiled: policy,
+      intent: intents[name],
+      now: now,
+      approvalVerifier: singleKeyVerifier(verifyKeyFor(key)),
+      approvalTokens: [token, { schema_id: "gait.gate.approval_token" }],
+    },
+    key,
+  );
   return { first, token, granted };
 }
 
 describe("gate producers validate against the public v1 schemas", { skip: publicSchemasSkip }, () => {
   it("traces, gate results and explain objects for every kind of decision", async () => {
     for (const [name, intent] of Object.entries(intents)) {
-      const result = await runGateEval({
-        compiled: policy,
-        intent,
-        now: now,
-        signingKey: key,
-      });
+      const result = await signedDecision(
+        {
+          compiled: policy,
+          intent,
+          now: now,
+        },
+        key,
+      );
       assertValid(result.trace, `trace for ${name}`);
       assertStrictSignature(result.trace, `trace for ${name}`);
       assertValid(buildGateResult(result), `gate result for ${name}`);

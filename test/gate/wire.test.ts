@@ -21,12 +21,12 @@ import {
   mintApprovalToken,
   parsePolicyYaml,
   prepareIntent,
-  runGateEval,
   singleKeyVerifier,
   TRACED_CONTEXT_FIELDS,
 } from "../../src/gate/index.ts";
 import { publishedSchemaDocument, publishedSchemaId, publishedSchemas } from "../../src/schemas.ts";
 import { conformanceDir, conformanceSkip } from "../helpers/conformance.ts";
+import { signedDecision } from "../helpers/gate.ts";
 import { assertPublicValid, publicSchemasSkip } from "../helpers/public-schemas.ts";
 
 const NOW = Timestamp.parse("2026-03-01T12:00:00Z");
@@ -199,13 +199,15 @@ describe("trace records", () => {
       workspace: "/w",
       risk_class: "high",
     };
-    const { trace } = await runGateEval({
-      compiled,
-      intent: { ...request, context },
-      now: NOW,
-      signingKey: key,
-      correlationId: "c0ffee",
-    });
+    const { trace } = await signedDecision(
+      {
+        compiled,
+        intent: { ...request, context },
+        now: NOW,
+      },
+      key,
+      "c0ffee",
+    );
     const copied = Object.keys(trace).filter((k) => (TRACED_CONTEXT_FIELDS as string[]).includes(k));
     assert.deepEqual(copied, [
       "agent_id",

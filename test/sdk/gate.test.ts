@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { GaitError } from "../../src/contract/errors.ts";
 import { generateSigningKey, verifyKeyFor } from "../../src/contract/signing.ts";
 import { fixedClock, Timestamp } from "../../src/contract/time.ts";
-import { compilePolicy, loadPolicyFile, parsePolicyYaml, runGateEval } from "../../src/gate/index.ts";
+import { compilePolicy, loadPolicyFile, parsePolicyYaml } from "../../src/gate/index.ts";
 import {
   createGate,
   type Gate,
@@ -20,6 +20,7 @@ import {
   verifyTrace,
 } from "../../src/sdk/index.ts";
 import { repoRoot, tempDir } from "../helpers/cli.ts";
+import { signedDecision } from "../helpers/gate.ts";
 
 const NOW = Timestamp.parse("2026-03-01T12:00:00Z");
 const clock = fixedClock(NOW);
@@ -90,19 +91,17 @@ describe("sdk createGate / evaluate", () => {
     cleanup();
   });
 
-  it("decides exactly as gait gate eval's pipeline (runGateEval) for every starter template", async () => {
+  it("decides synchronously exactly as the async pipeline (decideGate) for every starter template", async () => {
     const intentsDir = join(repoRoot, "examples/policy/intents");
     for (const template of ["baseline-lowrisk", "baseline-mediumrisk", "baseline-highrisk"]) {
       const loaded = await loadPolicyFile(join(repoRoot, "templates/policy", `${template}.yaml`));
       const gate = await open({ policyText: undefined, policy: loaded, traceDir: null });
       for (const file of readdirSync(intentsDir).sort()) {
         const raw = JSON.parse(readFileSync(join(intentsDir, file), "utf8"));
-        const cli = await runGateEval({
-          compiled: compilePolicy(loaded),
-          intent: raw,
-          now: NOW,
+        const cli = await signedDecision(
+          { compiled: compilePolicy(loaded), intent: raw, now: NOW },
           signingKey,
-        });
+        );
         const sdk = gate.evaluate(raw);
         const where = `${template} ${file}`;
         assert.equal(sdk.verdict, cli.verdict, where);
