@@ -12,7 +12,7 @@ export function StringEnum<const T extends string>(values: readonly T[], options
 }
 
 /** Lowercase hex SHA-256, the form every Gait digest and key id takes (CONTRACTS.md §1). */
-export function Sha256Hex(description: string) {
+function Sha256Hex(description: string) {
   return Type.String({ pattern: "^[0-9a-f]{64}$", description });
 }
 
@@ -54,7 +54,6 @@ export const EmbeddedSignatureSchema = Type.Object(
   },
   { additionalProperties: false },
 );
-export type EmbeddedSignature = Static<typeof EmbeddedSignatureSchema>;
 
 /**
  * The relationship envelope (parent, entities, policy, agent chain, edges, lineage) that several

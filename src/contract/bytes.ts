@@ -27,10 +27,6 @@ export function sortedUnique(values: Iterable<string>): string[] {
   return [...new Set(values)].sort(compareBytes);
 }
 
-export function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
-}
-
 const hex64 = /^[0-9a-f]{64}$/;
 export function isSha256Hex(value: unknown): value is string {
   return typeof value === "string" && hex64.test(value);

@@ -73,7 +73,7 @@ export function keyModeFor(mode: KeyMode | undefined, privateKey: KeySource | un
 }
 
 /** True when the source names a path or an environment variable. */
-export function isKeySourceSet(source: KeySource | undefined): source is KeySource {
+function isKeySourceSet(source: KeySource | undefined): source is KeySource {
   return Boolean(source?.path?.trim() || source?.env?.trim());
 }
 
@@ -150,12 +150,6 @@ export function checkPairMatches(
     hint: "pass the public key written next to this private key (same prefix), or derive it from the private key",
     details: { ...details, private_key_id: key.keyId, public_key_id: publicKey.keyId },
   });
-}
-
-/** Names a source the way messages show it: the path as given, or `env NAME`. */
-export function describeKeySource(source: KeySource): string {
-  const path = source.path?.trim();
-  return path ? path : `env ${source.env?.trim() ?? ""}`;
 }
 
 function checkNoConflict(source: KeySource | undefined, role: KeyRole): void {

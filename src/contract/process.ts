@@ -60,12 +60,12 @@ export interface ProcessResult {
 }
 
 /** Exit code reported when there is none (killed by a signal, never started). */
-export const NO_EXIT_CODE = -1;
+const NO_EXIT_CODE = -1;
 /** Default time a timed-out child gets between SIGTERM and SIGKILL to clean up. */
-export const DEFAULT_KILL_GRACE_MS = 2_000;
-export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
+const DEFAULT_KILL_GRACE_MS = 2_000;
+const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 /** After SIGKILL, how long the pipes may stay open (held by an escaped grandchild) before we close them. */
-export const PIPE_DRAIN_MS = 500;
+const PIPE_DRAIN_MS = 500;
 
 const useGroups = process.platform !== "win32";
 const MAX_TIMER_MS = 2 ** 31 - 1;

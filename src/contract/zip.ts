@@ -57,7 +57,7 @@ export interface ZipArchive {
   entries: ZipEntry[];
 }
 
-export const DEFAULT_ZIP_LIMITS: Readonly<Required<ZipLimits>> = Object.freeze({
+const DEFAULT_ZIP_LIMITS: Readonly<Required<ZipLimits>> = Object.freeze({
   maxEntryBytes: 100 * 1024 * 1024,
   maxTotalBytes: 1024 * 1024 * 1024,
   maxEntries: 10_000,

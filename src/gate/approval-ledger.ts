@@ -19,8 +19,8 @@ import type { ApprovalOutcome } from "./approval.ts";
 import { invalidInput } from "./error-codes.ts";
 import { prettyJson } from "./trace.ts";
 
-export const APPROVAL_LEDGER_SCHEMA_ID = "gait.gate.approval_ledger";
-export const APPROVAL_LEDGER_LOCK_SCHEMA_ID = "gait.gate.approval_ledger_lock";
+const APPROVAL_LEDGER_SCHEMA_ID = "gait.gate.approval_ledger";
+const APPROVAL_LEDGER_LOCK_SCHEMA_ID = "gait.gate.approval_ledger_lock";
 export const DEFAULT_APPROVAL_LEDGER = ".gait-out/gate_approvals_spent.json";
 
 export interface SpentApproval {
@@ -52,7 +52,7 @@ export interface SyncApprovalLedger extends ApprovalLedger {
 }
 
 /** The tokens a granted decision used, to be recorded as spent. */
-export function tokensToSpend(decision: ApprovalDecision, now: Timestamp): SpentApproval[] {
+function tokensToSpend(decision: ApprovalDecision, now: Timestamp): SpentApproval[] {
   if (!decision.approval?.granted) return [];
   return decision.approval.checks
     .filter((check) => check.valid)
@@ -64,11 +64,7 @@ export function tokensToSpend(decision: ApprovalDecision, now: Timestamp): Spent
 }
 
 /** Adds `spend` to `entries`, dropping entries of expired tokens; sorted by token id. */
-export function mergeSpent(
-  entries: SpentApproval[],
-  spend: SpentApproval[],
-  now: Timestamp,
-): SpentApproval[] {
+function mergeSpent(entries: SpentApproval[], spend: SpentApproval[], now: Timestamp): SpentApproval[] {
   const byId = new Map<string, SpentApproval>();
   for (const entry of [...entries, ...spend]) {
     if (!byId.has(entry.token_id) && !hasExpired(entry, now)) byId.set(entry.token_id, entry);
@@ -165,7 +161,7 @@ function spentIds(entries: SpentApproval[]): ReadonlySet<string> {
   return new Set(entries.map((e) => e.token_id));
 }
 
-export async function readLedger(statePath: string): Promise<SpentApproval[]> {
+async function readLedger(statePath: string): Promise<SpentApproval[]> {
   let text: string;
   try {
     text = await readFile(statePath, "utf8");
@@ -186,7 +182,7 @@ export async function readLedger(statePath: string): Promise<SpentApproval[]> {
   );
 }
 
-export async function writeLedger(statePath: string, spent: SpentApproval[]): Promise<void> {
+async function writeLedger(statePath: string, spent: SpentApproval[]): Promise<void> {
   await writeFileAtomic(statePath, ledgerText(spent));
 }
 

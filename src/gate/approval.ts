@@ -86,7 +86,7 @@ export function mintApprovalToken(request: MintRequest, key: SigningKey): Approv
   return token;
 }
 
-export function approvalTokenId(
+function approvalTokenId(
   intentDigest: string,
   policyDigest: string,
   approver: string,
@@ -285,7 +285,7 @@ function parseToken(raw: unknown): ApprovalToken | undefined {
 }
 
 /** Target and operation counts an approval's max_targets / max_ops are checked against. */
-export function approvalCounts(intent: NormalizedIntent): { targetCount: number; opCount: number } {
+function approvalCounts(intent: NormalizedIntent): { targetCount: number; opCount: number } {
   if (intent.script) {
     const stepTargets = intent.script.steps.reduce((n, s) => n + (s.targets?.length ?? 0), 0);
     return {

@@ -28,7 +28,7 @@ import { findInvisibleCharacter } from "../contract/text.ts";
 import { invalidInput } from "./error-codes.ts";
 import { readWithSchema, type ShapeSchema, YamlSource } from "./yaml-strict.ts";
 
-export const APPROVER_KEYS_SCHEMA_ID = "gait.gate.approver_keys";
+const APPROVER_KEYS_SCHEMA_ID = "gait.gate.approver_keys";
 
 /** Why a token's signer cannot count: the reason code suffix after `approval_token_`. */
 export type SignerError = "approver_unknown" | "approver_key_mismatch" | "signature_invalid";

@@ -321,7 +321,7 @@ function evaluateRule(
   return out;
 }
 
-export function sanitizeRuleName(name: string): string {
+function sanitizeRuleName(name: string): string {
   return name.toLowerCase().replace(/[ -]/g, "_");
 }
 

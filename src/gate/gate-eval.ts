@@ -137,17 +137,17 @@ export function decideGateSync(
 const NOTHING_SPENT: ReadonlySet<string> = new Set();
 
 /** The time rules are evaluated at: the explicit evaluation time, else now. */
-export function evaluationInstant(request: Pick<GateDecisionRequest, "now" | "evaluationTime">): Timestamp {
+function evaluationInstant(request: Pick<GateDecisionRequest, "now" | "evaluationTime">): Timestamp {
   return request.evaluationTime ?? request.now;
 }
 
 /** Only live, enforcing decisions write rate-limit counters and spend approvals. */
-export function persistsState(request: Pick<GateDecisionRequest, "evaluationTime" | "simulate">): boolean {
+function persistsState(request: Pick<GateDecisionRequest, "evaluationTime" | "simulate">): boolean {
   return request.evaluationTime === undefined && request.simulate !== true;
 }
 
 /** True when the decision carries rate limits or destructive budgets to count. */
-export function needsLimits(decision: Decision): boolean {
+function needsLimits(decision: Decision): boolean {
   return decision.rateLimits.length > 0 || decision.destructiveBudgets.length > 0;
 }
 
@@ -157,7 +157,7 @@ export function needsLimits(decision: Decision): boolean {
  * digests are computed here. An intent that cannot be normalized blocks when the policy fails
  * closed for its risk class; otherwise it throws.
  */
-export function startGateDecision(request: GateDecisionRequest): GateDecisionStart {
+function startGateDecision(request: GateDecisionRequest): GateDecisionStart {
   const options = { now: evaluationInstant(request) };
   if (isPreparedIntent(request.intent)) {
     return { prepared: request.intent, decision: evaluate(request.compiled, request.intent.intent, options) };
@@ -166,7 +166,7 @@ export function startGateDecision(request: GateDecisionRequest): GateDecisionSta
 }
 
 /** Applies limit results, approvals, unsatisfiable requirements and simulate to an evaluated decision. */
-export function finishGateDecision(
+function finishGateDecision(
   request: GateDecisionRequest,
   start: GateDecisionStart,
   limits: LimitResult[],

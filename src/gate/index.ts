@@ -8,15 +8,13 @@ export {
   compilePolicy,
   evaluate,
   evaluateRequest,
-  sanitizeRuleName,
 } from "./evaluate.ts";
 export * from "./explain.ts";
 export * from "./gate-eval.ts";
-export { INTENT_SCHEMA_ID, isPreparedIntent, normalizeIntent, prepareIntent } from "./intent.ts";
+export { isPreparedIntent, prepareIntent } from "./intent.ts";
 export type * from "./intent-model.ts";
 export * from "./limits.ts";
 export { loadPolicyFile, parsePolicyYaml } from "./policy.ts";
-export { policyDigest, policyDigestInput } from "./policy-digest.ts";
 export * from "./policy-model.ts";
 export * from "./ratelimit.ts";
 export * from "./result.ts";

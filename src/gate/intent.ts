@@ -37,7 +37,7 @@ import {
 } from "./intent-model.ts";
 import { IntentRequestSchema } from "./wire.ts";
 
-export const INTENT_SCHEMA_ID = "gait.gate.intent_request";
+const INTENT_SCHEMA_ID = "gait.gate.intent_request";
 const MAX_SCRIPT_STEPS = 64;
 
 /** Thrown for any intent that cannot be normalized; evaluation may turn it into a fail-closed block. */
@@ -130,7 +130,7 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-export function normalizeIntent(raw: JsonObject): NormalizedIntent {
+function normalizeIntent(raw: JsonObject): NormalizedIntent {
   const args = normalizeArgs(raw.args, "args");
   guardRawSecrets(args, "args");
   const script = raw.script ?? null;
@@ -167,7 +167,7 @@ export function normalizeIntent(raw: JsonObject): NormalizedIntent {
 // args
 
 /** Strings trimmed, object keys trimmed (empty key rejected), arrays kept in order. */
-export function normalizeArgs(value: JsonValue | undefined, where: string): JsonObject {
+function normalizeArgs(value: JsonValue | undefined, where: string): JsonObject {
   if (value === undefined || value === null) return {};
   if (!isJsonObject(value)) throw intentError(`${where} must be a JSON object`);
   return normalizeJsonObject(value, where);
@@ -203,7 +203,7 @@ const safeKeySuffix =
 const secretPrefixes = ["ghp_", "gho_", "github_pat_", "sk-", "AKIA", "ASIA"];
 const referencePrefixes = ["env:", "stub:", "cmd:", "ref:", "sha256:"];
 
-export function looksLikeSecretKey(key: string): boolean {
+function looksLikeSecretKey(key: string): boolean {
   return secretKey.test(key) && !safeKeySuffix.test(key);
 }
 
@@ -216,7 +216,7 @@ export function looksLikeSecretValue(value: string): boolean {
 }
 
 /** Refuses raw credential material under secret-looking keys, at any depth. */
-export function guardRawSecrets(value: JsonObject, where: string): void {
+function guardRawSecrets(value: JsonObject, where: string): void {
   for (const [key, member] of Object.entries(value)) {
     const path = `${where}.${key}`;
     if (looksLikeSecretKey(key) && containsSecretValue(member)) {
@@ -649,7 +649,7 @@ function normalizeSandbox(value: JsonValue): Sandbox | undefined {
   return Object.keys(sandbox).length > 0 ? sandbox : undefined;
 }
 
-export function cleanPaths(paths: string[]): string[] {
+function cleanPaths(paths: string[]): string[] {
   return sortedUnique(paths.map((p) => posix.normalize(p.replace(/\\/g, "/")).replace(/(.)\/$/, "$1")));
 }
 

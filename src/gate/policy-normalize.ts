@@ -40,9 +40,9 @@ import {
 /** Builds the error for a path such as `rules[2].match.tool_names` (the caller adds line:column). */
 export type PolicyFail = (path: string, message: string, hint?: string) => GaitError;
 
-export const POLICY_SCHEMA_ID = "gait.gate.policy";
-export const POLICY_SCHEMA_VERSION = "1.0.0";
-export const DEFAULT_FAIL_CLOSED_RISK_CLASSES = ["critical", "high"];
+const POLICY_SCHEMA_ID = "gait.gate.policy";
+const POLICY_SCHEMA_VERSION = "1.0.0";
+const DEFAULT_FAIL_CLOSED_RISK_CLASSES = ["critical", "high"];
 export const DEFAULT_TAINTED_SOURCES = ["external", "tool_output"];
 export const DEFAULT_DATAFLOW_REASON = "dataflow_tainted_destination";
 export const DEFAULT_DATAFLOW_VIOLATION = "tainted_dataflow";
@@ -66,7 +66,7 @@ export function normalizePolicyDocument(doc: PolicyDocumentInput, fail: PolicyFa
 }
 
 /** Evaluation order: priority ascending, then name in byte order. */
-export function compareRules(a: PolicyRule, b: PolicyRule): number {
+function compareRules(a: PolicyRule, b: PolicyRule): number {
   return a.priority - b.priority || compareBytes(a.name, b.name);
 }
 
@@ -77,11 +77,11 @@ const clean = (values: readonly string[] | undefined) =>
   (values ?? []).map((value) => value.trim()).filter((value) => value !== "");
 
 /** Trimmed, lower-cased, de-duplicated, byte-sorted. */
-export const lowerList = (values: readonly string[] | undefined) =>
+const lowerList = (values: readonly string[] | undefined) =>
   sortedUnique(clean(values).map((value) => value.toLowerCase()));
 
 /** Trimmed, de-duplicated, byte-sorted, case kept (identities, values, prefixes). */
-export const exactList = (values: readonly string[] | undefined) => sortedUnique(clean(values));
+const exactList = (values: readonly string[] | undefined) => sortedUnique(clean(values));
 
 /** Path patterns: `\` becomes `/`, case kept. */
 const patternList = (values: readonly string[] | undefined) =>
@@ -94,7 +94,7 @@ function cleanPathList(values: readonly string[] | undefined): string[] | null {
 }
 
 /** Go's `path.Clean`: collapse `//`, `.` and `..`, drop the trailing slash. */
-export function goPathClean(path: string): string {
+function goPathClean(path: string): string {
   const rooted = path.startsWith("/");
   const out: string[] = [];
   for (const part of path.split("/")) {

@@ -151,7 +151,7 @@ const SandboxSchema = closed({
   allowed_user_modes: Type.Optional(Type.Array(enumOf(SANDBOX_USER_MODES))),
 });
 
-export const PolicyRuleDocumentSchema = Type.Object(
+const PolicyRuleDocumentSchema = Type.Object(
   {
     name: Type.String({ minLength: 1 }),
     priority: Type.Optional(Type.Integer({ minimum: 0 })),

@@ -13,19 +13,11 @@ import { normalizePolicyDocument } from "./policy-normalize.ts";
 import { type PolicyDocumentInput, PolicyDocumentSchema } from "./policy-schema.ts";
 import { DEFAULT_YAML_MAX_BYTES, readWithSchema, type ShapeSchema, YamlSource } from "./yaml-strict.ts";
 
-export { policyDigest, policyDigestInput } from "./policy-digest.ts";
+export { policyDigestInput } from "./policy-digest.ts";
 export { formatPolicyYaml, policyToDocument, yamlHasComments } from "./policy-format.ts";
-export { compareRules, normalizePolicyDocument } from "./policy-normalize.ts";
 
 /** Top-level fields of the pre-v1 policy proposal; they never meant anything to the evaluator. */
-export const LEGACY_POLICY_FIELDS = [
-  "version",
-  "name",
-  "boundaries",
-  "defaults",
-  "trust_sources",
-  "unknown_server",
-];
+const LEGACY_POLICY_FIELDS = ["version", "name", "boundaries", "defaults", "trust_sources", "unknown_server"];
 
 /** Parses policy YAML text; `source` names it in error messages (a path or "<stdin>"). */
 export function parsePolicyYaml(text: string, source: string): LoadedPolicy {
@@ -68,7 +60,7 @@ export async function loadPolicyFile(path: string, source = path): Promise<Loade
 }
 
 /** A normalized policy with its digest. */
-export function loaded(policy: Policy): LoadedPolicy {
+function loaded(policy: Policy): LoadedPolicy {
   return { policy, policyDigest: policyDigest(policy) };
 }
 

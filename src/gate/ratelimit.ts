@@ -18,8 +18,8 @@ import type { NormalizedIntent } from "./intent-model.ts";
 import type { RateLimit } from "./policy-model.ts";
 import { prettyJson } from "./trace.ts";
 
-export const RATE_LIMIT_STATE_SCHEMA_ID = "gait.gate.rate_limit_state";
-export const RATE_LIMIT_LOCK_SCHEMA_ID = "gait.gate.rate_limit_lock";
+const RATE_LIMIT_STATE_SCHEMA_ID = "gait.gate.rate_limit_state";
+const RATE_LIMIT_LOCK_SCHEMA_ID = "gait.gate.rate_limit_lock";
 export const DEFAULT_RATE_LIMIT_STATE = ".gait-out/gate_rate_limits.json";
 
 /** What one decision asks to count: its rate limits and destructive budgets. */
@@ -60,7 +60,7 @@ function scopeKey(limit: RateLimit, toolName: string, identity: string): string 
   return `${toolName}|${identity}`;
 }
 
-export function counterKey(limit: RateLimit, toolName: string, identity: string, now: Timestamp): string {
+function counterKey(limit: RateLimit, toolName: string, identity: string, now: Timestamp): string {
   return `${limit.window}|${limit.scope}|${bucketStart(limit.window, now)}|${scopeKey(limit, toolName, identity)}`;
 }
 
@@ -68,7 +68,7 @@ export function counterKey(limit: RateLimit, toolName: string, identity: string,
  * Counts one request against `limit`. Keys of the same window from other buckets (and malformed
  * keys) are pruned first. Over the limit: not allowed and not incremented.
  */
-export function applyLimit(
+function applyLimit(
   counters: Counter[],
   limit: RateLimit,
   toolName: string,
@@ -95,7 +95,7 @@ export function applyLimit(
  * Counts one request against every rate limit and destructive budget of a decision (pure): the
  * updated counters and one result per limit.
  */
-export function countLimits(
+function countLimits(
   counters: Counter[],
   requirements: LimitsToCount,
   intent: NormalizedIntent,

@@ -29,7 +29,7 @@ export function traceIdFor(policyDigest: string, intentDigest: string, verdict: 
   return sha256Hex(`${policyDigest}:${intentDigest}:${verdict}`).slice(0, 24);
 }
 
-export function eventIdFor(traceId: string, observedAt: Timestamp): string {
+function eventIdFor(traceId: string, observedAt: Timestamp): string {
   return sha256Hex(`${traceId}:${observedAt.utc().toString()}`).slice(0, 24);
 }
 

@@ -67,7 +67,7 @@ export interface StrictYamlOptions {
 
 /** Limits for every strict YAML document (policies, configs, key lists): far above real use. */
 export const DEFAULT_YAML_MAX_BYTES = 1024 * 1024;
-export const DEFAULT_YAML_MAX_NODES = 100_000;
+const DEFAULT_YAML_MAX_NODES = 100_000;
 
 /** A parsed YAML document with its source positions. */
 export class YamlSource {
@@ -218,7 +218,7 @@ export function readWithSchema(yaml: YamlSource, schema: ShapeSchema): StrictYam
   return { value, positions };
 }
 
-export function formatPath(path: readonly (string | number)[]): string {
+function formatPath(path: readonly (string | number)[]): string {
   let text = "";
   for (const part of path) {
     if (typeof part === "number") text += `[${part}]`;
