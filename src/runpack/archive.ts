@@ -8,7 +8,7 @@ import { invalidInput, verificationFailed } from "./error-codes.ts";
 import type { RunpackEntry } from "./types.ts";
 
 /** Per-entry cap for runpacks (CONTRACTS.md §3.5). */
-export const RUNPACK_MAX_ENTRY_BYTES = 100 * 1024 * 1024;
+const RUNPACK_MAX_ENTRY_BYTES = 100 * 1024 * 1024;
 const RUNPACK_ZIP_LIMITS = { maxEntryBytes: RUNPACK_MAX_ENTRY_BYTES };
 
 /** Entry names as the reference compares them: trimmed and slash-normalized. */

@@ -5,8 +5,8 @@
 import { fixedClock } from "../contract/time.ts";
 import { recordRunpack } from "./record.ts";
 
-export const DEMO_RUN_ID = "run_demo";
-export const DEMO_CREATED_AT = "2026-02-05T00:00:00Z";
+const DEMO_RUN_ID = "run_demo";
+const DEMO_CREATED_AT = "2026-02-05T00:00:00Z";
 
 const demoCalls = [
   {
@@ -30,7 +30,7 @@ const demoCalls = [
 ];
 
 /** The demo's run record input: the same document a user could pass to `gait run record`. */
-export function demoRecordInput() {
+function demoRecordInput() {
   return {
     run: {
       run_id: DEMO_RUN_ID,

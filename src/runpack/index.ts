@@ -1,6 +1,6 @@
 /** The runpack module's public face: record, read, verify, replay, diff, inspect, receipt, demo, migrate. */
-export { loadRunpackEntries, RUNPACK_MAX_ENTRY_BYTES, runpackZip } from "./archive.ts";
-export { DEMO_CREATED_AT, DEMO_RUN_ID, type DemoOutcome, demoRecordInput, runDemo } from "./demo.ts";
+export { loadRunpackEntries, runpackZip } from "./archive.ts";
+export { type DemoOutcome, runDemo } from "./demo.ts";
 export {
   type ContextDrift,
   type DiffOutcome,
@@ -14,11 +14,9 @@ export {
 } from "./diff.ts";
 export {
   DEFAULT_EXECUTION_LIMITS,
-  defaultExecutors,
   type ExecutionContext,
   type ExecutionResult,
   ExecutorRegistry,
-  echoExecutor,
   fileWriteExecutor,
   type RealExecutor,
   shellExecutor,
@@ -30,22 +28,15 @@ export {
   type MigrateOutcome,
   type MigrateRequest,
   migrateRunpack,
-  remigrate,
 } from "./migrate.ts";
-export {
-  isPathReference,
-  type ResolveContext,
-  resolveRunpackPath,
-  runpackFileName,
-} from "./paths.ts";
+export { type ResolveContext, resolveRunpackPath } from "./paths.ts";
 export { type LoadedRunpack, parseRunpackEntries, type ReadOptions, readRunpack } from "./read.ts";
-export { isTicketFooter, type RunReceipt, runReceipt, ticketFooter } from "./receipt.ts";
+export { type RunReceipt, runReceipt } from "./receipt.ts";
 export {
   assertRunId,
   type BuildOptions,
   type BuiltRunpack,
   buildRunpack,
-  hostEnvironment,
   RAW_CAPTURE_WARNING,
   REFERENCE_STRIP_WARNING,
   type RecordedRunpack,
@@ -54,7 +45,6 @@ export {
   recordRunpack,
 } from "./record.ts";
 export {
-  checkRealReplayInterlocks,
   classifyStub,
   REAL_REPLAY_ENV,
   type RealReplayRequest,
@@ -65,7 +55,6 @@ export {
   replayRunpack,
   replayStub,
   type StubType,
-  stubDigest,
 } from "./replay.ts";
 export * from "./types.ts";
 export {

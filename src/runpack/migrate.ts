@@ -37,7 +37,7 @@ export interface MigrateOutcome {
 }
 
 /** The current-form entries for a loaded runpack (pure). */
-export function remigrate(loaded: LoadedRunpack): BuiltRunpack {
+function remigrate(loaded: LoadedRunpack): BuiltRunpack {
   const { manifest } = loaded.runpack;
   const created = manifest.created_at ? Timestamp.parse(manifest.created_at) : EPOCH_1980;
   return buildRunpack(

@@ -13,7 +13,7 @@ export function runpackFileName(runId: string): string {
 }
 
 /** Anything with a slash or backslash, or ending in `.zip`, is a path; otherwise a run_id. */
-export function isPathReference(ref: string): boolean {
+function isPathReference(ref: string): boolean {
   return ref.includes("/") || ref.includes("\\") || ref.toLowerCase().endsWith(".zip");
 }
 

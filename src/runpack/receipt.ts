@@ -25,11 +25,6 @@ export function ticketFooter(runId: string, manifestDigest: string): string {
   return footer;
 }
 
-export function isTicketFooter(text: string): boolean {
-  const match = footerPattern.exec(text);
-  return match !== null && match[1] === match[2];
-}
-
 export interface RunReceipt {
   runId: string;
   path: string;

@@ -79,7 +79,7 @@ const goOs: Record<string, string> = { win32: "windows", sunos: "solaris" };
 const goArch: Record<string, string> = { x64: "amd64", ia32: "386", x32: "386" };
 
 /** The host as Go would name it (GOOS/GOARCH spelling), with our honest runtime: `node`. */
-export function hostEnvironment(): RunEnvironment {
+function hostEnvironment(): RunEnvironment {
   return {
     os: goOs[process.platform] ?? process.platform,
     arch: goArch[process.arch] ?? process.arch,

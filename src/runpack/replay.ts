@@ -67,7 +67,7 @@ export function classifyStub(toolName: string): StubType | undefined {
 }
 
 /** sha256 hex of `run:intent:tool:args_digest:stub_type`. */
-export function stubDigest(runId: string, intent: IntentRecord, stubType: StubType): string {
+function stubDigest(runId: string, intent: IntentRecord, stubType: StubType): string {
   return sha256Hex(`${runId}:${intent.intent_id}:${intent.tool_name}:${intent.args_digest}:${stubType}`);
 }
 
@@ -130,7 +130,7 @@ function unsafe(code: RunpackErrorCode, message: string, hint: string): GaitErro
 }
 
 /** Each missing interlock refuses real replay with its own reason (exit 8). */
-export function checkRealReplayInterlocks(request: RealReplayRequest, runpack?: Runpack): void {
+function checkRealReplayInterlocks(request: RealReplayRequest, runpack?: Runpack): void {
   if (!request.unsafeRealTools) {
     throw unsafe(
       "real_replay_unsafe_flag_missing",

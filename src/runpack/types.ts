@@ -24,12 +24,11 @@ export const RunpackFiles = {
 } as const;
 export const LISTED_FILES = ["intents.jsonl", "refs.json", "results.jsonl", "run.json"] as const;
 
-export const RUN_ID_PATTERN = "^run_[A-Za-z0-9_-]+$";
+const RUN_ID_PATTERN = "^run_[A-Za-z0-9_-]+$";
 export const runIdPattern = new RegExp(RUN_ID_PATTERN);
 const DIGEST_PATTERN = "^[a-fA-F0-9]{64}$";
 
-export const RESULT_STATUSES = ["ok", "error"] as const;
-export type ResultStatus = (typeof RESULT_STATUSES)[number];
+const RESULT_STATUSES = ["ok", "error"] as const;
 export const CAPTURE_MODES = ["reference", "raw"] as const;
 export type CaptureMode = (typeof CAPTURE_MODES)[number];
 export const IMMUTABILITY_VALUES = ["unknown", "mutable", "immutable"] as const;

@@ -82,7 +82,7 @@ export async function verifyRunpack(
   });
 }
 
-export function assertKeyForStrict(options: VerifyOptions): void {
+function assertKeyForStrict(options: VerifyOptions): void {
   if (options.requireSignature && !options.verifyKey) {
     throw invalidInput(
       "verify_key_required",

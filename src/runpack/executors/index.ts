@@ -59,4 +59,4 @@ export function defaultExecutors(): ExecutorRegistry {
   return new ExecutorRegistry([echoExecutor, fileWriteExecutor, shellExecutor]);
 }
 
-export { echoExecutor, fileWriteExecutor, shellExecutor };
+export { fileWriteExecutor, shellExecutor };
