@@ -18,7 +18,7 @@ export { GATE_PROFILES, type GateProfile } from "../gate/setup.ts";
 
 export const DEFAULT_CONFIG_PATH = ".gait/config.yaml";
 export const DEFAULT_POLICY_PATH = ".gait.yaml";
-export const CONFIG_CAPTURE_MODES = ["reference", "raw"] as const;
+const CONFIG_CAPTURE_MODES = ["reference", "raw"] as const;
 export type ConfigCaptureMode = (typeof CONFIG_CAPTURE_MODES)[number];
 
 const closed = <T extends Parameters<typeof Type.Object>[0]>(properties: T) =>
@@ -26,7 +26,7 @@ const closed = <T extends Parameters<typeof Type.Object>[0]>(properties: T) =>
 const text = () => Type.Optional(Type.String());
 
 /** The file as written (snake_case keys); drives the strict YAML reader. */
-export const ProjectConfigSchema = closed({
+const ProjectConfigSchema = closed({
   gate: Type.Optional(
     closed({
       policy: text(),

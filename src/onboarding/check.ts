@@ -105,7 +105,7 @@ export function checkFindings(facts: ProjectFacts): Finding[] {
   return findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
 }
 
-export function policyFindings(policy: Policy, policyPath: string, profile: string): Finding[] {
+function policyFindings(policy: Policy, policyPath: string, profile: string): Finding[] {
   const findings: Finding[] = [];
   if (policy.defaultVerdict === "allow") {
     findings.push({

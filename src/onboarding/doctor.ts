@@ -26,8 +26,8 @@ import { configuredKeyFacts, policyPathFor } from "./check.ts";
 import { formatMode, isLooseKeyFile, type KeyFacts, keysInitCommand, shellQuote } from "./key-facts.ts";
 
 export const DOCTOR_SCHEMA_ID = "gait.doctor.result";
-export const MIN_NODE_MAJOR = 20;
-export const STALE_LOCK_MS = 15_000;
+const MIN_NODE_MAJOR = 20;
+const STALE_LOCK_MS = 15_000;
 const DEFAULT_OUTPUT_DIR = "gait-out";
 const PORT_PROBE_TIMEOUT_MS = 300;
 

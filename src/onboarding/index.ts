@@ -9,6 +9,7 @@ export {
 } from "./check.ts";
 export {
   type CheckStatus,
+  // The doctor result's schema id, exported like every module's artifact ids (docs/doctor.md).
   DOCTOR_SCHEMA_ID,
   type DoctorCheck,
   type DoctorOptions,

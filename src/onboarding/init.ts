@@ -59,7 +59,7 @@ export async function initProject(options: InitOptions): Promise<InitResult> {
 }
 
 /** The template with a header naming the contract paths, its example commands aimed at `policyPath`. */
-export function starterPolicy(template: string, policyPath: string): string {
+function starterPolicy(template: string, policyPath: string): string {
   const header = `# Repo policy for Gait, written by \`gait init --template ${template}\`.
 #
 # Contract paths (relative to the project root):

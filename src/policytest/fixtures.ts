@@ -14,7 +14,7 @@ import type { PolicyTestErrorCode } from "./error-codes.ts";
 import { evaluateIntent, type PolicyTestOptions } from "./run.ts";
 import type { Fixture, FixtureOutcome, FixturesReport, VerdictCount } from "./types.ts";
 
-export const EXPECTED_VERDICT_FIELD = "expected_verdict";
+const EXPECTED_VERDICT_FIELD = "expected_verdict";
 
 /** Splits a parsed fixture document into the intent and its expectation. */
 export function fixtureFromDocument(name: string, document: unknown): Fixture {

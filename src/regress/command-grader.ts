@@ -13,9 +13,9 @@ import { runProcess } from "../contract/process.ts";
 import { fail, type Grader, pass, subjectOf } from "./grader.ts";
 import type { CommandGraderConfig } from "./types.ts";
 
-export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
-export const DEFAULT_COMMAND_OUTPUT_BYTES = 4096;
-export const COMMAND_GRADER_NAME = "command";
+const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
+const DEFAULT_COMMAND_OUTPUT_BYTES = 4096;
+const COMMAND_GRADER_NAME = "command";
 
 export function commandGrader(config: CommandGraderConfig): Grader {
   const name = config.name ?? COMMAND_GRADER_NAME;
@@ -62,7 +62,7 @@ export function commandGrader(config: CommandGraderConfig): Grader {
   };
 }
 
-export interface CommandRun {
+interface CommandRun {
   /** -1 when the process was killed by a signal or never reported an exit. */
   exitCode: number;
   timedOut: boolean;
@@ -73,7 +73,7 @@ export interface CommandRun {
   spawnError?: string;
 }
 
-export interface CommandLimits {
+interface CommandLimits {
   cwd: string;
   env: Readonly<Record<string, string | undefined>>;
   timeoutMs: number;
@@ -81,7 +81,7 @@ export interface CommandLimits {
 }
 
 /** Runs argv without a shell; on timeout its whole process group is killed at once (SIGKILL). */
-export async function runCommand(argv: readonly string[], limits: CommandLimits): Promise<CommandRun> {
+async function runCommand(argv: readonly string[], limits: CommandLimits): Promise<CommandRun> {
   const [file = "", ...args] = argv;
   const run = await runProcess(file, args, { ...limits, killGraceMs: 0 });
   return {

@@ -29,7 +29,7 @@ import {
 } from "./grader.ts";
 import { firstMismatchIndex, toolSequence, verdictSequence } from "./trajectory.ts";
 
-export const BuiltinGraderNames = {
+const BuiltinGraderNames = {
   schemaValidation: "schema_validation",
   expectedExitCode: "expected_exit_code",
   trajectory: "trajectory",

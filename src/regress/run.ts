@@ -217,7 +217,7 @@ async function planRun(
   return steps;
 }
 
-export function graderFromConfig(config: GraderConfig): Grader {
+function graderFromConfig(config: GraderConfig): Grader {
   return commandGrader(config);
 }
 

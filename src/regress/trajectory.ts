@@ -10,7 +10,7 @@ export function toolSequence(runpack: Runpack): string[] {
 }
 
 /** A result's verdict: `result.verdict` when the raw payload carries one, else from its status. */
-export function resultVerdict(result: ResultRecord): string {
+function resultVerdict(result: ResultRecord): string {
   const payload = result.result;
   if (isJsonObject(payload) && typeof payload.verdict === "string" && payload.verdict.trim() !== "") {
     return payload.verdict.trim();

@@ -22,12 +22,12 @@ export const FIXTURE_FILE = "fixture.json";
 export const FIXTURE_RUNPACK_FILE = "runpack.zip";
 
 /** Fixture and grader names: lower-case, safe as one path segment (CONTRACTS.md §6.2). */
-export const NAME_PATTERN = "^[a-z0-9][a-z0-9._-]*$";
+const NAME_PATTERN = "^[a-z0-9][a-z0-9._-]*$";
 export const namePattern = new RegExp(NAME_PATTERN);
 
 export const GRADER_STATUSES = ["pass", "fail"] as const;
 export type GraderStatus = (typeof GRADER_STATUSES)[number];
-export const CONTEXT_CONFORMANCE_LEVELS = ["required", "none"] as const;
+const CONTEXT_CONFORMANCE_LEVELS = ["required", "none"] as const;
 export const CONTEXT_DRIFT_VALUES = ["none", "runtime_only", "semantic", "missing"] as const;
 export type ContextConformanceValue = (typeof CONTEXT_DRIFT_VALUES)[number];
 
@@ -63,7 +63,7 @@ export const CommandGraderConfigSchema = Type.Object(
 );
 export type CommandGraderConfig = Static<typeof CommandGraderConfigSchema>;
 
-export const GraderConfigSchema = CommandGraderConfigSchema;
+const GraderConfigSchema = CommandGraderConfigSchema;
 export type GraderConfig = CommandGraderConfig;
 
 export const ConfigFixtureSchema = Type.Object(
