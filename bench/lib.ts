@@ -22,18 +22,6 @@ export function opsPerSecond(fn: () => unknown, budgetMs = 1000): number {
   return (ops * 1000) / (now - start);
 }
 
-export async function opsPerSecondAsync(fn: () => Promise<unknown>, budgetMs = 1000): Promise<number> {
-  let ops = 0;
-  const start = performance.now();
-  let now = start;
-  while (now - start < budgetMs) {
-    await fn();
-    ops++;
-    now = performance.now();
-  }
-  return (ops * 1000) / (now - start);
-}
-
 /** Latency samples in microseconds for `count` runs of `fn` (after `warmup` runs). */
 export function latencySamplesUs(fn: () => unknown, count: number, warmup = Math.min(1000, count)): number[] {
   for (let i = 0; i < warmup; i++) fn();

@@ -36,11 +36,6 @@ export const ERROR_CODES_BY_MODULE = {
 
 export type ErrorModule = keyof typeof ERROR_CODES_BY_MODULE;
 
-/** Any code an error from Gait may carry. */
-export type ErrorCode = {
-  [Module in ErrorModule]: keyof (typeof ERROR_CODES_BY_MODULE)[Module];
-}[ErrorModule];
-
 export interface ErrorCodeEntry {
   code: string;
   module: ErrorModule;

@@ -81,7 +81,7 @@ function fillEnvelope(output: Record<string, unknown>, exitCode: number): void {
 }
 
 /** Default human rendering: `key=value` lines for scalar members, in key order. */
-export function keyValueLines(output: Record<string, unknown>): string[] {
+function keyValueLines(output: Record<string, unknown>): string[] {
   const lines: string[] = [];
   for (const key of Object.keys(output).sort()) {
     const value = output[key];

@@ -88,7 +88,7 @@ export function failedDecision(policyDigest: string, profile: GateProfile, error
  * A thrown value as data. A value that is not a GaitError (often from the caller's own code, such
  * as a describeIntent function) keeps its message, with the code every uncoded failure has.
  */
-export function describeError(error: unknown): DecisionError {
+function describeError(error: unknown): DecisionError {
   if (!isGaitError(error)) {
     const message = error instanceof Error ? error.message : String(error);
     return { category: "internal_failure", code: "internal_failure", message, hint: "see the message" };

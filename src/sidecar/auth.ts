@@ -7,7 +7,7 @@ import { sha256Bytes } from "../contract/canonical.ts";
 import { invalidInput } from "./error-codes.ts";
 
 /** Shorter supplied tokens are refused: the token is the only thing between a caller and `allow`. */
-export const MIN_TOKEN_LENGTH = 16;
+const MIN_TOKEN_LENGTH = 16;
 
 /** Whether the token was generated at start or supplied by the operator. */
 export type TokenSource = "generated" | "given";

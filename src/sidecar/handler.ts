@@ -29,7 +29,7 @@ import {
 import { invalidInput, ioFailure } from "./error-codes.ts";
 import type { PolicyState } from "./policy-source.ts";
 
-export const POLICY_UNAVAILABLE = "policy_unavailable";
+const POLICY_UNAVAILABLE = "policy_unavailable";
 
 export type RouteName = "health" | "policy" | "evaluate" | "approve_check";
 

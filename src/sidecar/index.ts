@@ -25,11 +25,10 @@ export {
   type ListenTarget,
   parseListenTarget,
 } from "./address.ts";
-export { generateToken, MIN_TOKEN_LENGTH, type TokenSource, tokenFromEnv } from "./auth.ts";
+export { type TokenSource, tokenFromEnv } from "./auth.ts";
 export {
   type Admission,
   type HandlerDeps,
-  POLICY_UNAVAILABLE,
   type RequestHead,
   SidecarHandler,
   type SidecarResponse,
@@ -44,7 +43,7 @@ export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
  * microseconds but each trace costs a signature and an fsynced file: without this bound a
  * sustained load would grow the queue (memory, and evidence at risk on a crash) without limit.
  */
-export const MAX_PENDING_TRACES = 1024;
+const MAX_PENDING_TRACES = 1024;
 const BACKPRESSURE_POLL_MS = 2;
 export const DEFAULT_SIDECAR_TRACE_DIR = "gait-out/traces";
 

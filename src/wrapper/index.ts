@@ -17,10 +17,11 @@ import { TRACE_SCHEMA_ID, VERDICTS, type Verdict, verifyTrace } from "../gate/in
 
 export const WRAPPER_MODES = ["test", "enforce", "trace"] as const;
 export type WrapperMode = (typeof WRAPPER_MODES)[number];
-export const WRAPPER_MODE_ENV = "GAIT_WRAPPER_MODE";
+const WRAPPER_MODE_ENV = "GAIT_WRAPPER_MODE";
+/** Reported as `boundary_contract` in every result (docs/wrappers.md); WrapperResult types it. */
 export const BOUNDARY_CONTRACT = "explicit_trace_reference";
 /** Captured output per stream; references are parsed from the whole stream regardless. */
-export const DEFAULT_OUTPUT_CAP_BYTES = 1024 * 1024;
+const DEFAULT_OUTPUT_CAP_BYTES = 1024 * 1024;
 
 export type FailureReason =
   | "child_start_failed"

@@ -84,7 +84,7 @@ function loadedValidator(): SchemaValidator {
 }
 
 /** The schema file (relative to schemas/v1) for `doc.schema_id`, or an explanation why none applies. */
-export function publicSchemaFileFor(doc: unknown): { file: string } | { problem: string } {
+function publicSchemaFileFor(doc: unknown): { file: string } | { problem: string } {
   const schemaId = (doc as { schema_id?: unknown } | null)?.schema_id;
   if (typeof schemaId !== "string") return { problem: "document has no string schema_id" };
   const file = publicSchemaFileById[schemaId];

@@ -2,7 +2,7 @@
 import { fixedClock } from "../../src/contract/time.ts";
 import { type BuiltRunpack, buildRunpack, recordRunpack } from "../../src/runpack/index.ts";
 
-export const CREATED_AT = "2026-02-05T00:00:00Z";
+const CREATED_AT = "2026-02-05T00:00:00Z";
 const environment = { os: "linux", arch: "amd64", runtime: "node" };
 
 export interface Call {

@@ -1,10 +1,4 @@
 /** Shared inputs for the runpack tests. */
-import {
-  encodePrivateKey,
-  encodePublicKey,
-  generateSigningKey,
-  type SigningKey,
-} from "../../src/contract/signing.ts";
 import { fixedClock } from "../../src/contract/time.ts";
 import { type BuildOptions, type BuiltRunpack, buildRunpack } from "../../src/runpack/index.ts";
 
@@ -62,14 +56,4 @@ export function entryText(built: BuiltRunpack, path: string): string {
   const entry = built.entries.find((e) => e.path === path);
   if (!entry) throw new Error(`no entry ${path}`);
   return entry.data.toString("utf8");
-}
-
-export interface KeyFiles {
-  key: SigningKey;
-  privatePath: string;
-  publicPath: string;
-}
-
-export function keyTexts(key: SigningKey = generateSigningKey()) {
-  return { key, privateText: `${encodePrivateKey(key)}\n`, publicText: `${encodePublicKey(key)}\n` };
 }

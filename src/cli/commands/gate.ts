@@ -38,7 +38,7 @@ import { profileOption, readSigningKeyRequest, signingKeyOptions } from "../keyf
 import { projectConfigOptions, withGateDefaults } from "../project-defaults.ts";
 import { gateServeCommand } from "./gate-serve.ts";
 
-export const gateEvalCommand = command({
+const gateEvalCommand = command({
   name: "eval",
   explain:
     "Evaluate one tool-call intent against a policy, sign a trace of the decision, and exit 0 (allow/dry_run), 3 (block) or 4 (approval required).",

@@ -16,7 +16,7 @@ import { policySimulateCommand, policyTestCommand } from "./policy-test.ts";
 
 const DEFAULT_POLICY_PATH = "gait.policy.yaml";
 
-export const policyInitCommand = command({
+const policyInitCommand = command({
   name: "init",
   explain:
     "Write a starter gate policy from a template (baseline-lowrisk, baseline-mediumrisk or baseline-highrisk).",
@@ -57,7 +57,7 @@ export const policyInitCommand = command({
   },
 });
 
-export const policyValidateCommand = command({
+const policyValidateCommand = command({
   name: "validate",
   explain:
     "Check a policy file strictly (unknown fields, types, values) and print its digest; exit 6 when invalid.",
@@ -81,7 +81,7 @@ export const policyValidateCommand = command({
   },
 });
 
-export const policyFmtCommand = command({
+const policyFmtCommand = command({
   name: "fmt",
   explain:
     "Print a policy in canonical form (normalized lists, defaults omitted, rules in evaluation order), or rewrite it with --write.",
@@ -112,7 +112,7 @@ export const policyFmtCommand = command({
 });
 
 /** The `policy` subcommands; append new ones here. */
-export const policyCommands: Spec[] = [
+const policyCommands: Spec[] = [
   policyInitCommand,
   policyValidateCommand,
   policyFmtCommand,

@@ -114,7 +114,7 @@ function fixtureOutcome(verb: string, outcome: FixtureOutcome, ctx: CommandConte
   };
 }
 
-export const regressInitCommand = command({
+const regressInitCommand = command({
   name: "init",
   explain: "Verify a runpack and turn it into a regress fixture (fixtures/<name>/) listed in gait.yaml.",
   args: [fromArg],
@@ -127,7 +127,7 @@ export const regressInitCommand = command({
     fixtureOutcome("initialised", await initFixture(fixtureRequest(args, options, ctx)), ctx),
 });
 
-export const regressAddCommand = command({
+const regressAddCommand = command({
   name: "add",
   explain: "Add another runpack as a fixture; refuses to replace an existing fixture of the same name.",
   args: [fromArg],
@@ -140,7 +140,7 @@ export const regressAddCommand = command({
     fixtureOutcome("added", await addFixture(fixtureRequest(args, options, ctx)), ctx),
 });
 
-export const regressRunCommand = command({
+const regressRunCommand = command({
   name: "run",
   explain:
     "Grade every fixture in gait.yaml and write the regress result (and JUnit); exit 5 when any grader fails.",
@@ -155,7 +155,7 @@ export const regressRunCommand = command({
   run: async (_args, options, ctx) => runOutcome(await runRegress(runRequest(options, ctx)), ctx),
 });
 
-export const regressBootstrapCommand = command({
+const regressBootstrapCommand = command({
   name: "bootstrap",
   explain: "Init a fixture from a runpack and run regress in one step (incident to CI gate).",
   args: [fromArg],

@@ -60,7 +60,7 @@ function signingRequest(options: Options): SigningKeyRequest | undefined {
   return undefined;
 }
 
-export const runRecordCommand = command({
+const runRecordCommand = command({
   name: "record",
   explain: "Record a run (intents, results, reference receipts) into a verifiable runpack zip.",
   args: [{ name: "input", description: "run record JSON ({run, intents[], results[], refs}); - for stdin" }],
@@ -134,7 +134,7 @@ export const runRecordCommand = command({
   },
 });
 
-export const runInspectCommand = command({
+const runInspectCommand = command({
   name: "inspect",
   explain: "Show a runpack's timeline: each intent with its tool, status and digests.",
   args: [runArg],
@@ -162,7 +162,7 @@ function renderInspection(inspection: RunpackInspection): string[] {
   ];
 }
 
-export const runReplayCommand = command({
+const runReplayCommand = command({
   name: "replay",
   explain:
     "Replay a runpack with recorded results and deterministic stubs; real tools only behind explicit interlocks.",
@@ -207,7 +207,7 @@ export const runReplayCommand = command({
   },
 });
 
-export const runDiffCommand = command({
+const runDiffCommand = command({
   name: "diff",
   explain: "Compare two runpacks deterministically; exit 0 when they match, 2 when they differ.",
   args: [
@@ -268,7 +268,7 @@ function listLine(name: string, values: string[]): string[] {
   return values.length > 0 ? [`${name}=${values.join(",")}`] : [];
 }
 
-export const runReceiptCommand = command({
+const runReceiptCommand = command({
   name: "receipt",
   explain: "Re-verify a runpack and print its ticket footer.",
   args: [runArg],

@@ -8,7 +8,7 @@ import { readJsonInput } from "../io.ts";
 import { readVerifyKeySources, verifyKeyOptions } from "../keyflags.ts";
 import { wrapperCommand } from "./wrap.ts";
 
-export const traceVerifyCommand = command({
+const traceVerifyCommand = command({
   name: "verify",
   explain: "Verify the signature of a gate trace record with a public key, offline.",
   args: [{ name: "trace", description: "trace_<id>.json file" }],
