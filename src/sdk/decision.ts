@@ -187,6 +187,13 @@ export const GateDecisionJsonSchema = Type.Object(
 );
 export type GateDecisionJson = Static<typeof GateDecisionJsonSchema>;
 
+/**
+ * A guarded tool's refusal as JSON (ToolRefused in guard.ts): the decision exactly as `gait gate
+ * eval --json` and the sidecar give it (decisionToJson), with `evaluation_error` when the gate
+ * failed closed.
+ */
+export type ToolRefusal = GateDecisionJson;
+
 export interface DecisionJsonOptions {
   /** How to show a file path (the CLI shows paths relative to its working directory). */
   showPath?: (path: string) => string;

@@ -7,7 +7,7 @@
  */
 import { type PreparedIntent, prepareIntent, type Verdict } from "../gate/index.ts";
 import type { ApprovalRequest } from "./approval-request.ts";
-import { decisionToJson, failedDecision, type GateDecision, type GateDecisionJson } from "./decision.ts";
+import { decisionToJson, failedDecision, type GateDecision, type ToolRefusal } from "./decision.ts";
 import type { Gate } from "./gate.ts";
 import type { IntentRequest } from "./intent-request.ts";
 import { type CallRecorder, recordCall } from "./record-call.ts";
@@ -40,12 +40,6 @@ export interface GuardOptions<A extends unknown[]> {
   onDecision?: (decision: GateDecision) => void;
   correlationId?: string;
 }
-
-/**
- * The refusal as JSON: the decision exactly as `gait gate eval --json` and the sidecar give it
- * (decisionToJson), with `evaluation_error` when the gate failed closed.
- */
-export type ToolRefusal = GateDecisionJson;
 
 /** Thrown by a guarded tool instead of running it: the verdict was not `allow`. */
 export class ToolRefused extends Error {

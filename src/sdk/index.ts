@@ -49,6 +49,7 @@ export {
   type GateDecision,
   type GateDecisionJson,
   refusedDecision,
+  type ToolRefusal,
 } from "./decision.ts";
 export {
   createGate,
@@ -65,7 +66,6 @@ export {
   guardTool,
   type IntentDescriber,
   isToolRefused,
-  type ToolRefusal,
   ToolRefused,
 } from "./guard.ts";
 export type {

@@ -5,8 +5,7 @@
  */
 import { isJsonObject, type JsonObject, type JsonValue } from "../contract/canonical.ts";
 import type { PreparedIntent } from "../gate/index.ts";
-import type { GateDecision } from "./decision.ts";
-import type { ToolRefusal } from "./guard.ts";
+import type { GateDecision, ToolRefusal } from "./decision.ts";
 import type { RunRecorder } from "./recorder.ts";
 
 /** The part of a RunRecorder that guardTool uses. */

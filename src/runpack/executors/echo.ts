@@ -1,6 +1,6 @@
 /** Echo: returns its args as the result. Side-effect free; useful to try the real-replay path. */
 import type { JsonObject } from "../../contract/canonical.ts";
-import type { RealExecutor } from "./index.ts";
+import type { RealExecutor } from "./executor.ts";
 
 export const echoExecutor: RealExecutor = {
   name: "echo",

@@ -6,7 +6,7 @@
 import { mkdir, realpath } from "node:fs/promises";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { writeFileAtomic } from "../../contract/files.ts";
-import type { ExecutionResult, RealExecutor } from "./index.ts";
+import type { ExecutionResult, RealExecutor } from "./executor.ts";
 
 export const fileWriteExecutor: RealExecutor = {
   name: "file_write",

@@ -3,33 +3,12 @@
  * recorded intent for real from its raw args. They are pluggable: build an ExecutorRegistry
  * with your own, or extend the defaults (echo, file write, shell command).
  */
-import type { JsonObject } from "../../contract/canonical.ts";
 import { echoExecutor } from "./echo.ts";
+import type { RealExecutor } from "./executor.ts";
 import { fileWriteExecutor } from "./file-write.ts";
 import { shellExecutor } from "./shell.ts";
 
-export interface ExecutionContext {
-  /** Working directory; the file executor refuses to write outside it. */
-  cwd: string;
-  env: Readonly<Record<string, string | undefined>>;
-  /** Wall-clock limit for one execution. */
-  timeoutMs: number;
-  /** Cap on captured output per stream. */
-  maxOutputBytes: number;
-}
-
-export interface ExecutionResult {
-  status: "ok" | "error";
-  result: JsonObject;
-}
-
-export interface RealExecutor {
-  /** Short name shown in replay steps (`executor`). */
-  name: string;
-  /** Tool names this executor runs. */
-  tools: readonly string[];
-  execute(args: Readonly<Record<string, unknown>>, context: ExecutionContext): Promise<ExecutionResult>;
-}
+export type { ExecutionContext, ExecutionResult, RealExecutor } from "./executor.ts";
 
 export const DEFAULT_EXECUTION_LIMITS = { timeoutMs: 5_000, maxOutputBytes: 64 * 1024 } as const;
 

@@ -4,7 +4,7 @@
  * profiles and make the replay depend on the user's dotfiles).
  */
 import { runProcess } from "../../contract/process.ts";
-import type { ExecutionContext, ExecutionResult, RealExecutor } from "./index.ts";
+import type { ExecutionContext, ExecutionResult, RealExecutor } from "./executor.ts";
 
 export const shellExecutor: RealExecutor = {
   name: "shell",
