@@ -8,7 +8,7 @@ export type OptionValue = string | boolean | string[] | undefined;
 export type Options = Record<string, OptionValue>;
 
 export interface OptionSpec {
-  /** Long flag name without dashes, e.g. "private-key". Read back as camelCase ("privateKey"). */
+  /** Long flag name without dashes, e.g. "private-key"; read back under the same name (`options["private-key"]`). */
   name: string;
   /** Placeholder for a value-taking flag, e.g. "path"; omit for a boolean switch. */
   value?: string;

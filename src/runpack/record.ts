@@ -1,7 +1,8 @@
 /**
  * Recording: turns a run record input (`{run, intents[], results[], refs, capture_mode?,
- * normalization?}`) into the five canonical runpack entries (CONTRACTS.md §3). This file is the
- * pure core: no clock reads except the injected one, no file system.
+ * normalization?}`) into the five canonical runpack entries (CONTRACTS.md §3). Building the entries
+ * is pure (no clock reads except the injected one, no file system); recordRunpack at the end is the
+ * I/O edge that signs, writes and re-verifies the zip.
  */
 import { resolve } from "node:path";
 import { compareBytes } from "../contract/bytes.ts";
