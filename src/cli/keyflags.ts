@@ -11,7 +11,7 @@ import {
   type SigningKeyRequest,
   type VerifyKeyRequest,
 } from "../contract/keys.ts";
-import { GATE_PROFILES } from "../gate/setup.ts";
+import { GATE_PROFILES } from "../gate/index.ts";
 import { type OptionSpec, type Options, stringOption } from "./command.ts";
 import { invalidInput } from "./error-codes.ts";
 

@@ -1,11 +1,11 @@
 /**
  * The project config's error codes, each with the category it is raised with, and the factories
  * that accept only these and the contract's codes. The `config_*` codes of the strict YAML reader
- * (gate/yaml-strict.ts) are listed here too (checked below).
+ * (contract/yaml-strict.ts) are listed here too (checked below).
  */
 import type { ErrorCodeTable } from "../contract/error-codes.ts";
 import { errorsFor } from "../contract/errors.ts";
-import type { StrictYamlErrorCode } from "../gate/yaml-strict.ts";
+import type { StrictYamlErrorCode } from "../contract/yaml-strict.ts";
 
 export const CONFIG_ERROR_CODES = {
   config_empty: "invalid_input",

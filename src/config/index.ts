@@ -10,11 +10,12 @@ import { type Static, Type } from "@sinclair/typebox";
 import { isScalar } from "yaml";
 import { fromFsError, type GaitError } from "../contract/errors.ts";
 import { KEY_MODES, type KeyMode, type KeySource } from "../contract/keys.ts";
-import { GATE_PROFILES, type GateProfile } from "../gate/setup.ts";
-import { readWithSchema, type ShapeSchema, YamlSource } from "../gate/yaml-strict.ts";
+import { readWithSchema, type ShapeSchema, YamlSource } from "../contract/yaml-strict.ts";
+import { GATE_PROFILES, type GateProfile } from "../gate/index.ts";
 import { invalidInput } from "./error-codes.ts";
 
-export { GATE_PROFILES, type GateProfile } from "../gate/setup.ts";
+export { GATE_PROFILES, type GateProfile } from "../gate/index.ts";
+export { DEFAULT_KEY_DIR, renderProjectConfig } from "./template.ts";
 
 export const DEFAULT_CONFIG_PATH = ".gait/config.yaml";
 export const DEFAULT_POLICY_PATH = ".gait.yaml";

@@ -2,7 +2,7 @@
  * The `.gait/config.yaml` that `gait init` writes: every supported field, the ones that need a
  * decision (keys, sidecar) commented out with how to fill them in.
  */
-import type { GateProfile } from "./index.ts";
+import type { GateProfile } from "../gate/index.ts";
 
 export const DEFAULT_KEY_DIR = "gait-out/keys";
 

@@ -25,8 +25,8 @@ import { fromFsError } from "../contract/errors.ts";
 import { loadPublicKey } from "../contract/keys.ts";
 import { parsePublicKey, type VerifyKey } from "../contract/signing.ts";
 import { findInvisibleCharacter } from "../contract/text.ts";
+import { readWithSchema, type ShapeSchema, YamlSource } from "../contract/yaml-strict.ts";
 import { invalidInput } from "./error-codes.ts";
-import { readWithSchema, type ShapeSchema, YamlSource } from "./yaml-strict.ts";
 
 const APPROVER_KEYS_SCHEMA_ID = "gait.gate.approver_keys";
 

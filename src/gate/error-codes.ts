@@ -5,7 +5,7 @@
  */
 import type { ErrorCodeTable } from "../contract/error-codes.ts";
 import { errorsFor } from "../contract/errors.ts";
-import type { StrictYamlErrorCode } from "./yaml-strict.ts";
+import type { StrictYamlErrorCode } from "../contract/yaml-strict.ts";
 
 export const GATE_ERROR_CODES = {
   approval_ledger_invalid: "invalid_input",

@@ -3,7 +3,7 @@
  * error (exit 6; a fail-closed block in the sidecar and SDK), never an exhausted heap, a stack
  * overflow or an event loop stalled for seconds. Each is far above what a real intent or policy
  * needs. JSON nesting is capped for every document by MAX_JSON_DEPTH (contract/canonical.ts), and
- * YAML size and alias expansion by the strict YAML reader (yaml-strict.ts).
+ * YAML size and alias expansion by the strict YAML reader (contract/yaml-strict.ts).
  */
 
 /** Largest intent request file or body (the sidecar's default request limit too). */

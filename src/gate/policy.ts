@@ -5,13 +5,18 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import { fromFsError } from "../contract/errors.ts";
+import {
+  DEFAULT_YAML_MAX_BYTES,
+  readWithSchema,
+  type ShapeSchema,
+  YamlSource,
+} from "../contract/yaml-strict.ts";
 import { invalidInput } from "./error-codes.ts";
 import { MAX_POLICY_RULES } from "./limits.ts";
 import { policyDigest } from "./policy-digest.ts";
 import type { LoadedPolicy, Policy } from "./policy-model.ts";
 import { normalizePolicyDocument } from "./policy-normalize.ts";
 import { type PolicyDocumentInput, PolicyDocumentSchema } from "./policy-schema.ts";
-import { DEFAULT_YAML_MAX_BYTES, readWithSchema, type ShapeSchema, YamlSource } from "./yaml-strict.ts";
 
 export { policyDigestInput } from "./policy-digest.ts";
 export { formatPolicyYaml, policyToDocument, yamlHasComments } from "./policy-format.ts";

@@ -4,10 +4,14 @@
  * everything else is a finding. The findings are a pure function of what was loaded.
  */
 import { resolve } from "node:path";
-import { type LoadedProjectConfig, loadProjectConfig, type ProjectConfig } from "../config/index.ts";
-import { DEFAULT_KEY_DIR } from "../config/template.ts";
+import {
+  DEFAULT_KEY_DIR,
+  type LoadedProjectConfig,
+  loadProjectConfig,
+  type ProjectConfig,
+} from "../config/index.ts";
+import type { LoadedPolicy, Policy, RuleMatch } from "../gate/index.ts";
 import { loadPolicyFile } from "../gate/index.ts";
-import type { LoadedPolicy, Policy, RuleMatch } from "../gate/policy-model.ts";
 import {
   formatMode,
   inspectKeySource,

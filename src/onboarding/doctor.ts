@@ -11,17 +11,17 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import {
   DEFAULT_CONFIG_PATH,
+  DEFAULT_KEY_DIR,
   emptyProjectConfig,
   type LoadedProjectConfig,
   loadProjectConfig,
   type ProjectConfig,
   parseListenAddress,
 } from "../config/index.ts";
-import { DEFAULT_KEY_DIR } from "../config/template.ts";
 import { isGaitError } from "../contract/errors.ts";
 import { ExitCode, exitForCheck } from "../contract/exit.ts";
+import type { LoadedPolicy } from "../gate/index.ts";
 import { DEFAULT_RATE_LIMIT_STATE, loadPolicyFile } from "../gate/index.ts";
-import type { LoadedPolicy } from "../gate/policy-model.ts";
 import { configuredKeyFacts, policyPathFor } from "./check.ts";
 import { formatMode, isLooseKeyFile, type KeyFacts, keysInitCommand, shellQuote } from "./key-facts.ts";
 

@@ -4,11 +4,15 @@
  */
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { DEFAULT_CONFIG_PATH, DEFAULT_POLICY_PATH, type GateProfile } from "../config/index.ts";
-import { DEFAULT_KEY_DIR, renderProjectConfig } from "../config/template.ts";
+import {
+  DEFAULT_CONFIG_PATH,
+  DEFAULT_KEY_DIR,
+  DEFAULT_POLICY_PATH,
+  type GateProfile,
+  renderProjectConfig,
+} from "../config/index.ts";
 import { writeFileAtomic } from "../contract/files.ts";
-import { parsePolicyYaml } from "../gate/index.ts";
-import { policyTemplate } from "../gate/templates.ts";
+import { parsePolicyYaml, policyTemplate } from "../gate/index.ts";
 import { invalidInput } from "./error-codes.ts";
 
 export const DEFAULT_INIT_TEMPLATE = "baseline-highrisk";

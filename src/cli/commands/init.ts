@@ -1,6 +1,6 @@
 /** `gait init`: write the starter repo policy and project defaults. */
 import { DEFAULT_POLICY_PATH, GATE_PROFILES, type GateProfile } from "../../config/index.ts";
-import { POLICY_TEMPLATE_NAMES } from "../../gate/templates.ts";
+import { POLICY_TEMPLATE_NAMES } from "../../gate/index.ts";
 import { CONTRACT_PATHS, DEFAULT_INIT_TEMPLATE, initProject } from "../../onboarding/index.ts";
 import { command, stringOption } from "../command.ts";
 

@@ -7,9 +7,14 @@ import { access, readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fromFsError } from "../../contract/errors.ts";
 import { writeFileAtomic } from "../../contract/files.ts";
-import { formatPolicyYaml, parsePolicyYaml, yamlHasComments } from "../../gate/policy.ts";
-import type { LoadedPolicy } from "../../gate/policy-model.ts";
-import { POLICY_TEMPLATE_NAMES, policyTemplate } from "../../gate/templates.ts";
+import {
+  formatPolicyYaml,
+  type LoadedPolicy,
+  POLICY_TEMPLATE_NAMES,
+  parsePolicyYaml,
+  policyTemplate,
+  yamlHasComments,
+} from "../../gate/index.ts";
 import { type CommandContext, command, group, type Spec, stringOption } from "../command.ts";
 import { invalidInput } from "../error-codes.ts";
 import { policySimulateCommand, policyTestCommand } from "./policy-test.ts";

@@ -20,7 +20,7 @@ import {
   type Scalar,
   visit,
 } from "yaml";
-import { errorsFor, type GaitError } from "../contract/errors.ts";
+import { errorsFor, type GaitError } from "./errors.ts";
 
 /** The documents read strictly, each naming its error codes `<prefix>_...`. */
 export type StrictYamlPrefix = "policy" | "approver_keys" | "config";
