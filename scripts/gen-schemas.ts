@@ -1,8 +1,10 @@
 // Writes every registered schema (src/schemas.ts) to schemas/v1/ and removes schema files that are
-// no longer registered, so the directory always mirrors the TypeBox definitions.
+// no longer registered, so the directory always mirrors the TypeBox definitions; also writes the
+// gate's wire guards compiled from those definitions (src/gate/wire-generate.ts).
 // Run: npm run schemas
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
+import { renderWireGenerated } from "../src/gate/wire-generate.ts";
 import { publishedSchemas, renderPublishedSchema } from "../src/schemas.ts";
 
 const outDir = join(import.meta.dirname, "..", "schemas", "v1");
@@ -13,6 +15,10 @@ for (const entry of publishedSchemas) {
   writeFileSync(path, renderPublishedSchema(entry));
   console.log(`wrote schemas/v1/${entry.path}`);
 }
+
+const generated = join(import.meta.dirname, "..", "src", "gate", "wire.generated.ts");
+writeFileSync(generated, renderWireGenerated());
+console.log("wrote src/gate/wire.generated.ts");
 
 const registered = new Set(publishedSchemas.map((entry) => entry.path));
 for (const path of schemaFiles(outDir)) {

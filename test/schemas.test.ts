@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { describe, it } from "node:test";
 import { Ajv2020 } from "ajv/dist/2020.js";
+import { renderWireGenerated } from "../src/gate/wire-generate.ts";
 import {
   publishedSchemaDocument,
   publishedSchemaId,
@@ -52,6 +53,15 @@ describe("published schemas", () => {
       assert.equal(typeof ajv.compile(doc), "function");
     });
   }
+
+  it("src/gate/wire.generated.ts is generated from the current wire schemas", () => {
+    const path = join(repoRoot, "src", "gate", "wire.generated.ts");
+    assert.equal(
+      readFileSync(path, "utf8"),
+      renderWireGenerated(),
+      `wire.generated.ts is stale: ${regenerate}`,
+    );
+  });
 
   it("schemas/v1 holds no file that is no longer registered", () => {
     const registered = new Set(publishedSchemas.map((entry) => entry.path));

@@ -12,15 +12,9 @@ import { PRODUCER_VERSION } from "../contract/version.ts";
 import type { ApprovalVerifier } from "./approvers.ts";
 import { invalidInput } from "./error-codes.ts";
 import type { NormalizedIntent, PreparedIntent } from "./intent-model.ts";
-import {
-  APPROVAL_AUDIT_SCHEMA_ID,
-  APPROVAL_TOKEN_SCHEMA_ID,
-  type ApprovalAuditEntry,
-  type ApprovalAuditRecord,
-  type ApprovalToken,
-  GATE_SCHEMA_VERSION,
-  isApprovalToken,
-} from "./wire.ts";
+import type { ApprovalAuditEntry, ApprovalAuditRecord, ApprovalToken } from "./wire.ts";
+import { APPROVAL_AUDIT_SCHEMA_ID, APPROVAL_TOKEN_SCHEMA_ID, GATE_SCHEMA_VERSION } from "./wire-ids.ts";
+import { isApprovalToken } from "./wire-runtime.ts";
 
 export interface MintRequest {
   intentDigest: string;

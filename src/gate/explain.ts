@@ -1,7 +1,8 @@
 /** The structured explanation of a gate decision (`gait.gate.policy_explain`, `gate eval --explain --json`). */
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import type { GateOutcome } from "./gate-eval.ts";
-import { GATE_SCHEMA_VERSION, POLICY_EXPLAIN_SCHEMA_ID, type PolicyExplain, type ProofRefs } from "./wire.ts";
+import type { PolicyExplain, ProofRefs } from "./wire.ts";
+import { GATE_SCHEMA_VERSION, POLICY_EXPLAIN_SCHEMA_ID } from "./wire-ids.ts";
 
 /** `proofRefs`: where the evidence files are, when written (the trace id comes from `traceId`). */
 export function buildPolicyExplain(

@@ -22,4 +22,8 @@ export * from "./setup.ts";
 export { POLICY_TEMPLATE_NAMES, policyTemplate } from "./templates.ts";
 export * from "./trace.ts";
 export * from "./trace-file.ts";
-export * from "./wire.ts";
+// The wire types, ids and runtime guards; the TypeBox schemas themselves are imported from
+// wire.ts by the few that need them (schema publishing, tests), so the decision path never builds them.
+export type * from "./wire.ts";
+export * from "./wire-ids.ts";
+export * from "./wire-runtime.ts";

@@ -35,7 +35,7 @@ import {
   TARGET_KINDS,
   type Target,
 } from "./intent-model.ts";
-import { IntentRequestSchema } from "./wire.ts";
+import { INTENT_REQUEST_FIELDS } from "./wire-runtime.ts";
 
 const INTENT_SCHEMA_ID = "gait.gate.intent_request";
 const MAX_SCRIPT_STEPS = 64;
@@ -46,7 +46,6 @@ function intentError(message: string) {
 }
 
 /** The members of a public IntentRequest (its schema is closed at the top level). */
-const INTENT_REQUEST_FIELDS = new Set(Object.keys(IntentRequestSchema.properties));
 
 /**
  * Prepared intents made by prepareIntent in this process. Only these are trusted as already

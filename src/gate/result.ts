@@ -1,7 +1,8 @@
 /** The decision as a `gait.gate.result` artifact (CONTRACTS.md §5.7), for evidence and audits. */
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import type { GateOutcome } from "./gate-eval.ts";
-import { GATE_RESULT_SCHEMA_ID, GATE_SCHEMA_VERSION, type GateResult } from "./wire.ts";
+import type { GateResult } from "./wire.ts";
+import { GATE_RESULT_SCHEMA_ID, GATE_SCHEMA_VERSION } from "./wire-ids.ts";
 
 export function buildGateResult(outcome: GateOutcome): GateResult {
   return {

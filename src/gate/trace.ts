@@ -16,14 +16,9 @@ import { PRODUCER_VERSION } from "../contract/version.ts";
 import type { Decision } from "./decision.ts";
 import type { PreparedIntent } from "./intent-model.ts";
 import type { Verdict } from "./policy-model.ts";
-import {
-  type FreezeWindowDecision,
-  GATE_SCHEMA_VERSION,
-  TRACE_SCHEMA_ID,
-  TRACED_CONTEXT_FIELDS,
-  type TracedContextField,
-  type TraceRecord,
-} from "./wire.ts";
+import type { FreezeWindowDecision, TracedContextField, TraceRecord } from "./wire.ts";
+import { GATE_SCHEMA_VERSION, TRACE_SCHEMA_ID } from "./wire-ids.ts";
+import { TRACED_CONTEXT_FIELDS } from "./wire-runtime.ts";
 
 export function traceIdFor(policyDigest: string, intentDigest: string, verdict: string): string {
   return sha256Hex(`${policyDigest}:${intentDigest}:${verdict}`).slice(0, 24);

@@ -9,10 +9,10 @@
  * round; test/gate/producers.test.ts checks both schemas against the public samples and against
  * what the gate emits.
  *
- * Nothing is compiled at import time: a guard compiles its schema on first use.
+ * Guards and field lists the decision path needs are generated from these schemas at build time
+ * (wire-generate.ts → wire.generated.ts), so the schemas are not built at run time on that path.
  */
-import { FormatRegistry, type Static, type TSchema, Type } from "@sinclair/typebox";
-import { TypeCompiler } from "@sinclair/typebox/compiler";
+import { type Static, Type } from "@sinclair/typebox";
 import {
   EmbeddedSignatureSchema,
   RelationshipEnvelopeRef,
@@ -27,14 +27,15 @@ import {
   SANDBOX_NETWORK_MODES,
   SANDBOX_USER_MODES,
 } from "./policy-schema.ts";
+import {
+  APPROVAL_AUDIT_SCHEMA_ID,
+  APPROVAL_TOKEN_SCHEMA_ID,
+  GATE_RESULT_SCHEMA_ID,
+  POLICY_EXPLAIN_SCHEMA_ID,
+  TRACE_SCHEMA_ID,
+} from "./wire-ids.ts";
 
-export const TRACE_SCHEMA_ID = "gait.gate.trace";
-export const GATE_RESULT_SCHEMA_ID = "gait.gate.result";
-export const APPROVAL_TOKEN_SCHEMA_ID = "gait.gate.approval_token";
-export const APPROVAL_AUDIT_SCHEMA_ID = "gait.gate.approval_audit_record";
-export const POLICY_EXPLAIN_SCHEMA_ID = "gait.gate.policy_explain";
-/** Every gate artifact is at version 1.0.0. */
-export const GATE_SCHEMA_VERSION = "1.0.0";
+export * from "./wire-ids.ts";
 
 // ---------------------------------------------------------------------------------------------
 // building blocks
@@ -182,7 +183,8 @@ const tracedContextProperties = {
   agent_action_bom_ref: Type.Optional(NonEmpty),
 };
 export type TracedContextField = keyof typeof tracedContextProperties;
-export const TRACED_CONTEXT_FIELDS = Object.keys(tracedContextProperties) as TracedContextField[];
+/** In order (wire.generated.ts carries the same list for the decision path). */
+export const TRACED_CONTEXT_FIELD_LIST = Object.keys(tracedContextProperties) as TracedContextField[];
 
 const IntentContextSchema = Type.Object(
   {
@@ -560,33 +562,3 @@ export const gateWireSchemas = {
 
 // ---------------------------------------------------------------------------------------------
 // guards
-
-/**
- * A type guard compiled from `schema` on its first call (TypeBox's compiler: synchronous, so the
- * in-process gate can use it, and cheap next to Ajv, which stays out of the gate eval path).
- * The compiler knows TypeBox's own kinds only, so a guarded schema must not contain StringEnum
- * or `$ref` members (both are raw JSON Schema to TypeBox).
- */
-function lazyGuard<T extends TSchema>(schema: T): (value: unknown) => value is Static<T> {
-  let check: ((value: unknown) => boolean) | undefined;
-  return (value: unknown): value is Static<T> => {
-    if (!check) {
-      acceptDateTimeAsAnnotation();
-      const compiled = TypeCompiler.Compile(schema);
-      check = (v) => compiled.Check(v);
-    }
-    return check(value);
-  };
-}
-
-/**
- * `format` is an annotation in the Gait v1 schemas (as for the reference's validator and for
- * contract/schema.ts), so `date-time` accepts any string; code that reads a time parses it. Without
- * a registered check, TypeBox's compiler would reject every value that has a format.
- */
-function acceptDateTimeAsAnnotation(): void {
-  if (!FormatRegistry.Has("date-time")) FormatRegistry.Set("date-time", () => true);
-}
-
-/** True when `value` has the shape of a `gait.gate.approval_token` (signature not verified). */
-export const isApprovalToken = lazyGuard(ApprovalTokenSchema);

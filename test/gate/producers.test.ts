@@ -17,11 +17,11 @@ import {
   buildGateResult,
   buildPolicyExplain,
   compilePolicy,
-  gateWireSchemas,
   mintApprovalToken,
   parsePolicyYaml,
   singleKeyVerifier,
 } from "../../src/gate/index.ts";
+import { gateWireSchemas } from "../../src/gate/wire.ts";
 import {
   type PublishedSchema,
   publishedSchemaDocument,

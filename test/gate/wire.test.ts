@@ -11,7 +11,6 @@ import { createSchemaRegistry } from "../../src/contract/schema.ts";
 import { generateSigningKey, signJson, verifyKeyFor, withoutSignature } from "../../src/contract/signing.ts";
 import { parseGoDuration, Timestamp } from "../../src/contract/time.ts";
 import {
-  ApprovalTokenSchema,
   approvalExpectationFor,
   buildApprovalAudit,
   checkApprovalToken,
@@ -24,6 +23,7 @@ import {
   singleKeyVerifier,
   TRACED_CONTEXT_FIELDS,
 } from "../../src/gate/index.ts";
+import { ApprovalTokenSchema } from "../../src/gate/wire.ts";
 import { publishedSchemaDocument, publishedSchemaId, publishedSchemas } from "../../src/schemas.ts";
 import { conformanceDir, conformanceSkip } from "../helpers/conformance.ts";
 import { signedDecision } from "../helpers/gate.ts";

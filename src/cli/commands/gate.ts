@@ -14,14 +14,12 @@ import {
   MAX_TOKEN_BYTES,
   prettyJson,
 } from "../../gate/index.ts";
-import {
-  createGate,
-  decisionErrorToGaitError,
-  decisionToJson,
-  type EvaluateOptions,
-  type GateDecisionJson,
-  type IntentRequest,
-} from "../../sdk/index.ts";
+// The Gate and the decision JSON, not the whole SDK face: its index also carries the recorder
+// (runpack) and the trace worker's bundled thread source, which a one-shot CLI call never needs
+// and would pay for at start-up.
+import { decisionErrorToGaitError, decisionToJson, type GateDecisionJson } from "../../sdk/decision.ts";
+import { createGate, type EvaluateOptions } from "../../sdk/gate.ts";
+import type { IntentRequest } from "../../sdk/intent-request.ts";
 import { approvalOptions, readApprovalFlags } from "../approval-flags.ts";
 import {
   type CommandContext,

@@ -1,0 +1,14 @@
+/** The generated guards and field lists (wire.generated.ts), typed for the decision path. */
+import * as generated from "./wire.generated.ts";
+import type { ApprovalToken, TracedContextField } from "./wire.ts";
+
+/** True when `value` has the shape of a `gait.gate.approval_token` (signature not verified). */
+export const isApprovalToken = generated.isApprovalTokenShape as (value: unknown) => value is ApprovalToken;
+
+/** The members of a public IntentRequest (its schema is closed at the top level). */
+export const INTENT_REQUEST_FIELDS: ReadonlySet<string> = new Set(
+  generated.INTENT_REQUEST_FIELDS as string[],
+);
+
+/** The context members a trace copies, in the order it lists them. */
+export const TRACED_CONTEXT_FIELDS = generated.TRACED_CONTEXT_FIELDS as readonly TracedContextField[];
