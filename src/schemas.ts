@@ -13,7 +13,7 @@ import { gateWireSchemas } from "./gate/wire.ts";
 import { PolicyTestResultSchema } from "./policytest/types.ts";
 import { regressSchemas } from "./regress/types.ts";
 import { runpackSchemas } from "./runpack/types.ts";
-import { GateDecisionJsonSchema } from "./sdk/decision.ts";
+import { GateDecisionJsonSchema } from "./sdk/decision-schema.ts";
 
 export const SCHEMA_ID_BASE = "https://gait.dev/schemas/v1/";
 const JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema";

@@ -4,18 +4,10 @@
  * --json`, the sidecar's `POST /v1/evaluate`, a guarded tool's refusal and (later) the MCP proxy,
  * so none of them can drift. The JSON's schema is published as schemas/v1/gate/decision.schema.json.
  */
-import { type Static, Type } from "@sinclair/typebox";
-import { StringEnum } from "../contract/artifact-schemas.ts";
 import { type ErrorCategory, GaitError, isGaitError } from "../contract/errors.ts";
-import {
-  type ApprovalOutcome,
-  GATE_PROFILES,
-  type GateOutcome,
-  type GateProfile,
-  VERDICTS,
-  type Verdict,
-} from "../gate/index.ts";
+import type { ApprovalOutcome, GateOutcome, GateProfile, Verdict } from "../gate/index.ts";
 import type { ApprovalRequest } from "./approval-request.ts";
+import type { GateDecisionJson } from "./decision-schema.ts";
 
 export const EVALUATION_ERROR = "gait_evaluation_error";
 
@@ -114,78 +106,8 @@ export function decisionErrorToGaitError(error: DecisionError): GaitError {
 // ---------------------------------------------------------------------------------------------
 // The JSON form
 
-const Strings = Type.Array(Type.String());
-const LimitFields = (prefix: "rate_limit" | "destructive_budget") => ({
-  [`${prefix}_scope`]: Type.Optional(Type.String()),
-  [`${prefix}_key`]: Type.Optional(Type.String()),
-  [`${prefix}_used`]: Type.Optional(Type.Integer({ minimum: 0 })),
-  [`${prefix}_remaining`]: Type.Optional(Type.Integer({ minimum: 0 })),
-});
-
-export const GateDecisionJsonSchema = Type.Object(
-  {
-    verdict: StringEnum(VERDICTS, { description: "execute the tool call only when this is allow" }),
-    allowed: Type.Boolean({ description: "true only for allow" }),
-    reason_codes: Strings,
-    violations: Strings,
-    matched_rule: Type.Optional(Type.String({ description: "deciding rules, comma-joined" })),
-    tool_name: Type.String(),
-    intent_digest: Type.String(),
-    args_digest: Type.String(),
-    policy_digest: Type.String(),
-    profile: StringEnum(GATE_PROFILES),
-    phase: Type.Optional(StringEnum(["plan", "apply"] as const)),
-    trace_id: Type.String({ description: "deterministic id of the signed trace; empty when none" }),
-    trace_path: Type.Optional(Type.String()),
-    approval_audit_path: Type.Optional(Type.String()),
-    required_approvals: Type.Optional(Type.Integer({ minimum: 0 })),
-    valid_approvals: Type.Optional(Type.Integer({ minimum: 0 })),
-    approval_ref: Type.Optional(Type.String()),
-    approval_request: Type.Optional(
-      Type.Object(
-        {
-          intent_digest: Type.String(),
-          policy_digest: Type.String(),
-          scope: Strings,
-          min_approvals: Type.Integer({ minimum: 1 }),
-          require_distinct_approvers: Type.Boolean(),
-          delegation_binding_digest: Type.Optional(Type.String()),
-          command: Type.String({ description: "a gait approve command line; replace the <placeholders>" }),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    script: Type.Optional(Type.Literal(true)),
-    step_count: Type.Optional(Type.Integer({ minimum: 1 })),
-    script_hash: Type.Optional(Type.String()),
-    composite_risk_class: Type.Optional(StringEnum(["low", "medium", "high"] as const)),
-    step_verdicts: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }))),
-    ...LimitFields("rate_limit"),
-    ...LimitFields("destructive_budget"),
-    simulate_mode: Type.Optional(Type.Literal(true)),
-    would_have_blocked: Type.Optional(Type.Boolean()),
-    simulated_verdict: Type.Optional(StringEnum(VERDICTS)),
-    simulated_reason_codes: Type.Optional(Strings),
-    evaluation_error: Type.Optional(
-      Type.Object(
-        {
-          category: Type.String(),
-          code: Type.String(),
-          message: Type.String(),
-          hint: Type.String(),
-        },
-        { additionalProperties: false, description: "why the gate failed closed (SDK refusals only)" },
-      ),
-    ),
-  },
-  {
-    additionalProperties: false,
-    title: "Gait gate decision",
-    description:
-      "One gate decision as gait gate eval --json, the sidecar and SDK refusals emit it (envelope members such as ok and correlation_id are added around it).",
-  },
-);
-export type GateDecisionJson = Static<typeof GateDecisionJsonSchema>;
+// The JSON's schema is defined in decision-schema.ts, apart, so the decision path never builds it.
+export type { GateDecisionJson } from "./decision-schema.ts";
 
 /**
  * A guarded tool's refusal as JSON (ToolRefused in guard.ts): the decision exactly as `gait gate
