@@ -3,7 +3,8 @@
  * child: the child calls the gate itself and reports each decision by printing a line
  * `trace_path=<file>` (and `runpack_path=<file>` for runpacks) on stdout or stderr. The wrapper runs
  * the child with GAIT_WRAPPER_MODE set, collects those references, reads the traces and counts
- * verdicts. This is the `explicit_trace_reference` boundary contract.
+ * verdicts. This is the `explicit_trace_reference` boundary contract. The child's output is handed
+ * to the caller live (for pass-through) and kept, capped, in the result.
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
@@ -35,11 +36,17 @@ export interface WrapperRequest {
   command: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
-  /** Kill the child after this long; 0 means no limit. */
+  /** Kill the child after this long (SIGTERM, then SIGKILL 2 s later); 0 means no limit. */
   timeoutMs: number;
   /** When given, every trace signature must verify with it. */
   verifyKey?: VerifyKey | undefined;
   outputCapBytes?: number;
+  /**
+   * Every chunk the child writes, as it arrives (the whole stream, past the capture cap): for
+   * passing its output through live. Must not throw.
+   */
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
 }
 
 export type VerdictCounts = Record<Verdict, number>;
@@ -185,8 +192,8 @@ async function readTraceVerdict(
 
 /**
  * Runs the child with its own process group (a timeout stops what it started too: SIGTERM, then
- * SIGKILL after the default grace) and reads references from every line it prints, including
- * lines past the capture cap.
+ * SIGKILL after the default grace), hands each chunk it prints to the request's live callbacks,
+ * and reads references from every line, including lines past the capture cap.
  */
 async function runChild(request: WrapperRequest): Promise<ChildRun> {
   const references: ChildRun["references"] = { traces: [], runpacks: [] };
@@ -198,8 +205,14 @@ async function runChild(request: WrapperRequest): Promise<ChildRun> {
     env: { ...request.env, [WRAPPER_MODE_ENV]: request.mode },
     timeoutMs: request.timeoutMs,
     maxOutputBytes: capOf(request),
-    onStdout: (chunk) => lines.stdout.push(chunk),
-    onStderr: (chunk) => lines.stderr.push(chunk),
+    onStdout: (chunk) => {
+      request.onStdout?.(chunk);
+      lines.stdout.push(chunk);
+    },
+    onStderr: (chunk) => {
+      request.onStderr?.(chunk);
+      lines.stderr.push(chunk);
+    },
   });
   lines.stdout.end();
   lines.stderr.end();

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { gaitBin, runGait, tempDir } from "../helpers/cli.ts";
 
 const policy = `default_verdict: block
@@ -173,4 +175,106 @@ describe("gait test|enforce|trace -- <cmd> (e2e)", () => {
       assert.equal(result.json?.error_code, "usage");
     }
   });
+
+  it("passes the child's output through live and does not kill a long child (no default timeout)", async () => {
+    // The child prints, then would sleep for 40 s: `start` must show while it still runs.
+    const child = "console.log('start ' + process.pid); console.error('note'); setTimeout(() => {}, 40000)";
+    for (const json of [false, true]) {
+      const live = spawnGait(["test", ...(json ? ["--json"] : []), "--", "node", "-e", child], dir);
+      try {
+        // Human mode: the child's stdout on our stdout; --json: on stderr, stdout stays for the JSON.
+        const seen = await live.waitFor(json ? "stderr" : "stdout", /start (\d+)\n/);
+        await live.waitFor("stderr", /note\n/);
+        assert.equal(live.process.exitCode, null, "gait is still running the child");
+        if (json) assert.equal(live.stdout(), "", "nothing but the final JSON goes to stdout");
+        live.process.kill("SIGTERM");
+        await live.closed;
+        // SIGTERM is forwarded to the child's process group: nothing is left running.
+        await gone(Number(seen[1]));
+      } finally {
+        live.process.kill("SIGKILL");
+      }
+    }
+  });
+
+  it("keeps the streams apart in human mode; with --json stdout is the one JSON object", async () => {
+    const child = [
+      "-e",
+      "console.log('trace_path=gone.json'); console.error('to stderr'); process.stdout.write('no newline')",
+    ];
+    const human = await wrap(["test", "--", "node", ...child]);
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, /^trace_path=gone\.json\nno newline\ngait test: child exit 0, 1 trace\(s\)/);
+    assert.match(human.stderr, /^to stderr\n/);
+    assert.doesNotMatch(human.stdout, /to stderr/);
+
+    const json = await wrap(["test", "--json", "--", "node", ...child]);
+    assert.equal(json.code, 0);
+    assert.equal(json.json?.stdout, "trace_path=gone.json\nno newline");
+    assert.equal(json.json?.stderr, "to stderr\n");
+    assert.match(json.stderr, /trace_path=gone\.json/);
+    assert.match(json.stderr, /to stderr/);
+  });
 });
+
+interface LiveGait {
+  process: ChildProcessWithoutNullStreams;
+  stdout(): string;
+  /** Resolves with the match once `pattern` shows on the stream; rejects after 10 s. */
+  waitFor(stream: "stdout" | "stderr", pattern: RegExp): Promise<RegExpMatchArray>;
+  closed: Promise<void>;
+}
+
+function spawnGait(args: string[], cwd: string): LiveGait {
+  const child = spawn(process.execPath, [gaitBin, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" } });
+  const text = { stdout: "", stderr: "" };
+  child.stdout.on("data", (d) => {
+    text.stdout += d;
+  });
+  child.stderr.on("data", (d) => {
+    text.stderr += d;
+  });
+  const closed = new Promise<void>((resolve) => child.on("close", () => resolve()));
+  return {
+    process: child,
+    stdout: () => text.stdout,
+    closed,
+    async waitFor(stream, pattern) {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const match = pattern.exec(text[stream]);
+        if (match) return match;
+        if (Date.now() > deadline || child.exitCode !== null) {
+          throw new Error(`no ${pattern} on ${stream}: ${JSON.stringify(text)}`);
+        }
+        await sleep(20);
+      }
+    },
+  };
+}
+
+/** Waits (up to 10 s) until this pid has died: no such process, or a zombie not yet reaped by init. */
+async function gone(pid: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (!running(pid)) return;
+    if (Date.now() > deadline) {
+      process.kill(pid, "SIGKILL");
+      assert.fail(`process ${pid} outlived gait`);
+    }
+    await sleep(50);
+  }
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return !existsSync("/proc/self"); // without /proc, kill(0) is all we know
+  }
+}

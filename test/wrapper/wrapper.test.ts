@@ -171,4 +171,18 @@ describe("runWrapper (child processes)", () => {
     assert.deepEqual(result.trace_paths, ["allow.json", "block.json"]);
     assert.equal(result.exit_code, 3);
   });
+
+  it("hands every chunk to the live callbacks, past the cap, each stream to its own", async () => {
+    const live = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+    const extra = `process.stdout.write("y".repeat(5000) + "\\n"); console.error("err line");`;
+    const result = await run("test", script(["trace_path=allow.json"], 0, extra), {
+      outputCapBytes: 1000,
+      onStdout: (chunk) => live.stdout.push(chunk),
+      onStderr: (chunk) => live.stderr.push(chunk),
+    });
+    assert.equal(Buffer.byteLength(result.stdout), 1000);
+    assert.equal(Buffer.concat(live.stdout).toString(), `trace_path=allow.json\n${"y".repeat(5000)}\n`);
+    assert.equal(Buffer.concat(live.stderr).toString(), "err line\n");
+    assert.equal(result.stderr, "err line\n");
+  });
 });

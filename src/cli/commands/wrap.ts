@@ -1,6 +1,8 @@
 /**
  * `gait test|enforce|trace -- <cmd>`: run a child that reports its gate decisions with
- * `trace_path=<file>` lines, and judge the run from those traces (docs/wrappers.md).
+ * `trace_path=<file>` lines, and judge the run from those traces (docs/wrappers.md). The child's
+ * output is passed through live: its stdout to ours and its stderr to ours, except with --json,
+ * where stdout carries only the one JSON object and both of the child's streams go to stderr.
  */
 import { resolve } from "node:path";
 import { resolveVerifyKey } from "../../contract/keys.ts";
@@ -9,8 +11,6 @@ import { runWrapper, type WrapperMode } from "../../wrapper/index.ts";
 import { type CommandContext, type CommandSpec, command, type Options, stringOption } from "../command.ts";
 import { invalidInput } from "../error-codes.ts";
 import { readVerifyKeySources, verifyKeyOptions } from "../keyflags.ts";
-
-const DEFAULT_TIMEOUT = "30s";
 
 const explains: Record<WrapperMode, string> = {
   test: "Run a command that prints trace_path=<file> for each gate decision, count the verdicts and keep its exit code.",
@@ -31,7 +31,8 @@ export function wrapperCommand(mode: WrapperMode): CommandSpec {
       {
         name: "timeout",
         value: "duration",
-        description: `kill the child after this long (Go duration, 0 = no limit; default ${DEFAULT_TIMEOUT})`,
+        description:
+          "stop the child after this long: SIGTERM to its process group, SIGKILL 2s later (Go duration; default and 0: no limit)",
       },
       ...verifyKeyOptions,
     ],
@@ -51,7 +52,7 @@ async function runWrapperCommand(mode: WrapperMode, args: string[], options: Opt
       hint: `e.g. gait ${mode} -- node agent.js`,
     });
   }
-  const timeout = stringOption(options, "timeout") ?? DEFAULT_TIMEOUT;
+  const timeout = stringOption(options, "timeout") ?? "0";
   const timeoutMs = Number(parseGoDuration(timeout, "--timeout") / 1_000_000n);
   if (timeoutMs < 0) throw invalidInput("usage", "--timeout must not be negative");
   const verifyKey = await resolveVerifyKey(readVerifyKeySources(options), {
@@ -59,6 +60,8 @@ async function runWrapperCommand(mode: WrapperMode, args: string[], options: Opt
     cwd: ctx.cwd,
     warn: ctx.warn,
   });
+  const childStdout = new PassThrough(ctx.json ? process.stderr : process.stdout);
+  const childStderr = new PassThrough(process.stderr);
   const result = await runWrapper({
     mode,
     command: args,
@@ -66,9 +69,11 @@ async function runWrapperCommand(mode: WrapperMode, args: string[], options: Opt
     env: ctx.env,
     timeoutMs,
     verifyKey,
+    // Raw pass-through, not command output: the output writer still prints the result at the end.
+    onStdout: (chunk) => childStdout.write(chunk),
+    onStderr: (chunk) => childStderr.write(chunk),
   });
   const { exit_code: exitCode, ...output } = result;
-  if (!ctx.json && result.stderr !== "") ctx.progress(result.stderr.replace(/\n$/, ""));
   const counts = Object.entries(result.verdict_counts)
     .map(([verdict, n]) => `${verdict}=${n}`)
     .join(" ");
@@ -80,8 +85,31 @@ async function runWrapperCommand(mode: WrapperMode, args: string[], options: Opt
   return {
     exitCode,
     output: result.failure_reason ? { ...output, ok: false } : output,
-    human: [...(result.stdout === "" ? [] : [result.stdout.replace(/\n$/, "")]), ...summary],
+    // The summary starts on a line of its own even when the child's last line had no newline.
+    human: childStdout.midLine ? ["", ...summary] : summary,
   };
+}
+
+/**
+ * Writes the child's chunks to one of our streams as they come. If the reader goes away (EPIPE,
+ * e.g. `gait test -- npm test | head`), passing through stops and the child runs on, captured.
+ */
+class PassThrough {
+  private open = true;
+  /** The last chunk written did not end with a newline. */
+  midLine = false;
+
+  constructor(private readonly stream: NodeJS.WriteStream) {
+    stream.on("error", () => {
+      this.open = false;
+    });
+  }
+
+  write(chunk: Buffer): void {
+    if (!this.open || chunk.length === 0) return;
+    this.stream.write(chunk);
+    this.midLine = chunk[chunk.length - 1] !== 0x0a;
+  }
 }
 
 export const testCommand = wrapperCommand("test");
