@@ -106,6 +106,10 @@ function normalizeText(text: string, ctx: NormalizeContext): string {
   // The Node binary the wrappers run (`gait test -- <node> child.mjs`), and its version (doctor).
   out = out.split(process.execPath).join("<node>");
   out = out.split(`Node.js ${process.versions.node}`).join("Node.js <node_version>");
+  // Ids of keys generated during the run, named inside messages (the dev-mode key warning).
+  out = out.replace(/\(key_id ([0-9a-f]{64})\)/g, (whole, id: string) =>
+    STABLE_KEY_IDS.has(id) ? whole : "(key_id <ephemeral_key_id>)",
+  );
   // Loopback ports picked by the OS (`gate serve --listen 127.0.0.1:0`).
   out = out.replace(/\b127\.0\.0\.1:(?!0\b)\d+\b/g, "127.0.0.1:<port>");
   // Timestamps of "now": approval expiry, key rotation names. Fixture timestamps are kept.

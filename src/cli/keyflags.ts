@@ -3,14 +3,19 @@
  * `--key-mode`, `--private-key[-env]`, `--public-key[-env]`, and prefixed variants such as
  * `--approval-public-key[-env]` for commands that verify a second kind of signature.
  */
+
+import { projectDevKey, projectVerifyKey } from "../config/index.ts";
 import {
   KEY_MODES,
+  type KeyIo,
   type KeyMode,
   type KeySource,
   keyModeFor,
+  resolveVerifyKey,
   type SigningKeyRequest,
   type VerifyKeyRequest,
 } from "../contract/keys.ts";
+import type { VerifyKey } from "../contract/signing.ts";
 import { GATE_PROFILES } from "../gate/index.ts";
 import { type OptionSpec, type Options, stringOption } from "./command.ts";
 import { invalidInput } from "./error-codes.ts";
@@ -112,6 +117,36 @@ export function readSigningKeyRequest(options: Options): SigningKeyRequest {
     privateKey,
     publicKey: readKeySource(options, "public-key"),
   };
+}
+
+/**
+ * The signing request with the project's dev key (config/project-key.ts) for dev mode: in a
+ * project, dev-mode signatures use its persistent key (created on first use) instead of a
+ * throwaway one, so they verify later without key flags.
+ */
+export async function readProjectSigningKeyRequest(
+  options: Options,
+  cwd: string,
+): Promise<SigningKeyRequest> {
+  const request = readSigningKeyRequest(options);
+  if (request.mode !== "dev" || request.privateKey || request.publicKey) return request;
+  const devKey = await projectDevKey(cwd);
+  return devKey ? { ...request, devKey } : request;
+}
+
+/**
+ * The key to verify with: the flags', else the project's dev public key (marked as found rather
+ * than given, so a verifier can use it only for signatures that name it).
+ */
+export async function readProjectVerifyKey(
+  options: Options,
+  io: KeyIo,
+  prefix?: string,
+): Promise<{ key: VerifyKey; given: boolean } | undefined> {
+  const given = await resolveVerifyKey(readVerifyKeySources(options, prefix), io);
+  if (given) return { key: given, given: true };
+  const found = await projectVerifyKey(io.cwd);
+  return found ? { key: found.key, given: false } : undefined;
 }
 
 /** Sources from keyOptions(prefix) flags (unprefixed when `prefix` is omitted). */

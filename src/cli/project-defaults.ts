@@ -32,7 +32,8 @@ export async function withGateDefaults(
   };
   fill("policy", gate.policy);
   fill("profile", gate.profile);
-  fill("key-mode", gate.keyMode);
+  // A key given by flag means prod (keyModeFor): the config's key mode does not override it.
+  if (!readKeySource(options, "private-key")) fill("key-mode", gate.keyMode);
   fill("rate-limit-state", gate.rateLimitState);
   fill("trace-dir", gate.traceDir);
   fill("approval-ledger", gate.approvalLedger);

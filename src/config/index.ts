@@ -15,6 +15,15 @@ import { GATE_PROFILES, type GateProfile } from "../gate/index.ts";
 import { invalidInput } from "./error-codes.ts";
 
 export { GATE_PROFILES, type GateProfile } from "../gate/index.ts";
+export {
+  createProjectKey,
+  isProject,
+  PROJECT_PRIVATE_KEY,
+  PROJECT_PUBLIC_KEY,
+  type ProjectKey,
+  projectDevKey,
+  projectVerifyKey,
+} from "./project-key.ts";
 export { DEFAULT_KEY_DIR, renderProjectConfig } from "./template.ts";
 
 export const DEFAULT_CONFIG_PATH = ".gait/config.yaml";

@@ -43,6 +43,8 @@ export interface SigningKeyRequest {
   mode: KeyMode;
   privateKey?: KeySource | undefined;
   publicKey?: KeySource | undefined;
+  /** A persistent dev key (a project's), used in dev mode instead of an ephemeral one. */
+  devKey?: { key: SigningKey; origin: string } | undefined;
 }
 
 export interface VerifyKeyRequest {
@@ -59,6 +61,15 @@ export interface ResolvedSigningKey {
 
 export const DEV_KEY_WARNING =
   "dev mode: ephemeral keypair generated; signatures will not verify across machines";
+
+/**
+ * The warning for a dev-mode signature, naming the key that signed: the reference's sentence for
+ * an ephemeral key, or where a persistent dev key (a project's) lives.
+ */
+export function devKeyWarning(key: SigningKey, persistent?: string): string {
+  if (!persistent) return `${DEV_KEY_WARNING} (key_id ${key.keyId})`;
+  return `dev mode: signed with the dev key ${persistent} (key_id ${key.keyId}); it verifies here, not as shared evidence (use --key-mode prod with your own key for that)`;
+}
 
 const SOURCE_HINT = "pass --private-key PATH or --private-key-env VAR, or use --key-mode dev";
 
@@ -91,7 +102,15 @@ export async function resolveSigningKey(request: SigningKeyRequest, io: KeyIo): 
         hint: "drop the key flags, or pass --key-mode prod to sign with them",
       });
     }
-    return { key: generateSigningKey(), mode, warnings: [DEV_KEY_WARNING] };
+    if (request.devKey) {
+      return {
+        key: request.devKey.key,
+        mode,
+        warnings: [devKeyWarning(request.devKey.key, request.devKey.origin)],
+      };
+    }
+    const key = generateSigningKey();
+    return { key, mode, warnings: [devKeyWarning(key)] };
   }
   checkNoConflict(privateKey, "private key");
   checkNoConflict(publicKey, "public key");

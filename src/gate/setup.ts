@@ -84,6 +84,8 @@ export interface SigningKeyChoice {
   privateKey?: KeySource | undefined;
   /** When given with `privateKey`, must be its public half. */
   publicKey?: KeySource | undefined;
+  /** A persistent dev key (the project's), signing in dev mode instead of an ephemeral one. */
+  devKey?: { key: SigningKey; origin: string } | undefined;
 }
 
 /**
@@ -97,7 +99,7 @@ export async function chooseSigningKey(
   if (choice.signingKey) return { key: choice.signingKey, mode: choice.keyMode ?? "prod", warnings: [] };
   const mode = keyModeFor(choice.keyMode, choice.privateKey);
   const resolved = await resolveSigningKey(
-    { mode, privateKey: choice.privateKey, publicKey: choice.publicKey },
+    { mode, privateKey: choice.privateKey, publicKey: choice.publicKey, devKey: choice.devKey },
     io,
   );
   return { key: resolved.key, mode, warnings: resolved.warnings };

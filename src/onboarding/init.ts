@@ -5,6 +5,7 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import {
+  createProjectKey,
   DEFAULT_CONFIG_PATH,
   DEFAULT_KEY_DIR,
   DEFAULT_POLICY_PATH,
@@ -40,6 +41,8 @@ export interface InitResult {
   configPath: string;
   policyDigest: string;
   profile: GateProfile;
+  /** The project's dev signing key (created unless it existed): dev-mode evidence verifies here. */
+  devKey: { path: string; keyId: string; created: boolean };
   nextCommands: string[];
 }
 
@@ -52,12 +55,14 @@ export async function initProject(options: InitOptions): Promise<InitResult> {
   if (!options.force) await refuseExisting(cwd, targets);
   await writeFileAtomic(resolve(cwd, policyPath), policyText, { mode: 0o644 });
   await writeFileAtomic(resolve(cwd, DEFAULT_CONFIG_PATH), configText, { mode: 0o644 });
+  const devKey = await createProjectKey(cwd);
   return {
     template,
     policyPath,
     configPath: DEFAULT_CONFIG_PATH,
     policyDigest,
     profile,
+    devKey: { path: devKey.origin, keyId: devKey.key.keyId, created: devKey.created },
     nextCommands: await nextCommands(cwd, profile),
   };
 }

@@ -6,7 +6,13 @@
  */
 
 import { compareBytes, sortedUnique } from "../contract/bytes.ts";
-import { canonicalize, type JsonObject, parseJsonObject, sha256Hex } from "../contract/canonical.ts";
+import {
+  canonicalize,
+  isJsonObject,
+  type JsonObject,
+  parseJsonObject,
+  sha256Hex,
+} from "../contract/canonical.ts";
 import { type VerifyKey, verifyJson } from "../contract/signing.ts";
 import { duplicateEntries, entryName, withRunpackZip } from "./archive.ts";
 import { invalidInput, verificationFailed } from "./error-codes.ts";
@@ -47,6 +53,11 @@ export interface RunpackVerification {
 export interface VerifyOptions {
   /** Key the manifest signatures are checked with; without one they are `skipped`. */
   verifyKey?: VerifyKey;
+  /**
+   * A key found rather than given (the project's dev key): used, when no verifyKey is given, only
+   * if a signature names it (key_id); a runpack signed by anyone else stays `skipped`.
+   */
+  defaultKey?: VerifyKey;
   /** Strict profile: a `verified` signature is required (and so is a key). */
   requireSignature?: boolean;
   /**
@@ -224,6 +235,12 @@ interface SignatureCheck {
   note: string;
 }
 
+function namedDefaultKey(signatures: unknown[], key: VerifyKey | undefined): VerifyKey | undefined {
+  if (!key) return undefined;
+  const named = signatures.some((s) => isJsonObject(s) && s.key_id === key.keyId);
+  return named ? key : undefined;
+}
+
 function checkSignatures(raw: JsonObject, options: VerifyOptions): SignatureCheck {
   const signatures = raw.signatures ?? [];
   if (!Array.isArray(signatures)) throw manifestInvalid("signatures must be an array");
@@ -236,7 +253,7 @@ function checkSignatures(raw: JsonObject, options: VerifyOptions): SignatureChec
       note: "runpack is unsigned: integrity rests on the file hashes and the manifest digest",
     };
   }
-  const key = options.verifyKey;
+  const key = options.verifyKey ?? namedDefaultKey(signatures, options.defaultKey);
   if (!key) {
     return {
       status: "skipped",

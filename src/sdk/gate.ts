@@ -83,6 +83,8 @@ export interface GateOptions {
   signingKey?: SigningKey;
   /** `prod` needs `privateKey`; `dev` (the default without one) signs with an ephemeral key and warns. */
   keyMode?: KeyMode;
+  /** A persistent dev key (a project's: config's projectDevKey) signing in dev mode instead of an ephemeral one. */
+  devKey?: { key: SigningKey; origin: string };
   privateKey?: KeySource;
   /** When given with `privateKey`, must be its public half. */
   publicKey?: KeySource;
@@ -517,10 +519,9 @@ async function approvalVerifierFor(
 }
 
 function defaultWarning(message: string): void {
-  const advice =
-    message === DEV_KEY_WARNING
-      ? `; verify this Gate's traces with gate.verifyKey, or pass keyMode "prod"`
-      : "";
+  const advice = message.startsWith(DEV_KEY_WARNING)
+    ? `; verify this Gate's traces with gate.verifyKey, or pass keyMode "prod"`
+    : "";
   process.emitWarning(message + advice, { code: "GAIT_WARNING" });
 }
 

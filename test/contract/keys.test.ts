@@ -48,7 +48,7 @@ describe("signing key modes", () => {
     const a = await resolveSigningKey({ mode: "dev" }, io);
     const b = await resolveSigningKey({ mode: "dev" }, io);
     assert.equal(a.mode, "dev");
-    assert.deepEqual(a.warnings, [DEV_KEY_WARNING]);
+    assert.deepEqual(a.warnings, [`${DEV_KEY_WARNING} (key_id ${a.key.keyId})`]);
     assert.equal(
       DEV_KEY_WARNING,
       "dev mode: ephemeral keypair generated; signatures will not verify across machines",

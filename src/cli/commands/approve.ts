@@ -6,7 +6,7 @@ import { parseGoDuration } from "../../contract/time.ts";
 import { mintApprovalToken, prettyJson } from "../../gate/index.ts";
 import { type CommandContext, command, listOption, type Options, stringOption } from "../command.ts";
 import { invalidInput } from "../error-codes.ts";
-import { readSigningKeyRequest, signingKeyOptions } from "../keyflags.ts";
+import { readProjectSigningKeyRequest, signingKeyOptions } from "../keyflags.ts";
 
 export const approveCommand = command({
   name: "approve",
@@ -44,12 +44,11 @@ export const approveCommand = command({
     const required = ["intent-digest", "policy-digest", "scope", "approver", "reason-code"];
     const missing = required.filter((name) => !stringOption(options, name));
     if (missing.length > 0) throw invalidInput("usage", `missing ${missing.map((m) => `--${m}`).join(", ")}`);
-    const signing = await resolveSigningKey(readSigningKeyRequest(options), {
+    const signing = await resolveSigningKey(await readProjectSigningKeyRequest(options, ctx.cwd), {
       env: ctx.env,
       cwd: ctx.cwd,
       warn: ctx.warn,
     });
-    for (const w of signing.warnings) ctx.warn(w);
     const token = mintApprovalToken(
       {
         intentDigest: stringOption(options, "intent-digest")!,
@@ -67,6 +66,7 @@ export const approveCommand = command({
     );
     const out = stringOption(options, "out") ?? `approval_${token.token_id}.json`;
     await writeFileAtomic(resolve(ctx.cwd, out), prettyJson(token));
+    for (const warning of signing.warnings) ctx.warn(warning);
     return {
       output: {
         token_id: token.token_id,

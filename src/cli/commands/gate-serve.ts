@@ -17,7 +17,7 @@ import type { Sidecar } from "../../sidecar/index.ts";
 import { approvalOptions, readApprovalFlags } from "../approval-flags.ts";
 import { type CommandContext, type CommandOutcome, command, type Options, stringOption } from "../command.ts";
 import { invalidInput } from "../error-codes.ts";
-import { profileOption, readSigningKeyRequest, signingKeyOptions } from "../keyflags.ts";
+import { profileOption, readProjectSigningKeyRequest, signingKeyOptions } from "../keyflags.ts";
 import { projectConfigOptions, withGateDefaults } from "../project-defaults.ts";
 
 const MAX_REQUEST_BYTES_CAP = 64 * 1024 * 1024;
@@ -115,7 +115,7 @@ async function runServe(_args: string[], flags: Options, ctx: CommandContext): P
     sidecarModule.DEFAULT_MAX_REQUEST_BYTES;
 
   const io = { env: ctx.env, cwd: ctx.cwd, warn: ctx.warn };
-  const keys = readSigningKeyRequest(options);
+  const keys = await readProjectSigningKeyRequest(options, ctx.cwd);
   const signing = await chooseSigningKey({ ...keys, keyMode: keys.mode }, io);
   for (const warning of signing.warnings) ctx.warn(warning);
   const approvals = await readApprovalFlags(options, io);

@@ -32,8 +32,9 @@ import {
 } from "../command.ts";
 import { invalidInput } from "../error-codes.ts";
 import { readJsonInput, showPath } from "../io.ts";
-import { profileOption, readSigningKeyRequest, signingKeyOptions } from "../keyflags.ts";
+import { profileOption, readProjectSigningKeyRequest, signingKeyOptions } from "../keyflags.ts";
 import { projectConfigOptions, withGateDefaults } from "../project-defaults.ts";
+import { gateLimitsGroup } from "./gate-limits.ts";
 import { gateServeCommand } from "./gate-serve.ts";
 
 const gateEvalCommand = command({
@@ -119,7 +120,8 @@ async function runEval(_args: string[], flags: Options, ctx: CommandContext): Pr
     });
   }
   const io = { env: ctx.env, cwd: ctx.cwd, warn: ctx.warn };
-  const keys = readSigningKeyRequest(options);
+  const keyWarnings: string[] = [];
+  const keys = await readProjectSigningKeyRequest(options, ctx.cwd);
   const approvals = await readApprovalFlags(options, io);
   const gate = await createGate({
     policy: await loadPolicyFile(resolve(ctx.cwd, policyPath), policyPath),
@@ -127,6 +129,7 @@ async function runEval(_args: string[], flags: Options, ctx: CommandContext): Pr
     keyMode: keys.mode,
     privateKey: keys.privateKey,
     publicKey: keys.publicKey,
+    ...(keys.devKey ? { devKey: keys.devKey } : {}),
     ...(approvals.approvers ? { approvers: approvals.approvers } : {}),
     ...(approvals.approvalKey ? { approvalPublicKey: approvals.approvalKey } : {}),
     ...(approvals.ledgerPath ? { approvalLedgerPath: approvals.ledgerPath } : {}),
@@ -139,7 +142,8 @@ async function runEval(_args: string[], flags: Options, ctx: CommandContext): Pr
     clock: ctx.clock,
     cwd: ctx.cwd,
     env: ctx.env,
-    onWarning: ctx.warn,
+    // Key warnings (dev mode) are said only once something was signed.
+    onWarning: (message) => keyWarnings.push(message),
   });
   // Any JSON is accepted here and checked by the gate: only a valid IntentRequest is evaluated.
   const intent = (await readJsonInput(intentPath, ctx.cwd, "intent", {
@@ -148,6 +152,7 @@ async function runEval(_args: string[], flags: Options, ctx: CommandContext): Pr
   const decision = await gate.evaluateAsync(intent, await evaluateOptions(options, ctx));
   await gate.close();
   if (decision.error) throw decisionErrorToGaitError(decision.error);
+  for (const warning of keyWarnings) ctx.warn(warning);
   const outcome = decision.outcome!;
   const resultOut = stringOption(options, "result-out");
   if (resultOut) await writeFileAtomic(resolve(ctx.cwd, resultOut), prettyJson(buildGateResult(outcome)));
@@ -195,6 +200,18 @@ function humanLines(decision: GateDecisionJson): string[] {
     lines.push(`simulated_verdict=${decision.simulated_verdict} (not enforced)`);
   if (decision.trace_path) lines.push(`trace=${decision.trace_path}`);
   if (decision.approval_audit_path) lines.push(`approval_audit=${decision.approval_audit_path}`);
+  const request = decision.verdict === "require_approval" ? decision.approval_request : undefined;
+  if (request) {
+    // What an approver needs: the two digests a token binds to, and the command that mints it.
+    lines.push(
+      `intent_digest=${request.intent_digest}`,
+      `policy_digest=${request.policy_digest}`,
+      `approvals=${decision.valid_approvals ?? 0} of ${request.min_approvals}`,
+      "to approve, an approver runs (fill in the <...> values):",
+      `  ${request.command}`,
+      "then re-run this command with --approval-token <token file> --approval-public-key <approver public key>",
+    );
+  }
   if (decision.verdict !== "allow") lines.push("do not execute the tool call unless the verdict is allow");
   return lines;
 }
@@ -202,5 +219,5 @@ function humanLines(decision: GateDecisionJson): string[] {
 export const gateGroup = group({
   name: "gate",
   explain: "Evaluate tool-call intents against a policy before any side effect happens.",
-  commands: [gateEvalCommand, gateServeCommand],
+  commands: [gateEvalCommand, gateServeCommand, gateLimitsGroup],
 });

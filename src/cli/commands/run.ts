@@ -1,12 +1,16 @@
-/** `gait run record|inspect|replay|diff|receipt`: runpacks, the shareable evidence of one agent run. */
+/** `gait run record|inspect|view|replay|diff|receipt`: runpacks, the shareable evidence of one agent run. */
+
+import { projectDevKey } from "../../config/index.ts";
+import { canonicalize } from "../../contract/canonical.ts";
 import { exitForCheck } from "../../contract/exit.ts";
-import { resolveVerifyKey, type SigningKeyRequest } from "../../contract/keys.ts";
+import { type KeySource, resolveVerifyKey, type SigningKeyRequest } from "../../contract/keys.ts";
 import { showPath } from "../../contract/paths.ts";
 import {
   CAPTURE_MODES,
   type CaptureMode,
   CONTEXT_EVIDENCE_MODES,
   type ContextEvidenceMode,
+  type DiffChange,
   diffRunpackRefs,
   inspectRunpackRef,
   PRIVACY_MODES,
@@ -16,6 +20,7 @@ import {
   recordRunpack,
   replayRunpack,
   runReceipt,
+  viewRunpack,
 } from "../../runpack/index.ts";
 import {
   type CommandContext,
@@ -30,7 +35,7 @@ import { invalidInput } from "../error-codes.ts";
 import { readJsonInput } from "../io.ts";
 import {
   readKeySource,
-  readSigningKeyRequest,
+  readProjectSigningKeyRequest,
   readVerifyKeySources,
   signingKeyOptions,
   verifyKeyOptions,
@@ -53,11 +58,16 @@ const runArg = {
   description: "run_id (looked up in ./gait-out, then ~/.gait/runpacks) or runpack path",
 };
 
-/** Unsigned unless a key mode or a private key is given (then prod, as the reference does). */
-function signingRequest(options: Options): SigningKeyRequest | undefined {
-  if (stringOption(options, "key-mode")) return readSigningKeyRequest(options);
-  if (readKeySource(options, "private-key")) return readSigningKeyRequest(options);
-  return undefined;
+/**
+ * Signed as asked (a key mode or a private key; a key means prod, as the reference does), else
+ * with the project's dev key in a project (so the runpack verifies there), else unsigned.
+ */
+async function signingRequest(options: Options, cwd: string): Promise<SigningKeyRequest | undefined> {
+  if (stringOption(options, "key-mode") || readKeySource(options, "private-key")) {
+    return readProjectSigningKeyRequest(options, cwd);
+  }
+  const devKey = await projectDevKey(cwd);
+  return devKey ? { mode: "dev", devKey } : undefined;
 }
 
 const runRecordCommand = command({
@@ -100,7 +110,7 @@ const runRecordCommand = command({
     const runId = stringOption(options, "run-id");
     const captureMode = stringOption(options, "capture-mode") as CaptureMode | undefined;
     const evidenceMode = stringOption(options, "context-evidence-mode") as ContextEvidenceMode | undefined;
-    const signing = signingRequest(options);
+    const signing = await signingRequest(options, ctx.cwd);
     const recorded = await recordRunpack(input, {
       cwd: ctx.cwd,
       env: ctx.env,
@@ -223,12 +233,34 @@ const runDiffCommand = command({
       description: "full, or metadata (no payload values compared, only receipt counts for refs)",
     },
     { name: "output", value: "path", description: "also write the diff JSON here" },
+    {
+      name: "html",
+      description:
+        "also write the diff as a self-contained HTML page (changed fields side by side; works offline)",
+    },
+    {
+      name: "out",
+      value: "path",
+      description:
+        "where --html writes the page (default ./gait-out/diff_<left>_<right>.html; an existing page there is replaced)",
+    },
   ],
-  examples: ["gait run diff run_a run_b", "gait run diff a.zip b.zip --privacy metadata --output diff.json"],
+  examples: [
+    "gait run diff run_a run_b",
+    "gait run diff a.zip b.zip --privacy metadata --output diff.json",
+    "gait run diff run_a run_b --html --out diff.html",
+  ],
   run: async (args, options, ctx) => {
     const [left, right] = args;
     if (!left || !right) throw invalidInput("usage", "run diff needs two runpacks");
     const output = stringOption(options, "output");
+    const htmlOut = stringOption(options, "out");
+    const html = options.html === true;
+    if (htmlOut && !html) {
+      throw invalidInput("usage", "--out names the HTML page and needs --html", {
+        hint: "add --html, or use --output <path> to write the diff JSON",
+      });
+    }
     const diff = await diffRunpackRefs({
       left,
       right,
@@ -236,18 +268,23 @@ const runDiffCommand = command({
       env: ctx.env,
       privacy: (stringOption(options, "privacy") ?? "full") as Privacy,
       ...(output ? { output } : {}),
+      ...(html ? { html } : {}),
+      ...(htmlOut ? { htmlOut } : {}),
     });
     const s = diff.summary;
+    const htmlLine = diff.htmlPath ? [`html=${showPath(ctx.cwd, diff.htmlPath)}`] : [];
     return {
       exitCode: exitForCheck(diff.identical),
       output: {
         privacy: diff.privacy,
         identical: diff.identical,
         summary: s,
+        changes: diff.changes,
         ...(diff.outputPath ? { output: showPath(ctx.cwd, diff.outputPath) } : {}),
+        ...(diff.htmlPath ? { html: showPath(ctx.cwd, diff.htmlPath) } : {}),
       },
       human: diff.identical
-        ? [`no differences (${s.run_id_left} vs ${s.run_id_right}, privacy=${diff.privacy})`]
+        ? [`no differences (${s.run_id_left} vs ${s.run_id_right}, privacy=${diff.privacy})`, ...htmlLine]
         : [
             `runpacks differ (${s.run_id_left} vs ${s.run_id_right}, privacy=${diff.privacy})`,
             `files_changed=${s.files_changed.join(",") || "-"}`,
@@ -259,6 +296,8 @@ const runDiffCommand = command({
             ...listLine("right_only_results", s.right_only_results),
             ...listLine("changed_results", s.changed_results),
             ...(s.refs_changed ? ["refs changed"] : []),
+            ...changeLines(diff.changes),
+            ...htmlLine,
           ],
     };
   },
@@ -267,6 +306,99 @@ const runDiffCommand = command({
 function listLine(name: string, values: string[]): string[] {
   return values.length > 0 ? [`${name}=${values.join(",")}`] : [];
 }
+
+/** `  ~ path: before -> after` per changed field (`+` added, `-` removed), values cut to a line. */
+function changeLines(changes: readonly DiffChange[]): string[] {
+  if (changes.length === 0) return [];
+  const show = (value: unknown) => {
+    const text = canonicalize(value);
+    return text.length > 100 ? `${text.slice(0, 100)}...` : text;
+  };
+  return [
+    "changes:",
+    ...changes.map((c) =>
+      c.kind === "added"
+        ? `  + ${c.path}: ${show(c.after)}`
+        : c.kind === "removed"
+          ? `  - ${c.path}: ${show(c.before)}`
+          : `  ~ ${c.path}: ${show(c.before)} -> ${show(c.after)}`,
+    ),
+  ];
+}
+
+/** How a verify key was given, for the page: `--public-key keys/x.pub`, `--public-key-env VAR`. */
+function keySourceLabel(options: Options): string | undefined {
+  const label = (flag: string, source: KeySource | undefined) =>
+    source === undefined
+      ? []
+      : [source.path !== undefined ? `--${flag} ${source.path}` : `--${flag}-env ${source.env}`];
+  const sources = readVerifyKeySources(options);
+  const parts = [...label("public-key", sources.publicKey), ...label("private-key", sources.privateKey)];
+  return parts.length > 0 ? parts.join(", ") : undefined;
+}
+
+const runViewCommand = command({
+  name: "view",
+  explain:
+    "Render a runpack as one self-contained HTML page (timeline of intents, verdicts, results and refs, with a verified badge) that works offline.",
+  args: [runArg],
+  options: [
+    fromOption,
+    {
+      name: "out",
+      value: "path",
+      description:
+        "where the page goes (default ./gait-out/view_<run_id>.html; must end in .html; a page already there is replaced, since a view is not evidence)",
+    },
+    ...verifyKeyOptions,
+  ],
+  examples: [
+    "gait run view run_demo",
+    "gait run view ./gait-out/runpack_run_x.zip --out run.html --public-key gait_public.key",
+  ],
+  run: async (args, options, ctx) => {
+    const verifyKey = await resolveVerifyKey(readVerifyKeySources(options), ctx);
+    const out = stringOption(options, "out");
+    const keySource = verifyKey ? keySourceLabel(options) : undefined;
+    const viewed = await viewRunpack({
+      ref: runpackRef(args, options),
+      cwd: ctx.cwd,
+      env: ctx.env,
+      ...(out ? { out } : {}),
+      ...(verifyKey ? { verifyKey } : {}),
+      ...(keySource ? { keySource } : {}),
+    });
+    const v = viewed.view.verification;
+    const path = showPath(ctx.cwd, viewed.path);
+    const output: Record<string, unknown> = {
+      path,
+      run_id: viewed.view.run_id,
+      verified: v.verified,
+      intents: viewed.view.intents_total,
+      results: viewed.view.results_total,
+      manifest_digest: viewed.view.manifest_digest,
+      capture_mode: viewed.view.capture_mode,
+      signature_status: v.signature_status,
+      ...(v.key_id ? { signature_key_id: v.key_id } : {}),
+      runpack: showPath(ctx.cwd, viewed.runpackPath),
+      replaced: viewed.replaced,
+    };
+    if (!v.verified) {
+      output.ok = false;
+      output.error = `runpack ${viewed.view.run_id} did not verify (${v.note}); the page was written with an unverified badge`;
+      output.hint = `run gait verify ${viewed.view.run_id} with the same key for the full report`;
+    }
+    return {
+      exitCode: exitForCheck(v.verified),
+      output,
+      human: [
+        `view: ${v.verified ? "verified" : "UNVERIFIED"} run_id=${viewed.view.run_id} intents=${viewed.view.intents_total} results=${viewed.view.results_total}`,
+        `wrote ${path}${viewed.replaced ? " (replaced the previous page)" : ""}; open it in a browser, it works offline`,
+        ...(v.verified ? [] : [`unverified: ${v.note}`]),
+      ],
+    };
+  },
+});
 
 const runReceiptCommand = command({
   name: "receipt",
@@ -291,6 +423,13 @@ const runReceiptCommand = command({
 
 export const runGroup = group({
   name: "run",
-  explain: "Record, inspect, replay and diff runpacks (signed, offline-verifiable zips of agent runs).",
-  commands: [runRecordCommand, runInspectCommand, runReplayCommand, runDiffCommand, runReceiptCommand],
+  explain: "Record, inspect, view, replay and diff runpacks (signed, offline-verifiable zips of agent runs).",
+  commands: [
+    runRecordCommand,
+    runInspectCommand,
+    runViewCommand,
+    runReplayCommand,
+    runDiffCommand,
+    runReceiptCommand,
+  ],
 });

@@ -1,11 +1,12 @@
 /** `gait trace verify`: check a gate trace's Ed25519 signature offline. */
+
+import { isJsonObject } from "../../contract/canonical.ts";
 import { exitForCheck } from "../../contract/exit.ts";
-import { resolveVerifyKey } from "../../contract/keys.ts";
 import { verifyTrace } from "../../gate/index.ts";
 import { type CommandContext, command, group, type Options, stringOption } from "../command.ts";
 import { invalidInput } from "../error-codes.ts";
 import { readJsonInput } from "../io.ts";
-import { readVerifyKeySources, verifyKeyOptions } from "../keyflags.ts";
+import { readProjectVerifyKey, verifyKeyOptions } from "../keyflags.ts";
 import { wrapperCommand } from "./wrap.ts";
 
 const traceVerifyCommand = command({
@@ -20,17 +21,15 @@ const traceVerifyCommand = command({
   run: async (args: string[], options: Options, ctx: CommandContext) => {
     const path = args[0] ?? stringOption(options, "path");
     if (!path) throw invalidInput("usage", "a trace path is required");
-    const key = await resolveVerifyKey(readVerifyKeySources(options), {
-      env: ctx.env,
-      cwd: ctx.cwd,
-      warn: ctx.warn,
-    });
-    if (!key) {
+    const found = await readProjectVerifyKey(options, { env: ctx.env, cwd: ctx.cwd, warn: ctx.warn });
+    if (!found) {
       throw invalidInput("usage", "trace verify needs a public key", {
-        hint: "pass --public-key PATH or --public-key-env VAR",
+        hint: "pass --public-key PATH or --public-key-env VAR (in a project made by `gait init`, its dev key is used)",
       });
     }
-    const result = verifyTrace(await readJsonInput(path, ctx.cwd, "trace"), key);
+    const trace = await readJsonInput(path, ctx.cwd, "trace");
+    if (!found.given) refuseForeignSigner(trace, found.key.keyId);
+    const result = verifyTrace(trace, found.key);
     const output: Record<string, unknown> = {
       ok: result.ok,
       path,
@@ -49,6 +48,17 @@ const traceVerifyCommand = command({
     };
   },
 });
+
+/** The project's dev key verifies only what it signed: another signer needs its key, given by flag. */
+function refuseForeignSigner(trace: unknown, projectKeyId: string): void {
+  const signature = isJsonObject(trace) ? trace.signature : undefined;
+  const keyId = isJsonObject(signature) ? signature.key_id : undefined;
+  if (typeof keyId === "string" && keyId !== projectKeyId) {
+    throw invalidInput("usage", `the trace is signed by key ${keyId}, not by this project's dev key`, {
+      hint: "pass the signer's public key with --public-key PATH or --public-key-env VAR",
+    });
+  }
+}
 
 export const traceGroup = group({
   name: "trace",

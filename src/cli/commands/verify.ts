@@ -1,11 +1,10 @@
 /** `gait verify <run_id|path>`: offline integrity check of a runpack (hashes, manifest digest, signatures). */
 import { exitForCheck } from "../../contract/exit.ts";
-import { resolveVerifyKey } from "../../contract/keys.ts";
 import { showPath } from "../../contract/paths.ts";
 import { type RunpackVerification, resolveRunpackPath, verifyRunpack } from "../../runpack/index.ts";
 import { command, stringOption } from "../command.ts";
 import { invalidInput } from "../error-codes.ts";
-import { readVerifyKeySources, verifyKeyOptions } from "../keyflags.ts";
+import { readProjectVerifyKey, verifyKeyOptions } from "../keyflags.ts";
 
 export const verifyCommand = command({
   name: "verify",
@@ -36,9 +35,13 @@ export const verifyCommand = command({
       });
     const requireSignature =
       options["require-signature"] === true || stringOption(options, "profile") === "strict";
-    const verifyKey = await resolveVerifyKey(readVerifyKeySources(options), ctx);
+    // A key given by flag checks every signature; the project's dev key only those it made.
+    const found = await readProjectVerifyKey(options, ctx);
     const path = resolveRunpackPath(ref, ctx);
-    const result = await verifyRunpack(path, { requireSignature, ...(verifyKey ? { verifyKey } : {}) });
+    const result = await verifyRunpack(path, {
+      requireSignature,
+      ...(found?.given ? { verifyKey: found.key } : found ? { defaultKey: found.key } : {}),
+    });
     const output: Record<string, unknown> = {
       ...result,
       path: showPath(ctx.cwd, path),
