@@ -3,14 +3,20 @@
  * producer versions, timestamps, digests of the container and signatures are normalized away;
  * intents and results are matched by intent_id. `metadata` privacy compares no payload values
  * (only digests, statuses and tool names) and only the receipt count of the refs.
+ *
+ * Besides the summary (which names what changed), `changes` lists each changed field with its
+ * value on both sides, so a reader sees what changed without opening the zips.
  */
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { sortedUnique } from "../contract/bytes.ts";
-import { canonicalize } from "../contract/canonical.ts";
+import { canonicalize, type JsonValue } from "../contract/canonical.ts";
 import { writeFileAtomic } from "../contract/files.ts";
+import { showPath } from "../contract/paths.ts";
+import { renderDiffView } from "./diff-view.ts";
 import { type ResolveContext, resolveRunpackPath } from "./paths.ts";
 import { readRunpack } from "./read.ts";
 import type { IntentRecord, Receipt, ResultRecord, Runpack } from "./types.ts";
+import { assertPageTarget } from "./view.ts";
 
 export const PRIVACY_MODES = ["full", "metadata"] as const;
 export type Privacy = (typeof PRIVACY_MODES)[number];
@@ -38,10 +44,32 @@ export interface DiffSummary {
   context_runtime_only_changes?: string[];
 }
 
+export type ChangeKind = "added" | "removed" | "changed";
+
+/**
+ * One changed field: `path` names it (`intents[i1].args.q`, `results[i2].status`,
+ * `refs.receipts[doc_1].retrieved_at`, `run.env.os`, `manifest.capture_mode`); `before` and
+ * `after` are its values on the left and right (`null` on the side where it is absent, which
+ * `kind` tells apart from a JSON null). A record present on one side only is one entry with the
+ * whole record. Metadata privacy never puts a payload value here.
+ */
+export interface DiffChange {
+  path: string;
+  kind: ChangeKind;
+  before: JsonValue;
+  after: JsonValue;
+}
+
 export interface RunpackDiff {
   privacy: Privacy;
   identical: boolean;
   summary: DiffSummary;
+  /**
+   * Every changed field with both values, in the order manifest, run, intents, results, refs
+   * (records by id in byte order). Runtime-only receipt changes are listed too, although they
+   * do not make the runs differ (see `context_drift_classification`).
+   */
+  changes: DiffChange[];
 }
 
 /** Pure, deterministic comparison of two runpacks. */
@@ -75,7 +103,14 @@ export function diffRunpacks(left: Runpack, right: Runpack, privacy: Privacy = "
     changed_results: results.differing,
     ...refs.extra,
   };
-  return { privacy, identical: !manifestChanged && filesChanged.length === 0, summary };
+  const changes = [
+    ...manifestChanges(left, right),
+    ...fieldChanges("run", runShape(left), runShape(right)),
+    ...recordChanges("intents", left.intents, right.intents, (r) => intentFields(r, privacy)),
+    ...recordChanges("results", left.results, right.results, (r) => resultFields(r, privacy)),
+    ...(privacy === "full" ? refsChanges(left, right) : receiptCountChange(left, right)),
+  ];
+  return { privacy, identical: !manifestChanged && filesChanged.length === 0, summary, changes };
 }
 
 /** The run without its identity and timing: environment and the sequence of timeline events. */
@@ -137,6 +172,135 @@ function resultKey(a: ResultRecord, b: ResultRecord, privacy: Privacy): boolean 
   return (
     a.status === b.status && a.result_digest === b.result_digest && samePayload(a.result, b.result, privacy)
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// changed fields with their values
+
+function manifestChanges(left: Runpack, right: Runpack): DiffChange[] {
+  const changes = fieldChanges(
+    "manifest.capture_mode",
+    left.manifest.capture_mode,
+    right.manifest.capture_mode,
+  );
+  const [before, after] = [listedPaths(left), listedPaths(right)];
+  if (canonicalize(before) !== canonicalize(after))
+    changes.push({ path: "manifest.files", kind: "changed", before, after });
+  return changes;
+}
+
+/**
+ * Records matched by intent_id (the last of an id counts, as in compareKeyed): one entry with
+ * the whole record for a record on one side only, else one entry per differing field.
+ */
+function recordChanges<T extends { intent_id: string }>(
+  section: string,
+  left: readonly T[],
+  right: readonly T[],
+  fields: (record: T) => Record<string, JsonValue>,
+): DiffChange[] {
+  const leftById = new Map(left.map((r) => [r.intent_id, r]));
+  const rightById = new Map(right.map((r) => [r.intent_id, r]));
+  const changes: DiffChange[] = [];
+  for (const id of sortedUnique([...leftById.keys(), ...rightById.keys()])) {
+    const a = leftById.get(id);
+    const b = rightById.get(id);
+    const path = `${section}${indexSegment(id)}`;
+    if (a && b) {
+      const [before, after] = [fields(a), fields(b)];
+      // A payload counts only when both sides captured it (samePayload).
+      for (const key of ["args", "result"]) {
+        if (!(key in before) || !(key in after)) {
+          delete before[key];
+          delete after[key];
+        }
+      }
+      changes.push(...fieldChanges(path, before, after));
+    } else if (a) {
+      changes.push({ path, kind: "removed", before: fields(a), after: null });
+    } else if (b) {
+      changes.push({ path, kind: "added", before: null, after: fields(b) });
+    }
+  }
+  return changes;
+}
+
+/** What an intent is compared on; the args only in full privacy. */
+function intentFields(record: IntentRecord, privacy: Privacy): Record<string, JsonValue> {
+  return {
+    tool_name: record.tool_name,
+    args_digest: record.args_digest,
+    ...(privacy === "full" && record.args !== undefined ? { args: record.args as JsonValue } : {}),
+  };
+}
+
+function resultFields(record: ResultRecord, privacy: Privacy): Record<string, JsonValue> {
+  return {
+    status: record.status,
+    result_digest: record.result_digest,
+    ...(privacy === "full" && record.result !== undefined ? { result: record.result as JsonValue } : {}),
+  };
+}
+
+function refsChanges(left: Runpack, right: Runpack): DiffChange[] {
+  const changes = [
+    ...fieldChanges("refs.context_set_digest", left.refs.context_set_digest, right.refs.context_set_digest),
+    ...fieldChanges(
+      "refs.context_evidence_mode",
+      left.refs.context_evidence_mode,
+      right.refs.context_evidence_mode,
+    ),
+  ];
+  // The last receipt of an id counts, as in compareRefs.
+  const byId = (receipts: readonly Receipt[]) =>
+    new Map(receipts.map((receipt) => [receipt.ref_id, receipt as unknown as JsonValue]));
+  const leftById = byId(left.refs.receipts);
+  const rightById = byId(right.refs.receipts);
+  for (const id of sortedUnique([...leftById.keys(), ...rightById.keys()])) {
+    changes.push(...fieldChanges(`refs.receipts${indexSegment(id)}`, leftById.get(id), rightById.get(id)));
+  }
+  return changes;
+}
+
+function receiptCountChange(left: Runpack, right: Runpack): DiffChange[] {
+  return fieldChanges("refs.receipt_count", left.refs.receipts.length, right.refs.receipts.length);
+}
+
+/**
+ * The fields that differ between two JSON values, deepest first reached: objects by key (byte
+ * order), arrays by index, anything else compared whole. `undefined` means absent.
+ */
+function fieldChanges(path: string, before: unknown, after: unknown): DiffChange[] {
+  if (before === undefined && after === undefined) return [];
+  if (before === undefined) return [{ path, kind: "added", before: null, after: after as JsonValue }];
+  if (after === undefined) return [{ path, kind: "removed", before: before as JsonValue, after: null }];
+  if (isPlainObject(before) && isPlainObject(after)) {
+    const keys = sortedUnique([...Object.keys(before), ...Object.keys(after)]);
+    return keys.flatMap((key) => fieldChanges(`${path}${keySegment(key)}`, before[key], after[key]));
+  }
+  if (Array.isArray(before) && Array.isArray(after)) {
+    const length = Math.max(before.length, after.length);
+    return Array.from({ length }, (_, i) => fieldChanges(`${path}[${i}]`, before[i], after[i])).flat();
+  }
+  if (canonicalize(before) === canonicalize(after)) return [];
+  return [{ path, kind: "changed", before: before as JsonValue, after: after as JsonValue }];
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+const SIMPLE_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const SIMPLE_ID = /^[A-Za-z0-9_.:-]+$/;
+
+/** `.key`, or `["odd key"]` when the key is not a plain identifier. */
+function keySegment(key: string): string {
+  return SIMPLE_KEY.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+
+/** `[id]` for a record id, `["odd id"]` when it holds anything but letters, digits and _.:- */
+function indexSegment(id: string): string {
+  return SIMPLE_ID.test(id) ? `[${id}]` : `[${JSON.stringify(id)}]`;
 }
 
 interface RefsComparison {
@@ -208,20 +372,48 @@ export interface DiffRequest extends ResolveContext {
   privacy?: Privacy;
   /** Also write the diff JSON here (relative to cwd). */
   output?: string;
+  /** Also write the diff as an HTML page (`gait run diff --html`). */
+  html?: boolean;
+  /** Where the page goes (relative to cwd); default ./gait-out/diff_<left>_<right>.html. */
+  htmlOut?: string;
 }
 
 export interface DiffOutcome extends RunpackDiff {
   /** Absolute path of the written diff, when requested. */
   outputPath?: string;
+  /** Absolute path of the written HTML page, when requested. */
+  htmlPath?: string;
 }
 
-/** Reads both runpacks (integrity-checked), diffs them and optionally writes the diff JSON. */
+/** Reads both runpacks (integrity-checked), diffs them and optionally writes the JSON and the page. */
 export async function diffRunpackRefs(request: DiffRequest): Promise<DiffOutcome> {
-  const left = await readRunpack(resolveRunpackPath(request.left, request));
-  const right = await readRunpack(resolveRunpackPath(request.right, request));
+  const leftPath = resolveRunpackPath(request.left, request);
+  const rightPath = resolveRunpackPath(request.right, request);
+  const left = await readRunpack(leftPath);
+  const right = await readRunpack(rightPath);
   const diff = diffRunpacks(left.runpack, right.runpack, request.privacy ?? "full");
-  if (!request.output) return diff;
-  const outputPath = resolve(request.cwd, request.output);
-  await writeFileAtomic(outputPath, `${canonicalize(diff)}\n`);
-  return { ...diff, outputPath };
+  const outcome: DiffOutcome = { ...diff };
+  const htmlPath =
+    request.html || request.htmlOut
+      ? resolve(
+          request.cwd,
+          request.htmlOut ??
+            join("gait-out", `diff_${left.runpack.run.run_id}_${right.runpack.run.run_id}.html`),
+        )
+      : undefined;
+  if (htmlPath) assertPageTarget(htmlPath, [leftPath, rightPath], request.cwd);
+  if (request.output) {
+    outcome.outputPath = resolve(request.cwd, request.output);
+    await writeFileAtomic(outcome.outputPath, `${canonicalize(diff)}\n`);
+  }
+  if (htmlPath) {
+    const side = (loaded: typeof left, path: string) => ({
+      runpack: loaded.runpack,
+      verification: loaded.verification,
+      source: showPath(request.cwd, path),
+    });
+    await writeFileAtomic(htmlPath, renderDiffView(side(left, leftPath), side(right, rightPath), diff));
+    outcome.htmlPath = htmlPath;
+  }
+  return outcome;
 }

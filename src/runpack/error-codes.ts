@@ -1,5 +1,5 @@
 /**
- * The runpack's error codes (record, read, verify, replay, migrate), each with the category it is
+ * The runpack's error codes (record, read, verify, replay, migrate, view), each with the category it is
  * raised with, and the factories that accept only these and the contract's codes. Zip damage met
  * while reading a runpack keeps its contract `zip_*` code as a verification failure.
  */
@@ -37,6 +37,9 @@ export const RUNPACK_ERROR_CODES = {
   runpack_verify_failed: "verification_failed",
   ticket_footer_invalid: "invalid_input",
   verify_key_required: "invalid_input",
+  view_output_is_directory: "invalid_input",
+  view_output_is_input: "invalid_input",
+  view_output_not_html: "invalid_input",
 } as const satisfies ErrorCodeTable;
 
 export type RunpackErrorCode = keyof typeof RUNPACK_ERROR_CODES;

@@ -1,8 +1,10 @@
-/** The runpack module's public face: record, read, verify, replay, diff, inspect, receipt, demo, migrate. */
+/** The runpack module's public face: record, read, verify, replay, diff, inspect, view, receipt, demo, migrate. */
 export { loadRunpackEntries, runpackZip } from "./archive.ts";
 export { type DemoOutcome, runDemo } from "./demo.ts";
 export {
+  type ChangeKind,
   type ContextDrift,
+  type DiffChange,
   type DiffOutcome,
   type DiffRequest,
   type DiffSummary,
@@ -65,3 +67,14 @@ export {
   verifyRunpack,
   verifyRunpackEntries,
 } from "./verify.ts";
+export {
+  buildRunView,
+  defaultViewPath,
+  type RunView,
+  renderRunView,
+  type ViewOutcome,
+  type ViewRequest,
+  type ViewStep,
+  type ViewVerification,
+  viewRunpack,
+} from "./view.ts";
