@@ -26,6 +26,17 @@ export interface ArgumentSpec {
   description: string;
   required?: boolean;
   variadic?: boolean;
+  /** Allowed values; anything else is a usage error (exit 6). */
+  choices?: readonly string[];
+}
+
+/** The program a command runs in: its name, version and command tree. */
+export interface ProgramSpec {
+  name: string;
+  version: string;
+  /** One sentence: what the program does. */
+  explain: string;
+  commands: Spec[];
 }
 
 export interface CommandContext {
@@ -42,6 +53,11 @@ export interface CommandContext {
   warn(message: string): void;
   /** Progress for long runs: always stderr, never stdout. */
   progress(message: string): void;
+  /**
+   * The command tree this invocation was built from, for commands that describe the CLI itself
+   * (completion). It is the full list except for commands that load alone (lazy-commands.ts).
+   */
+  program: ProgramSpec;
 }
 
 export interface CommandOutcome {
@@ -51,6 +67,8 @@ export interface CommandOutcome {
   output: Record<string, unknown>;
   /** Human text for stdout; defaults to key=value lines of `output`. */
   human?: string | string[];
+  /** Print `human` exactly as given, never coloured: it is data (a script, a file), not prose. */
+  verbatim?: boolean;
 }
 
 export interface CommandSpec {

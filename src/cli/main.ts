@@ -2,6 +2,7 @@
 import { systemClock } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import { commandsFor } from "./lazy-commands.ts";
+import { colorEnabled } from "./output.ts";
 import { runProgram } from "./program.ts";
 
 const argv = process.argv.slice(2);
@@ -17,6 +18,10 @@ const exitCode = await runProgram(info, argv, {
   streams: {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
+    color: {
+      stdout: colorEnabled(process.env, process.stdout.isTTY === true),
+      stderr: colorEnabled(process.env, process.stderr.isTTY === true),
+    },
   },
   env: process.env,
   cwd: process.cwd(),

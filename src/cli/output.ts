@@ -1,6 +1,7 @@
 /**
  * The single output writer. Success: one sorted, one-line JSON object (`--json`) or short human
  * text. Failure: the JSON error envelope (CONTRACTS.md §9) or `error:`/`hint:` lines on stderr.
+ * Human text may be coloured (colorEnabled decides, per stream); JSON never is.
  */
 import { canonicalize, sha256Hex } from "../contract/canonical.ts";
 import { asGaitError, errorEnvelope, isGaitError } from "../contract/errors.ts";
@@ -10,6 +11,50 @@ import type { CommandOutcome } from "./command.ts";
 export interface Streams {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Whether human text on each stream may carry ANSI colour (see colorEnabled); plain if absent. */
+  color?: { stdout: boolean; stderr: boolean };
+}
+
+/** The generic hint of a usage error; human output says `see \`gait <cmd> --help\`` instead. */
+export const USAGE_HINT = "run with --help to see usage";
+
+/**
+ * Whether to colour a stream: never with a non-empty NO_COLOR (no-color.org, which wins over
+ * everything); else as FORCE_COLOR says when it is set and non-empty (`0` or `false` turn colour
+ * off, anything else on, even when piped); else only on a terminal that is not TERM=dumb.
+ */
+export function colorEnabled(env: NodeJS.ProcessEnv, isTTY: boolean): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== "") return force !== "0" && force !== "false";
+  return isTTY && env.TERM !== "dumb";
+}
+
+interface Palette {
+  red(text: string): string;
+  green(text: string): string;
+  yellow(text: string): string;
+  dim(text: string): string;
+}
+
+const sgr = (open: number, close: number) => (text: string) => `\u001b[${open}m${text}\u001b[${close}m`;
+const colored: Palette = { red: sgr(31, 39), green: sgr(32, 39), yellow: sgr(33, 39), dim: sgr(2, 22) };
+const identity = (text: string) => text;
+const plain: Palette = { red: identity, green: identity, yellow: identity, dim: identity };
+
+const verdictColor: Record<string, keyof Palette> = {
+  allow: "green",
+  block: "red",
+  require_approval: "yellow",
+  dry_run: "yellow",
+};
+
+/** Colours the value of every `verdict=<verdict>` token (not `default_verdict=`, not `simulated_verdict=`). */
+function colorVerdicts(text: string, palette: Palette): string {
+  return text.replace(
+    /\bverdict=(allow|block|require_approval|dry_run)\b/g,
+    (_match, verdict: string) => `verdict=${palette[verdictColor[verdict]!](verdict)}`,
+  );
 }
 
 /** Go's `encoding/json` escapes <, > and & (and U+2028/2029); we render the same way. */
@@ -39,16 +84,21 @@ export function writeOutcome(
     streams.stdout(`${renderJsonLine(output)}\n`);
     return exitCode;
   }
-  for (const warning of opts.warnings) streams.stderr(`warning: ${warning}\n`);
+  writeWarnings(opts.warnings, streams);
   const human = outcome.human ?? keyValueLines(outcome.output);
   const text = Array.isArray(human) ? human.join("\n") : human;
-  if (text !== "") streams.stdout(text.endsWith("\n") ? text : `${text}\n`);
+  const palette = streams.color?.stdout && outcome.verbatim !== true ? colored : plain;
+  if (text !== "") streams.stdout(colorVerdicts(text.endsWith("\n") ? text : `${text}\n`, palette));
   return exitCode;
 }
 
+/**
+ * `seeHelp` marks a usage error of that command (e.g. `gait gate eval`): human output then ends
+ * with one `see \`<command> --help\`` line instead of a generic hint.
+ */
 export function writeError(
   error: unknown,
-  opts: { json: boolean; correlationId: string; warnings: string[]; usage?: string | undefined },
+  opts: { json: boolean; correlationId: string; warnings: string[]; seeHelp?: string | undefined },
   streams: Streams,
 ): number {
   const gaitError = asGaitError(error);
@@ -60,15 +110,24 @@ export function writeError(
     if (opts.warnings.length > 0) envelope.warnings = opts.warnings;
     streams.stdout(`${renderJsonLine(envelope)}\n`);
   } else {
-    for (const warning of opts.warnings) streams.stderr(`warning: ${warning}\n`);
-    streams.stderr(`error: ${gaitError.message}\n`);
-    if (gaitError.hint) streams.stderr(`hint: ${gaitError.hint}\n`);
-    if (opts.usage) streams.stderr(`\n${opts.usage}`);
+    const palette = streams.color?.stderr ? colored : plain;
+    writeWarnings(opts.warnings, streams);
+    streams.stderr(`${palette.red("error:")} ${gaitError.message}\n`);
+    const genericHint =
+      opts.seeHelp !== undefined &&
+      (gaitError.hint === USAGE_HINT || gaitError.hint === defaultHintForExit(gaitError.exitCode));
+    if (gaitError.hint && !genericHint) streams.stderr(`${palette.dim(`hint: ${gaitError.hint}`)}\n`);
+    if (opts.seeHelp !== undefined) streams.stderr(`${palette.dim(`see \`${opts.seeHelp} --help\``)}\n`);
   }
   if (!isGaitError(error) && process.env.GAIT_DEBUG === "1" && error instanceof Error && error.stack) {
     streams.stderr(`${error.stack}\n`);
   }
   return gaitError.exitCode;
+}
+
+function writeWarnings(warnings: readonly string[], streams: Streams): void {
+  const palette = streams.color?.stderr ? colored : plain;
+  for (const warning of warnings) streams.stderr(`${palette.yellow("warning:")} ${warning}\n`);
 }
 
 /** Fills the envelope fields of an outcome that reports an `error` without throwing. */

@@ -2,19 +2,19 @@
  * Builds the commander tree from command specs, parses argv, runs the chosen command and hands
  * the result (or error) to the output writer. Returns the process exit code; never exits itself.
  */
-import { Command, CommanderError, Option } from "commander";
+import { Argument, Command, CommanderError, Option } from "commander";
 import { GaitError } from "../contract/errors.ts";
 import type { Clock } from "../contract/time.ts";
-import type { CommandContext, CommandSpec, Options, Spec } from "./command.ts";
+import type { CommandContext, CommandSpec, Options, ProgramSpec, Spec } from "./command.ts";
 import { invalidInput } from "./error-codes.ts";
-import { correlationIdFor, renderJsonLine, type Streams, writeError, writeOutcome } from "./output.ts";
-
-export interface ProgramInfo {
-  name: string;
-  version: string;
-  explain: string;
-  commands: Spec[];
-}
+import {
+  correlationIdFor,
+  renderJsonLine,
+  type Streams,
+  USAGE_HINT,
+  writeError,
+  writeOutcome,
+} from "./output.ts";
 
 export interface RunDeps {
   streams: Streams;
@@ -30,16 +30,20 @@ interface Invocation {
   path: string[];
   args: string[];
   options: Options;
-  /** The command's help text, rendered only when a usage error needs it (it is not free). */
-  help: () => string;
 }
 
-export async function runProgram(info: ProgramInfo, argv: string[], deps: RunDeps): Promise<number> {
+interface WriteOpts {
+  json: boolean;
+  correlationId: string;
+  warnings: string[];
+}
+
+export async function runProgram(info: ProgramSpec, argv: string[], deps: RunDeps): Promise<number> {
   const flagPart = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
   const json = flagPart.includes("--json");
   const correlationId = correlationIdFor([deps.programPath, ...argv]);
   const warnings: string[] = [];
-  const writeOpts = { json, correlationId, warnings };
+  const writeOpts: WriteOpts = { json, correlationId, warnings };
 
   if (flagPart.includes("--explain")) {
     const resolved = resolveSpec(info, flagPart);
@@ -52,6 +56,13 @@ export async function runProgram(info: ProgramInfo, argv: string[], deps: RunDep
     deps.streams.stdout(buildTree(info, () => {}, captureStreams()).root.helpInformation());
     return 0;
   }
+  // `gait --json` alone: what a program driving gait needs to discover its commands.
+  if (argv.every((arg) => arg === "--json")) {
+    return writeOutcome({ output: commandListing(info) }, writeOpts, deps.streams);
+  }
+  const parsed = helpWordAsFlag(info, argv);
+  if ("error" in parsed)
+    return writeError(parsed.error, { ...writeOpts, seeHelp: parsed.seeHelp }, deps.streams);
 
   const captured = captureStreams();
   let invocation: Invocation | undefined;
@@ -63,10 +74,10 @@ export async function runProgram(info: ProgramInfo, argv: string[], deps: RunDep
     captured,
   );
   try {
-    root.parse(argv, { from: "user" });
+    root.parse(parsed.argv, { from: "user" });
   } catch (error) {
     if (error instanceof CommanderError)
-      return handleCommanderError(error, captured, deps.streams, writeOpts);
+      return handleCommanderError(error, info, captured, deps.streams, writeOpts);
     return writeError(error, writeOpts, deps.streams);
   }
   if (captured.out) deps.streams.stdout(captured.out);
@@ -82,20 +93,74 @@ export async function runProgram(info: ProgramInfo, argv: string[], deps: RunDep
     argv,
     warn: (message) => warnings.push(message),
     progress: (message) => deps.streams.stderr(`${message}\n`),
+    program: info,
   };
   try {
     const outcome = await invocation.spec.run(invocation.args, invocation.options, ctx);
     return writeOutcome(outcome, writeOpts, deps.streams);
   } catch (error) {
-    // Usage mistakes found by the command itself (missing flag, bad combination) show its help.
-    const usage = error instanceof GaitError && error.code === "usage" ? invocation.help() : undefined;
-    return writeError(error, { ...writeOpts, usage }, deps.streams);
+    // Usage mistakes found by the command itself (missing flag, bad combination) point at its help.
+    const seeHelp =
+      error instanceof GaitError && error.code === "usage" ? invocation.path.join(" ") : undefined;
+    return writeError(error, { ...writeOpts, seeHelp }, deps.streams);
   }
+}
+
+/**
+ * `gait help <cmd…>` and `gait <group> help <sub…>` as `gait <cmd…> --help` (the `help` word
+ * dropped, `--help` added before any `--`), so every form prints the same help. Any other argv
+ * comes back unchanged; a `help` naming no command is a usage error.
+ */
+function helpWordAsFlag(
+  info: ProgramSpec,
+  argv: string[],
+): { argv: string[] } | { error: GaitError; seeHelp: string } {
+  const end = argv.includes("--") ? argv.indexOf("--") : argv.length;
+  let current: Spec | ProgramSpec = info;
+  const path = [info.name];
+  let helpAt = -1;
+  for (let i = 0; i < end; i++) {
+    const word = argv[i]!;
+    if (word.startsWith("-")) continue;
+    const children: Spec[] = "commands" in current ? current.commands : [];
+    if (children.length === 0) break;
+    const next = findChild(children, word);
+    if (next) {
+      current = next;
+      path.push(next.name);
+    } else if (word === "help" && helpAt < 0) {
+      helpAt = i;
+    } else if (helpAt >= 0) {
+      const error = invalidInput("usage", `unknown command ${word}`, { hint: USAGE_HINT });
+      return { error, seeHelp: path.join(" ") };
+    } else {
+      break;
+    }
+  }
+  if (helpAt < 0) return { argv };
+  return { argv: [...argv.slice(0, helpAt), ...argv.slice(helpAt + 1, end), "--help", ...argv.slice(end)] };
+}
+
+function findChild(children: readonly Spec[], word: string): Spec | undefined {
+  return children.find((c) => c.name === word || (c.kind === "command" && c.aliases?.includes(word)));
+}
+
+/** The commands of the program as data: name and explain, and the subcommands of each group. */
+function commandListing(info: ProgramSpec): Record<string, unknown> {
+  const list = (specs: readonly Spec[]): Array<Record<string, unknown>> =>
+    specs.map((spec) => ({
+      name: spec.name,
+      explain: spec.explain,
+      ...(spec.kind === "group" ? { commands: list(spec.commands) } : {}),
+    }));
+  return { name: info.name, version: info.version, explain: info.explain, commands: list(info.commands) };
 }
 
 interface Captured {
   out: string;
   err: string;
+  /** The command commander stopped in (its usage error or help), e.g. ["gait", "gate", "eval"]. */
+  path?: string[];
 }
 
 function captureStreams(): Captured {
@@ -104,32 +169,40 @@ function captureStreams(): Captured {
 
 function handleCommanderError(
   error: CommanderError,
+  info: ProgramSpec,
   captured: Captured,
   streams: Streams,
-  writeOpts: { json: boolean; correlationId: string; warnings: string[] },
+  writeOpts: WriteOpts,
 ): number {
-  if (error.code === "commander.helpDisplayed" || error.code === "commander.version") {
+  // `commander.help` with exit code 0 is help asked for through a help command, not an error.
+  if (error.code === "commander.helpDisplayed" || (error.code === "commander.help" && error.exitCode === 0)) {
+    streams.stdout(captured.out);
+    return 0;
+  }
+  if (error.code === "commander.version") {
+    if (writeOpts.json) return writeOutcome({ output: { version: info.version } }, writeOpts, streams);
     streams.stdout(captured.out);
     return 0;
   }
   const message =
     error.code === "commander.help" ? "missing subcommand" : cleanCommanderMessage(error.message);
-  const usageError = invalidInput("usage", message, { hint: "run with --help to see usage" });
-  if (writeOpts.json) return writeError(usageError, writeOpts, streams);
-  streams.stderr(`error: ${message}\n`);
-  const help = captured.err.replace(/^error:.*\n/m, "");
-  if (help.trim() !== "") streams.stderr(`\n${help}`);
-  return usageError.exitCode;
+  const usageError = invalidInput("usage", message, { hint: USAGE_HINT });
+  const seeHelp = (captured.path ?? [info.name]).join(" ");
+  return writeError(usageError, { ...writeOpts, seeHelp }, streams);
 }
 
 function cleanCommanderMessage(message: string): string {
   return message.replace(/^error:\s*/, "").replace(/'/g, "");
 }
 
-function buildTree(info: ProgramInfo, onInvoke: (inv: Invocation) => void, captured: Captured) {
-  const configure = (cmd: Command): Command =>
+function buildTree(info: ProgramSpec, onInvoke: (inv: Invocation) => void, captured: Captured) {
+  const configure = (cmd: Command, path: string[]): Command =>
     cmd
-      .exitOverride()
+      .exitOverride((error) => {
+        // The deepest command reports first; the error then unwinds through its parents.
+        captured.path ??= path;
+        throw error;
+      })
       .configureOutput({
         writeOut: (s) => {
           captured.out += s;
@@ -146,10 +219,11 @@ function buildTree(info: ProgramInfo, onInvoke: (inv: Invocation) => void, captu
       .addOption(new Option("--explain", "print one sentence on what this command does, then exit"))
       .helpOption("-h, --help", "show help for this command");
 
-  const root = configure(new Command(info.name))
+  const root = configure(new Command(info.name), [info.name])
     .description(info.explain)
-    .version(info.version, "--version", "print the version");
-  root.helpCommand(false);
+    .version(info.version, "-v, --version", "print the version");
+  // Listed for discovery only: helpWordAsFlag turns `help <cmd…>` into `<cmd…> --help` first.
+  root.helpCommand("help [command...]", "show help for a command");
   // Options belong to the command they follow, so a group's options never swallow its subcommand's.
   root.enablePositionalOptions();
   for (const spec of info.commands) root.addCommand(buildSpec(spec, [info.name], configure, onInvoke));
@@ -159,12 +233,13 @@ function buildTree(info: ProgramInfo, onInvoke: (inv: Invocation) => void, captu
 function buildSpec(
   spec: Spec,
   parents: string[],
-  configure: (cmd: Command) => Command,
+  configure: (cmd: Command, path: string[]) => Command,
   onInvoke: (inv: Invocation) => void,
 ): Command {
-  const cmd = configure(new Command(spec.name)).description(spec.explain);
   const path = [...parents, spec.name];
+  const cmd = configure(new Command(spec.name), path).description(spec.explain);
   if (spec.kind === "group") {
+    cmd.helpCommand("help [command...]", "show help for a command");
     for (const child of spec.commands) cmd.addCommand(buildSpec(child, path, configure, onInvoke));
     // With a default command, `gait <group> <operands>` runs it; the command itself rejects
     // operands that are not meant for it (e.g. a misspelt subcommand). The group's options are
@@ -190,7 +265,9 @@ function attachCommand(
 ): void {
   for (const arg of spec.args ?? []) {
     const name = `${arg.name}${arg.variadic ? "..." : ""}`;
-    cmd.argument(arg.required ? `<${name}>` : `[${name}]`, arg.description);
+    const argument = new Argument(arg.required ? `<${name}>` : `[${name}]`, arg.description);
+    if (arg.choices) argument.choices(arg.choices);
+    cmd.addArgument(argument);
   }
   const kebabByAttribute = new Map<string, string>();
   // `--no-x` options: commander stores them as x=false; commands read them as "no-x": true.
@@ -221,18 +298,18 @@ function attachCommand(
     const args = self.processedArgs.flatMap((a: unknown) =>
       a === undefined ? [] : Array.isArray(a) ? a : [a],
     ) as string[];
-    onInvoke({ spec, path, args, options, help: () => self.helpInformation() });
+    onInvoke({ spec, path, args, options });
   });
 }
 
 /** Finds the deepest spec named by the leading words of argv (flags skipped). */
-function resolveSpec(info: ProgramInfo, argv: string[]): { spec: Spec | ProgramInfo; path: string[] } {
-  let current: Spec | ProgramInfo = info;
+function resolveSpec(info: ProgramSpec, argv: string[]): { spec: Spec | ProgramSpec; path: string[] } {
+  let current: Spec | ProgramSpec = info;
   const path = [info.name];
   for (const word of argv) {
     if (word.startsWith("-")) continue;
     const children: Spec[] = "commands" in current ? current.commands : [];
-    const next = children.find((c) => c.name === word || (c.kind === "command" && c.aliases?.includes(word)));
+    const next = findChild(children, word);
     if (!next) break;
     current = next;
     path.push(next.name);
@@ -241,7 +318,7 @@ function resolveSpec(info: ProgramInfo, argv: string[]): { spec: Spec | ProgramI
 }
 
 function writeExplain(
-  resolved: { spec: Spec | ProgramInfo; path: string[] },
+  resolved: { spec: Spec | ProgramSpec; path: string[] },
   json: boolean,
   correlationId: string,
   streams: Streams,

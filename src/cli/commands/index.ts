@@ -2,6 +2,7 @@
 import type { Spec } from "../command.ts";
 import { approveCommand } from "./approve.ts";
 import { checkCommand } from "./check.ts";
+import { completionCommand } from "./completion.ts";
 import { demoCommand } from "./demo.ts";
 import { doctorCommand } from "./doctor.ts";
 import { gateGroup } from "./gate.ts";
@@ -33,4 +34,5 @@ export const commands: Spec[] = [
   testCommand,
   enforceCommand,
   versionCommand,
+  completionCommand,
 ];
