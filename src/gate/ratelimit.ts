@@ -3,7 +3,9 @@
  * (`applyLimit`); the I/O edges are `enforceLimits` (read the state file, count, write it back
  * atomically, all under an exclusive lock so concurrent processes never lose an increment),
  * `previewLimits` (count against the file without changing it) and `RateLimitLedger` (a
- * long-running owner of the file that counts in memory and persists every change).
+ * long-running owner of the file that counts in memory and persists every change). For people,
+ * `readRateLimitState` and `resetRateLimitCounters` (`gait gate limits show|reset`) read the file
+ * and clear counters from it under the same lock.
  */
 import { readFile } from "node:fs/promises";
 import { compareBytes } from "../contract/bytes.ts";
@@ -148,16 +150,18 @@ export async function enforceLimits(
       { schemaId: RATE_LIMIT_LOCK_SCHEMA_ID },
     );
   } catch (error) {
-    throw isGaitError(error) && error.code === "state_contention" ? ownedElsewhere(error) : error;
+    throw isGaitError(error) && error.code === "state_contention"
+      ? ownedElsewhere(error, "stop it, or use another --rate-limit-state file")
+      : error;
   }
 }
 
 /** The likely long-term holder of a rate-limit state lock is a sidecar: say so. */
-function ownedElsewhere(error: GaitError): GaitError {
+function ownedElsewhere(error: GaitError, advice: string): GaitError {
   const pid = error.details?.lock_pid;
   const holder = pid === undefined ? "another gait process" : `process ${String(pid)}`;
   return new GaitError(error.category, error.code, error.message, {
-    hint: `${holder} holds the rate-limit state; a running \`gait gate serve --rate-limit-state\` owns the file until it stops: stop it, or use another --rate-limit-state file`,
+    hint: `${holder} holds the rate-limit state; a running \`gait gate serve --rate-limit-state\` owns the file until it stops: ${advice}`,
     ...(error.details ? { details: error.details } : {}),
   });
 }
@@ -267,11 +271,27 @@ function stateText(counters: Counter[]): string {
 }
 
 async function readCounters(statePath: string): Promise<Counter[]> {
+  return (await readStateFile(statePath)).counters;
+}
+
+/** The state file as it is on disk: a missing file has no counters. */
+export interface RateLimitState {
+  exists: boolean;
+  /** As stored: sorted by key. */
+  counters: Counter[];
+  /** Entries of `counters` that are not `{key, count}` (skipped here and by every writer). */
+  ignored: number;
+}
+
+const STATE_INVALID_HINT = "remove the file to reset the counters, or point --rate-limit-state elsewhere";
+
+async function readStateFile(statePath: string, invalidHint = STATE_INVALID_HINT): Promise<RateLimitState> {
   let text: string;
   try {
     text = await readFile(statePath, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    if ((error as NodeJS.ErrnoException).code === "ENOENT")
+      return { exists: false, counters: [], ignored: 0 };
     throw fromFsError(error, "read rate-limit state", statePath);
   }
   const state = parseJsonStrict(text, statePath);
@@ -281,12 +301,160 @@ async function readCounters(statePath: string): Promise<Counter[]> {
     !Array.isArray(state.counters)
   ) {
     throw invalidInput("rate_limit_state_invalid", `${statePath} is not a gait.gate.rate_limit_state file`, {
-      hint: "remove the file to reset the counters, or point --rate-limit-state elsewhere",
+      hint: invalidHint,
     });
   }
-  return state.counters.flatMap((c) =>
+  const counters = state.counters.flatMap((c) =>
     isJsonObject(c) && typeof c.key === "string" && typeof c.count === "number"
       ? [{ key: c.key, count: c.count }]
       : [],
   );
+  return { exists: true, counters, ignored: state.counters.length - counters.length };
+}
+
+// ---------------------------------------------------------------------------------------------
+// For people: see and clear counters (`gait gate limits show|reset`).
+
+const LIMITS_INVALID_HINT =
+  "check the state path; to start all counters over, delete the file (the next gate eval recreates it)";
+
+/**
+ * Reads the state file for display, without locking it (writers replace it by rename, so a read
+ * sees a whole state). Anything that is not a rate-limit state, unparsable JSON included, is
+ * rate_limit_state_invalid.
+ */
+export async function readRateLimitState(statePath: string): Promise<RateLimitState> {
+  try {
+    return await readStateFile(statePath, LIMITS_INVALID_HINT);
+  } catch (error) {
+    if (
+      !isGaitError(error) ||
+      error.category !== "invalid_input" ||
+      error.code === "rate_limit_state_invalid"
+    ) {
+      throw error;
+    }
+    throw invalidInput(
+      "rate_limit_state_invalid",
+      // The JSON reader names the file first; say it once.
+      `${statePath} is not a gait.gate.rate_limit_state file: ${error.message.replace(`${statePath}: `, "")}`,
+      {
+        hint: LIMITS_INVALID_HINT,
+      },
+    );
+  }
+}
+
+/** A counter key taken apart: `<window>|<scope>|<bucket start>|<scope key>` (CONTRACTS.md §5.14). */
+export interface CounterKeyParts {
+  window: string;
+  scope: string;
+  bucketStart: string;
+  /** The tool, the identity or `tool|identity`; destructive budgets prefix the tool with `destructive_budget|`. */
+  scopeKey: string;
+}
+
+/**
+ * Splits a counter key at its first three `|` (the scope key may hold more). A key with fewer
+ * parts is malformed: undefined, as the gate drops such keys at its next count.
+ */
+export function parseCounterKey(key: string): CounterKeyParts | undefined {
+  const parts = key.split("|");
+  if (parts.length < 4) return undefined;
+  const [window, scope, bucketStart, ...rest] = parts;
+  return { window: window!, scope: scope!, bucketStart: bucketStart!, scopeKey: rest.join("|") };
+}
+
+/** Which counters to select; every given criterion must hold, and any of several keys may. */
+export interface CounterFilter {
+  /** Exact counter keys. */
+  keys?: readonly string[];
+  /** Counters whose scope key names this tool (its rate limits and destructive budgets). */
+  tool?: string;
+  /** Counters whose scope key names this identity. */
+  identity?: string;
+}
+
+/** True when the filter selects the counter key; an empty filter selects every counter. */
+export function counterMatches(key: string, filter: CounterFilter): boolean {
+  if (filter.keys && filter.keys.length > 0 && !filter.keys.includes(key)) return false;
+  if (filter.tool === undefined && filter.identity === undefined) return true;
+  const parts = parseCounterKey(key);
+  if (!parts) return false;
+  const { tool, identity } = filter;
+  const named = (scopeKey: string, prefix: string) =>
+    scopeKey === prefix || scopeKey === `destructive_budget|${prefix}`;
+  switch (parts.scope) {
+    case "tool":
+      return identity === undefined && named(parts.scopeKey, tool!);
+    case "identity":
+      return tool === undefined && parts.scopeKey === identity;
+    case "tool_identity": {
+      const sk = parts.scopeKey.startsWith("destructive_budget|")
+        ? parts.scopeKey.slice("destructive_budget|".length)
+        : parts.scopeKey;
+      if (tool !== undefined && identity !== undefined) return sk === `${tool}|${identity}`;
+      if (tool !== undefined) return sk.startsWith(`${tool}|`);
+      return sk.endsWith(`|${identity}`);
+    }
+    default:
+      return false;
+  }
+}
+
+export interface ResetOptions {
+  /** Report what would be removed; read without locking, write nothing. */
+  dryRun?: boolean;
+  /** How long to wait for the state file's lock (default 3000 ms, as gate eval). */
+  lockTimeoutMs?: number;
+}
+
+export interface ResetResult {
+  exists: boolean;
+  removed: Counter[];
+  /** Counters left in the file. */
+  kept: Counter[];
+  /** Entries that were not counters (dropped when the file was rewritten). */
+  ignored: number;
+  /** The file was rewritten (something was removed, and not a dry run). */
+  written: boolean;
+}
+
+/**
+ * Removes the counters the filter selects, under the lock gate eval takes, and rewrites the file
+ * atomically (only when something is removed). While a sidecar owns the file this fails with
+ * state_contention, as gate eval does. A missing file has nothing to reset and is not created.
+ */
+export async function resetRateLimitCounters(
+  statePath: string,
+  filter: CounterFilter,
+  options: ResetOptions = {},
+): Promise<ResetResult> {
+  const partition = (state: RateLimitState) => {
+    const removed = state.counters.filter((c) => counterMatches(c.key, filter));
+    const kept = state.counters.filter((c) => !counterMatches(c.key, filter));
+    return { exists: state.exists, removed, kept, ignored: state.ignored, written: false };
+  };
+  const current = partition(await readRateLimitState(statePath));
+  if (options.dryRun || !current.exists) return current;
+  try {
+    return await withFileLock(
+      `${statePath}.lock`,
+      async () => {
+        const result = partition(await readRateLimitState(statePath));
+        if (result.removed.length === 0) return result;
+        const sorted = [...result.kept].sort((a, b) => compareBytes(a.key, b.key));
+        await writeFileAtomic(statePath, stateText(sorted));
+        return { ...result, kept: sorted, written: true };
+      },
+      {
+        schemaId: RATE_LIMIT_LOCK_SCHEMA_ID,
+        ...(options.lockTimeoutMs !== undefined && { timeoutMs: options.lockTimeoutMs }),
+      },
+    );
+  } catch (error) {
+    throw isGaitError(error) && error.code === "state_contention"
+      ? ownedElsewhere(error, "stop it, then reset")
+      : error;
+  }
 }
