@@ -119,8 +119,8 @@ function runShape(runpack: Runpack) {
     env: runpack.run.env,
     timeline: runpack.run.timeline.map((e) => ({
       event: e.event,
-      ref: e.ref ?? "",
-      relationship: e.relationship,
+      ...(e.ref ? { ref: e.ref } : {}), // an empty ref is no ref
+      ...(e.relationship !== undefined ? { relationship: e.relationship } : {}),
     })),
   };
 }

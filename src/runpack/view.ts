@@ -384,7 +384,9 @@ export interface ViewRequest extends ResolveContext {
   out?: string;
   /** Key to check the signatures with; without one a signed runpack's signature is not checked. */
   verifyKey?: VerifyKey;
-  /** How the key was given, shown next to its id. */
+  /** A key found rather than given (the project's dev key): used only if a signature names it. */
+  defaultKey?: VerifyKey;
+  /** How the key was given or found, shown next to its id. */
   keySource?: string;
 }
 
@@ -409,10 +411,16 @@ export function defaultViewPath(cwd: string, runId: string): string {
 export async function viewRunpack(request: ViewRequest): Promise<ViewOutcome> {
   const runpackPath = resolveRunpackPath(request.ref, request);
   const entries = await loadRunpackEntries(runpackPath);
-  const verification = verifyRunpackEntries(
-    entries,
-    request.verifyKey ? { verifyKey: request.verifyKey } : {},
-  );
+  const verification = verifyRunpackEntries(entries, {
+    ...(request.verifyKey ? { verifyKey: request.verifyKey } : {}),
+    ...(request.defaultKey ? { defaultKey: request.defaultKey } : {}),
+  });
+  // The key the signatures were checked with: the given one, else the found one if it was used.
+  const checkedWith =
+    request.verifyKey ??
+    (verification.signature_status === "verified" || verification.signature_status === "failed"
+      ? request.defaultKey
+      : undefined);
   // Parsed without the key: the hashes must hold; the signature's outcome is the badge's business.
   const { runpack } = parseRunpackEntries(entries);
   const path = request.out
@@ -421,8 +429,8 @@ export async function viewRunpack(request: ViewRequest): Promise<ViewOutcome> {
   assertPageTarget(path, [runpackPath], request.cwd);
   const view = buildRunView(runpack, verification, {
     source: showPath(request.cwd, runpackPath),
-    ...(request.verifyKey ? { keyId: request.verifyKey.keyId } : {}),
-    ...(request.keySource ? { keySource: request.keySource } : {}),
+    ...(checkedWith ? { keyId: checkedWith.keyId } : {}),
+    ...(checkedWith && request.keySource ? { keySource: request.keySource } : {}),
   });
   const replaced = existsSync(path);
   await writeFileAtomic(path, renderRunView(view));

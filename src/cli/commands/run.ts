@@ -1,6 +1,6 @@
 /** `gait run record|inspect|view|replay|diff|receipt`: runpacks, the shareable evidence of one agent run. */
 
-import { projectDevKey } from "../../config/index.ts";
+import { PROJECT_PUBLIC_KEY, projectDevKey } from "../../config/index.ts";
 import { canonicalize } from "../../contract/canonical.ts";
 import { exitForCheck } from "../../contract/exit.ts";
 import { type KeySource, resolveVerifyKey, type SigningKeyRequest } from "../../contract/keys.ts";
@@ -36,6 +36,7 @@ import { readJsonInput } from "../io.ts";
 import {
   readKeySource,
   readProjectSigningKeyRequest,
+  readProjectVerifyKey,
   readVerifyKeySources,
   signingKeyOptions,
   verifyKeyOptions,
@@ -357,15 +358,20 @@ const runViewCommand = command({
     "gait run view ./gait-out/runpack_run_x.zip --out run.html --public-key gait_public.key",
   ],
   run: async (args, options, ctx) => {
-    const verifyKey = await resolveVerifyKey(readVerifyKeySources(options), ctx);
+    // As gait verify: a key given by flag checks every signature; the project's dev key only its own.
+    const found = await readProjectVerifyKey(options, ctx);
     const out = stringOption(options, "out");
-    const keySource = verifyKey ? keySourceLabel(options) : undefined;
+    const keySource = found?.given
+      ? keySourceLabel(options)
+      : found
+        ? `the project's dev key, ${PROJECT_PUBLIC_KEY}`
+        : undefined;
     const viewed = await viewRunpack({
       ref: runpackRef(args, options),
       cwd: ctx.cwd,
       env: ctx.env,
       ...(out ? { out } : {}),
-      ...(verifyKey ? { verifyKey } : {}),
+      ...(found?.given ? { verifyKey: found.key } : found ? { defaultKey: found.key } : {}),
       ...(keySource ? { keySource } : {}),
     });
     const v = viewed.view.verification;
