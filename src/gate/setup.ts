@@ -4,6 +4,7 @@
  * eval`, `gait gate serve` and `createGate` choose keys and refuse things exactly alike: a Gate is
  * checked once when it is set up, and each decision when it is made.
  */
+import type { GaitError } from "../contract/errors.ts";
 import { type KeyIo, type KeyMode, type KeySource, keyModeFor, resolveSigningKey } from "../contract/keys.ts";
 import type { SigningKey } from "../contract/signing.ts";
 import { invalidInput } from "./error-codes.ts";
@@ -20,28 +21,42 @@ export interface GateSetup {
   defaultVerdict: Verdict;
 }
 
-/** oss-prod refuses ephemeral keys, simulation and default-allow policies. */
-export function checkGateSetup(setup: GateSetup): void {
-  if (setup.profile !== "oss-prod") return;
+/**
+ * Everything oss-prod refuses in a setup: an ephemeral (dev) signing key, simulation, a
+ * default-allow policy. Empty for the standard profile. `gait doctor --production-readiness`
+ * reports exactly these, so it fails exactly when a Gate under oss-prod would refuse to start.
+ */
+export function gateSetupProblems(setup: GateSetup): GaitError[] {
+  if (setup.profile !== "oss-prod") return [];
+  const problems: GaitError[] = [];
   if (setup.keyMode !== "prod") {
-    throw profileError("the oss-prod profile requires a prod signing key", {
-      hint: 'pass --key-mode prod with --private-key (SDK: keyMode "prod" with privateKey)',
-    });
-  }
-  if (setup.simulate) {
-    throw profileError("the oss-prod profile does not allow simulation", {
-      hint: "drop --simulate (SDK: simulate), or use the standard profile to observe",
-    });
-  }
-  if (setup.defaultVerdict === "allow") {
-    throw invalidInput(
-      "policy_invalid",
-      "the oss-prod profile refuses a policy whose default_verdict is allow",
-      {
-        hint: "set default_verdict to block or require_approval",
-      },
+    problems.push(
+      profileError("the oss-prod profile requires a prod signing key", {
+        hint: 'pass --key-mode prod with --private-key (SDK: keyMode "prod" with privateKey)',
+      }),
     );
   }
+  if (setup.simulate) {
+    problems.push(
+      profileError("the oss-prod profile does not allow simulation", {
+        hint: "drop --simulate (SDK: simulate), or use the standard profile to observe",
+      }),
+    );
+  }
+  if (setup.defaultVerdict === "allow") {
+    problems.push(
+      invalidInput("policy_invalid", "the oss-prod profile refuses a policy whose default_verdict is allow", {
+        hint: "set default_verdict to block or require_approval",
+      }),
+    );
+  }
+  return problems;
+}
+
+/** Throws the first of gateSetupProblems. */
+export function checkGateSetup(setup: GateSetup): void {
+  const [first] = gateSetupProblems(setup);
+  if (first) throw first;
 }
 
 export interface DecisionSetup {

@@ -20,8 +20,9 @@ import {
 } from "../config/index.ts";
 import { isGaitError } from "../contract/errors.ts";
 import { ExitCode, exitForCheck } from "../contract/exit.ts";
+import { keyModeFor } from "../contract/keys.ts";
 import type { LoadedPolicy } from "../gate/index.ts";
-import { DEFAULT_RATE_LIMIT_STATE, loadPolicyFile } from "../gate/index.ts";
+import { DEFAULT_RATE_LIMIT_STATE, gateSetupProblems, loadPolicyFile } from "../gate/index.ts";
 import { configuredKeyFacts, policyPathFor } from "./check.ts";
 import { formatMode, isLooseKeyFile, type KeyFacts, keysInitCommand, shellQuote } from "./key-facts.ts";
 
@@ -429,68 +430,86 @@ function probePort(host: string, port: number): Promise<"open" | "closed" | "tim
   });
 }
 
+/**
+ * Production readiness is the oss-prod rule of the gate core (gateSetupProblems), applied to the
+ * project's configured key and policy: doctor fails exactly when `gait gate eval --profile oss-prod`
+ * would refuse to start with them. The profile and fail-closed coverage are advice (warnings):
+ * the gate runs without them.
+ */
 function productionChecks(project: Project): DoctorCheck[] {
   const { gate } = project.config;
   const configFound = project.configState.loaded?.found === true;
   const setConfig = (change: string) =>
     configFound ? edit(DEFAULT_CONFIG_PATH, change) : "gait keys init && gait init --profile oss-prod";
-  const checks: DoctorCheck[] = [];
-  checks.push(
+  const signing = project.keys.find((key) => key.field === "gate.private_key");
+  const usableKey = Boolean(signing?.present && !signing.problem);
+  // Without a usable key the gate cannot sign in prod mode: it would fail to start, as with dev keys.
+  const keyMode = usableKey ? keyModeFor(gate.keyMode, gate.privateKey) : "dev";
+  const policy = project.policy?.policy;
+  const refusals = gateSetupProblems({
+    profile: "oss-prod",
+    keyMode,
+    simulate: false,
+    defaultVerdict: policy?.defaultVerdict ?? "require_approval",
+  });
+  const refused = (text: string) => refusals.find((error) => error.message.includes(text));
+  const keyRefusal = refused("signing key");
+  const defaultRefusal = refused("default_verdict");
+  const noPolicy = `no valid repo policy at ${project.policyPath}`;
+  const policyFix = project.policyError?.missing
+    ? setConfig("gait init")
+    : `gait policy validate ${shellQuote(project.policyPath)}`;
+  return [
+    keyRefusal
+      ? problem(
+          "production_key_mode",
+          "fail",
+          gate.keyMode === "prod" && !usableKey
+            ? "gate.key_mode is prod but the configured private key is missing or unusable"
+            : `${keyRefusal.message}: traces would be signed with a dev key`,
+          setConfig(`set gate.key_mode: prod and gate.private_key: ${DEFAULT_KEY_DIR}/gait_private.key`),
+        )
+      : pass("production_key_mode", `key_mode prod with ${describe(signing!)}`),
+    !policy
+      ? problem("production_policy_default", "fail", noPolicy, policyFix)
+      : defaultRefusal
+        ? problem(
+            "production_policy_default",
+            "fail",
+            `${project.policyPath}: ${defaultRefusal.message}`,
+            edit(project.policyPath, "set default_verdict: block"),
+          )
+        : pass(
+            "production_policy_default",
+            `${project.policyPath}: default_verdict is ${policy.defaultVerdict}`,
+          ),
+    ...productionAdvice(project, setConfig),
+  ];
+}
+
+/** What production should have but the gate does not require: warnings, never a failure. */
+function productionAdvice(project: Project, setConfig: (change: string) => string): DoctorCheck[] {
+  const { gate } = project.config;
+  const failClosed = project.policy?.policy.failClosed;
+  const covered =
+    failClosed?.enabled === true && ["critical", "high"].every((r) => failClosed.riskClasses.includes(r));
+  return [
     gate.profile === "oss-prod"
       ? pass("production_profile", "gate.profile is oss-prod")
       : problem(
           "production_profile",
-          "fail",
-          `gate.profile is ${gate.profile ?? "standard (default)"}, not oss-prod`,
+          "warn",
+          `gate.profile is ${gate.profile ?? "standard (default)"}, not oss-prod: the gate does not enforce the production rules by itself`,
           setConfig("set gate.profile: oss-prod"),
         ),
-  );
-  const signing = project.keys.find((key) => key.field === "gate.private_key");
-  checks.push(
-    gate.keyMode === "prod" && signing?.present && !signing.problem
-      ? pass("production_key_mode", `key_mode prod with ${describe(signing)}`)
-      : problem(
-          "production_key_mode",
-          "fail",
-          gate.keyMode !== "prod"
-            ? "gate.key_mode is not prod: traces are signed with throwaway keys"
-            : "gate.key_mode is prod but the configured private key is missing or unusable",
-          setConfig(`set gate.key_mode: prod and gate.private_key: ${DEFAULT_KEY_DIR}/gait_private.key`),
-        ),
-  );
-  checks.push(...productionPolicyChecks(project));
-  return checks;
-}
-
-function productionPolicyChecks(project: Project): DoctorCheck[] {
-  const { policy, policyPath } = project;
-  if (!policy) {
-    const fix = project.policyError?.missing ? "gait init" : `gait policy validate ${shellQuote(policyPath)}`;
-    const message = `no valid repo policy at ${policyPath}`;
-    return [
-      problem("production_policy_default", "fail", message, fix),
-      problem("production_fail_closed", "fail", message, fix),
-    ];
-  }
-  const { defaultVerdict, failClosed } = policy.policy;
-  const covered = failClosed.enabled && ["critical", "high"].every((r) => failClosed.riskClasses.includes(r));
-  return [
-    defaultVerdict === "allow"
-      ? problem(
-          "production_policy_default",
-          "fail",
-          `${policyPath}: default_verdict is allow`,
-          edit(policyPath, "set default_verdict: block"),
-        )
-      : pass("production_policy_default", `${policyPath}: default_verdict is ${defaultVerdict}`),
     covered
-      ? pass("production_fail_closed", `${policyPath}: fail_closed covers critical and high risk`)
+      ? pass("production_fail_closed", `${project.policyPath}: fail_closed covers critical and high risk`)
       : problem(
           "production_fail_closed",
-          "fail",
-          `${policyPath}: fail_closed is not enabled for critical and high risk`,
+          "warn",
+          `${project.policyPath}: fail_closed is not enabled for critical and high risk`,
           edit(
-            policyPath,
+            project.policyPath,
             "set fail_closed: {enabled: true, risk_classes: [critical, high], required_fields: [targets, arg_provenance]}",
           ),
         ),

@@ -69,10 +69,10 @@ describe("gait doctor", () => {
       assert.deepEqual(
         production.map((c) => `${c.name}:${c.status}`),
         [
-          "production_profile:fail",
           "production_key_mode:fail",
           "production_policy_default:fail",
-          "production_fail_closed:fail",
+          "production_profile:warn",
+          "production_fail_closed:warn",
         ],
       );
       await initProject({
