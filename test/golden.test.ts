@@ -232,6 +232,20 @@ function writePolicyFixtures(ws: Workspace): void {
   );
 }
 
+/** A rate-limit state as gate eval writes it: a tool, an identity and a destructive-budget counter. */
+function writeLimitsState(ws: Workspace): void {
+  const bucket = "2026-02-18T12:00:00Z";
+  ws.write(".gait-out/gate_rate_limits.json", {
+    schema_id: "gait.gate.rate_limit_state",
+    schema_version: "1.0.0",
+    counters: [
+      { key: `hour|tool|${bucket}|destructive_budget|tool.write`, count: 1 },
+      { key: `hour|tool|${bucket}|tool.write`, count: 3 },
+      { key: `minute|identity|${bucket}|agent.a`, count: 2 },
+    ],
+  });
+}
+
 /** A child for the wrappers: it reports one gate trace, as an agent would. */
 async function writeWrapperChild(ws: Workspace): Promise<void> {
   ws.copyScenario(GATE_SCENARIO);
@@ -409,6 +423,16 @@ const cases: GoldenCase[] = [
       "--json",
     ],
     run: runServeStartup,
+  },
+  {
+    name: "gate-limits-show",
+    setup: writeLimitsState,
+    args: ["gate", "limits", "show", "--no-config", "--json"],
+  },
+  {
+    name: "gate-limits-reset",
+    setup: writeLimitsState,
+    args: ["gate", "limits", "reset", "--tool", "tool.write", "--no-config", "--json"],
   },
   {
     name: "approve",
