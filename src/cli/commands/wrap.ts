@@ -60,8 +60,8 @@ async function runWrapperCommand(mode: WrapperMode, args: string[], options: Opt
     cwd: ctx.cwd,
     warn: ctx.warn,
   });
-  const childStdout = new PassThrough(ctx.json ? process.stderr : process.stdout);
-  const childStderr = new PassThrough(process.stderr);
+  const childStdout = new LiveOutput(ctx.json ? process.stderr : process.stdout);
+  const childStderr = new LiveOutput(process.stderr);
   const result = await runWrapper({
     mode,
     command: args,
@@ -94,7 +94,7 @@ async function runWrapperCommand(mode: WrapperMode, args: string[], options: Opt
  * Writes the child's chunks to one of our streams as they come. If the reader goes away (EPIPE,
  * e.g. `gait test -- npm test | head`), passing through stops and the child runs on, captured.
  */
-class PassThrough {
+class LiveOutput {
   private open = true;
   /** The last chunk written did not end with a newline. */
   midLine = false;
