@@ -10,8 +10,10 @@ import {
   loadProjectConfig,
   type ProjectConfig,
 } from "../config/index.ts";
+import { isGaitError } from "../contract/errors.ts";
 import type { LoadedPolicy, Policy, RuleMatch } from "../gate/index.ts";
 import { loadPolicyFile } from "../gate/index.ts";
+import { invalidInput } from "./error-codes.ts";
 import {
   formatMode,
   inspectKeySource,
@@ -60,7 +62,21 @@ export async function checkProject(options: {
 }): Promise<CheckReport> {
   const loadedConfig = await loadProjectConfig(options.cwd, options.configPath);
   const policyPath = options.policyPath ?? policyPathFor(loadedConfig);
-  const policy = await loadPolicyFile(resolve(options.cwd, policyPath), policyPath);
+  const policy = await loadPolicyFile(resolve(options.cwd, policyPath), policyPath).catch(
+    (error: unknown) => {
+      // Nothing here yet: the way forward is `gait init`, not a missing-file message.
+      if (!loadedConfig.found && options.policyPath === undefined && isFileNotFound(error)) {
+        throw invalidInput(
+          "project_not_initialized",
+          `no Gait project here: ${policyPath} and ${loadedConfig.path} do not exist`,
+          {
+            hint: "run `gait init` to write a starter policy and project defaults, then `gait check` again",
+          },
+        );
+      }
+      throw error;
+    },
+  );
   const keys = await configuredKeyFacts(loadedConfig.config, options);
   const findings = checkFindings({
     policy: policy.policy,
@@ -78,6 +94,10 @@ export async function checkProject(options: {
     profile: loadedConfig.config.gate.profile ?? "standard",
     findings,
   };
+}
+
+function isFileNotFound(error: unknown): boolean {
+  return isGaitError(error) && error.code === "file_not_found";
 }
 
 /** The policy the config names, or the default repo policy `.gait.yaml`. */

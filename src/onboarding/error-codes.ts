@@ -7,6 +7,7 @@ import { errorsFor } from "../contract/errors.ts";
 
 export const ONBOARDING_ERROR_CODES = {
   init_target_exists: "invalid_input",
+  project_not_initialized: "invalid_input",
 } as const satisfies ErrorCodeTable;
 
 export type OnboardingErrorCode = keyof typeof ONBOARDING_ERROR_CODES;

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { encodePrivateKey, generateSigningKey } from "../../src/contract/signing.ts";
+import { readZip, writeZip } from "../../src/contract/zip.ts";
 import { runGait, tempDir } from "../helpers/cli.ts";
 
 const intent = {
@@ -153,6 +154,42 @@ describe("outside a project", () => {
         /ephemeral keypair generated.*key_id [0-9a-f]{64}/,
       );
       assert.equal(existsSync(join(dir, ".gait")), false, "no project is created behind the user's back");
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe("hints that point the right way", () => {
+  it("gait check in an empty folder suggests gait init", async () => {
+    const { dir, cleanup } = tempDir("gait-empty-");
+    try {
+      const r = await runGait(["check", "--json"], { cwd: dir });
+      assert.equal(r.code, 6, r.stdout);
+      assert.equal(r.json?.error_code, "project_not_initialized");
+      assert.match(String(r.json?.hint), /gait init/);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("a failed verify names the file it checked in its hint", async () => {
+    const { dir, cleanup } = tempDir("gait-verify-hint-");
+    try {
+      assert.equal((await runGait(["demo"], { cwd: dir })).code, 0);
+      // The same runpack with run.json changed after the manifest was made: a hash mismatch.
+      const { entries } = await readZip(join(dir, "gait-out/runpack_run_demo.zip"));
+      const tampered = entries.map((e) => ({
+        path: e.path,
+        data:
+          e.path === "run.json"
+            ? Buffer.from(e.data.toString("utf8").replace("run_demo", "run_dem0"))
+            : e.data,
+      }));
+      writeFileSync(join(dir, "broken.zip"), await writeZip(tampered));
+      const r = await runGait(["verify", "broken.zip", "--json"], { cwd: dir });
+      assert.equal(r.code, 2, r.stdout);
+      assert.match(String(r.json?.hint), /broken\.zip/);
     } finally {
       cleanup();
     }

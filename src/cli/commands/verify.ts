@@ -47,7 +47,10 @@ export const verifyCommand = command({
       path: showPath(ctx.cwd, path),
       next_commands: nextCommands(ref, result),
     };
-    if (!result.ok) output.error = failureSummary(result);
+    if (!result.ok) {
+      output.error = failureSummary(result);
+      output.hint = `${output.path} is not the runpack its manifest describes: get the original file, or re-record the run; gait verify checked that file only`;
+    }
     return { exitCode: exitForCheck(result.ok), output, human: humanLines(output.path as string, result) };
   },
 });
