@@ -163,7 +163,7 @@ describe("the packed tarball installed in an empty project (e2e)", () => {
     assert.ok(existsSync(join(project, "node_modules", ".bin", "gait")), "no gait bin was linked");
   });
 
-  it("runs the README quick start with npx: demo, verify run_demo, regress bootstrap (bin)", async (t) => {
+  it("runs the README quick start with npx (demo, verify, regress bootstrap), then docs/regress.md's drift (bin)", async (t) => {
     if (skipReason) return t.skip(skipReason);
     // --no-install: never fall back to the registry (where "gait" is not ours) if the bin is missing.
     const demo = await run("npx", ["--no-install", "gait", "demo"], project);
@@ -199,6 +199,27 @@ describe("the packed tarball installed in an empty project (e2e)", () => {
     ]) {
       assert.ok(existsSync(join(project, file)), `regress bootstrap wrote no ${file}`);
     }
+
+    // docs/regress.md goes on: record the changed run it writes (the same JSON as
+    // examples/regress/changed_run.json) and judge it against the fixture: exit 5.
+    const doc = readFileSync(join(repoRoot, "docs", "regress.md"), "utf8");
+    const written = /cat > changed_run\.json <<'EOF'\n([\s\S]*?)\nEOF\n/.exec(doc)?.[1];
+    assert.ok(written, "docs/regress.md no longer writes changed_run.json");
+    const shipped = readFileSync(join(repoRoot, "examples", "regress", "changed_run.json"), "utf8");
+    assert.deepEqual(JSON.parse(written), JSON.parse(shipped), "the doc and the shipped example differ");
+    writeFileSync(join(project, "changed_run.json"), `${written}\n`);
+    const recorded = await run("npx", ["--no-install", "gait", "run", "record", "changed_run.json"], project);
+    assert.equal(recorded.code, 0, show(recorded));
+    const drifted = await run(
+      "npx",
+      ["--no-install", "gait", "regress", "run", "--candidate", "./gait-out/runpack_run_new.zip"],
+      project,
+    );
+    assert.equal(drifted.code, 5, show(drifted));
+    assert.match(
+      drifted.stdout,
+      /first failure: fixture run_demo failed grader trajectory: unexpected_tool_sequence \(first tool mismatch at index 0: expected tool\.search, got tool\.fetch\)/,
+    );
   });
 
   it("imports the SDK from the installed package (exports)", async (t) => {
