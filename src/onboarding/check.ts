@@ -68,7 +68,7 @@ export async function checkProject(options: {
       if (!loadedConfig.found && options.policyPath === undefined && isFileNotFound(error)) {
         throw invalidInput(
           "project_not_initialized",
-          `no Gait project here: ${policyPath} and ${loadedConfig.path} do not exist`,
+          `no Gait project here: ${policyPath} does not exist, nor ${loadedConfig.path}`,
           {
             hint: "run `gait init` to write a starter policy and project defaults, then `gait check` again",
           },
