@@ -24,6 +24,13 @@ DEFAULT_TOKEN_ENV = "GAIT_SIDECAR_TOKEN"
 VERDICT_EXIT_CODES = {0, 3, 4}
 #: The verdict each of those exit codes stands for (0 is allow or dry_run: read the JSON).
 VERDICT_BY_EXIT = {3: "block", 4: "require_approval"}
+#: The last resort when neither ``GAIT_CLI`` nor ``gait`` on PATH is there: a project-local install.
+NPX_FALLBACK = ("npx", "--no-install", "gait")
+#: What to do when no gait CLI can be found (gait is not on the npm registry yet).
+GAIT_NOT_FOUND_HINT = (
+    "set GAIT_CLI (e.g. GAIT_CLI=\"node /path/to/gait/dist/gait.js\"), put gait on PATH "
+    "(npm install -g . in the gait clone), or start the sidecar (gait gate serve) and set GAIT_SIDECAR_URL"
+)
 
 
 class _UnixConnection(http.client.HTTPConnection):
@@ -53,7 +60,9 @@ class GaitClient:
 
     Arguments default from the environment: ``GAIT_SIDECAR_URL``, ``GAIT_SIDECAR_SOCKET``, the
     token from the variable named by ``token_env`` (default ``GAIT_SIDECAR_TOKEN``), and the CLI
-    from ``GAIT_CLI`` (a command line), else ``gait`` on PATH, else ``npx --no-install gait``.
+    from ``GAIT_CLI`` (a command line), else ``gait`` on PATH, else ``npx --no-install gait`` (gait
+    installed in the current project). When none of them runs, evaluation raises GaitError
+    ``gait_not_found``.
 
     Without a sidecar configured the CLI answers every call (``gait gate eval --json``, one process
     per call). With one configured but not reachable, the CLI answers when ``fallback_to_cli``.
@@ -202,6 +211,9 @@ class GaitClient:
     # -- CLI --------------------------------------------------------------------------------
 
     def _evaluate_with_cli(self, intent: Mapping[str, Any], tokens: List[Dict[str, Any]]) -> Decision:
+        npx_fallback = tuple(self.cli) == NPX_FALLBACK
+        if npx_fallback and not shutil.which("npx"):
+            raise _gait_not_found("no gait CLI found (no GAIT_CLI, no gait and no npx on PATH)")
         with tempfile.TemporaryDirectory(prefix="gait-py-") as scratch:
             intent_path = os.path.join(scratch, "intent.json")
             _write_json(intent_path, dict(intent))
@@ -216,12 +228,18 @@ class GaitClient:
             try:
                 done = subprocess.run(command, capture_output=True, text=True, timeout=self.timeout, cwd=self.cwd)
             except FileNotFoundError as error:
-                raise GaitError("gait CLI not found: %s" % command[0], code="gait_cli_not_found",
-                                category="dependency_missing",
-                                hint="install gait (npm install -g gait) or pass cli=[...]") from error
+                raise _gait_not_found("no gait CLI found: %s does not exist" % command[0]) from error
             except subprocess.TimeoutExpired as error:
-                raise GaitError("gait gate eval did not finish within %ss" % self.timeout, code="gait_cli_timeout",
-                                category="internal_failure") from error
+                # Through npx, a missing gait can look like a hang: npx may be asking the registry.
+                raise GaitError("gait gate eval did not finish within %ss%s" % (
+                    self.timeout, " (run through `npx --no-install gait`)" if npx_fallback else ""),
+                    code="gait_cli_timeout", category="internal_failure",
+                    hint=GAIT_NOT_FOUND_HINT if npx_fallback else "") from error
+        if npx_fallback and not _is_json(done.stdout):
+            # npx found no gait in this project (and may have asked the registry, where gait is not).
+            detail = (done.stderr or done.stdout).strip().splitlines()[:1] or ["no output"]
+            raise _gait_not_found("no gait CLI found: `npx --no-install gait` did not run gait (%s)" % detail[0],
+                                  exit_code=done.returncode)
         answer = _parse_json(done.stdout, "gait gate eval", exit_code=done.returncode, stderr=done.stderr)
         if done.returncode not in VERDICT_EXIT_CODES or "verdict" not in answer:
             raise GaitError.from_envelope(answer, exit_code=done.returncode)
@@ -230,6 +248,19 @@ class GaitClient:
             raise GaitError("gait gate eval exited %d with verdict %r" % (done.returncode, answer["verdict"]),
                             code="gait_cli_inconsistent", category="internal_failure", exit_code=done.returncode)
         return _decision(answer, "cli")
+
+
+def _gait_not_found(message: str, exit_code: Optional[int] = None) -> GaitError:
+    return GaitError(message, code="gait_not_found", category="dependency_missing", hint=GAIT_NOT_FOUND_HINT,
+                     exit_code=exit_code)
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _decision(answer: Dict[str, Any], source: str) -> Decision:
@@ -262,7 +293,7 @@ def _cli_command(cli: Optional[Union[str, Sequence[str]]]) -> List[str]:
         configured = os.environ.get("GAIT_CLI")
         if configured:
             return shlex.split(configured)
-        return ["gait"] if shutil.which("gait") else ["npx", "--no-install", "gait"]
+        return ["gait"] if shutil.which("gait") else list(NPX_FALLBACK)
     if isinstance(cli, str):
         return ["node", cli] if cli.endswith(".js") else shlex.split(cli)
     return list(cli)

@@ -274,7 +274,9 @@ class CliFallbackTest(unittest.TestCase):
         self.assertTrue(invalid.exception.code)
         with self.assertRaises(GaitError) as missing:
             self.cli_client(cli=["gait-definitely-not-installed"]).evaluate(intent_for("tool.read"))
-        self.assertEqual(missing.exception.code, "gait_cli_not_found")
+        self.assertEqual(missing.exception.code, "gait_not_found")
+        self.assertEqual(missing.exception.category, "dependency_missing")
+        self.assertIn("GAIT_CLI", missing.exception.hint)
 
     def test_decorator_fails_closed_without_a_decision(self):
         ran = []
@@ -283,6 +285,62 @@ class CliFallbackTest(unittest.TestCase):
         with self.assertRaises(GaitError):
             guarded()
         self.assertEqual(ran, [])
+
+
+class CliNotFoundTest(unittest.TestCase):
+    """No GAIT_CLI, no gait on PATH: a plain gait_not_found, never a puzzling answer error."""
+
+    def setUp(self):
+        self.bin = tempfile.mkdtemp(prefix="gait-py-path-")
+        self.saved_path = os.environ.get("PATH", "")
+        os.environ["PATH"] = self.bin  # neither gait nor npx (nor anything else) on PATH
+
+    def tearDown(self):
+        os.environ["PATH"] = self.saved_path
+        shutil.rmtree(self.bin, ignore_errors=True)
+
+    def fake_npx(self, script):
+        path = os.path.join(self.bin, "npx")
+        with open(path, "w") as handle:
+            handle.write("#!/bin/sh\n" + script)
+        os.chmod(path, 0o755)
+
+    def assert_not_found(self, error):
+        self.assertEqual(error.code, "gait_not_found")
+        self.assertEqual(error.category, "dependency_missing")
+        self.assertIn("no gait CLI found", error.message)
+        for advice in ("GAIT_CLI", "npm install -g .", "gait gate serve"):
+            self.assertIn(advice, error.hint)
+        self.assertIn("no gait CLI found", str(error))
+
+    def test_no_gait_and_no_npx(self):
+        client = GaitClient(cwd=STATE["dir"])
+        self.assertEqual(client.cli, ["npx", "--no-install", "gait"])
+        with self.assertRaises(GaitError) as missing:
+            client.evaluate(intent_for("tool.read"))
+        self.assert_not_found(missing.exception)
+
+    def test_npx_that_finds_no_gait(self):
+        # What npx prints in a project without gait: npm's 404 for "gait", no JSON.
+        self.fake_npx('echo "npm error code E404" >&2\necho "npm error 404 Not Found - GET gait" >&2\nexit 1\n')
+        ran = []
+        guarded = gate_tool(GaitClient(cwd=STATE["dir"]), describe=lambda: intent_for("tool.read"))(
+            lambda: ran.append(True))
+        with self.assertRaises(GaitError) as missing:
+            guarded()
+        self.assert_not_found(missing.exception)
+        self.assertIn("npx --no-install gait", missing.exception.message)
+        self.assertIn("E404", missing.exception.message)
+        self.assertEqual(missing.exception.exit_code, 1)
+        self.assertEqual(ran, [])
+
+    def test_npx_that_finds_a_project_gait_answers(self):
+        # npx --no-install gait with gait installed in the project: the CLI answers as usual.
+        self.fake_npx('shift 2\nexec "%s" "%s" "$@" --policy policy.yaml --no-config --trace-dir npx-traces\n'
+                      % (NODE, GAIT_JS))
+        decision = GaitClient(cwd=STATE["dir"], timeout=60).evaluate(intent_for("tool.read"))
+        self.assertEqual(decision.verdict, "allow")
+        self.assertEqual(decision.source, "cli")
 
 
 def closed_port():
