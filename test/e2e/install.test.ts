@@ -78,10 +78,10 @@ function run(
     });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d) => {
+    child.stdout?.on("data", (d) => {
       stdout += d;
     });
-    child.stderr.on("data", (d) => {
+    child.stderr?.on("data", (d) => {
       stderr += d;
     });
     child.on("error", reject);
@@ -110,8 +110,9 @@ describe("the packed tarball installed in an empty project (e2e)", () => {
       repoRoot,
     );
     assert.equal(packed.code, 0, `npm pack failed: ${show(packed)}`);
-    const [{ filename }] = JSON.parse(packed.stdout) as Array<{ filename: string }>;
-    const tarball = join(temp.dir, filename);
+    const [packedFile] = JSON.parse(packed.stdout) as Array<{ filename: string }>;
+    assert.ok(packedFile, `npm pack listed no file: ${show(packed)}`);
+    const tarball = join(temp.dir, packedFile.filename);
     assert.ok(existsSync(tarball), `npm pack wrote no ${tarball}`);
 
     mkdirSync(project);
@@ -153,7 +154,7 @@ describe("the packed tarball installed in an empty project (e2e)", () => {
     if (skipReason) return t.skip(skipReason);
     const pkg = join(project, "node_modules", "gait");
     const manifest = JSON.parse(readFileSync(join(pkg, "package.json"), "utf8")) as {
-      bin: Record<string, string>;
+      bin: { gait: string };
       types: string;
     };
     for (const file of [manifest.bin.gait, "dist/sdk.js", manifest.types, "schemas/v1", "templates"]) {
@@ -233,7 +234,12 @@ describe("the packed tarball installed in an empty project (e2e)", () => {
     ].join("\n");
     const imported = await run("node", ["--input-type=module", "-e", script], project);
     assert.equal(imported.code, 0, show(imported));
-    const answer = JSON.parse(imported.stdout) as Record<string, string>;
+    const answer = JSON.parse(imported.stdout) as {
+      createGate: string;
+      guardTool: string;
+      startRun: string;
+      resolved: string;
+    };
     assert.equal(answer.createGate, "function");
     assert.equal(answer.guardTool, "function");
     assert.equal(answer.startRun, "function");
