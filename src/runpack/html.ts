@@ -146,6 +146,7 @@ ol.steps { list-style: none; margin: 0; padding: 0; display: grid; gap: 10px; }
 .step-times, .step-digests, .step-refs { color: var(--muted); font-size: 12.5px; margin-top: 4px; overflow-wrap: anywhere; }
 .step-digests code { color: var(--fg); }
 details { margin-top: 6px; }
+.payloads { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 0 12px; }
 summary { cursor: pointer; color: var(--info); font-size: 12.5px; }
 pre { margin: 6px 0 0; padding: 8px 10px; background: var(--panel); border: 1px solid var(--line); border-radius: 6px; white-space: pre-wrap; overflow-wrap: anywhere; max-height: 420px; overflow: auto; }
 table { border-collapse: collapse; width: 100%; }

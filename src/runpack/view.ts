@@ -361,7 +361,11 @@ function renderStep(step: ViewStep): SafeHtml {
 ${step.reason_codes.length > 0 ? html`<span class="muted">${step.reason_codes.join(", ")}</span>` : html``}</div>
 <div class="step-times">${times}</div>
 <div class="step-digests">args ${digestCode(step.args_digest)} · result ${digestCode(step.result_digest)}</div>
-${refs}${step.args ? jsonDetails("args", step.args) : html``}${step.result ? jsonDetails("result", step.result) : html``}</li>`;
+${refs}${
+  step.args || step.result
+    ? html`<div class="payloads"><div>${step.args ? jsonDetails("args", step.args) : html``}</div><div>${step.result ? jsonDetails("result", step.result) : html``}</div></div>`
+    : html``
+}</li>`;
 }
 
 /** A payload under a disclosure, open when it is short enough to read at a glance. */
