@@ -67,7 +67,10 @@ describe("the project dev key (gait init)", () => {
     ]);
     assert.equal(first.code, 0, first.stdout);
     assert.notEqual(first.json?.trace_path, second.json?.trace_path);
-    assert.match(String((first.json?.warnings as string[])[0]), new RegExp(`dev key .*${keyId}`));
+    assert.match(
+      String((first.json?.warnings as string[] | undefined)?.[0]),
+      new RegExp(`dev key .*${keyId}`),
+    );
     for (const run of [first, second]) {
       const verified = await gait(["trace", "verify", String(run.json?.trace_path)]);
       assert.equal(verified.code, 0, verified.stdout);
@@ -98,7 +101,10 @@ describe("the project dev key (gait init)", () => {
         "token.json",
       ],
     ]);
-    assert.ok((granted.json?.reason_codes as string[]).includes("approval_granted"), granted.stdout);
+    assert.ok(
+      ((granted.json?.reason_codes as string[] | undefined) ?? []).includes("approval_granted"),
+      granted.stdout,
+    );
   });
 
   it("run record signs with the project key and verify checks it by itself", async () => {
@@ -150,7 +156,7 @@ describe("outside a project", () => {
       });
       assert.equal(r.code, 0, r.stdout);
       assert.match(
-        String((r.json?.warnings as string[])[0]),
+        String((r.json?.warnings as string[] | undefined)?.[0]),
         /ephemeral keypair generated.*key_id [0-9a-f]{64}/,
       );
       assert.equal(existsSync(join(dir, ".gait")), false, "no project is created behind the user's back");
