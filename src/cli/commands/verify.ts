@@ -49,7 +49,7 @@ export const verifyCommand = command({
     };
     if (!result.ok) {
       output.error = failureSummary(result);
-      output.hint = `${output.path} is not the runpack its manifest describes: get the original file, or re-record the run; gait verify checked that file only`;
+      output.hint = failureHint(String(output.path), result);
     }
     return { exitCode: exitForCheck(result.ok), output, human: humanLines(output.path as string, result) };
   },
@@ -60,6 +60,18 @@ function nextCommands(ref: string, result: RunpackVerification): string[] {
   const commands = [`gait run inspect ${ref}`, `gait run replay ${ref}`, `gait run receipt ${ref}`];
   if (result.signature_status === "skipped") commands.unshift(`gait verify ${ref} --public-key <public.key>`);
   return commands;
+}
+
+/** What to do next, naming the file that was checked: its content, or only its signature, failed. */
+function failureHint(path: string, result: RunpackVerification): string {
+  const contentFailed =
+    result.missing_files.length > 0 ||
+    result.hash_mismatches.length > 0 ||
+    result.undeclared_files.length > 0;
+  if (contentFailed) {
+    return `${path} is not the runpack its manifest describes: get the original file, or re-record the run`;
+  }
+  return `${path} has no signature that verifies (${result.signature_status}): check it with the signer's public key (--public-key), or verify without --require-signature`;
 }
 
 function failureSummary(result: RunpackVerification): string {
