@@ -38,12 +38,17 @@ interface WriteOpts {
   warnings: string[];
 }
 
-export async function runProgram(info: ProgramSpec, argv: string[], deps: RunDeps): Promise<number> {
+export async function runProgram(info: ProgramSpec, rawArgv: string[], deps: RunDeps): Promise<number> {
+  // The correlation id and ctx.argv keep the invocation as typed; parsing sees commander's spelling.
+  const correlationId = correlationIdFor([deps.programPath, ...rawArgv]);
+  const normalized = normalizeGoFlags(info, rawArgv);
+  const argv = normalized.argv;
   const flagPart = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
   const json = flagPart.includes("--json");
-  const correlationId = correlationIdFor([deps.programPath, ...argv]);
   const warnings: string[] = [];
   const writeOpts: WriteOpts = { json, correlationId, warnings };
+  if (normalized.error)
+    return writeError(normalized.error, { ...writeOpts, seeHelp: normalized.seeHelp }, deps.streams);
 
   if (flagPart.includes("--explain")) {
     const resolved = resolveSpec(info, flagPart);
@@ -90,7 +95,7 @@ export async function runProgram(info: ProgramSpec, argv: string[], deps: RunDep
     env: deps.env,
     clock: deps.clock,
     correlationId,
-    argv,
+    argv: rawArgv,
     warn: (message) => warnings.push(message),
     progress: (message) => deps.streams.stderr(`${message}\n`),
     program: info,
@@ -104,6 +109,177 @@ export async function runProgram(info: ProgramSpec, argv: string[], deps: RunDep
       error instanceof GaitError && error.code === "usage" ? invocation.path.join(" ") : undefined;
     return writeError(error, { ...writeOpts, seeHelp }, deps.streams);
   }
+}
+
+/**
+ * Go's flag syntax, as scripts written for the reference Gait spell it, rewritten into commander's
+ * before parsing (docs/cli.md, "Flag syntax"). Go's `flag` package treats `-name` and `--name`
+ * alike, takes `-name=value` and `-name value`, and gives booleans an explicit value
+ * (`-json=false`); commander knows none of that. So, walking argv with the command specs:
+ * - a known long flag with one or two dashes becomes `--name`; a value-taking one absorbs its
+ *   value (`=value` or the next word, whatever it looks like, as Go does: `--limit -1`) into one
+ *   `--name=value` word, so a value is never read as a flag or a command;
+ * - a boolean given a value follows Go's strconv.ParseBool: true → `--name`, false → the flag is
+ *   dropped (with any earlier occurrence: the last one wins, as in Go), anything else is a usage
+ *   error;
+ * - short flags that exist (`-h`, `-v` on the root, a spec's `short`) stay as they are;
+ * - `--` and everything after it (the child of `gait test|enforce|trace`), lone `-`, negative
+ *   numbers and other words pass unchanged;
+ * - an unknown single-dash word of two letters or more is a usage error here (commander would
+ *   read `-vx` as `-v -x`); other unknown flags are left for commander to report.
+ * After a word that names no command where a command is expected, only the flags every command
+ * has are rewritten: commander then reports the unknown command.
+ */
+export function normalizeGoFlags(
+  info: ProgramSpec,
+  argv: readonly string[],
+): { argv: string[]; error?: GaitError; seeHelp?: string } {
+  const out: Array<string | undefined> = [];
+  // Where each boolean flag was written, so that `--name=false` can take it back.
+  const booleansAt = new Map<string, number[]>();
+  let current: Spec | ProgramSpec = info;
+  const path = [info.name];
+  let lost = false;
+  // The first mistake is reported, after the rest is rewritten: `-json` further on still decides
+  // whether the report is the JSON envelope.
+  let mistake: { error: GaitError; seeHelp: string } | undefined;
+  const fail = (message: string) => {
+    mistake ??= { error: invalidInput("usage", message, { hint: USAGE_HINT }), seeHelp: path.join(" ") };
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (word === "--") {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (!isFlagWord(word)) {
+      out.push(word);
+      if (lost || !("commands" in current) || word === "help") continue;
+      const next = findChild(current.commands, word);
+      if (next) {
+        current = next;
+        path.push(next.name);
+      } else if (!("defaultCommand" in current && current.defaultCommand)) {
+        lost = true;
+      }
+      continue;
+    }
+    const dashes = word.startsWith("--") ? 2 : 1;
+    const body = word.slice(dashes);
+    const eq = body.indexOf("=");
+    const name = eq < 0 ? body : body.slice(0, eq);
+    const value = eq < 0 ? undefined : body.slice(eq + 1);
+    const flags = flagsOf(current, current === info, lost);
+    const short = name.length === 1 ? flags.short.get(name) : undefined;
+    if (short && value === undefined) {
+      out.push(`-${name}`);
+      if (short.takesValue && i + 1 < argv.length) out.push(argv[++i]);
+      continue;
+    }
+    const long = short?.long ?? name;
+    const takesValue = short ? short.takesValue : flags.long.get(long);
+    if (takesValue === undefined) {
+      if (dashes === 1 && name.length > 1 && !lost) {
+        const guess = suggestFlag(name, [...flags.long.keys()]);
+        fail(`unknown option ${word}${guess ? `\n(Did you mean --${guess}?)` : ""}`);
+      }
+      out.push(word);
+      continue;
+    }
+    if (takesValue) {
+      if (value !== undefined) out.push(`--${long}=${value}`);
+      else if (i + 1 < argv.length) out.push(`--${long}=${argv[++i]}`);
+      else out.push(`--${long}`); // commander reports the missing value
+      continue;
+    }
+    const on = value === undefined ? true : parseGoBool(value);
+    if (on === undefined) {
+      fail(
+        `invalid boolean value ${JSON.stringify(value)} for ${dashes === 1 ? "-" : "--"}${name} (use true or false)`,
+      );
+      continue;
+    }
+    const at = booleansAt.get(long) ?? [];
+    if (on) {
+      at.push(out.length);
+      booleansAt.set(long, at);
+      out.push(`--${long}`);
+    } else {
+      for (const index of at) out[index] = undefined;
+      booleansAt.delete(long);
+    }
+  }
+  return { argv: out.filter((word): word is string => word !== undefined), ...mistake };
+}
+
+/** A word Go's flag package would parse as a flag; negative numbers are values here, as in commander. */
+function isFlagWord(word: string): boolean {
+  return word.length > 1 && word.startsWith("-") && !/^-(\d+|\d*\.\d+)(e[+-]?\d+)?$/.test(word);
+}
+
+interface FlagTable {
+  /** Long name → whether it takes a value. */
+  long: Map<string, boolean>;
+  short: Map<string, { long: string; takesValue: boolean }>;
+}
+
+/** The flags `spec` accepts: every command's own, the default command's for a group, the root's. */
+function flagsOf(spec: Spec | ProgramSpec, isRoot: boolean, globalsOnly: boolean): FlagTable {
+  const table: FlagTable = {
+    long: new Map([
+      ["json", false],
+      ["explain", false],
+      ["help", false],
+    ]),
+    short: new Map([["h", { long: "help", takesValue: false }]]),
+  };
+  if (isRoot) {
+    table.long.set("version", false);
+    table.short.set("v", { long: "version", takesValue: false });
+  }
+  if (globalsOnly) return table;
+  const runs = "kind" in spec ? (spec.kind === "group" ? spec.defaultCommand : spec) : undefined;
+  for (const opt of runs?.options ?? []) {
+    table.long.set(opt.name, opt.value !== undefined);
+    if (opt.short) table.short.set(opt.short, { long: opt.name, takesValue: opt.value !== undefined });
+  }
+  return table;
+}
+
+/** Go's strconv.ParseBool. */
+function parseGoBool(value: string): boolean | undefined {
+  if (["1", "t", "T", "TRUE", "true", "True"].includes(value)) return true;
+  if (["0", "f", "F", "FALSE", "false", "False"].includes(value)) return false;
+  return undefined;
+}
+
+/** The closest known flag name within two edits, for "did you mean". */
+function suggestFlag(name: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of [...candidates].sort()) {
+    const distance = editDistance(name, candidate);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(
+        previous[j]! + 1,
+        row[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    previous = row;
+  }
+  return previous[b.length]!;
 }
 
 /**
