@@ -18,6 +18,7 @@ import {
 } from "node:crypto";
 import { digestJcs, sha256Hex } from "./canonical.ts";
 import { internalFailure, invalidInput } from "./errors.ts";
+import { lowerCase, trimSpace } from "./text.ts";
 
 export interface SignatureEnvelope {
   alg: "ed25519";
@@ -114,7 +115,7 @@ export function keyIdFor(publicRaw: Uint8Array): string {
  * key material.
  */
 export function parsePrivateKey(base64Text: string, source: string): SigningKey {
-  const bytes = decodeStdBase64(base64Text.trim(), false);
+  const bytes = decodeStdBase64(trimSpace(base64Text), false);
   if (!bytes) {
     throw invalidInput("invalid_private_key", `private key from ${source} is not standard base64`, {
       hint: "a private key is the base64 of 64 bytes (seed followed by public key), as written by `gait keys init`",
@@ -142,7 +143,7 @@ export function parsePrivateKey(base64Text: string, source: string): SigningKey 
 
 /** Parses a public key: standard base64 of the raw 32 bytes (surrounding whitespace trimmed). */
 export function parsePublicKey(base64Text: string, source: string): VerifyKey {
-  const bytes = decodeStdBase64(base64Text.trim(), false);
+  const bytes = decodeStdBase64(trimSpace(base64Text), false);
   if (!bytes || bytes.length !== PUBLIC_LENGTH) {
     const problem = bytes ? `invalid public key length ${bytes.length}` : "not standard base64";
     throw invalidInput("invalid_public_key", `public key from ${source}: ${problem}`, {
@@ -242,7 +243,7 @@ export function verifyDigest(
   if (signedDigest !== digestHex) {
     return fail("signed_digest_mismatch", "signed_digest does not match the recomputed digest");
   }
-  const algText = options.foldAlgCase ? alg.toLowerCase() : alg;
+  const algText = options.foldAlgCase ? lowerCase(alg) : alg;
   if (algText !== "ed25519") return fail("signature_alg_unsupported", "signature alg is not ed25519");
   if (keyId && keyId !== key.keyId) {
     return fail("signature_key_id_mismatch", `signature key_id is not the verify key's id ${key.keyId}`);

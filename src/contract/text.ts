@@ -35,3 +35,36 @@ export function findInvisibleCharacter(text: string): InvisibleCharacter | undef
 export function withoutInvisibleCharacters(text: string): string {
   return text.replace(INVISIBLE_ALL, "");
 }
+
+/**
+ * Go's `unicode.IsSpace` set, which the reference's `strings.TrimSpace` strips. It differs from
+ * JavaScript's `trim()`: Go strips NEL (U+0085) and keeps the BOM (U+FEFF); JS does the reverse.
+ * Every contract field is trimmed with this, so both tools normalize (and digest) alike.
+ */
+const GO_SPACE = "\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+const GO_TRIM = new RegExp(`^[${GO_SPACE}]+|[${GO_SPACE}]+$`, "g");
+
+/** `text` without leading and trailing white space, exactly as Go's `strings.TrimSpace`. */
+export function trimSpace(text: string): string {
+  const first = text.charCodeAt(0);
+  const last = text.charCodeAt(text.length - 1);
+  // Fast path: printable ASCII at both ends cannot be trimmed.
+  if (first > 0x20 && first < 0x7f && last > 0x20 && last < 0x7f) return text;
+  return text.replace(GO_TRIM, "");
+}
+
+/**
+ * `text` lower-cased one code point at a time, as Go's `strings.ToLower`: no final-sigma rule
+ * (Σ → σ everywhere) and İ (U+0130) → i, where JavaScript's `toLowerCase` gives ς and "i̇".
+ */
+export function lowerCase(text: string): string {
+  if (/^[\u0000-\u007f]*$/.test(text)) return text.toLowerCase();
+  let out = "";
+  for (const char of text) out += char === "\u0130" ? "i" : char.toLowerCase();
+  return out;
+}
+
+/** `lowerCase(trimSpace(text))`: how the reference normalizes enums, digests and names. */
+export function trimLower(text: string): string {
+  return lowerCase(trimSpace(text));
+}

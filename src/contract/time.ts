@@ -4,6 +4,7 @@
  * is not compatible, so digest-bearing code uses `Timestamp` and an injected `Clock` instead.
  */
 import { invalidInput } from "./errors.ts";
+import { trimSpace } from "./text.ts";
 
 const NANOS_PER_SECOND = 1_000_000_000;
 const rfc3339 =
@@ -39,7 +40,7 @@ export class Timestamp {
 
   /** Parses RFC 3339 text (up to nanosecond precision); throws a coded `invalid_timestamp` error. */
   static parse(text: string, what = "timestamp"): Timestamp {
-    const m = rfc3339.exec(text.trim());
+    const m = rfc3339.exec(trimSpace(text));
     if (!m) {
       throw invalidInput(
         "invalid_timestamp",
@@ -179,7 +180,7 @@ const durationUnits: Record<string, bigint> = {
 
 /** Parses a Go duration ("90s", "1h30m", "1.5h", "250ms") into nanoseconds. */
 export function parseGoDuration(text: string, what = "duration"): bigint {
-  const trimmed = text.trim();
+  const trimmed = trimSpace(text);
   const fail = () =>
     invalidInput("invalid_duration", `${what}: ${JSON.stringify(text)} is not a duration`, {
       hint: "use Go duration syntax such as 30m, 1h or 1h30m",

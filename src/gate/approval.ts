@@ -6,7 +6,7 @@
 import { compareBytes, isSha256Hex, sortedUnique } from "../contract/bytes.ts";
 import { digestJcs, isJsonObject, sha256Hex } from "../contract/canonical.ts";
 import { type SigningKey, signJson, verifyJson, withoutSignature } from "../contract/signing.ts";
-import { findInvisibleCharacter } from "../contract/text.ts";
+import { findInvisibleCharacter, lowerCase, trimLower, trimSpace } from "../contract/text.ts";
 import { Timestamp } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import type { ApprovalVerifier } from "./approvers.ts";
@@ -32,13 +32,13 @@ export interface MintRequest {
 export function mintApprovalToken(request: MintRequest, key: SigningKey): ApprovalToken {
   const intentDigest = requireDigest(request.intentDigest, "--intent-digest");
   const policyDigest = requireDigest(request.policyDigest, "--policy-digest");
-  const approver = request.approver.trim();
-  const reasonCode = request.reasonCode.trim();
+  const approver = trimSpace(request.approver);
+  const reasonCode = trimSpace(request.reasonCode);
   if (!approver) throw usage("--approver is required");
   const invisible = findInvisibleCharacter(approver);
   if (invisible) throw usage(`--approver contains an invisible character (${invisible.codePoint})`);
   if (!reasonCode) throw usage("--reason-code is required");
-  const scope = sortedUnique(request.scope.map((s) => s.trim().toLowerCase()).filter((s) => s !== ""));
+  const scope = sortedUnique(request.scope.map((s) => trimLower(s)).filter((s) => s !== ""));
   if (scope.length === 0) throw usage("--scope needs at least one entry, e.g. tool:tool.write");
   if (request.ttlNanos <= 0n) throw usage("--ttl must be positive, e.g. 1h");
   const maxTargets = request.maxTargets ?? 0;
@@ -104,7 +104,7 @@ function approvalTokenId(
 }
 
 function requireDigest(value: string, flag: string): string {
-  const digest = value.trim().toLowerCase();
+  const digest = trimLower(value);
   if (!isSha256Hex(digest)) throw usage(`${flag} must be 64 hex characters`);
   return digest;
 }
@@ -233,7 +233,7 @@ function tokenTiming(token: ApprovalToken, clock: ApprovalClock): "expired" | "n
 
 function signatureKeyId(envelope: unknown): string {
   const keyId = isJsonObject(envelope) ? envelope.key_id : undefined;
-  return typeof keyId === "string" ? keyId.trim().toLowerCase() : "";
+  return typeof keyId === "string" ? trimLower(keyId) : "";
 }
 
 /**
@@ -247,33 +247,33 @@ function parseToken(raw: unknown): ApprovalToken | undefined {
   if (!isJsonObject(raw)) return undefined;
   const body = withoutSignature(raw);
   if (!isApprovalToken(body)) return undefined;
-  const tokenId = body.token_id.trim();
-  const approver = body.approver_identity.trim();
-  const reasonCode = body.reason_code.trim();
+  const tokenId = trimSpace(body.token_id);
+  const approver = trimSpace(body.approver_identity);
+  const reasonCode = trimSpace(body.reason_code);
   if (!tokenId || !approver || !reasonCode || findInvisibleCharacter(approver)) return undefined;
-  const scope = sortedUnique(body.scope.map((s) => s.trim().toLowerCase()).filter((s) => s !== ""));
+  const scope = sortedUnique(body.scope.map((s) => trimLower(s)).filter((s) => s !== ""));
   if (scope.length === 0) return undefined;
   let expiresAt: string;
   try {
-    expiresAt = Timestamp.parse(body.expires_at.trim()).utc().toString();
-    Timestamp.parse(body.created_at.trim());
+    expiresAt = Timestamp.parse(trimSpace(body.expires_at)).utc().toString();
+    Timestamp.parse(trimSpace(body.created_at));
   } catch {
     return undefined;
   }
   const token: ApprovalToken = {
     ...body,
-    created_at: body.created_at.trim(),
-    producer_version: body.producer_version.trim(),
+    created_at: trimSpace(body.created_at),
+    producer_version: trimSpace(body.producer_version),
     token_id: tokenId,
     approver_identity: approver,
     reason_code: reasonCode,
-    intent_digest: body.intent_digest.toLowerCase(),
-    policy_digest: body.policy_digest.toLowerCase(),
+    intent_digest: lowerCase(body.intent_digest),
+    policy_digest: lowerCase(body.policy_digest),
     scope,
     expires_at: expiresAt,
   };
   if (body.delegation_binding_digest !== undefined) {
-    token.delegation_binding_digest = body.delegation_binding_digest.toLowerCase();
+    token.delegation_binding_digest = lowerCase(body.delegation_binding_digest);
   }
   return token;
 }

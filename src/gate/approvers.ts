@@ -24,7 +24,7 @@ import { type Static, Type } from "@sinclair/typebox";
 import { fromFsError } from "../contract/errors.ts";
 import { loadPublicKey } from "../contract/keys.ts";
 import { parsePublicKey, type VerifyKey } from "../contract/signing.ts";
-import { findInvisibleCharacter } from "../contract/text.ts";
+import { findInvisibleCharacter, trimLower, trimSpace } from "../contract/text.ts";
 import { readWithSchema, type ShapeSchema, YamlSource } from "../contract/yaml-strict.ts";
 import { invalidInput } from "./error-codes.ts";
 
@@ -112,12 +112,12 @@ export async function loadApproverKeys(path: string, display = path): Promise<Ap
   const approvers: ApproverKey[] = [];
   for (const [i, entry] of entries.entries()) {
     const at = `approvers[${i}]`;
-    const identity = (entry.identity ?? "").trim();
+    const identity = trimSpace(entry.identity ?? "");
     if (!identity) throw fail(`${at}.identity`, "is required");
     const invisible = findInvisibleCharacter(identity);
     if (invisible) throw fail(`${at}.identity`, `contains an invisible character (${invisible.codePoint})`);
     const key = await entryKey(entry, dirname(path), `${display}: ${at}`, (m) => fail(at, m));
-    if (entry.key_id !== undefined && entry.key_id.trim().toLowerCase() !== key.keyId) {
+    if (entry.key_id !== undefined && trimLower(entry.key_id) !== key.keyId) {
       throw fail(`${at}.key_id`, `does not match the public key (its key id is ${key.keyId})`);
     }
     approvers.push({ identity, key });

@@ -1,4 +1,5 @@
 /** What `evaluate` returns: a verdict and everything that explains or constrains it. */
+import type { FreezeOutcome } from "./freeze.ts";
 import type { RateLimit, Verdict } from "./policy-model.ts";
 
 export interface MatchedRule {
@@ -48,11 +49,6 @@ export interface Decision {
     compositeRiskClass: "low" | "medium" | "high";
     matchedRuleIds: string[];
   };
-  freezeWindow?: {
-    active: boolean;
-    window?: string;
-    effect?: "block" | "require_approval";
-    timezone?: string;
-  };
+  freezeWindow?: FreezeOutcome;
   sandbox?: { valid: boolean; violations: string[] };
 }

@@ -7,15 +7,15 @@
 import { sortedUnique } from "../contract/bytes.ts";
 import { digestJcs, exceedsJsonDepth, isJsonObject, type JsonValue } from "../contract/canonical.ts";
 import { isGaitError } from "../contract/errors.ts";
-import { withoutInvisibleCharacters } from "../contract/text.ts";
+import { lowerCase, trimLower, trimSpace, withoutInvisibleCharacters } from "../contract/text.ts";
 import { EPOCH_1980, Timestamp } from "../contract/time.ts";
 import type { Decision, LimitRequirement, StepVerdict } from "./decision.ts";
+import { applyFreezeWindow, type CompiledFreeze, compileFreeze } from "./freeze.ts";
 import { type PrepareOptions, prepareIntent } from "./intent.ts";
 import type { NormalizedIntent, PreparedIntent, Target } from "./intent-model.ts";
 import { anyMatcher, compileDomainPattern, compilePathPattern, type Matcher } from "./patterns.ts";
 import {
   type EndpointConstraint,
-  type FreezeWindow,
   type LoadedPolicy,
   type Policy,
   type PolicyRule,
@@ -100,9 +100,9 @@ export function evaluateRequest(
 function unevaluableIntent(raw: unknown): PreparedIntent {
   const request = isJsonObject(raw) ? raw : {};
   const context = isJsonObject(request.context) ? request.context : {};
-  const text = (value: unknown) => (typeof value === "string" ? value.trim() : "");
+  const text = (value: unknown) => (typeof value === "string" ? trimSpace(value) : "");
   const intent: NormalizedIntent = {
-    tool_name: text(request.tool_name).toLowerCase() || "unknown",
+    tool_name: lowerCase(text(request.tool_name)) || "unknown",
     args: {},
     targets: [],
     context: {
@@ -126,7 +126,7 @@ function unevaluableIntent(raw: unknown): PreparedIntent {
 
 /** The request's created_at in UTC when it parses, else the 1980 epoch (as for a normalized intent). */
 function rawCreatedAt(value: unknown): string {
-  if (typeof value !== "string" || value.trim() === "") return EPOCH_1980.toString();
+  if (typeof value !== "string" || trimSpace(value) === "") return EPOCH_1980.toString();
   try {
     const at = Timestamp.parse(value).utc();
     return (at.isZero() ? EPOCH_1980 : at).toString();
@@ -142,7 +142,7 @@ function rawCreatedAt(value: unknown): string {
 function rawRiskClass(raw: unknown): string {
   if (!isJsonObject(raw) || !isJsonObject(raw.context)) return "";
   const risk = raw.context.risk_class;
-  return typeof risk === "string" ? withoutInvisibleCharacters(risk).trim().toLowerCase() : "";
+  return typeof risk === "string" ? trimLower(withoutInvisibleCharacters(risk)) : "";
 }
 
 export function evaluate(
@@ -322,7 +322,7 @@ function evaluateRule(
 }
 
 function sanitizeRuleName(name: string): string {
-  return name.toLowerCase().replace(/[ -]/g, "_");
+  return lowerCase(name).replace(/[ -]/g, "_");
 }
 
 function mergeTier(outcomes: RuleOutcome[], intent: NormalizedIntent): Decision {
@@ -352,7 +352,8 @@ function mergeTier(outcomes: RuleOutcome[], intent: NormalizedIntent): Decision 
   decision.rateLimits = limits(rules, (r) => r.rateLimit);
   const destructive = intent.targets.some((t) => t.destructive);
   decision.destructiveBudgets = destructive ? limits(rules, (r) => r.destructiveBudget) : [];
-  const freeze = deciding.find((o) => o.freeze?.active)?.freeze ?? outcomes.find((o) => o.freeze)?.freeze;
+  const engaged = deciding.find((o) => o.freeze && o.freeze.status !== "inactive");
+  const freeze = engaged?.freeze ?? outcomes.find((o) => o.freeze)?.freeze;
   if (freeze) decision.freezeWindow = freeze;
   const sandbox = deciding.find((o) => o.sandbox)?.sandbox;
   if (sandbox) decision.sandbox = sandbox;
@@ -512,7 +513,7 @@ function compileMatch(rule: PolicyRule): Predicate {
   }
   if (m.skillPublishers.length) {
     const s = set(m.skillPublishers);
-    checks.push((i) => s.has((i.skill_provenance?.publisher ?? "").toLowerCase()));
+    checks.push((i) => s.has(lowerCase(i.skill_provenance?.publisher ?? "")));
   }
   if (m.skillSources.length) {
     const s = set(m.skillSources);
@@ -527,7 +528,7 @@ function compileMatch(rule: PolicyRule): Predicate {
     const s = set(values);
     checks.push((i) => {
       const value: JsonValue | undefined = i.context.auth_context?.[key];
-      return typeof value === "string" && s.has(value.toLowerCase());
+      return typeof value === "string" && s.has(lowerCase(value));
     });
   };
   wrkr(m.contextToolNames, "wrkr.tool_name");
@@ -696,18 +697,18 @@ function applyAgentIdentity(rule: PolicyRule, intent: NormalizedIntent, now: Tim
     if (rule.requiredAgentManifestDigest && manifest !== rule.requiredAgentManifestDigest) {
       fail("agent_manifest_mismatch");
     }
-    const publisher = (identity.publisher ?? "").toLowerCase();
+    const publisher = lowerCase(identity.publisher ?? "");
     if (
       rule.allowedAgentManifestPublishers.length &&
       !rule.allowedAgentManifestPublishers.includes(publisher)
     ) {
       fail("agent_manifest_mismatch");
     }
-    const source = (identity.source ?? "").toLowerCase();
+    const source = lowerCase(identity.source ?? "");
     if (rule.allowedAgentManifestSources.length && !rule.allowedAgentManifestSources.includes(source)) {
       fail("agent_manifest_mismatch");
     }
-    const states = (identity.lifecycle_states ?? []).map((s) => s.toLowerCase());
+    const states = (identity.lifecycle_states ?? []).map((s) => lowerCase(s));
     if (rule.requiredAgentLifecycleStates.some((s) => !states.includes(s)))
       fail("agent_lifecycle_state_invalid");
     if (rule.requireAgentOwner && !identity.owner) fail("agent_owner_missing");
@@ -772,64 +773,6 @@ function applyCredentials(rule: PolicyRule, intent: NormalizedIntent, raise: Rai
     codes.push("credential_job_binding_mismatch");
   }
   if (codes.length > 0) raise("block", codes, codes);
-}
-
-interface CompiledFreeze {
-  spec: FreezeWindow;
-  format?: Intl.DateTimeFormat;
-}
-
-function compileFreeze(spec: FreezeWindow): CompiledFreeze {
-  try {
-    const format = new Intl.DateTimeFormat("en-CA", {
-      timeZone: spec.timezone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-    });
-    return { spec, format };
-  } catch {
-    return { spec };
-  }
-}
-
-function localWallClock(format: Intl.DateTimeFormat, now: Timestamp): string {
-  const parts = Object.fromEntries(
-    format.formatToParts(new Date(now.epochMs())).map((p) => [p.type, p.value]),
-  );
-  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}`;
-}
-
-function applyFreezeWindow(
-  freeze: CompiledFreeze,
-  intent: NormalizedIntent,
-  now: Timestamp,
-  raise: Raise,
-): Decision["freezeWindow"] {
-  const { spec } = freeze;
-  if (!freeze.format) {
-    raise("block", ["freeze_window_invalid_timezone"], ["freeze_window_invalid_timezone"]);
-    return { active: false, timezone: spec.timezone };
-  }
-  if (
-    spec.environments.length &&
-    !spec.environments.includes((intent.context.environment ?? "").toLowerCase())
-  ) {
-    return { active: false, timezone: spec.timezone };
-  }
-  if (spec.riskClasses.length && !spec.riskClasses.includes(intent.context.risk_class)) {
-    return { active: false, timezone: spec.timezone };
-  }
-  const local = localWallClock(freeze.format, now);
-  const window = spec.windows.find((w) => w.start <= local && local < w.end);
-  if (!window) return { active: false, timezone: spec.timezone };
-  const code = `freeze_window_active_${spec.effect}`;
-  raise(spec.effect, spec.reason ? [code, spec.reason] : [code], [code]);
-  return { active: true, window: window.name, effect: spec.effect, timezone: spec.timezone };
 }
 
 function sandboxCheck(spec: SandboxConstraint, intent: NormalizedIntent): string[] {

@@ -203,9 +203,10 @@ function finishGateDecision(
     }
   }
 
-  // No credential broker is configured in this implementation: fail closed rather than allow.
+  // No credential broker is configured in this implementation: the credential the rule needs is
+  // missing, so the allow fails closed (the reference's code for a missing broker).
   if (verdict === "allow" && decision.requireBrokerCredential) {
-    escalate("block", "broker_credential_required", "broker_credential_required");
+    escalate("block", "broker_credential_missing", "broker_credential_missing");
   }
 
   let simulated: GateOutcome["simulated"];

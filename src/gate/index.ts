@@ -10,6 +10,7 @@ export {
   evaluateRequest,
 } from "./evaluate.ts";
 export * from "./explain.ts";
+export { freezeWindowWarnings } from "./freeze.ts";
 export * from "./gate-eval.ts";
 export { isPreparedIntent, prepareIntent } from "./intent.ts";
 export type * from "./intent-model.ts";

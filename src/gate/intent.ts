@@ -13,7 +13,7 @@ import {
   type JsonValue,
   MAX_JSON_DEPTH,
 } from "../contract/canonical.ts";
-import { findInvisibleCharacter } from "../contract/text.ts";
+import { findInvisibleCharacter, lowerCase, trimLower, trimSpace } from "../contract/text.ts";
 import { EPOCH_1980, Timestamp, ZERO_TIME } from "../contract/time.ts";
 import { invalidInput } from "./error-codes.ts";
 import {
@@ -133,7 +133,7 @@ function normalizeIntent(raw: JsonObject): NormalizedIntent {
   const args = normalizeArgs(raw.args, "args");
   guardRawSecrets(args, "args");
   const script = raw.script ?? null;
-  const toolName = script !== null ? "script" : requiredName(raw, "tool_name", "intent").toLowerCase();
+  const toolName = script !== null ? "script" : lowerCase(requiredName(raw, "tool_name", "intent"));
   const steps = script !== null ? normalizeScript(script) : undefined;
 
   let targets = normalizeTargets(raw.targets, toolName, "targets");
@@ -175,7 +175,7 @@ function normalizeArgs(value: JsonValue | undefined, where: string): JsonObject 
 function normalizeJsonObject(value: JsonObject, where: string): JsonObject {
   const out: JsonObject = {};
   for (const [rawKey, member] of Object.entries(value)) {
-    const key = rawKey.trim();
+    const key = trimSpace(rawKey);
     if (key === "") throw intentError(`${where} contains an empty key`);
     if (Object.hasOwn(out, key))
       throw intentError(`${where} has duplicate key ${JSON.stringify(key)} after trimming`);
@@ -190,7 +190,7 @@ function normalizeJsonObject(value: JsonObject, where: string): JsonObject {
 }
 
 function normalizeJsonValue(value: JsonValue, where: string): JsonValue {
-  if (typeof value === "string") return value.trim();
+  if (typeof value === "string") return trimSpace(value);
   if (Array.isArray(value)) return value.map((v, i) => normalizeJsonValue(v, `${where}[${i}]`));
   if (isJsonObject(value)) return normalizeJsonObject(value, where);
   return value;
@@ -206,10 +206,27 @@ function looksLikeSecretKey(key: string): boolean {
   return secretKey.test(key) && !safeKeySuffix.test(key);
 }
 
+function isReferenceOrDigest(value: string): boolean {
+  return referencePrefixes.some((p) => lowerCase(value).startsWith(p)) || /^[0-9a-fA-F]{64}$/.test(value);
+}
+
+/**
+ * Sandbox paths and refs are free text a caller may paste an environment line into
+ * (`API_TOKEN=…`). One that carries a secret-named assignment or a known token prefix is refused,
+ * as the reference refuses it, so the credential never reaches a trace or a digest.
+ */
+function carriesCredential(text: string): boolean {
+  for (const [, name = "", value = ""] of text.matchAll(/([A-Za-z_][\w.-]*)\s*=\s*([^\s/;&,]*)/g)) {
+    if (looksLikeSecretKey(name) && value !== "" && !isReferenceOrDigest(value)) return true;
+  }
+  return text
+    .split(/[/\s=:;,&]+/)
+    .some((segment) => segment.length >= 20 && secretPrefixes.some((p) => segment.startsWith(p)));
+}
+
 export function looksLikeSecretValue(value: string): boolean {
-  const v = value.trim();
-  if (referencePrefixes.some((p) => v.toLowerCase().startsWith(p))) return false;
-  if (/^[0-9a-fA-F]{64}$/.test(v)) return false;
+  const v = trimSpace(value);
+  if (isReferenceOrDigest(v)) return false;
   if (secretPrefixes.some((p) => v.startsWith(p))) return true;
   return v.length >= 16 && !/\s/.test(v) && /[A-Za-z]/.test(v) && /[0-9]/.test(v);
 }
@@ -279,11 +296,11 @@ export function inferEndpointDomain(kind: string, value: string): string {
   if (kind === "host") {
     let host = value.replace(/^https?:\/\//i, "");
     host = host.split("/")[0]!.split(":")[0]!;
-    return host.toLowerCase();
+    return lowerCase(host);
   }
   if (kind === "url") {
     try {
-      return new URL(value).hostname.toLowerCase();
+      return lowerCase(new URL(value).hostname);
     } catch {
       return "";
     }
@@ -300,7 +317,7 @@ function normalizeTargets(value: JsonValue | undefined, toolName: string, where:
 function normalizeTarget(value: JsonValue, toolName: string, where: string): Target {
   if (!isJsonObject(value)) throw intentError(`${where} must be an object`);
   const kind = lower(optionalString(value, "kind", where));
-  const targetValue = (optionalString(value, "value", where) ?? "").trim();
+  const targetValue = optionalText(value, "value", where);
   if (!kind) throw intentError(`${where}.kind is required`);
   if (!targetValue) throw intentError(`${where}.value is required`);
   assertEnum(kind, TARGET_KINDS, `${where}.kind`);
@@ -377,12 +394,12 @@ function normalizeProvenanceList(value: JsonValue | undefined, where: string): A
 
 function normalizeProvenance(value: JsonValue, where: string): ArgProvenance {
   if (!isJsonObject(value)) throw intentError(`${where} must be an object`);
-  const argPath = (optionalString(value, "arg_path", where) ?? "").trim();
+  const argPath = optionalText(value, "arg_path", where);
   if (!argPath) throw intentError(`${where}.arg_path is required`);
   const source = lower(optionalString(value, "source", where));
   assertEnum(source, PROVENANCE_SOURCES, `${where}.source`);
   const out: ArgProvenance = { arg_path: argPath, source };
-  const sourceRef = (optionalString(value, "source_ref", where) ?? "").trim();
+  const sourceRef = optionalText(value, "source_ref", where);
   if (sourceRef) out.source_ref = sourceRef;
   const digest = lower(optionalString(value, "integrity_digest", where));
   if (digest) {
@@ -406,17 +423,17 @@ function normalizeSkill(value: JsonValue): SkillProvenance {
   if (!isJsonObject(value)) throw intentError(`${where} must be an object`);
   const skill: SkillProvenance = {
     skill_name: requiredString(value, "skill_name", where),
-    source: requiredString(value, "source", where).toLowerCase(),
+    source: lowerCase(requiredString(value, "source", where)),
     publisher: requiredString(value, "publisher", where),
   };
-  const version = (optionalString(value, "skill_version", where) ?? "").trim();
+  const version = optionalText(value, "skill_version", where);
   if (version) skill.skill_version = version;
   const digest = lower(optionalString(value, "digest", where));
   if (digest) {
     if (!isSha256Hex(digest)) throw intentError(`${where}.digest must be 64 hex characters`);
     skill.digest = digest;
   }
-  const keyId = (optionalString(value, "signature_key_id", where) ?? "").trim();
+  const keyId = optionalText(value, "signature_key_id", where);
   if (keyId) skill.signature_key_id = keyId;
   return skill;
 }
@@ -429,7 +446,7 @@ function normalizeScript(value: JsonValue): ScriptStep[] {
   return value.steps.map((step, i) => {
     const where = `script.steps[${i}]`;
     if (!isJsonObject(step)) throw intentError(`${where} must be an object`);
-    const toolName = requiredName(step, "tool_name", where).toLowerCase();
+    const toolName = lowerCase(requiredName(step, "tool_name", where));
     const out: ScriptStep = { tool_name: toolName, args: normalizeArgs(step.args, `${where}.args`) };
     const targets = normalizeTargets(step.targets, toolName, `${where}.targets`);
     if (targets.length > 0) out.targets = targets;
@@ -483,7 +500,7 @@ function normalizeLink(value: JsonValue, where: string): DelegationLink {
   };
   const scopeClass = lower(optionalString(value, "scope_class", where));
   if (scopeClass) link.scope_class = scopeClass;
-  const tokenRef = (optionalString(value, "token_ref", where) ?? "").trim();
+  const tokenRef = optionalText(value, "token_ref", where);
   if (tokenRef) link.token_ref = tokenRef;
   return link;
 }
@@ -531,11 +548,11 @@ function normalizeContext(value: JsonValue | undefined): IntentContext {
   const context: IntentContext = {
     identity: requiredName(value, "identity", where),
     workspace: requiredString(value, "workspace", where).replace(/\\/g, "/"),
-    risk_class: requiredName(value, "risk_class", where).toLowerCase(),
+    risk_class: lowerCase(requiredName(value, "risk_class", where)),
     phase,
   };
   for (const key of contextStrings) {
-    const text = (optionalString(value, key, where) ?? "").trim();
+    const text = optionalText(value, key, where);
     if (text) context[key] = text;
   }
   if (context.agent_id) assertVisible(context.agent_id, `${where}.agent_id`);
@@ -601,10 +618,12 @@ function normalizeAgentIdentity(value: JsonValue): AgentIdentity {
   };
   const states = stringList(value.lifecycle_states, `${where}.lifecycle_states`, false);
   if (states.length > 0) identity.lifecycle_states = states;
-  for (const key of ["owner", "publisher", "source"] as const) {
-    const text = (optionalString(value, key, where) ?? "").trim();
+  for (const key of ["owner", "publisher"] as const) {
+    const text = optionalText(value, key, where);
     if (text) identity[key] = text;
   }
+  const source = lower(optionalString(value, "source", where));
+  if (source) identity.source = source;
   const manifest = lower(optionalString(value, "manifest_digest", where));
   if (manifest) identity.manifest_digest = manifest;
   if (optionalBool(value, "revoked", where)) identity.revoked = true;
@@ -629,13 +648,19 @@ function normalizeSandbox(value: JsonValue): Sandbox | undefined {
   }
   for (const key of ["writable_paths", "read_only_roots"] as const) {
     const paths = cleanPaths(stringList(value[key], `${where}.${key}`, false));
+    if (paths.some(carriesCredential)) {
+      throw intentError(
+        `${where}.${key} must not contain raw credential material; pass a reference (env:, ref:) instead`,
+      );
+    }
     if (paths.length > 0) sandbox[key] = paths;
   }
   const timeout = optionalInt(value, "timeout_seconds", where);
   if (timeout > 0) sandbox.timeout_seconds = timeout;
-  const evidenceRef = (optionalString(value, "evidence_ref", where) ?? "").trim();
+  const evidenceRef = optionalText(value, "evidence_ref", where);
   if (evidenceRef) {
-    if (looksLikeSecretValue(evidenceRef) && !evidenceRef.includes("/") && !evidenceRef.includes(":")) {
+    const bare = !evidenceRef.includes("/") && !evidenceRef.includes(":");
+    if (carriesCredential(evidenceRef) || (bare && looksLikeSecretValue(evidenceRef))) {
       throw intentError(`${where}.evidence_ref must not contain raw credential material`);
     }
     sandbox.evidence_ref = evidenceRef;
@@ -656,7 +681,12 @@ function cleanPaths(paths: string[]): string[] {
 // field readers
 
 function lower(value: string | undefined): string {
-  return (value ?? "").trim().toLowerCase();
+  return trimLower(value ?? "");
+}
+
+/** The string at `key`, Go-trimmed; "" when absent. */
+function optionalText(obj: JsonObject, key: string, where: string): string {
+  return trimSpace(optionalString(obj, key, where) ?? "");
 }
 
 function optionalString(obj: JsonObject, key: string, where: string): string | undefined {
@@ -667,7 +697,7 @@ function optionalString(obj: JsonObject, key: string, where: string): string | u
 }
 
 function requiredString(obj: JsonObject, key: string, where: string): string {
-  const value = (optionalString(obj, key, where) ?? "").trim();
+  const value = optionalText(obj, key, where);
   if (!value) throw intentError(`${where}.${key} is required`);
   return value;
 }
@@ -706,7 +736,7 @@ function optionalInt(obj: JsonObject, key: string, where: string): number {
 
 function optionalTime(obj: JsonObject, key: string, where: string): Timestamp {
   const text = optionalString(obj, key, where);
-  if (!text || text.trim() === "") return ZERO_TIME;
+  if (!text || trimSpace(text) === "") return ZERO_TIME;
   return Timestamp.parse(text, `${where}.${key}`).utc();
 }
 
@@ -716,7 +746,7 @@ function stringList(value: JsonValue | undefined, where: string, lowerCase: bool
   if (!Array.isArray(value)) throw intentError(`${where} must be an array of strings`);
   const items = value.map((v) => {
     if (typeof v !== "string") throw intentError(`${where} must be an array of strings`);
-    return lowerCase ? v.trim().toLowerCase() : v.trim();
+    return lowerCase ? trimLower(v) : trimSpace(v);
   });
   return sortedUnique(items.filter((v) => v !== ""));
 }

@@ -3,7 +3,7 @@
  * and final verdict → same id); `observed_at` is the wall clock and always present.
  */
 import type { RelationshipEnvelope } from "../contract/artifact-schemas.ts";
-import { isJsonObject, sha256Hex } from "../contract/canonical.ts";
+import { isJsonObject, type JsonObject, sha256Hex } from "../contract/canonical.ts";
 import {
   type SigningKey,
   signJson,
@@ -11,14 +11,15 @@ import {
   verifyJson,
   withoutSignature,
 } from "../contract/signing.ts";
-import type { Timestamp } from "../contract/time.ts";
+import { Timestamp, ZERO_TIME } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import type { Decision } from "./decision.ts";
+import { type FreezeOutcome, NO_WINDOW } from "./freeze.ts";
 import type { PreparedIntent } from "./intent-model.ts";
 import type { Verdict } from "./policy-model.ts";
 import type { FreezeWindowDecision, TracedContextField, TraceRecord } from "./wire.ts";
 import { GATE_SCHEMA_VERSION, TRACE_SCHEMA_ID } from "./wire-ids.ts";
-import { TRACED_CONTEXT_FIELDS } from "./wire-runtime.ts";
+import { TRACE_RECORD_FIELDS, TRACE_REQUIRED_FIELDS, TRACED_CONTEXT_FIELDS } from "./wire-runtime.ts";
 
 export function traceIdFor(policyDigest: string, intentDigest: string, verdict: string): string {
   return sha256Hex(`${policyDigest}:${intentDigest}:${verdict}`).slice(0, 24);
@@ -80,17 +81,7 @@ export function buildTrace(input: TraceInput): TraceRecord {
     trace.step_verdicts = decision.script.stepVerdicts;
     if (decision.script.matchedRuleIds.length > 0) trace.matched_rule_ids = decision.script.matchedRuleIds;
   }
-  if (decision.freezeWindow) {
-    const fw = decision.freezeWindow;
-    const freeze: FreezeWindowDecision = {
-      status: fw.active ? "active" : "inactive",
-      evaluated_at: input.observedAt.utc().toString(),
-    };
-    if (fw.timezone) freeze.timezone = fw.timezone;
-    if (fw.window) freeze.window_name = fw.window;
-    if (fw.effect) freeze.effect = fw.effect;
-    trace.freeze_window = freeze;
-  }
+  if (decision.freezeWindow) trace.freeze_window = freezeWindowRecord(decision.freezeWindow);
   if (decision.sandbox) {
     trace.sandbox = decision.sandbox.valid
       ? { status: "valid" }
@@ -139,6 +130,24 @@ function relationshipFor(
   return relationship;
 }
 
+/**
+ * The trace's freeze_window. Its three times are Go `time.Time` values, which the reference
+ * renders even when zero, so they are always present (the zero time when no window is active).
+ */
+function freezeWindowRecord(outcome: FreezeOutcome): FreezeWindowDecision {
+  const record: FreezeWindowDecision = {
+    status: outcome.status,
+    timezone: outcome.timezone,
+    evaluated_at: outcome.evaluatedAt,
+    window_start: outcome.window?.start ?? NO_WINDOW,
+    window_end: outcome.window?.end ?? NO_WINDOW,
+  };
+  if (outcome.window) record.window_name = outcome.window.name;
+  if (outcome.effect) record.effect = outcome.effect;
+  if (outcome.reasonCode) record.reason_code = outcome.reasonCode;
+  return record;
+}
+
 export function signTrace(trace: TraceRecord, key: SigningKey): TraceRecord {
   const signable = withoutSignature(trace);
   return { ...signable, signature: signJson(key, signable) };
@@ -159,10 +168,10 @@ export interface TraceVerification {
 }
 
 /**
- * Verifies a trace's signature over the parsed object minus `signature`: every byte of the
- * file's content is covered, and the signing-compat vector (which lacks `observed_at`)
- * verifies. Gait-produced traces always carry `observed_at`, so this equals the reference's
- * struct re-marshal for them.
+ * Verifies a trace's signature the way the reference does: over the trace as its v1 record
+ * re-serializes it (see `asV1Record`), not over whatever the file holds. The two agree on every
+ * trace either tool writes; they differ on a hand-made or edited trace (one lacking
+ * `observed_at`, say), which both tools then reject, and the reason says why.
  */
 export function verifyTrace(raw: unknown, key: VerifyKey): TraceVerification {
   const obj = isJsonObject(raw) ? raw : {};
@@ -176,7 +185,97 @@ export function verifyTrace(raw: unknown, key: VerifyKey): TraceVerification {
   if (obj.schema_id !== TRACE_SCHEMA_ID) return { ...result, reason: "not a gait.gate.trace record" };
   if (obj.signature === undefined)
     return { ...result, signatureStatus: "missing", reason: "trace has no signature" };
-  const check = verifyJson(key, withoutSignature(obj), obj.signature);
-  if (!check.ok) return { ...result, reason: check.reason };
-  return { ...result, ok: true, signatureStatus: "verified" };
+  const record = asV1Record(obj);
+  if (typeof record === "string") return { ...result, reason: record };
+  const check = verifyJson(key, record.signable, obj.signature);
+  if (check.ok) return { ...result, ok: true, signatureStatus: "verified" };
+  const rawCheck = verifyJson(key, withoutSignature(obj), obj.signature);
+  if (rawCheck.ok && record.changes.length > 0) {
+    return {
+      ...result,
+      reason: `the signature covers the file as written, not the v1 trace record it reads as (${record.changes.join("; ")}); the reference verifier rejects it too`,
+    };
+  }
+  return { ...result, reason: check.reason };
+}
+
+interface V1Record {
+  signable: JsonObject;
+  /** How the file differs from the record, in words; empty when they are the same. */
+  changes: string[];
+}
+
+/**
+ * The trace minus `signature` as the reference's Go struct re-serializes it: members are the v1
+ * record's; a required member that is absent renders as its zero value (Go has no `omitempty`
+ * on them); `created_at` and `observed_at` are `time.Time`, rendered even when absent (the zero
+ * time) and re-rendered RFC 3339 with nanoseconds. A member outside the record would be dropped
+ * by the reference and so is covered by no signature: it is refused (a string reason).
+ */
+function asV1Record(trace: JsonObject): V1Record | string {
+  const unknown = Object.keys(trace).filter((k) => !TRACE_RECORD_FIELDS.includes(k));
+  if (unknown.length > 0) {
+    return `trace has members outside the v1 record (${unknown.join(", ")}); no signature covers them`;
+  }
+  const signable: JsonObject = withoutSignature(trace);
+  const changes: string[] = [];
+  for (const field of TRACE_REQUIRED_FIELDS) {
+    if (signable[field] === undefined && !TIME_FIELDS.includes(field)) {
+      signable[field] = "";
+      changes.push(`${field} is missing (read as "")`);
+    }
+  }
+  const bad = renderTimes(signable, TIME_FIELDS, "", changes);
+  if (bad) return bad;
+  for (const [member, fields] of Object.entries(NESTED_TIME_FIELDS)) {
+    const nested = signable[member];
+    if (!isJsonObject(nested)) continue;
+    const copy = { ...nested };
+    const badNested = renderTimes(copy, fields, `${member}.`, changes);
+    if (badNested) return badNested;
+    signable[member] = copy;
+  }
+  return { signable, changes };
+}
+
+/** The trace members that are Go `time.Time` values, top level and inside nested records. */
+const TIME_FIELDS = ["created_at", "observed_at"];
+const NESTED_TIME_FIELDS: Record<string, string[]> = {
+  agent_identity: ["issued_at", "approved_at", "expires_at"],
+  freeze_window: ["evaluated_at", "window_start", "window_end"],
+  kill_switch: ["evaluated_at"],
+  mcp_trust: ["updated_at"],
+};
+
+/** Renders `fields` of `obj` as Go re-marshals time.Time; returns a reason when one is unreadable. */
+function renderTimes(
+  obj: JsonObject,
+  fields: string[],
+  prefix: string,
+  changes: string[],
+): string | undefined {
+  for (const field of fields) {
+    const text = obj[field];
+    if (text === undefined) {
+      obj[field] = ZERO_TIME.toString();
+      changes.push(`${prefix}${field} is missing (read as ${ZERO_TIME.toString()})`);
+      continue;
+    }
+    if (typeof text !== "string" || !isRfc3339(text)) return `${prefix}${field} is not an RFC 3339 time`;
+    const rendered = Timestamp.parse(text).toString();
+    if (rendered !== text) {
+      obj[field] = rendered;
+      changes.push(`${prefix}${field} ${JSON.stringify(text)} reads as ${rendered}`);
+    }
+  }
+  return undefined;
+}
+
+function isRfc3339(text: string): boolean {
+  try {
+    Timestamp.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }

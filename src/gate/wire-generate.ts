@@ -6,7 +6,12 @@
  * so every format passes.
  */
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import { ApprovalTokenSchema, IntentRequestSchema, TRACED_CONTEXT_FIELD_LIST } from "./wire.ts";
+import {
+  ApprovalTokenSchema,
+  IntentRequestSchema,
+  TRACED_CONTEXT_FIELD_LIST,
+  TraceRecordSchema,
+} from "./wire.ts";
 
 const GUARDS = { isApprovalTokenShape: ApprovalTokenSchema } as const;
 
@@ -15,6 +20,10 @@ const LISTS = {
   INTENT_REQUEST_FIELDS: Object.keys(IntentRequestSchema.properties),
   /** The context members a trace copies, in the order it lists them. */
   TRACED_CONTEXT_FIELDS: TRACED_CONTEXT_FIELD_LIST,
+  /** The members of a v1 trace record, in the order it lists them. */
+  TRACE_RECORD_FIELDS: Object.keys(TraceRecordSchema.properties),
+  /** The trace members the reference's struct renders even when absent (no `omitempty`). */
+  TRACE_REQUIRED_FIELDS: TraceRecordSchema.required ?? [],
 } as const;
 
 export function renderWireGenerated(): string {

@@ -12,3 +12,9 @@ export const INTENT_REQUEST_FIELDS: ReadonlySet<string> = new Set(
 
 /** The context members a trace copies, in the order it lists them. */
 export const TRACED_CONTEXT_FIELDS = generated.TRACED_CONTEXT_FIELDS as readonly TracedContextField[];
+
+/** The members of a v1 trace record, in the order it lists them. */
+export const TRACE_RECORD_FIELDS = generated.TRACE_RECORD_FIELDS as readonly string[];
+
+/** The trace members the reference's struct renders even when absent (no `omitempty`). */
+export const TRACE_REQUIRED_FIELDS = generated.TRACE_REQUIRED_FIELDS as readonly string[];

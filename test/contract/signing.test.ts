@@ -19,6 +19,7 @@ import {
   verifyKeyFor,
   withoutSignature,
 } from "../../src/contract/signing.ts";
+import { verifyTrace } from "../../src/gate/trace.ts";
 import { conformanceAvailable, conformanceSkip, vectorPath } from "../helpers/conformance.ts";
 
 interface Vectors {
@@ -124,18 +125,23 @@ describe("reference signatures (raw 32-byte digest convention)", () => {
     });
   }
 
-  it("trace: the struct projection (observed_at zero time added) has another digest and fails", {
+  it("trace verify rejects the hand-made trace as the reference does, and says why", {
     skip: conformanceSkip,
   }, () => {
-    // The reference verifier re-marshals its struct and so rejects this hand-made trace; our
-    // raw-object verifier accepts it (CONTRACTS §12 caveat). Gait-produced traces always carry
-    // observed_at, so both conventions agree on real artifacts.
+    // The file lacks observed_at; the reference verifier re-marshals its struct, which renders
+    // the zero time, so the digest it checks is the struct projection's (CONTRACTS §12 caveat).
     const trace = readJson("signing-compat", "trace_signed.json");
     const projected = { ...withoutSignature(trace), observed_at: "0001-01-01T00:00:00Z" };
     assert.equal(digestJcs(projected), vectors!.signing_compat.trace_signed_digest_struct_projection);
-    const result = verifyJson(compatKey(), projected, trace.signature);
+    const result = verifyTrace(trace, compatKey());
     assert.equal(result.ok, false);
-    assert.equal(!result.ok && result.code, "signed_digest_mismatch");
+    assert.equal(result.signatureStatus, "failed");
+    assert.match(result.reason ?? "", /observed_at is missing \(read as 0001-01-01T00:00:00Z\)/);
+    assert.match(result.reason ?? "", /reference verifier rejects it too/);
+    // With observed_at present and signed, the same trace verifies.
+    const key = generateSigningKey();
+    const complete = { ...projected, signature: signJson(key, projected) };
+    assert.equal(verifyTrace(complete, verifyKeyFor(key)).ok, true);
   });
 
   it("the expired approval token verifies with approval_public.key", { skip: conformanceSkip }, () => {

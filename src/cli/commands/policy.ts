@@ -9,6 +9,7 @@ import { fromFsError } from "../../contract/errors.ts";
 import { writeFileAtomic } from "../../contract/files.ts";
 import {
   formatPolicyYaml,
+  freezeWindowWarnings,
   type LoadedPolicy,
   POLICY_TEMPLATE_NAMES,
   parsePolicyYaml,
@@ -72,6 +73,7 @@ const policyValidateCommand = command({
     const { loaded } = await readPolicy(file, ctx);
     const { policy, policyDigest } = loaded;
     const summary = summarize(loaded);
+    const warnings = freezeWindowWarnings(policy);
     return {
       output: {
         schema_id: policy.schemaId,
@@ -80,8 +82,9 @@ const policyValidateCommand = command({
         default_verdict: policy.defaultVerdict,
         rule_count: policy.rules.length,
         summary,
+        ...(warnings.length > 0 ? { warnings } : {}),
       },
-      human: [summary, `policy_digest=${policyDigest}`],
+      human: [summary, `policy_digest=${policyDigest}`, ...warnings.map((w) => `warning: ${w}`)],
     };
   },
 });
