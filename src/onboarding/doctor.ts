@@ -20,11 +20,18 @@ import {
 } from "../config/index.ts";
 import { isGaitError } from "../contract/errors.ts";
 import { ExitCode, exitForCheck } from "../contract/exit.ts";
-import { keyModeFor } from "../contract/keys.ts";
+import { type KeyMode, type KeySource, keyModeFor, loadPrivateKey, loadPublicKey } from "../contract/keys.ts";
 import type { LoadedPolicy } from "../gate/index.ts";
 import { DEFAULT_RATE_LIMIT_STATE, gateSetupProblems, loadPolicyFile } from "../gate/index.ts";
 import { configuredKeyFacts, policyPathFor } from "./check.ts";
-import { formatMode, isLooseKeyFile, type KeyFacts, keysInitCommand, shellQuote } from "./key-facts.ts";
+import {
+  formatMode,
+  inspectKeySource,
+  isLooseKeyFile,
+  type KeyFacts,
+  keysInitCommand,
+  shellQuote,
+} from "./key-facts.ts";
 
 export const DOCTOR_SCHEMA_ID = "gait.doctor.result";
 const MIN_NODE_MAJOR = 20;
@@ -54,10 +61,26 @@ export interface DoctorResult {
   checks: DoctorCheck[];
 }
 
+/** Key flags (`--key-mode`, `--private-key[-env]`, `--public-key[-env]`), as gate eval takes them. */
+export interface DoctorKeyFlags {
+  keyMode?: KeyMode;
+  privateKey?: KeySource;
+  publicKey?: KeySource;
+}
+
 export interface DoctorOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
   productionReadiness: boolean;
+  /**
+   * The project directory to check (`--workdir`, default the cwd): its config, policy, keys and
+   * output dirs, relative paths resolved against it.
+   */
+  workdir?: string;
+  /** The output directory to check instead of `run.out_dir` (`--output-dir`; default gait-out). */
+  outputDir?: string;
+  /** Key flags replace the config's key mode and signing key source, as they do for gate eval. */
+  keyFlags?: DoctorKeyFlags;
   /** Overrides for tests; default the running Node and the OS temp dir. */
   nodeVersion?: string;
   tempDir?: string;
@@ -71,25 +94,47 @@ interface Project {
   policy?: LoadedPolicy;
   policyError?: { missing: boolean; message: string };
   keys: KeyFacts[];
+  /** Set when the key mode and signing key come from flags rather than the config. */
+  keyFlags?: DoctorKeyFlags;
+  /** Facts about `--public-key[-env]`, when given. */
+  publicKey?: KeyFacts;
+  /** What the signing key's relative path is relative to: the workdir (config) or the cwd (flag). */
+  signingKeyCwd: string;
+  /** Where gait runs: flag paths are relative to it. */
+  flagCwd: string;
 }
 
+/** How a key source given by flags is named in messages. */
+const FLAG_FIELD = { private: "--private-key", public: "--public-key" } as const;
+
 export async function runDoctor(options: DoctorOptions): Promise<DoctorResult> {
-  const project = await inspectProject(options);
+  const workdir = options.workdir ?? ".";
+  const root = resolve(options.cwd, workdir);
+  const project = await inspectProject({ ...options, cwd: root }, options.cwd);
+  // Flag paths are relative to where gait runs; config paths to the project (the workdir).
+  const outputDir = options.outputDir
+    ? relative(root, resolve(options.cwd, options.outputDir)) || "."
+    : (project.config.run.outDir ?? DEFAULT_OUTPUT_DIR);
   const checks: DoctorCheck[] = [
     nodeVersionCheck(options.nodeVersion ?? process.versions.node),
+    await workdirCheck(root, workdir),
     projectConfigCheck(project),
     repoPolicyCheck(project),
-    await writableDirCheck("output_dir", options.cwd, project.config.run.outDir ?? DEFAULT_OUTPUT_DIR),
+    options.outputDir
+      ? await writableDirCheck("output_dir", options.cwd, options.outputDir)
+      : await writableDirCheck("output_dir", root, outputDir),
     await writableDirCheck(
       "state_dir",
-      options.cwd,
+      root,
       dirname(project.config.gate.rateLimitState ?? DEFAULT_RATE_LIMIT_STATE),
     ),
     await tempDirCheck(options.tempDir ?? tmpdir()),
+    ...(options.keyFlags ? [keySourceAmbiguityCheck(options.keyFlags)] : []),
     signingKeyCheck(project),
+    ...(project.publicKey ? [await keyConfigCheck(project, options.env)] : []),
     keyPermissionsCheck(project),
     approvalKeyCheck(project),
-    await staleLocksCheck(options.cwd, project.config),
+    await staleLocksCheck(root, project.config, outputDir),
     await sidecarPortCheck(project.config),
   ];
   if (options.productionReadiness) checks.push(...productionChecks(project));
@@ -120,7 +165,7 @@ function summarize(checks: DoctorCheck[], productionReadiness: boolean): DoctorR
   };
 }
 
-async function inspectProject(options: DoctorOptions): Promise<Project> {
+async function inspectProject(options: DoctorOptions, flagCwd: string): Promise<Project> {
   let loaded: LoadedProjectConfig | undefined;
   let configError: string | undefined;
   try {
@@ -128,13 +173,36 @@ async function inspectProject(options: DoctorOptions): Promise<Project> {
   } catch (error) {
     configError = messageOf(error);
   }
-  const config = loaded?.config ?? emptyProjectConfig();
+  const config = withKeyFlags(loaded?.config ?? emptyProjectConfig(), options.keyFlags);
   const policyPath = loaded ? policyPathFor(loaded) : ".gait.yaml";
+  // The signing key is inspected here, named by where it came from (config field or flag).
+  const { privateKey, ...gateWithoutSigningKey } = config.gate;
+  const keys = await configuredKeyFacts({ ...config, gate: gateWithoutSigningKey }, options);
+  const fromFlag = options.keyFlags?.privateKey !== undefined;
+  const signingKeyCwd = fromFlag ? flagCwd : options.cwd;
+  if (privateKey) {
+    const field = fromFlag ? FLAG_FIELD.private : "gate.private_key";
+    keys.unshift(
+      await inspectKeySource(privateKey, field, "private", { cwd: signingKeyCwd, env: options.env }),
+    );
+  }
+  const publicKey = options.keyFlags?.publicKey;
   const project: Project = {
     config,
     configState: { ...(loaded && { loaded }), ...(configError !== undefined && { error: configError }) },
     policyPath,
-    keys: await configuredKeyFacts(config, options),
+    keys,
+    signingKeyCwd,
+    flagCwd,
+    ...(options.keyFlags ? { keyFlags: options.keyFlags } : {}),
+    ...(publicKey
+      ? {
+          publicKey: await inspectKeySource(publicKey, FLAG_FIELD.public, "public", {
+            cwd: flagCwd,
+            env: options.env,
+          }),
+        }
+      : {}),
   };
   try {
     project.policy = await loadPolicyFile(resolve(options.cwd, policyPath), policyPath);
@@ -143,6 +211,19 @@ async function inspectProject(options: DoctorOptions): Promise<Project> {
     project.policyError = { missing, message: messageOf(error) };
   }
   return project;
+}
+
+/**
+ * Key flags replace the config's key settings, as for `gait gate eval`: `--key-mode` the mode, a
+ * private key flag the source (and, without `--key-mode`, it means prod).
+ */
+function withKeyFlags(config: ProjectConfig, flags: DoctorKeyFlags | undefined): ProjectConfig {
+  if (!flags || (!flags.keyMode && !flags.privateKey)) return config;
+  const gate = { ...config.gate };
+  if (flags.privateKey) gate.privateKey = flags.privateKey;
+  else if (flags.keyMode === "dev") delete gate.privateKey;
+  gate.keyMode = flags.keyMode ?? keyModeFor(undefined, flags.privateKey);
+  return { ...config, gate };
 }
 
 function messageOf(error: unknown): string {
@@ -239,6 +320,16 @@ async function writableDirCheck(name: string, cwd: string, dir: string): Promise
   }
 }
 
+/** The directory doctor checks (the reference's `workdir` check): it must exist and be writable. */
+async function workdirCheck(absolute: string, shown: string): Promise<DoctorCheck> {
+  const fix = `mkdir -p ${shellQuote(shown)} && chmod u+rwx ${shellQuote(shown)}`;
+  const info = await stat(absolute).catch(() => undefined);
+  if (!info) return problem("workdir", "fail", `${shown} does not exist`, fix);
+  if (!info.isDirectory()) return problem("workdir", "fail", `${shown} exists but is not a directory`, fix);
+  if (!(await canWrite(absolute))) return problem("workdir", "fail", `${shown} is not writable`, fix);
+  return pass("workdir", `${shown} is writable`);
+}
+
 async function canWrite(path: string): Promise<boolean> {
   try {
     await access(path, constants.W_OK | constants.X_OK);
@@ -279,8 +370,16 @@ async function tempDirCheck(dir: string): Promise<DoctorCheck> {
 
 function signingKeyCheck(project: Project): DoctorCheck {
   const { keyMode = "dev", privateKey } = project.config.gate;
-  const facts = project.keys.find((key) => key.field === "gate.private_key");
+  const facts = project.keys.find((key) => key.role === "private");
   if (!privateKey || !facts) {
+    if (keyMode === "prod" && project.keyFlags) {
+      return problem(
+        "signing_key",
+        "fail",
+        "--key-mode prod needs a signing key: --private-key or --private-key-env",
+        `gait keys init && gait doctor --key-mode prod --private-key ${DEFAULT_KEY_DIR}/gait_private.key`,
+      );
+    }
     if (keyMode === "prod") {
       return problem(
         "signing_key",
@@ -309,6 +408,53 @@ function signingKeyCheck(project: Project): DoctorCheck {
   return pass("signing_key", `${describe(facts)} loads (key_mode prod)`);
 }
 
+/** A key given both as a file and as an environment variable: which one would be used? */
+function keySourceAmbiguityCheck(flags: DoctorKeyFlags): DoctorCheck {
+  const ambiguous = (["private", "public"] as const).filter((role) => {
+    const source = role === "private" ? flags.privateKey : flags.publicKey;
+    return source?.path !== undefined && source.env !== undefined;
+  });
+  if (ambiguous.length === 0) return pass("key_source_ambiguity", "each key flag names one source");
+  const flagsText = ambiguous.map((role) => `${FLAG_FIELD[role]} and ${FLAG_FIELD[role]}-env`).join("; ");
+  return problem(
+    "key_source_ambiguity",
+    "fail",
+    `a key is given both as a file and as an environment variable (${flagsText}); gait refuses to guess`,
+    `gait doctor ${ambiguous.map((role) => `${FLAG_FIELD[role]} <file>`).join(" ")}  # one source per key`,
+  );
+}
+
+/** `--public-key[-env]`: it must load and, with a signing key, be that key's public half. */
+async function keyConfigCheck(project: Project, env: NodeJS.ProcessEnv): Promise<DoctorCheck> {
+  const facts = project.publicKey!;
+  const broken = keySourceProblem(facts);
+  if (broken) return { ...broken, name: "key_config" };
+  const signing = project.keys.find((key) => key.role === "private");
+  const privateSource = project.config.gate.privateKey;
+  if (!signing?.present || signing.problem || !privateSource) {
+    return pass("key_config", `${describe(facts)} loads`);
+  }
+  let privateKey: { keyId: string };
+  let publicKey: { keyId: string };
+  try {
+    [privateKey, publicKey] = await Promise.all([
+      loadPrivateKey(privateSource, { cwd: project.signingKeyCwd, env }),
+      loadPublicKey(project.keyFlags!.publicKey!, { cwd: project.flagCwd, env }),
+    ]);
+  } catch (error) {
+    return problem("key_config", "fail", messageOf(error), keysInitCommand(facts.value));
+  }
+  if (privateKey.keyId === publicKey.keyId) {
+    return pass("key_config", `${describe(facts)} is the public half of ${describe(signing)}`);
+  }
+  return problem(
+    "key_config",
+    "fail",
+    `${describe(facts)} (key_id ${publicKey.keyId}) is not the public half of ${describe(signing)} (key_id ${privateKey.keyId})`,
+    `gait keys verify --private-key ${shellQuote(signing.value)} --public-key ${shellQuote(facts.value)}`,
+  );
+}
+
 function approvalKeyCheck(project: Project): DoctorCheck {
   const facts = project.keys.find((key) => key.field === "gate.approval_public_key");
   if (!facts) return pass("approval_key", "not configured: approval tokens are checked with the signing key");
@@ -335,7 +481,9 @@ function keySourceProblem(facts: KeyFacts): DoctorCheck | undefined {
 }
 
 function describe(facts: KeyFacts): string {
-  return facts.kind === "path" ? `${facts.field} ${facts.value}` : `${facts.field}_env ${facts.value}`;
+  if (facts.kind === "path") return `${facts.field} ${facts.value}`;
+  // A config field gets `_env` (gate.private_key_env), a flag `-env` (--private-key-env).
+  return `${facts.field}${facts.field.startsWith("--") ? "-env" : "_env"} ${facts.value}`;
 }
 
 function keyPermissionsCheck(project: Project): DoctorCheck {
@@ -354,13 +502,8 @@ function keyPermissionsCheck(project: Project): DoctorCheck {
   return pass("key_permissions", "private key files are mode 0600 or stricter");
 }
 
-async function staleLocksCheck(cwd: string, config: ProjectConfig): Promise<DoctorCheck> {
-  const roots = [
-    ...new Set([
-      dirname(config.gate.rateLimitState ?? DEFAULT_RATE_LIMIT_STATE),
-      config.run.outDir ?? DEFAULT_OUTPUT_DIR,
-    ]),
-  ];
+async function staleLocksCheck(cwd: string, config: ProjectConfig, outputDir: string): Promise<DoctorCheck> {
+  const roots = [...new Set([dirname(config.gate.rateLimitState ?? DEFAULT_RATE_LIMIT_STATE), outputDir])];
   const now = Date.now();
   const stale: string[] = [];
   for (const root of roots) {
@@ -441,7 +584,7 @@ function productionChecks(project: Project): DoctorCheck[] {
   const configFound = project.configState.loaded?.found === true;
   const setConfig = (change: string) =>
     configFound ? edit(DEFAULT_CONFIG_PATH, change) : "gait keys init && gait init --profile oss-prod";
-  const signing = project.keys.find((key) => key.field === "gate.private_key");
+  const signing = project.keys.find((key) => key.role === "private");
   const usableKey = Boolean(signing?.present && !signing.problem);
   // Without a usable key the gate cannot sign in prod mode: it would fail to start, as with dev keys.
   const keyMode = usableKey ? keyModeFor(gate.keyMode, gate.privateKey) : "dev";

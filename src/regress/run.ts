@@ -53,6 +53,7 @@ import {
   FIXTURE_FILE,
   type GraderConfig,
   namePattern,
+  RESULT_FILE_MODE,
   type RegressConfig,
   type RegressFixture,
   type RegressResult,
@@ -145,8 +146,10 @@ export async function runRegress(request: RegressRunRequest): Promise<RegressRun
     graded,
   });
   const outputPath = resolve(request.cwd, request.output ?? DEFAULT_RESULT_FILE);
-  await writeFileAtomic(outputPath, renderRegressResult(result), { mode: 0o644 });
+  // An artifact, written as the reference writes artifacts: atomically, mode 0600.
+  await writeFileAtomic(outputPath, renderRegressResult(result), { mode: RESULT_FILE_MODE });
   const junitPath = request.junit ? resolve(request.cwd, request.junit) : undefined;
+  // A CI report for the CI's own reader (test-report uploaders), so world-readable as before.
   if (junitPath) await writeFileAtomic(junitPath, renderJunit(result), { mode: 0o644 });
   return {
     result,

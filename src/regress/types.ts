@@ -16,6 +16,8 @@ export const RegressSchemaIds = {
 
 export const DEFAULT_CONFIG_FILE = "gait.yaml";
 export const DEFAULT_RESULT_FILE = "regress_result.json";
+/** Permission bits of the regress result: an artifact, 0600 like every artifact the reference writes. */
+export const RESULT_FILE_MODE = 0o600;
 export const DEFAULT_FIXTURE_SET = "default";
 export const FIXTURES_DIR = "fixtures";
 export const FIXTURE_FILE = "fixture.json";

@@ -66,6 +66,8 @@ export async function runDemo(context: {
     cwd: context.cwd,
     env: context.env,
     clock: fixedClock(DEMO_CREATED_AT),
+    // As `gait run record` records it (the demo's runpack and manifest digest stay as they were).
+    contextEvidenceMode: "best_effort",
   });
   // recordRunpack re-verifies the written file and throws (exit 2) if it does not check out.
   return {
@@ -75,9 +77,12 @@ export async function runDemo(context: {
     manifest_digest: recorded.manifestDigest,
     ticket_footer: recorded.ticketFooter,
     verify: "ok",
+    // The reference's list (check the runpack, turn it into a CI gate, then the other demos),
+    // less `gait demo --durable`, which needs durable jobs this gait does not have yet.
     next_commands: [
       `gait verify ${DEMO_RUN_ID}`,
       `gait regress bootstrap --from ${DEMO_RUN_ID} --junit ./gait-out/junit.xml`,
+      "gait demo --policy",
     ],
   };
 }

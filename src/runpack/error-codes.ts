@@ -21,6 +21,7 @@ export const RUNPACK_ERROR_CODES = {
   migrate_target_unsupported: "invalid_input",
   payload_mismatch: "invalid_input",
   real_replay_allow_list_empty: "unsafe_operation",
+  real_replay_env_name_invalid: "invalid_input",
   real_replay_env_not_set: "unsafe_operation",
   real_replay_reference_capture: "unsafe_operation",
   real_replay_unsafe_flag_missing: "unsafe_operation",

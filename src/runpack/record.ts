@@ -57,7 +57,11 @@ export interface BuildOptions {
   runId?: string;
   /** Overrides the input's `capture_mode` (default `reference`). */
   captureMode?: CaptureMode;
-  /** Default for `refs.context_evidence_mode` when the input sets none (`best_effort`). */
+  /**
+   * Default for `refs.context_evidence_mode` when the input sets none. Omitted: none, the field
+   * stays absent, as the reference library writes it; `gait run record` passes `best_effort`, as
+   * the reference CLI does (CONTRACTS.md §3.2).
+   */
   contextEvidenceMode?: ContextEvidenceMode;
   /** Allows receipts with `redaction_mode: raw`. */
   unsafeContextRaw?: boolean;
@@ -118,7 +122,7 @@ export function buildRunpack(input: unknown, options: BuildOptions): BuiltRunpac
   const refs = buildRefs(root.child("refs"), header, {
     intents: new Map(intents.map((i) => [i.record.intent_id, i.record])),
     results: new Map(results.map((r) => [r.record.intent_id, r.record])),
-    contextEvidenceMode: options.contextEvidenceMode ?? "best_effort",
+    ...(options.contextEvidenceMode ? { contextEvidenceMode: options.contextEvidenceMode } : {}),
     unsafeContextRaw: options.unsafeContextRaw === true,
     overrideRunId: options.runId !== undefined,
   });
@@ -390,7 +394,8 @@ function capture<T extends IntentRecord | ResultRecord>(
 interface RefsContext {
   intents: ReadonlyMap<string, IntentRecord>;
   results: ReadonlyMap<string, ResultRecord>;
-  contextEvidenceMode: ContextEvidenceMode;
+  /** The mode when the input names none; absent: the field stays absent. */
+  contextEvidenceMode?: ContextEvidenceMode;
   unsafeContextRaw: boolean;
   overrideRunId: boolean;
 }
@@ -412,8 +417,8 @@ function buildRefs(reader: FieldReader, header: RecordHeader, context: RefsConte
       throw reader.error("invalid_digest", "context_set_digest must be 64 hex characters");
     refs.context_set_digest = setDigest;
   }
-  const mode = reader.string("context_evidence_mode").trim() || context.contextEvidenceMode;
-  if (!(CONTEXT_EVIDENCE_MODES as readonly string[]).includes(mode))
+  const mode = reader.string("context_evidence_mode").trim() || context.contextEvidenceMode || "";
+  if (mode !== "" && !(CONTEXT_EVIDENCE_MODES as readonly string[]).includes(mode))
     throw reader.error(
       "invalid_context_evidence_mode",
       "context_evidence_mode must be best_effort or required",
@@ -423,7 +428,7 @@ function buildRefs(reader: FieldReader, header: RecordHeader, context: RefsConte
       "context_set_digest_required",
       "context_evidence_mode required needs a context_set_digest",
     );
-  refs.context_evidence_mode = mode as ContextEvidenceMode;
+  if (mode !== "") refs.context_evidence_mode = mode as ContextEvidenceMode;
   const count = reader.count("context_ref_count") || receipts.length;
   if (count > 0) refs.context_ref_count = count;
   return refs;

@@ -5,7 +5,7 @@
  */
 import { digestJcs, sha256Hex } from "../contract/canonical.ts";
 import type { GaitError } from "../contract/errors.ts";
-import { gaitError, type RunpackErrorCode } from "./error-codes.ts";
+import { gaitError, invalidInput, type RunpackErrorCode } from "./error-codes.ts";
 import {
   DEFAULT_EXECUTION_LIMITS,
   defaultExecutors,
@@ -123,7 +123,12 @@ export interface RealReplayRequest {
   /** `--allow-tools`: the only tool names that may run. */
   allowTools: readonly string[];
   env: Readonly<Record<string, string | undefined>>;
+  /** `--unsafe-real-tools-env`: the variable that must be `1` (default GAIT_ALLOW_REAL_REPLAY). */
+  interlockEnv?: string;
 }
+
+/** An environment variable name (POSIX portable). */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function unsafe(code: RunpackErrorCode, message: string, hint: string): GaitError {
   return gaitError("unsafe_operation", code, message, { hint });
@@ -145,11 +150,12 @@ function checkRealReplayInterlocks(request: RealReplayRequest, runpack?: Runpack
       "pass --allow-tools tool.a,tool.b",
     );
   }
-  if (request.env[REAL_REPLAY_ENV] !== "1") {
+  const envName = request.interlockEnv ?? REAL_REPLAY_ENV;
+  if (request.env[envName] !== "1") {
     throw unsafe(
       "real_replay_env_not_set",
-      `real-tool replay needs the environment variable ${REAL_REPLAY_ENV}=1`,
-      `export ${REAL_REPLAY_ENV}=1 for this replay only`,
+      `real-tool replay needs the environment variable ${envName}=1`,
+      `export ${envName}=1 for this replay only`,
     );
   }
   if (runpack && runpack.manifest.capture_mode !== "raw") {
@@ -203,6 +209,8 @@ export interface ReplayRequest extends ResolveContext {
   realTools?: boolean;
   unsafeRealTools?: boolean;
   allowTools?: readonly string[];
+  /** The interlock variable's name (default GAIT_ALLOW_REAL_REPLAY); it must be set to `1`. */
+  interlockEnv?: string;
   executors?: ExecutorRegistry;
   timeoutMs?: number;
   maxOutputBytes?: number;
@@ -218,7 +226,17 @@ export async function replayRunpack(request: ReplayRequest): Promise<ReplayRepor
     unsafeRealTools: request.unsafeRealTools === true,
     allowTools: request.allowTools ?? [],
     env: request.env,
+    ...(request.interlockEnv !== undefined ? { interlockEnv: request.interlockEnv } : {}),
   };
+  if (real.interlockEnv !== undefined && !ENV_NAME.test(real.interlockEnv)) {
+    throw invalidInput(
+      "real_replay_env_name_invalid",
+      `--unsafe-real-tools-env ${JSON.stringify(real.interlockEnv)} is not an environment variable name`,
+      {
+        hint: `name a variable such as ${REAL_REPLAY_ENV} (letters, digits and _, not starting with a digit)`,
+      },
+    );
+  }
   if (real.realTools) checkRealReplayInterlocks(real);
   const path = resolveRunpackPath(request.ref, request);
   const { runpack } = await readRunpack(path, { requireContextEvidence: true });

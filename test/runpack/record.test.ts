@@ -118,7 +118,10 @@ describe("runpack record (pure core)", () => {
     assert.equal(built.runpack.intents[0]!.created_at, run.created_at);
     assert.equal(built.runpack.intents[0]!.producer_version, PRODUCER_VERSION);
     assert.equal(built.runpack.refs.run_id, "run_defaults");
-    assert.equal(built.runpack.refs.context_evidence_mode, "best_effort");
+    // The library writes no evidence mode unless asked (gait run record passes best_effort).
+    assert.equal(built.runpack.refs.context_evidence_mode, undefined);
+    const cliForm = build({ run: { run_id: "run_defaults" } }, { contextEvidenceMode: "best_effort" });
+    assert.equal(cliForm.runpack.refs.context_evidence_mode, "best_effort");
   });
 
   it("keeps input-supplied values and renders timestamps Go-style", () => {

@@ -1,6 +1,8 @@
 /** `gait gate eval`: the CLI shell over the SDK's Gate, one decision per process. */
 
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import { isJsonObject } from "../../contract/canonical.ts";
 import { exitForVerdict } from "../../contract/exit.ts";
 import { writeFileAtomic } from "../../contract/files.ts";
 import { Timestamp } from "../../contract/time.ts";
@@ -70,6 +72,13 @@ const gateEvalCommand = command({
       value: "paths",
       description: "comma-separated approval token files for multi-party approval",
     },
+    {
+      name: "approval-token-ref",
+      value: "ref",
+      description:
+        "approval token by reference: a token id (resolved to approval_<token_id>.json in the current directory, where gait approve writes it) or a token file path; repeatable, comma-separated",
+      repeatable: true,
+    },
     ...approvalOptions,
     {
       name: "approval-audit-out",
@@ -104,6 +113,7 @@ const gateEvalCommand = command({
   examples: [
     "gait gate eval --policy gait.policy.yaml --intent intent.json --json",
     "gait gate eval --policy p.yaml --intent i.json --approval-token approval_abc.json --approval-public-key approver.pub",
+    "gait gate eval --policy p.yaml --intent i.json --approval-token-ref b68a3c0bd5a7af6eb3c47cea --approval-public-key approver.pub",
     "gait gate eval --policy p.yaml --intent i.json --key-mode prod --private-key gait-out/keys/gait_private.key",
   ],
   run: runEval,
@@ -171,12 +181,29 @@ async function runEval(_args: string[], flags: Options, ctx: CommandContext): Pr
 
 /** Per-decision options: tokens, replay time, exact evidence paths. */
 async function evaluateOptions(options: Options, ctx: CommandContext): Promise<EvaluateOptions> {
+  const refs = listOption(options, "approval-token-ref").map((ref) => resolveTokenRef(ref, ctx.cwd));
   const tokenPaths = [
-    ...new Set([...listOption(options, "approval-token"), ...listOption(options, "approval-token-chain")]),
+    ...new Set([
+      ...listOption(options, "approval-token"),
+      ...listOption(options, "approval-token-chain"),
+      ...refs.map((ref) => ref.path),
+    ]),
   ].sort();
   const approvalTokens = await Promise.all(
     tokenPaths.map((p) => readJsonInput(p, ctx.cwd, "approval token", { maxBytes: MAX_TOKEN_BYTES })),
   );
+  for (const ref of refs) {
+    if (ref.tokenId === undefined) continue;
+    const token = approvalTokens[tokenPaths.indexOf(ref.path)];
+    const found = isJsonObject(token) ? token.token_id : undefined;
+    if (found !== ref.tokenId) {
+      throw invalidInput(
+        "approval_token_ref_mismatch",
+        `--approval-token-ref ${ref.tokenId}: ${ref.path} holds token_id ${JSON.stringify(found ?? null)}`,
+        { hint: `pass the token file itself with --approval-token ${ref.path}, or the token id it holds` },
+      );
+    }
+  }
   const evaluation: EvaluateOptions = { approvalTokens, correlationId: ctx.correlationId };
   const evaluationTime = stringOption(options, "evaluation-time");
   if (evaluationTime !== undefined) {
@@ -187,6 +214,30 @@ async function evaluateOptions(options: Options, ctx: CommandContext): Promise<E
   const auditOut = stringOption(options, "approval-audit-out");
   if (auditOut !== undefined) evaluation.approvalAuditPath = auditOut;
   return evaluation;
+}
+
+/** A token id: the first 24 hex of a sha256, as `gait approve` mints it (CONTRACTS.md §5.10). */
+const TOKEN_ID = /^[0-9a-f]{24}$/i;
+
+/**
+ * An approval token reference: a token id names `approval_<token_id>.json` in the current
+ * directory (where `gait approve` writes tokens by default); anything else is a token file path.
+ */
+function resolveTokenRef(ref: string, cwd: string): { path: string; tokenId?: string } {
+  const tokenId = TOKEN_ID.test(ref) ? ref.toLowerCase() : undefined;
+  const path = tokenId ? `approval_${tokenId}.json` : ref;
+  if (!existsSync(resolve(cwd, path))) {
+    throw invalidInput(
+      "approval_token_ref_not_found",
+      tokenId
+        ? `--approval-token-ref ${ref}: no token file approval_${tokenId}.json in the current directory`
+        : `--approval-token-ref ${ref}: not a token id (24 hex characters) and no such token file`,
+      {
+        hint: "give the token_id gait approve printed (run gait gate eval where the token file is) or the token file's path",
+      },
+    );
+  }
+  return tokenId ? { path, tokenId } : { path };
 }
 
 function humanLines(decision: GateDecisionJson): string[] {

@@ -46,6 +46,24 @@ const fixtureOptions: OptionSpec[] = [
     default: "gait.yaml",
   },
 ];
+/** Session checkpoints (REFERENCE.md §2.7): accepted so a reference script parses, then refused. */
+const checkpointOption: OptionSpec = {
+  name: "checkpoint",
+  value: "latest|N",
+  description:
+    "fixture from a session chain's checkpoint; not supported yet (sessions and checkpoints are not implemented): exit 6",
+};
+
+function refuseCheckpoint(options: Options): void {
+  const checkpoint = options.checkpoint;
+  if (checkpoint === undefined) return;
+  throw invalidInput(
+    "session_checkpoint_not_supported",
+    `--checkpoint ${String(checkpoint)}: session chains and their checkpoints are not supported yet, so a fixture cannot be taken from one`,
+    { hint: "make the fixture from a runpack: gait regress init --from <run_id|runpack.zip>" },
+  );
+}
+
 const runOptions: OptionSpec[] = [
   {
     name: "output",
@@ -118,13 +136,15 @@ const regressInitCommand = command({
   name: "init",
   explain: "Verify a runpack and turn it into a regress fixture (fixtures/<name>/) listed in gait.yaml.",
   args: [fromArg],
-  options: fixtureOptions,
+  options: [...fixtureOptions, checkpointOption],
   examples: [
     "gait regress init --from run_demo",
     "gait regress init --from ./incident.zip --name checkout-loop",
   ],
-  run: async (args, options, ctx) =>
-    fixtureOutcome("initialised", await initFixture(fixtureRequest(args, options, ctx)), ctx),
+  run: async (args, options, ctx) => {
+    refuseCheckpoint(options);
+    return fixtureOutcome("initialised", await initFixture(fixtureRequest(args, options, ctx)), ctx);
+  },
 });
 
 const regressAddCommand = command({
@@ -159,9 +179,10 @@ const regressBootstrapCommand = command({
   name: "bootstrap",
   explain: "Init a fixture from a runpack and run regress in one step (incident to CI gate).",
   args: [fromArg],
-  options: [...fixtureOptions, ...runOptions],
+  options: [...fixtureOptions, checkpointOption, ...runOptions],
   examples: ["gait regress bootstrap --from run_demo --junit ./gait-out/junit.xml"],
   run: async (args, options, ctx) => {
+    refuseCheckpoint(options);
     const { fixture, run } = await bootstrapRegress({
       ...runRequest(options, ctx),
       ...fixtureRequest(args, options, ctx),

@@ -97,6 +97,12 @@ const runRecordCommand = command({
       description: "refs context evidence mode when the input sets none (default best_effort)",
     },
     { name: "unsafe-context-raw", description: "allow receipts with redaction_mode raw" },
+    {
+      name: "context-envelope",
+      value: "path",
+      description:
+        "context envelope (gait.context.envelope) to bind into refs; not supported yet (context envelopes are not implemented): exit 6",
+    },
     ...signingKeyOptions,
   ],
   examples: [
@@ -104,6 +110,18 @@ const runRecordCommand = command({
     "gait run record --input run.json --key-mode prod --private-key gait-out/keys/gait_private.key",
   ],
   run: async (args, options, ctx) => {
+    const envelope = stringOption(options, "context-envelope");
+    if (envelope !== undefined) {
+      // Refused before anything is read or written: a runpack without the envelope it was asked
+      // to carry would be evidence of something else.
+      throw invalidInput(
+        "context_envelope_not_supported",
+        `--context-envelope ${envelope}: context envelopes (gait.context.envelope) are not supported yet, so the runpack cannot bind one`,
+        {
+          hint: "record without --context-envelope; a context set digest can be given in the input's refs.context_set_digest (with --context-evidence-mode required)",
+        },
+      );
+    }
     const inputPath = args[0] ?? stringOption(options, "input");
     if (!inputPath)
       throw invalidInput("usage", "a run record input is required (--input <file> or a positional)");
@@ -120,7 +138,8 @@ const runRecordCommand = command({
       unsafeContextRaw: options["unsafe-context-raw"] === true,
       ...(runId ? { runId } : {}),
       ...(captureMode ? { captureMode } : {}),
-      ...(evidenceMode ? { contextEvidenceMode: evidenceMode } : {}),
+      // The reference CLI defaults the mode (the library does not): CONTRACTS.md §3.2.
+      contextEvidenceMode: evidenceMode ?? "best_effort",
       ...(signing ? { signing } : {}),
     });
     for (const warning of recorded.warnings) ctx.warn(warning);
@@ -183,6 +202,11 @@ const runReplayCommand = command({
     { name: "real-tools", description: "run allow-listed tools for real (needs every interlock below)" },
     { name: "unsafe-real-tools", description: "acknowledge that real tools will run" },
     { name: "allow-tools", value: "csv", description: "tool names that may run for real", repeatable: true },
+    {
+      name: "unsafe-real-tools-env",
+      value: "name",
+      description: `the environment variable that must be set to 1 for real tools to run (default ${REAL_REPLAY_ENV})`,
+    },
   ],
   examples: [
     "gait run replay run_demo",
@@ -196,6 +220,7 @@ const runReplayCommand = command({
       realTools: options["real-tools"] === true,
       unsafeRealTools: options["unsafe-real-tools"] === true,
       allowTools: listOption(options, "allow-tools"),
+      ...interlockEnv(options),
     });
     for (const warning of report.warnings) ctx.warn(warning);
     const missing = report.missing_results;
@@ -217,6 +242,11 @@ const runReplayCommand = command({
     };
   },
 });
+
+function interlockEnv(options: Options): { interlockEnv?: string } {
+  const value = options["unsafe-real-tools-env"];
+  return typeof value === "string" ? { interlockEnv: value.trim() } : {};
+}
 
 const runDiffCommand = command({
   name: "diff",
