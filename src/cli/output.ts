@@ -4,8 +4,8 @@
  * Human text may be coloured (colorEnabled decides, per stream); JSON never is.
  */
 import { canonicalize, sha256Hex } from "../contract/canonical.ts";
-import { asGaitError, errorEnvelope, isGaitError } from "../contract/errors.ts";
-import { categoryForExit, defaultHintForExit, type ErrorCategory, isRetryable } from "../contract/exit.ts";
+import { asGaitError, envelopeFields, errorEnvelope, isGaitError } from "../contract/errors.ts";
+import { defaultHintForExit, type ErrorCategory } from "../contract/exit.ts";
 import type { CommandOutcome } from "./command.ts";
 
 export interface Streams {
@@ -130,13 +130,26 @@ function writeWarnings(warnings: readonly string[], streams: Streams): void {
   for (const warning of warnings) streams.stderr(`${palette.yellow("warning:")} ${warning}\n`);
 }
 
-/** Fills the envelope fields of an outcome that reports an `error` without throwing. */
+/**
+ * Fills the envelope fields of an outcome that reports an `error` without throwing, by the same
+ * rules as a thrown error's (envelopeFields): a code, category or hint the command set is the
+ * failure's own; an exit-6 code of its own moves to `detail_code`.
+ */
 function fillEnvelope(output: Record<string, unknown>, exitCode: number): void {
-  const category = categoryForExit(exitCode);
-  output.error_code ??= category;
-  output.error_category ??= category;
-  output.retryable ??= isRetryable(output.error_category as ErrorCategory);
-  output.hint ??= defaultHintForExit(exitCode);
+  const fields = envelopeFields(exitCode, {
+    code: nonEmptyString(output.error_code),
+    category: nonEmptyString(output.error_category) as ErrorCategory | undefined,
+    hint: nonEmptyString(output.hint),
+  });
+  output.error_code = fields.error_code;
+  if (fields.detail_code !== undefined) output.detail_code ??= fields.detail_code;
+  output.error_category = fields.error_category;
+  output.retryable = fields.retryable;
+  output.hint = fields.hint;
+}
+
+function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
 }
 
 /** Default human rendering: `key=value` lines for scalar members, in key order. */

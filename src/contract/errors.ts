@@ -10,11 +10,15 @@
 
 import type { ContractErrorCode } from "./error-codes.ts";
 import {
+  categoryForExit,
   defaultHintForExit,
   type ErrorCategory,
   type ExitCodeValue,
+  errorCodeForExit,
+  errorCodeIsFixedForExit,
   exitForCategory,
   isRetryable,
+  reportedCategory,
 } from "./exit.ts";
 
 export type { ErrorCategory } from "./exit.ts";
@@ -99,19 +103,64 @@ export function asGaitError(error: unknown): GaitError {
   });
 }
 
+/** The fixed members of the JSON error envelope (CONTRACTS.md §9). */
+export interface EnvelopeFields {
+  error_code: string;
+  /** The failure's own code, when it says more than `error_code`/`error_category` do. */
+  detail_code?: string;
+  error_category: ErrorCategory;
+  retryable: boolean;
+  hint: string;
+}
+
+/**
+ * The envelope's codes, category, retryable and hint for a failure with exit code `exitCode`, the
+ * one place these rules live (a thrown GaitError and an outcome that reports an `error` both come
+ * here):
+ * - `error_code`: exits 6, 5 and 8 always carry the reference's code for the exit (`invalid_input`,
+ *   `regress_failed`, `unsafe_operation`); other exits carry the failure's own code, or the exit's
+ *   code when it has none.
+ * - `detail_code`: the failure's own code whenever it differs from both the exit's code and the
+ *   category, so consumers read the fine code (`intent_invalid`, `usage`, ...) in one place.
+ * - `error_category`: the failure's category as the reference names it (`regress_failed` and
+ *   `unsafe_operation` are reported as `internal_failure`), or the exit's category.
+ * - `retryable`: only `network_transient` and `state_contention`.
+ * - `hint`: the failure's own, else the reference's fixed hint for the exit.
+ */
+export function envelopeFields(
+  exitCode: number,
+  failure: {
+    code?: string | undefined;
+    category?: ErrorCategory | undefined;
+    hint?: string | undefined;
+  } = {},
+): EnvelopeFields {
+  const category =
+    failure.category === undefined ? categoryForExit(exitCode) : reportedCategory(failure.category);
+  const exitCodeName = errorCodeForExit(exitCode);
+  const code = failure.code === undefined || errorCodeIsFixedForExit(exitCode) ? exitCodeName : failure.code;
+  const fields: EnvelopeFields = {
+    error_code: code,
+    error_category: category,
+    retryable: isRetryable(category),
+    hint: failure.hint ?? defaultHintForExit(exitCode),
+  };
+  const fine = failure.code;
+  if (fine !== undefined && fine !== "" && fine !== exitCodeName && fine !== category)
+    fields.detail_code = fine;
+  return fields;
+}
+
 /**
  * The JSON error envelope (CONTRACTS.md §9), the one builder for the CLI's `--json` failures and
- * the sidecar's error answers: the error's details, then the fixed members.
+ * the sidecar's error answers: the error's details, then the fixed members (envelopeFields).
  */
 export function errorEnvelope(error: GaitError): Record<string, unknown> {
   return {
     ...error.details,
     ok: false,
     error: error.message,
-    error_code: error.code,
-    error_category: error.category,
-    retryable: error.retryable,
-    hint: error.hint,
+    ...envelopeFields(error.exitCode, { code: error.code, category: error.category, hint: error.hint }),
   };
 }
 

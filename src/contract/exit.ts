@@ -50,15 +50,59 @@ export function exitForCategory(category: ErrorCategory): ExitCodeValue {
   return exitByCategory[category];
 }
 
+const referenceCategoryByExit: Partial<Record<ExitCodeValue, ErrorCategory>> = {
+  [ExitCode.invalidInput]: "invalid_input",
+  [ExitCode.verificationFailed]: "verification_failed",
+  [ExitCode.policyBlocked]: "policy_blocked",
+  [ExitCode.approvalRequired]: "approval_required",
+  [ExitCode.dependencyMissing]: "dependency_missing",
+};
+
 /**
- * The category an exit code stands for, for an outcome that reports an `error` without throwing
- * (the reference fills the envelope by exit code). Codes 0 and 1 have none of their own.
+ * The reference's `error_category` for an exit code (CONTRACTS.md §9), filled in for an outcome
+ * that reports an `error` without throwing: 6, 2, 3, 4 and 7 have their own; anything else
+ * (0, 1, 5 and 8 included) is `internal_failure`.
  */
 export function categoryForExit(exitCode: number): ErrorCategory {
-  const found = (Object.keys(exitByCategory) as ErrorCategory[]).find(
-    (category) => exitByCategory[category] === exitCode && exitCode !== ExitCode.internal,
+  return referenceCategoryByExit[exitCode as ExitCodeValue] ?? "internal_failure";
+}
+
+/**
+ * The `error_category` the envelope reports for a category. `regress_failed` and
+ * `unsafe_operation` are ours (they decide exits 5 and 8); the reference has no such categories
+ * and reports those exits as `internal_failure`, so the envelope does too.
+ */
+export function reportedCategory(category: ErrorCategory): ErrorCategory {
+  return category === "regress_failed" || category === "unsafe_operation" ? "internal_failure" : category;
+}
+
+/** The reference's default `error_code` for an exit code (CONTRACTS.md §9). */
+const codeByExit: Partial<Record<ExitCodeValue, string>> = {
+  [ExitCode.invalidInput]: "invalid_input",
+  [ExitCode.verificationFailed]: "verification_failed",
+  [ExitCode.policyBlocked]: "policy_blocked",
+  [ExitCode.approvalRequired]: "approval_required",
+  [ExitCode.dependencyMissing]: "dependency_missing",
+  [ExitCode.unsafeOperation]: "unsafe_operation",
+  [ExitCode.regressFailed]: "regress_failed",
+};
+
+export function errorCodeForExit(exitCode: number): string {
+  return codeByExit[exitCode as ExitCodeValue] ?? "internal_failure";
+}
+
+/**
+ * Exits whose envelope `error_code` is always the reference's code for the exit, whatever finer
+ * code the failure has (that one goes to `detail_code`): 6 (the reference's scripts match
+ * `invalid_input`), and 5 and 8, whose reported category is only `internal_failure`, so that
+ * `error_code` is what tells them apart from exit 1. Other exits keep the finer code.
+ */
+export function errorCodeIsFixedForExit(exitCode: number): boolean {
+  return (
+    exitCode === ExitCode.invalidInput ||
+    exitCode === ExitCode.regressFailed ||
+    exitCode === ExitCode.unsafeOperation
   );
-  return found ?? "internal_failure";
 }
 
 /** Verdicts: the caller may act only on allow; dry_run is a successful evaluation too (exit 0). */
@@ -80,7 +124,10 @@ export function exitForCheck(ok: boolean): ExitCodeValue {
   return ok ? ExitCode.ok : ExitCode.verificationFailed;
 }
 
-/** The reference's fixed per-exit-code hints, used when an error carries none of its own. */
+/**
+ * The reference's fixed per-exit-code hints, used when an error carries none of its own. Exit 5
+ * has none in the reference, so it gets the generic one.
+ */
 const hintByExit: Partial<Record<ExitCodeValue, string>> = {
   [ExitCode.invalidInput]: "check command usage and input schema",
   [ExitCode.verificationFailed]: "re-run verify after checking artifact integrity",
@@ -88,7 +135,6 @@ const hintByExit: Partial<Record<ExitCodeValue, string>> = {
   [ExitCode.approvalRequired]: "provide a valid approval token and retry",
   [ExitCode.dependencyMissing]: "install or configure the missing dependency and retry",
   [ExitCode.unsafeOperation]: "pass explicit unsafe flags only for approved replay paths",
-  [ExitCode.regressFailed]: "inspect the failing graders in the regress result",
 };
 
 export function defaultHintForExit(exitCode: number): string {

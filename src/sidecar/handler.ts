@@ -7,7 +7,7 @@
  * answers, not failures); 4xx/5xx carry the CLI's coded error envelope and decide nothing.
  */
 import { isJsonObject, type JsonValue, parseJsonStrict } from "../contract/canonical.ts";
-import { asGaitError, errorEnvelope, type GaitError } from "../contract/errors.ts";
+import { asGaitError, envelopeFields, errorEnvelope, type GaitError } from "../contract/errors.ts";
 import type { Clock } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import {
@@ -300,8 +300,14 @@ function unavailableAnswer(error: GaitError, profile: GateProfile): Record<strin
   return { ...decisionAnswer(decision), policy_error: describe(error) };
 }
 
+/** A policy error as the envelope names it: its message, codes (envelopeFields) and hint. */
 function describe(error: GaitError): Record<string, string> {
-  return { error_code: error.code, error: error.message, hint: error.hint };
+  const { error_code, detail_code, hint } = envelopeFields(error.exitCode, {
+    code: error.code,
+    category: error.category,
+    hint: error.hint,
+  });
+  return { error: error.message, error_code, ...(detail_code === undefined ? {} : { detail_code }), hint };
 }
 
 function requestInvalid(message: string): GaitError {

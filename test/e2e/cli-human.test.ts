@@ -145,7 +145,8 @@ describe("usage errors: one line and where the help is", () => {
       assert.equal(r.stderr, `error: ${error}\nsee \`${see} --help\`\n`);
       const json = await runGait([...args, "--json"]);
       assert.equal(json.code, 6);
-      assert.equal(json.json?.error_code, "usage");
+      assert.equal(json.json?.error_code, "invalid_input");
+      assert.equal(json.json?.detail_code, "usage");
       assert.equal(json.json?.error_category, "invalid_input");
       assert.equal(json.json?.error, error);
       assert.equal(json.stderr, "");
@@ -261,7 +262,8 @@ describe("gait completion", () => {
     assert.match(help.stdout, /Usage: gait completion \[options\] <shell>/);
     const bad = await runGait(["completion", "tcsh", "--json"]);
     assert.equal(bad.code, 6);
-    assert.equal(bad.json?.error_code, "usage");
+    assert.equal(bad.json?.error_code, "invalid_input");
+    assert.equal(bad.json?.detail_code, "usage");
   });
 
   it("bash: bash -n passes, and it completes commands, flags and choices", () => {

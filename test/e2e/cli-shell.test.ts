@@ -3,7 +3,16 @@ import { execFileSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { gaitBin, runGait } from "../helpers/cli.ts";
 
-const envelopeKeys = ["correlation_id", "error", "error_category", "error_code", "hint", "ok", "retryable"];
+const envelopeKeys = [
+  "correlation_id",
+  "detail_code",
+  "error",
+  "error_category",
+  "error_code",
+  "hint",
+  "ok",
+  "retryable",
+];
 
 describe("CLI shell", () => {
   it("the built bin runs directly through its shebang (what npx gait does)", () => {
@@ -26,6 +35,8 @@ describe("CLI shell", () => {
     assert.equal(r.code, 6);
     assert.deepEqual(Object.keys(r.json ?? {}).sort(), envelopeKeys);
     assert.equal(r.json?.ok, false);
+    assert.equal(r.json?.error_code, "invalid_input");
+    assert.equal(r.json?.detail_code, "usage");
     assert.equal(r.json?.error_category, "invalid_input");
     assert.equal(r.json?.retryable, false);
   });
@@ -61,7 +72,8 @@ describe("CLI shell", () => {
     assert.equal((await runGait(["version", "--bogus"])).code, 6);
     const extra = await runGait(["version", "extra", "--json"]);
     assert.equal(extra.code, 6);
-    assert.equal(extra.json?.error_code, "usage");
+    assert.equal(extra.json?.error_code, "invalid_input");
+    assert.equal(extra.json?.detail_code, "usage");
   });
 
   it("the correlation id is stable per invocation string", async () => {

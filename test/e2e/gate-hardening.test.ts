@@ -133,7 +133,8 @@ describe("gate eval under hostile input (e2e)", () => {
       write("forged.json", forged());
       const r = await eval_(["--policy", "block-delete.yaml", "--intent", "forged.json"]);
       assert.equal(r.code, 6, r.stdout + r.stderr);
-      assert.equal(r.json?.error_code, "intent_invalid");
+      assert.equal(r.json?.error_code, "invalid_input");
+      assert.equal(r.json?.detail_code, "intent_invalid");
       assert.match(String(r.json?.error), /unknown intent request field/);
     });
 
@@ -298,7 +299,8 @@ describe("gate eval under hostile input (e2e)", () => {
         assert.equal(kept.verdict, "block");
         const taken = await eval_([...args, "--trace-out", join(traces, `trace_${id}.json`)]);
         assert.equal(taken.code, 6, taken.stdout);
-        assert.equal(taken.json?.error_code, "file_exists");
+        assert.equal(taken.json?.error_code, "invalid_input");
+        assert.equal(taken.json?.detail_code, "file_exists");
       } finally {
         done();
       }
@@ -314,18 +316,21 @@ describe("gate eval under hostile input (e2e)", () => {
       write("bomb.yaml", text);
       const r = await eval_(["--policy", "bomb.yaml", "--intent", "write.json"]);
       assert.equal(r.code, 6, r.stdout + r.stderr.slice(0, 500));
-      assert.equal(r.json?.error_code, "policy_too_large");
+      assert.equal(r.json?.error_code, "invalid_input");
+      assert.equal(r.json?.detail_code, "policy_too_large");
     });
 
     it("policies and intents above the byte limits are refused", async () => {
       write("huge.yaml", `default_verdict: block\n# ${"x".repeat(1024 * 1024)}\n`);
       const policy = await eval_(["--policy", "huge.yaml", "--intent", "write.json"]);
       assert.equal(policy.code, 6, policy.stdout);
-      assert.equal(policy.json?.error_code, "policy_too_large");
+      assert.equal(policy.json?.error_code, "invalid_input");
+      assert.equal(policy.json?.detail_code, "policy_too_large");
       write("huge.json", intent({ args: { blob: "x".repeat(1024 * 1024) } }));
       const big = await eval_(["--policy", "block-delete.yaml", "--intent", "huge.json"]);
       assert.equal(big.code, 6, big.stdout);
-      assert.equal(big.json?.error_code, "input_too_large");
+      assert.equal(big.json?.error_code, "invalid_input");
+      assert.equal(big.json?.detail_code, "input_too_large");
     });
 
     it("an intent nested thousands of levels deep is a coded error, even under fail-closed", async () => {
@@ -338,7 +343,8 @@ describe("gate eval under hostile input (e2e)", () => {
       for (const policy of ["block-delete.yaml", "fail-closed.yaml"]) {
         const r = await eval_(["--policy", policy, "--intent", "deep.json"]);
         assert.equal(r.code, 6, r.stdout + r.stderr.slice(0, 300));
-        assert.equal(r.json?.error_code, "invalid_json");
+        assert.equal(r.json?.error_code, "invalid_input");
+        assert.equal(r.json?.detail_code, "invalid_json");
         assert.match(String(r.json?.error), /nesting deeper than/);
       }
     });
@@ -353,7 +359,8 @@ describe("gate eval under hostile input (e2e)", () => {
         write("sneaky.json", intent({ tool_name: `tool.del${char}ete` }));
         const r = await eval_(["--policy", "block-delete.yaml", "--intent", "sneaky.json"]);
         assert.equal(r.code, 6, r.stdout);
-        assert.equal(r.json?.error_code, "intent_invalid");
+        assert.equal(r.json?.error_code, "invalid_input");
+        assert.equal(r.json?.detail_code, "intent_invalid");
       });
     }
 

@@ -230,7 +230,8 @@ describe("gait gate limits show|reset (e2e)", () => {
         const r = await gait(["gate", "limits", sub, "--state", name, "--json"]);
         assert.equal(r.code, 6, `${sub} ${name}: ${r.stdout}`);
         assert.equal(r.json?.ok, false);
-        assert.equal(r.json?.error_code, "rate_limit_state_invalid");
+        assert.equal(r.json?.error_code, "invalid_input");
+        assert.equal(r.json?.detail_code, "rate_limit_state_invalid");
         assert.equal(r.json?.error_category, "invalid_input");
         assert.match(String(r.json?.hint), /delete the file/);
       }

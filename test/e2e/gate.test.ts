@@ -239,7 +239,8 @@ describe("gait gate eval (e2e)", () => {
     );
     assert.equal(r.code, 6);
     assert.equal(r.json?.ok, false);
-    assert.equal(r.json?.error_code, "invalid_json");
+    assert.equal(r.json?.error_code, "invalid_input");
+    assert.equal(r.json?.detail_code, "invalid_json");
     const missing = await runGait(["gate", "eval", "--intent", "write.json", "--json"], { cwd: dir });
     assert.equal(missing.code, 6);
   });

@@ -94,7 +94,8 @@ describe("gait keys", () => {
     const refused = await runGait(["keys", "init", "--json"], { cwd: tmp.dir });
     assert.equal(refused.code, 6);
     assert.equal(refused.json?.ok, false);
-    assert.equal(refused.json?.error_code, "key_file_exists");
+    assert.equal(refused.json?.error_code, "invalid_input");
+    assert.equal(refused.json?.detail_code, "key_file_exists");
     assert.match(String(refused.json?.hint), /--force/);
     assert.equal(parsePublicKey(readFileSync(join(keysDir, "gait_public.key"), "utf8"), "f").keyId, keyId);
 
@@ -208,9 +209,11 @@ describe("gait keys", () => {
       env: { BAD_KEY: "bm90IGEga2V5" },
     });
     assert.equal(bad.code, 6);
-    assert.equal(bad.json?.error_code, "invalid_public_key");
+    assert.equal(bad.json?.error_code, "invalid_input");
+    assert.equal(bad.json?.detail_code, "invalid_public_key");
     const none = await runGait(["keys", "verify", "--json"], { cwd: tmp.dir });
     assert.equal(none.code, 6);
-    assert.equal(none.json?.error_code, "usage");
+    assert.equal(none.json?.error_code, "invalid_input");
+    assert.equal(none.json?.detail_code, "usage");
   });
 });

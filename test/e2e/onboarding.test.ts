@@ -115,7 +115,8 @@ describe("gait doctor, init, check (e2e)", () => {
       assert.equal((await runGait(["init"], { cwd: dir })).code, 0);
       const again = await runGait(["init", "--json"], { cwd: dir });
       assert.equal(again.code, 6);
-      assert.equal(again.json?.error_code, "init_target_exists");
+      assert.equal(again.json?.error_code, "invalid_input");
+      assert.equal(again.json?.detail_code, "init_target_exists");
       assert.equal(
         (await runGait(["init", "--force", "--template", "baseline-lowrisk"], { cwd: dir })).code,
         0,
@@ -131,11 +132,13 @@ describe("gait doctor, init, check (e2e)", () => {
       writeFileSync(join(dir, ".gait/config.yaml"), "gate:\n  policy: .gait.yaml\n  trace_dri: x\n");
       const invalid = await runGait(["check", "--json"], { cwd: dir });
       assert.equal(invalid.code, 6);
-      assert.equal(invalid.json?.error_code, "config_unknown_field");
+      assert.equal(invalid.json?.error_code, "invalid_input");
+      assert.equal(invalid.json?.detail_code, "config_unknown_field");
       assert.match(String(invalid.json?.error), /\.gait\/config\.yaml:3:3: unknown field "trace_dri"/);
       const evalInvalid = await runGait(["gate", "eval", "--intent", "x.json"], { cwd: dir });
       assert.equal(evalInvalid.code, 6);
       const missingExplicit = await runGait(["check", "--config", "nope.yaml", "--json"], { cwd: dir });
-      assert.equal(missingExplicit.json?.error_code, "config_not_found");
+      assert.equal(missingExplicit.json?.error_code, "invalid_input");
+      assert.equal(missingExplicit.json?.detail_code, "config_not_found");
     }));
 });

@@ -44,7 +44,8 @@ describe("gait policy init | validate | fmt", () => {
     await gait("policy", "init", "baseline-lowrisk", "--json");
     const again = await gait("policy", "init", "baseline-highrisk", "--json");
     assert.equal(again.code, 6);
-    assert.equal(again.json?.error_code, "policy_exists");
+    assert.equal(again.json?.error_code, "invalid_input");
+    assert.equal(again.json?.detail_code, "policy_exists");
     const forced = await gait("policy", "init", "baseline-highrisk", "--force", "--json");
     assert.equal(forced.code, 0);
     assert.equal(forced.json?.policy_path, "gait.policy.yaml");
@@ -54,7 +55,8 @@ describe("gait policy init | validate | fmt", () => {
   it("init rejects an unknown template with the list of templates", async () => {
     const r = await gait("policy", "init", "baseline-extreme", "--json");
     assert.equal(r.code, 6);
-    assert.equal(r.json?.error_code, "unknown_policy_template");
+    assert.equal(r.json?.error_code, "invalid_input");
+    assert.equal(r.json?.detail_code, "unknown_policy_template");
     assert.match(String(r.json?.hint), /baseline-highrisk, baseline-lowrisk, baseline-mediumrisk/);
   });
 
@@ -65,7 +67,8 @@ describe("gait policy init | validate | fmt", () => {
     );
     const r = await gait("policy", "validate", "typo.yaml", "--json");
     assert.equal(r.code, 6);
-    assert.equal(r.json?.error_code, "policy_unknown_field");
+    assert.equal(r.json?.error_code, "invalid_input");
+    assert.equal(r.json?.detail_code, "policy_unknown_field");
     assert.equal(r.json?.error, 'typo.yaml:6:7: unknown field "tool_nmes" in rules[0].match');
     assert.equal(r.json?.line, 6);
     assert.equal(r.json?.column, 7);
@@ -86,7 +89,8 @@ describe("gait policy init | validate | fmt", () => {
   it("validate on a missing file exits 6", async () => {
     const r = await gait("policy", "validate", "nope.yaml", "--json");
     assert.equal(r.code, 6);
-    assert.equal(r.json?.error_code, "file_not_found");
+    assert.equal(r.json?.error_code, "invalid_input");
+    assert.equal(r.json?.detail_code, "file_not_found");
   });
 
   it("fmt prints the canonical form, and --write rewrites only when it changes", async () => {

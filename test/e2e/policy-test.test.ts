@@ -174,14 +174,16 @@ describe("gait policy test / simulate (e2e)", () => {
       const invalid = await policyTest("invalid.json", "--json");
       assert.equal(invalid.code, 6);
       assert.equal(invalid.json?.ok, false);
-      assert.equal(invalid.json?.error_code, "intent_invalid");
+      assert.equal(invalid.json?.error_code, "invalid_input");
+      assert.equal(invalid.json?.detail_code, "intent_invalid");
       const badPolicy = await runGait(["policy", "test", "policy-bad.yaml", "read.json", "--json"], {
         cwd: dir,
       });
       assert.equal(badPolicy.code, 6);
       const missing = await policyTest("nope.json", "--json");
       assert.equal(missing.code, 6);
-      assert.equal(missing.json?.error_code, "file_not_found");
+      assert.equal(missing.json?.error_code, "invalid_input");
+      assert.equal(missing.json?.detail_code, "file_not_found");
       const badTime = await policyTest("read.json", "--evaluation-time", "yesterday", "--json");
       assert.equal(badTime.code, 6);
       const noIntent = await runGait(["policy", "test", "policy.yaml", "--json"], { cwd: dir });

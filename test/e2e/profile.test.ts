@@ -39,7 +39,8 @@ describe("oss-prod refuses the same things through gate eval, gate serve and cre
       { cwd: dir },
     );
     assert.equal(r.code, 6, r.stdout + r.stderr);
-    return String(r.json?.error_code);
+    assert.equal(r.json?.error_code, "invalid_input");
+    return String(r.json?.detail_code);
   };
   const serveCode = async (args: string[]) => {
     const r = await runGait(
@@ -47,7 +48,8 @@ describe("oss-prod refuses the same things through gate eval, gate serve and cre
       { cwd: dir, timeoutMs: 20_000 },
     );
     assert.equal(r.code, 6, r.stdout + r.stderr);
-    return String(r.json?.error_code);
+    assert.equal(r.json?.error_code, "invalid_input");
+    return String(r.json?.detail_code);
   };
   const sdkCode = async (options: Partial<GateOptions>) => {
     const error = await createGate({ profile: "oss-prod", cwd: dir, traceDir: null, ...options }).then(
@@ -112,7 +114,8 @@ describe("oss-prod refuses the same things through gate eval, gate serve and cre
         token: server.token,
       });
       assert.equal(answer.status, 400);
-      assert.equal(answer.json.error_code, "profile_refused");
+      assert.equal(answer.json.error_code, "invalid_input");
+      assert.equal(answer.json.detail_code, "profile_refused");
     } finally {
       await server.stop("SIGKILL");
     }

@@ -172,7 +172,8 @@ describe("hints that point the right way", () => {
     try {
       const r = await runGait(["check", "--json"], { cwd: dir });
       assert.equal(r.code, 6, r.stdout);
-      assert.equal(r.json?.error_code, "project_not_initialized");
+      assert.equal(r.json?.error_code, "invalid_input");
+      assert.equal(r.json?.detail_code, "project_not_initialized");
       assert.match(String(r.json?.hint), /gait init/);
     } finally {
       cleanup();

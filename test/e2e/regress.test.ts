@@ -169,7 +169,8 @@ describe("gait regress (built CLI)", () => {
     try {
       const refused = await gait("regress", "run", "--json");
       assert.equal(refused.code, 6);
-      assert.equal(refused.json?.error_code, "nondeterministic_grader_refused");
+      assert.equal(refused.json?.error_code, "invalid_input");
+      assert.equal(refused.json?.detail_code, "nondeterministic_grader_refused");
       assert.match(String(refused.json?.error), /judge/);
 
       const allowed = await gait("regress", "run", "--allow-nondeterministic", "--json");
@@ -206,6 +207,7 @@ describe("gait regress (built CLI)", () => {
     assert.equal((await gait("regress", "init", "--json")).code, 6);
     const missing = await gait("regress", "run", "--config", "nope.yaml", "--json");
     assert.equal(missing.code, 6);
-    assert.equal(missing.json?.error_code, "regress_config_missing");
+    assert.equal(missing.json?.error_code, "invalid_input");
+    assert.equal(missing.json?.detail_code, "regress_config_missing");
   });
 });

@@ -92,14 +92,17 @@ describe("gait run view", () => {
       "--json",
     ]);
     assert.equal(over.code, 6);
-    assert.equal(over.json!.error_code, "view_output_is_input");
+    assert.equal(over.json!.error_code, "invalid_input");
+    assert.equal(over.json!.detail_code, "view_output_is_input");
     const result = await ws.gait(["run", "view", "run_demo", "--out", "gait-out/keys.zip", "--json"]);
     assert.equal(result.code, 6);
-    assert.equal(result.json!.error_code, "view_output_not_html");
+    assert.equal(result.json!.error_code, "invalid_input");
+    assert.equal(result.json!.detail_code, "view_output_not_html");
     assert.ok(String(result.json!.hint).includes(".html"));
     const missing = await ws.gait(["run", "view", "run_nope", "--json"]);
     assert.equal(missing.code, 6);
-    assert.equal(missing.json!.error_code, "runpack_not_found");
+    assert.equal(missing.json!.error_code, "invalid_input");
+    assert.equal(missing.json!.detail_code, "runpack_not_found");
   });
 
   it("has --help (saying a page is replaced) and --explain", async () => {
@@ -154,7 +157,8 @@ describe("gait run diff: values and --html", () => {
   it("refuses --out without --html, pointing at --output", async () => {
     const result = await ws.gait(["run", "diff", "run_left", "run_right", "--out", "d.html", "--json"]);
     assert.equal(result.code, 6);
-    assert.equal(result.json!.error_code, "usage");
+    assert.equal(result.json!.error_code, "invalid_input");
+    assert.equal(result.json!.detail_code, "usage");
     assert.match(String(result.json!.hint), /--html/);
     const help = await ws.gait(["run", "diff", "--help"]);
     assert.match(help.stdout, /--html/);

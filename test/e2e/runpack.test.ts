@@ -90,11 +90,13 @@ describe("gait demo and verify", () => {
   it("an unknown run_id or a non-zip is invalid input (exit 6)", async () => {
     const missing = await ws.gait(["verify", "run_nope", "--json"]);
     assert.equal(missing.code, 6);
-    assert.equal(missing.json?.error_code, "runpack_not_found");
+    assert.equal(missing.json?.error_code, "invalid_input");
+    assert.equal(missing.json?.detail_code, "runpack_not_found");
     writeFileSync(join(ws.dir, "junk.zip"), "not a zip");
     const junk = await ws.gait(["verify", "junk.zip", "--json"]);
     assert.equal(junk.code, 6);
-    assert.equal(junk.json?.error_code, "runpack_not_zip");
+    assert.equal(junk.json?.error_code, "invalid_input");
+    assert.equal(junk.json?.detail_code, "runpack_not_zip");
   });
 });
 
@@ -186,8 +188,9 @@ describe("gait run record / verify / inspect / replay / diff / receipt / migrate
     for (const [args, env, code] of cases) {
       const r = await ws.gait(args, env);
       assert.equal(r.code, 8, `${code}: ${r.stdout}`);
-      assert.equal(r.json?.error_code, code);
-      assert.equal(r.json?.error_category, "unsafe_operation");
+      assert.equal(r.json?.error_code, "unsafe_operation");
+      assert.equal(r.json?.detail_code, code);
+      assert.equal(r.json?.error_category, "internal_failure");
     }
     assert.ok(!existsSync(join(ws.dir, "out")), "refused replays ran nothing");
     const r = await ws.gait(full, allowed);

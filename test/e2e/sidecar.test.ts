@@ -67,12 +67,14 @@ describe("gait gate serve (built CLI)", () => {
     const body = intent("tool.read");
     const noToken = await call(server.url, "/v1/evaluate", { body });
     assert.equal(noToken.status, 401);
-    assert.equal(noToken.json.error_code, "unauthorized");
+    assert.equal(noToken.json.error_code, "invalid_input");
+    assert.equal(noToken.json.detail_code, "unauthorized");
     assert.equal((await call(server.url, "/v1/evaluate", { body, token: `${server.token}x` })).status, 401);
     const big = { ...body, args: { blob: "x".repeat(5000) } };
     const oversized = await call(server.url, "/v1/evaluate", { body: big, token: server.token });
     assert.equal(oversized.status, 413);
-    assert.equal(oversized.json.error_code, "request_too_large");
+    assert.equal(oversized.json.error_code, "invalid_input");
+    assert.equal(oversized.json.detail_code, "request_too_large");
     const streamed = await call(server.url, "/v1/evaluate", {
       body: big,
       token: server.token,
@@ -88,7 +90,8 @@ describe("gait gate serve (built CLI)", () => {
     const bad = await call(server.url, "/v1/evaluate", { text: "{", token: server.token });
     assert.equal(bad.status, 400);
     assert.equal(bad.json.ok, false);
-    assert.equal(bad.json.error_code, "invalid_json");
+    assert.equal(bad.json.error_code, "invalid_input");
+    assert.equal(bad.json.detail_code, "invalid_json");
     assert.equal(bad.json.error_category, "invalid_input");
     assert.equal(typeof bad.json.hint, "string");
     assert.equal((await call(server.url, "/v1/evaluate", { token: server.token })).status, 405);
@@ -151,13 +154,16 @@ describe("gait gate serve (built CLI)", () => {
     const base = ["gate", "serve", "--policy", "policy.yaml", "--no-config", "--json"];
     const plain = await runGait([...base, "--listen", "0.0.0.0:0"], { cwd: dir });
     assert.equal(plain.code, 6);
-    assert.equal(plain.json?.error_code, "sidecar_remote_bind_refused");
+    assert.equal(plain.json?.error_code, "invalid_input");
+    assert.equal(plain.json?.detail_code, "sidecar_remote_bind_refused");
     const noToken = await runGait([...base, "--listen", "0.0.0.0:0", "--allow-remote"], { cwd: dir });
     assert.equal(noToken.code, 6);
-    assert.equal(noToken.json?.error_code, "sidecar_remote_bind_refused");
+    assert.equal(noToken.json?.error_code, "invalid_input");
+    assert.equal(noToken.json?.detail_code, "sidecar_remote_bind_refused");
     const weak = await runGait([...base, "--token-env", "T"], { cwd: dir, env: { T: "short" } });
     assert.equal(weak.code, 6);
-    assert.equal(weak.json?.error_code, "sidecar_token_weak");
+    assert.equal(weak.json?.error_code, "invalid_input");
+    assert.equal(weak.json?.detail_code, "sidecar_token_weak");
     const badPolicy = await runGait(["gate", "serve", "--policy", "missing.yaml", "--no-config", "--json"], {
       cwd: dir,
     });

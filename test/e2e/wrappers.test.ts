@@ -172,7 +172,8 @@ describe("gait test|enforce|trace -- <cmd> (e2e)", () => {
     for (const args of [["trace", "nosuch"], ["trace"], ["enforce", "node", "x.js"], ["test"]]) {
       const result = await wrap([...args, "--json"]);
       assert.equal(result.code, 6, args.join(" "));
-      assert.equal(result.json?.error_code, "usage");
+      assert.equal(result.json?.error_code, "invalid_input");
+      assert.equal(result.json?.detail_code, "usage");
     }
   });
 

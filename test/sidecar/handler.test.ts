@@ -70,12 +70,15 @@ describe("sidecar request handling (no sockets)", () => {
     assert.ok("route" in admission);
     return handler.respond(admission.route, "");
   };
+  /** A 4xx is invalid input: error_code `invalid_input`, the fine code in detail_code; else both. */
   const assertEnvelope = (response: SidecarResponse, status: number, code: string) => {
     assert.equal(response.status, status);
     assert.equal(response.body.ok, false);
-    assert.equal(response.body.error_code, code);
+    const invalid = status < 500;
+    assert.equal(response.body.error_code, invalid ? "invalid_input" : code);
+    assert.equal(response.body.detail_code, code);
     assert.equal(typeof response.body.error, "string");
-    assert.equal(typeof response.body.error_category, "string");
+    assert.equal(response.body.error_category, invalid ? "invalid_input" : "io_failure");
     assert.equal(typeof response.body.hint, "string");
     assert.equal(response.body.retryable, false);
   };
@@ -250,7 +253,8 @@ describe("sidecar request handling (no sockets)", () => {
         assert.deepEqual(response.body.reason_codes, ["policy_unavailable"]);
         assert.equal(response.body.policy_digest, "");
         assert.deepEqual(response.body.policy_error, {
-          error_code: "policy_yaml_invalid",
+          error_code: "invalid_input",
+          detail_code: "policy_yaml_invalid",
           error: "bad yaml",
           hint: "check command usage and input schema",
         });

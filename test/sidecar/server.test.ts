@@ -82,7 +82,8 @@ describe("sidecar server (in-process, real sockets)", () => {
     const big = JSON.stringify({ ...intent("tool.read"), args: { blob: "x".repeat(100_000) } });
     const declared = await call(url, "/v1/evaluate", { token: sidecar.token, text: big });
     assert.equal(declared.status, 413);
-    assert.equal(declared.json.error_code, "request_too_large");
+    assert.equal(declared.json.error_code, "invalid_input");
+    assert.equal(declared.json.detail_code, "request_too_large");
     const streamed = await call(url, "/v1/evaluate", { token: sidecar.token, text: big, chunked: true });
     assert.equal(streamed.status, 413);
     assert.equal(streamed.headers.connection, "close");
@@ -178,7 +179,8 @@ describe("sidecar server (in-process, real sockets)", () => {
     const broken = await evaluateRead();
     assert.equal(broken.verdict, "block");
     assert.deepEqual(broken.reason_codes, ["policy_unavailable"]);
-    assert.equal((broken.policy_error as Record<string, unknown>).error_code, "policy_yaml_invalid");
+    assert.equal((broken.policy_error as Record<string, unknown>).error_code, "invalid_input");
+    assert.equal((broken.policy_error as Record<string, unknown>).detail_code, "policy_yaml_invalid");
     const health = await call(url, "/v1/health", { token: sidecar.token });
     assert.equal(health.status, 503);
     assert.equal(health.json.status, "degraded");

@@ -10,7 +10,12 @@ from .decision import Decision
 
 
 class GaitError(Exception):
-    """No decision: the coded error envelope of the sidecar or the CLI (never run the tool)."""
+    """No decision: the coded error envelope of the sidecar or the CLI (never run the tool).
+
+    ``code`` is the failure's own code: the envelope's ``detail_code`` when it has one (for
+    invalid input the envelope's ``error_code`` is just ``invalid_input``), else its
+    ``error_code``. ``error_code`` is the envelope's, as scripts written for the reference read it.
+    """
 
     def __init__(
         self,
@@ -21,10 +26,13 @@ class GaitError(Exception):
         status: Optional[int] = None,
         exit_code: Optional[int] = None,
         envelope: Optional[Dict[str, Any]] = None,
+        error_code: Optional[str] = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        #: The envelope's ``error_code`` (``invalid_input`` for any invalid input); ``code`` otherwise.
+        self.error_code = error_code or code
         self.category = category
         self.hint = hint
         #: HTTP status from the sidecar, when the error came from it.
@@ -38,9 +46,11 @@ class GaitError(Exception):
     def from_envelope(
         cls, envelope: Dict[str, Any], status: Optional[int] = None, exit_code: Optional[int] = None
     ) -> "GaitError":
+        error_code = str(envelope.get("error_code") or "gait_error")
         return cls(
             str(envelope.get("error") or "gait returned an error"),
-            code=str(envelope.get("error_code") or "gait_error"),
+            code=str(envelope.get("detail_code") or error_code),
+            error_code=error_code,
             category=str(envelope.get("error_category") or "internal_failure"),
             hint=str(envelope.get("hint") or ""),
             status=status,

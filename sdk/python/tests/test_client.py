@@ -217,6 +217,8 @@ class SidecarTest(unittest.TestCase):
                 sidecar_client(token=token).evaluate(intent_for("tool.read"))
             self.assertEqual(refused.exception.status, 401)
             self.assertEqual(refused.exception.code, "unauthorized")
+            self.assertEqual(refused.exception.error_code, "invalid_input")
+            self.assertEqual(refused.exception.envelope["detail_code"], "unauthorized")
         request = urllib.request.Request(STATE["startup"]["url"] + "/v1/health")
         with self.assertRaises(urllib.error.HTTPError) as raw:
             urllib.request.urlopen(request, timeout=10)
@@ -271,7 +273,9 @@ class CliFallbackTest(unittest.TestCase):
             self.cli_client().evaluate({"tool_name": "tool.read"})
         self.assertEqual(invalid.exception.exit_code, 6)
         self.assertEqual(invalid.exception.category, "invalid_input")
-        self.assertTrue(invalid.exception.code)
+        self.assertEqual(invalid.exception.error_code, "invalid_input")
+        self.assertEqual(invalid.exception.code, invalid.exception.envelope["detail_code"])
+        self.assertNotEqual(invalid.exception.code, "invalid_input")
         with self.assertRaises(GaitError) as missing:
             self.cli_client(cli=["gait-definitely-not-installed"]).evaluate(intent_for("tool.read"))
         self.assertEqual(missing.exception.code, "gait_not_found")
