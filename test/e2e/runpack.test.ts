@@ -69,6 +69,7 @@ describe("gait demo and verify", () => {
     assert.deepEqual(a.json?.next_commands, [
       "gait verify run_demo",
       "gait regress bootstrap --from run_demo --junit ./gait-out/junit.xml",
+      "gait demo --policy",
     ]);
     assert.equal(a.json?.ticket_footer, b.json?.ticket_footer);
   });
@@ -324,11 +325,14 @@ describe("gait run record / verify / inspect / replay / diff / receipt / migrate
 
   it("the SDK recorder writes the same bytes as gait run record for the same input", async () => {
     const sdkDir = join(ws.dir, "sdk");
+    // The same input: the CLI defaults the evidence mode to best_effort, the library does not
+    // (test/runpack/parity-vectors.test.ts pins both forms), so the recorder states it.
     const recorder = startRun({
       runId: "run_sdk_e2e",
       cwd: sdkDir,
       env: {},
       clock: fixedClock("2026-02-05T00:00:00Z"),
+      contextEvidenceMode: "best_effort",
     })
       .addIntent({ intent_id: "i1", tool_name: "tool.search", args: { q: "x" } })
       .addResult({ intent_id: "i1", status: "ok", result: { n: 1 } });

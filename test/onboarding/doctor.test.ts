@@ -3,7 +3,7 @@ import { mkdirSync, utimesSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { encodePrivateKey, generateSigningKey } from "../../src/contract/signing.ts";
+import { encodePrivateKey, encodePublicKey, generateSigningKey } from "../../src/contract/signing.ts";
 import { nodeVersionCheck } from "../../src/onboarding/doctor.ts";
 import { type DoctorResult, doctorExitCode, initProject, runDoctor } from "../../src/onboarding/index.ts";
 import { tempDir } from "../helpers/cli.ts";
@@ -172,6 +172,89 @@ describe("gait doctor", () => {
       const perms = byName(result, "key_permissions");
       assert.equal(perms.status, "warn");
       assert.equal(perms.fix_command, "chmod 600 k/gait_private.key");
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("--workdir: the project checked is another directory, and a missing one fails the workdir check", async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      mkdirSync(join(dir, "svc"));
+      writeConfig(join(dir, "svc"), "run:\n  out_dir: build/gait\n");
+      const result = await runDoctor({ cwd: dir, env: {}, productionReadiness: false, workdir: "svc" });
+      assert.equal(byName(result, "workdir").status, "pass");
+      assert.equal(byName(result, "workdir").message, "svc is writable");
+      assert.equal(byName(result, "project_config").status, "pass", "svc/.gait/config.yaml is read");
+      assert.match(byName(result, "output_dir").message, /^build\/gait /, "config paths are the workdir's");
+      const missing = await runDoctor({ cwd: dir, env: {}, productionReadiness: false, workdir: "nope" });
+      const workdir = byName(missing, "workdir");
+      assert.equal(workdir.status, "fail");
+      assert.equal(workdir.fix_command, "mkdir -p nope && chmod u+rwx nope");
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("--output-dir replaces run.out_dir and is relative to where gait runs", async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      writeConfig(dir, "run:\n  out_dir: configured\n");
+      writeFileSync(join(dir, "a-file"), "");
+      const result = await runDoctor({ cwd: dir, env: {}, productionReadiness: false, outputDir: "a-file" });
+      const output = byName(result, "output_dir");
+      assert.equal(output.status, "fail");
+      assert.equal(output.message, "a-file exists but is not a directory");
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("key flags replace the config's key settings: ambiguity, prod without a key, a mismatched public key", async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      writeConfig(dir, "gate:\n  key_mode: dev\n");
+      const key = generateSigningKey();
+      const other = generateSigningKey();
+      writeFileSync(join(dir, "priv.key"), encodePrivateKey(key), { mode: 0o600 });
+      writeFileSync(join(dir, "pub.key"), encodePublicKey(key));
+      writeFileSync(join(dir, "other.key"), encodePublicKey(other));
+      const run = (keyFlags: Parameters<typeof runDoctor>[0]["keyFlags"]) =>
+        runDoctor({
+          cwd: dir,
+          env: { K: encodePrivateKey(key) },
+          productionReadiness: false,
+          ...(keyFlags ? { keyFlags } : {}),
+        });
+      const plain = await run(undefined);
+      assert.equal(
+        plain.checks.find((c) => c.name === "key_source_ambiguity"),
+        undefined,
+      );
+      assert.equal(byName(plain, "signing_key").status, "warn", "dev keys from the config");
+
+      const good = await run({ privateKey: { path: "priv.key" }, publicKey: { path: "pub.key" } });
+      assert.equal(byName(good, "key_source_ambiguity").status, "pass");
+      assert.equal(byName(good, "signing_key").status, "pass", "a private key flag means prod");
+      assert.match(byName(good, "signing_key").message, /^--private-key priv\.key loads/);
+      assert.equal(byName(good, "key_config").status, "pass");
+
+      const fromEnv = await run({ privateKey: { env: "K" } });
+      assert.match(byName(fromEnv, "signing_key").message, /^--private-key-env K loads/);
+
+      const ambiguous = await run({ privateKey: { path: "priv.key", env: "K" } });
+      assert.equal(byName(ambiguous, "key_source_ambiguity").status, "fail");
+      assert.match(byName(ambiguous, "key_source_ambiguity").message, /--private-key and --private-key-env/);
+
+      const prod = await run({ keyMode: "prod" });
+      assert.equal(byName(prod, "signing_key").status, "fail");
+      assert.match(byName(prod, "signing_key").message, /--key-mode prod needs a signing key/);
+
+      const mismatch = await run({ privateKey: { path: "priv.key" }, publicKey: { path: "other.key" } });
+      const config = byName(mismatch, "key_config");
+      assert.equal(config.status, "fail");
+      assert.match(config.message, /is not the public half of --private-key priv\.key/);
+      assert.equal(config.fix_command, "gait keys verify --private-key priv.key --public-key other.key");
     } finally {
       cleanup();
     }

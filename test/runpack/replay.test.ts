@@ -108,6 +108,19 @@ describe("real replay interlocks", () => {
         replayRunpack({ ...base, ...full, env: { GAIT_ALLOW_REAL_REPLAY: "true" } }),
         unsafeCode("real_replay_env_not_set"),
       );
+      // --unsafe-real-tools-env names the variable in place of GAIT_ALLOW_REAL_REPLAY.
+      await assert.rejects(
+        replayRunpack({ ...base, ...full, interlockEnv: "MY_REPLAY_OK" }),
+        (e: unknown) =>
+          unsafeCode("real_replay_env_not_set")(e) && /MY_REPLAY_OK=1/.test((e as Error).message),
+      );
+      await assert.rejects(
+        replayRunpack({ ...base, ...full, interlockEnv: "1BAD" }),
+        (e: unknown) =>
+          e instanceof GaitError &&
+          e.code === "real_replay_env_name_invalid" &&
+          e.category === "invalid_input",
+      );
       await recordRunpack(sampleInput(), { cwd: dir, env: {}, clock });
       await assert.rejects(
         replayRunpack({ ...full, ref: "run_sample", cwd: dir }),
