@@ -1,5 +1,6 @@
 // Writes the table of every error code (src/error-codes.ts) into docs/cli.md, between its two
-// markers, so the doc always lists what the modules raise.
+// markers, so the doc always lists what the modules raise: the codes the JSON error envelope
+// carries in `detail_code` (and in `error_code` too, except for exits 6, 5 and 8).
 // Run: npm run error-codes
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

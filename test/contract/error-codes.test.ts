@@ -1,7 +1,7 @@
 /**
  * Error codes are a user-visible contract: each module lists its own (src/<module>/error-codes.ts),
  * its factories accept no other code (checked by tsc, which `npm test` runs over test/ too), and
- * docs/cli.md lists every code with its category.
+ * docs/cli.md lists every code (the envelope's detail_code) with its category and exit code.
  */
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { gaitError, invalidInput } from "../../src/contract/errors.ts";
 import {
+  categoriesWithExit,
   ERROR_CODE_TABLE_END,
   ERROR_CODE_TABLE_START,
   ERROR_CODES_BY_MODULE,
@@ -94,10 +95,18 @@ describe("error code lists", () => {
 describe("docs/cli.md", () => {
   const regenerate = "run `npm run error-codes` and commit docs/cli.md";
 
-  it("lists every error code with its category and module, and no other", () => {
-    const documented = documentedCodes(readFileSync(join(repoRoot, "docs", "cli.md"), "utf8"));
+  it("lists every error code (a detail_code) with its category, exit and module, and no other", () => {
+    const doc = readFileSync(join(repoRoot, "docs", "cli.md"), "utf8");
+    assert.ok(
+      doc.includes("| detail_code | category (exit) | raised by |"),
+      `the table's header: ${regenerate}`,
+    );
+    const documented = documentedCodes(doc);
     const expected = new Map(
-      errorCodeEntries().map((entry) => [entry.code, `${entry.categories.join(", ")} | ${entry.module}`]),
+      errorCodeEntries().map((entry) => [
+        entry.code,
+        `${categoriesWithExit(entry.categories)} | ${entry.module}`,
+      ]),
     );
     const missing = [...expected.keys()].filter((code) => !documented.has(code));
     const stale = [...documented.keys()].filter((code) => !expected.has(code));
@@ -107,7 +116,7 @@ describe("docs/cli.md", () => {
   });
 });
 
-/** The rows of the generated table: code → "categories | module". */
+/** The rows of the generated table: code → "categories (exits) | module". */
 function documentedCodes(doc: string): Map<string, string> {
   const start = doc.indexOf(ERROR_CODE_TABLE_START);
   const end = doc.indexOf(ERROR_CODE_TABLE_END);
