@@ -301,6 +301,8 @@ const cases: GoldenCase[] = [
   { name: "version", args: ["version", "--json"] },
   { name: "demo", args: ["demo", "--json"] },
   { name: "demo-explain", args: ["demo", "--explain", "--json"] },
+  { name: "demo-policy", args: ["demo", "--policy", "--json"] },
+  { name: "demo-durable", args: ["demo", "--durable", "--json"] },
   {
     name: "verify",
     setup: (ws) => ws.setup(["demo"]).then(() => {}),
@@ -541,6 +543,24 @@ const cases: GoldenCase[] = [
     name: "doctor-production-readiness",
     setup: (ws) => ws.setup(["init"]).then(() => {}),
     args: ["doctor", "--production-readiness", "--json"],
+  },
+  {
+    name: "doctor-key-flags",
+    setup: async (ws) => {
+      writeKeys(ws);
+      await ws.setup(["init"]);
+    },
+    args: [
+      "doctor",
+      "--workdir",
+      ".",
+      "--output-dir",
+      "out",
+      ...PROD_KEY,
+      "--public-key",
+      "keys/gait_public.key",
+      "--json",
+    ],
   },
   { name: "test", setup: writeWrapperChild, args: ["test", "--json", "--", process.execPath, "child.mjs"] },
   {
