@@ -5,13 +5,18 @@
  * Modules add their artifact schemas here.
  */
 import type { TSchema } from "@sinclair/typebox";
-import { CliErrorEnvelopeSchema, SignatureSchema } from "./contract/artifact-schemas.ts";
+import { ProjectConfigSchema } from "./config/index.ts";
+import { CliErrorEnvelopeSchema, FileLockSchema, SignatureSchema } from "./contract/artifact-schemas.ts";
 import { compareBytes } from "./contract/bytes.ts";
 import type { JsonObject, JsonValue } from "./contract/canonical.ts";
+import { yamlDocumentSchema } from "./contract/yaml-schema.ts";
+import { ApprovalLedgerSchema, ApproverKeysSchema, RateLimitStateSchema } from "./gate/file-schemas.ts";
 import { PolicyDocumentSchema } from "./gate/policy-schema.ts";
 import { gateWireSchemas } from "./gate/wire.ts";
+import { DoctorResultSchema } from "./onboarding/doctor-schema.ts";
 import { PolicyTestResultSchema } from "./policytest/types.ts";
 import { regressSchemas } from "./regress/types.ts";
+import { RunpackDiffSchema } from "./runpack/diff-schema.ts";
 import { runpackSchemas } from "./runpack/types.ts";
 import { GateDecisionJsonSchema } from "./sdk/decision-schema.ts";
 
@@ -26,12 +31,19 @@ export interface PublishedSchema {
 
 export const publishedSchemas: readonly PublishedSchema[] = [
   { path: "contract/signature.schema.json", schema: SignatureSchema },
+  { path: "contract/lock.schema.json", schema: FileLockSchema },
   { path: "cli/error_envelope.schema.json", schema: CliErrorEnvelopeSchema },
+  { path: "config/project_config.schema.json", schema: yamlDocumentSchema(ProjectConfigSchema) },
+  { path: "doctor/doctor_result.schema.json", schema: DoctorResultSchema },
   { path: "gate/policy.schema.json", schema: PolicyDocumentSchema },
   { path: "gate/decision.schema.json", schema: GateDecisionJsonSchema },
   ...Object.entries(gateWireSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
+  { path: "gate/rate_limit_state.schema.json", schema: RateLimitStateSchema },
+  { path: "gate/approval_ledger.schema.json", schema: ApprovalLedgerSchema },
+  { path: "gate/approver_keys.schema.json", schema: yamlDocumentSchema(ApproverKeysSchema) },
   { path: "policytest/policy_test_result.schema.json", schema: PolicyTestResultSchema },
   ...Object.entries(runpackSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
+  { path: "runpack/run_diff.schema.json", schema: RunpackDiffSchema },
   ...Object.entries(regressSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
 ];
 

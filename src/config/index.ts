@@ -35,32 +35,44 @@ const closed = <T extends Parameters<typeof Type.Object>[0]>(properties: T) =>
   Type.Object(properties, { additionalProperties: false });
 const text = () => Type.Optional(Type.String());
 
-/** The file as written (snake_case keys); drives the strict YAML reader. */
-const ProjectConfigSchema = closed({
-  gate: Type.Optional(
-    closed({
-      policy: text(),
-      profile: text(),
-      key_mode: text(),
-      private_key: text(),
-      private_key_env: text(),
-      approval_public_key: text(),
-      approval_public_key_env: text(),
-      rate_limit_state: text(),
-      trace_dir: text(),
-      approvers: text(),
-      approvals: Type.Optional(closed({ single_use: Type.Optional(Type.Boolean()), ledger: text() })),
-    }),
-  ),
-  run: Type.Optional(closed({ out_dir: text(), capture_mode: text() })),
-  sidecar: Type.Optional(
-    closed({
-      listen: text(),
-      token_env: text(),
-      max_request_bytes: Type.Optional(Type.Integer({ minimum: 1 })),
-    }),
-  ),
-});
+/**
+ * The file as written (snake_case keys); drives the strict YAML reader and is published as
+ * schemas/v1/config/project_config.schema.json. Values are checked further when read (profile, key
+ * mode, listen address...).
+ */
+export const ProjectConfigSchema = Type.Object(
+  {
+    gate: Type.Optional(
+      closed({
+        policy: text(),
+        profile: text(),
+        key_mode: text(),
+        private_key: text(),
+        private_key_env: text(),
+        approval_public_key: text(),
+        approval_public_key_env: text(),
+        rate_limit_state: text(),
+        trace_dir: text(),
+        approvers: text(),
+        approvals: Type.Optional(closed({ single_use: Type.Optional(Type.Boolean()), ledger: text() })),
+      }),
+    ),
+    run: Type.Optional(closed({ out_dir: text(), capture_mode: text() })),
+    sidecar: Type.Optional(
+      closed({
+        listen: text(),
+        token_env: text(),
+        max_request_bytes: Type.Optional(Type.Integer({ minimum: 1 })),
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    title: "Gait Project Config",
+    description:
+      "Project defaults in .gait/config.yaml (YAML), written by `gait init` and read by gait commands run in the project; flags override them.",
+  },
+);
 type ProjectConfigDocument = Static<typeof ProjectConfigSchema>;
 
 export interface GateDefaults {

@@ -11,6 +11,14 @@ export function StringEnum<const T extends string>(values: readonly T[], options
   return Type.Unsafe<T>({ ...options, type: "string", enum: [...values] });
 }
 
+/**
+ * `Expect<Same<Static<typeof XSchema>, X>>` compiles only when a TypeBox definition and an
+ * interface declared elsewhere describe the same values (each assignable to the other), so a
+ * schema defined apart from the code that writes the artifact cannot drift from it.
+ */
+export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export type Expect<T extends true> = T;
+
 /** Lowercase hex SHA-256, the form every Gait digest and key id takes (CONTRACTS.md §1). */
 function Sha256Hex(description: string) {
   return Type.String({ pattern: "^[0-9a-f]{64}$", description });
@@ -181,3 +189,28 @@ export const CliErrorEnvelopeSchema = Type.Object(
   },
 );
 export type CliErrorEnvelope = Static<typeof CliErrorEnvelopeSchema>;
+
+/**
+ * A lock file (`<state>.lock`, created exclusively and removed on release; contract/files.ts):
+ * who holds the lock, so a stale one can be taken over. The `schema_id` names the state it guards
+ * (`gait.lock` by default, `gait.gate.rate_limit_lock`, `gait.gate.approval_ledger_lock`).
+ */
+export const FileLockSchema = Type.Object(
+  {
+    schema_id: Type.String({
+      pattern: "^gait(\\.[a-z0-9_]+)*\\.([a-z0-9_]+_)?lock$",
+      description: "gait.lock, or gait.<module>.<state>_lock",
+    }),
+    schema_version: Type.Literal("1.0.0", { type: "string" }),
+    pid: Type.Integer({ minimum: 1, description: "process id of the holder" }),
+    host: Type.String({ description: "host name of the holder; a lock of another host is judged by age" }),
+    created_at: Type.String({ format: "date-time", description: "when the lock was taken (RFC 3339, UTC)" }),
+  },
+  {
+    additionalProperties: false,
+    title: "Gait lock file",
+    description:
+      "Held-lock record written to <state>.lock while a process reads and writes a shared state file.",
+  },
+);
+export type FileLockRecord = Static<typeof FileLockSchema>;
