@@ -298,7 +298,7 @@ describe("gait doctor --summary, --workdir, --output-dir and key flags", () => {
       assert.equal(named("project_config").status, "pass", "the workdir's config is found");
       assert.match(named("output_dir").message, /^out-x /);
       const missing = await runGait(["doctor", "--workdir", join(dir, "nope"), "--json"], { cwd: dir });
-      const workdir = (missing.json?.checks as Array<{ name: string; status: string }>).find(
+      const workdir = (missing.json!.checks as Array<{ name: string; status: string }>).find(
         (c) => c.name === "workdir",
       );
       assert.equal(workdir?.status, "fail");
@@ -311,7 +311,7 @@ describe("gait doctor --summary, --workdir, --output-dir and key flags", () => {
       const checksOf = async (args: string[]) => {
         const result = await runGait(["doctor", ...args, "--json"], { cwd: dir });
         return Object.fromEntries(
-          (result.json?.checks as Array<{ name: string; status: string }>).map((c) => [c.name, c.status]),
+          (result.json!.checks as Array<{ name: string; status: string }>).map((c) => [c.name, c.status]),
         );
       };
       const good = await checksOf([
