@@ -22,8 +22,21 @@ const counts = (over: Partial<Record<"allow" | "block" | "dry_run" | "require_ap
   ...over,
 });
 
+/** A complete v1 trace record (signatures cover the record as the reference reads it). */
 const trace = (verdict: string, id = verdict): TraceRecord =>
-  ({ schema_id: "gait.gate.trace", schema_version: "1.0.0", trace_id: id, verdict }) as TraceRecord;
+  ({
+    schema_id: "gait.gate.trace",
+    schema_version: "1.0.0",
+    created_at: "2026-02-05T00:00:00Z",
+    observed_at: "2026-02-05T00:00:01Z",
+    producer_version: "0.0.0-test",
+    trace_id: id,
+    tool_name: "tool.write",
+    args_digest: "2".repeat(64),
+    intent_digest: "1".repeat(64),
+    policy_digest: "3".repeat(64),
+    verdict,
+  }) as TraceRecord;
 
 describe("wrapper contract (pure parts)", () => {
   it("reads trace_path= and runpack_path= lines only", () => {
