@@ -3,6 +3,7 @@
  * recorded order) and the verdict sequence (one per result), and where two sequences part ways.
  */
 import { isJsonObject } from "../contract/canonical.ts";
+import { trimLower, trimSpace } from "../contract/text.ts";
 import type { ResultRecord, Runpack } from "../runpack/index.ts";
 
 export function toolSequence(runpack: Runpack): string[] {
@@ -12,15 +13,15 @@ export function toolSequence(runpack: Runpack): string[] {
 /** A result's verdict: `result.verdict` when the raw payload carries one, else from its status. */
 function resultVerdict(result: ResultRecord): string {
   const payload = result.result;
-  if (isJsonObject(payload) && typeof payload.verdict === "string" && payload.verdict.trim() !== "") {
-    return payload.verdict.trim();
+  if (isJsonObject(payload) && typeof payload.verdict === "string" && trimSpace(payload.verdict) !== "") {
+    return trimSpace(payload.verdict);
   }
   return verdictFromStatus(result.status);
 }
 
 /** Status words map onto gate verdicts; anything unrecognised is an `error`. */
 export function verdictFromStatus(status: string): string {
-  switch (status.trim().toLowerCase()) {
+  switch (trimLower(status)) {
     case "ok":
     case "success":
     case "allow":

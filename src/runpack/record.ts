@@ -11,6 +11,7 @@ import { writeFileAtomic } from "../contract/files.ts";
 import { resolveSigningKey, type SigningKeyRequest } from "../contract/keys.ts";
 import { showPath } from "../contract/paths.ts";
 import { signJson, verifyKeyFor } from "../contract/signing.ts";
+import { trimLower, trimSpace } from "../contract/text.ts";
 import { type Clock, EPOCH_1980 } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import { runpackZip } from "./archive.ts";
@@ -176,7 +177,7 @@ function assemble(
 }
 
 function resolveCaptureMode(flag: CaptureMode | undefined, fromInput: string): CaptureMode {
-  const mode = flag ?? (fromInput.trim() === "" ? "reference" : fromInput.trim().toLowerCase());
+  const mode = flag ?? (trimSpace(fromInput) === "" ? "reference" : trimLower(fromInput));
   if (!(CAPTURE_MODES as readonly string[]).includes(mode)) {
     throw invalidInput(
       "invalid_capture_mode",
@@ -224,7 +225,7 @@ function buildRun(reader: FieldReader, options: BuildOptions): Run {
     schema_version: RUNPACK_SCHEMA_VERSION,
     created_at: (reader.time("created_at") ?? options.clock().utc()).toString(),
     producer_version: reader.string("producer_version") || (options.producerVersion ?? PRODUCER_VERSION),
-    run_id: assertRunId(options.runId ?? reader.string("run_id").trim()),
+    run_id: assertRunId(options.runId ?? trimSpace(reader.string("run_id"))),
     env: {
       os: env.string("os") || host.os,
       arch: env.string("arch") || host.arch,
@@ -254,7 +255,7 @@ interface RecordHeader {
 }
 
 function inheritHeader(reader: FieldReader, header: RecordHeader, overrideRunId: boolean) {
-  const runId = reader.string("run_id").trim();
+  const runId = trimSpace(reader.string("run_id"));
   if (!overrideRunId && runId !== "" && runId !== header.runId) {
     throw reader.error(
       "run_id_mismatch",
@@ -299,7 +300,7 @@ function digestFor(
   if (inline && side && digestJcs(inline) !== digestJcs(side))
     throw reader.error("payload_mismatch", `${payloadKey} differs from the normalization payload for ${id}`);
   const payload = inline ?? side;
-  const given = reader.string(digestKey).trim().toLowerCase();
+  const given = trimLower(reader.string(digestKey));
   if (given !== "" && !/^[0-9a-f]{64}$/.test(given))
     throw reader.error("invalid_digest", `${digestKey} must be 64 hex characters`);
   if (payload === undefined) {
@@ -320,7 +321,7 @@ function digestFor(
 }
 
 function requiredId(reader: FieldReader, key: string): string {
-  const value = reader.string(key).trim();
+  const value = trimSpace(reader.string(key));
   if (value === "") throw reader.error("runpack_input_invalid", `${key} is required`);
   return value;
 }
@@ -354,7 +355,7 @@ function buildResult(
 ): Built<ResultRecord> {
   checkSchema(reader, SchemaIds.result);
   const intentId = requiredId(reader, "intent_id");
-  const status = reader.string("status").trim().toLowerCase();
+  const status = trimLower(reader.string("status"));
   if (status !== "ok" && status !== "error")
     throw reader.error("invalid_result_status", `status must be ok or error, got ${JSON.stringify(status)}`);
   const { digest, payload } = digestFor(reader, "result", "result_digest", sideMap, intentId);
@@ -411,13 +412,13 @@ function buildRefs(reader: FieldReader, header: RecordHeader, context: RefsConte
     ...inheritHeader(reader, header, context.overrideRunId),
     receipts,
   };
-  const setDigest = reader.string("context_set_digest").trim().toLowerCase();
+  const setDigest = trimLower(reader.string("context_set_digest"));
   if (setDigest !== "") {
     if (!/^[0-9a-f]{64}$/.test(setDigest))
       throw reader.error("invalid_digest", "context_set_digest must be 64 hex characters");
     refs.context_set_digest = setDigest;
   }
-  const mode = reader.string("context_evidence_mode").trim() || context.contextEvidenceMode || "";
+  const mode = trimSpace(reader.string("context_evidence_mode")) || context.contextEvidenceMode || "";
   if (mode !== "" && !(CONTEXT_EVIDENCE_MODES as readonly string[]).includes(mode))
     throw reader.error(
       "invalid_context_evidence_mode",
@@ -437,7 +438,7 @@ function buildRefs(reader: FieldReader, header: RecordHeader, context: RefsConte
 function buildReceipt(reader: FieldReader, context: RefsContext): Receipt {
   const refId = requiredId(reader, "ref_id");
   const redactionMode = reader.string("redaction_mode");
-  if (redactionMode.trim().toLowerCase() === "raw" && !context.unsafeContextRaw) {
+  if (trimLower(redactionMode) === "raw" && !context.unsafeContextRaw) {
     throw invalidInput("context_raw_refused", `${reader.where}: receipt ${refId} has redaction_mode raw`, {
       hint: "pass --unsafe-context-raw only if raw context may be stored in this runpack",
     });
@@ -464,7 +465,7 @@ function buildReceipt(reader: FieldReader, context: RefsContext): Receipt {
 
 /** Trace receipts (`gait.trace`, `trace_<intent_id>`) derive their digests from the intent. */
 function traceDigests(reader: FieldReader, refId: string, context: RefsContext) {
-  const isTrace = reader.string("source_type").trim().toLowerCase() === "gait.trace";
+  const isTrace = trimLower(reader.string("source_type")) === "gait.trace";
   if (!isTrace || !refId.startsWith("trace_")) return undefined;
   const intentId = refId.slice("trace_".length);
   const intent = context.intents.get(intentId);
@@ -477,7 +478,7 @@ function traceDigests(reader: FieldReader, refId: string, context: RefsContext) 
 }
 
 function receiptDigest(reader: FieldReader, key: string, derived: string | undefined): string {
-  const given = reader.string(key).trim().toLowerCase();
+  const given = trimLower(reader.string(key));
   if (given !== "" && !/^[0-9a-f]{64}$/.test(given))
     throw reader.error("invalid_digest", `${key} must be 64 hex characters`);
   if (derived !== undefined) {
@@ -493,7 +494,7 @@ function receiptDigest(reader: FieldReader, key: string, derived: string | undef
 }
 
 function immutability(reader: FieldReader): Receipt["immutability"] {
-  const value = reader.string("immutability").trim().toLowerCase() || "unknown";
+  const value = trimLower(reader.string("immutability")) || "unknown";
   if (!(IMMUTABILITY_VALUES as readonly string[]).includes(value))
     throw reader.error("runpack_input_invalid", "immutability must be unknown, mutable or immutable");
   return value as Receipt["immutability"];
