@@ -307,7 +307,7 @@ function helpWordAsFlag(
     } else if (word === "help" && helpAt < 0) {
       helpAt = i;
     } else if (helpAt >= 0) {
-      const error = invalidInput("usage", `unknown command ${word}`, { hint: USAGE_HINT });
+      const error = invalidInput("usage", `unknown command: ${word}`, { hint: USAGE_HINT });
       return { error, seeHelp: path.join(" ") };
     } else {
       break;
@@ -360,15 +360,20 @@ function handleCommanderError(
     streams.stdout(captured.out);
     return 0;
   }
-  const message =
-    error.code === "commander.help" ? "missing subcommand" : cleanCommanderMessage(error.message);
+  const message = usageMessage(error);
   const usageError = invalidInput("usage", message, { hint: USAGE_HINT });
   const seeHelp = (captured.path ?? [info.name]).join(" ");
   return writeError(usageError, { ...writeOpts, seeHelp }, streams);
 }
 
-function cleanCommanderMessage(message: string): string {
-  return message.replace(/^error:\s*/, "").replace(/'/g, "");
+/** Commander's message, in the reference's words where scripts match on them. */
+function usageMessage(error: CommanderError): string {
+  if (error.code === "commander.help") return "missing subcommand";
+  const message = error.message.replace(/^error:\s*/, "").replace(/'/g, "");
+  if (error.code === "commander.excessArguments") return `unexpected positional arguments (${message})`;
+  if (error.code === "commander.unknownCommand")
+    return message.replace(/^unknown command /, "unknown command: ");
+  return message;
 }
 
 function buildTree(info: ProgramSpec, onInvoke: (inv: Invocation) => void, captured: Captured) {

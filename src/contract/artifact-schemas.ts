@@ -173,9 +173,20 @@ export const CliErrorEnvelopeSchema = Type.Object(
     error: Type.String({ minLength: 1, description: "human-readable message" }),
     error_code: Type.String({
       pattern: "^[a-z][a-z0-9_]*$",
-      description: "stable snake_case machine code of the failure",
+      description:
+        "stable snake_case machine code, as the reference's: invalid_input for exit 6, regress_failed for 5, unsafe_operation for 8, else the failure's own code",
     }),
-    error_category: StringEnum(ERROR_CATEGORIES, { description: "decides the exit code" }),
+    detail_code: Type.Optional(
+      Type.String({
+        pattern: "^[a-z][a-z0-9_]*$",
+        description:
+          "Gait's finer code when it differs from error_code and error_category (e.g. usage, intent_invalid)",
+      }),
+    ),
+    error_category: StringEnum(ERROR_CATEGORIES, {
+      description:
+        "the reference's category for the exit code: exits 5 and 8 report internal_failure; exit 1 keeps io_failure, state_contention and the network categories",
+    }),
     retryable: Type.Boolean({ description: "true only for network_transient and state_contention" }),
     hint: Type.String({ description: "what to do next" }),
     correlation_id: Type.String({ minLength: 1, description: "stable id of this invocation" }),

@@ -130,9 +130,9 @@ describe("usage errors: one line and where the help is", () => {
       see: "gait verify",
     },
     { args: ["gate"], error: "missing subcommand", see: "gait gate" },
-    { args: ["nosuch"], error: "unknown command nosuch", see: "gait" },
-    { args: ["help", "nosuch"], error: "unknown command nosuch", see: "gait" },
-    { args: ["gate", "help", "nosuch"], error: "unknown command nosuch", see: "gait gate" },
+    { args: ["nosuch"], error: "unknown command: nosuch", see: "gait" },
+    { args: ["help", "nosuch"], error: "unknown command: nosuch", see: "gait" },
+    { args: ["gate", "help", "nosuch"], error: "unknown command: nosuch", see: "gait gate" },
     // Found by the command itself, with no specific hint.
     { args: ["gate", "eval", "--no-config"], error: "--intent is required", see: "gait gate eval" },
   ];

@@ -368,6 +368,15 @@ describe("error envelope: one spawned CLI call per exit code a command produces"
     assert.equal(r.json?.hint, REFERENCE[6]!.hint);
   });
 
+  it("exit 6: usage messages scripts match on use the reference's words", async () => {
+    const unknown = await runGait(["frobnicate", "--json"], { cwd: dir });
+    assert.equal(unknown.code, 6);
+    assert.equal(unknown.json?.error, "unknown command: frobnicate");
+    const extra = await runGait(["verify", "a.zip", "b.zip", "--json"], { cwd: dir });
+    assert.equal(extra.code, 6);
+    assert.match(String(extra.json?.error), /^unexpected positional arguments/);
+  });
+
   it("exit 6 from an outcome: enforce without a trace reference is the reference's exit-6 envelope", async () => {
     const r = await runGait(["enforce", "--json", "--", "node", "-e", "console.log('no gate here')"], {
       cwd: dir,

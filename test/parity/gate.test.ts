@@ -1,5 +1,5 @@
 /**
- * Reference parity (issue 13): one literal per contract detail that used to differ from the Go
+ * Reference parity (issue 13; see README.md here): one literal per contract detail that used to differ from the Go
  * reference. Each digest literal is checked two ways: our code reproduces it, and so does the
  * digest of the normalized object written out by hand from CONTRACTS.md §5.2–5.3, so a literal
  * cannot drift with the code that produced it.
