@@ -62,7 +62,7 @@ function ruleYaml(i: number): string {
 }
 
 /** `count` rules; the last tier (below every generated one) matches the benchmark intent. */
-function generatedPolicyYaml(count: number): string {
+export function generatedPolicyYaml(count: number): string {
   const rules = Array.from({ length: count - 1 }, (_, i) => ruleYaml(i));
   rules.push(
     [

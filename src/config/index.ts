@@ -7,10 +7,9 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type Static, Type } from "@sinclair/typebox";
-import { isScalar } from "yaml";
 import { fromFsError, type GaitError } from "../contract/errors.ts";
 import { KEY_MODES, type KeyMode, type KeySource } from "../contract/keys.ts";
-import { readWithSchema, type ShapeSchema, YamlSource } from "../contract/yaml-strict.ts";
+import { readStrictYaml, type ShapeSchema } from "../contract/yaml-strict.ts";
 import { GATE_PROFILES, type GateProfile } from "../gate/index.ts";
 import { invalidInput } from "./error-codes.ts";
 
@@ -148,12 +147,12 @@ export async function loadProjectConfig(cwd: string, explicitPath?: string): Pro
 
 /** Parses config YAML; `source` names it in error messages. A file of only comments is valid. */
 export function parseProjectConfig(text: string, source: string): ProjectConfig {
-  const yaml = new YamlSource(text, { source, codePrefix: "config", what: "project config" });
-  const root = yaml.resolve(yaml.doc.contents);
-  if (root === null || (isScalar(root) && root.value === null)) return emptyProjectConfig();
-  const { value, positions } = readWithSchema(yaml, ProjectConfigSchema as ShapeSchema);
-  const fail: ConfigFail = (path, message, hint) => yaml.errorAt(path, positions.get(path), message, hint);
-  return normalize(value as ProjectConfigDocument, fail);
+  return readStrictYaml(text, { source, codePrefix: "config", what: "project config" }, (yaml) => {
+    if (yaml.isEmpty()) return emptyProjectConfig();
+    const { value, positions } = yaml.readWithSchema(ProjectConfigSchema as ShapeSchema);
+    const fail: ConfigFail = (path, message, hint) => yaml.errorAt(path, positions.get(path), message, hint);
+    return normalize(value as ProjectConfigDocument, fail);
+  });
 }
 
 type ConfigFail = (path: string, message: string, hint?: string) => GaitError;

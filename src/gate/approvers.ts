@@ -25,7 +25,7 @@ import { fromFsError } from "../contract/errors.ts";
 import { loadPublicKey } from "../contract/keys.ts";
 import { parsePublicKey, type VerifyKey } from "../contract/signing.ts";
 import { findInvisibleCharacter, trimLower, trimSpace } from "../contract/text.ts";
-import { readWithSchema, type ShapeSchema, YamlSource } from "../contract/yaml-strict.ts";
+import { readStrictYaml, type ShapeSchema } from "../contract/yaml-strict.ts";
 import { invalidInput } from "./error-codes.ts";
 
 const APPROVER_KEYS_SCHEMA_ID = "gait.gate.approver_keys";
@@ -95,35 +95,33 @@ export async function loadApproverKeys(path: string, display = path): Promise<Ap
   } catch (error) {
     throw fromFsError(error, "read approver keys", display);
   }
-  const yaml = new YamlSource(text, {
-    source: display,
-    codePrefix: "approver_keys",
-    what: "approver key list",
-  });
-  const { value, positions } = readWithSchema(yaml, ApproverKeysSchema as ShapeSchema);
-  const doc = value as ApproverKeysDocument;
-  const fail = (at: string, message: string) => yaml.errorAt(at, positions.get(at), message, HINT);
-  if ((doc.schema_id ?? APPROVER_KEYS_SCHEMA_ID) !== APPROVER_KEYS_SCHEMA_ID) {
-    throw fail("schema_id", `must be ${APPROVER_KEYS_SCHEMA_ID}`);
-  }
-  if ((doc.schema_version ?? "1.0.0") !== "1.0.0") throw fail("schema_version", "must be 1.0.0");
-  const entries = doc.approvers ?? [];
-  if (entries.length === 0) throw fail("approvers", "must list at least one approver");
-  const approvers: ApproverKey[] = [];
-  for (const [i, entry] of entries.entries()) {
-    const at = `approvers[${i}]`;
-    const identity = trimSpace(entry.identity ?? "");
-    if (!identity) throw fail(`${at}.identity`, "is required");
-    const invisible = findInvisibleCharacter(identity);
-    if (invisible) throw fail(`${at}.identity`, `contains an invisible character (${invisible.codePoint})`);
-    const key = await entryKey(entry, dirname(path), `${display}: ${at}`, (m) => fail(at, m));
-    if (entry.key_id !== undefined && trimLower(entry.key_id) !== key.keyId) {
-      throw fail(`${at}.key_id`, `does not match the public key (its key id is ${key.keyId})`);
+  const options = { source: display, codePrefix: "approver_keys", what: "approver key list" } as const;
+  return readStrictYaml(text, options, async (yaml) => {
+    const { value, positions } = yaml.readWithSchema(ApproverKeysSchema as ShapeSchema);
+    const doc = value as ApproverKeysDocument;
+    const fail = (at: string, message: string) => yaml.errorAt(at, positions.get(at), message, HINT);
+    if ((doc.schema_id ?? APPROVER_KEYS_SCHEMA_ID) !== APPROVER_KEYS_SCHEMA_ID) {
+      throw fail("schema_id", `must be ${APPROVER_KEYS_SCHEMA_ID}`);
     }
-    approvers.push({ identity, key });
-  }
-  checkOneIdentityPerKey(approvers, display);
-  return approvers;
+    if ((doc.schema_version ?? "1.0.0") !== "1.0.0") throw fail("schema_version", "must be 1.0.0");
+    const entries = doc.approvers ?? [];
+    if (entries.length === 0) throw fail("approvers", "must list at least one approver");
+    const approvers: ApproverKey[] = [];
+    for (const [i, entry] of entries.entries()) {
+      const at = `approvers[${i}]`;
+      const identity = trimSpace(entry.identity ?? "");
+      if (!identity) throw fail(`${at}.identity`, "is required");
+      const invisible = findInvisibleCharacter(identity);
+      if (invisible) throw fail(`${at}.identity`, `contains an invisible character (${invisible.codePoint})`);
+      const key = await entryKey(entry, dirname(path), `${display}: ${at}`, (m) => fail(at, m));
+      if (entry.key_id !== undefined && trimLower(entry.key_id) !== key.keyId) {
+        throw fail(`${at}.key_id`, `does not match the public key (its key id is ${key.keyId})`);
+      }
+      approvers.push({ identity, key });
+    }
+    checkOneIdentityPerKey(approvers, display);
+    return approvers;
+  });
 }
 
 const HINT = "see docs/gate.md, multi-party approvals";

@@ -7,9 +7,9 @@ import { readFile, stat } from "node:fs/promises";
 import { fromFsError } from "../contract/errors.ts";
 import {
   DEFAULT_YAML_MAX_BYTES,
-  readWithSchema,
+  readStrictYaml,
   type ShapeSchema,
-  YamlSource,
+  type StrictYamlDocument,
 } from "../contract/yaml-strict.ts";
 import { invalidInput } from "./error-codes.ts";
 import { MAX_POLICY_RULES } from "./limits.ts";
@@ -26,21 +26,22 @@ const LEGACY_POLICY_FIELDS = ["version", "name", "boundaries", "defaults", "trus
 
 /** Parses policy YAML text; `source` names it in error messages (a path or "<stdin>"). */
 export function parsePolicyYaml(text: string, source: string): LoadedPolicy {
-  const yaml = new YamlSource(text, { source, codePrefix: "policy", what: "policy" });
-  rejectLegacyFields(yaml);
-  const { value, positions } = readWithSchema(yaml, PolicyDocumentSchema as ShapeSchema);
-  const rules = (value as PolicyDocumentInput).rules ?? [];
-  if (rules.length > MAX_POLICY_RULES) {
-    throw yaml.errorAt(
-      "rules",
-      positions.get("rules"),
-      `has ${rules.length} rules, more than ${MAX_POLICY_RULES}`,
+  return readStrictYaml(text, { source, codePrefix: "policy", what: "policy" }, (yaml) => {
+    rejectLegacyFields(yaml);
+    const { value, positions } = yaml.readWithSchema(PolicyDocumentSchema as ShapeSchema);
+    const rules = (value as PolicyDocumentInput).rules ?? [];
+    if (rules.length > MAX_POLICY_RULES) {
+      throw yaml.errorAt(
+        "rules",
+        positions.get("rules"),
+        `has ${rules.length} rules, more than ${MAX_POLICY_RULES}`,
+      );
+    }
+    const policy = normalizePolicyDocument(value as PolicyDocumentInput, (path, message, hint) =>
+      yaml.errorAt(path, positions.get(path) ?? nearestPosition(positions, path), message, hint),
     );
-  }
-  const policy = normalizePolicyDocument(value as PolicyDocumentInput, (path, message, hint) =>
-    yaml.errorAt(path, positions.get(path) ?? nearestPosition(positions, path), message, hint),
-  );
-  return loaded(policy);
+    return loaded(policy);
+  });
 }
 
 /** Reads and parses a policy file; `source` (default: the path) names it in error messages. */
@@ -69,13 +70,15 @@ function loaded(policy: Policy): LoadedPolicy {
   return { policy, policyDigest: policyDigest(policy) };
 }
 
-function rejectLegacyFields(yaml: YamlSource): void {
+function rejectLegacyFields(yaml: StrictYamlDocument): void {
   const found = yaml.rootEntries().filter((entry) => LEGACY_POLICY_FIELDS.includes(entry.key));
   const [first] = found;
   if (!first) return;
   const fields = [...new Set(found.map((entry) => entry.key))].sort();
   const where = found
-    .map((entry) => `${entry.key} at ${entry.position.line}:${entry.position.column}`)
+    .map((entry) =>
+      entry.position ? `${entry.key} at ${entry.position.line}:${entry.position.column}` : entry.key,
+    )
     .join(", ");
   throw invalidInput(
     "policy_legacy_fields",
@@ -83,8 +86,7 @@ function rejectLegacyFields(yaml: YamlSource): void {
     {
       hint: "rewrite the policy with schema_id, schema_version, default_verdict, fail_closed and rules (see `gait policy init`)",
       details: {
-        line: first.position.line,
-        column: first.position.column,
+        ...(first.position ? { line: first.position.line, column: first.position.column } : {}),
         migration: { kind: "policy_field", fields },
       },
     },
