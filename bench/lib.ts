@@ -5,6 +5,17 @@ export interface BenchRow {
   value: number;
   unit: string;
   note?: string;
+  /**
+   * The floor this figure is judged against, measured in the same run (same unit), and the
+   * issue's target as a ratio to it: printed as "floor F, ratio R (target ≤ T)". `higherIsBetter`
+   * for throughputs, where the target is a minimum ratio.
+   */
+  floor?: { value: number; name: string; target?: number; higherIsBetter?: boolean };
+}
+
+/** The ratio of a row to its floor, or undefined without one. */
+export function ratioToFloor(row: BenchRow): number | undefined {
+  return row.floor ? row.value / row.floor.value : undefined;
 }
 
 /** Runs `fn` repeatedly for about `budgetMs` (after a warm-up) and returns operations per second. */
@@ -57,7 +68,23 @@ export function printRows(title: string, rows: BenchRow[]): void {
   for (const row of rows) {
     const value = row.value >= 100 ? row.value.toFixed(0) : row.value.toPrecision(3);
     console.log(
-      `${row.name.padEnd(width)}  ${value.padStart(12)} ${row.unit.padEnd(8)}${row.note ? `  ${row.note}` : ""}`,
+      `${row.name.padEnd(width)}  ${value.padStart(12)} ${row.unit.padEnd(8)}${floorText(row)}${row.note ? `  ${row.note}` : ""}`,
     );
   }
+}
+
+function floorText(row: BenchRow): string {
+  const ratio = ratioToFloor(row);
+  if (!row.floor || ratio === undefined) return "";
+  const { value, name, target, higherIsBetter } = row.floor;
+  const floorValue = value >= 100 ? value.toFixed(0) : value.toPrecision(3);
+  const goal =
+    target === undefined
+      ? ""
+      : ` (target ${higherIsBetter ? "≥" : "≤"} ${target}×${met(ratio, target, higherIsBetter) ? ", met" : ", NOT met"})`;
+  return `  ${ratio.toFixed(2)}× ${name} ${floorValue}${goal}`;
+}
+
+function met(ratio: number, target: number, higherIsBetter = false): boolean {
+  return higherIsBetter ? ratio >= target : ratio <= target;
 }
