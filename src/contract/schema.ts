@@ -6,6 +6,13 @@
  * indexes the schemas, and `load()` imports Ajv (a separate chunk in the bundled CLI), registers
  * every schema (cross-file `$ref`s need all of them present) and compiles each on first use.
  *
+ * Compiling is the expensive part (tens of milliseconds per artifact schema, plus Ajv's own
+ * meta-schemas), so a caller can hand in validators Ajv compiled at generation time
+ * (`precompiled`, made by schema-standalone.ts). One is used only when the schema registered now
+ * is the very one it was compiled from: same name, dialect and JSON text (sha256), and the same
+ * for every other schema its code was compiled against. When every registered schema has one,
+ * Ajv is not loaded at all; anything else falls back to compiling, as before.
+ *
  * Settings, and why:
  * - `strict: false` — the public `gate/policy.schema.json` uses `required` without redeclaring the
  *   property in an `anyOf` branch, which strict mode refuses (CONTRACTS.md §10).
@@ -16,6 +23,7 @@
  *   failing path and rule.
  */
 
+import { createHash } from "node:crypto";
 import { type Dirent, readdirSync, readFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import type { ErrorObject, ValidateFunction } from "ajv";
@@ -48,13 +56,48 @@ export interface SchemaRegistry {
   has(ref: string): boolean;
   validate(ref: string, value: unknown): Promise<ValidationResult>;
   assertValid(ref: string, value: unknown, what: string): Promise<void>;
-  /** Imports Ajv and registers the schemas, once; later calls return the same validator. */
+  /**
+   * Imports Ajv and registers the schemas, once; later calls return the same validator. With
+   * precompiled validators for every schema, Ajv is not imported: the returned validator then
+   * serves whole schemas only, and a `#/pointer` ref must go through the registry's own
+   * (asynchronous) `validate` / `assertValid`, which import Ajv when they need it.
+   */
   load(): Promise<SchemaValidator>;
 }
 
-type Dialect = "2020-12" | "draft-07";
+export type Dialect = "2020-12" | "draft-07";
 
-interface RegisteredSchema {
+/** A validator Ajv compiled at generation time, and what it was compiled from. */
+export interface PrecompiledValidator {
+  dialect: Dialect;
+  /** `schemaDigest` of the schema it was compiled from. */
+  digest: string;
+  /** Other schemas its code was compiled against (cross-file `$ref`s): Ajv name -> `schemaDigest`. */
+  requires: Readonly<Record<string, string>>;
+  validate: ValidateFunction;
+}
+
+/** Precompiled validators by the schema's Ajv name (its `$id` without an empty fragment, else its key). */
+export type PrecompiledValidators = Readonly<Record<string, PrecompiledValidator>>;
+
+export interface SchemaRegistryOptions {
+  /** Called once, by `load()` (so a generated module can be imported only then). */
+  precompiled?: () => PrecompiledValidators | Promise<PrecompiledValidators>;
+}
+
+/** Ajv's settings, here and when validators are precompiled (see the top of this file). */
+export const AJV_OPTIONS = { strict: false, allErrors: false, validateFormats: false } as const;
+
+/**
+ * SHA-256 of the schema's JSON text. The text, not its canonical form: Ajv checks properties in
+ * the order they are written, and with `allErrors: false` that order picks the error reported.
+ */
+export function schemaDigest(schema: JsonSchema): string {
+  return createHash("sha256").update(JSON.stringify(schema)).digest("hex");
+}
+
+/** A schema as the registry registers it with Ajv (for generating precompiled validators). */
+export interface RegisteredSchema {
   /** The name Ajv knows it by: its `$id`, else its key (relative `$ref`s resolve against it). */
   ajvId: string;
   dialect: Dialect;
@@ -69,19 +112,36 @@ interface AjvInstance {
 
 const MAX_REPORTED_ERRORS = 5;
 
-export function createSchemaRegistry(inputs: readonly SchemaInput[]): SchemaRegistry {
+export function createSchemaRegistry(
+  inputs: readonly SchemaInput[],
+  options: SchemaRegistryOptions = {},
+): SchemaRegistry {
   const byRef = indexSchemas(inputs);
-  let loading: Promise<SchemaValidator> | undefined;
-  const load = () => {
-    loading ??= loadValidator(byRef);
+  let loading: Promise<LoadedSchemas> | undefined;
+  const loaded = () => {
+    loading ??= loadSchemas(byRef, options);
     return loading;
+  };
+  /** Loaded, with Ajv too when `ref` needs it. */
+  const readyFor = async (ref: string) => {
+    const schemas = await loaded();
+    await schemas.prepare(ref);
+    return schemas.validator;
   };
   return {
     has: (ref) => byRef.has(baseOf(ref)),
-    load,
-    validate: async (ref, value) => (await load()).validate(ref, value),
-    assertValid: async (ref, value, what) => (await load()).assertValid(ref, value, what),
+    load: async () => (await loaded()).validator,
+    validate: async (ref, value) => (await readyFor(ref)).validate(ref, value),
+    assertValid: async (ref, value, what) => (await readyFor(ref)).assertValid(ref, value, what),
   };
+}
+
+/**
+ * Every distinct schema the inputs register, as `createSchemaRegistry` would register them (same
+ * names and dialects, same errors for duplicates), in input order.
+ */
+export function registeredSchemas(inputs: readonly SchemaInput[]): RegisteredSchema[] {
+  return [...new Set(indexSchemas(inputs).values())];
 }
 
 /**
@@ -167,24 +227,55 @@ function dialectOf(schema: JsonSchema, name: string): Dialect {
   );
 }
 
-async function loadValidator(byRef: Map<string, RegisteredSchema>): Promise<SchemaValidator> {
+interface LoadedSchemas {
+  validator: SchemaValidator;
+  /** Imports Ajv and registers every schema, unless done or `ref` has a precompiled validator. */
+  prepare(ref: string): Promise<void>;
+}
+
+async function loadSchemas(
+  byRef: Map<string, RegisteredSchema>,
+  options: SchemaRegistryOptions,
+): Promise<LoadedSchemas> {
   const registered = [...new Set(byRef.values())];
-  const instances = new Map<Dialect, AjvInstance>();
-  for (const dialect of new Set(registered.map((r) => r.dialect))) {
-    const ajv = await newAjv(dialect);
-    for (const r of registered) if (r.dialect === dialect) addSchema(ajv, r);
-    instances.set(dialect, ajv);
-  }
+  const precompiled = usablePrecompiled(
+    registered,
+    byRef,
+    options.precompiled ? await options.precompiled() : {},
+  );
+
+  let instances: Map<Dialect, AjvInstance> | undefined;
+  const loadAjv = async () => {
+    instances ??= await ajvInstances(registered);
+  };
+  if (precompiled.size < registered.length) await loadAjv();
 
   const compiled = new Map<string, ValidateFunction>();
+  const targetOf = (ref: string) => {
+    const target = byRef.get(baseOf(ref));
+    if (!target) throw internalFailure("schema_not_registered", `no schema registered as ${ref}`);
+    return { target, pointer: ref.slice(baseOf(ref).length + 1) };
+  };
+  const precompiledFor = (ref: string): ValidateFunction | undefined => {
+    const { target, pointer } = targetOf(ref);
+    return pointer === "" ? precompiled.get(target) : undefined;
+  };
   const validatorFor = (ref: string): ValidateFunction => {
     const cached = compiled.get(ref);
     if (cached) return cached;
-    const target = byRef.get(baseOf(ref));
-    if (!target) throw internalFailure("schema_not_registered", `no schema registered as ${ref}`);
-    const pointer = ref.slice(baseOf(ref).length + 1);
-    const ajvRef = pointer === "" ? target.ajvId : `${target.ajvId}#${pointer}`;
-    const validate = compileSchema(instances.get(target.dialect)!, ajvRef, ref);
+    const { target, pointer } = targetOf(ref);
+    let validate = precompiledFor(ref);
+    if (!validate) {
+      if (!instances) {
+        throw internalFailure(
+          "schema_compile_failed",
+          `schema ${ref} has no precompiled validator, and Ajv was not loaded (every registered schema has one)`,
+          { hint: "validate it through SchemaRegistry.validate or assertValid, which load Ajv when needed" },
+        );
+      }
+      const ajvRef = pointer === "" ? target.ajvId : `${target.ajvId}#${pointer}`;
+      validate = compileSchema(instances.get(target.dialect)!, ajvRef, ref);
+    }
     compiled.set(ref, validate);
     return validate;
   };
@@ -195,19 +286,68 @@ async function loadValidator(byRef: Map<string, RegisteredSchema>): Promise<Sche
     return { ok: false, errors: (check.errors ?? []).map(describeError) };
   };
   return {
-    validate,
-    assertValid(ref, value, what) {
-      const result = validate(ref, value);
-      if (result.ok) return;
-      throw invalidInput(
-        "schema_invalid",
-        `${what} does not match schema ${ref}: ${summarize(result.errors)}`,
-        {
-          hint: "fix the listed fields so the document matches the schema, then retry",
-        },
-      );
+    validator: {
+      validate,
+      assertValid(ref, value, what) {
+        const result = validate(ref, value);
+        if (result.ok) return;
+        throw invalidInput(
+          "schema_invalid",
+          `${what} does not match schema ${ref}: ${summarize(result.errors)}`,
+          {
+            hint: "fix the listed fields so the document matches the schema, then retry",
+          },
+        );
+      },
+    },
+    prepare: async (ref) => {
+      if (instances || !byRef.has(baseOf(ref)) || precompiledFor(ref)) return;
+      await loadAjv();
     },
   };
+}
+
+/**
+ * The precompiled validators that fit what is registered now: same name, dialect and schema
+ * text, and every schema their code was compiled against registered unchanged as well.
+ */
+function usablePrecompiled(
+  registered: readonly RegisteredSchema[],
+  byRef: Map<string, RegisteredSchema>,
+  table: PrecompiledValidators,
+): Map<RegisteredSchema, ValidateFunction> {
+  const usable = new Map<RegisteredSchema, ValidateFunction>();
+  if (Object.keys(table).length === 0) return usable;
+  const digests = new Map<RegisteredSchema, string>();
+  const digestOf = (r: RegisteredSchema) => {
+    let digest = digests.get(r);
+    if (digest === undefined) {
+      digest = schemaDigest(r.schema);
+      digests.set(r, digest);
+    }
+    return digest;
+  };
+  const unchanged = (ajvId: string, digest: string) => {
+    const r = byRef.get(ajvId);
+    return r !== undefined && r.ajvId === ajvId && digestOf(r) === digest;
+  };
+  for (const r of registered) {
+    const entry = Object.hasOwn(table, r.ajvId) ? table[r.ajvId] : undefined;
+    if (!entry || entry.dialect !== r.dialect || !unchanged(r.ajvId, entry.digest)) continue;
+    if (!Object.entries(entry.requires).every(([ajvId, digest]) => unchanged(ajvId, digest))) continue;
+    usable.set(r, entry.validate);
+  }
+  return usable;
+}
+
+async function ajvInstances(registered: readonly RegisteredSchema[]): Promise<Map<Dialect, AjvInstance>> {
+  const instances = new Map<Dialect, AjvInstance>();
+  for (const dialect of new Set(registered.map((r) => r.dialect))) {
+    const ajv = await newAjv(dialect);
+    for (const r of registered) if (r.dialect === dialect) addSchema(ajv, r);
+    instances.set(dialect, ajv);
+  }
+  return instances;
 }
 
 /**
@@ -216,7 +356,7 @@ async function loadValidator(byRef: Map<string, RegisteredSchema>): Promise<Sche
  * `default` works in both.
  */
 async function newAjv(dialect: Dialect): Promise<AjvInstance> {
-  const options = { strict: false, allErrors: false, validateFormats: false };
+  const options = { ...AJV_OPTIONS };
   if (dialect === "draft-07") {
     const { Ajv } = (await import("ajv")).default;
     return new Ajv(options);

@@ -1,19 +1,26 @@
 /**
- * Schema validators the regress module needs, loaded once per process (Ajv is imported lazily):
- * the runpack document schemas (schema_validation grader) and our config and fixture schemas.
- * Schemas are keyed `runpack/<doc>` and `regress/<doc>`, as in src/schemas.ts.
+ * Schema validators the regress module needs, loaded once per process: the runpack document
+ * schemas (schema_validation grader) and our config and fixture schemas. Schemas are keyed
+ * `runpack/<doc>` and `regress/<doc>`, as in src/schemas.ts. Their validators are precompiled
+ * (validators.generated.ts, imported on first use), so a run loads no Ajv unless a schema changed
+ * without `npm run schemas`.
  */
-import { createSchemaRegistry, type SchemaValidator } from "../contract/schema.ts";
+import { createSchemaRegistry, type KeyedSchema, type SchemaValidator } from "../contract/schema.ts";
 import { runpackSchemas } from "../runpack/index.ts";
 import { invalidInput, type RegressErrorCode } from "./error-codes.ts";
 import { regressSchemas } from "./types.ts";
 
 let validator: Promise<SchemaValidator> | undefined;
 
+/** What the registry holds, and what validators.generated.ts is compiled from. */
+export function regressSchemaInputs(): KeyedSchema[] {
+  return Object.entries({ ...runpackSchemas, ...regressSchemas }).map(([key, schema]) => ({ key, schema }));
+}
+
 export function loadSchemaValidator(): Promise<SchemaValidator> {
-  validator ??= createSchemaRegistry(
-    Object.entries({ ...runpackSchemas, ...regressSchemas }).map(([key, schema]) => ({ key, schema })),
-  ).load();
+  validator ??= createSchemaRegistry(regressSchemaInputs(), {
+    precompiled: async () => (await import("./validators.generated.ts")).precompiledValidators,
+  }).load();
   return validator;
 }
 
