@@ -1,10 +1,13 @@
 /**
  * Regress run cost over 50, 100 and 200 fixtures (in-process API, temp dir, result file written):
- * the ms per fixture should stay flat as the fixture count grows (linear total cost).
+ * the ms per fixture should stay flat as the fixture count grows (linear total cost). And
+ * `gait regress run` on the demo fixture as a user runs it, beside `node -e 0` timed in the same
+ * interleaved rounds (issue 14: within 2x).
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fixedClock } from "../src/contract/time.ts";
 import {
   addFixture,
@@ -15,7 +18,7 @@ import {
   upsertConfigFixture,
 } from "../src/regress/index.ts";
 import { recordRunpack } from "../src/runpack/index.ts";
-import { type BenchRow, medianMs } from "./lib.ts";
+import { type BenchRow, medianMs, percentile } from "./lib.ts";
 
 const SIZES = [50, 100, 200] as const;
 const CALLS = 10;
@@ -41,6 +44,10 @@ function runInput() {
 }
 
 export async function benchRegress(): Promise<BenchRow[]> {
+  return [...(await benchInProcess()), ...benchCli()];
+}
+
+async function benchInProcess(): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), "gait-bench-regress-"));
   try {
     const env = {};
@@ -53,7 +60,7 @@ export async function benchRegress(): Promise<BenchRow[]> {
       const config = entries.reduce<RegressConfig>(upsertConfigFixture, emptyConfig());
       writeFileSync(join(dir, `gait-${size}.yaml`), JSON.stringify(config));
     }
-    // Warm-up (JIT, Ajv compilation), so the smallest size is not charged for it.
+    // Warm-up (JIT, first-use module loads), so the smallest size is not charged for it.
     await runRegress({ cwd: dir, env, config: `gait-${SIZES[0]}.yaml`, output: "warmup.json" });
     const rows: BenchRow[] = [];
     const totals: number[] = [];
@@ -79,6 +86,62 @@ export async function benchRegress(): Promise<BenchRow[]> {
       note: `fixed cost per run about ${(totals[0]! - marginal * smallest).toFixed(0)} ms (config, schemas, result write)`,
     });
     return rows;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const CLI_ROUNDS = 21;
+
+/** The built CLI: the code-cached launcher when the build made one, else the ESM bundle. */
+function builtCli(): string | undefined {
+  return ["../dist/gait.cjs", "../dist/gait.cjs"]
+    .map((path) => resolve(import.meta.dirname, path))
+    .find((path) => existsSync(path));
+}
+
+function processMs(args: string[], cwd: string): number {
+  const t0 = performance.now();
+  const result = spawnSync(process.execPath, args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
+  const ms = performance.now() - t0;
+  if (result.status !== 0) throw new Error(`${args.join(" ")} failed (${result.status}): ${result.stderr}`);
+  return ms;
+}
+
+/** `gait regress run --json` on the demo's fixture, and `node -e 0`, one after the other each round. */
+function benchCli(): BenchRow[] {
+  const gait = builtCli();
+  if (!gait) {
+    return [
+      {
+        name: "gait regress run (process)",
+        value: Number.NaN,
+        unit: "ms",
+        note: "build first: npm run build",
+      },
+    ];
+  }
+  const dir = mkdtempSync(join(tmpdir(), "gait-bench-regress-cli-"));
+  try {
+    processMs([gait, "demo"], dir);
+    processMs([gait, "regress", "init", "--from", "run_demo"], dir);
+    const variants = { regress: [gait, "regress", "run", "--json"], node: ["-e", "0"] };
+    const times = { regress: [] as number[], node: [] as number[] };
+    for (let round = -2; round < CLI_ROUNDS; round++) {
+      for (const [name, args] of Object.entries(variants) as [keyof typeof variants, string[]][]) {
+        const ms = processMs(args, dir);
+        if (round >= 0) times[name].push(ms); // two warm-up rounds: file cache, code cache
+      }
+    }
+    return [
+      {
+        name: "gait regress run --json (process, demo fixture) p50",
+        value: percentile(times.regress, 50),
+        unit: "ms",
+        floor: { name: "node -e 0 p50", value: percentile(times.node, 50), target: 2 },
+        note: `${CLI_ROUNDS} interleaved rounds`,
+      },
+    ];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
