@@ -94,6 +94,12 @@ export interface RegressRunOutcome {
   candidatePath?: string;
 }
 
+/**
+ * Fixture files and runpacks read ahead of the one being handled: the reads wait on the thread
+ * pool (open, stat, read, close), and one at a time left the process idle half of a long run.
+ */
+const READ_AHEAD = 8;
+
 /** Fixtures between progress lines, and the longest silence (ms) a long run keeps. */
 const PROGRESS_EVERY = 25;
 const PROGRESS_INTERVAL_MS = 1000;
@@ -120,13 +126,16 @@ export async function runRegress(request: RegressRunRequest): Promise<RegressRun
   let createdAt: string | undefined;
   const progress = progressReporter(plan.length, request.onProgress);
   const runpackPaths: Record<string, string> = {};
+  const loads = readAhead(plan, READ_AHEAD, async (step) => ({
+    baseline: await loadRunpackRef(resolve(step.dir, step.fixture.runpack), workDir),
+    ...(await candidates.forFixture(step)),
+  }));
   for (const [index, step] of plan.entries()) {
     const under: FixtureUnderTest = {
       name: step.entry.name,
       fixture: step.fixture,
       dir: step.dir,
-      baseline: await loadRunpackRef(resolve(step.dir, step.fixture.runpack), workDir),
-      ...(await candidates.forFixture(step)),
+      ...(await loads.next()).value!,
     };
     runpackPaths[under.name] = under.baseline.path;
     for (const [order, grader] of step.graders.entries()) {
@@ -195,14 +204,11 @@ async function planRun(
   request: RegressRunRequest,
 ): Promise<FixtureStep[]> {
   const loaded = [];
-  for (const entry of config.fixtures) {
+  const reads = readAhead(config.fixtures, READ_AHEAD, async (entry) => {
     const dir = dirname(resolve(workDir, entry.runpack));
-    loaded.push({
-      entry,
-      dir,
-      fixture: await readFixtureFile(resolve(dir, FIXTURE_FILE), entry.name, schemas),
-    });
-  }
+    return { entry, dir, fixture: await readFixtureFile(resolve(dir, FIXTURE_FILE), entry.name, schemas) };
+  });
+  for await (const read of reads) loaded.push(read);
   loaded.sort((a, b) => compareBytes(a.entry.name, b.entry.name));
   const withContext =
     request.contextConformance === true || loaded.some((l) => fixtureWantsContext(l.fixture));
@@ -372,6 +378,28 @@ class CandidateCache {
       this.loads.set(path, load);
     }
     return load;
+  }
+}
+
+/**
+ * `load` of each item in order, with up to `window` started before their turn. A failure surfaces
+ * at its turn, as in a plain loop; reads started past it are left to finish, never to go unhandled.
+ */
+async function* readAhead<T, R>(
+  items: readonly T[],
+  window: number,
+  load: (item: T) => Promise<R>,
+): AsyncGenerator<R, void, undefined> {
+  // Dropped once consumed: a long run holds `window` runpacks, not all of them.
+  const queue: Promise<R>[] = [];
+  let next = 0;
+  while (next < items.length || queue.length > 0) {
+    while (next < items.length && queue.length < window) {
+      const read = load(items[next++]!);
+      read.catch(() => {});
+      queue.push(read);
+    }
+    yield await queue.shift()!;
   }
 }
 

@@ -264,6 +264,26 @@ describe("runRegress", () => {
     await assert.rejects(run(), hasCode("regress_fixture_missing"));
   });
 
+  it("reads fixtures ahead, yet each fixture gets its own runpack and errors come in config order", async () => {
+    const names = Array.from({ length: 20 }, (_, i) => `copy-${String(i).padStart(2, "0")}`);
+    for (const name of names) await addFixture({ from: "run_base", name, cwd: dir, env: {} });
+    rmSync(join(dir, "fixtures/copy-07/runpack.zip"));
+    const outcome = await run();
+    assert.equal(outcome.fixtures, 21);
+    assert.deepEqual(Object.keys(outcome.runpackPaths), [...names, "run_base"]);
+    for (const [name, path] of Object.entries(outcome.runpackPaths)) {
+      assert.equal(path, join(dir, "fixtures", name, "runpack.zip"));
+    }
+    assert.deepEqual([...new Set(outcome.failures.map((f) => f.fixture))], ["copy-07"]);
+    // The later fixture fails at once (no file), the earlier only once read: the earlier is reported.
+    writeFileSync(join(dir, "fixtures/copy-02/fixture.json"), "{");
+    rmSync(join(dir, "fixtures/copy-03/fixture.json"));
+    await assert.rejects(
+      run(),
+      (error) => hasCode("regress_fixture_invalid")(error) && /copy-02/.test(String(error)),
+    );
+  });
+
   it("grades a run whose stub replay exits 2 when that is what was recorded", async () => {
     await record(
       dir,
