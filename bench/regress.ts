@@ -101,8 +101,11 @@ function builtCli(): string | undefined {
 }
 
 function processMs(args: string[], cwd: string): number {
+  // A cache directory of its own: a build's code cache evicts every other build's entries, so
+  // another checkout's CLI run meanwhile would make every timed run a cold one.
+  const env = { ...process.env, GAIT_CACHE_DIR: join(cwd, ".gait-cache") };
   const t0 = performance.now();
-  const result = spawnSync(process.execPath, args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
+  const result = spawnSync(process.execPath, args, { cwd, env, stdio: ["ignore", "ignore", "pipe"] });
   const ms = performance.now() - t0;
   if (result.status !== 0) throw new Error(`${args.join(" ")} failed (${result.status}): ${result.stderr}`);
   return ms;
@@ -130,7 +133,7 @@ function benchCli(): BenchRow[] {
     for (let round = -2; round < CLI_ROUNDS; round++) {
       for (const [name, args] of Object.entries(variants) as [keyof typeof variants, string[]][]) {
         const ms = processMs(args, dir);
-        if (round >= 0) times[name].push(ms); // two warm-up rounds: file cache, code cache
+        if (round >= 0) times[name].push(ms); // two warm-up rounds: file cache, code cache written
       }
     }
     return [
