@@ -174,7 +174,7 @@ function processMs(args: string[], cwd: string): number {
 
 /** `gait gate eval` as a user runs it, beside a bare `node -e 0`: a starter template and 100 rules. */
 function benchCli(): BenchRow[] {
-  const gaitBin = resolve(import.meta.dirname, "../dist/gait.js");
+  const gaitBin = resolve(import.meta.dirname, "../dist/gait.cjs");
   if (!existsSync(gaitBin)) {
     return [
       { name: "gait gate eval (process)", value: Number.NaN, unit: "ms", note: "build first: npm run build" },

@@ -304,7 +304,7 @@ function startSidecar(
   const child = spawn(
     process.execPath,
     [
-      resolve(import.meta.dirname, "../dist/gait.js"),
+      resolve(import.meta.dirname, "../dist/gait.cjs"),
       ...["gate", "serve", "--policy", "policy.yaml", "--listen", "127.0.0.1:0", "--json", "--no-config"],
       ...[
         "--trace-dir",

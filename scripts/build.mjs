@@ -1,6 +1,7 @@
-// Bundles the CLI and the SDK with esbuild so start-up stays fast (one file to load, no module
-// graph), then emits the SDK's type declarations (tsc, incremental) into dist/types.
+// Bundles the CLI (one CommonJS file and its launcher) and the SDK with esbuild, then emits the
+// SDK's type declarations (tsc, incremental) into dist/types.
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { chmodSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -17,23 +18,55 @@ const common = {
   format: "esm",
   sourcemap: "linked",
   logLevel: "warning",
-  define: { __GAIT_VERSION__: JSON.stringify(version) },
+  define: { __GAIT_VERSION__: JSON.stringify(version), __GAIT_BUILD_ID__: JSON.stringify(buildId()) },
   // Bundled CommonJS dependencies (yazl, yauzl, ajv) need a require() in ESM output.
   banner: {
     js: "import { createRequire as __gaitCreateRequire } from 'node:module'; const require = __gaitCreateRequire(import.meta.url);",
   },
 };
 
-// Chunk names carry content hashes: clear old ones so dist/ holds only what this build wrote.
+/**
+ * commander requires node:child_process at load time, for executable subcommands we never use;
+ * loading it drags in net, dgram and streams (several ms of every CLI call). In the CLI bundle
+ * commander gets a stand-in that loads the real module on first use.
+ */
+const lazyChildProcessForCommander = {
+  name: "lazy-child-process-for-commander",
+  setup(plugin) {
+    plugin.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer)
+        ? { path: "lazy-child-process", namespace: "gait-lazy" }
+        : undefined,
+    );
+    plugin.onLoad({ filter: /.*/, namespace: "gait-lazy" }, () => ({
+      loader: "js",
+      contents: `let real;
+const load = () => (real ??= require("node:child_process"));
+module.exports = new Proxy({}, { get: (_, name) => load()[name] });`,
+    }));
+  },
+};
+
+/** CommonJS output offers import.meta as a CommonJS module can (only a module's own URL is used). */
+function commonJs() {
+  return {
+    format: "cjs",
+    define: { ...common.define, "import.meta": "__gaitImportMeta" },
+    banner: { js: 'var __gaitImportMeta = { url: require("node:url").pathToFileURL(__filename).href };' },
+  };
+}
+
+// Output of earlier layouts (an ESM CLI split into chunks) must not linger beside the new one.
 rmSync(new URL("../dist/chunks", import.meta.url), { recursive: true, force: true });
+rmSync(new URL("../dist/gait.cjs", import.meta.url), { force: true });
+rmSync(new URL("../dist/gait.cjs.map", import.meta.url), { force: true });
 
 // The trace worker thread's code, inlined into both bundles as a string (new Worker(source,
 // { eval: true })): no worker file to locate beside a chunk, and it survives re-bundling by users.
 const traceWorker = await build({
   ...common,
+  ...commonJs(),
   entryPoints: ["src/sdk/trace-worker-thread.ts"],
-  format: "cjs",
-  banner: {},
   sourcemap: false,
   minify: true,
   write: false,
@@ -41,20 +74,68 @@ const traceWorker = await build({
 common.define.__GAIT_TRACE_WORKER_SOURCE__ = JSON.stringify(traceWorker.outputFiles[0].text);
 
 await Promise.all([
+  // The CLI: one CommonJS file, compiled by the launcher through vm.Script with a V8 code cache
+  // (launcher.ts). Whitespace and syntax are minified (less to read and hash); names are kept
+  // for stack traces and profiles.
   build({
     ...common,
-    entryPoints: { gait: "src/cli/main.ts" },
-    outdir: "dist",
-    splitting: true,
-    chunkNames: "chunks/[name]-[hash]",
-    banner: { js: `#!/usr/bin/env node\n${common.banner.js}` },
+    entryPoints: { cli: "src/cli/main.ts" },
+    outfile: "dist/cli.cjs",
+    ...commonJs(),
+    minifyWhitespace: true,
+    minifySyntax: true,
+    // ASCII only: V8 keeps the source as a one-byte string, half the memory and faster to scan.
+    charset: "ascii",
+    plugins: [lazyChildProcessForCommander],
   }),
   // `import { createGate, guardTool } from "gait"` (package.json exports "." -> dist/sdk.js).
   build({ ...common, entryPoints: { sdk: "src/sdk/index.ts" }, outdir: "dist" }),
 ]);
 
+asciiOnly(new URL("../dist/cli.cjs", import.meta.url));
+
+await build({
+  ...common,
+  entryPoints: ["src/cli/launcher.ts"],
+  outfile: "dist/gait.cjs",
+  format: "cjs",
+  sourcemap: false,
+  banner: { js: "#!/usr/bin/env node" },
+});
+
 // The bin must be executable: `npx gait` runs it directly through its shebang.
-chmodSync(new URL("../dist/gait.js", import.meta.url), 0o755);
+chmodSync(new URL("../dist/gait.cjs", import.meta.url), 0o755);
+
+/**
+ * What caches of our code's output are keyed by (src/contract/version.ts, BUILD_ID): a hash of
+ * every source file, the lock file (dependency versions, esbuild's included) and package.json.
+ */
+function buildId() {
+  const hash = createHash("sha256");
+  for (const file of [
+    "package.json",
+    "package-lock.json",
+    "scripts/build.mjs",
+    ...sourceFiles("src").sort(),
+  ]) {
+    hash
+      .update(`${file}\0`)
+      .update(readFileSync(new URL(`../${file}`, import.meta.url)))
+      .update("\0");
+  }
+  return hash.digest("hex").slice(0, 16);
+}
+
+/**
+ * One non-ASCII character makes V8 hold the whole bundle as a two-byte string (twice the memory,
+ * slower to hash and scan). esbuild escapes strings but not tagged templates or regular
+ * expressions; a \u escape means the same there (our tags read cooked strings).
+ */
+function asciiOnly(file) {
+  const text = readFileSync(file, "utf8");
+  const escaped = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  if (escaped !== text) writeFileSync(file, escaped);
+}
 
 const declarationsStamp = new URL("../dist/types/.built", import.meta.url);
 emitSdkDeclarations();

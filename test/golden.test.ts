@@ -70,7 +70,7 @@ function normalize(value: unknown, ctx: NormalizeContext, key = ""): unknown {
     );
   }
   switch (key) {
-    // sha256 of argv, and argv holds the absolute path of dist/gait.js (and of temp files).
+    // sha256 of argv, and argv holds the absolute path of dist/gait.cjs (and of temp files).
     case "correlation_id":
       return "<correlation_id>";
     // Wall-clock timings.

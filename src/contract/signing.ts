@@ -11,10 +11,10 @@
 import {
   createPrivateKey,
   createPublicKey,
-  generateKeyPairSync,
   type KeyObject,
   sign as nodeSign,
   verify as nodeVerify,
+  randomBytes,
 } from "node:crypto";
 import { digestJcs, sha256Hex } from "./canonical.ts";
 import { internalFailure, invalidInput } from "./errors.ts";
@@ -154,9 +154,9 @@ export function parsePublicKey(base64Text: string, source: string): VerifyKey {
   return { publicKey: publicKeyObject(publicRaw), publicRaw, keyId: keyIdFor(publicRaw) };
 }
 
+/** A new key: an Ed25519 private key is 32 random bytes (RFC 8032 §5.1.5). */
 export function generateSigningKey(): SigningKey {
-  const { privateKey } = generateKeyPairSync("ed25519");
-  return signingKeyFromSeed(rawTail(privateKey.export({ format: "der", type: "pkcs8" }), SEED_LENGTH));
+  return signingKeyFromSeed(randomBytes(SEED_LENGTH));
 }
 
 /** The public half of a signing key, for verifying what it signed. */

@@ -10,21 +10,9 @@
  * every error still names its line and column. Both resolve scalars by the YAML 1.2 core schema.
  */
 import jsYaml from "js-yaml";
-import {
-  type Alias,
-  type Document,
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Node,
-  type Pair,
-  parseDocument,
-  type Scalar,
-  visit,
-} from "yaml";
+import type { Alias, Document, Node, Pair, Scalar } from "yaml";
 import { errorsFor, type GaitError } from "./errors.ts";
+import { yamlPackage } from "./yaml-package.ts";
 
 /** The documents read strictly, each naming its error codes `<prefix>_...`. */
 export type StrictYamlPrefix = "policy" | "approver_keys" | "config";
@@ -227,6 +215,7 @@ function checkExpandedSize(
 // the positioned parser (yaml)
 
 function positionedDocument(text: string, options: StrictYamlOptions): StrictYamlDocument {
+  const { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } = yamlPackage();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const [first] = doc.errors;
@@ -289,6 +278,7 @@ function indexAliases(
   doc: Document.Parsed,
   error: (node: unknown, message: string) => Error,
 ): Map<Alias, Node> {
+  const { isAlias, visit } = yamlPackage();
   const anchors = new Map<string, Node>();
   const targets = new Map<Alias, Node>();
   visit(doc, {
@@ -307,6 +297,7 @@ function indexAliases(
 
 function keyText(pair: Pair): string {
   const key = pair.key;
+  const { isScalar } = yamlPackage();
   if (isScalar(key)) return key.value === null ? "" : scalarText(key);
   return String(key);
 }

@@ -16,6 +16,7 @@ export { isPreparedIntent, prepareIntent } from "./intent.ts";
 export type * from "./intent-model.ts";
 export * from "./limits.ts";
 export { formatPolicyYaml, loadPolicyFile, parsePolicyYaml, yamlHasComments } from "./policy.ts";
+export { loadPolicyFileWithCache } from "./policy-cache.ts";
 export * from "./policy-model.ts";
 export * from "./ratelimit.ts";
 export * from "./result.ts";

@@ -4,7 +4,8 @@
  * (except the risk classes of fail_closed and mcp_trust, always spelled out when enabled).
  * Parsing the output gives a policy with the same digest. Comments are not preserved.
  */
-import { Document, isScalar, Lexer, visit } from "yaml";
+
+import { yamlPackage } from "../contract/yaml-package.ts";
 import type {
   Dataflow,
   EndpointConstraint,
@@ -29,6 +30,7 @@ type Fields = Record<string, unknown>;
 const FLOW_LIST_WIDTH = 72;
 
 export function formatPolicyYaml(policy: Policy): string {
+  const { Document, isScalar, visit } = yamlPackage();
   const doc = new Document(policyToDocument(policy));
   visit(doc, {
     Seq(_, node) {
@@ -254,6 +256,7 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 
 /** True when YAML text has comments (which `fmt --write` does not keep). */
 export function yamlHasComments(text: string): boolean {
+  const { Lexer } = yamlPackage();
   for (const token of new Lexer().lex(text)) if (token.startsWith("#")) return true;
   return false;
 }

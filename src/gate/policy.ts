@@ -46,23 +46,24 @@ export function parsePolicyYaml(text: string, source: string): LoadedPolicy {
 
 /** Reads and parses a policy file; `source` (default: the path) names it in error messages. */
 export async function loadPolicyFile(path: string, source = path): Promise<LoadedPolicy> {
-  let text: string;
+  const text = (await readPolicyBytes(path, source)).toString("utf8");
+  return { ...parsePolicyYaml(text, source), path };
+}
+
+/** A policy file's bytes; a file too large to be a policy is refused before it is read. */
+export async function readPolicyBytes(path: string, source = path): Promise<Buffer> {
   try {
-    // Checked before reading: a huge file is refused without loading it (the parser checks too).
     if ((await stat(path)).size > DEFAULT_YAML_MAX_BYTES) {
       throw invalidInput(
         "policy_too_large",
         `${source}: the policy is larger than ${DEFAULT_YAML_MAX_BYTES} bytes`,
-        {
-          hint: "a policy is small; check that the right file was given",
-        },
+        { hint: "a policy is small; check that the right file was given" },
       );
     }
-    text = await readFile(path, "utf8");
+    return await readFile(path);
   } catch (error) {
     throw fromFsError(error, "read policy", source);
   }
-  return { ...parsePolicyYaml(text, source), path };
 }
 
 /** A normalized policy with its digest. */

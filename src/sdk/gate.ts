@@ -8,7 +8,7 @@
 import { resolve } from "node:path";
 import { DEV_KEY_WARNING, type KeyMode, type KeySource, loadPublicKey } from "../contract/keys.ts";
 import { type SigningKey, type VerifyKey, verifyKeyFor } from "../contract/signing.ts";
-import { type Clock, systemClock, type Timestamp } from "../contract/time.ts";
+import { type Clock, monotonicMs, systemClock, type Timestamp } from "../contract/time.ts";
 import {
   type ApprovalLedger,
   type ApprovalVerifier,
@@ -310,7 +310,7 @@ class InProcessGate implements Gate {
   }
 
   evaluate(intent: IntentRequest | PreparedIntent, options: EvaluateOptions = {}): GateDecision {
-    const started = performance.now();
+    const started = monotonicMs();
     try {
       if (this.parts.durable) throw durableNeedsAsync();
       const request = this.decisionRequest(intent, options);
@@ -324,7 +324,7 @@ class InProcessGate implements Gate {
     intent: IntentRequest | PreparedIntent,
     options: EvaluateOptions = {},
   ): Promise<GateDecision> {
-    const started = performance.now();
+    const started = monotonicMs();
     try {
       const outcome = await this.decide(this.decisionRequest(intent, options));
       if (!this.parts.durable) return this.decided(outcome, started, options);
@@ -426,7 +426,7 @@ class InProcessGate implements Gate {
       outcome,
       observedAt: this.parts.clock(),
       correlationId: options.correlationId,
-      latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
+      latencyMs: Math.round((monotonicMs() - started) * 1000) / 1000,
     };
     const at = (path: string | undefined) => path && resolve(this.parts.cwd, path);
     if (options.tracePath || options.approvalAuditPath) {

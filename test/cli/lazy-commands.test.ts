@@ -13,6 +13,12 @@ describe("cli start-up: lazy command loading", () => {
     );
   });
 
+  it("the version alone needs no command", async () => {
+    for (const argv of [["--version"], ["-v"], ["--version", "--json"], ["--json", "-v"]]) {
+      assert.deepEqual(await commandsFor(argv), [], argv.join(" "));
+    }
+  });
+
   it("anything else loads the full list", async () => {
     for (const argv of [
       [],
@@ -20,6 +26,8 @@ describe("cli start-up: lazy command loading", () => {
       ["--json", "gate", "eval"],
       ["verify", "x.zip"],
       ["no-such-command"],
+      ["--json"],
+      ["--version", "gate"],
     ]) {
       assert.equal(await commandsFor(argv), commands, argv.join(" "));
     }

@@ -99,8 +99,8 @@ describe("the packed tarball installed in an empty project (e2e)", () => {
 
   before(async () => {
     assert.ok(
-      existsSync(join(repoRoot, "dist", "gait.js")),
-      "dist/gait.js is missing: run `npm run build` first",
+      existsSync(join(repoRoot, "dist", "gait.cjs")),
+      "dist/gait.cjs is missing: run `npm run build` first",
     );
     // --ignore-scripts: prepare (the build) already ran; rebuilding dist/ here would race the
     // other test files that run it.

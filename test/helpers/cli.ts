@@ -1,11 +1,18 @@
-/** Spawns the built CLI (dist/gait.js) the way a user would, in a directory of the test's choosing. */
+/** Spawns the built CLI (dist/gait.cjs) the way a user would, in a directory of the test's choosing. */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 export const repoRoot = resolve(import.meta.dirname, "../..");
-export const gaitBin = join(repoRoot, "dist", "gait.js");
+export const gaitBin = join(repoRoot, "dist", "gait.cjs");
+
+/**
+ * The CLI's caches (V8 code, compiled policies) go to a directory of this test process, not the
+ * user's: shared by the process's calls, so tests run both cold and cached, and removed at exit.
+ */
+const testCacheDir = mkdtempSync(join(tmpdir(), "gait-test-cache-"));
+process.once("exit", () => rmSync(testCacheDir, { recursive: true, force: true }));
 
 export interface CliResult {
   code: number;
@@ -22,7 +29,7 @@ export function runGait(
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [gaitBin, ...args], {
       cwd: options.cwd ?? repoRoot,
-      env: { ...process.env, NO_COLOR: "1", ...options.env },
+      env: { ...process.env, NO_COLOR: "1", GAIT_CACHE_DIR: testCacheDir, ...options.env },
       stdio: ["pipe", "pipe", "pipe"],
       timeout: options.timeoutMs ?? 60_000,
     });

@@ -28,7 +28,7 @@ VERDICT_BY_EXIT = {3: "block", 4: "require_approval"}
 NPX_FALLBACK = ("npx", "--no-install", "gait")
 #: What to do when no gait CLI can be found (gait is not on the npm registry yet).
 GAIT_NOT_FOUND_HINT = (
-    "set GAIT_CLI (e.g. GAIT_CLI=\"node /path/to/gait/dist/gait.js\"), put gait on PATH "
+    "set GAIT_CLI (e.g. GAIT_CLI=\"node /path/to/gait/dist/gait.cjs\"), put gait on PATH "
     "(npm install -g . in the gait clone), or start the sidecar (gait gate serve) and set GAIT_SIDECAR_URL"
 )
 
@@ -288,12 +288,12 @@ def _write_json(path: str, value: Any) -> None:
 
 
 def _cli_command(cli: Optional[Union[str, Sequence[str]]]) -> List[str]:
-    """The command that runs gait: a list, a command line (split like a shell), or a ``.js`` path (run with node)."""
+    """The command that runs gait: a list, a command line (split like a shell), or a ``.js``/``.cjs`` path (run with node)."""
     if cli is None:
         configured = os.environ.get("GAIT_CLI")
         if configured:
             return shlex.split(configured)
         return ["gait"] if shutil.which("gait") else list(NPX_FALLBACK)
     if isinstance(cli, str):
-        return ["node", cli] if cli.endswith(".js") else shlex.split(cli)
+        return ["node", cli] if cli.endswith((".js", ".cjs", ".mjs")) else shlex.split(cli)
     return list(cli)

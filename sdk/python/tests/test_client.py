@@ -1,4 +1,4 @@
-"""The Python client against a LIVE sidecar (`node dist/gait.js gate serve`) and the CLI fallback.
+"""The Python client against a LIVE sidecar (`node dist/gait.cjs gate serve`) and the CLI fallback.
 
 Run from the repository root after `node scripts/build.mjs`:
     python3 -m unittest discover -s sdk/python/tests -v
@@ -32,7 +32,7 @@ from gait import (  # noqa: E402
 )
 
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-GAIT_JS = os.path.join(REPO, "dist", "gait.js")
+GAIT_JS = os.path.join(REPO, "dist", "gait.cjs")
 NODE = shutil.which("node") or "node"
 
 POLICY = """schema_id: gait.gate.policy
@@ -75,7 +75,7 @@ def intent_for(tool, path="/work/notes.txt"):
 
 def setUpModule():
     if not os.path.exists(GAIT_JS):
-        raise RuntimeError("dist/gait.js is missing: run `node scripts/build.mjs` first")
+        raise RuntimeError("dist/gait.cjs is missing: run `node scripts/build.mjs` first")
     for name in ("GAIT_SIDECAR_URL", "GAIT_SIDECAR_SOCKET", "GAIT_SIDECAR_TOKEN", "GAIT_CLI"):
         os.environ.pop(name, None)
     STATE["dir"] = tempfile.mkdtemp(prefix="gait-py-test-")

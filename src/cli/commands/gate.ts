@@ -11,7 +11,7 @@ import {
   buildPolicyExplain,
   DEFAULT_RATE_LIMIT_STATE,
   type GateProfile,
-  loadPolicyFile,
+  loadPolicyFileWithCache,
   MAX_INTENT_BYTES,
   MAX_TOKEN_BYTES,
   prettyJson,
@@ -134,7 +134,7 @@ async function runEval(_args: string[], flags: Options, ctx: CommandContext): Pr
   const keys = await readProjectSigningKeyRequest(options, ctx.cwd);
   const approvals = await readApprovalFlags(options, io);
   const gate = await createGate({
-    policy: await loadPolicyFile(resolve(ctx.cwd, policyPath), policyPath),
+    policy: await loadPolicyFileWithCache(resolve(ctx.cwd, policyPath), policyPath, ctx.env),
     profile: (stringOption(options, "profile") ?? "standard") as GateProfile,
     keyMode: keys.mode,
     privateKey: keys.privateKey,

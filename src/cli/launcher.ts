@@ -1,0 +1,36 @@
+/**
+ * The `gait` binary (dist/gait.cjs): compiles the CLI bundle (dist/cli.cjs, built from main.ts)
+ * with a V8 code cache and runs it. Compiling the bundle's code is the largest part of a CLI
+ * call's start-up after Node's own, and Node 20 caches nothing between runs by itself.
+ *
+ * After the command has run (at process exit, so the cache holds every function the command
+ * compiled), a missing or rejected cache entry is written for next time (code-cache.ts).
+ */
+import { readFileSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { Script } from "node:vm";
+import { ExitCode } from "../contract/exit.ts";
+import { BUILD_ID } from "../contract/version.ts";
+import { openCodeCache } from "./code-cache.ts";
+
+const bundlePath = join(__dirname, "cli.cjs");
+const source = readFileSync(bundlePath, "utf8");
+const cache = openCodeCache(process.env, {
+  buildId: BUILD_ID ?? "source",
+  bundleStats: statSync(bundlePath),
+  command: process.argv[2] ?? "",
+});
+// The same wrapper Node's CommonJS loader puts around a module.
+const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+  filename: bundlePath,
+  cachedData: cache.data,
+});
+if (cache.data === undefined || script.cachedDataRejected === true) {
+  // Not after a usage error: a mistyped command word would leave a cache file of its own.
+  process.once("exit", (code) => {
+    if (code !== ExitCode.invalidInput) cache.save(script.createCachedData());
+  });
+}
+const bundle = { exports: {} };
+script.runInThisContext()(bundle.exports, createRequire(bundlePath), bundle, bundlePath, dirname(bundlePath));
