@@ -42,7 +42,7 @@ describe("CLI caches (e2e)", { skip: posix ? false : "POSIX owners and modes onl
   const v8 = join(cacheDir, "v8");
   const entry = (suffix: string) => readdirSync(v8).find((name) => name.endsWith(suffix));
   const evalArgs = ["gate", "eval", "--policy", "policy.yaml", "--intent", "intent.json", "--json"];
-  const evalGate = (extraEnv = env) => runGait(evalArgs, { cwd: temp.dir, env: extraEnv });
+  const evalGate = (extraEnv: NodeJS.ProcessEnv = env) => runGait(evalArgs, { cwd: temp.dir, env: extraEnv });
 
   before(async () => {
     const init = await runGait(["policy", "init", "baseline-highrisk", "--out", "policy.yaml"], {
