@@ -1,4 +1,5 @@
 /** Tiny benchmark helpers: ops/s over a time budget, latency percentiles, a printed table. */
+import { spawnSync } from "node:child_process";
 
 export interface BenchRow {
   name: string;
@@ -87,4 +88,40 @@ function floorText(row: BenchRow): string {
 
 function met(ratio: number, target: number, higherIsBetter = false): boolean {
   return higherIsBetter ? ratio >= target : ratio <= target;
+}
+
+/**
+ * Wall times in ms of processes (`node <args>`), run one after the other in each round so every
+ * variant sees the same machine state; `warmupRounds` first rounds are not kept (file cache, the
+ * CLI's code cache). A run exiting above `maxExitCode` fails the benchmark.
+ */
+export function interleavedProcessMs<Name extends string>(
+  variants: Record<Name, string[]>,
+  options: {
+    rounds: number;
+    cwd: string;
+    env?: NodeJS.ProcessEnv;
+    warmupRounds?: number;
+    maxExitCode?: number;
+  },
+): Record<Name, number[]> {
+  const { rounds, cwd, env = process.env, warmupRounds = 2, maxExitCode = 0 } = options;
+  const names = Object.keys(variants) as Name[];
+  const times = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<Name, number[]>;
+  for (let round = -warmupRounds; round < rounds; round++) {
+    for (const name of names) {
+      const t0 = performance.now();
+      const result = spawnSync(process.execPath, variants[name], {
+        cwd,
+        env,
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      const ms = performance.now() - t0;
+      if (result.status === null || result.status > maxExitCode) {
+        throw new Error(`node ${variants[name].join(" ")} failed (${result.status}): ${result.stderr}`);
+      }
+      if (round >= 0) times[name].push(ms);
+    }
+  }
+  return times;
 }

@@ -25,8 +25,8 @@ export interface CodeCache {
 }
 
 const SUFFIX = ".v8cache";
-/** One per command word in use is plenty (an entry is under 1 MB). */
-const MAX_ENTRIES = 24;
+/** The command words in use, for a few builds (an entry is under 1 MB). */
+const MAX_ENTRIES = 48;
 
 export function openCodeCache(env: NodeJS.ProcessEnv, key: CodeCacheKey): CodeCache {
   const dir = userCacheDir(env, "v8");
@@ -38,8 +38,9 @@ export function openCodeCache(env: NodeJS.ProcessEnv, key: CodeCacheKey): CodeCa
     data: readCacheEntry(dir, name),
     save: (data) =>
       writeCacheEntry(dir, name, data, {
-        // Entries of other builds or Node versions are never read again.
-        stale: (entry) => !entry.startsWith(build),
+        // Several builds may be in use on one machine (a global gait, a project's, a checkout):
+        // no build evicts another's entries; the oldest go once there are too many.
+        stale: (entry) => !entry.endsWith(SUFFIX),
         maxEntries: MAX_ENTRIES,
       }),
   };

@@ -7,7 +7,6 @@
  * fails instead of replacing a file that exists, so evidence is never overwritten. Lock: a lock
  * file created exclusively (`wx`); whoever creates it holds the lock.
  */
-import { randomBytes } from "node:crypto";
 import type { Stats } from "node:fs";
 import {
   closeSync,
@@ -39,8 +38,15 @@ export interface AtomicWriteOptions {
 /** Parent directories created on demand are private to the user's group. */
 const DIR_MODE = 0o750;
 
+let tempCounter = 0;
+
+/**
+ * A temp name beside `path`, unique to this process and call. It is created with O_EXCL, so it
+ * never replaces a file; not from the CSPRNG, whose first use costs milliseconds of a CLI call.
+ */
 function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.tmp-${randomBytes(6).toString("hex")}`);
+  const unique = `${process.pid}-${++tempCounter}-${Math.random().toString(36).slice(2, 8)}`;
+  return join(dirname(path), `.${basename(path)}.tmp-${unique}`);
 }
 
 export async function writeFileAtomic(

@@ -51,7 +51,8 @@ export async function loadPolicyFileCached(
   if (cached) return { ...cached, path };
   const loaded = parsePolicyYaml(bytes.toString("utf8"), source);
   writeCacheEntry(cache.dir, name, toEntry(loaded, sourceSha256, cache.buildId), {
-    stale: (entry) => !entry.endsWith(`-${cache.buildId}.json`),
+    // No build evicts another's entries (several may be in use); the oldest go past the limit.
+    stale: (entry) => !entry.startsWith("policy-"),
     maxEntries: MAX_ENTRIES,
   });
   return { ...loaded, path };
