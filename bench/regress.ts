@@ -4,7 +4,6 @@
  * `gait regress run` on the demo fixture as a user runs it, beside `node -e 0` timed in the same
  * interleaved rounds (issue 14: within 2x).
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -18,7 +17,7 @@ import {
   upsertConfigFixture,
 } from "../src/regress/index.ts";
 import { recordRunpack } from "../src/runpack/index.ts";
-import { type BenchRow, medianMs, percentile } from "./lib.ts";
+import { type BenchRow, interleavedProcessMs, medianMs, percentile } from "./lib.ts";
 
 const SIZES = [50, 100, 200] as const;
 const CALLS = 10;
@@ -93,28 +92,10 @@ async function benchInProcess(): Promise<BenchRow[]> {
 
 const CLI_ROUNDS = 21;
 
-/** The built CLI: the code-cached launcher when the build made one, else the ESM bundle. */
-function builtCli(): string | undefined {
-  return ["../dist/gait.cjs", "../dist/gait.cjs"]
-    .map((path) => resolve(import.meta.dirname, path))
-    .find((path) => existsSync(path));
-}
-
-function processMs(args: string[], cwd: string): number {
-  // A cache directory of its own: a build's code cache evicts every other build's entries, so
-  // another checkout's CLI run meanwhile would make every timed run a cold one.
-  const env = { ...process.env, GAIT_CACHE_DIR: join(cwd, ".gait-cache") };
-  const t0 = performance.now();
-  const result = spawnSync(process.execPath, args, { cwd, env, stdio: ["ignore", "ignore", "pipe"] });
-  const ms = performance.now() - t0;
-  if (result.status !== 0) throw new Error(`${args.join(" ")} failed (${result.status}): ${result.stderr}`);
-  return ms;
-}
-
 /** `gait regress run --json` on the demo's fixture, and `node -e 0`, one after the other each round. */
 function benchCli(): BenchRow[] {
-  const gait = builtCli();
-  if (!gait) {
+  const gait = resolve(import.meta.dirname, "../dist/gait.cjs");
+  if (!existsSync(gait)) {
     return [
       {
         name: "gait regress run (process)",
@@ -126,16 +107,15 @@ function benchCli(): BenchRow[] {
   }
   const dir = mkdtempSync(join(tmpdir(), "gait-bench-regress-cli-"));
   try {
-    processMs([gait, "demo"], dir);
-    processMs([gait, "regress", "init", "--from", "run_demo"], dir);
-    const variants = { regress: [gait, "regress", "run", "--json"], node: ["-e", "0"] };
-    const times = { regress: [] as number[], node: [] as number[] };
-    for (let round = -2; round < CLI_ROUNDS; round++) {
-      for (const [name, args] of Object.entries(variants) as [keyof typeof variants, string[]][]) {
-        const ms = processMs(args, dir);
-        if (round >= 0) times[name].push(ms); // two warm-up rounds: file cache, code cache written
-      }
-    }
+    // The CLI's caches in a directory of this run, so the timed runs see this build's entries.
+    const env = { ...process.env, GAIT_CACHE_DIR: join(dir, ".gait-cache") };
+    const setUp = { rounds: 1, cwd: dir, env, warmupRounds: 0 };
+    interleavedProcessMs({ demo: [gait, "demo"] }, setUp);
+    interleavedProcessMs({ init: [gait, "regress", "init", "--from", "run_demo"] }, setUp);
+    const times = interleavedProcessMs(
+      { regress: [gait, "regress", "run", "--json"], node: ["-e", "0"] },
+      { rounds: CLI_ROUNDS, cwd: dir, env },
+    );
     return [
       {
         name: "gait regress run --json (process, demo fixture) p50",
