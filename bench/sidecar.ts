@@ -2,24 +2,38 @@
  * Sidecar load test: `gait gate serve` as a child process on an ephemeral loopback port, every
  * decision signed and written as an fsynced trace file, in both trace durability modes:
  * `durable` (the default: a decision is answered once its trace is on disk) and `async` (answered
- * first, written behind). Rounds alternate the modes (durable, async, then async, durable, ...)
- * so both see the same machine state; figures are the medians over the rounds.
+ * first, written behind), each beside two floors measured in the same rounds:
+ * - `trivial`: a node:http server that only parses the JSON body and answers a fixed verdict, what
+ *   this machine allows any Node HTTP service (the floor of throughput and of async latency);
+ * - `trivial+fdatasync`: the same, but it first writes one small new file per request and
+ *   fdatasyncs it, the least a service that answers only once something is on disk can do (the
+ *   floor of durable latency).
+ * Rounds run the four servers in a rotating order, so each sees the same machine state; figures
+ * are the medians over the rounds, and each row says which floor it is judged against.
  *
- * Each round starts a fresh sidecar and sends three loads: requests one at a time over one
- * connection (a single agent's call latency), a paced open-loop load over 32 keep-alive
- * connections, and a closed loop from 32 connections as fast as they are answered (saturation).
- * Latency is as the client sees it. After a SIGTERM flush the trace files on disk must equal the
- * requests sent.
+ * Each server gets three loads: requests one at a time over one connection (a single agent's
+ * call latency), a paced open-loop load over 32 keep-alive connections, and a closed loop from 32
+ * connections as fast as they are answered (saturation, where resident memory is sampled too).
+ * Latency is as the client sees it. After a SIGTERM flush the sidecar's trace files on disk must
+ * equal the requests sent.
  *
  * The kill -9 experiment, per mode and round: drive requests from 32 connections, and as soon as
  * half of them are answered kill the sidecar with SIGKILL; then count the answered decisions
  * (trace_id and trace_path from each answer) whose trace is not on disk. Durable must lose none.
  *
- * For scale, the paced and saturation loads are also sent once to a node:http server that does
- * nothing but parse the body: no Node HTTP service on the machine can do better than that floor.
+ * Files are removed only at the end: on ext4, creating files next to many just deleted ones is
+ * slow (the inode allocator skips recently freed inodes), which would tax the later rounds.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -27,22 +41,29 @@ import { encodePrivateKey, generateSigningKey } from "../src/contract/signing.ts
 import { type BenchRow, percentile } from "./lib.ts";
 
 type Mode = "durable" | "async";
+type Floor = "trivial" | "trivial+fdatasync";
+type ServerKind = Mode | Floor;
+const SERVERS: ServerKind[] = ["durable", "async", "trivial", "trivial+fdatasync"];
 const ROUNDS = 3;
 const CONCURRENCY = 32;
 /** Requests sent one at a time: the latency of a single agent's call, without queueing. */
-const SINGLE_REQUESTS = 1_500;
+const SINGLE_REQUESTS = 2_000;
 /**
  * The paced phase offers a steady rate over the same 32 connections (open loop): latency is
  * measured from each request's scheduled send time, so queueing behind a slow answer counts
  * (no coordinated omission). This is the latency an agent fleet sees below saturation.
  */
-const PACED_REQUESTS = 5_000;
+const PACED_REQUESTS = 3_000;
 const PACED_RATE = 1_000;
 const SATURATION_REQUESTS = 10_000;
 /** The first requests of each phase warm up both processes (JIT, connections): sent, not timed. */
 const WARMUP = 500;
 /** Requests driven in a kill -9 experiment; the kill comes once half are answered. */
 const KILL_REQUESTS = 3_000;
+/** Resident memory is sampled this often during the saturation load. */
+const RSS_SAMPLE_MS = 25;
+/** The issue's bound on the sidecar's resident memory under load. */
+const RSS_TARGET_MB = 100;
 /** The whole benchmark is abandoned past this. */
 const TIME_LIMIT_MS = 600_000;
 
@@ -83,18 +104,33 @@ function intentBody(i: number): string {
 }
 
 /**
- * The same load against a node:http server that only parses the JSON body and answers a fixed
- * verdict: what this machine allows any Node HTTP service at this concurrency, for comparison.
+ * The floors: a node:http server that parses the JSON body and answers a fixed verdict; with a
+ * directory argument it first writes the answer to a new file there and fdatasyncs it (through
+ * the thread pool, as a real server would, so requests on other connections go on meanwhile).
  */
 const FLOOR_SERVER = `
+const fs = require("node:fs");
+const dir = process.argv[1];
+let next = 0;
 const server = require("node:http").createServer((req, res) => {
   const chunks = [];
   req.on("data", (c) => chunks.push(c));
   req.on("end", () => {
     JSON.parse(Buffer.concat(chunks).toString("utf8"));
     const body = JSON.stringify({ ok: true, verdict: "allow" });
-    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-    res.end(body);
+    const answer = () => {
+      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+      res.end(body);
+    };
+    if (!dir) return answer();
+    const fail = (error) => { res.writeHead(500); res.end(String(error)); };
+    fs.open(dir + "/answer-" + next++ + ".json", "wx", 0o600, (error, fd) => {
+      if (error) return fail(error);
+      fs.write(fd, body, (error) => {
+        if (error) return fs.close(fd, () => fail(error));
+        fs.fdatasync(fd, (error) => fs.close(fd, () => (error ? fail(error) : answer())));
+      });
+    });
   });
 });
 server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ url: "http://127.0.0.1:" + server.address().port, token: "-" })));
@@ -105,11 +141,22 @@ interface Startup {
   token: string;
 }
 
+interface LoadResult {
+  sent: number;
+  latenciesUs: number[];
+  throughput: number;
+  errors: number;
+  firstError: string;
+}
+
 interface RoundResult {
   single: LoadResult;
   paced: LoadResult;
   saturation: LoadResult;
+  /** Peak resident memory sampled during the saturation load, MB. */
+  rssMb: number;
   sent: number;
+  /** Trace files on disk after SIGTERM (sidecars only). */
   traces: number;
   flushMs: number;
   exitCode: number;
@@ -126,12 +173,15 @@ export async function benchSidecar(): Promise<BenchRow[]> {
   writeFileSync(join(dir, "policy.yaml"), POLICY);
   writeFileSync(keyPath, encodePrivateKey(generateSigningKey()), { mode: 0o600 });
   const deadline = Date.now() + TIME_LIMIT_MS;
-  const rounds: Record<Mode, RoundResult[]> = { durable: [], async: [] };
+  const rounds = Object.fromEntries(SERVERS.map((kind) => [kind, [] as RoundResult[]])) as Record<
+    ServerKind,
+    RoundResult[]
+  >;
   const kills: Record<Mode, KillResult[]> = { durable: [], async: [] };
   try {
     for (let round = 0; round < ROUNDS; round++) {
-      for (const mode of modeOrder(round)) {
-        rounds[mode].push(await loadRound(dir, keyPath, mode, `${mode}-${round}`, deadline));
+      for (const kind of serverOrder(round)) {
+        rounds[kind].push(await loadRound(dir, keyPath, kind, `${kind}-${round}`, deadline));
       }
     }
     for (let round = 0; round < ROUNDS; round++) {
@@ -139,42 +189,60 @@ export async function benchSidecar(): Promise<BenchRow[]> {
         kills[mode].push(await killRound(dir, keyPath, mode, `kill-${mode}-${round}`, deadline));
       }
     }
-    const floor = await measureFloor(deadline);
+    const floors = floorFigures(rounds);
     return [
-      ...(["durable", "async"] as const).flatMap((mode) => modeRows(mode, rounds[mode], kills[mode])),
-      {
-        name: "node:http floor paced p50",
-        value: percentile(floor.paced.latenciesUs, 50),
-        unit: "µs",
-        note: "trivial handler, same paced load, one run",
-      },
-      { name: "node:http floor paced p99", value: percentile(floor.paced.latenciesUs, 99), unit: "µs" },
-      {
-        name: "node:http floor saturation p50",
-        value: percentile(floor.load.latenciesUs, 50),
-        unit: "µs",
-        note: `trivial handler, ${CONCURRENCY} connections`,
-      },
-      { name: "node:http floor saturation p99", value: percentile(floor.load.latenciesUs, 99), unit: "µs" },
-      { name: "node:http floor throughput", value: floor.load.throughput, unit: "req/s" },
+      ...(["durable", "async"] as const).flatMap((mode) => modeRows(mode, rounds[mode], kills[mode], floors)),
+      ...floorRows("trivial", rounds.trivial, "parses the body, answers a fixed verdict"),
+      ...floorRows("trivial+fdatasync", rounds["trivial+fdatasync"], "also writes and fdatasyncs a new file"),
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** Alternate which mode goes first, so neither always runs on a warmer (or more tired) machine. */
+/** Rotates the order each round, so no server always runs on a warmer (or more tired) machine. */
+function serverOrder(round: number): ServerKind[] {
+  const shift = round % SERVERS.length;
+  return [...SERVERS.slice(shift), ...SERVERS.slice(0, shift)];
+}
+
 function modeOrder(round: number): Mode[] {
   return round % 2 === 0 ? ["durable", "async"] : ["async", "durable"];
 }
 
-/** One mode's rows: medians over the rounds (each round's value in the note). */
-function modeRows(mode: Mode, results: RoundResult[], kills: KillResult[]): BenchRow[] {
-  const median = (pick: (r: RoundResult) => number, unit: string, name: string): BenchRow => {
-    const values = results.map(pick);
-    const each = values.map((v) => v.toFixed(0)).join(", ");
-    return { name: `${mode} ${name}`, value: percentile(values, 50), unit, note: `rounds: ${each}` };
+/** A figure's median over the rounds, with each round's value in the note. */
+function medianRow(
+  results: RoundResult[],
+  pick: (r: RoundResult) => number,
+  name: string,
+  unit: string,
+): BenchRow {
+  const values = results.map(pick);
+  const each = values.map((v) => v.toFixed(0)).join(", ");
+  return { name, value: percentile(values, 50), unit, note: `rounds: ${each}` };
+}
+
+const p50 = (load: LoadResult) => percentile(load.latenciesUs, 50);
+const p99 = (load: LoadResult) => percentile(load.latenciesUs, 99);
+
+interface FloorFigures {
+  trivialSingleP99: number;
+  trivialThroughput: number;
+  fdatasyncSingleP99: number;
+}
+
+function floorFigures(rounds: Record<ServerKind, RoundResult[]>): FloorFigures {
+  const median = (results: RoundResult[], pick: (r: RoundResult) => number) =>
+    percentile(results.map(pick), 50);
+  return {
+    trivialSingleP99: median(rounds.trivial, (r) => p99(r.single)),
+    trivialThroughput: median(rounds.trivial, (r) => r.saturation.throughput),
+    fdatasyncSingleP99: median(rounds["trivial+fdatasync"], (r) => p99(r.single)),
   };
+}
+
+/** One mode's rows: medians over the rounds, the headline figures beside their floors. */
+function modeRows(mode: Mode, results: RoundResult[], kills: KillResult[], floors: FloorFigures): BenchRow[] {
   const sent = results.reduce((sum, r) => sum + r.sent, 0);
   const traces = results.reduce((sum, r) => sum + r.traces, 0);
   const errors = results.reduce((sum, r) => sum + r.single.errors + r.paced.errors + r.saturation.errors, 0);
@@ -183,14 +251,35 @@ function modeRows(mode: Mode, results: RoundResult[], kills: KillResult[]): Benc
     .find(Boolean);
   const answered = kills.reduce((sum, k) => sum + k.answered, 0);
   const missing = kills.reduce((sum, k) => sum + k.missing, 0);
+  const singleP99Floor =
+    mode === "durable"
+      ? { value: floors.fdatasyncSingleP99, name: "trivial+fdatasync", target: 2 }
+      : { value: floors.trivialSingleP99, name: "trivial", target: 2 };
+  const throughputFloor =
+    mode === "durable"
+      ? { value: floors.trivialThroughput, name: "trivial", target: 0.5, higherIsBetter: true }
+      : { value: floors.trivialThroughput, name: "trivial", higherIsBetter: true };
+  const rss = medianRow(results, (r) => r.rssMb, `${mode} RSS under load`, "MB");
   return [
-    median((r) => percentile(r.single.latenciesUs, 50), "µs", "1 connection p50"),
-    median((r) => percentile(r.single.latenciesUs, 99), "µs", "1 connection p99"),
-    median((r) => percentile(r.paced.latenciesUs, 50), "µs", `paced ${PACED_RATE} req/s p50`),
-    median((r) => percentile(r.paced.latenciesUs, 99), "µs", `paced ${PACED_RATE} req/s p99`),
-    median((r) => percentile(r.saturation.latenciesUs, 50), "µs", `${CONCURRENCY} connections p50`),
-    median((r) => percentile(r.saturation.latenciesUs, 99), "µs", `${CONCURRENCY} connections p99`),
-    median((r) => r.saturation.throughput, "req/s", `${CONCURRENCY} connections throughput`),
+    medianRow(results, (r) => p50(r.single), `${mode} 1 connection p50`, "µs"),
+    { ...medianRow(results, (r) => p99(r.single), `${mode} 1 connection p99`, "µs"), floor: singleP99Floor },
+    medianRow(results, (r) => p50(r.paced), `${mode} paced ${PACED_RATE} req/s p50`, "µs"),
+    medianRow(results, (r) => p99(r.paced), `${mode} paced ${PACED_RATE} req/s p99`, "µs"),
+    medianRow(results, (r) => p50(r.saturation), `${mode} ${CONCURRENCY} connections p50`, "µs"),
+    medianRow(results, (r) => p99(r.saturation), `${mode} ${CONCURRENCY} connections p99`, "µs"),
+    {
+      ...medianRow(
+        results,
+        (r) => r.saturation.throughput,
+        `${mode} ${CONCURRENCY} connections throughput`,
+        "req/s",
+      ),
+      floor: throughputFloor,
+    },
+    {
+      ...rss,
+      note: `target ≤ ${RSS_TARGET_MB} MB${rss.value <= RSS_TARGET_MB ? ", met" : ", NOT met"}; peak during the ${CONCURRENCY}-connection load (${rss.note})`,
+    },
     { name: `${mode} errors`, value: errors, unit: "req", note: firstError ?? "" },
     {
       name: `${mode} traces after SIGTERM`,
@@ -199,7 +288,7 @@ function modeRows(mode: Mode, results: RoundResult[], kills: KillResult[]): Benc
       note: traces === sent ? `= ${sent} requests (none lost)` : `LOST ${sent - traces} of ${sent}`,
     },
     {
-      ...median((r) => r.flushMs, "ms", "SIGTERM to exit"),
+      ...medianRow(results, (r) => r.flushMs, `${mode} SIGTERM to exit`, "ms"),
       note: `exit codes ${results.map((r) => r.exitCode).join(", ")}`,
     },
     {
@@ -211,34 +300,82 @@ function modeRows(mode: Mode, results: RoundResult[], kills: KillResult[]): Benc
   ];
 }
 
-/** A fresh sidecar in `mode`: the three loads, then SIGTERM and a count of the trace files. */
+function floorRows(kind: Floor, results: RoundResult[], what: string): BenchRow[] {
+  const errors = results.reduce((sum, r) => sum + r.single.errors + r.paced.errors + r.saturation.errors, 0);
+  return [
+    { ...medianRow(results, (r) => p50(r.single), `${kind} 1 connection p50`, "µs"), note: what },
+    medianRow(results, (r) => p99(r.single), `${kind} 1 connection p99`, "µs"),
+    medianRow(results, (r) => p50(r.paced), `${kind} paced ${PACED_RATE} req/s p50`, "µs"),
+    medianRow(results, (r) => p99(r.paced), `${kind} paced ${PACED_RATE} req/s p99`, "µs"),
+    medianRow(results, (r) => p50(r.saturation), `${kind} ${CONCURRENCY} connections p50`, "µs"),
+    medianRow(results, (r) => p99(r.saturation), `${kind} ${CONCURRENCY} connections p99`, "µs"),
+    medianRow(
+      results,
+      (r) => r.saturation.throughput,
+      `${kind} ${CONCURRENCY} connections throughput`,
+      "req/s",
+    ),
+    medianRow(results, (r) => r.rssMb, `${kind} RSS under load`, "MB"),
+    ...(errors > 0 ? [{ name: `${kind} errors`, value: errors, unit: "req" }] : []),
+  ];
+}
+
+/** A fresh server: the three loads (memory sampled during saturation), then SIGTERM. */
 async function loadRound(
   dir: string,
   keyPath: string,
-  mode: Mode,
+  kind: ServerKind,
   name: string,
   deadline: number,
 ): Promise<RoundResult> {
-  const traceDir = join(dir, name);
-  const sidecar = startSidecar(dir, keyPath, traceDir, mode);
+  const outDir = join(dir, name);
+  const server = startServer(dir, keyPath, outDir, kind);
   try {
-    const startup = await readStartup(sidecar.child);
+    const startup = await readStartup(server.child);
     const single = await loadPhase(startup, SINGLE_REQUESTS, 1, 0, deadline);
     const paced = await pacedPhase(startup, SINGLE_REQUESTS, deadline);
     const first = SINGLE_REQUESTS + PACED_REQUESTS;
+    const sampler = rssSampler(server.child.pid);
     const saturation = await loadPhase(startup, SATURATION_REQUESTS, CONCURRENCY, first, deadline);
+    const rssMb = sampler.stop();
     const flushStart = performance.now();
-    const exitCode = await stop(sidecar.child, deadline);
+    const exitCode = await stop(server.child, deadline);
     const flushMs = performance.now() - flushStart;
     const sent = single.sent + paced.sent + saturation.sent;
-    const traces = readdirSync(traceDir).filter((f) => /^trace_.*\.json$/.test(f)).length;
-    return { single, paced, saturation, sent, traces, flushMs, exitCode };
+    const traces = kind === "durable" || kind === "async" ? countTraces(outDir) : 0;
+    return { single, paced, saturation, rssMb, sent, traces, flushMs, exitCode };
   } catch (error) {
-    throw new Error(`${(error as Error).message}\nsidecar stderr:\n${sidecar.stderr()}`);
+    throw new Error(`${kind}: ${(error as Error).message}\nserver stderr:\n${server.stderr()}`);
   } finally {
-    sidecar.child.kill("SIGKILL");
-    rmSync(traceDir, { recursive: true, force: true });
+    server.child.kill("SIGKILL");
   }
+}
+
+function countTraces(traceDir: string): number {
+  return readdirSync(traceDir).filter((f) => /^trace_.*\.json$/.test(f)).length;
+}
+
+/** Samples a process's resident memory (Linux /proc); stop() returns the peak in MB (NaN elsewhere). */
+function rssSampler(pid: number | undefined): { stop(): number } {
+  let peakKb = Number.NaN;
+  const sample = () => {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, "utf8");
+      const kb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1]);
+      if (Number.isFinite(kb) && !(kb <= peakKb)) peakKb = kb;
+    } catch {
+      // Not Linux, or the process is gone: no figure.
+    }
+  };
+  sample();
+  const timer = setInterval(sample, RSS_SAMPLE_MS);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      sample();
+      return peakKb / 1024;
+    },
+  };
 }
 
 /**
@@ -253,7 +390,7 @@ async function killRound(
   deadline: number,
 ): Promise<KillResult> {
   const traceDir = join(dir, name);
-  const sidecar = startSidecar(dir, keyPath, traceDir, mode);
+  const sidecar = startServer(dir, keyPath, traceDir, mode);
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   try {
     const startup = await readStartup(sidecar.child);
@@ -281,7 +418,6 @@ async function killRound(
   } finally {
     agent.destroy();
     sidecar.child.kill("SIGKILL");
-    rmSync(traceDir, { recursive: true, force: true });
   }
 }
 
@@ -295,30 +431,36 @@ function hasTrace(path: string, traceId: string): boolean {
   }
 }
 
-function startSidecar(
+/** The CLI as installed (package.json `bin`), so the benchmark follows the bundle layout. */
+function cliPath(): string {
+  const root = resolve(import.meta.dirname, "..");
+  const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+    bin: string | Record<string, string>;
+  };
+  const bin = typeof manifest.bin === "string" ? manifest.bin : manifest.bin.gait!;
+  return join(root, bin);
+}
+
+/** A sidecar in `kind` mode writing traces to `outDir`, or a floor server writing there. */
+function startServer(
   dir: string,
   keyPath: string,
-  traceDir: string,
-  mode: Mode,
+  outDir: string,
+  kind: ServerKind,
 ): { child: ChildProcess; stderr: () => string } {
-  const child = spawn(
-    process.execPath,
-    [
-      resolve(import.meta.dirname, "../dist/gait.cjs"),
+  let args: string[];
+  if (kind === "trivial") args = ["-e", FLOOR_SERVER];
+  else if (kind === "trivial+fdatasync") {
+    mkdirSync(outDir);
+    args = ["-e", FLOOR_SERVER, outDir];
+  } else {
+    args = [
+      cliPath(),
       ...["gate", "serve", "--policy", "policy.yaml", "--listen", "127.0.0.1:0", "--json", "--no-config"],
-      ...[
-        "--trace-dir",
-        traceDir,
-        "--key-mode",
-        "prod",
-        "--private-key",
-        keyPath,
-        "--trace-durability",
-        mode,
-      ],
-    ],
-    { cwd: dir, stdio: ["ignore", "pipe", "pipe"] },
-  );
+      ...["--trace-dir", outDir, "--key-mode", "prod", "--private-key", keyPath, "--trace-durability", kind],
+    ];
+  }
+  const child = spawn(process.execPath, args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (chunk) => {
     stderr += chunk;
@@ -377,18 +519,6 @@ async function pacedPhase(startup: Startup, first: number, deadline: number): Pr
   return { sent: inflight.length, latenciesUs, throughput: PACED_RATE, errors, firstError };
 }
 
-/** The paced and saturation loads against the trivial server. */
-async function measureFloor(deadline: number): Promise<{ paced: LoadResult; load: LoadResult }> {
-  const child = spawn(process.execPath, ["-e", FLOOR_SERVER], { stdio: ["ignore", "pipe", "inherit"] });
-  try {
-    const startup = await readStartup(child);
-    const paced = await pacedPhase(startup, 0, deadline);
-    return { paced, load: await loadPhase(startup, SATURATION_REQUESTS, CONCURRENCY, 0, deadline) };
-  } finally {
-    child.kill("SIGKILL");
-  }
-}
-
 function readStartup(child: ChildProcess): Promise<Startup> {
   return new Promise((resolvePromise, reject) => {
     let out = "";
@@ -398,19 +528,11 @@ function readStartup(child: ChildProcess): Promise<Startup> {
       if (out.includes("\n") && line) {
         const parsed = JSON.parse(line) as { url?: string; token?: string };
         if (parsed.url && parsed.token) resolvePromise({ url: parsed.url, token: parsed.token });
-        else reject(new Error(`sidecar did not start: ${line}`));
+        else reject(new Error(`server did not start: ${line}`));
       }
     });
-    child.once("exit", (code) => reject(new Error(`sidecar exited with ${code} before it started`)));
+    child.once("exit", (code) => reject(new Error(`server exited with ${code} before it started`)));
   });
-}
-
-interface LoadResult {
-  sent: number;
-  latenciesUs: number[];
-  throughput: number;
-  errors: number;
-  firstError: string;
 }
 
 async function runLoad(
@@ -492,13 +614,13 @@ function post(startup: Startup, agent: Agent, body: string): Promise<Answer> {
   });
 }
 
-/** SIGTERM, then wait for the exit that follows the trace flush. */
+/** SIGTERM, then wait for the exit (a sidecar writes its queued traces first). */
 function stop(child: ChildProcess, deadline: number): Promise<number> {
   return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error("sidecar did not exit in time")), deadline - Date.now());
-    child.once("exit", (code) => {
+    const timer = setTimeout(() => reject(new Error("server did not exit in time")), deadline - Date.now());
+    child.once("exit", (code, signal) => {
       clearTimeout(timer);
-      resolvePromise(code ?? -1);
+      resolvePromise(code ?? (signal === "SIGTERM" ? 0 : -1));
     });
     child.kill("SIGTERM");
   });
