@@ -13,6 +13,7 @@ import { yamlDocumentSchema } from "./contract/yaml-schema.ts";
 import { ApprovalLedgerSchema, ApproverKeysSchema, RateLimitStateSchema } from "./gate/file-schemas.ts";
 import { PolicyDocumentSchema } from "./gate/policy-schema.ts";
 import { gateWireSchemas } from "./gate/wire.ts";
+import { jobSchemas } from "./job/model.ts";
 import { DoctorResultSchema } from "./onboarding/doctor-schema.ts";
 import { PolicyTestResultSchema } from "./policytest/types.ts";
 import { regressSchemas } from "./regress/types.ts";
@@ -45,6 +46,7 @@ export const publishedSchemas: readonly PublishedSchema[] = [
   ...Object.entries(runpackSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
   { path: "runpack/run_diff.schema.json", schema: RunpackDiffSchema },
   ...Object.entries(regressSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
+  ...Object.entries(jobSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
 ];
 
 export function publishedSchemaId(entry: PublishedSchema): string {

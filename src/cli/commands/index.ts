@@ -7,6 +7,7 @@ import { demoCommand } from "./demo.ts";
 import { doctorCommand } from "./doctor.ts";
 import { gateGroup } from "./gate.ts";
 import { initCommand } from "./init.ts";
+import { jobGroup } from "./job.ts";
 import { keysCommand } from "./keys.ts";
 import { migrateCommand } from "./migrate.ts";
 import { policyGroup } from "./policy.ts";
@@ -24,6 +25,7 @@ export const commands: Spec[] = [
   gateGroup,
   policyGroup,
   regressGroup,
+  jobGroup,
   approveCommand,
   traceGroup,
   keysCommand,
