@@ -18,7 +18,7 @@ import {
   jobFiles,
   readJob,
 } from "./store.ts";
-import { type JobCommand, jobNotFound } from "./transition.ts";
+import { applyJobCommand, type JobCommand, jobNotFound } from "./transition.ts";
 
 export interface JobContext {
   /** The job root (default ./gait-out/jobs), relative to `cwd` unless absolute. */
@@ -41,19 +41,18 @@ export async function submitJob(ctx: JobContext, jobId: string, input: SubmitInp
   const files = filesOf(ctx, jobId);
   const policyDigest =
     input.policyPath === undefined ? "" : (await loadPolicy(ctx, input.policyPath)).policyDigest;
-  return changeJob(
-    files,
-    jobId,
-    () => ({
-      kind: "submit",
-      actor: input.actor ?? "",
-      identity: input.identity,
-      policy_digest: policyDigest,
-      policy_ref: input.policyPath ?? "",
-      environment_fingerprint: fingerprintOf(ctx),
-    }),
-    ctx.clock,
-  );
+  const command: JobCommand = {
+    kind: "submit",
+    actor: input.actor ?? "",
+    identity: input.identity,
+    policy_digest: policyDigest,
+    policy_ref: input.policyPath ?? "",
+    environment_fingerprint: fingerprintOf(ctx),
+  };
+  // Bad input is refused before the lock, which would create the job's directory.
+  const check = applyJobCommand(jobId, undefined, command, ctx.clock());
+  if (check.outcome === "refused") throw check.error;
+  return changeJob(files, jobId, () => command, ctx.clock);
 }
 
 export interface CheckpointInput {
