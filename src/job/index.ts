@@ -3,6 +3,8 @@
  * bound to an identity, an optional policy digest and an environment fingerprint, with
  * checkpoints, approvals, pause/resume/cancel/emergency stop and a fail-closed resume.
  */
+
+export { DEMO_ENVIRONMENT, DEMO_JOB_ID, type DurableDemoOutcome, runDurableJobDemo } from "./demo.ts";
 export { currentEnvironment, type EnvironmentFacts, environmentFingerprint } from "./environment.ts";
 export { JOB_ERROR_CODES, type JobErrorCode } from "./error-codes.ts";
 export * from "./model.ts";

@@ -4,7 +4,7 @@
  * and what a TypeScript caller can run in-process.
  */
 import { resolve } from "node:path";
-import type { Clock } from "../contract/time.ts";
+import { type Clock, EPOCH_1980 } from "../contract/time.ts";
 import { loadPolicyFile } from "../gate/index.ts";
 import { currentEnvironment, type EnvironmentFacts, environmentFingerprint } from "./environment.ts";
 import { invalidInput } from "./error-codes.ts";
@@ -50,7 +50,7 @@ export async function submitJob(ctx: JobContext, jobId: string, input: SubmitInp
     environment_fingerprint: fingerprintOf(ctx),
   };
   // Bad input is refused before the lock, which would create the job's directory.
-  const check = applyJobCommand(jobId, undefined, command, ctx.clock());
+  const check = applyJobCommand(jobId, undefined, command, EPOCH_1980);
   if (check.outcome === "refused") throw check.error;
   return changeJob(files, jobId, () => command, ctx.clock);
 }
