@@ -13,6 +13,7 @@ import { type ErrorCategory, exitForCategory } from "./contract/exit.ts";
 import { GATE_ERROR_CODES } from "./gate/error-codes.ts";
 import { JOB_ERROR_CODES } from "./job/error-codes.ts";
 import { ONBOARDING_ERROR_CODES } from "./onboarding/error-codes.ts";
+import { PACK_ERROR_CODES } from "./pack/error-codes.ts";
 import { POLICY_TEST_ERROR_CODES } from "./policytest/error-codes.ts";
 import { REGRESS_ERROR_CODES } from "./regress/error-codes.ts";
 import { RUNPACK_ERROR_CODES } from "./runpack/error-codes.ts";
@@ -28,6 +29,7 @@ export const ERROR_CODES_BY_MODULE = {
   policytest: POLICY_TEST_ERROR_CODES,
   regress: REGRESS_ERROR_CODES,
   job: JOB_ERROR_CODES,
+  pack: PACK_ERROR_CODES,
   config: CONFIG_ERROR_CODES,
   onboarding: ONBOARDING_ERROR_CODES,
   sidecar: SIDECAR_ERROR_CODES,

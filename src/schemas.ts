@@ -15,6 +15,7 @@ import { PolicyDocumentSchema } from "./gate/policy-schema.ts";
 import { gateWireSchemas } from "./gate/wire.ts";
 import { jobSchemas } from "./job/model.ts";
 import { DoctorResultSchema } from "./onboarding/doctor-schema.ts";
+import { packSchemas } from "./pack/types.ts";
 import { PolicyTestResultSchema } from "./policytest/types.ts";
 import { regressSchemas } from "./regress/types.ts";
 import { RunpackDiffSchema } from "./runpack/diff-schema.ts";
@@ -47,6 +48,7 @@ export const publishedSchemas: readonly PublishedSchema[] = [
   { path: "runpack/run_diff.schema.json", schema: RunpackDiffSchema },
   ...Object.entries(regressSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
   ...Object.entries(jobSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
+  ...Object.entries(packSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
 ];
 
 export function publishedSchemaId(entry: PublishedSchema): string {

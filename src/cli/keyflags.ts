@@ -135,6 +135,22 @@ export async function readProjectSigningKeyRequest(
 }
 
 /**
+ * For commands that sign only when asked (run record, pack build): signed as asked (a key mode or
+ * a private key; a key means prod, as the reference does), else with the project's dev key in a
+ * project (so the artifact verifies there), else unsigned (undefined).
+ */
+export async function readOptionalSigningRequest(
+  options: Options,
+  cwd: string,
+): Promise<SigningKeyRequest | undefined> {
+  if (stringOption(options, "key-mode") || readKeySource(options, "private-key")) {
+    return readProjectSigningKeyRequest(options, cwd);
+  }
+  const devKey = await projectDevKey(cwd);
+  return devKey ? { mode: "dev", devKey } : undefined;
+}
+
+/**
  * The key to verify with: the flags', else the project's dev public key (marked as found rather
  * than given, so a verifier can use it only for signatures that name it).
  */

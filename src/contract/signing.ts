@@ -268,6 +268,22 @@ export function verifyJson(
   return verifyDigest(key, digestJcs(signable), envelope, options);
 }
 
+/**
+ * Ed25519 over arbitrary message bytes, standard base64: the style of proof records, which sign
+ * the UTF-8 text of their record hash (CONTRACTS.md §2.2, "other signing styles").
+ */
+export function signMessage(key: SigningKey, message: Uint8Array): string {
+  return nodeSign(null, message, key.privateKey).toString("base64");
+}
+
+/** Checks a signMessage signature; false for anything that is not canonical base64 of 64 bytes. */
+export function verifyMessage(key: VerifyKey, message: Uint8Array, sigBase64: string): boolean {
+  const sig = decodeStdBase64(sigBase64, true);
+  return (
+    sig !== undefined && sig.length === SIGNATURE_LENGTH && nodeVerify(null, message, key.publicKey, sig)
+  );
+}
+
 /** A shallow copy of `obj` without its signature member: the object that was signed. */
 export function withoutSignature<T extends object, K extends string = "signature">(
   obj: T,

@@ -6,14 +6,13 @@
  */
 
 import { compareBytes, sortedUnique } from "../contract/bytes.ts";
+import { canonicalize, type JsonObject, parseJsonObject, sha256Hex } from "../contract/canonical.ts";
 import {
-  canonicalize,
-  isJsonObject,
-  type JsonObject,
-  parseJsonObject,
-  sha256Hex,
-} from "../contract/canonical.ts";
-import { type VerifyKey, verifyJson } from "../contract/signing.ts";
+  checkSignatureList,
+  type SignatureCheck,
+  type SignatureStatus,
+} from "../contract/signature-status.ts";
+import type { VerifyKey } from "../contract/signing.ts";
 import { duplicateEntries, entryName, withRunpackZip } from "./archive.ts";
 import { invalidInput, verificationFailed } from "./error-codes.ts";
 import { manifestDigest, manifestInvalid, projectManifest, signableManifest } from "./manifest.ts";
@@ -26,7 +25,7 @@ import {
   SchemaIds,
 } from "./types.ts";
 
-export type SignatureStatus = "missing" | "skipped" | "verified" | "failed";
+export type { SignatureStatus } from "../contract/signature-status.ts";
 
 export interface HashMismatch {
   path: string;
@@ -227,63 +226,12 @@ function assertCanonical(bytes: Buffer, raw: JsonObject, manifest: Manifest): vo
   }
 }
 
-interface SignatureCheck {
-  status: SignatureStatus;
-  errors: string[];
-  total: number;
-  valid: number;
-  note: string;
-}
-
-function namedDefaultKey(signatures: unknown[], key: VerifyKey | undefined): VerifyKey | undefined {
-  if (!key) return undefined;
-  const named = signatures.some((s) => isJsonObject(s) && s.key_id === key.keyId);
-  return named ? key : undefined;
-}
-
 function checkSignatures(raw: JsonObject, options: VerifyOptions): SignatureCheck {
   const signatures = raw.signatures ?? [];
   if (!Array.isArray(signatures)) throw manifestInvalid("signatures must be an array");
-  if (signatures.length === 0) {
-    return {
-      status: "missing",
-      errors: options.requireSignature ? ["manifest has no signatures"] : [],
-      total: 0,
-      valid: 0,
-      note: "runpack is unsigned: integrity rests on the file hashes and the manifest digest",
-    };
-  }
-  const key = options.verifyKey ?? namedDefaultKey(signatures, options.defaultKey);
-  if (!key) {
-    return {
-      status: "skipped",
-      errors: ["public key not configured"],
-      total: signatures.length,
-      valid: 0,
-      note: "runpack is signed but no public key was given: pass --public-key or --public-key-env to check it",
-    };
-  }
-  const signable = signableManifest(raw);
-  const errors: string[] = [];
-  let valid = 0;
-  signatures.forEach((signature, i) => {
-    const result = verifyJson(key, signable, signature);
-    if (result.ok) valid++;
-    else errors.push(`signature ${i + 1}: ${result.reason}`);
+  return checkSignatureList(signatures, signableManifest(raw), {
+    ...options,
+    subject: "runpack",
+    unsignedBasis: "the file hashes and the manifest digest",
   });
-  return valid > 0
-    ? {
-        status: "verified",
-        errors,
-        total: signatures.length,
-        valid,
-        note: `signature verified with key ${key.keyId}`,
-      }
-    : {
-        status: "failed",
-        errors,
-        total: signatures.length,
-        valid,
-        note: `no signature verified with key ${key.keyId}`,
-      };
 }

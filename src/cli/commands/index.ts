@@ -10,6 +10,7 @@ import { initCommand } from "./init.ts";
 import { jobGroup } from "./job.ts";
 import { keysCommand } from "./keys.ts";
 import { migrateCommand } from "./migrate.ts";
+import { packGroup } from "./pack.ts";
 import { policyGroup } from "./policy.ts";
 import { regressGroup } from "./regress.ts";
 import { runGroup } from "./run.ts";
@@ -26,6 +27,7 @@ export const commands: Spec[] = [
   policyGroup,
   regressGroup,
   jobGroup,
+  packGroup,
   approveCommand,
   traceGroup,
   keysCommand,

@@ -1,9 +1,9 @@
 /** `gait run record|inspect|view|replay|diff|receipt`: runpacks, the shareable evidence of one agent run. */
 
-import { PROJECT_PUBLIC_KEY, projectDevKey } from "../../config/index.ts";
+import { PROJECT_PUBLIC_KEY } from "../../config/index.ts";
 import { canonicalize } from "../../contract/canonical.ts";
 import { exitForCheck } from "../../contract/exit.ts";
-import { type KeySource, resolveVerifyKey, type SigningKeyRequest } from "../../contract/keys.ts";
+import { type KeySource, resolveVerifyKey } from "../../contract/keys.ts";
 import { showPath } from "../../contract/paths.ts";
 import {
   CAPTURE_MODES,
@@ -34,8 +34,7 @@ import {
 import { invalidInput } from "../error-codes.ts";
 import { readJsonInput } from "../io.ts";
 import {
-  readKeySource,
-  readProjectSigningKeyRequest,
+  readOptionalSigningRequest,
   readProjectVerifyKey,
   readVerifyKeySources,
   signingKeyOptions,
@@ -58,18 +57,6 @@ const runArg = {
   name: "run",
   description: "run_id (looked up in ./gait-out, then ~/.gait/runpacks) or runpack path",
 };
-
-/**
- * Signed as asked (a key mode or a private key; a key means prod, as the reference does), else
- * with the project's dev key in a project (so the runpack verifies there), else unsigned.
- */
-async function signingRequest(options: Options, cwd: string): Promise<SigningKeyRequest | undefined> {
-  if (stringOption(options, "key-mode") || readKeySource(options, "private-key")) {
-    return readProjectSigningKeyRequest(options, cwd);
-  }
-  const devKey = await projectDevKey(cwd);
-  return devKey ? { mode: "dev", devKey } : undefined;
-}
 
 const runRecordCommand = command({
   name: "record",
@@ -129,7 +116,7 @@ const runRecordCommand = command({
     const runId = stringOption(options, "run-id");
     const captureMode = stringOption(options, "capture-mode") as CaptureMode | undefined;
     const evidenceMode = stringOption(options, "context-evidence-mode") as ContextEvidenceMode | undefined;
-    const signing = await signingRequest(options, ctx.cwd);
+    const signing = await readOptionalSigningRequest(options, ctx.cwd);
     const recorded = await recordRunpack(input, {
       cwd: ctx.cwd,
       env: ctx.env,

@@ -1,0 +1,393 @@
+/**
+ * `gait pack build|verify|inspect|diff`: PackSpec v1 packs (CONTRACTS.md §7.1), one signed zip
+ * per run or job that anyone can verify offline. Every JSON output is a `gait.pack.output`
+ * object naming its operation; the module (src/pack) does the work.
+ */
+import { existsSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import { canonicalize } from "../../contract/canonical.ts";
+import { exitForCheck } from "../../contract/exit.ts";
+import { writeFileAtomic } from "../../contract/files.ts";
+import { showPath } from "../../contract/paths.ts";
+import { DEFAULT_JOB_ROOT, readJobForPack } from "../../job/index.ts";
+import {
+  BUILD_TYPES,
+  type BuildType,
+  type BuiltPack,
+  buildJobPack,
+  buildRunPack,
+  diffPacks,
+  type GuardPackVerifier,
+  inspectPack,
+  type JobPackSource,
+  PACK_SCHEMA_VERSION,
+  type PackDiff,
+  type PackInspection,
+  PackSchemaIds,
+  type PackVerification,
+  type PackVerifyOptions,
+  parseJobPackSource,
+  verifyPack,
+} from "../../pack/index.ts";
+import { type CommandContext, command, group, type Options, stringOption } from "../command.ts";
+import { invalidInput } from "../error-codes.ts";
+import { readJsonInput } from "../io.ts";
+import {
+  readOptionalSigningRequest,
+  readProjectVerifyKey,
+  signingKeyOptions,
+  verifyKeyOptions,
+} from "../keyflags.ts";
+
+/**
+ * GUARD HOOK: the verifier of Guard evidence packs (`gait.guard.pack_manifest`), which `pack
+ * verify` dispatches to. The guard module (src/guard) sets it here; until then such a pack is
+ * refused with `guard_pack_not_supported` (exit 6).
+ */
+const guardVerifier: GuardPackVerifier | undefined = undefined;
+
+/** The common head of every pack output. */
+function packOutput(operation: string, fields: Record<string, unknown>): Record<string, unknown> {
+  return { schema_id: PackSchemaIds.output, schema_version: PACK_SCHEMA_VERSION, operation, ...fields };
+}
+
+async function verifyOptions(options: Options, ctx: CommandContext): Promise<PackVerifyOptions> {
+  const requireSignature =
+    options["require-signature"] === true || stringOption(options, "profile") === "strict";
+  // A key given by flag checks every signature; the project's dev key only those it made.
+  const found = await readProjectVerifyKey(options, ctx);
+  return {
+    requireSignature,
+    ...(found?.given ? { verifyKey: found.key } : found ? { defaultKey: found.key } : {}),
+    guardVerifier,
+  };
+}
+
+const strictOptions = [
+  { name: "require-signature", description: "fail unless a signature verifies (needs a public key)" },
+  {
+    name: "profile",
+    value: "profile",
+    choices: ["standard", "strict"],
+    description: "strict = --require-signature",
+  },
+];
+
+function zipArg(args: string[], options: Options, what: string): string {
+  const path = args[0] ?? stringOption(options, "path");
+  if (!path)
+    throw invalidInput("usage", `a ${what} zip path is required`, {
+      hint: "e.g. gait pack verify ./gait-out/pack_<pack_id>.zip",
+    });
+  return path;
+}
+
+// ---------------------------------------------------------------------------------------------
+// build
+
+/**
+ * `--from` for `--type job`: a job id, read from the job runtime's store under --job-root; or a
+ * JSON file (`-` for stdin) holding `{job_id, state, events}` (a JobPackSource).
+ */
+async function jobSource(ref: string, options: Options, ctx: CommandContext): Promise<JobPackSource> {
+  const file = resolve(ctx.cwd, ref);
+  if (ref === "-" || (existsSync(file) && statSync(file).isFile())) {
+    return parseJobPackSource(await readJsonInput(ref, ctx.cwd, "job pack source"), ref);
+  }
+  const root = stringOption(options, "job-root") ?? DEFAULT_JOB_ROOT;
+  return readJobForPack(resolve(ctx.cwd, root), ref);
+}
+
+const packBuildCommand = command({
+  name: "build",
+  explain: "Build a signed, deterministic PackSpec pack (pack_<pack_id>.zip) from a runpack or a job.",
+  options: [
+    { name: "type", value: "type", choices: BUILD_TYPES, description: "run (from a runpack) or job" },
+    {
+      name: "from",
+      value: "ref",
+      description:
+        "run: run_id or runpack path; job: job_id (under --job-root) or a JSON file {job_id, state, events}",
+    },
+    {
+      name: "job-root",
+      value: "dir",
+      description: `where jobs live (--type job; default ${DEFAULT_JOB_ROOT})`,
+    },
+    { name: "out", value: "path", description: "output zip (default ./gait-out/pack_<pack_id>.zip)" },
+    ...signingKeyOptions,
+  ],
+  examples: [
+    "gait pack build --type run --from run_demo",
+    "gait pack build --type job --from job_1",
+    "gait pack build --type run --from run_demo --key-mode prod --private-key gait-out/keys/gait_private.key",
+  ],
+  run: async (_args, options, ctx) => {
+    const type = stringOption(options, "type") as BuildType | undefined;
+    const from = stringOption(options, "from");
+    if (!type)
+      throw invalidInput("usage", "--type run|job is required", {
+        hint: "e.g. gait pack build --type run --from run_demo",
+      });
+    if (!from)
+      throw invalidInput("usage", "--from is required", {
+        hint: "e.g. gait pack build --type run --from run_demo",
+      });
+    const buildOptions = {
+      cwd: ctx.cwd,
+      env: ctx.env,
+      out: stringOption(options, "out"),
+      signing: await readOptionalSigningRequest(options, ctx.cwd),
+    };
+    const built =
+      type === "run"
+        ? await buildRunPack(from, buildOptions)
+        : await buildJobPack(await jobSource(from, options, ctx), buildOptions);
+    for (const warning of built.warnings) ctx.warn(warning);
+    return { output: buildOutput(built), human: buildLines(built) };
+  },
+});
+
+function buildOutput(built: BuiltPack): Record<string, unknown> {
+  const { manifest } = built;
+  const summary = {
+    path: built.shownPath,
+    pack_id: manifest.pack_id,
+    pack_type: manifest.pack_type,
+    source_ref: manifest.source_ref,
+    files: manifest.contents.length,
+    signature_status: built.signatureStatus,
+    ...(built.signatureKeyId ? { signature_key_id: built.signatureKeyId } : {}),
+  };
+  return packOutput("build", {
+    path: built.shownPath,
+    pack_id: manifest.pack_id,
+    pack_type: manifest.pack_type,
+    source_ref: manifest.source_ref,
+    build: summary,
+    next_commands: [`gait pack verify ${built.shownPath}`, `gait pack inspect ${built.shownPath}`],
+  });
+}
+
+function buildLines(built: BuiltPack): string[] {
+  const { manifest } = built;
+  return [
+    `pack build: ok pack_id=${manifest.pack_id} pack_type=${manifest.pack_type} source_ref=${manifest.source_ref}`,
+    `path=${built.shownPath}`,
+    `files=${manifest.contents.length} signature_status=${built.signatureStatus}${built.signatureKeyId ? ` key_id=${built.signatureKeyId}` : ""}`,
+    `next: gait pack verify ${built.shownPath}`,
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// verify
+
+const packVerifyCommand = command({
+  name: "verify",
+  explain:
+    "Verify a pack offline: manifest, pack_id, every file hash, undeclared files, proof records, payload and signatures.",
+  args: [{ name: "pack", description: "pack zip (a runpack zip is verified as a runpack)" }],
+  options: [
+    { name: "path", value: "path", description: "pack zip (alternative to the positional)" },
+    ...strictOptions,
+    ...verifyKeyOptions,
+  ],
+  examples: [
+    "gait pack verify ./gait-out/pack_<pack_id>.zip",
+    "gait pack verify pack.zip --require-signature --public-key gait-out/keys/gait_public.key",
+  ],
+  run: async (args, options, ctx) => {
+    const path = resolve(ctx.cwd, zipArg(args, options, "pack"));
+    const result = await verifyPack(path, await verifyOptions(options, ctx));
+    const shown = showPath(ctx.cwd, path);
+    const output = packOutput("verify", {
+      ok: result.ok,
+      path: shown,
+      pack_id: result.pack_id,
+      pack_type: result.pack_type,
+      source_ref: result.source_ref,
+      verify: verifyFields(result),
+    });
+    if (!result.ok) {
+      output.error = failureSummary(result);
+      output.hint = contentFailed(result)
+        ? `${shown} is not the pack its manifest describes: get the original file, or rebuild it from its source`
+        : `${shown} has no signature that verifies (${result.signature_status}): check it with the signer's public key (--public-key), or verify without --require-signature`;
+    }
+    return { exitCode: exitForCheck(result.ok), output, human: verifyLines(shown, result) };
+  },
+});
+
+/** The `verify` object of §7.1: empty lists and zero counts left out, as the reference does. */
+function verifyFields(result: PackVerification): Record<string, unknown> {
+  const nonEmpty = <T>(key: string, list: readonly T[]) => (list.length > 0 ? { [key]: list } : {});
+  return {
+    pack_id: result.pack_id,
+    pack_type: result.pack_type,
+    source_ref: result.source_ref,
+    files_checked: result.files_checked,
+    ...(result.proof_records_verified !== undefined
+      ? { proof_records_verified: result.proof_records_verified }
+      : {}),
+    ...nonEmpty("missing_files", result.missing_files),
+    ...nonEmpty("hash_mismatches", result.hash_mismatches),
+    ...nonEmpty("undeclared_files", result.undeclared_files),
+    signature_status: result.signature_status,
+    ...nonEmpty("signature_errors", result.signature_errors),
+    ...(result.signatures_total > 0 ? { signatures_total: result.signatures_total } : {}),
+    ...(result.signatures_valid > 0 ? { signatures_valid: result.signatures_valid } : {}),
+    signature_note: result.signature_note,
+    ...(result.legacy_type ? { legacy_type: result.legacy_type } : {}),
+  };
+}
+
+function contentFailed(result: PackVerification): boolean {
+  return (
+    result.missing_files.length > 0 || result.hash_mismatches.length > 0 || result.undeclared_files.length > 0
+  );
+}
+
+function failureSummary(result: PackVerification): string {
+  const parts: string[] = [];
+  if (result.missing_files.length > 0) parts.push(`missing files: ${result.missing_files.join(", ")}`);
+  if (result.hash_mismatches.length > 0)
+    parts.push(`hash mismatches: ${result.hash_mismatches.map((m) => m.path).join(", ")}`);
+  if (result.undeclared_files.length > 0)
+    parts.push(`undeclared files: ${result.undeclared_files.join(", ")}`);
+  if (!contentFailed(result))
+    parts.push(`signature ${result.signature_status}: ${result.signature_errors.join("; ")}`);
+  return `pack ${result.pack_id} failed verification (${parts.join("; ")})`;
+}
+
+function verifyLines(path: string, result: PackVerification): string[] {
+  return [
+    `pack verify: ${result.ok ? "ok" : "FAILED"} pack_id=${result.pack_id} pack_type=${result.pack_type} source_ref=${result.source_ref}${result.legacy_type ? ` legacy_type=${result.legacy_type}` : ""}`,
+    `path=${path} files_checked=${result.files_checked}${result.proof_records_verified !== undefined ? ` proof_records_verified=${result.proof_records_verified}` : ""}`,
+    `signature_status=${result.signature_status} (${result.signature_note})`,
+    ...result.missing_files.map((file) => `missing: ${file}`),
+    ...result.hash_mismatches.map(
+      (m) => `hash mismatch: ${m.path} expected=${m.expected} actual=${m.actual}`,
+    ),
+    ...result.undeclared_files.map((file) => `undeclared: ${file}`),
+    ...result.signature_errors.map((e) => `signature: ${e}`),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// inspect
+
+const packInspectCommand = command({
+  name: "inspect",
+  explain: "Show what a verified pack holds: its entries, payload and counts derived from its sources.",
+  args: [{ name: "pack", description: "pack zip (or a runpack zip)" }],
+  options: [
+    { name: "path", value: "path", description: "pack zip (alternative to the positional)" },
+    ...strictOptions,
+    ...verifyKeyOptions,
+  ],
+  examples: ["gait pack inspect ./gait-out/pack_<pack_id>.zip --json"],
+  run: async (args, options, ctx) => {
+    const path = resolve(ctx.cwd, zipArg(args, options, "pack"));
+    const inspection = await inspectPack(path, await verifyOptions(options, ctx));
+    const shown = showPath(ctx.cwd, path);
+    return {
+      output: packOutput("inspect", {
+        path: shown,
+        pack_id: inspection.pack_id,
+        pack_type: inspection.pack_type,
+        source_ref: inspection.source_ref,
+        inspect: inspection,
+      }),
+      human: inspectLines(shown, inspection),
+    };
+  },
+});
+
+function countsText(counts: Record<string, number>): string {
+  const parts = Object.entries(counts).map(([key, n]) => `${key}=${n}`);
+  return parts.length > 0 ? parts.join(" ") : "-";
+}
+
+function inspectLines(path: string, inspection: PackInspection): string[] {
+  const lines = [
+    `pack_id=${inspection.pack_id} pack_type=${inspection.pack_type} source_ref=${inspection.source_ref}${inspection.legacy_type ? ` legacy_type=${inspection.legacy_type}` : ""}`,
+    `path=${path} signature_status=${inspection.signature_status}`,
+    ...inspection.contents.map(
+      (entry) =>
+        `  ${entry.path.padEnd(24)} ${entry.type.padEnd(5)} ${String(entry.size_bytes).padStart(10)} B  ${entry.sha256.slice(0, 12)}`,
+    ),
+  ];
+  const { run, job } = inspection;
+  if (run) {
+    lines.push(
+      `run_id=${run.run_id} capture_mode=${run.capture_mode} intents=${run.intents_total} results=${run.results_total} receipts=${run.receipts_total}`,
+      `intents by status: ${countsText(run.intents_by_status)}`,
+      `intents by tool: ${countsText(run.intents_by_tool)}`,
+    );
+  }
+  if (job) {
+    lines.push(
+      `job_id=${job.job_id} status=${job.status} stop_reason=${job.stop_reason} checkpoints=${job.checkpoints_total} approvals=${job.approvals_total} events=${job.events_total}`,
+      `events by type: ${countsText(job.events_by_type)}`,
+    );
+  }
+  return lines;
+}
+
+// ---------------------------------------------------------------------------------------------
+// diff
+
+const packDiffCommand = command({
+  name: "diff",
+  explain:
+    "Compare two verified packs (entries added, removed, changed; manifest; context drift): exit 0 same, 2 changed.",
+  args: [
+    { name: "left", description: "pack zip", required: true },
+    { name: "right", description: "pack zip", required: true },
+  ],
+  options: [
+    { name: "output", value: "path", description: "also write the gait.pack.diff JSON here" },
+    ...verifyKeyOptions,
+  ],
+  examples: ["gait pack diff a.zip b.zip", "gait pack diff a.zip b.zip --output diff.json --json"],
+  run: async (args, options, ctx) => {
+    const [left, right] = args;
+    if (!left || !right) throw invalidInput("usage", "pack diff needs two pack zips");
+    const diff = await diffPacks(
+      resolve(ctx.cwd, left),
+      resolve(ctx.cwd, right),
+      await verifyOptions(options, ctx),
+    );
+    const output = stringOption(options, "output");
+    if (output) await writeFileAtomic(resolve(ctx.cwd, output), `${canonicalize(diff)}\n`, { mode: 0o644 });
+    return {
+      exitCode: exitForCheck(!diff.summary.changed),
+      output: packOutput("diff", {
+        left_path: showPath(ctx.cwd, resolve(ctx.cwd, left)),
+        right_path: showPath(ctx.cwd, resolve(ctx.cwd, right)),
+        diff,
+        ...(output ? { output: showPath(ctx.cwd, resolve(ctx.cwd, output)) } : {}),
+      }),
+      human: diffLines(diff),
+    };
+  },
+});
+
+function diffLines(diff: PackDiff): string[] {
+  const s = diff.summary;
+  const list = (name: string, files: readonly string[] | undefined) =>
+    files && files.length > 0 ? [`${name}: ${files.join(", ")}`] : [];
+  return [
+    `${s.changed ? "packs differ" : "no differences"} (${diff.left_pack_id.slice(0, 12)} ${diff.left_pack_type} vs ${diff.right_pack_id.slice(0, 12)} ${diff.right_pack_type})`,
+    ...list("added", s.added_files),
+    ...list("removed", s.removed_files),
+    ...list("changed", s.changed_files),
+    ...(s.context_drift_classification ? [`context drift: ${s.context_drift_classification}`] : []),
+  ];
+}
+
+export const packGroup = group({
+  name: "pack",
+  explain: "PackSpec v1 packs: build, verify, inspect and diff signed, offline-verifiable evidence zips.",
+  commands: [packBuildCommand, packVerifyCommand, packInspectCommand, packDiffCommand],
+});
