@@ -162,18 +162,25 @@ footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 @media print { body { padding: 0; } details { display: block; } }
 `;
 
+export interface PageOptions {
+  /** A policy instead of CONTENT_SECURITY_POLICY (e.g. one that allows the page's own script by hash). */
+  contentSecurityPolicy?: string;
+  /** CSS added after the shared stylesheet. */
+  style?: string;
+}
+
 /** A whole document: CSP first in <head>, then the stylesheet, the title and the body. */
-export function htmlPage(title: string, body: SafeHtml): string {
+export function htmlPage(title: string, body: SafeHtml, options: PageOptions = {}): string {
   const page = html`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">
+<meta http-equiv="Content-Security-Policy" content="${options.contentSecurityPolicy ?? CONTENT_SECURITY_POLICY}">
 <meta name="referrer" content="no-referrer">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="gait">
 <title>${title}</title>
-<style>${new SafeHtml(STYLE)}</style>
+<style>${new SafeHtml(STYLE + (options.style ?? ""))}</style>
 </head>
 <body>
 ${body}

@@ -23,6 +23,7 @@ export {
   type RealExecutor,
   shellExecutor,
 } from "./executors/index.ts";
+export { html, htmlPage, type PageOptions, SafeHtml } from "./html.ts";
 export { type InspectEntry, inspectRunpack, inspectRunpackRef, type RunpackInspection } from "./inspect.ts";
 export { buildManifest, manifestDigest, signableManifest } from "./manifest.ts";
 export {
@@ -68,6 +69,7 @@ export {
   verifyRunpackEntries,
 } from "./verify.ts";
 export {
+  assertPageTarget,
   buildRunView,
   defaultViewPath,
   type RunView,

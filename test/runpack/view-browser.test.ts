@@ -6,54 +6,22 @@
  * really forbids scripts, and a screenshot. Without Chromium the tests skip, except under CI=true.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { pathToFileURL } from "node:url";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { fixedClock } from "../../src/contract/time.ts";
 import { diffRunpackRefs, recordRunpack, viewRunpack } from "../../src/runpack/index.ts";
+import {
+  assertScreenshot,
+  browserOrSkip,
+  launchBrowser,
+  openPage,
+  type PageLog,
+} from "../helpers/browser.ts";
 import { tempDir } from "../helpers/cli.ts";
 import { hostless } from "./fixtures.ts";
 import { HOSTILE_TOOL, viewInput } from "./view-input.ts";
-
-/** Debian's Chromium; GAIT_TEST_CHROMIUM points elsewhere (e.g. to check the skip). */
-const CHROMIUM = process.env.GAIT_TEST_CHROMIUM || "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-const haveChromium = existsSync(CHROMIUM);
-
-/** What a page did while it was open: every request, console message, dialog and error. */
-interface PageLog {
-  requests: string[];
-  console: string[];
-  dialogs: string[];
-  errors: string[];
-}
-
-async function openPage(context: BrowserContext, file: string): Promise<{ page: Page; log: PageLog }> {
-  const page = await context.newPage();
-  const log: PageLog = { requests: [], console: [], dialogs: [], errors: [] };
-  page.on("request", (request) => log.requests.push(request.url()));
-  page.on("console", (message) => log.console.push(`${message.type()}: ${message.text()}`));
-  page.on("dialog", (dialog) => {
-    log.dialogs.push(dialog.message());
-    void dialog.dismiss();
-  });
-  page.on("pageerror", (error) => log.errors.push(error.message));
-  await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
-  return { page, log };
-}
 
 /** Nothing ran, nothing was fetched but the page itself, nothing was logged. */
 async function assertInert(page: Page, log: PageLog, file: string): Promise<void> {
@@ -70,13 +38,6 @@ async function assertInert(page: Page, log: PageLog, file: string): Promise<void
   assert.deepEqual(log.requests, [pathToFileURL(file).href], "only the page itself was loaded");
 }
 
-async function assertScreenshot(page: Page, path: string): Promise<void> {
-  await page.screenshot({ path, fullPage: true });
-  const png = readFileSync(path);
-  assert.ok(png.length > 1000, `screenshot ${path} is ${png.length} bytes`);
-  assert.deepEqual(png.subarray(0, 8), PNG_SIGNATURE, "screenshot is a PNG");
-}
-
 describe("run view in headless Chromium", () => {
   const temp = tempDir("gait-view-browser-");
   const env = { HOME: join(temp.dir, "home") };
@@ -84,17 +45,8 @@ describe("run view in headless Chromium", () => {
   let context: BrowserContext | undefined;
 
   before(async () => {
-    if (!haveChromium) return;
-    const userDataDir = join(temp.dir, "chromium-profile");
-    mkdirSync(userDataDir);
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1200, height: 900 },
-      offline: true,
-      timeout: 60_000,
-    });
+    context = await launchBrowser(temp.dir);
+    if (!context) return;
     for (const runId of ["run_view_42", "run_view_43"]) {
       const input = viewInput(runId);
       if (runId === "run_view_43") {
@@ -109,17 +61,7 @@ describe("run view in headless Chromium", () => {
     temp.cleanup();
   });
 
-  /**
-   * The browser, or a visible skip when Chromium is missing; under CI=true, where .ci/run
-   * installs it, a missing browser is a failure.
-   */
-  function browser(t: TestContext): BrowserContext | undefined {
-    if (context) return context;
-    if (process.env.CI === "true")
-      assert.fail(`chromium not found at ${CHROMIUM} (CI=true: .ci/run installs it)`);
-    t.skip(`chromium not found at ${CHROMIUM}`);
-    return undefined;
-  }
+  const browser = (t: TestContext) => browserOrSkip(t, context);
 
   it("shows the run id and the verdicts, runs nothing from a <script> runpack, and screenshots", async (t) => {
     const ctx = browser(t);
