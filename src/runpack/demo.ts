@@ -77,11 +77,11 @@ export async function runDemo(context: {
     manifest_digest: recorded.manifestDigest,
     ticket_footer: recorded.ticketFooter,
     verify: "ok",
-    // The reference's list (check the runpack, turn it into a CI gate, then the other demos),
-    // less `gait demo --durable`, which needs durable jobs this gait does not have yet.
+    // The reference's list: check the runpack, turn it into a CI gate, then the other demos.
     next_commands: [
       `gait verify ${DEMO_RUN_ID}`,
       `gait regress bootstrap --from ${DEMO_RUN_ID} --junit ./gait-out/junit.xml`,
+      "gait demo --durable",
       "gait demo --policy",
     ],
   };

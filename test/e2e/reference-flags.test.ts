@@ -53,6 +53,7 @@ describe("gait demo (reference fields and modes)", () => {
       assert.deepEqual(json.next_commands, [
         "gait verify run_demo",
         "gait regress bootstrap --from run_demo --junit ./gait-out/junit.xml",
+        "gait demo --durable",
         "gait demo --policy",
       ]);
       // The deterministic runpack is unchanged (best_effort evidence mode, as gait run record writes).
@@ -89,14 +90,47 @@ describe("gait demo (reference fields and modes)", () => {
       assert.match(human.stdout, /^policy_verdict=block$/m);
     }));
 
-  it("--durable is refused with a coded error naming what is missing; --policy with --durable is usage", () =>
+  it("--durable runs job_demo_durable through a simulated failure to completion and packs it; --policy with --durable is usage", () =>
     inTemp(async (dir) => {
       const durable = await runGait(["demo", "--durable", "--json"], { cwd: dir });
-      assert.equal(durable.code, 6);
-      assert.equal(codeOf(durable), "demo_durable_not_supported");
-      assert.match(String(durable.json?.error), /durable jobs/);
-      assert.match(String(durable.json?.hint), /gait demo --policy/);
-      assert.ok(!existsSync(join(dir, "gait-out")), "nothing written");
+      assert.equal(durable.code, 0, durable.stdout + durable.stderr);
+      const json = durable.json!;
+      // The reference's fields (REFERENCE.md §2.1), with its values.
+      assert.equal(json.mode, "durable");
+      assert.equal(json.job_id, "job_demo_durable");
+      assert.equal(json.job_status, "completed");
+      assert.equal(json.pack_path, "./gait-out/pack_job_demo_durable.zip");
+      assert.equal(json.simulated_failure, true);
+      assert.equal(typeof json.metrics_opt_in, "string");
+      assert.equal(typeof json.duration_ms, "number");
+      assert.match(String(json.pack_id), /^[0-9a-f]{64}$/);
+      assert.equal((json.failure_checkpoint as { type: string }).type, "decision_needed");
+      assert.equal((json.approval as { actor: string }).actor, "demo.operator");
+      assert.ok(existsSync(join(dir, "gait-out/jobs/job_demo_durable/events.jsonl")));
+
+      // The job is there for `gait job`, and the pack verifies offline.
+      const status = await runGait(["job", "status", "--id", "job_demo_durable", "--json"], { cwd: dir });
+      assert.equal(status.code, 0, status.stdout);
+      assert.equal(status.json?.status, "completed");
+      assert.equal(status.json?.approval_count, 1);
+      const verify = await runGait(["pack", "verify", String(json.pack_path), "--json"], { cwd: dir });
+      assert.equal(verify.code, 0, verify.stdout);
+      assert.equal(verify.json?.pack_type, "job");
+      assert.equal(verify.json?.source_ref, "job_demo_durable");
+
+      // Deterministic: a re-run (which replaces the demo job) gives the same pack, byte for byte.
+      const pack = join(dir, "gait-out/pack_job_demo_durable.zip");
+      const first = readFileSync(pack);
+      const again = await runGait(["demo", "--durable", "--json"], { cwd: dir });
+      assert.equal(again.code, 0, again.stdout);
+      assert.equal(again.json?.pack_id, json.pack_id);
+      assert.deepEqual(readFileSync(pack), first);
+
+      const human = await runGait(["demo", "--durable"], { cwd: dir });
+      assert.equal(human.code, 0);
+      assert.match(human.stdout, /^job_status=completed /m);
+      assert.match(human.stdout, /^simulated_failure=true: /m);
+
       const both = await runGait(["demo", "--policy", "--durable", "--json"], { cwd: dir });
       assert.equal(both.code, 6);
       assert.equal(codeOf(both), "usage");

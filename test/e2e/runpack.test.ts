@@ -69,6 +69,7 @@ describe("gait demo and verify", () => {
     assert.deepEqual(a.json?.next_commands, [
       "gait verify run_demo",
       "gait regress bootstrap --from run_demo --junit ./gait-out/junit.xml",
+      "gait demo --durable",
       "gait demo --policy",
     ]);
     assert.equal(a.json?.ticket_footer, b.json?.ticket_footer);

@@ -3,8 +3,9 @@
  * - standard: record and verify the deterministic three-tool-call runpack `run_demo`;
  * - `--policy`: write a high-risk policy and a destructive intent into ./gait-out and show the
  *   gate blocking it (the demo fails, exit 2, if it does not);
- * - `--durable`: the reference's durable-job demo needs the job runtime and job packs, which gait
- *   does not have yet: refused with a coded error naming what is missing.
+ * - `--durable`: run the durable job `job_demo_durable` through a simulated failure, a decision,
+ *   an approval and a resume to completion under ./gait-out/jobs, and pack it into
+ *   ./gait-out/pack_job_demo_durable.zip (unsigned, verified after writing).
  */
 
 import { resolve } from "node:path";
@@ -13,6 +14,8 @@ import { writeFileAtomic } from "../../contract/files.ts";
 import { showPath } from "../../contract/paths.ts";
 import { Timestamp } from "../../contract/time.ts";
 import { compilePolicy, loadPolicyFile } from "../../gate/index.ts";
+import { DEMO_JOB_ID, readJobForPack, runDurableJobDemo } from "../../job/index.ts";
+import { buildJobPack } from "../../pack/index.ts";
 import { runPolicyTest } from "../../policytest/index.ts";
 import { runDemo } from "../../runpack/index.ts";
 import { type CommandContext, type CommandOutcome, command, type Options } from "../command.ts";
@@ -28,6 +31,7 @@ const DEMO_DIR = "gait-out";
 const POLICY_FILE = "policy_demo_high_risk.yaml";
 const INTENT_FILE = "intent_demo_delete.json";
 const DEMO_TIME = "2026-02-05T00:00:00Z";
+const DURABLE_PACK = `./${DEMO_DIR}/pack_${DEMO_JOB_ID}.zip`;
 
 /** A high-risk policy: destructive deletes by a high-risk agent are blocked outright. */
 const DEMO_POLICY = `# gait demo --policy: a high-risk policy. Deleting is blocked outright for high and
@@ -74,7 +78,7 @@ const DEMO_INTENT = {
 export const demoCommand = command({
   name: "demo",
   explain:
-    "Record a deterministic demo run (run_demo) into ./gait-out, verify it and print its ticket footer; --policy shows the gate blocking a destructive call.",
+    "Record a deterministic demo run (run_demo) into ./gait-out, verify it and print its ticket footer; --policy shows the gate blocking a destructive call, --durable a durable job surviving a failed step.",
   options: [
     {
       name: "policy",
@@ -82,11 +86,10 @@ export const demoCommand = command({
     },
     {
       name: "durable",
-      description:
-        "the reference's durable-job demo; not supported yet (needs the job runtime and job packs): exit 6",
+      description: `run the durable job ${DEMO_JOB_ID} through a simulated failure, an approval and a resume to completion, and pack it into ${DURABLE_PACK}`,
     },
   ],
-  examples: ["gait demo", "gait verify run_demo", "gait demo --policy --json"],
+  examples: ["gait demo", "gait verify run_demo", "gait demo --policy --json", "gait demo --durable"],
   run: async (_args, options, ctx) => {
     const started = performance.now();
     const outcome = await runMode(options, ctx);
@@ -104,14 +107,56 @@ function runMode(options: Options, ctx: CommandContext): Promise<CommandOutcome>
       hint: "gait demo --policy",
     });
   }
-  if (durable) {
-    throw invalidInput(
-      "demo_durable_not_supported",
-      "gait demo --durable is not supported yet: it needs durable jobs (gait job) and job packs (gait pack build --type job), which this gait does not have",
-      { hint: "run gait demo (runpack) or gait demo --policy (gate) instead" },
-    );
-  }
+  if (durable) return durableDemo(ctx);
   return policy ? policyDemo(ctx) : standardDemo(ctx);
+}
+
+/** Runs the demo job through its lifecycle, then packs it as `gait pack build --type job` would. */
+async function durableDemo(ctx: CommandContext): Promise<CommandOutcome> {
+  const demo = await runDurableJobDemo(ctx.cwd);
+  const pack = await buildJobPack(await readJobForPack(resolve(ctx.cwd, DEMO_DIR, "jobs"), DEMO_JOB_ID), {
+    cwd: ctx.cwd,
+    env: ctx.env,
+    out: DURABLE_PACK,
+  });
+  const { state } = demo;
+  const failure = state.checkpoints.find((c) => c.checkpoint_id === demo.failure_checkpoint_id)!;
+  const approval = state.approvals.find((a) => a.approval_id === demo.approval_id)!;
+  const nextCommands = [
+    `gait job inspect --id ${DEMO_JOB_ID}`,
+    `gait pack verify ${pack.shownPath}`,
+    `gait pack inspect ${pack.shownPath}`,
+    "gait demo",
+  ];
+  return {
+    output: {
+      mode: "durable",
+      job_id: state.job_id,
+      job_status: state.status,
+      stop_reason: state.stop_reason,
+      status_reason_code: state.status_reason_code,
+      simulated_failure: true,
+      failure_checkpoint: failure,
+      approval,
+      checkpoint_count: state.checkpoints.length,
+      approval_count: state.approvals.length,
+      job_dir: `./${DEMO_DIR}/jobs/${DEMO_JOB_ID}`,
+      pack_path: pack.shownPath,
+      pack_id: pack.manifest.pack_id,
+      next_commands: nextCommands,
+    },
+    human: [
+      `job_id=${state.job_id}`,
+      `simulated_failure=true: ${failure.checkpoint_id} ${failure.summary}`,
+      `  decision_needed: ${failure.required_action}`,
+      `  ${approval.approval_id} approved by ${approval.actor}; resumed as ${state.identity}`,
+      `job_status=${state.status} (checkpoints=${state.checkpoints.length}, approvals=${state.approvals.length})`,
+      `pack_path=${pack.shownPath}`,
+      `pack_id=${pack.manifest.pack_id}`,
+      "next:",
+      ...nextCommands.map((c) => `  ${c}`),
+    ],
+  };
 }
 
 async function standardDemo(ctx: CommandContext): Promise<CommandOutcome> {
