@@ -44,3 +44,11 @@ export {
   type PackVerifyOptions,
   verifyPack,
 } from "./verify.ts";
+export {
+  defaultPackViewPath,
+  type PackReport,
+  type PackViewOutcome,
+  type PackViewRequest,
+  renderPackViewPage,
+  viewPack,
+} from "./view/index.ts";

@@ -8,12 +8,13 @@
  * nothing external, to log nothing, and to refuse any script but its own.
  */
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { pathToFileURL } from "node:url";
 import type { BrowserContext, Page } from "playwright-core";
 import { verifyKeyFor } from "../../src/contract/signing.ts";
+import { readZip, writeZip } from "../../src/contract/zip.ts";
 import { renderPackViewPage, viewPack } from "../../src/pack/view/index.ts";
 import {
   assertScreenshot,
@@ -22,7 +23,7 @@ import {
   openPage,
   type PageLog,
 } from "../helpers/browser.ts";
-import { tempDir } from "../helpers/cli.ts";
+import { runGait, tempDir } from "../helpers/cli.ts";
 import { buildGuardPack, buildPackSpec, OTHER_KEY, TEST_KEY } from "./view-fixtures.ts";
 
 interface Verdict {
@@ -346,6 +347,71 @@ describe("pack view in headless Chromium", () => {
       assert.equal(await page.locator("#verdict").getAttribute("class"), "verdict warn");
     } finally {
       await page.close();
+    }
+  });
+
+  it("works end to end through the built CLI: demo, keys, pack build, pack view; then a tampered copy", async (t) => {
+    const ctx = browser(t);
+    if (!ctx) return;
+    // The page script here is the bundle's (dist/cli.cjs), serialized from its minified functions.
+    const dir = join(temp.dir, "cli");
+    mkdirSync(dir);
+    const gait = async (args: string[], expected = 0) => {
+      const result = await runGait(args, { cwd: dir });
+      assert.equal(result.code, expected, `${args.join(" ")}: ${result.stdout}${result.stderr}`);
+      return result;
+    };
+    await gait(["demo"]);
+    await gait(["keys", "init", "--out-dir", "keys"]);
+    const keyFlags = ["--public-key", "keys/gait_public.key"];
+    const signing = ["--key-mode", "prod", "--private-key", "keys/gait_private.key"];
+    await gait(["pack", "build", "--type", "run", "--from", "run_demo", ...signing, "--out", "signed.zip"]);
+    const good = await gait(["pack", "view", "signed.zip", ...keyFlags, "--out", "signed.html", "--json"]);
+    assert.equal(good.json?.ok, true);
+    assert.equal(good.json?.operation, "view");
+    const view = good.json?.view as Record<string, unknown>;
+    assert.equal(view.status, "verified");
+    assert.equal(view.signature_status, "verified");
+    const page1 = await openPage(ctx, join(dir, "signed.html"));
+    try {
+      const verdict = await verdictOf(page1.page);
+      assert.equal(verdict.status, "verified", verdict.detail);
+      assert.match(
+        verdict.detail,
+        new RegExp(`signature verified with key ${String(view.signature_key_id)}`),
+      );
+      const proof = page1.page.locator("dl.meta dd", { hasText: "hash chain intact" });
+      assert.equal(await proof.textContent(), "verified 2 record(s), hash chain intact");
+      assert.deepEqual(page1.log.errors, []);
+      assert.deepEqual(page1.log.console, []);
+    } finally {
+      await page1.page.close();
+    }
+
+    const { entries } = await readZip(join(dir, "signed.zip"));
+    const forged = entries.map((e) => ({
+      path: e.path,
+      data:
+        e.path === "run_payload.json"
+          ? Buffer.from(e.data.toString().replace("run_demo", "run_demX"))
+          : e.data,
+    }));
+    writeFileSync(join(dir, "tampered.zip"), await writeZip(forged));
+    const bad = await gait(
+      ["pack", "view", "tampered.zip", ...keyFlags, "--out", "tampered.html", "--json"],
+      2,
+    );
+    assert.equal(bad.json?.ok, false);
+    const badView = bad.json?.view as Record<string, unknown> | undefined;
+    assert.deepEqual(badView?.offending_files, ["run_payload.json"]);
+    assert.match(String(bad.json?.error), /tampered: run_payload\.json: content does not match/);
+    const page2 = await openPage(ctx, join(dir, "tampered.html"));
+    try {
+      const verdict = await verdictOf(page2.page);
+      assert.equal(verdict.status, "tampered");
+      assert.match(verdict.detail, /^run_payload\.json: content does not match its sha256/);
+    } finally {
+      await page2.page.close();
     }
   });
 });

@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { canonicalize } from "../../contract/canonical.ts";
 import { exitForCheck } from "../../contract/exit.ts";
 import { writeFileAtomic } from "../../contract/files.ts";
+import { resolveVerifyKey } from "../../contract/keys.ts";
 import { showPath } from "../../contract/paths.ts";
 import { DEFAULT_JOB_ROOT, readJobForPack } from "../../job/index.ts";
 import {
@@ -26,8 +27,10 @@ import {
   PackSchemaIds,
   type PackVerification,
   type PackVerifyOptions,
+  type PackViewOutcome,
   parseJobPackSource,
   verifyPack,
+  viewPack,
 } from "../../pack/index.ts";
 import { type CommandContext, command, group, type Options, stringOption } from "../command.ts";
 import { invalidInput } from "../error-codes.ts";
@@ -35,6 +38,7 @@ import { readJsonInput } from "../io.ts";
 import {
   readOptionalSigningRequest,
   readProjectVerifyKey,
+  readVerifyKeySources,
   signingKeyOptions,
   verifyKeyOptions,
 } from "../keyflags.ts";
@@ -386,8 +390,88 @@ function diffLines(diff: PackDiff): string[] {
   ];
 }
 
+// ---------------------------------------------------------------------------------------------
+// view
+
+const packViewCommand = command({
+  name: "view",
+  explain:
+    "Write one self-contained HTML page that verifies a pack in the browser (file hashes, pack_id, Ed25519 signature) and shows its contents, summaries and control index; works offline, and checks any pack file chosen in it.",
+  args: [{ name: "pack", description: "pack zip (PackSpec or Guard evidence pack)" }],
+  options: [
+    { name: "path", value: "path", description: "pack zip (alternative to the positional)" },
+    {
+      name: "out",
+      value: "path",
+      description:
+        "where the page goes (default ./gait-out/view_<zip name>.html; must end in .html; a page already there is replaced)",
+    },
+    ...verifyKeyOptions,
+  ],
+  examples: [
+    "gait pack view ./gait-out/pack_<pack_id>.zip",
+    "gait pack view pack.zip --out report.html --public-key gait-out/keys/gait_public.key",
+  ],
+  run: async (args, options, ctx) => {
+    // The key goes into the page's key field: a reader can check the signature without typing it.
+    const verifyKey = await resolveVerifyKey(readVerifyKeySources(options), ctx);
+    const out = stringOption(options, "out");
+    const viewed = await viewPack({
+      pack: zipArg(args, options, "pack"),
+      cwd: ctx.cwd,
+      ...(out ? { out } : {}),
+      ...(verifyKey ? { verifyKey } : {}),
+    });
+    const output = packOutput("view", viewFields(viewed, ctx));
+    const { report } = viewed;
+    if (report.status !== "verified") {
+      output.error = `${output.pack} is ${report.status === "invalid" ? "not a pack" : "tampered"}: ${report.problems
+        .slice(0, 3)
+        .map((p) => (p.path ? `${p.path}: ${p.message}` : p.message))
+        .join("; ")}; the page was written and shows the same`;
+      output.hint = "check it with gait pack verify for the full report";
+    }
+    return { exitCode: exitForCheck(report.status === "verified"), output, human: viewLines(output, viewed) };
+  },
+});
+
+function viewFields(viewed: PackViewOutcome, ctx: CommandContext): Record<string, unknown> {
+  const { report } = viewed;
+  const manifest = report.manifest ?? {};
+  return {
+    ok: report.status === "verified",
+    path: showPath(ctx.cwd, viewed.path),
+    pack: showPath(ctx.cwd, viewed.packPath),
+    ...(report.pack_id ? { pack_id: report.pack_id.declared } : {}),
+    ...(report.kind ? { kind: report.kind } : {}),
+    ...(typeof manifest.pack_type === "string" ? { pack_type: manifest.pack_type } : {}),
+    ...(typeof manifest.source_ref === "string" ? { source_ref: manifest.source_ref } : {}),
+    ...(typeof manifest.run_id === "string" ? { run_id: manifest.run_id } : {}),
+    view: {
+      status: report.status,
+      files_checked: report.files_checked,
+      ...(report.signature ? { signature_status: report.signature.status } : {}),
+      ...(report.signature?.key_id ? { signature_key_id: report.signature.key_id } : {}),
+      ...(report.offending.length > 0 ? { offending_files: report.offending } : {}),
+      ...(report.problems.length > 0 ? { problems: report.problems } : {}),
+      ...(report.warnings.length > 0 ? { warnings: report.warnings } : {}),
+    },
+    replaced: viewed.replaced,
+  };
+}
+
+function viewLines(output: Record<string, unknown>, viewed: PackViewOutcome): string[] {
+  const { report } = viewed;
+  return [
+    `pack view: ${report.status === "verified" ? "verified" : report.status === "invalid" ? "NOT A PACK" : "TAMPERED"}${report.pack_id ? ` pack_id=${report.pack_id.declared}` : ""} files_checked=${report.files_checked}${report.signature ? ` signature_status=${report.signature.status}` : ""}`,
+    ...report.problems.map((p) => `problem: ${p.path ? `${p.path}: ` : ""}${p.message}`),
+    `wrote ${output.path}${viewed.replaced ? " (replaced the previous page)" : ""}; open it in a browser: it verifies the pack itself, offline`,
+  ];
+}
+
 export const packGroup = group({
   name: "pack",
-  explain: "PackSpec v1 packs: build, verify, inspect and diff signed, offline-verifiable evidence zips.",
-  commands: [packBuildCommand, packVerifyCommand, packInspectCommand, packDiffCommand],
+  explain:
+    "PackSpec v1 packs: build, verify, inspect, diff and view signed, offline-verifiable evidence zips.",
+  commands: [packBuildCommand, packVerifyCommand, packInspectCommand, packDiffCommand, packViewCommand],
 });

@@ -1,0 +1,103 @@
+/**
+ * The page's verifier against `gait pack verify`'s (src/pack): on packs Gait itself assembles
+ * (run and job packs with hash-chained proof records, signed), both must give the same verdict,
+ * for the pack as built, for content-level tampering (an entry changed, added, removed, the
+ * manifest edited and re-hashed) and for every single-byte change of the zip.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { canonicalize, digestJcs } from "../../src/contract/canonical.ts";
+import { GaitError } from "../../src/contract/errors.ts";
+import { verifyKeyFor } from "../../src/contract/signing.ts";
+import { readZip, writeZip } from "../../src/contract/zip.ts";
+import { assemblePack, runPackFiles, verifyPack } from "../../src/pack/index.ts";
+import { createPackVerifier } from "../../src/pack/view/verifier.ts";
+import { runpackZip } from "../../src/runpack/index.ts";
+import { build } from "../runpack/fixtures.ts";
+import { TEST_KEY } from "./view-fixtures.ts";
+
+const verifier = createPackVerifier();
+const verifyKey = verifyKeyFor(TEST_KEY);
+const publicKey = TEST_KEY.publicRaw.toString("base64");
+
+async function gaitRunPack(): Promise<Buffer> {
+  const built = build();
+  const payload = runPackFiles(built.runpack, await runpackZip(built.entries));
+  const { files } = assemblePack({ packType: "run", sourceRef: built.runpack.run.run_id }, payload, TEST_KEY);
+  return writeZip(files.map((f) => ({ path: f.path, data: f.data })));
+}
+
+/** `gait pack verify`'s verdict: ok, or not (a GaitError is a failure too). */
+async function theirs(zip: Buffer): Promise<boolean> {
+  try {
+    return (await verifyPack(zip, { verifyKey })).ok;
+  } catch (error) {
+    if (error instanceof GaitError) return false;
+    throw error;
+  }
+}
+
+async function ours(zip: Buffer): Promise<boolean> {
+  const report = await verifier.verifyPack(new Uint8Array(zip), { publicKey });
+  return report.status === "verified";
+}
+
+async function rezip(zip: Buffer, change: (files: Map<string, Buffer>) => void): Promise<Buffer> {
+  const files = new Map((await readZip(zip)).entries.map((e) => [e.path, e.data]));
+  change(files);
+  return writeZip([...files].map(([path, data]) => ({ path, data })));
+}
+
+describe("pack view verifier agrees with gait pack verify", () => {
+  it("verifies a signed run pack Gait assembled, proof records included", async () => {
+    const zip = await gaitRunPack();
+    assert.equal(await theirs(zip), true);
+    const report = await verifier.verifyPack(new Uint8Array(zip), { publicKey });
+    assert.equal(report.status, "verified", JSON.stringify(report.problems));
+    assert.deepEqual(report.proof, { records: 2, ok: true, problems: [] });
+    assert.equal(report.signature?.status, "verified");
+  });
+
+  it("fails, as pack verify does, every content-level change", async () => {
+    const zip = await gaitRunPack();
+    const manifestOf = (files: Map<string, Buffer>) =>
+      JSON.parse(files.get("pack_manifest.json")!.toString());
+    const cases: Record<string, (files: Map<string, Buffer>) => void> = {
+      "payload changed": (f) => f.set("run_payload.json", Buffer.from(canonicalize({ run_id: "x" }))),
+      "proof records changed": (f) => f.set("proof_records.jsonl", Buffer.from("{}")),
+      "file added": (f) => f.set("notes.txt", Buffer.from("later")),
+      "file removed": (f) => f.delete("source/runpack.zip"),
+      "manifest edited, pack_id redone, old signature kept": (f) => {
+        const m = manifestOf(f);
+        m.producer_version = "6.6.6";
+        m.pack_id = digestJcs({ ...m, pack_id: "", signatures: undefined });
+        f.set("pack_manifest.json", Buffer.from(canonicalize(m)));
+      },
+      "signature dropped": (f) => {
+        const m = manifestOf(f);
+        m.signatures = [{ ...m.signatures[0], sig: Buffer.alloc(64).toString("base64") }];
+        f.set("pack_manifest.json", Buffer.from(canonicalize(m)));
+      },
+    };
+    for (const [label, change] of Object.entries(cases)) {
+      const changed = await rezip(zip, change);
+      assert.deepEqual([await theirs(changed), await ours(changed)], [false, false], label);
+    }
+  });
+
+  it("gives the same verdict for every single-byte change of the zip", { timeout: 300_000 }, async () => {
+    const zip = await gaitRunPack();
+    const disagreements: string[] = [];
+    let unnoticed = 0;
+    for (let i = 0; i < zip.length; i++) {
+      const mutated = Buffer.from(zip);
+      mutated[i] = mutated[i]! ^ 0x20;
+      const [a, b] = [await theirs(mutated), await ours(mutated)];
+      if (a !== b) disagreements.push(`byte ${i}: pack verify ${a}, page ${b}`);
+      if (b) unnoticed++;
+    }
+    assert.deepEqual(disagreements, []);
+    // What neither notices are bytes no reader uses (DOS time fields, the extra field's flags...).
+    assert.ok(unnoticed < zip.length / 10, `${unnoticed} of ${zip.length}`);
+  });
+});
