@@ -55,15 +55,39 @@ function readState(dir: string, id: string): Record<string, unknown> {
   >;
 }
 
-describe("gait job: a full lifecycle", () => {
-  let dir: string;
-  let cleanup: () => void;
+/** `gait job checkpoint add --id <id> --type <type> --summary <summary> [more]`. */
+function checkpointAdd(
+  gait: (...args: string[]) => Promise<CliResult>,
+  id: string,
+  type: string,
+  summary: string,
+  ...more: string[]
+): Promise<CliResult> {
+  return gait("job", "checkpoint", "add", "--id", id, "--type", type, "--summary", summary, ...more);
+}
+
+/** A temp dir made before a describe block's tests and removed after them, and `gait … --json` run in it. */
+function workspace(
+  prefix: string,
+  policy?: string,
+): { readonly dir: string; gait: (...args: string[]) => Promise<CliResult> } {
+  let made: { dir: string; cleanup: () => void } | undefined;
   before(() => {
-    ({ dir, cleanup } = tempDir("gait-job-"));
-    writeFileSync(join(dir, "policy.yaml"), POLICY);
+    made = tempDir(prefix);
+    if (policy !== undefined) writeFileSync(join(made.dir, "policy.yaml"), policy);
   });
-  after(() => cleanup());
-  const gait = (...args: string[]) => runGait([...args, "--json"], { cwd: dir });
+  after(() => made?.cleanup());
+  return {
+    get dir() {
+      return made!.dir;
+    },
+    gait: (...args: string[]) => runGait([...args, "--json"], { cwd: made!.dir }),
+  };
+}
+
+describe("gait job: a full lifecycle", () => {
+  const ws = workspace("gait-job-", POLICY);
+  const { gait } = ws;
 
   it("submit, checkpoints, a failed step, approval, resume, completion; the files validate and replay", async () => {
     const submitted = expectOk(
@@ -79,32 +103,17 @@ describe("gait job: a full lifecycle", () => {
     assert.equal(submitted.job_dir, "./gait-out/jobs/job_1");
 
     const progress = expectOk(
-      await gait(
-        "job",
-        "checkpoint",
-        "add",
-        "--id",
-        "job_1",
-        "--type",
-        "progress",
-        "--summary",
-        "3 of 5 tables",
-      ),
+      await checkpointAdd(gait, "job_1", "progress", "3 of 5 tables"),
       "checkpoint progress",
     );
     assert.equal(progress.status, "running");
     assert.equal((progress.checkpoint as { checkpoint_id: string }).checkpoint_id, "cp_0001");
 
     const failed = expectOk(
-      await gait(
-        "job",
-        "checkpoint",
-        "add",
-        "--id",
+      await checkpointAdd(
+        gait,
         "job_1",
-        "--type",
         "decision_needed",
-        "--summary",
         "table 4 failed: timeout",
         "--required-action",
         "retry with a smaller batch?",
@@ -154,18 +163,18 @@ describe("gait job: a full lifecycle", () => {
     expectError(await gait("job", "cancel", "--id", "job_1"), 6, "job_terminal", "cancel a completed job");
 
     // On disk: one event per change, every line and the state valid against the published schemas.
-    const events = readEvents(dir, "job_1");
+    const events = readEvents(ws.dir, "job_1");
     assert.deepEqual(
       events.map((e) => e.type),
       ["submitted", "checkpoint_added", "checkpoint_added", "approved", "resumed", "checkpoint_added"],
     );
     for (const event of events) assertPublishedValid(event, "job/event.schema.json");
-    const state = readState(dir, "job_1");
+    const state = readState(ws.dir, "job_1");
     assertPublishedValid(state, "job/state.schema.json");
     for (const file of ["events.jsonl", "state.json"]) {
-      assert.equal(statSync(join(dir, "gait-out/jobs/job_1", file)).mode & 0o777, 0o600, file);
+      assert.equal(statSync(join(ws.dir, "gait-out/jobs/job_1", file)).mode & 0o777, 0o600, file);
     }
-    assert.ok(!existsSync(join(dir, "gait-out/jobs/job_1/state.json.lock")), "the lock is released");
+    assert.ok(!existsSync(join(ws.dir, "gait-out/jobs/job_1/state.json.lock")), "the lock is released");
 
     const inspected = expectOk(await gait("job", "inspect", "--id", "job_1"), "inspect");
     assert.equal(inspected.state_file, "consistent");
@@ -206,26 +215,23 @@ describe("gait job: a full lifecycle", () => {
 
   it("human output names the status and the next command", async () => {
     const submitted = await runGait(["job", "submit", "--id", "job_h", "--identity", "agent.h"], {
-      cwd: dir,
+      cwd: ws.dir,
     });
     assert.equal(submitted.code, 0, submitted.stderr);
     assert.match(submitted.stdout, /^job job_h: running \(submitted\)$/m);
     assert.match(submitted.stdout, /gait job checkpoint add --id job_h/);
-    const paused = await runGait(["job", "pause", "--id", "job_h"], { cwd: dir });
+    const paused = await runGait(["job", "pause", "--id", "job_h"], { cwd: ws.dir });
     assert.match(paused.stdout, /^job job_h: paused \(paused\)$/m);
     assert.match(paused.stdout, /gait job resume --id job_h --identity agent\.h/);
-    const refused = await runGait(["job", "pause", "--id", "job_h"], { cwd: dir });
+    const refused = await runGait(["job", "pause", "--id", "job_h"], { cwd: ws.dir });
     assert.equal(refused.code, 6);
     assert.match(refused.stderr, /cannot pause job job_h: it is paused/);
   });
 });
 
 describe("gait job: refused transitions and bad input change nothing", () => {
-  let dir: string;
-  let cleanup: () => void;
-  before(() => ({ dir, cleanup } = tempDir("gait-job-refused-")));
-  after(() => cleanup());
-  const gait = (...args: string[]) => runGait([...args, "--json"], { cwd: dir });
+  const ws = workspace("gait-job-refused-");
+  const { gait } = ws;
 
   it("each refusal has its code and exit, and leaves the events as they were", async () => {
     expectOk(await gait("job", "submit", "--id", "j", "--identity", "agent"), "submit");
@@ -248,9 +254,9 @@ describe("gait job: refused transitions and bad input change nothing", () => {
       [["job", "status"], 6, "usage"],
     ];
     for (const [args, exit, code] of refusals) expectError(await gait(...args), exit, code, args.join(" "));
-    assert.equal(readEvents(dir, "j").length, 1, "no event recorded");
-    assert.ok(!existsSync(join(dir, "gait-out/jobs/k")), "no job k");
-    assert.ok(!existsSync(join(dir, "gait-out/escape")), "no escape");
+    assert.equal(readEvents(ws.dir, "j").length, 1, "no event recorded");
+    assert.ok(!existsSync(join(ws.dir, "gait-out/jobs/k")), "no job k");
+    assert.ok(!existsSync(join(ws.dir, "gait-out/escape")), "no escape");
   });
 
   it("a job that does not exist is job_not_found, and no directory is made for it", async () => {
@@ -263,7 +269,7 @@ describe("gait job: refused transitions and bad input change nothing", () => {
     ]) {
       expectError(await gait(...args), 6, "job_not_found", args.join(" "));
     }
-    assert.ok(!existsSync(join(dir, "gait-out/jobs/nosuch")));
+    assert.ok(!existsSync(join(ws.dir, "gait-out/jobs/nosuch")));
   });
 
   it("an emergency stop is final", async () => {
@@ -285,7 +291,7 @@ describe("gait job: refused transitions and bad input change nothing", () => {
 
   it("--job-root puts jobs elsewhere", async () => {
     expectOk(await gait("job", "submit", "--id", "r", "--identity", "agent", "--job-root", "jobs"), "submit");
-    assert.ok(existsSync(join(dir, "jobs/r/events.jsonl")));
+    assert.ok(existsSync(join(ws.dir, "jobs/r/events.jsonl")));
     expectError(await gait("job", "status", "--id", "r"), 6, "job_not_found", "default root");
     const status = expectOk(await gait("job", "status", "--id", "r", "--job-root", "jobs"), "status");
     assert.equal(status.job_dir, "./jobs/r");
@@ -293,14 +299,8 @@ describe("gait job: refused transitions and bad input change nothing", () => {
 });
 
 describe("gait job resume fails closed", () => {
-  let dir: string;
-  let cleanup: () => void;
-  before(() => {
-    ({ dir, cleanup } = tempDir("gait-job-closed-"));
-    writeFileSync(join(dir, "policy.yaml"), POLICY);
-  });
-  after(() => cleanup());
-  const gait = (...args: string[]) => runGait([...args, "--json"], { cwd: dir });
+  const ws = workspace("gait-job-closed-", POLICY);
+  const { gait } = ws;
 
   async function pausedJob(id: string): Promise<void> {
     expectOk(
@@ -314,12 +314,12 @@ describe("gait job resume fails closed", () => {
     expectError(result, 3, "job_resume_blocked", reason);
     assert.equal(result.json?.status, "blocked");
     assert.equal(result.json?.status_reason_code, reason);
-    const state = readState(dir, id);
+    const state = readState(ws.dir, id);
     assert.deepEqual(
       [state.status, state.stop_reason, state.status_reason_code],
       ["blocked", "resume_blocked", reason],
     );
-    assert.equal(readEvents(dir, id).at(-1)?.type, "resume_blocked", "the refusal is recorded");
+    assert.equal(readEvents(ws.dir, id).at(-1)?.type, "resume_blocked", "the refusal is recorded");
   }
 
   it("another identity", async () => {
@@ -343,7 +343,7 @@ describe("gait job resume fails closed", () => {
 
   it("a changed policy, read again from the path bound at submit", async () => {
     await pausedJob("pol");
-    writeFileSync(join(dir, "policy.yaml"), CHANGED_POLICY);
+    writeFileSync(join(ws.dir, "policy.yaml"), CHANGED_POLICY);
     try {
       await expectBlocked(
         await gait("job", "resume", "--id", "pol", "--identity", "agent.a"),
@@ -351,13 +351,13 @@ describe("gait job resume fails closed", () => {
         "policy_digest_mismatch",
       );
     } finally {
-      writeFileSync(join(dir, "policy.yaml"), POLICY);
+      writeFileSync(join(ws.dir, "policy.yaml"), POLICY);
     }
   });
 
   it("a changed policy given with --policy", async () => {
     await pausedJob("polflag");
-    writeFileSync(join(dir, "other.yaml"), CHANGED_POLICY);
+    writeFileSync(join(ws.dir, "other.yaml"), CHANGED_POLICY);
     await expectBlocked(
       await gait("job", "resume", "--id", "polflag", "--identity", "agent.a", "--policy", "other.yaml"),
       "polflag",
@@ -366,13 +366,13 @@ describe("gait job resume fails closed", () => {
   });
 
   it("a bound policy that cannot be read any more", async () => {
-    writeFileSync(join(dir, "gone.yaml"), POLICY);
+    writeFileSync(join(ws.dir, "gone.yaml"), POLICY);
     expectOk(
       await gait("job", "submit", "--id", "gone", "--identity", "agent.a", "--policy", "gone.yaml"),
       "submit",
     );
     expectOk(await gait("job", "pause", "--id", "gone"), "pause");
-    unlinkSync(join(dir, "gone.yaml"));
+    unlinkSync(join(ws.dir, "gone.yaml"));
     await expectBlocked(
       await gait("job", "resume", "--id", "gone", "--identity", "agent.a"),
       "gone",
@@ -388,7 +388,7 @@ describe("gait job resume fails closed", () => {
       "file_not_found",
       "missing --policy",
     );
-    assert.equal(readState(dir, "typo").status, "paused");
+    assert.equal(readState(ws.dir, "typo").status, "paused");
   });
 
   it("--policy for a job submitted without one is refused", async () => {
@@ -404,12 +404,12 @@ describe("gait job resume fails closed", () => {
 
   it("another environment (another working directory), unless --allow-env-mismatch", async () => {
     await pausedJob("env");
-    const elsewhere = join(dir, "elsewhere");
+    const elsewhere = join(ws.dir, "elsewhere");
     mkdirSync(elsewhere);
-    const root = join(dir, "gait-out/jobs");
+    const root = join(ws.dir, "gait-out/jobs");
     const fromElsewhere = (...args: string[]) =>
       runGait([...args, "--job-root", root, "--json"], { cwd: elsewhere });
-    const policy = join(dir, "policy.yaml");
+    const policy = join(ws.dir, "policy.yaml");
     await expectBlocked(
       await fromElsewhere("job", "resume", "--id", "env", "--identity", "agent.a", "--policy", policy),
       "env",
@@ -432,16 +432,13 @@ describe("gait job resume fails closed", () => {
     );
     assert.equal(resumed.status, "running");
     assert.equal(resumed.status_reason_code, "resumed_with_env_override");
-    assert.notEqual(resumed.environment_fingerprint, readEvents(dir, "env")[0]!.environment_fingerprint);
+    assert.notEqual(resumed.environment_fingerprint, readEvents(ws.dir, "env")[0]!.environment_fingerprint);
   });
 });
 
 describe("gait job: concurrent writers and damaged files", () => {
-  let dir: string;
-  let cleanup: () => void;
-  before(() => ({ dir, cleanup } = tempDir("gait-job-conc-")));
-  after(() => cleanup());
-  const gait = (...args: string[]) => runGait([...args, "--json"], { cwd: dir });
+  const ws = workspace("gait-job-conc-");
+  const { gait } = ws;
 
   it("eight processes adding checkpoints at once each get their own, none lost", async () => {
     expectOk(await gait("job", "submit", "--id", "c", "--identity", "agent"), "submit");
@@ -465,26 +462,26 @@ describe("gait job: concurrent writers and damaged files", () => {
       "cp_0007",
       "cp_0008",
     ]);
-    assert.equal(readEvents(dir, "c").length, 9);
+    assert.equal(readEvents(ws.dir, "c").length, 9);
     const inspected = expectOk(await gait("job", "inspect", "--id", "c"), "inspect");
     assert.equal(inspected.state_file, "consistent");
   });
 
   it("a line cut short by a crash is skipped, then dropped by the next change", async () => {
     expectOk(await gait("job", "submit", "--id", "torn", "--identity", "agent"), "submit");
-    const events = join(dir, "gait-out/jobs/torn/events.jsonl");
+    const events = join(ws.dir, "gait-out/jobs/torn/events.jsonl");
     appendFileSync(events, '{"schema_id":"gait.job.event","seq":2,"ty');
     expectOk(await gait("job", "status", "--id", "torn"), "status with a torn line");
     expectOk(await gait("job", "pause", "--id", "torn"), "pause after a torn line");
     assert.deepEqual(
-      readEvents(dir, "torn").map((e) => e.type),
+      readEvents(ws.dir, "torn").map((e) => e.type),
       ["submitted", "paused"],
     );
   });
 
   it("a state file a crash left behind is reported stale; the events decide, and the next change rewrites it", async () => {
     expectOk(await gait("job", "submit", "--id", "stale", "--identity", "agent"), "submit");
-    const statePath = join(dir, "gait-out/jobs/stale/state.json");
+    const statePath = join(ws.dir, "gait-out/jobs/stale/state.json");
     const before = readFileSync(statePath, "utf8");
     expectOk(await gait("job", "pause", "--id", "stale"), "pause");
     writeFileSync(statePath, before); // as if the writer stopped after appending the pause event
@@ -492,14 +489,14 @@ describe("gait job: concurrent writers and damaged files", () => {
     assert.equal(status.status, "paused");
     assert.equal(status.state_file, "stale");
     expectOk(await gait("job", "cancel", "--id", "stale"), "cancel");
-    assert.equal(readState(dir, "stale").status, "cancelled");
+    assert.equal(readState(ws.dir, "stale").status, "cancelled");
     assert.equal(expectOk(await gait("job", "inspect", "--id", "stale"), "inspect").state_file, "consistent");
   });
 
   it("an events file that no longer replays is job_state_invalid", async () => {
     expectOk(await gait("job", "submit", "--id", "edited", "--identity", "agent"), "submit");
     expectOk(await gait("job", "pause", "--id", "edited"), "pause");
-    const events = join(dir, "gait-out/jobs/edited/events.jsonl");
+    const events = join(ws.dir, "gait-out/jobs/edited/events.jsonl");
     // A pause that claims to have completed the job: not what a pause gives.
     writeFileSync(
       events,

@@ -12,10 +12,10 @@ import {
   applyJobCommand,
   CHECKPOINT_TYPES,
   environmentFingerprint,
+  JOB_STATUSES,
   type JobCommand,
   type JobEvent,
   type JobState,
-  type JobStatus,
   type JobTransition,
   replayJobEvents,
 } from "../../src/job/index.ts";
@@ -166,16 +166,7 @@ describe("job transitions: every status × every command", () => {
 
   it("the table covers every checkpoint type and every status", () => {
     for (const type of CHECKPOINT_TYPES) assert.ok(`checkpoint ${type}` in columns);
-    const statuses: JobStatus[] = [
-      "running",
-      "paused",
-      "decision_needed",
-      "blocked",
-      "completed",
-      "cancelled",
-      "emergency_stopped",
-    ];
-    for (const status of statuses) assert.ok(status in rows);
+    for (const status of JOB_STATUSES) assert.ok(status in rows, status);
   });
 });
 

@@ -109,6 +109,10 @@ function nextCommands(state: JobState): string[] {
   }
 }
 
+function nextLines(next: readonly string[]): string[] {
+  return ["next:", ...next.map((c) => `  ${c}`)];
+}
+
 function changeOutcome(
   operation: string,
   change: JobChange,
@@ -131,8 +135,7 @@ function changeOutcome(
     human: [
       `job ${state.job_id}: ${state.status} (${state.status_reason_code})`,
       ...extraHuman,
-      "next:",
-      ...next.map((c) => `  ${c}`),
+      ...nextLines(next),
     ],
   };
 }
@@ -195,8 +198,7 @@ const statusCommand = command({
         `checkpoints=${state.checkpoints.length} approvals=${state.approvals.length}`,
         ...(last ? [`last checkpoint ${last.checkpoint_id} (${last.type}): ${last.summary}`] : []),
         ...(state.awaiting_approval ? ["waiting for an approval"] : []),
-        "next:",
-        ...next.map((c) => `  ${c}`),
+        ...nextLines(next),
       ],
     };
   },
