@@ -6,9 +6,9 @@
 import { canonicalize, canonicalJsonLines, isJsonObject, type JsonObject } from "../contract/canonical.ts";
 import type { GaitError } from "../contract/errors.ts";
 import { normalizeGoTimestamp } from "../contract/time.ts";
+import { JOB_STATUSES, type JobStatus } from "../job/index.ts";
 import type { Runpack } from "../runpack/index.ts";
 import { invalidInput } from "./error-codes.ts";
-import { JOB_STATUSES, type JobStatus } from "../job/index.ts";
 import {
   type JobPayload,
   PACK_SCHEMA_VERSION,

@@ -151,7 +151,11 @@ export async function openPack(
     let runpack: LoadedRunpack | undefined;
     if (intact) {
       const proof = files.get(PackFiles.proofRecords);
-      if (proof) proofRecords = verifyProofRecords(proof.toString("utf8"), manifest, sizes, options);
+      // Record signatures are checked when signatures are required of a signed pack (an unsigned
+      // one fails on its manifest's signature status instead).
+      const signed = (manifest.signatures ?? []).length > 0;
+      const proofOptions = { ...options, requireSignature: options.requireSignature === true && signed };
+      if (proof) proofRecords = verifyProofRecords(proof.toString("utf8"), manifest, sizes, proofOptions);
       runpack = await checkPayload(manifest, files);
     }
     const signatures = checkSignatureList(manifest.signatures ?? [], signablePackManifest(manifest), {
