@@ -20,9 +20,14 @@ const verifier = createPackVerifier();
 const verifyKey = verifyKeyFor(TEST_KEY);
 const publicKey = TEST_KEY.publicRaw.toString("base64");
 
-async function gaitRunPack(): Promise<Buffer> {
+async function gaitRunPack(editPayload?: (payload: Record<string, unknown>) => void): Promise<Buffer> {
   const built = build();
   const payload = runPackFiles(built.runpack, await runpackZip(built.entries));
+  if (editPayload) {
+    const value = JSON.parse(payload[0]!.data.toString());
+    editPayload(value);
+    payload[0] = { ...payload[0]!, data: Buffer.from(canonicalize(value)) };
+  }
   const { files } = assemblePack({ packType: "run", sourceRef: built.runpack.run.run_id }, payload, TEST_KEY);
   return writeZip(files.map((f) => ({ path: f.path, data: f.data })));
 }
@@ -79,6 +84,14 @@ describe("pack view verifier agrees with gait pack verify", () => {
         f.set("pack_manifest.json", Buffer.from(canonicalize(m)));
       },
     };
+    const lying = await gaitRunPack((p) => {
+      p.results_count = 7;
+    });
+    assert.deepEqual(
+      [await theirs(lying), await ours(lying)],
+      [false, false],
+      "payload not derived from its source",
+    );
     for (const [label, change] of Object.entries(cases)) {
       const changed = await rezip(zip, change);
       assert.deepEqual([await theirs(changed), await ours(changed)], [false, false], label);

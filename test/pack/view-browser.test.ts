@@ -139,6 +139,9 @@ describe("pack view in headless Chromium", () => {
       assert.equal(rows.length, 3);
       assert.ok(rows.some((r) => r.includes("run_payload.json") && r.includes("verified")));
       assert.ok(await page.getByText("run_view_pack").first().isVisible());
+      // The run's counts, derived in the page from source/runpack.zip.
+      const intents = page.locator("dl.meta dd", { hasText: "by tool" });
+      assert.equal(await intents.textContent(), "3 (by tool: db.query: 1, http.fetch: 1, tool.search: 1)");
       assert.equal(await page.title(), "gait pack view: pack_good.zip");
       await assertSelfContained(page, log, outcome.path, readFileSync(outcome.path, "utf8"));
 

@@ -497,6 +497,58 @@ describe("pack view verifier: PackSpec packs", () => {
     }
   });
 
+  it("checks the run payload against its source runpack and derives the run's counts from it", async () => {
+    const { zip } = await buildPackSpec({ key: TEST_KEY });
+    const report = await verifier.verifyPack(new Uint8Array(zip), { publicKey });
+    assert.deepEqual(report.run, {
+      run_id: "run_view_pack",
+      created_at: "2026-02-05T00:00:00Z",
+      capture_mode: "reference",
+      manifest_digest: report.run?.manifest_digest,
+      intents: 3,
+      results: 2,
+      refs: 2,
+      intents_by_tool: { "db.query": 1, "http.fetch": 1, "tool.search": 1 },
+      results_by_status: { error: 1, ok: 1 },
+      verdicts: {},
+      reason_codes: {},
+    });
+
+    // Hashes and signature all consistent, but the payload does not say what the runpack says.
+    const files = await runPackFiles();
+    const payload = JSON.parse(String(files["run_payload.json"]));
+    const lying = await buildPackSpec({
+      key: TEST_KEY,
+      files: { ...files, "run_payload.json": canonicalize({ ...payload, intents_count: 99 }) },
+    });
+    const bad = await verifier.verifyPack(new Uint8Array(lying.zip), { publicKey });
+    assert.equal(bad.status, "tampered");
+    assert.deepEqual(bad.problems, [
+      {
+        code: "payload_mismatch",
+        message: "does not describe source/runpack.zip (intents_count differ)",
+        path: "run_payload.json",
+      },
+    ]);
+
+    // A source runpack whose own file was changed (its manifest no longer matches).
+    const inner = (await readZip(files["source/runpack.zip"] as Buffer)).entries.map((e) => ({
+      path: e.path,
+      data:
+        e.path === "run.json" ? Buffer.from(e.data.toString().replace("9.9.9-test", "9.9.8-test")) : e.data,
+    }));
+    const broken = await buildPackSpec({ files: { ...files, "source/runpack.zip": await writeZip(inner) } });
+    const source = await verifier.verifyPack(new Uint8Array(broken.zip));
+    assert.equal(source.status, "tampered");
+    assert.deepEqual(source.problems, [
+      {
+        code: "source_invalid",
+        message: "is not a valid runpack: run.json does not match its sha256",
+        path: "source/runpack.zip",
+      },
+    ]);
+  });
+
   it("refuses a malformed manifest and says plainly when a zip is not a pack", async () => {
     const unknownField = await buildPackSpec({
       beforeId: (m) => {

@@ -7,6 +7,8 @@
 import { canonicalize, digestJcs, sha256Hex } from "../../src/contract/canonical.ts";
 import { generateSigningKey, type SigningKey, signJson } from "../../src/contract/signing.ts";
 import { writeZip, type ZipEntryInput } from "../../src/contract/zip.ts";
+import { runpackZip } from "../../src/runpack/index.ts";
+import { build, sampleInput } from "../runpack/fixtures.ts";
 
 export type Manifest = Record<string, unknown>;
 
@@ -31,25 +33,29 @@ export interface TestPack {
 export const TEST_KEY = generateSigningKey();
 export const OTHER_KEY = generateSigningKey();
 
-/** A run pack's entries: the payload (JCS) and a source runpack (any zip will do here). */
+/** A run pack's entries: a real runpack re-zipped, and its payload derived by hand from §7.1. */
 export async function runPackFiles(runId = "run_view_pack"): Promise<Record<string, string | Buffer>> {
+  const input = sampleInput() as { run: Record<string, unknown> };
+  input.run.run_id = runId;
+  const built = build(input);
+  const { run, manifest, intents, results, refs } = built.runpack;
   const payload = {
     schema_id: "gait.pack.run",
     schema_version: "1.0.0",
-    created_at: "2026-02-05T00:00:00Z",
-    run_id: runId,
-    capture_mode: "reference",
-    manifest_digest: "3".repeat(64),
-    intents_count: 3,
-    results_count: 2,
-    refs_count: 1,
+    created_at: run.created_at,
+    run_id: run.run_id,
+    capture_mode: manifest.capture_mode,
+    manifest_digest: manifest.manifest_digest,
+    intents_count: intents.length,
+    results_count: results.length,
+    refs_count: refs.receipts.length,
+    ...(refs.context_set_digest ? { context_set_digest: refs.context_set_digest } : {}),
+    ...(refs.context_ref_count ? { context_ref_count: refs.context_ref_count } : {}),
+    ...(refs.context_evidence_mode ? { context_evidence_mode: refs.context_evidence_mode } : {}),
   };
   return {
     "run_payload.json": canonicalize(payload),
-    "source/runpack.zip": await writeZip([
-      { path: "manifest.json", data: "{}" },
-      { path: "run.json", data: canonicalize({ run_id: runId }) },
-    ]),
+    "source/runpack.zip": await runpackZip(built.entries),
   };
 }
 

@@ -355,6 +355,37 @@ export function startPackViewPage(verifier: PackVerifier): void {
         ),
       );
     }
+    if (report.run) {
+      const r = report.run;
+      const counts = (c: Record<string, number>) =>
+        Object.keys(c).length === 0
+          ? "-"
+          : Object.entries(c)
+              .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+              .map(([k, n]) => `${k}: ${n}`)
+              .join(", ");
+      out.push(
+        section(
+          "Run",
+          h(
+            "p",
+            { class: "muted" },
+            "Derived from source/runpack.zip, whose files and manifest digest this page checked.",
+          ),
+          definitions([
+            ["run id", code(r.run_id)],
+            ["created at", r.created_at],
+            ["capture mode", r.capture_mode],
+            ["manifest digest", short(r.manifest_digest)],
+            ["intents", `${r.intents} (by tool: ${counts(r.intents_by_tool)})`],
+            ["results", `${r.results} (by status: ${counts(r.results_by_status)})`],
+            ["verdicts", counts(r.verdicts)],
+            ["reason codes", counts(r.reason_codes)],
+            ["references", String(r.refs)],
+          ]),
+        ),
+      );
+    }
     if (report.documents.length > 0) {
       out.push(
         section(

@@ -120,8 +120,26 @@ export interface PackReport {
   proof?: ProofReport;
   documents: PackDocument[];
   control_index: ControlReport[];
+  /** A run pack's run, read from its verified source/runpack.zip. */
+  run?: RunSummary;
   /** Size of the zip in bytes. */
   bytes: number;
+}
+
+/** Counts derived from a run pack's source runpack, never taken from its payload. */
+export interface RunSummary {
+  run_id: string;
+  created_at: string;
+  capture_mode: string;
+  manifest_digest: string;
+  intents: number;
+  results: number;
+  refs: number;
+  intents_by_tool: Record<string, number>;
+  results_by_status: Record<string, number>;
+  /** Gate verdicts recorded in results (raw capture records a refused call's decision). */
+  verdicts: Record<string, number>;
+  reason_codes: Record<string, number>;
 }
 
 export interface VerifyPackOptions {
@@ -864,6 +882,8 @@ export function createPackVerifier(): PackVerifier {
 
   const MANIFEST = "pack_manifest.json";
   const PROOF_RECORDS = "proof_records.jsonl";
+  const RUN_PAYLOAD = "run_payload.json";
+  const SOURCE_RUNPACK = "source/runpack.zip";
   const PACK_FIELDS = [
     "schema_id",
     "schema_version",
@@ -1015,6 +1035,7 @@ export function createPackVerifier(): PackVerifier {
     // Every declared entry present and matching; undeclared entries refused (PackSpec) or listed (Guard).
     const declaredPaths = new Set<string>();
     let proofData: Uint8Array | undefined;
+    let sourceData: Uint8Array | undefined;
     for (const item of contents) {
       if (declaredPaths.has(item.path)) {
         problem("duplicate_content", "declared twice in the manifest", item.path);
@@ -1063,6 +1084,7 @@ export function createPackVerifier(): PackVerifier {
         }
       }
       if (item.path === PROOF_RECORDS) proofData = data;
+      if (item.path === SOURCE_RUNPACK) sourceData = data;
     }
     if (kind === "pack" && proofData) {
       report.proof = await checkProofRecords(
@@ -1098,7 +1120,9 @@ export function createPackVerifier(): PackVerifier {
     }
     report.entries.sort((a, b) => compareBytes(a.path, b.path));
 
-    if (kind === "pack") checkPayload(manifest, byPath, report.documents, problem);
+    if (kind === "pack" && manifest.pack_type === "run") {
+      report.run = await checkRunPayload(manifest, byPath, report.documents, sourceData, problem);
+    }
 
     report.signature = await checkSignatures(manifest.signatures, read.signable, options.publicKey, problem);
     return finish();
@@ -1287,28 +1311,165 @@ export function createPackVerifier(): PackVerifier {
     return controls;
   }
 
-  /** A run pack's payload must describe the run the manifest names (§7.1). */
-  function checkPayload(
+  /**
+   * A run pack's payload must describe the run the manifest names and be what its source runpack
+   * says (§7.1, as pack verify re-derives it): the runpack's own files are checked against its
+   * manifest and manifest_digest, then the payload is derived from it and compared.
+   */
+  async function checkRunPayload(
     manifest: Record<string, unknown>,
     byPath: Map<string, ZipListingEntry>,
     documents: PackDocument[],
+    source: Uint8Array | undefined,
     problem: (code: string, message: string, path?: string) => void,
-  ): void {
-    if (manifest.pack_type !== "run") return;
-    const payload = documents.find((d) => d.path === "run_payload.json")?.value;
-    if (!byPath.has("run_payload.json")) {
-      problem("payload_missing", "a run pack needs it, and it is not in the zip", "run_payload.json");
-    } else if (isObject(payload)) {
-      if (payload.schema_id !== "gait.pack.run") {
-        problem("payload_invalid", "schema_id must be gait.pack.run", "run_payload.json");
-      }
-      if (payload.run_id !== manifest.source_ref) {
-        problem("payload_invalid", "run_id is not the manifest's source_ref", "run_payload.json");
+  ): Promise<RunSummary | undefined> {
+    const payload = documents.find((d) => d.path === RUN_PAYLOAD)?.value;
+    if (!byPath.has(RUN_PAYLOAD))
+      problem("payload_missing", "a run pack needs it, and it is not in the zip", RUN_PAYLOAD);
+    if (!byPath.has(SOURCE_RUNPACK))
+      problem("payload_missing", "a run pack needs it, and it is not in the zip", SOURCE_RUNPACK);
+    if (!isObject(payload)) return undefined;
+    if (payload.schema_id !== "gait.pack.run")
+      problem("payload_invalid", "schema_id must be gait.pack.run", RUN_PAYLOAD);
+    if (payload.run_id !== manifest.source_ref) {
+      problem("payload_invalid", "run_id is not the manifest's source_ref", RUN_PAYLOAD);
+    }
+    if (!source) return undefined;
+    let run: { summary: RunSummary; derived: Record<string, unknown> };
+    try {
+      run = await readSourceRunpack(source);
+    } catch (error) {
+      problem("source_invalid", `is not a valid runpack: ${(error as Error).message}`, SOURCE_RUNPACK);
+      return undefined;
+    }
+    // context_privacy_mode comes from a context envelope, which the runpack does not record.
+    const stored: Record<string, unknown> = { ...payload };
+    delete stored.context_privacy_mode;
+    const keys = new Set([...Object.keys(stored), ...Object.keys(run.derived)]);
+    const differing = [...keys].filter(
+      (k) => canonicalize(stored[k] ?? null) !== canonicalize(run.derived[k] ?? null),
+    );
+    if (differing.length > 0) {
+      problem(
+        "payload_mismatch",
+        `does not describe source/runpack.zip (${differing.sort().join(", ")} differ)`,
+        RUN_PAYLOAD,
+      );
+    }
+    return run.summary;
+  }
+
+  const RUNPACK_FILES = ["intents.jsonl", "refs.json", "results.jsonl", "run.json"];
+  const RUNPACK_MANIFEST_FIELDS = [
+    "schema_id",
+    "schema_version",
+    "created_at",
+    "producer_version",
+    "run_id",
+    "capture_mode",
+    "files",
+    "manifest_digest",
+  ];
+
+  /** Reads a runpack (CONTRACTS.md §3) as gait verify does its files and digest; throws on any failure. */
+  async function readSourceRunpack(
+    zip: Uint8Array,
+  ): Promise<{ summary: RunSummary; derived: Record<string, unknown> }> {
+    const entries = new Map(listZip(zip).map((e) => [e.path, e]));
+    const text = async (path: string) => {
+      const entry = entries.get(path);
+      if (!entry) throw new Error(`it has no ${path}`);
+      return utf8Strict.decode(await readZipEntry(zip, entry));
+    };
+    const object = async (path: string) => {
+      const value = parseJsonStrict(await text(path));
+      if (!isObject(value)) throw new Error(`${path} is not a JSON object`);
+      return value;
+    };
+    const lines = async (path: string) =>
+      (await text(path))
+        .split("\n")
+        .filter((line) => line !== "")
+        .map((line) => {
+          const value = parseJsonStrict(line);
+          if (!isObject(value)) throw new Error(`${path} has a line that is not a JSON object`);
+          return value;
+        });
+    const manifest = await object("manifest.json");
+    if (manifest.schema_id !== "gait.runpack.manifest")
+      throw new Error("its manifest is not gait.runpack.manifest");
+    const files = Array.isArray(manifest.files) ? manifest.files.filter(isObject) : [];
+    for (const required of RUNPACK_FILES) {
+      if (!files.some((f) => f.path === required)) throw new Error(`its manifest does not list ${required}`);
+    }
+    for (const file of files) {
+      const entry = entries.get(String(file.path));
+      if (!entry) throw new Error(`${String(file.path)} is missing`);
+      const actual = await sha256Hex(await readZipEntry(zip, entry));
+      if (typeof file.sha256 !== "string" || actual !== file.sha256.toLowerCase()) {
+        throw new Error(`${String(file.path)} does not match its sha256`);
       }
     }
-    if (!byPath.has("source/runpack.zip")) {
-      problem("payload_missing", "a run pack needs it, and it is not in the zip", "source/runpack.zip");
+    for (const path of entries.keys()) {
+      if (path !== "manifest.json" && !files.some((f) => f.path === path))
+        throw new Error(`${path} is not listed`);
     }
+    // manifest_digest: the manifest as its struct reads it, with manifest_digest "" and no signatures.
+    const projected: Record<string, unknown> = {};
+    for (const key of RUNPACK_MANIFEST_FIELDS)
+      if (manifest[key] !== undefined) projected[key] = manifest[key];
+    projected.files = files.map((f) => ({ path: f.path, sha256: f.sha256 }));
+    projected.manifest_digest = "";
+    if ((await sha256Hex(utf8.encode(canonicalize(projected)))) !== manifest.manifest_digest) {
+      throw new Error("its manifest_digest does not match its manifest");
+    }
+
+    const run = await object("run.json");
+    const intents = await lines("intents.jsonl");
+    const results = await lines("results.jsonl");
+    const refs = await object("refs.json");
+    const receipts = Array.isArray(refs.receipts) ? refs.receipts : [];
+    const count = (into: Record<string, number>, key: unknown) => {
+      if (typeof key === "string") into[key] = (into[key] ?? 0) + 1;
+    };
+    const summary: RunSummary = {
+      run_id: String(run.run_id),
+      created_at: String(run.created_at),
+      capture_mode: String(manifest.capture_mode),
+      manifest_digest: String(manifest.manifest_digest),
+      intents: intents.length,
+      results: results.length,
+      refs: receipts.length,
+      intents_by_tool: {},
+      results_by_status: {},
+      verdicts: {},
+      reason_codes: {},
+    };
+    for (const intent of intents) count(summary.intents_by_tool, intent.tool_name);
+    for (const result of results) {
+      count(summary.results_by_status, result.status);
+      const decision = isObject(result.result) ? result.result : undefined;
+      if (decision && typeof decision.verdict === "string" && decision.verdict !== "") {
+        count(summary.verdicts, decision.verdict);
+        if (Array.isArray(decision.reason_codes))
+          for (const code of decision.reason_codes) count(summary.reason_codes, code);
+      }
+    }
+    const derived: Record<string, unknown> = {
+      schema_id: "gait.pack.run",
+      schema_version: "1.0.0",
+      created_at: run.created_at,
+      run_id: run.run_id,
+      capture_mode: manifest.capture_mode,
+      manifest_digest: manifest.manifest_digest,
+      intents_count: intents.length,
+      results_count: results.length,
+      refs_count: receipts.length,
+    };
+    for (const key of ["context_set_digest", "context_ref_count", "context_evidence_mode"]) {
+      if (refs[key]) derived[key] = refs[key];
+    }
+    return { summary, derived };
   }
 
   const PROOF_FIXED: Record<string, string> = {
