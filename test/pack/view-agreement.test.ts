@@ -10,7 +10,7 @@ import { canonicalize, digestJcs } from "../../src/contract/canonical.ts";
 import { GaitError } from "../../src/contract/errors.ts";
 import { verifyKeyFor } from "../../src/contract/signing.ts";
 import { readZip, writeZip } from "../../src/contract/zip.ts";
-import { assemblePack, runPackFiles, verifyPack } from "../../src/pack/index.ts";
+import { assemblePack, jobPackFiles, runPackFiles, verifyPack } from "../../src/pack/index.ts";
 import { createPackVerifier } from "../../src/pack/view/verifier.ts";
 import { runpackZip } from "../../src/runpack/index.ts";
 import { build } from "../runpack/fixtures.ts";
@@ -29,6 +29,29 @@ async function gaitRunPack(editPayload?: (payload: Record<string, unknown>) => v
     payload[0] = { ...payload[0]!, data: Buffer.from(canonicalize(value)) };
   }
   const { files } = assemblePack({ packType: "run", sourceRef: built.runpack.run.run_id }, payload, TEST_KEY);
+  return writeZip(files.map((f) => ({ path: f.path, data: f.data })));
+}
+
+const JOB_STATE = {
+  job_id: "job_view",
+  status: "completed",
+  stop_reason: "completed",
+  status_reason_code: "job_completed",
+  environment_fingerprint: "env:1f2e",
+  created_at: "2026-02-05T00:00:00.500Z",
+  checkpoints: [{ checkpoint_id: "cp_1" }, { checkpoint_id: "cp_2" }],
+  approvals: [{ approver: "alice" }],
+};
+
+async function gaitJobPack(state: Record<string, unknown> = JOB_STATE): Promise<Buffer> {
+  const payload = jobPackFiles({
+    job_id: "job_view",
+    state: JOB_STATE,
+    events: [{ type: "submitted" }, { type: "completed" }],
+  });
+  // The state shipped may differ from the one the payload was derived from (a forged state).
+  payload[1] = { ...payload[1]!, data: Buffer.from(canonicalize(state)) };
+  const { files } = assemblePack({ packType: "job", sourceRef: "job_view" }, payload, TEST_KEY);
   return writeZip(files.map((f) => ({ path: f.path, data: f.data })));
 }
 
@@ -98,6 +121,20 @@ describe("pack view verifier agrees with gait pack verify", () => {
     }
   });
 
+  it("verifies a signed job pack Gait assembled, and fails one whose state says otherwise", async () => {
+    const zip = await gaitJobPack();
+    assert.equal(await theirs(zip), true);
+    const report = await verifier.verifyPack(new Uint8Array(zip), { publicKey });
+    assert.equal(report.status, "verified", JSON.stringify(report.problems));
+    const forged = await gaitJobPack({ ...JOB_STATE, status: "blocked" });
+    assert.deepEqual([await theirs(forged), await ours(forged)], [false, false]);
+    const problems = (await verifier.verifyPack(new Uint8Array(forged), { publicKey })).problems;
+    assert.deepEqual(
+      problems.map((p) => [p.code, p.path, p.message]),
+      [["payload_mismatch", "job_payload.json", "does not describe job_state.json (status differ)"]],
+    );
+  });
+
   it("gives the same verdict for every single-byte change of the zip", { timeout: 300_000 }, async () => {
     const zip = await gaitRunPack();
     const disagreements: string[] = [];
@@ -112,5 +149,19 @@ describe("pack view verifier agrees with gait pack verify", () => {
     assert.deepEqual(disagreements, []);
     // What neither notices are bytes no reader uses (DOS time fields, the extra field's flags...).
     assert.ok(unnoticed < zip.length / 10, `${unnoticed} of ${zip.length}`);
+  });
+
+  it("gives the same verdict for single-byte changes of a job pack (every third byte)", {
+    timeout: 300_000,
+  }, async () => {
+    const zip = await gaitJobPack();
+    const disagreements: string[] = [];
+    for (let i = 0; i < zip.length; i += 3) {
+      const mutated = Buffer.from(zip);
+      mutated[i] = mutated[i]! ^ 0x01;
+      const [a, b] = [await theirs(mutated), await ours(mutated)];
+      if (a !== b) disagreements.push(`byte ${i}: pack verify ${a}, page ${b}`);
+    }
+    assert.deepEqual(disagreements, []);
   });
 });

@@ -1034,8 +1034,8 @@ export function createPackVerifier(): PackVerifier {
 
     // Every declared entry present and matching; undeclared entries refused (PackSpec) or listed (Guard).
     const declaredPaths = new Set<string>();
-    let proofData: Uint8Array | undefined;
-    let sourceData: Uint8Array | undefined;
+    /** The entries that matched their declared hash, by path. */
+    const verified = new Map<string, Uint8Array>();
     for (const item of contents) {
       if (declaredPaths.has(item.path)) {
         problem("duplicate_content", "declared twice in the manifest", item.path);
@@ -1083,9 +1083,9 @@ export function createPackVerifier(): PackVerifier {
           report.warnings.push(`${item.path} is not valid JSON: ${(error as Error).message}`);
         }
       }
-      if (item.path === PROOF_RECORDS) proofData = data;
-      if (item.path === SOURCE_RUNPACK) sourceData = data;
+      verified.set(item.path, data);
     }
+    const proofData = verified.get(PROOF_RECORDS);
     if (kind === "pack" && proofData) {
       report.proof = await checkProofRecords(
         proofData,
@@ -1121,7 +1121,29 @@ export function createPackVerifier(): PackVerifier {
     report.entries.sort((a, b) => compareBytes(a.path, b.path));
 
     if (kind === "pack" && manifest.pack_type === "run") {
-      report.run = await checkRunPayload(manifest, byPath, report.documents, sourceData, problem);
+      report.run = await checkRunPayload(
+        manifest,
+        byPath,
+        report.documents,
+        verified.get(SOURCE_RUNPACK),
+        problem,
+      );
+    } else if (kind === "pack" && manifest.pack_type === "job") {
+      checkJobPayload(manifest, byPath, verified, problem);
+    } else if (kind === "pack" && manifest.pack_type === "call") {
+      const payload = report.documents.find((d) => d.path === "call_payload.json")?.value;
+      if (!byPath.has("call_payload.json"))
+        problem("payload_missing", "a call pack needs it, and it is not in the zip", "call_payload.json");
+      else if (
+        isObject(payload) &&
+        (payload.schema_id !== "gait.pack.call" || payload.call_id !== manifest.source_ref)
+      ) {
+        problem(
+          "payload_invalid",
+          "schema_id must be gait.pack.call and call_id the manifest's source_ref",
+          "call_payload.json",
+        );
+      }
     }
 
     report.signature = await checkSignatures(manifest.signatures, read.signable, options.publicKey, problem);
@@ -1357,6 +1379,127 @@ export function createPackVerifier(): PackVerifier {
       );
     }
     return run.summary;
+  }
+
+  const JOB_STATUSES = [
+    "running",
+    "paused",
+    "decision_needed",
+    "blocked",
+    "completed",
+    "cancelled",
+    "emergency_stopped",
+  ];
+
+  /**
+   * A job pack's payload must be what its job_state.json says (§7.1, as pack verify derives it:
+   * src/pack/payload.ts jobPayloadFor), and every job_events.jsonl line a JSON object.
+   */
+  function checkJobPayload(
+    manifest: Record<string, unknown>,
+    byPath: Map<string, ZipListingEntry>,
+    verified: Map<string, Uint8Array>,
+    problem: (code: string, message: string, path?: string) => void,
+  ): void {
+    const [PAYLOAD, STATE, EVENTS] = ["job_payload.json", "job_state.json", "job_events.jsonl"];
+    for (const path of [PAYLOAD, STATE, EVENTS]) {
+      if (!byPath.has(path))
+        problem("payload_missing", "a job pack needs it, and it is not in the zip", path);
+    }
+    const json = (path: string): unknown => {
+      const data = verified.get(path);
+      if (!data) return undefined;
+      try {
+        return parseJsonStrict(utf8Strict.decode(data));
+      } catch (error) {
+        problem("payload_invalid", `is not valid JSON: ${(error as Error).message}`, path);
+        return undefined;
+      }
+    };
+    const events = verified.get(EVENTS);
+    if (events) {
+      const lines = utf8Strict.decode(events).split("\n");
+      for (const [i, line] of lines.entries()) {
+        if (line === "") continue;
+        let value: unknown;
+        try {
+          value = parseJsonStrict(line);
+        } catch (error) {
+          problem("payload_invalid", `line ${i + 1}: ${(error as Error).message}`, EVENTS);
+          break;
+        }
+        if (!isObject(value)) {
+          problem("payload_invalid", `line ${i + 1}: expected an object`, EVENTS);
+          break;
+        }
+      }
+    }
+    const payload = json(PAYLOAD);
+    const state = json(STATE);
+    if (!isObject(payload)) return;
+    if (payload.schema_id !== "gait.pack.job")
+      problem("payload_invalid", "schema_id must be gait.pack.job", PAYLOAD);
+    if (!isObject(state)) {
+      if (state !== undefined) problem("payload_invalid", "expected a JSON object", STATE);
+      return;
+    }
+    const text = (key: string, required = true): string => {
+      const value = state[key];
+      if (value === undefined || value === null || value === "") {
+        if (required) throw new Error(`${key} is missing or empty`);
+        return "";
+      }
+      if (typeof value !== "string") throw new Error(`${key} must be a string`);
+      return value;
+    };
+    const count = (key: string): number => {
+      const value = state[key];
+      if (value === undefined || value === null) return 0;
+      if (!Array.isArray(value)) throw new Error(`${key} must be a list`);
+      return value.length;
+    };
+    let derived: Record<string, unknown>;
+    try {
+      const jobId = text("job_id", false);
+      if (jobId !== "" && jobId !== manifest.source_ref)
+        throw new Error("job_id is not the manifest's source_ref");
+      const status = text("status");
+      if (!JOB_STATUSES.includes(status)) throw new Error(`status must be one of ${JOB_STATUSES.join(", ")}`);
+      const createdAt = goTimestamp(text("created_at"));
+      if (createdAt === undefined) throw new Error("created_at is not an RFC 3339 timestamp");
+      const invariantVersion = text("safety_invariant_version", false);
+      const invariantHash = text("safety_invariant_hash", false);
+      if (invariantHash !== "" && !HEX64.test(invariantHash))
+        throw new Error("safety_invariant_hash must be 64 hex characters");
+      derived = {
+        schema_id: "gait.pack.job",
+        schema_version: "1.0.0",
+        created_at: createdAt,
+        job_id: manifest.source_ref,
+        status,
+        stop_reason: text("stop_reason"),
+        status_reason_code: text("status_reason_code"),
+        environment_fingerprint: text("environment_fingerprint"),
+        ...(invariantVersion ? { safety_invariant_version: invariantVersion } : {}),
+        ...(invariantHash ? { safety_invariant_hash: invariantHash } : {}),
+        checkpoint_count: count("checkpoints"),
+        approval_count: count("approvals"),
+      };
+    } catch (error) {
+      problem("payload_invalid", (error as Error).message, STATE);
+      return;
+    }
+    const keys = new Set([...Object.keys(payload), ...Object.keys(derived)]);
+    const differing = [...keys].filter(
+      (k) => canonicalize(payload[k] ?? null) !== canonicalize(derived[k] ?? null),
+    );
+    if (differing.length > 0) {
+      problem(
+        "payload_mismatch",
+        `does not describe job_state.json (${differing.sort().join(", ")} differ)`,
+        PAYLOAD,
+      );
+    }
   }
 
   const RUNPACK_FILES = ["intents.jsonl", "refs.json", "results.jsonl", "run.json"];
