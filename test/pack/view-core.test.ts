@@ -7,14 +7,17 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { describe, it } from "node:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
 import vm from "node:vm";
 import { deflateRawSync } from "node:zlib";
 import fc from "fast-check";
 import { canonicalize } from "../../src/contract/canonical.ts";
 import { GaitError } from "../../src/contract/errors.ts";
-import { signJson } from "../../src/contract/signing.ts";
+import { signJson, verifyKeyFor } from "../../src/contract/signing.ts";
 import { readZip, writeZip, type ZipLimits } from "../../src/contract/zip.ts";
+import { renderPackViewPage, viewPack } from "../../src/pack/view/index.ts";
 import { verifierScript } from "../../src/pack/view/page.ts";
 import {
   createPackVerifier,
@@ -23,6 +26,7 @@ import {
   type ZipProblemError,
 } from "../../src/pack/view/verifier.ts";
 import { craftZip, extraField, overlapBomb, unicodePathField } from "../contract/zip-craft.ts";
+import { tempDir } from "../helpers/cli.ts";
 import { buildGuardPack, buildPackSpec, OTHER_KEY, runPackFiles, TEST_KEY } from "./view-fixtures.ts";
 
 const verifier = createPackVerifier();
@@ -642,5 +646,81 @@ describe("pack view verifier: Guard evidence packs", () => {
     assert.equal(report.status, "verified");
     assert.equal(report.pack_id?.matches, false);
     assert.match(report.warnings.join(), /does not follow the Guard rule/);
+  });
+});
+
+describe("pack view: the page and the command's edge (viewPack)", () => {
+  const temp = tempDir("gait-pack-view-");
+  after(() => temp.cleanup());
+  const write = (name: string, data: Buffer) => {
+    writeFileSync(join(temp.dir, name), data);
+    return name;
+  };
+
+  it("writes a deterministic page whose policy allows exactly its own script, by hash", async () => {
+    const { zip } = await buildPackSpec({ key: TEST_KEY });
+    const first = renderPackViewPage({ zip, name: "p.zip", publicKey });
+    assert.equal(renderPackViewPage({ zip, name: "p.zip", publicKey }), first);
+    const scripts = [...first.matchAll(/<script(?: [^>]*)?>([\s\S]*?)<\/script>/g)];
+    assert.equal(scripts.length, 2);
+    assert.equal(scripts[0]![1], zip.toString("base64"));
+    const hash = createHash("sha256").update(scripts[1]![1]!, "utf8").digest("base64");
+    const policy = /http-equiv="Content-Security-Policy" content="([^"]+)"/
+      .exec(first)![1]!
+      .replaceAll("&#39;", "'");
+    assert.match(policy, new RegExp(`script-src 'sha256-${hash.replace(/[+/]/g, "\\$&")}';`));
+    assert.match(policy, /default-src 'none'.*connect-src 'none'.*require-trusted-types-for 'script'/);
+    assert.match(first, new RegExp(`id="public-key" value="${publicKey.replace(/[+/]/g, "\\$&")}"`));
+    // A hostile file name is text on the page, never markup.
+    const hostile = renderPackViewPage({ zip, name: '"><script>alert(1)</script>.zip' });
+    assert.ok(!hostile.includes("<script>alert(1)"));
+  });
+
+  it("writes the page next to gait-out by default, reports what the page will say, and refuses bad targets", async () => {
+    const good = write("pack_good.zip", (await buildPackSpec({ key: TEST_KEY })).zip);
+    const viewed = await viewPack({ pack: good, cwd: temp.dir, verifyKey: verifyKeyFor(TEST_KEY) });
+    assert.equal(viewed.path, join(temp.dir, "gait-out", "view_pack_good.html"));
+    assert.equal(viewed.report.status, "verified");
+    assert.equal(viewed.report.signature?.status, "verified");
+    assert.equal(viewed.replaced, false);
+    assert.equal((await viewPack({ pack: good, cwd: temp.dir })).replaced, true);
+    await assert.rejects(viewPack({ pack: good, cwd: temp.dir, out: "page.txt" }), /must end in \.html/);
+    await assert.rejects(viewPack({ pack: good, cwd: temp.dir, out: good }), /over its runpack|must end in/);
+    await assert.rejects(viewPack({ pack: "missing.zip", cwd: temp.dir }), (e: unknown) => {
+      assert.ok(e instanceof GaitError);
+      assert.equal(e.category, "invalid_input");
+      return true;
+    });
+    const text = write("notes.zip", Buffer.from("not a zip"));
+    const invalid = await viewPack({ pack: text, cwd: temp.dir, out: "notes.html" });
+    assert.equal(invalid.report.status, "invalid");
+    assert.ok(readFileSync(invalid.path, "utf8").includes(Buffer.from("not a zip").toString("base64")));
+  });
+
+  it("uses a found (project) key only for the signatures it made, as pack verify does", async () => {
+    const signed = write("pack_signed.zip", (await buildPackSpec({ key: TEST_KEY })).zip);
+    const own = await viewPack({
+      pack: signed,
+      cwd: temp.dir,
+      out: "own.html",
+      defaultKey: verifyKeyFor(TEST_KEY),
+    });
+    assert.equal(own.report.signature?.status, "verified");
+    assert.ok(readFileSync(own.path, "utf8").includes(`value="${publicKey}"`));
+    const other = await viewPack({
+      pack: signed,
+      cwd: temp.dir,
+      out: "other.html",
+      defaultKey: verifyKeyFor(OTHER_KEY),
+    });
+    assert.equal(other.report.status, "verified");
+    assert.equal(other.report.signature?.status, "skipped");
+    const given = await viewPack({
+      pack: signed,
+      cwd: temp.dir,
+      out: "given.html",
+      verifyKey: verifyKeyFor(OTHER_KEY),
+    });
+    assert.equal(given.report.signature?.status, "failed");
   });
 });

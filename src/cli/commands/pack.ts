@@ -8,7 +8,6 @@ import { resolve } from "node:path";
 import { canonicalize } from "../../contract/canonical.ts";
 import { exitForCheck } from "../../contract/exit.ts";
 import { writeFileAtomic } from "../../contract/files.ts";
-import { resolveVerifyKey } from "../../contract/keys.ts";
 import { showPath } from "../../contract/paths.ts";
 import { DEFAULT_JOB_ROOT, readJobForPack } from "../../job/index.ts";
 import {
@@ -38,7 +37,6 @@ import { readJsonInput } from "../io.ts";
 import {
   readOptionalSigningRequest,
   readProjectVerifyKey,
-  readVerifyKeySources,
   signingKeyOptions,
   verifyKeyOptions,
 } from "../keyflags.ts";
@@ -413,14 +411,15 @@ const packViewCommand = command({
     "gait pack view pack.zip --out report.html --public-key gait-out/keys/gait_public.key",
   ],
   run: async (args, options, ctx) => {
-    // The key goes into the page's key field: a reader can check the signature without typing it.
-    const verifyKey = await resolveVerifyKey(readVerifyKeySources(options), ctx);
+    // The key goes into the page's key field, so a reader can check the signature without typing
+    // it. As pack verify: a key given by flag checks every signature; the project's dev key only its own.
+    const found = await readProjectVerifyKey(options, ctx);
     const out = stringOption(options, "out");
     const viewed = await viewPack({
       pack: zipArg(args, options, "pack"),
       cwd: ctx.cwd,
       ...(out ? { out } : {}),
-      ...(verifyKey ? { verifyKey } : {}),
+      ...(found?.given ? { verifyKey: found.key } : found ? { defaultKey: found.key } : {}),
     });
     const output = packOutput("view", viewFields(viewed, ctx));
     const { report } = viewed;

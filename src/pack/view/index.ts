@@ -37,6 +37,8 @@ export interface PackViewRequest {
   out?: string;
   /** Put in the page's key field and used here: a signed pack's signature is checked with it. */
   verifyKey?: VerifyKey;
+  /** A key found rather than given (the project's dev key): used only if a signature names it. */
+  defaultKey?: VerifyKey;
 }
 
 export interface PackViewOutcome {
@@ -75,8 +77,17 @@ export async function viewPack(request: PackViewRequest): Promise<PackViewOutcom
   });
   const path = request.out ? resolve(request.cwd, request.out) : defaultPackViewPath(request.cwd, packPath);
   assertPageTarget(path, [packPath], request.cwd);
-  const publicKey = request.verifyKey?.publicRaw.toString("base64");
-  const report = await createPackVerifier().verifyPack(new Uint8Array(zip), publicKey ? { publicKey } : {});
+  const verifier = createPackVerifier();
+  let publicKey = request.verifyKey?.publicRaw.toString("base64");
+  let report = await verifier.verifyPack(new Uint8Array(zip), publicKey ? { publicKey } : {});
+  if (
+    !publicKey &&
+    request.defaultKey &&
+    report.signature?.signer_key_ids.includes(request.defaultKey.keyId)
+  ) {
+    publicKey = request.defaultKey.publicRaw.toString("base64");
+    report = await verifier.verifyPack(new Uint8Array(zip), { publicKey });
+  }
   const replaced = await stat(path).then(
     () => true,
     () => false,
