@@ -2,6 +2,7 @@
 import { benchContract } from "./contract.ts";
 import { benchGate } from "./gate.ts";
 import { type BenchRow, printRows } from "./lib.ts";
+import { benchPack } from "./pack.ts";
 import { benchRegress } from "./regress.ts";
 import { benchRunpack } from "./runpack.ts";
 import { benchSidecar } from "./sidecar.ts";
@@ -10,6 +11,7 @@ const sections: Record<string, () => Promise<BenchRow[]>> = {
   contract: benchContract,
   gate: benchGate,
   runpack: benchRunpack,
+  pack: benchPack,
   regress: benchRegress,
   sidecar: benchSidecar,
 };

@@ -30,13 +30,13 @@ function manyIntentsInput(count: number) {
   return { run: { run_id: "run_bench_10k", created_at: "2026-02-05T00:00:00Z" }, intents, results };
 }
 
-function bigPayloadInput(payloadBytes: number) {
+export function bigPayloadInput(payloadBytes: number, runId = "run_bench_100mb") {
   // Random base64 does not compress, so the zip-bomb ratio guard sees an ordinary entry.
   const blob = randomBytes(Math.ceil((payloadBytes * 3) / 4))
     .toString("base64")
     .slice(0, payloadBytes);
   return {
-    run: { run_id: "run_bench_100mb", created_at: "2026-02-05T00:00:00Z" },
+    run: { run_id: runId, created_at: "2026-02-05T00:00:00Z" },
     intents: [{ intent_id: "big", tool_name: "tool.export", args: { format: "blob" } }],
     results: [{ intent_id: "big", status: "ok", result: { blob } }],
     capture_mode: "raw",
