@@ -217,6 +217,83 @@ export const ProofRecordSchema = Type.Object(
 );
 export type ProofRecord = Static<typeof ProofRecordSchema>;
 
+// ---------------------------------------------------------------------------------------------
+// The `--json` output of `gait pack` commands (`gait.pack.output`).
+
+const FileNames = Type.Array(Type.String());
+
+export const PackVerifyFieldsSchema = Type.Object(
+  {
+    pack_id: Type.String(),
+    pack_type: Type.String(),
+    source_ref: Type.String(),
+    files_checked: Count,
+    proof_records_verified: Type.Optional(Count),
+    missing_files: Type.Optional(FileNames),
+    hash_mismatches: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { path: Type.String(), expected: Type.String(), actual: Type.String() },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+    undeclared_files: Type.Optional(FileNames),
+    signature_status: StringEnum(["missing", "skipped", "verified", "failed"] as const),
+    signature_errors: Type.Optional(Type.Array(Type.String())),
+    signatures_total: Type.Optional(Count),
+    signatures_valid: Type.Optional(Count),
+    signature_note: Type.String(),
+    legacy_type: Type.Optional(StringEnum(["runpack", "evidence_pack"] as const)),
+  },
+  {
+    additionalProperties: false,
+    description: "what verify checked (CONTRACTS.md §7.1); empty lists and zero counts left out",
+  },
+);
+export type PackVerifyFields = Static<typeof PackVerifyFieldsSchema>;
+
+export const PackBuildFieldsSchema = Type.Object(
+  {
+    path: Type.String(),
+    pack_id: Digest,
+    pack_type: StringEnum(BUILD_TYPES),
+    source_ref: NonEmpty,
+    files: Count,
+    signature_status: StringEnum(["signed", "missing"] as const),
+    signature_key_id: Type.Optional(Type.String({ pattern: "^[0-9a-f]{64}$" })),
+  },
+  { additionalProperties: false },
+);
+export type PackBuildFields = Static<typeof PackBuildFieldsSchema>;
+
+export const PackOutputSchema = Type.Object(
+  {
+    schema_id: Type.Literal(PackSchemaIds.output, { type: "string" }),
+    schema_version: SchemaVersion,
+    ok: Type.Boolean(),
+    operation: StringEnum(["build", "verify", "inspect", "diff", "view"] as const),
+    path: Type.Optional(
+      Type.String({ description: "the pack (build, verify, inspect) as given, relative to the cwd" }),
+    ),
+    pack_id: Type.Optional(Type.String()),
+    pack_type: Type.Optional(Type.String()),
+    source_ref: Type.Optional(Type.String()),
+    build: Type.Optional(PackBuildFieldsSchema),
+    verify: Type.Optional(PackVerifyFieldsSchema),
+    inspect: Type.Optional(
+      Type.Unsafe<Record<string, unknown>>({ type: "object", description: "the inspection (docs/packs.md)" }),
+    ),
+    diff: Type.Optional(PackDiffSchema),
+  },
+  {
+    title: "Pack Command Output",
+    description:
+      "The --json output of gait pack build|verify|inspect|diff|view: one object per operation; members not listed here (correlation_id, warnings, next_commands, the error envelope's members, an operation's own) may be added.",
+    additionalProperties: true,
+  },
+);
+
 /** Every pack schema, for the schema registry (src/schemas.ts) and the generated files. */
 export const packSchemas = {
   "pack/manifest": PackManifestSchema,
@@ -224,6 +301,7 @@ export const packSchemas = {
   "pack/job": JobPayloadSchema,
   "pack/diff": PackDiffSchema,
   "pack/proof_record": ProofRecordSchema,
+  "pack/output": PackOutputSchema,
 } as const;
 
 /** One entry of a pack as the pure core sees it (uncompressed bytes). */

@@ -11,6 +11,12 @@ import { readZip } from "../../src/contract/zip.ts";
 import { packZip } from "../../src/pack/index.ts";
 import { type CliResult, runGait, tempDir } from "../helpers/cli.ts";
 import { assertPublicValid, publicSchemasSkip } from "../helpers/public-schemas.ts";
+import { assertPublishedValid } from "../helpers/published-schemas.ts";
+
+/** Every `gait pack --json` output is a `gait.pack.output` (schemas/v1/pack/output.schema.json). */
+function assertPackOutput(result: CliResult): void {
+  assertPublishedValid(result.json, "pack/output.schema.json", `${String(result.json?.operation)} output`);
+}
 
 /** A member object of a command's JSON output (`{}` when absent). */
 function part(result: CliResult, key: string): Record<string, unknown> {
@@ -43,11 +49,13 @@ describe("gait pack (built CLI)", () => {
     assert.equal(build.json?.operation, "build");
     assert.equal(build.json?.pack_type, "run");
     assert.equal(build.json?.source_ref, "run_demo");
+    assertPackOutput(build);
     unsigned = String(build.json?.path);
     assert.equal(unsigned, `./gait-out/pack_${build.json?.pack_id}.zip`);
     const verify = await ws.gait(["pack", "verify", unsigned, "--json"]);
     assert.equal(verify.code, 0, verify.stdout);
     assert.equal(verify.json?.ok, true);
+    assertPackOutput(verify);
     const result = verify.json?.verify as Record<string, unknown>;
     assert.equal(result.signature_status, "missing");
     assert.equal(result.files_checked, 3);
@@ -103,6 +111,7 @@ describe("gait pack (built CLI)", () => {
     assert.equal(required.code, 2);
     assert.equal(required.json?.ok, false);
     assert.equal(required.json?.error_category, "verification_failed");
+    assertPackOutput(required);
   });
 
   it("another key's signature fails (exit 2)", async () => {
@@ -183,6 +192,7 @@ describe("gait pack (built CLI)", () => {
   it("inspect shows counts derived from the runpack", async () => {
     const inspect = await ws.gait(["pack", "inspect", unsigned, "--json"]);
     assert.equal(inspect.code, 0, inspect.stdout);
+    assertPackOutput(inspect);
     const run = part(inspect, "inspect").run as Record<string, unknown>;
     assert.equal(run.intents_total, 3);
     assert.deepEqual(run.intents_by_status, { ok: 3 });
@@ -198,6 +208,8 @@ describe("gait pack (built CLI)", () => {
     assert.equal(changed.code, 2, changed.stdout);
     const diff = JSON.parse(readFileSync(join(ws.dir, "diff.json"), "utf8"));
     assert.deepEqual(diff, changed.json?.diff);
+    assertPackOutput(changed);
+    assertPackOutput(same);
     if (!publicSchemasSkip) assertPublicValid(diff, "pack diff");
   });
 

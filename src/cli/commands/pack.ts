@@ -21,10 +21,12 @@ import {
   inspectPack,
   type JobPackSource,
   PACK_SCHEMA_VERSION,
+  type PackBuildFields,
   type PackDiff,
   type PackInspection,
   PackSchemaIds,
   type PackVerification,
+  type PackVerifyFields,
   type PackVerifyOptions,
   type PackViewOutcome,
   parseJobPackSource,
@@ -152,10 +154,10 @@ const packBuildCommand = command({
 
 function buildOutput(built: BuiltPack): Record<string, unknown> {
   const { manifest } = built;
-  const summary = {
+  const summary: PackBuildFields = {
     path: built.shownPath,
     pack_id: manifest.pack_id,
-    pack_type: manifest.pack_type,
+    pack_type: manifest.pack_type as BuildType,
     source_ref: manifest.source_ref,
     files: manifest.contents.length,
     signature_status: built.signatureStatus,
@@ -221,8 +223,9 @@ const packVerifyCommand = command({
 });
 
 /** The `verify` object of §7.1: empty lists and zero counts left out, as the reference does. */
-function verifyFields(result: PackVerification): Record<string, unknown> {
-  const nonEmpty = <T>(key: string, list: readonly T[]) => (list.length > 0 ? { [key]: list } : {});
+function verifyFields(result: PackVerification): PackVerifyFields {
+  const nonEmpty = <K extends string, T>(key: K, list: readonly T[]) =>
+    (list.length > 0 ? { [key]: [...list] } : {}) as { [k in K]?: T[] };
   return {
     pack_id: result.pack_id,
     pack_type: result.pack_type,
