@@ -11,6 +11,7 @@ import { compareBytes } from "./contract/bytes.ts";
 import { CONTRACT_ERROR_CODES } from "./contract/error-codes.ts";
 import { type ErrorCategory, exitForCategory } from "./contract/exit.ts";
 import { GATE_ERROR_CODES } from "./gate/error-codes.ts";
+import { GUARD_ERROR_CODES } from "./guard/error-codes.ts";
 import { JOB_ERROR_CODES } from "./job/error-codes.ts";
 import { ONBOARDING_ERROR_CODES } from "./onboarding/error-codes.ts";
 import { PACK_ERROR_CODES } from "./pack/error-codes.ts";
@@ -30,6 +31,7 @@ export const ERROR_CODES_BY_MODULE = {
   regress: REGRESS_ERROR_CODES,
   job: JOB_ERROR_CODES,
   pack: PACK_ERROR_CODES,
+  guard: GUARD_ERROR_CODES,
   config: CONFIG_ERROR_CODES,
   onboarding: ONBOARDING_ERROR_CODES,
   sidecar: SIDECAR_ERROR_CODES,

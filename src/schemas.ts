@@ -13,6 +13,7 @@ import { yamlDocumentSchema } from "./contract/yaml-schema.ts";
 import { ApprovalLedgerSchema, ApproverKeysSchema, RateLimitStateSchema } from "./gate/file-schemas.ts";
 import { PolicyDocumentSchema } from "./gate/policy-schema.ts";
 import { gateWireSchemas } from "./gate/wire.ts";
+import { guardSchemas } from "./guard/types.ts";
 import { jobSchemas } from "./job/model.ts";
 import { DoctorResultSchema } from "./onboarding/doctor-schema.ts";
 import { packSchemas } from "./pack/types.ts";
@@ -49,6 +50,7 @@ export const publishedSchemas: readonly PublishedSchema[] = [
   ...Object.entries(regressSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
   ...Object.entries(jobSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
   ...Object.entries(packSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
+  ...Object.entries(guardSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
 ];
 
 export function publishedSchemaId(entry: PublishedSchema): string {

@@ -54,7 +54,7 @@ const corpusSamples: CorpusSample[] = conformanceAvailable
   : [];
 
 describe("published schemas with a public v1 counterpart mirror it", { skip: publicSchemasSkip }, () => {
-  it("the corpus has a counterpart for the gate wire, policy, policy test, pack, runpack and regress result schemas", () => {
+  it("the corpus has a counterpart for the gate wire, policy, policy test, pack, guard manifest, runpack and regress result schemas", () => {
     assert.deepEqual(withPublicCounterpart.map((entry) => entry.path).sort(), [
       "gate/approval_audit_record.schema.json",
       "gate/approval_token.schema.json",
@@ -63,6 +63,7 @@ describe("published schemas with a public v1 counterpart mirror it", { skip: pub
       "gate/policy.schema.json",
       "gate/policy_explain.schema.json",
       "gate/trace_record.schema.json",
+      "guard/pack_manifest.schema.json",
       "pack/diff.schema.json",
       "pack/job.schema.json",
       "pack/manifest.schema.json",

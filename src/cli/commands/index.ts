@@ -6,6 +6,7 @@ import { completionCommand } from "./completion.ts";
 import { demoCommand } from "./demo.ts";
 import { doctorCommand } from "./doctor.ts";
 import { gateGroup } from "./gate.ts";
+import { guardGroup } from "./guard.ts";
 import { initCommand } from "./init.ts";
 import { jobGroup } from "./job.ts";
 import { keysCommand } from "./keys.ts";
@@ -28,6 +29,7 @@ export const commands: Spec[] = [
   regressGroup,
   jobGroup,
   packGroup,
+  guardGroup,
   approveCommand,
   traceGroup,
   keysCommand,

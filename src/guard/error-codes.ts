@@ -1,0 +1,26 @@
+/**
+ * The guard module's error codes (evidence pack build and verify), each with the category it is
+ * raised with, and the factories that accept only these and the contract's codes. Zip damage met
+ * while reading a pack keeps the pack module's handling (`pack_not_zip`, contract `zip_*` codes).
+ */
+import type { ErrorCodeTable } from "../contract/error-codes.ts";
+import { errorsFor } from "../contract/errors.ts";
+
+export const GUARD_ERROR_CODES = {
+  guard_approval_audit_invalid: "invalid_input",
+  guard_input_too_large: "invalid_input",
+  guard_inventory_invalid: "invalid_input",
+  guard_manifest_invalid: "verification_failed",
+  guard_manifest_missing: "verification_failed",
+  guard_output_is_input: "invalid_input",
+  guard_regress_invalid: "invalid_input",
+  guard_trace_invalid: "invalid_input",
+  guard_trace_signature_failed: "verification_failed",
+  guard_verify_failed: "verification_failed",
+  guard_verify_key_required: "invalid_input",
+} as const satisfies ErrorCodeTable;
+
+export type GuardErrorCode = keyof typeof GUARD_ERROR_CODES;
+
+export const { gaitError, invalidInput, verificationFailed, ioFailure, internalFailure } =
+  errorsFor<GuardErrorCode>();
