@@ -9,6 +9,7 @@ import { canonicalize } from "../../contract/canonical.ts";
 import { exitForCheck } from "../../contract/exit.ts";
 import { writeFileAtomic } from "../../contract/files.ts";
 import { showPath } from "../../contract/paths.ts";
+import { verifyEvidencePack } from "../../guard/index.ts";
 import { DEFAULT_JOB_ROOT, readJobForPack } from "../../job/index.ts";
 import {
   BUILD_TYPES,
@@ -45,10 +46,10 @@ import {
 
 /**
  * GUARD HOOK: the verifier of Guard evidence packs (`gait.guard.pack_manifest`), which `pack
- * verify` dispatches to. The guard module (src/guard) sets it here; until then such a pack is
- * refused with `guard_pack_not_supported` (exit 6).
+ * verify` dispatches to (src/guard: declared files present and hashed, undeclared ones reported
+ * but accepted, signatures).
  */
-const guardVerifier: GuardPackVerifier | undefined = undefined;
+const guardVerifier: GuardPackVerifier = verifyEvidencePack;
 
 /** The common head of every pack output. */
 function packOutput(operation: string, fields: Record<string, unknown>): Record<string, unknown> {
@@ -246,10 +247,10 @@ function verifyFields(result: PackVerification): PackVerifyFields {
   };
 }
 
+/** Undeclared files fail a PackSpec pack; a Guard evidence pack reports them without failing (§7.2). */
 function contentFailed(result: PackVerification): boolean {
-  return (
-    result.missing_files.length > 0 || result.hash_mismatches.length > 0 || result.undeclared_files.length > 0
-  );
+  const undeclaredFails = result.legacy_type !== "evidence_pack" && result.undeclared_files.length > 0;
+  return result.missing_files.length > 0 || result.hash_mismatches.length > 0 || undeclaredFails;
 }
 
 function failureSummary(result: PackVerification): string {
