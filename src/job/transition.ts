@@ -18,11 +18,10 @@
  */
 import { canonicalize } from "../contract/canonical.ts";
 import type { GaitError } from "../contract/errors.ts";
-import { findInvisibleCharacter } from "../contract/text.ts";
 import { Timestamp } from "../contract/time.ts";
 import { gaitError, invalidInput } from "./error-codes.ts";
+import { inputError } from "./inputs.ts";
 import {
-  CHECKPOINT_TYPES,
   type CheckpointType,
   DECISION_STATUSES,
   JOB_EVENT_SCHEMA_ID,
@@ -32,7 +31,6 @@ import {
   type JobEvent,
   type JobState,
   type JobStatus,
-  MAX_TEXT_LENGTH,
   type ResumeBlockReason,
   type StatusReasonCode,
   type StopReason,
@@ -433,88 +431,6 @@ function resumeBlocked(state: JobState, reason: ResumeBlockReason): GaitError {
       details: { job_id: state.job_id, status: "blocked", status_reason_code: reason },
     },
   );
-}
-
-// ---------------------------------------------------------------------------------------------
-// Inputs.
-
-function inputError(command: JobCommand): GaitError | undefined {
-  const problem = inputProblem(command);
-  return problem === undefined
-    ? undefined
-    : invalidInput("job_input_invalid", `${command.kind}: ${problem}`, {
-        hint: `see gait job ${command.kind === "checkpoint" ? "checkpoint add" : command.kind} --help`,
-      });
-}
-
-function inputProblem(command: JobCommand): string | undefined {
-  const actor = nameProblem("actor", command.actor, command.kind === "approve");
-  if (actor) return actor;
-  switch (command.kind) {
-    case "submit":
-      return (
-        nameProblem("identity", command.identity, true) ??
-        digestProblem(command.policy_digest) ??
-        fingerprintProblem(command.environment_fingerprint) ??
-        policyRefProblem(command.policy_ref, command.policy_digest)
-      );
-    case "checkpoint":
-      if (!(CHECKPOINT_TYPES as readonly string[]).includes(command.checkpoint_type)) {
-        return `checkpoint type must be one of ${CHECKPOINT_TYPES.join(", ")}`;
-      }
-      if (command.checkpoint_type === "decision_needed" && command.required_action.trim() === "") {
-        return "a decision_needed checkpoint needs the decision asked of a person (--required-action)";
-      }
-      return (
-        textProblem("summary", command.summary, true) ??
-        textProblem("required action", command.required_action, false)
-      );
-    case "resume":
-      return (
-        nameProblem("identity", command.identity, true) ??
-        digestProblem(command.policy_digest) ??
-        fingerprintProblem(command.environment_fingerprint) ??
-        (typeof command.allow_environment_mismatch === "boolean"
-          ? undefined
-          : "allow_environment_mismatch must be true or false")
-      );
-    default:
-      return textProblem("reason", command.reason, false);
-  }
-}
-
-/** An identity or actor: what a person reads must be what is compared. */
-function nameProblem(what: string, value: string, required: boolean): string | undefined {
-  if (typeof value !== "string") return `${what} must be text`;
-  if (value === "") return required ? `${what} is required` : undefined;
-  if (value.trim() !== value) return `${what} must not start or end with white space`;
-  const invisible = findInvisibleCharacter(value);
-  if (invisible) return `${what} contains an invisible character (${invisible.codePoint})`;
-  return value.length > MAX_TEXT_LENGTH ? `${what} is longer than ${MAX_TEXT_LENGTH} characters` : undefined;
-}
-
-function textProblem(what: string, value: string, required: boolean): string | undefined {
-  if (typeof value !== "string") return `${what} must be text`;
-  if (required && value.trim() === "") return `${what} is required`;
-  return value.length > MAX_TEXT_LENGTH ? `${what} is longer than ${MAX_TEXT_LENGTH} characters` : undefined;
-}
-
-function policyRefProblem(ref: string, digest: string): string | undefined {
-  if (typeof ref !== "string") return "policy path must be text";
-  if ((ref === "") !== (digest === "")) return "a bound policy needs both its path and its digest";
-  return textProblem("policy path", ref, false);
-}
-
-function digestProblem(digest: string): string | undefined {
-  return typeof digest === "string" && /^([0-9a-f]{64})?$/.test(digest)
-    ? undefined
-    : "policy digest must be 64 lowercase hex characters or empty";
-}
-
-function fingerprintProblem(fingerprint: string): string | undefined {
-  return typeof fingerprint === "string" && /^envfp:[0-9a-f]{64}$/.test(fingerprint)
-    ? undefined
-    : "environment fingerprint must be envfp:<64 hex>";
 }
 
 // ---------------------------------------------------------------------------------------------
