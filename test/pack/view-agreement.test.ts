@@ -10,9 +10,11 @@ import { canonicalize, digestJcs } from "../../src/contract/canonical.ts";
 import { GaitError } from "../../src/contract/errors.ts";
 import { verifyKeyFor } from "../../src/contract/signing.ts";
 import { readZip, writeZip } from "../../src/contract/zip.ts";
+import { assembleEvidencePack, verifyEvidencePack } from "../../src/guard/index.ts";
 import { assemblePack, jobPackFiles, runPackFiles, verifyPack } from "../../src/pack/index.ts";
 import { createPackVerifier } from "../../src/pack/view/verifier.ts";
 import { runpackZip } from "../../src/runpack/index.ts";
+import { fullSources } from "../guard/fixtures.ts";
 import { build } from "../runpack/fixtures.ts";
 import { TEST_KEY } from "./view-fixtures.ts";
 
@@ -161,6 +163,77 @@ describe("pack view verifier agrees with gait pack verify", () => {
       mutated[i] = mutated[i]! ^ 0x01;
       const [a, b] = [await theirs(mutated), await ours(mutated)];
       if (a !== b) disagreements.push(`byte ${i}: pack verify ${a}, page ${b}`);
+    }
+    assert.deepEqual(disagreements, []);
+  });
+});
+
+describe("pack view verifier agrees with gait guard verify", () => {
+  async function gaitEvidencePack(): Promise<Buffer> {
+    const { files } = assembleEvidencePack(await fullSources(), TEST_KEY);
+    return writeZip(files.map((f) => ({ path: f.path, data: f.data })));
+  }
+
+  async function guardVerdict(zip: Buffer): Promise<boolean> {
+    try {
+      return (await verifyEvidencePack(zip, { verifyKey })).ok;
+    } catch (error) {
+      if (error instanceof GaitError) return false;
+      throw error;
+    }
+  }
+
+  it("verifies a signed evidence pack Gait assembled, with its control index", async () => {
+    const zip = await gaitEvidencePack();
+    assert.equal(await guardVerdict(zip), true);
+    const report = await verifier.verifyPack(new Uint8Array(zip), { publicKey });
+    assert.equal(report.status, "verified", JSON.stringify(report.problems));
+    assert.equal(report.kind, "guard");
+    assert.equal(report.pack_id?.matches, true);
+    assert.equal(report.signature?.status, "verified");
+    assert.ok(report.control_index.length > 0);
+    for (const control of report.control_index) {
+      for (const path of control.evidence_paths) {
+        assert.equal(
+          report.entries.find((e) => e.path === path)?.state,
+          "ok",
+          `${control.control_id}: ${path}`,
+        );
+      }
+    }
+  });
+
+  it("agrees on content changes: modified, missing, undeclared (accepted), manifest edited after signing", async () => {
+    const zip = await gaitEvidencePack();
+    const cases: Record<string, [(files: Map<string, Buffer>) => void, boolean]> = {
+      modified: [(f) => f.set("trace_summary.json", Buffer.from("{}")), false],
+      missing: [(f) => f.delete("regress_summary.json"), false],
+      undeclared: [(f) => f.set("notes.txt", Buffer.from("added")), true],
+      "manifest edited": [
+        (f) => {
+          const m = JSON.parse(f.get("pack_manifest.json")!.toString());
+          m.case_id = "INC-8";
+          f.set("pack_manifest.json", Buffer.from(canonicalize(m)));
+        },
+        false,
+      ],
+    };
+    for (const [label, [change, ok]] of Object.entries(cases)) {
+      const changed = await rezip(zip, change);
+      assert.deepEqual([await guardVerdict(changed), await ours(changed)], [ok, ok], label);
+    }
+  });
+
+  it("gives the same verdict for single-byte changes (every seventh byte)", {
+    timeout: 300_000,
+  }, async () => {
+    const zip = await gaitEvidencePack();
+    const disagreements: string[] = [];
+    for (let i = 0; i < zip.length; i += 7) {
+      const mutated = Buffer.from(zip);
+      mutated[i] = mutated[i]! ^ 0x08;
+      const [a, b] = [await guardVerdict(mutated), await ours(mutated)];
+      if (a !== b) disagreements.push(`byte ${i}: guard verify ${a}, page ${b}`);
     }
     assert.deepEqual(disagreements, []);
   });

@@ -43,6 +43,7 @@ import {
   signingKeyOptions,
   verifyKeyOptions,
 } from "../keyflags.ts";
+import { failureParts, findingLines } from "../verify-report.ts";
 
 /**
  * GUARD HOOK: the verifier of Guard evidence packs (`gait.guard.pack_manifest`), which `pack
@@ -254,15 +255,7 @@ function contentFailed(result: PackVerification): boolean {
 }
 
 function failureSummary(result: PackVerification): string {
-  const parts: string[] = [];
-  if (result.missing_files.length > 0) parts.push(`missing files: ${result.missing_files.join(", ")}`);
-  if (result.hash_mismatches.length > 0)
-    parts.push(`hash mismatches: ${result.hash_mismatches.map((m) => m.path).join(", ")}`);
-  if (result.undeclared_files.length > 0)
-    parts.push(`undeclared files: ${result.undeclared_files.join(", ")}`);
-  if (!contentFailed(result))
-    parts.push(`signature ${result.signature_status}: ${result.signature_errors.join("; ")}`);
-  return `pack ${result.pack_id} failed verification (${parts.join("; ")})`;
+  return `pack ${result.pack_id} failed verification (${failureParts(result).join("; ")})`;
 }
 
 function verifyLines(path: string, result: PackVerification): string[] {
@@ -270,12 +263,7 @@ function verifyLines(path: string, result: PackVerification): string[] {
     `pack verify: ${result.ok ? "ok" : "FAILED"} pack_id=${result.pack_id} pack_type=${result.pack_type} source_ref=${result.source_ref}${result.legacy_type ? ` legacy_type=${result.legacy_type}` : ""}`,
     `path=${path} files_checked=${result.files_checked}${result.proof_records_verified !== undefined ? ` proof_records_verified=${result.proof_records_verified}` : ""}`,
     `signature_status=${result.signature_status} (${result.signature_note})`,
-    ...result.missing_files.map((file) => `missing: ${file}`),
-    ...result.hash_mismatches.map(
-      (m) => `hash mismatch: ${m.path} expected=${m.expected} actual=${m.actual}`,
-    ),
-    ...result.undeclared_files.map((file) => `undeclared: ${file}`),
-    ...result.signature_errors.map((e) => `signature: ${e}`),
+    ...findingLines(result),
   ];
 }
 

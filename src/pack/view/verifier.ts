@@ -1177,8 +1177,10 @@ export function createPackVerifier(): PackVerifier {
     }
     const text = (key: string, required = true) => {
       const value = manifest[key];
-      if (value === undefined && !required) return;
-      if (typeof value !== "string" || (required && value === "")) fail(`${key} must be a non-empty string`);
+      if ((value === undefined || value === null) && !required) return;
+      if (typeof value !== "string" || (required && value === "")) {
+        fail(required ? `${key} must be a non-empty string` : `${key} must be a string`);
+      }
     };
     const signable: Record<string, unknown> = { ...manifest };
     delete signable.signatures;
@@ -1208,12 +1210,13 @@ export function createPackVerifier(): PackVerifier {
         time(window, "to", "incident_window.to");
         signable.incident_window = window;
       }
-      // Go's omitempty: empty optional strings and lists are not part of the struct's JSON.
+      // Go's omitempty: null, empty optional strings and lists are not part of the struct's JSON.
       for (const key of [
         "case_id",
         "template_id",
         "control_index",
         "evidence_pointers",
+        "incident_window",
         "rendered_artifacts",
       ]) {
         const value = signable[key];
@@ -1310,7 +1313,7 @@ export function createPackVerifier(): PackVerifier {
   }
 
   function readControlIndex(value: unknown, fail: (message: string) => void): ControlReport[] {
-    if (value === undefined) return [];
+    if (value === undefined || value === null) return [];
     if (!Array.isArray(value)) {
       fail("control_index must be a list");
       return [];
