@@ -20,11 +20,14 @@ import {
   PACK_SCHEMA_VERSION,
   PACK_TYPES,
   type PackEntry,
+  PackEntrySchema,
   type PackFile,
   PackFiles,
   type PackManifest,
+  PackManifestSchema,
   PackSchemaIds,
   type PackSignature,
+  PackSignatureSchema,
   type PackType,
 } from "./types.ts";
 
@@ -82,19 +85,10 @@ export function signablePackManifest(manifest: PackManifest): PackManifest {
 // The strict parser: unknown members, wrong types and malformed values are all refused with one
 // coded error, so what the verifier recomputes pack_id from is exactly what the file says.
 
-const MANIFEST_MEMBERS = new Set([
-  "schema_id",
-  "schema_version",
-  "created_at",
-  "producer_version",
-  "pack_id",
-  "pack_type",
-  "source_ref",
-  "contents",
-  "signatures",
-]);
-const ENTRY_MEMBERS = new Set(["path", "sha256", "type"]);
-const SIGNATURE_MEMBERS = new Set(["alg", "key_id", "sig", "signed_digest"]);
+/** The members each object may have: those of its schema (types.ts), nothing else. */
+const MANIFEST_MEMBERS = new Set(Object.keys(PackManifestSchema.properties));
+const ENTRY_MEMBERS = new Set(Object.keys(PackEntrySchema.properties));
+const SIGNATURE_MEMBERS = new Set(Object.keys(PackSignatureSchema.properties));
 const HEX64 = /^[0-9a-fA-F]{64}$/;
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 

@@ -15,9 +15,15 @@ import {
   parseJsonStrict,
 } from "../contract/canonical.ts";
 import { GaitError } from "../contract/errors.ts";
-import { checkSignatureList, type SignatureStatus } from "../contract/signature-status.ts";
+import { checkSignatureList } from "../contract/signature-status.ts";
 import type { VerifyKey } from "../contract/signing.ts";
-import { type HashMismatch, type LoadedRunpack, readRunpack, verifyRunpack } from "../runpack/index.ts";
+import {
+  type HashMismatch,
+  type LoadedRunpack,
+  type RunpackVerification,
+  readRunpack,
+  verifyRunpack,
+} from "../runpack/index.ts";
 import { withPackZip } from "./archive.ts";
 import { invalidInput, verificationFailed } from "./error-codes.ts";
 import { packIdOf, parsePackManifest, signablePackManifest } from "./manifest.ts";
@@ -28,23 +34,13 @@ import { PAYLOAD_FILES, PackFiles, type PackManifest, PackSchemaIds } from "./ty
 /** Which older format a zip turned out to be, when it is not a PackSpec pack. */
 export type LegacyType = "runpack" | "evidence_pack";
 
-export interface PackVerification {
-  ok: boolean;
+/** A runpack verification's findings, for a pack: identified by pack_id, type and source. */
+export interface PackVerification extends Omit<RunpackVerification, "run_id" | "manifest_digest"> {
   pack_id: string;
   pack_type: string;
   source_ref: string;
-  files_checked: number;
   /** Proof records whose hash, chain and entry were checked (absent without proof_records.jsonl). */
   proof_records_verified?: number;
-  missing_files: string[];
-  hash_mismatches: HashMismatch[];
-  /** Zip entries that are neither the manifest nor declared in it (sorted). */
-  undeclared_files: string[];
-  signature_status: SignatureStatus;
-  signature_errors: string[];
-  signatures_total: number;
-  signatures_valid: number;
-  signature_note: string;
   legacy_type?: LegacyType;
 }
 

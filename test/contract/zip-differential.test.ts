@@ -11,54 +11,18 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { describe, it, type TestContext } from "node:test";
+import { describe, it } from "node:test";
 import fc from "fast-check";
 import { GaitError } from "../../src/contract/errors.ts";
 import { generateSigningKey, signJson } from "../../src/contract/signing.ts";
 import { readZip } from "../../src/contract/zip.ts";
 import { runpackZip, verifyRunpack } from "../../src/runpack/index.ts";
+import { pythonOrSkip, pythonRead } from "../helpers/python-zipfile.ts";
 import { build, sampleInput } from "../runpack/fixtures.ts";
 import { craftZip, extraField, unicodePathField } from "./zip-craft.ts";
 
 const CASES = 2500;
 const seed = Number(process.env.ZIP_DIFF_SEED ?? Math.floor(Math.random() * 2 ** 31));
-
-function pythonOrSkip(t: TestContext): boolean {
-  const probe = spawnSync("python3", ["--version"], { encoding: "utf8" });
-  if (probe.status === 0) return true;
-  assert.notEqual(process.env.CI, "true", "python3 not found: the zip differential test must run in CI");
-  t.skip("python3 not found: the zip differential test against Python's zipfile did not run");
-  return false;
-}
-
-/** Python reads every case: `[name, sha256]` per non-directory entry in central order, or an error. */
-const READ_SCRIPT = `
-import base64, hashlib, io, json, sys, zipfile
-results = []
-for line in sys.stdin:
-    case = json.loads(line)
-    try:
-        with zipfile.ZipFile(io.BytesIO(base64.b64decode(case["zip"]))) as archive:
-            files = []
-            for info in archive.infolist():
-                if info.is_dir():
-                    continue
-                with archive.open(info) as entry:
-                    files.append([info.filename, hashlib.sha256(entry.read()).hexdigest()])
-        results.append({"ok": True, "files": files})
-    except Exception as error:
-        results.append({"ok": False, "error": type(error).__name__ + ": " + str(error)})
-print(json.dumps(results))
-`;
-
-type PythonResult = { ok: true; files: [string, string][] } | { ok: false; error: string };
-
-function pythonRead(zips: readonly Buffer[]): PythonResult[] {
-  const input = zips.map((zip) => JSON.stringify({ zip: zip.toString("base64") })).join("\n");
-  const run = spawnSync("python3", ["-c", READ_SCRIPT], { input, encoding: "utf8", maxBuffer: 256 << 20 });
-  assert.equal(run.status, 0, run.stderr);
-  return JSON.parse(run.stdout) as PythonResult[];
-}
 
 // ---------------------------------------------------------------------------------------------
 // A zip as three parts, so structural mutations can edit one and reassemble a consistent file.
@@ -320,7 +284,7 @@ describe("zip reader vs Python's zipfile", () => {
   it(`whenever we accept a mutated zip, Python reads the same names and bytes (seed ${seed})`, {
     timeout: 120_000,
   }, async (t) => {
-    if (!pythonOrSkip(t)) return;
+    if (!pythonOrSkip(t, "the zip differential test against Python's zipfile")) return;
     const bases = await baseZips();
     const cases = fc.sample(caseArbitrary(bases.length), { numRuns: CASES, seed });
     const zips = cases.map((c) => mutate(bases[c.base]!.zip, c));
@@ -349,7 +313,7 @@ describe("zip reader vs Python's zipfile", () => {
   });
 
   it("reads the zips Python writes (deflate, stored, directories, comment, streamed with descriptors)", async (t) => {
-    if (!pythonOrSkip(t)) return;
+    if (!pythonOrSkip(t, "the zip differential test against Python's zipfile")) return;
     const script = `
 import base64, io, json, zipfile
 class Stream(io.RawIOBase):  # not seekable: zipfile writes data descriptors

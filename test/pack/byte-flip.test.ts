@@ -8,12 +8,12 @@
  * under CI=true).
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { GaitError } from "../../src/contract/errors.ts";
 import { exitForCheck } from "../../src/contract/exit.ts";
 import { readZip } from "../../src/contract/zip.ts";
 import { verifyPack } from "../../src/pack/index.ts";
+import { pythonOrSkip, pythonRead } from "../helpers/python-zipfile.ts";
 import { runPackOf } from "./fixtures.ts";
 
 const FLIPS = [0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0xff];
@@ -40,41 +40,6 @@ async function ourView(zip: Buffer): Promise<[string, string][]> {
   const { entries } = await readZip(zip);
   return entries.map((entry) => [entry.path, entry.sha256]);
 }
-
-const PYTHON_READ = `
-import base64, hashlib, io, json, sys, zipfile
-results = []
-for line in sys.stdin:
-    try:
-        with zipfile.ZipFile(io.BytesIO(base64.b64decode(line))) as archive:
-            files = []
-            for info in archive.infolist():
-                if info.is_dir():
-                    continue
-                with archive.open(info) as entry:
-                    files.append([info.filename, hashlib.sha256(entry.read()).hexdigest()])
-        results.append({"ok": True, "files": files})
-    except Exception as error:
-        results.append({"ok": False, "error": type(error).__name__ + ": " + str(error)})
-print(json.dumps(results))
-`;
-
-type PythonView = { ok: true; files: [string, string][] } | { ok: false; error: string };
-
-function pythonRead(zips: readonly Buffer[]): PythonView[] {
-  const input = zips.map((zip) => zip.toString("base64")).join("\n");
-  const run = spawnSync("python3", ["-c", PYTHON_READ], { input, encoding: "utf8", maxBuffer: 256 << 20 });
-  assert.equal(run.status, 0, run.stderr);
-  return JSON.parse(run.stdout) as PythonView[];
-}
-
-const pythonAvailable = spawnSync("python3", ["--version"]).status === 0;
-if (!pythonAvailable)
-  assert.notEqual(
-    process.env.CI,
-    "true",
-    "python3 not found: the byte-flip test must compare with Python in CI",
-  );
 
 describe("pack byte flips", async () => {
   const { zip: original } = await runPackOf();
@@ -108,9 +73,8 @@ describe("pack byte flips", async () => {
     assert.ok(accepted.length < original.length, `${accepted.length} accepted variants`);
   });
 
-  it("Python's zipfile reads every accepted variant exactly as the original", {
-    skip: pythonAvailable ? false : "python3 not found: the comparison with Python's zipfile did not run",
-  }, () => {
+  it("Python's zipfile reads every accepted variant exactly as the original", (t) => {
+    if (!pythonOrSkip(t, "the byte-flip comparison with Python's zipfile")) return;
     const [expected, ...views] = pythonRead([original, ...accepted.map((v) => v.zip)]);
     assert.deepEqual(expected, { ok: true, files: originalView });
     const differing = views

@@ -5,6 +5,7 @@ import { type RunpackVerification, resolveRunpackPath, verifyRunpack } from "../
 import { command, stringOption } from "../command.ts";
 import { invalidInput } from "../error-codes.ts";
 import { readProjectVerifyKey, verifyKeyOptions } from "../keyflags.ts";
+import { failureParts, findingLines } from "../verify-report.ts";
 
 export const verifyCommand = command({
   name: "verify",
@@ -75,15 +76,7 @@ function failureHint(path: string, result: RunpackVerification): string {
 }
 
 function failureSummary(result: RunpackVerification): string {
-  const parts: string[] = [];
-  if (result.missing_files.length > 0) parts.push(`missing files: ${result.missing_files.join(", ")}`);
-  if (result.hash_mismatches.length > 0)
-    parts.push(`hash mismatches: ${result.hash_mismatches.map((m) => m.path).join(", ")}`);
-  if (result.undeclared_files.length > 0)
-    parts.push(`undeclared files: ${result.undeclared_files.join(", ")}`);
-  if (result.signature_errors.length > 0 && result.signature_status !== "skipped")
-    parts.push(`signature ${result.signature_status}: ${result.signature_errors.join("; ")}`);
-  return `runpack ${result.run_id} failed verification (${parts.join("; ")})`;
+  return `runpack ${result.run_id} failed verification (${failureParts(result).join("; ")})`;
 }
 
 function humanLines(path: string, result: RunpackVerification): string[] {
@@ -91,11 +84,6 @@ function humanLines(path: string, result: RunpackVerification): string[] {
     `verify: ${result.ok ? "ok" : "FAILED"} run_id=${result.run_id} path=${path}`,
     `files_checked=${result.files_checked} manifest_digest=${result.manifest_digest}`,
     `signature_status=${result.signature_status} (${result.signature_note})`,
-    ...result.missing_files.map((file) => `missing: ${file}`),
-    ...result.hash_mismatches.map(
-      (m) => `hash mismatch: ${m.path} expected=${m.expected} actual=${m.actual}`,
-    ),
-    ...result.undeclared_files.map((file) => `undeclared: ${file}`),
-    ...result.signature_errors.map((e) => `signature: ${e}`),
+    ...findingLines(result),
   ];
 }
