@@ -7,6 +7,8 @@ export interface WorkerInit {
   /** An Ed25519 private KeyObject (KeyObjects cross threads by structured clone). */
   privateKey: unknown;
   fsync: boolean;
+  /** See TraceWorkerOptions.lingerMs. */
+  lingerMs: number;
 }
 
 export interface BatchItem {

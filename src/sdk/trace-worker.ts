@@ -1,10 +1,13 @@
 /**
- * A trace engine on a worker thread: the decision thread only builds the unsigned records and
- * posts them, once per event-loop turn for everything decided in it; the thread signs them and
- * writes each batch as one group commit (trace-worker-thread.ts). For a process that answers
- * decisions under load (the sidecar), this keeps signatures, file-system calls and the garbage
- * they make off the thread whose latency agents see. One TraceWorker can serve many Gates that
- * sign with the same key.
+ * A trace engine that signs traces and writes them in group commits (trace-worker-commit.ts):
+ * the traces of all decisions made while a commit waits for the disk share the next one, so
+ * under load the disk syncs per trace fall with the load. It runs on a worker thread (the
+ * default: the decision thread only builds the unsigned records and posts them, once per
+ * event-loop turn; the thread signs and writes, trace-worker-thread.ts), or with `thread: false`
+ * on the event loop of the thread that submits, a few signatures per turn: no second V8 heap
+ * (tens of MB), no copying of each trace between threads, and on a machine with few cores often
+ * the faster of the two (the sidecar runs so). One TraceWorker can serve many Gates that sign
+ * with the same key.
  *
  * If the thread dies, the work in flight is reported as failed (never silently dropped) and the
  * next submission starts a new thread.
@@ -13,13 +16,35 @@ import { Worker } from "node:worker_threads";
 import { asError } from "../contract/errors.ts";
 import type { SigningKey } from "../contract/signing.ts";
 import { internalFailure, invalidInput } from "./error-codes.ts";
-import type { TraceDone, TraceEngine, TraceSubmission } from "./trace-work.ts";
+import {
+  type SignedTraceWork,
+  signTraceWork,
+  type TraceDone,
+  type TraceEngine,
+  type TraceSubmission,
+  type TraceWork,
+  traceFilesOf,
+} from "./trace-work.ts";
+import { type EvidenceOutcome, GroupCommitter } from "./trace-worker-commit.ts";
 import {
   type BatchItem,
   type BatchResult,
   deserializeError,
   type WorkerInit,
 } from "./trace-worker-protocol.ts";
+
+/**
+ * Traces signed per event-loop turn without a thread: a backlog is worked off between the
+ * requests of the thread, never in one long turn.
+ */
+const SIGNS_PER_TURN = 16;
+
+/**
+ * The thread's young generation (MB). V8's default lets it grow to 48 MB under a sustained load,
+ * which buys this thread nothing: what it allocates per trace (records, canonical text, file
+ * contents) dies young, in a few kilobytes.
+ */
+const YOUNG_GENERATION_MB = 8;
 
 /** The worker's bundled source, inlined by scripts/build.mjs; absent when running from source. */
 declare const __GAIT_TRACE_WORKER_SOURCE__: string | undefined;
@@ -39,12 +64,23 @@ export interface TraceWorkerOptions {
   signingKey: SigningKey;
   /** fsync each file and its directory (default true). */
   fsync?: boolean | undefined;
+  /** Sign and write on a worker thread (default true), or on the calling thread's event loop. */
+  thread?: boolean | undefined;
+  /**
+   * Let a group commit wait this long for more traces (default 0: commit as soon as the disk is
+   * free). Worth a few milliseconds when no answer waits for its trace (async durability): fewer,
+   * larger commits cost less.
+   */
+  lingerMs?: number | undefined;
 }
 
 export class TraceWorker implements TraceEngine {
   readonly keyId: string;
   private readonly init: WorkerInit;
   private thread: Worker | undefined;
+  /** Signs and commits on this thread's event loop (`thread: false`). */
+  private readonly committer: GroupCommitter | undefined;
+  private readonly signingKey: SigningKey;
   private readonly waiting = new Map<number, TraceSubmission["done"]>();
   private batch: Array<{ id: number; submission: TraceSubmission }> = [];
   private readonly idle: Array<() => void> = [];
@@ -53,7 +89,11 @@ export class TraceWorker implements TraceEngine {
 
   constructor(options: TraceWorkerOptions) {
     this.keyId = options.signingKey.keyId;
-    this.init = { privateKey: options.signingKey.privateKey, fsync: options.fsync ?? true };
+    this.signingKey = options.signingKey;
+    const fsync = options.fsync ?? true;
+    const lingerMs = options.lingerMs ?? 0;
+    this.init = { privateKey: options.signingKey.privateKey, fsync, lingerMs };
+    this.committer = options.thread === false ? new GroupCommitter({ fsync, lingerMs }) : undefined;
   }
 
   submit(submission: TraceSubmission): void {
@@ -69,7 +109,7 @@ export class TraceWorker implements TraceEngine {
     // Only the callback waits for the thread: the decision it came from can be collected.
     this.waiting.set(id, submission.done);
     this.batch.push({ id, submission });
-    if (this.batch.length === 1) setImmediate(() => this.post());
+    if (this.batch.length === 1) this.schedule();
   }
 
   /** Pieces of work submitted and not yet written or failed. */
@@ -80,10 +120,42 @@ export class TraceWorker implements TraceEngine {
   /** Waits for the work in flight, then stops the thread. Later submissions fail. */
   async close(): Promise<void> {
     this.closed = true;
+    this.committer?.flush();
     if (this.waiting.size > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
     const thread = this.thread;
     this.thread = undefined;
     await thread?.terminate();
+  }
+
+  private schedule(): void {
+    setImmediate(() => (this.committer ? this.writeHere(this.committer) : this.post()));
+  }
+
+  /** Without a thread: signs a few pieces of work and adds them to the open group commit. */
+  private writeHere(committer: GroupCommitter): void {
+    for (const { id, submission } of this.batch.splice(0, SIGNS_PER_TURN)) {
+      let work: TraceWork;
+      let signed: SignedTraceWork;
+      try {
+        work = submission.build();
+        signed = signTraceWork(work, this.signingKey);
+      } catch (error) {
+        this.settle(id, { error: asError(error) });
+        continue;
+      }
+      const { wantSigned } = submission;
+      if (signed.files.length === 0) {
+        this.settle(id, doneOf(work, signed, wantSigned, { written: [] }));
+        continue;
+      }
+      committer.write({ trace: signed.files[0]!, audit: signed.files[1] }, (outcome) =>
+        this.settle(id, doneOf(work, signed, wantSigned, outcome)),
+      );
+    }
+    // Once closing, nothing lingers: close() waits for these.
+    if (this.closed) committer.flush();
+    else committer.kick();
+    if (this.batch.length > 0) this.schedule();
   }
 
   /** Builds the turn's work here (cheap), then hands it all to the thread in one message. */
@@ -113,7 +185,11 @@ export class TraceWorker implements TraceEngine {
       this.thread.ref();
       return this.thread;
     }
-    const thread = new Worker(workerSource(), { eval: true, workerData: this.init });
+    const thread = new Worker(workerSource(), {
+      eval: true,
+      workerData: this.init,
+      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+    });
     let crash: Error | undefined;
     thread.on("message", (results: BatchResult[]) => this.receive(results));
     thread.on("error", (error) => {
@@ -159,4 +235,21 @@ export class TraceWorker implements TraceEngine {
     }
     done(outcome);
   }
+}
+
+/** How a piece of work ended, from where its files went (the signed records only when wanted). */
+function doneOf(
+  work: TraceWork,
+  signed: SignedTraceWork,
+  wantSigned: boolean,
+  outcome: EvidenceOutcome,
+): TraceDone {
+  if (outcome.error) return { error: outcome.error, ...(outcome.failed ? { path: outcome.failed } : {}) };
+  const done: TraceDone = {};
+  if (outcome.written.length > 0) done.written = traceFilesOf(work, outcome.written);
+  if (wantSigned) {
+    done.trace = signed.trace;
+    if (signed.approvalAudit) done.approvalAudit = signed.approvalAudit;
+  }
+  return done;
 }

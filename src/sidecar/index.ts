@@ -42,8 +42,16 @@ export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
  * Queued traces a Gate may hold before answers wait for the trace writer. Decisions are made in
  * microseconds but each trace costs a signature and an fsynced file: without this bound a
  * sustained load would grow the queue (memory, and evidence at risk on a crash) without limit.
+ * (Durable answers wait for their traces anyway: this bounds the async mode.)
  */
-const MAX_PENDING_TRACES = 1024;
+const MAX_PENDING_TRACES = 256;
+/**
+ * With async durability no answer waits for the disk, so a group commit may wait this long for
+ * more traces: fewer, larger commits (fewer syncs and wake-ups per trace) leave more of the
+ * machine to the answers. It is also the longest an answered decision's trace waits to start
+ * its way to disk.
+ */
+const ASYNC_COMMIT_LINGER_MS = 10;
 const BACKPRESSURE_POLL_MS = 2;
 export const DEFAULT_SIDECAR_TRACE_DIR = "gait-out/traces";
 
@@ -147,8 +155,15 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     await ledger?.close().catch((error: Error) => log(`rate-limit state not saved: ${error.message}`));
     await approvalLedger?.close().catch((error: Error) => log(`approval ledger not saved: ${error.message}`));
   };
-  // One thread signs and writes the traces of every policy version, off the answering thread.
-  const traceWorker = new TraceWorker({ signingKey: options.signingKey, fsync: options.fsync ?? true });
+  // One trace engine signs and writes the traces of every policy version, in group commits. On
+  // the event loop, not a worker thread: a second V8 heap would cost tens of MB, and copying each
+  // trace to it more CPU than the signature it moves off this thread (see docs/sidecar.md).
+  const traceWorker = new TraceWorker({
+    signingKey: options.signingKey,
+    fsync: options.fsync ?? true,
+    thread: false,
+    lingerMs: (options.traceDurability ?? "durable") === "async" ? ASYNC_COMMIT_LINGER_MS : 0,
+  });
   let policy: PolicySource;
   try {
     policy = await PolicySource.open({

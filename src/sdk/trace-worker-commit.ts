@@ -1,0 +1,378 @@
+/**
+ * Group commit of evidence files: the traces (and approval audits) of many decisions reach the
+ * disk with a few waits between them, whatever their number. Each file is written as a new file
+ * the way contract/files.ts writes one (a temp file in the target directory, fsynced, then
+ * hard-linked under the first free name, so a file is never torn and never replaced):
+ *
+ *   1. as each decision arrives, its temp files are created (on the thread pool: creating a file
+ *      can be slow on a busy file system) and written;
+ *   2. at commit, all temp files of the group are fsynced at once, on the thread pool (the file
+ *      system folds them into shared commits);
+ *   3. the traces are linked under their names, and each directory is fsynced once;
+ *   4. only then are the approval audits of the traces that were written linked, and their
+ *      directories fsynced again: an audit is never on disk without its trace, even after a
+ *      crash, at the cost of one more directory sync, not a second round of file syncs.
+ *
+ * A GroupCommitter decides when a group commits: at once when no commit is under way (the
+ * latency of a lone decision is one round of syncs), else as soon as one finishes (so under
+ * load each group holds everything that arrived during the previous commit), or after
+ * `lingerMs` when answers do not wait for the disk and fewer, larger commits are cheaper.
+ * Nothing here throws: each decision ends with its files placed, or with the coded error of the
+ * first that failed.
+ */
+import { randomBytes } from "node:crypto";
+import {
+  closeSync,
+  fchmodSync,
+  fsync as fsyncCallback,
+  linkSync,
+  mkdirSync,
+  open as openCallback,
+  openSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { fromFsError, type GaitError, invalidInput } from "../contract/errors.ts";
+import {
+  firstNewFileName,
+  type NewFileNames,
+  type NewFileToWrite,
+  type NewFileWritten,
+} from "../contract/files.ts";
+
+/** Evidence files are private to their owner (as contract/files.ts writes them). */
+const FILE_MODE = 0o600;
+/** Parent directories created on demand are private to the user's group. */
+const DIR_MODE = 0o750;
+
+/** One decision's files: its trace, and the approval audit that may follow it. */
+export interface EvidenceFiles {
+  trace: NewFileToWrite;
+  audit?: NewFileToWrite | undefined;
+}
+
+/** Where each file of one decision went, or the error that stopped it (then `failed` names the file). */
+export interface EvidenceOutcome {
+  written: NewFileWritten[];
+  error?: GaitError;
+  /** The first name of the file that could not be written. */
+  failed?: string;
+}
+
+export type EvidenceSettled = (outcome: EvidenceOutcome) => void;
+
+export interface GroupCommitterOptions {
+  /** fsync the files and their directories (default true). */
+  fsync?: boolean | undefined;
+  /** Wait this long for more decisions before a group commits (default 0: commit when the disk is free). */
+  lingerMs?: number | undefined;
+  /** Commits under way at once (default 2: one waiting for the disk while the next one syncs). */
+  maxInFlight?: number | undefined;
+  /** Decisions per group: bounds how long the first of them waits for the last (default 256). */
+  maxGroup?: number | undefined;
+}
+
+/** Gathers decisions into groups and commits them (see the module comment). */
+export class GroupCommitter {
+  private readonly fsync: boolean;
+  private readonly lingerMs: number;
+  private readonly maxInFlight: number;
+  private readonly maxGroup: number;
+  private readonly sealed: EvidenceGroup[] = [];
+  private open: EvidenceGroup | undefined;
+  private inFlight = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly idlers: Array<() => void> = [];
+
+  constructor(options: GroupCommitterOptions = {}) {
+    this.fsync = options.fsync ?? true;
+    this.lingerMs = options.lingerMs ?? 0;
+    this.maxInFlight = options.maxInFlight ?? 2;
+    this.maxGroup = options.maxGroup ?? 256;
+  }
+
+  /** Starts writing a decision's files; `settled` is called once, when they are on disk or have failed. */
+  write(files: EvidenceFiles, settled: EvidenceSettled): void {
+    this.open ??= new EvidenceGroup(this.fsync);
+    this.open.add(files, settled);
+    if (this.open.size >= this.maxGroup) {
+      this.sealed.push(this.open);
+      this.open = undefined;
+    }
+  }
+
+  /**
+   * Commits what can be committed now: call it after a run of write() calls (once per turn), so
+   * the decisions of one turn share a group.
+   */
+  kick(): void {
+    while (this.inFlight < this.maxInFlight) {
+      const group = this.sealed.shift() ?? this.lingered();
+      if (!group) return;
+      this.inFlight++;
+      void group.commit().finally(() => {
+        this.inFlight--;
+        this.kick();
+        if (this.inFlight === 0 && !this.open && this.sealed.length === 0)
+          for (const resolve of this.idlers.splice(0)) resolve();
+      });
+    }
+  }
+
+  /** Resolves once every decision written so far is settled (a lingering group still lingers). */
+  idle(): Promise<void> {
+    if (this.inFlight === 0 && !this.open && this.sealed.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idlers.push(resolve));
+  }
+
+  /** Commits the open group now, lingering or not (before a shutdown). */
+  flush(): void {
+    this.clearTimer();
+    if (this.open) {
+      this.sealed.push(this.open);
+      this.open = undefined;
+    }
+    this.kick();
+  }
+
+  /** The open group if it may commit now; otherwise starts its linger timer. */
+  private lingered(): EvidenceGroup | undefined {
+    const group = this.open;
+    if (!group) return undefined;
+    if (this.lingerMs > 0 && !group.due) {
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        group.due = true;
+        this.kick();
+      }, this.lingerMs);
+      return undefined;
+    }
+    this.clearTimer();
+    this.open = undefined;
+    return group;
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+interface Staged {
+  names: NewFileNames;
+  /** Where the file goes unless that name is taken (messages name it). */
+  path: string;
+  temp: string;
+  fd: number;
+  /** Set when the file failed; it is then never linked. */
+  error?: GaitError;
+  written?: NewFileWritten;
+}
+
+interface Member {
+  trace: Promise<Staged>;
+  audit: Promise<Staged> | undefined;
+  settled: EvidenceSettled;
+}
+
+/** The decisions of one group commit, their temp files created as they are added. */
+class EvidenceGroup {
+  /** Set once a lingering group has waited long enough. */
+  due = false;
+  private readonly fsync: boolean;
+  private readonly members: Member[] = [];
+  private readonly dirs = new Map<string, unknown>();
+  private readonly prefix = randomBytes(6).toString("hex");
+  private counter = 0;
+
+  constructor(fsync: boolean) {
+    this.fsync = fsync;
+  }
+
+  get size(): number {
+    return this.members.length;
+  }
+
+  add(files: EvidenceFiles, settled: EvidenceSettled): void {
+    this.members.push({
+      trace: this.stage(files.trace),
+      audit: files.audit ? this.stage(files.audit) : undefined,
+      settled,
+    });
+  }
+
+  async commit(): Promise<void> {
+    const traces = await Promise.all(this.members.map((member) => member.trace));
+    const audits = await Promise.all(this.members.map((member) => member.audit));
+    if (this.fsync) await syncFiles([...traces, ...audits.filter((audit) => audit !== undefined)]);
+
+    const traceDirs = new Set<string>();
+    for (const trace of traces) place(trace, traceDirs);
+    if (this.fsync) await syncDirectories(traceDirs);
+    const waiting: number[] = [];
+    for (const [index, trace] of traces.entries()) {
+      const audit = audits[index];
+      if (audit && !audit.error && !trace.error) {
+        waiting.push(index);
+        continue;
+      }
+      // An audit whose trace failed is not written: it would be evidence of a decision with no trace.
+      if (audit) discard(audit);
+      settle(this.members[index]!, audit ? [trace, audit] : [trace]);
+    }
+    if (waiting.length === 0) return;
+
+    const auditDirs = new Set<string>();
+    for (const index of waiting) place(audits[index]!, auditDirs);
+    if (this.fsync) await syncDirectories(auditDirs);
+    for (const index of waiting) settle(this.members[index]!, [traces[index]!, audits[index]!]);
+  }
+
+  /** Creates (exclusively) and writes the file's temp file, next to where it goes. */
+  private async stage(file: NewFileToWrite): Promise<Staged> {
+    const names = namesOf(file.names);
+    const path = firstNewFileName(names);
+    const dir = dirname(path);
+    // Unique within this process (a per-group random prefix and a counter); `wx` refuses any clash.
+    const temp = join(dir, `.${basename(path)}.tmp-${this.prefix}${(this.counter++).toString(16)}`);
+    const staged: Staged = { names, path, temp, fd: -1 };
+    try {
+      this.createDirectory(dir);
+      const fd = await openNew(temp);
+      try {
+        writeFileSync(fd, file.data);
+        fchmodSync(fd, FILE_MODE);
+      } catch (error) {
+        ignoreErrors(() => closeSync(fd));
+        ignoreErrors(() => unlinkSync(temp));
+        throw error;
+      }
+      staged.fd = fd;
+    } catch (error) {
+      staged.error = fromFsError(error, "write file", path);
+    }
+    return staged;
+  }
+
+  /** Creates each directory once per group; throws its error for every file in it. */
+  private createDirectory(dir: string): void {
+    if (!this.dirs.has(dir)) {
+      let failure: unknown;
+      try {
+        mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+      } catch (error) {
+        failure = error;
+      }
+      this.dirs.set(dir, failure);
+    }
+    const failure = this.dirs.get(dir);
+    if (failure !== undefined) throw failure;
+  }
+}
+
+function settle(member: Member, files: Staged[]): void {
+  const failed = files.find((file) => file.error);
+  member.settled(
+    failed
+      ? { written: [], error: failed.error!, failed: failed.path }
+      : { written: files.map((file) => file.written!) },
+  );
+}
+
+function openNew(path: string): Promise<number> {
+  return new Promise((resolve, reject) =>
+    openCallback(path, "wx", FILE_MODE, (error, fd) => (error ? reject(error) : resolve(fd))),
+  );
+}
+
+/** fsyncs every staged file at once; a file whose fsync fails is failed (and its temp removed). */
+async function syncFiles(files: Staged[]): Promise<void> {
+  const live = files.filter((file) => !file.error);
+  const errors = await Promise.all(live.map((file) => fsyncFd(file.fd)));
+  for (const [i, file] of live.entries()) {
+    if (errors[i] === undefined) continue;
+    file.error = fromFsError(errors[i], "write file", file.path);
+    discard(file);
+  }
+}
+
+/** Closes the temp file, links it under the first free name, then removes the temp name. */
+function place(file: Staged, dirs: Set<string>): void {
+  if (file.error) return;
+  try {
+    const fd = file.fd;
+    file.fd = -1;
+    // close reports a failed deferred write on some file systems: such a file is not placed.
+    closeSync(fd);
+    file.written = claimName(file.temp, file.names);
+    dirs.add(dirname(file.path));
+  } catch (error) {
+    file.error = fromFsError(error, "write file", file.path);
+  } finally {
+    ignoreErrors(() => unlinkSync(file.temp));
+  }
+}
+
+/** A staged file that will not be placed: closed and its temp removed. */
+function discard(file: Staged): void {
+  if (file.fd >= 0) ignoreErrors(() => closeSync(file.fd));
+  file.fd = -1;
+  ignoreErrors(() => unlinkSync(file.temp));
+}
+
+function claimName(temp: string, names: NewFileNames): NewFileWritten {
+  for (let attempt = 0; ; attempt++) {
+    const path = names(attempt);
+    if (path === undefined) throw fileExists(firstNewFileName(names));
+    try {
+      linkSync(temp, path);
+      return { path, attempt };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+  }
+}
+
+function namesOf(names: string | NewFileNames): NewFileNames {
+  return typeof names === "string" ? (attempt) => (attempt === 0 ? names : undefined) : names;
+}
+
+function fileExists(path: string): GaitError {
+  return invalidInput("file_exists", `${path} already exists; gait does not overwrite evidence`, {
+    hint: "choose another output path, or move the existing file away first",
+    details: { path },
+  });
+}
+
+/** Resolves with the fsync error, or undefined. */
+function fsyncFd(fd: number): Promise<unknown> {
+  return new Promise((resolve) => fsyncCallback(fd, (error) => resolve(error ?? undefined)));
+}
+
+/**
+ * Makes the new names durable; best effort, as in contract/files.ts, because some file systems
+ * refuse to fsync a directory.
+ */
+async function syncDirectories(dirs: Set<string>): Promise<void> {
+  await Promise.all(
+    [...dirs].map(async (dir) => {
+      let fd: number;
+      try {
+        fd = openSync(dir, "r");
+      } catch {
+        return;
+      }
+      await fsyncFd(fd);
+      ignoreErrors(() => closeSync(fd));
+    }),
+  );
+}
+
+function ignoreErrors(action: () => void): void {
+  try {
+    action();
+  } catch {
+    // Cleanup paths must not mask the original error.
+  }
+}
