@@ -2,8 +2,18 @@
 // SDK's type declarations (tsc, incremental) into dist/types.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
+import { dirname, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
@@ -58,8 +68,8 @@ function commonJs() {
 
 // Output of earlier layouts (an ESM CLI split into chunks) must not linger beside the new one.
 rmSync(new URL("../dist/chunks", import.meta.url), { recursive: true, force: true });
-rmSync(new URL("../dist/gait.cjs", import.meta.url), { force: true });
-rmSync(new URL("../dist/gait.cjs.map", import.meta.url), { force: true });
+rmSync(new URL("../dist/gait.js", import.meta.url), { force: true });
+rmSync(new URL("../dist/gait.js.map", import.meta.url), { force: true });
 
 // The trace worker thread's code, inlined into both bundles as a string (new Worker(source,
 // { eval: true })): no worker file to locate beside a chunk, and it survives re-bundling by users.
@@ -87,12 +97,13 @@ await Promise.all([
     // ASCII only: V8 keeps the source as a one-byte string, half the memory and faster to scan.
     charset: "ascii",
     plugins: [lazyChildProcessForCommander],
-  }),
+    write: false,
+  }).then(writeOutputs),
   // `import { createGate, guardTool } from "gait"` (package.json exports "." -> dist/sdk.js).
-  build({ ...common, entryPoints: { sdk: "src/sdk/index.ts" }, outdir: "dist" }),
+  build({ ...common, entryPoints: { sdk: "src/sdk/index.ts" }, outdir: "dist", write: false }).then(
+    writeOutputs,
+  ),
 ]);
-
-asciiOnly(new URL("../dist/cli.cjs", import.meta.url));
 
 await build({
   ...common,
@@ -101,10 +112,8 @@ await build({
   format: "cjs",
   sourcemap: false,
   banner: { js: "#!/usr/bin/env node" },
-});
-
-// The bin must be executable: `npx gait` runs it directly through its shebang.
-chmodSync(new URL("../dist/gait.cjs", import.meta.url), 0o755);
+  write: false,
+}).then(writeOutputs);
 
 /**
  * What caches of our code's output are keyed by (src/contract/version.ts, BUILD_ID): a hash of
@@ -127,14 +136,28 @@ function buildId() {
 }
 
 /**
+ * Each output file replaces the old one atomically (temp file, rename): a `gait` call running
+ * while `npm install` rebuilds (an agent's hook, say) sees the old build or the new one, never a
+ * missing or half-written file. The CLI bundle is made ASCII first; the bin stays executable.
+ */
+function writeOutputs(result) {
+  for (const file of result.outputFiles) {
+    const isBundle = file.path.endsWith(`${sep}cli.cjs`);
+    const contents = isBundle ? asciiOnly(file.text) : file.contents;
+    const temp = `${file.path}.${process.pid}.tmp`;
+    mkdirSync(dirname(file.path), { recursive: true });
+    writeFileSync(temp, contents, { mode: file.path.endsWith(`${sep}gait.cjs`) ? 0o755 : 0o644 });
+    renameSync(temp, file.path);
+  }
+}
+
+/**
  * One non-ASCII character makes V8 hold the whole bundle as a two-byte string (twice the memory,
  * slower to hash and scan). esbuild escapes strings but not tagged templates or regular
  * expressions; a \u escape means the same there (our tags read cooked strings).
  */
-function asciiOnly(file) {
-  const text = readFileSync(file, "utf8");
-  const escaped = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-  if (escaped !== text) writeFileSync(file, escaped);
+function asciiOnly(text) {
+  return text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 const declarationsStamp = new URL("../dist/types/.built", import.meta.url);
