@@ -111,12 +111,15 @@ export class GroupCommitter {
       const group = this.sealed.shift() ?? this.lingered();
       if (!group) return;
       this.inFlight++;
-      void group.commit().finally(() => {
-        this.inFlight--;
-        this.kick();
-        if (this.inFlight === 0 && !this.open && this.sealed.length === 0)
-          for (const resolve of this.idlers.splice(0)) resolve();
-      });
+      void group
+        .commit()
+        .catch((error: unknown) => group.failRest(error))
+        .finally(() => {
+          this.inFlight--;
+          this.kick();
+          if (this.inFlight === 0 && !this.open && this.sealed.length === 0)
+            for (const resolve of this.idlers.splice(0)) resolve();
+        });
     }
   }
 
@@ -174,6 +177,7 @@ interface Member {
   trace: Promise<Staged>;
   audit: Promise<Staged> | undefined;
   settled: EvidenceSettled;
+  done?: boolean;
 }
 
 /** The decisions of one group commit, their temp files created as they are added. */
@@ -229,6 +233,20 @@ class EvidenceGroup {
     for (const index of waiting) settle(this.members[index]!, [traces[index]!, audits[index]!]);
   }
 
+  /**
+   * A commit that threw (a bug, not an I/O error: those are outcomes) settles the decisions it
+   * had not settled yet with that error, so none waits forever and none counts as written.
+   */
+  async failRest(error: unknown): Promise<void> {
+    for (const member of this.members) {
+      if (member.done) continue;
+      const staged = await member.trace;
+      member.done = true;
+      const failure = fromFsError(error, "write file", staged.path);
+      ignoreErrors(() => member.settled({ written: [], error: failure, failed: staged.path }));
+    }
+  }
+
   /** Creates (exclusively) and writes the file's temp file, next to where it goes. */
   private async stage(file: NewFileToWrite): Promise<Staged> {
     const names = namesOf(file.names);
@@ -273,6 +291,7 @@ class EvidenceGroup {
 
 function settle(member: Member, files: Staged[]): void {
   const failed = files.find((file) => file.error);
+  member.done = true;
   member.settled(
     failed
       ? { written: [], error: failed.error!, failed: failed.path }

@@ -126,6 +126,23 @@ describe("GroupCommitter", () => {
     assert.deepEqual(order, ["trace only (audit on disk: false)", "with audit (audit on disk: true)"]);
   });
 
+  it("a commit that throws settles the rest of its group as failed (fail closed), never leaves one waiting", async (t) => {
+    const dir = scratch(t);
+    const committer = new GroupCommitter({ fsync: false });
+    committer.write({ trace: { names: join(dir, "one.json"), data: "1" } }, () => {
+      throw new Error("a bug in a callback");
+    });
+    const second = new Promise<EvidenceOutcome>((resolve) =>
+      committer.write({ trace: { names: join(dir, "two.json"), data: "2" } }, resolve),
+    );
+    committer.kick();
+    const outcome = await second;
+    assert.ok(outcome.error instanceof GaitError);
+    assert.match(outcome.error.message, /a bug in a callback/);
+    assert.equal(outcome.failed, join(dir, "two.json"));
+    await committer.idle();
+  });
+
   it("lingers: what arrives within lingerMs shares one commit; flush() commits at once", async (t) => {
     const dir = scratch(t);
     const committer = new GroupCommitter({ fsync: false, lingerMs: 60_000 });
