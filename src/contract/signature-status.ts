@@ -81,3 +81,19 @@ export function checkSignatureList(
       : `no signature verified with key ${key.keyId}`,
   };
 }
+
+/** Whether a status lets a verification pass: `verified`, or anything but `failed` when no signature is required. */
+export function signatureAccepted(status: SignatureStatus, requireSignature: boolean | undefined): boolean {
+  return status === "verified" || (!requireSignature && status !== "failed");
+}
+
+/** The signature members every verification result carries. */
+export function signatureFields(check: SignatureCheck) {
+  return {
+    signature_status: check.status,
+    signature_errors: check.errors,
+    signatures_total: check.total,
+    signatures_valid: check.valid,
+    signature_note: check.note,
+  };
+}

@@ -15,7 +15,7 @@ import {
   parseJsonStrict,
 } from "../contract/canonical.ts";
 import { GaitError } from "../contract/errors.ts";
-import { checkSignatureList } from "../contract/signature-status.ts";
+import { checkSignatureList, signatureAccepted, signatureFields } from "../contract/signature-status.ts";
 import type { VerifyKey } from "../contract/signing.ts";
 import {
   type HashMismatch,
@@ -160,8 +160,7 @@ export async function openPack(
       subject: "pack",
       unsignedBasis: "the file hashes and the pack_id",
     });
-    const signatureOk =
-      signatures.status === "verified" || (!options.requireSignature && signatures.status !== "failed");
+    const signatureOk = signatureAccepted(signatures.status, options.requireSignature);
     const verification: PackVerification = {
       ok: intact && signatureOk,
       pack_id: manifest.pack_id,
@@ -172,11 +171,7 @@ export async function openPack(
       missing_files: sortedUnique(missing),
       hash_mismatches: mismatches.sort((a, b) => compareBytes(a.path, b.path)),
       undeclared_files: undeclared,
-      signature_status: signatures.status,
-      signature_errors: signatures.errors,
-      signatures_total: signatures.total,
-      signatures_valid: signatures.valid,
-      signature_note: signatures.note,
+      ...signatureFields(signatures),
     };
     return { verification, manifest, files, ...(runpack ? { runpack } : {}) };
   });

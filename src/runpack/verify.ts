@@ -11,6 +11,8 @@ import {
   checkSignatureList,
   type SignatureCheck,
   type SignatureStatus,
+  signatureAccepted,
+  signatureFields,
 } from "../contract/signature-status.ts";
 import type { VerifyKey } from "../contract/signing.ts";
 import { duplicateEntries, entryName, withRunpackZip } from "./archive.ts";
@@ -159,8 +161,7 @@ function assess(
     mismatches.push({ path: RunpackFiles.manifest, expected: manifest.manifest_digest, actual: recomputed });
   }
   const signatures = checkSignatures(raw, options);
-  const signatureOk =
-    signatures.status === "verified" || (!options.requireSignature && signatures.status !== "failed");
+  const signatureOk = signatureAccepted(signatures.status, options.requireSignature);
   const missingFiles = sortedUnique(missing);
   mismatches.sort((a, b) => compareBytes(a.path, b.path));
   return {
@@ -171,11 +172,7 @@ function assess(
     missing_files: missingFiles,
     hash_mismatches: mismatches,
     undeclared_files: undeclared,
-    signature_status: signatures.status,
-    signature_errors: signatures.errors,
-    signatures_total: signatures.total,
-    signatures_valid: signatures.valid,
-    signature_note: signatures.note,
+    ...signatureFields(signatures),
   };
 }
 
