@@ -143,13 +143,16 @@ export class TraceWorker implements TraceEngine {
         this.settle(id, { error: asError(error) });
         continue;
       }
-      const { wantSigned } = submission;
+      // Until the commit settles, keep only what the outcome needs (not the records): under load
+      // these wait through the disk's syncs and would otherwise survive a garbage collection.
+      const kept: Kept = { from: work.from, paths: work.paths };
+      if (submission.wantSigned) kept.signed = { trace: signed.trace, approvalAudit: signed.approvalAudit };
       if (signed.files.length === 0) {
-        this.settle(id, doneOf(work, signed, wantSigned, { written: [] }));
+        this.settle(id, doneOf(kept, { written: [] }));
         continue;
       }
       committer.write({ trace: signed.files[0]!, audit: signed.files[1] }, (outcome) =>
-        this.settle(id, doneOf(work, signed, wantSigned, outcome)),
+        this.settle(id, doneOf(kept, outcome)),
       );
     }
     // Once closing, nothing lingers: close() waits for these.
@@ -237,19 +240,26 @@ export class TraceWorker implements TraceEngine {
   }
 }
 
-/** How a piece of work ended, from where its files went (the signed records only when wanted). */
-function doneOf(
-  work: TraceWork,
-  signed: SignedTraceWork,
-  wantSigned: boolean,
-  outcome: EvidenceOutcome,
-): TraceDone {
+/** What a piece of work's outcome is made of, besides where its files went. */
+interface Kept {
+  from: TraceWork["from"];
+  paths: TraceWork["paths"];
+  /** The signed records, when the submitter wants them. */
+  signed?: Pick<SignedTraceWork, "trace" | "approvalAudit">;
+}
+
+/** How a piece of work ended, from where its files went. */
+function doneOf(kept: Kept, outcome: EvidenceOutcome): TraceDone {
   if (outcome.error) return { error: outcome.error, ...(outcome.failed ? { path: outcome.failed } : {}) };
   const done: TraceDone = {};
-  if (outcome.written.length > 0) done.written = traceFilesOf(work, outcome.written);
-  if (wantSigned) {
-    done.trace = signed.trace;
-    if (signed.approvalAudit) done.approvalAudit = signed.approvalAudit;
+  if (outcome.written.length > 0) {
+    // traceFilesOf reads where the names started, never the records.
+    const placement = { from: kept.from, paths: kept.paths } as TraceWork;
+    done.written = traceFilesOf(placement, outcome.written);
+  }
+  if (kept.signed) {
+    done.trace = kept.signed.trace;
+    if (kept.signed.approvalAudit) done.approvalAudit = kept.signed.approvalAudit;
   }
   return done;
 }
