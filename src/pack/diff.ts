@@ -1,6 +1,6 @@
 /**
  * Pack diff (`gait.pack.diff`): which declared entries were added, removed or changed between two
- * verified packs, whether the manifest (pack_id) differs, and for two run packs the context drift
+ * verified packs (PackSpec, Guard or legacy runpack), whether the manifest's content differs, and for two run packs the context drift
  * of their source runpacks (the runpack diff's classification). Deterministic: created_at is the
  * fixed PackSpec time, lists are in byte order.
  */
@@ -45,21 +45,14 @@ async function openVerified(
   return opened;
 }
 
-/** The declared entries of a pack by path (a legacy runpack's by its manifest's files). */
-function declaredDigests(pack: OpenedPack): Map<string, string> {
-  if (pack.manifest)
-    return new Map(pack.manifest.contents.map((entry) => [entry.path, entry.sha256.toLowerCase()]));
-  const files = pack.runpack?.runpack.manifest.files ?? [];
-  return new Map(files.map((file) => [file.path, file.sha256.toLowerCase()]));
-}
-
 /** Pure: the diff of two opened, verified packs. */
 export function comparePacks(left: OpenedPack, right: OpenedPack): PackDiff {
-  const l = declaredDigests(left);
-  const r = declaredDigests(right);
+  const l = left.declared;
+  const r = right.declared;
   const manifestDelta =
-    left.verification.pack_id.toLowerCase() !== right.verification.pack_id.toLowerCase() ||
-    left.verification.pack_type !== right.verification.pack_type;
+    left.manifestDigest !== right.manifestDigest ||
+    left.verification.pack_type !== right.verification.pack_type ||
+    left.verification.legacy_type !== right.verification.legacy_type;
   const added = sortedUnique([...r.keys()].filter((path) => !l.has(path)));
   const removed = sortedUnique([...l.keys()].filter((path) => !r.has(path)));
   const changed = sortedUnique([
@@ -87,7 +80,7 @@ export function comparePacks(left: OpenedPack, right: OpenedPack): PackDiff {
 }
 
 function manifestName(pack: OpenedPack): string {
-  return pack.manifest ? PackFiles.manifest : PackFiles.legacyRunpackManifest;
+  return pack.verification.legacy_type === "runpack" ? PackFiles.legacyRunpackManifest : PackFiles.manifest;
 }
 
 function contextDrift(left: OpenedPack, right: OpenedPack): Partial<PackDiffSummary> {

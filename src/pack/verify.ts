@@ -9,6 +9,7 @@
 import { compareBytes, sortedUnique } from "../contract/bytes.ts";
 import {
   canonicalize,
+  digestJcs,
   isJsonObject,
   type JsonObject,
   parseJsonObject,
@@ -68,8 +69,12 @@ export interface OpenedPack {
   verification: PackVerification;
   /** PackSpec packs only. */
   manifest?: PackManifest;
-  /** The declared entries that are present and intact. */
+  /** The declared entries that are present and intact (PackSpec packs). */
   files: ReadonlyMap<string, Buffer>;
+  /** Every declared entry's sha256 by path, whatever the kind of pack: what diff compares. */
+  declared: ReadonlyMap<string, string>;
+  /** Identifies the manifest's content without its signatures (pack_id, a Guard manifest's digest, a runpack's manifest_digest). */
+  manifestDigest: string;
   /** The runpack of a run pack (its source/runpack.zip) or of a legacy runpack zip. */
   runpack?: LoadedRunpack;
 }
@@ -111,8 +116,7 @@ export async function openPack(
       });
     }
     const manifestData = (await zip.read(PackFiles.manifest, { maxBytes: MAX_MANIFEST_BYTES })).data;
-    if (isGuardManifest(manifestData))
-      return { verification: await verifyGuardPack(source, options), files: new Map() };
+    if (isGuardManifest(manifestData)) return openGuardPack(source, options, manifestData);
     const manifest = parsePackManifest(manifestData);
     const recomputed = packIdOf(manifest);
     if (recomputed !== manifest.pack_id.toLowerCase()) {
@@ -173,7 +177,14 @@ export async function openPack(
       undeclared_files: undeclared,
       ...signatureFields(signatures),
     };
-    return { verification, manifest, files, ...(runpack ? { runpack } : {}) };
+    return {
+      verification,
+      manifest,
+      files,
+      declared: declaredDigests(manifest.contents),
+      manifestDigest: verification.pack_id.toLowerCase(),
+      ...(runpack ? { runpack } : {}),
+    };
   });
 }
 
@@ -184,6 +195,32 @@ function isGuardManifest(data: Buffer): boolean {
   } catch {
     return false; // the strict parser reports it
   }
+}
+
+function declaredDigests(contents: ReadonlyArray<{ path: string; sha256: string }>): Map<string, string> {
+  return new Map(contents.map((entry) => [entry.path, entry.sha256.toLowerCase()]));
+}
+
+/** A Guard pack: verified by the guard verifier; its declared contents read from the manifest it checked. */
+async function openGuardPack(
+  source: string | Buffer,
+  options: PackVerifyOptions,
+  manifestData: Buffer,
+): Promise<OpenedPack> {
+  const verification = await verifyGuardPack(source, options);
+  const { signatures: _signatures, ...manifest } = parseJsonStrict(
+    manifestData.toString("utf8"),
+    PackFiles.manifest,
+  ) as JsonObject;
+  const contents = Array.isArray(manifest.contents)
+    ? (manifest.contents as Array<{ path: string; sha256: string }>)
+    : [];
+  return {
+    verification,
+    files: new Map(),
+    declared: declaredDigests(contents),
+    manifestDigest: digestJcs(manifest),
+  };
 }
 
 async function verifyGuardPack(
@@ -228,7 +265,13 @@ async function openLegacyRunpack(
     legacy_type: "runpack",
   };
   const runpack = content && result.ok ? await readRunpack(source) : undefined;
-  return { verification, files: new Map(), ...(runpack ? { runpack } : {}) };
+  return {
+    verification,
+    files: new Map(),
+    declared: declaredDigests(runpack?.runpack.manifest.files ?? []),
+    manifestDigest: result.manifest_digest.toLowerCase(),
+    ...(runpack ? { runpack } : {}),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -398,3 +398,37 @@ describe("guard pack: build edge", () => {
     await rejects(buildEvidencePack({ ...base, run, out: run }), "guard_output_is_input", 6);
   });
 });
+
+describe("guard pack: gait pack diff", () => {
+  const diffOf = async (left: Buffer, right: Buffer) => {
+    const { diffPacks } = await import("../../src/pack/index.ts");
+    return diffPacks(left, right, { guardVerifier: verifyEvidencePack });
+  };
+
+  it("compares a guard pack's declared files and its manifest, not only its pack_id", async () => {
+    const sources = await fullSources();
+    const base = await packZip(assembleEvidencePack(sources, PACK_KEY).files);
+    const same = await diffOf(base, base);
+    assert.equal(same.summary.changed, false);
+    assert.equal(same.summary.manifest_delta, false);
+
+    // A case id changes the manifest only (the pack_id covers run_id and contents).
+    const withCase = await packZip(assembleEvidencePack({ ...sources, caseId: "case-42" }, PACK_KEY).files);
+    const caseDiff = await diffOf(base, withCase);
+    assert.equal(caseDiff.left_pack_id, caseDiff.right_pack_id);
+    assert.equal(caseDiff.summary.changed, true);
+    assert.equal(caseDiff.summary.manifest_delta, true);
+    assert.deepEqual(caseDiff.summary.changed_files, ["pack_manifest.json"]);
+
+    // One fewer trace: the trace summary (and what points at it) changes, file by file.
+    const fewer = await packZip(
+      assembleEvidencePack({ ...sources, traces: sources.traces.slice(1) }, PACK_KEY).files,
+    );
+    const traceDiff = await diffOf(base, fewer);
+    assert.equal(traceDiff.summary.changed, true);
+    assert.ok(
+      traceDiff.summary.changed_files?.includes("trace_summary.json"),
+      JSON.stringify(traceDiff.summary),
+    );
+  });
+});
