@@ -16,6 +16,7 @@ import { JOB_ERROR_CODES } from "./job/error-codes.ts";
 import { ONBOARDING_ERROR_CODES } from "./onboarding/error-codes.ts";
 import { PACK_ERROR_CODES } from "./pack/error-codes.ts";
 import { POLICY_TEST_ERROR_CODES } from "./policytest/error-codes.ts";
+import { REGISTRY_ERROR_CODES } from "./registry/error-codes.ts";
 import { REGRESS_ERROR_CODES } from "./regress/error-codes.ts";
 import { RUNPACK_ERROR_CODES } from "./runpack/error-codes.ts";
 import { SDK_ERROR_CODES } from "./sdk/error-codes.ts";
@@ -32,6 +33,7 @@ export const ERROR_CODES_BY_MODULE = {
   job: JOB_ERROR_CODES,
   pack: PACK_ERROR_CODES,
   guard: GUARD_ERROR_CODES,
+  registry: REGISTRY_ERROR_CODES,
   config: CONFIG_ERROR_CODES,
   onboarding: ONBOARDING_ERROR_CODES,
   sidecar: SIDECAR_ERROR_CODES,

@@ -18,6 +18,7 @@ import { jobSchemas } from "./job/model.ts";
 import { DoctorResultSchema } from "./onboarding/doctor-schema.ts";
 import { packSchemas } from "./pack/types.ts";
 import { PolicyTestResultSchema } from "./policytest/types.ts";
+import { PackSourceSchema, registrySchemas } from "./registry/types.ts";
 import { regressSchemas } from "./regress/types.ts";
 import { RunpackDiffSchema } from "./runpack/diff-schema.ts";
 import { runpackSchemas } from "./runpack/types.ts";
@@ -51,6 +52,8 @@ export const publishedSchemas: readonly PublishedSchema[] = [
   ...Object.entries(jobSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
   ...Object.entries(packSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
   ...Object.entries(guardSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
+  ...Object.entries(registrySchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
+  { path: "registry/pack_source.schema.json", schema: yamlDocumentSchema(PackSourceSchema) },
 ];
 
 export function publishedSchemaId(entry: PublishedSchema): string {

@@ -54,7 +54,7 @@ const corpusSamples: CorpusSample[] = conformanceAvailable
   : [];
 
 describe("published schemas with a public v1 counterpart mirror it", { skip: publicSchemasSkip }, () => {
-  it("the corpus has a counterpart for the gate wire, policy, policy test, pack, guard manifest, runpack and regress result schemas", () => {
+  it("the corpus has a counterpart for the gate wire, policy, policy test, pack, guard manifest, registry, runpack and regress result schemas", () => {
     assert.deepEqual(withPublicCounterpart.map((entry) => entry.path).sort(), [
       "gate/approval_audit_record.schema.json",
       "gate/approval_token.schema.json",
@@ -69,6 +69,8 @@ describe("published schemas with a public v1 counterpart mirror it", { skip: pub
       "pack/manifest.schema.json",
       "pack/run.schema.json",
       "policytest/policy_test_result.schema.json",
+      "registry/registry_pack.schema.json",
+      "registry/verification_report.schema.json",
       "regress/regress_result.schema.json",
       "runpack/intent.schema.json",
       "runpack/manifest.schema.json",

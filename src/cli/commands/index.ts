@@ -13,6 +13,7 @@ import { keysCommand } from "./keys.ts";
 import { migrateCommand } from "./migrate.ts";
 import { packGroup } from "./pack.ts";
 import { policyGroup } from "./policy.ts";
+import { registryGroup } from "./registry.ts";
 import { regressGroup } from "./regress.ts";
 import { runGroup } from "./run.ts";
 import { traceGroup } from "./trace.ts";
@@ -30,6 +31,7 @@ export const commands: Spec[] = [
   jobGroup,
   packGroup,
   guardGroup,
+  registryGroup,
   approveCommand,
   traceGroup,
   keysCommand,
