@@ -19,6 +19,7 @@ import { POLICY_TEST_ERROR_CODES } from "./policytest/error-codes.ts";
 import { REGISTRY_ERROR_CODES } from "./registry/error-codes.ts";
 import { REGRESS_ERROR_CODES } from "./regress/error-codes.ts";
 import { RUNPACK_ERROR_CODES } from "./runpack/error-codes.ts";
+import { SCOUT_ERROR_CODES } from "./scout/error-codes.ts";
 import { SDK_ERROR_CODES } from "./sdk/error-codes.ts";
 import { SIDECAR_ERROR_CODES } from "./sidecar/error-codes.ts";
 import { WRAPPER_ERROR_CODES } from "./wrapper/error-codes.ts";
@@ -33,6 +34,7 @@ export const ERROR_CODES_BY_MODULE = {
   job: JOB_ERROR_CODES,
   pack: PACK_ERROR_CODES,
   guard: GUARD_ERROR_CODES,
+  scout: SCOUT_ERROR_CODES,
   registry: REGISTRY_ERROR_CODES,
   config: CONFIG_ERROR_CODES,
   onboarding: ONBOARDING_ERROR_CODES,

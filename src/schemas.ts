@@ -22,6 +22,7 @@ import { PackSourceSchema, registrySchemas } from "./registry/types.ts";
 import { regressSchemas } from "./regress/types.ts";
 import { RunpackDiffSchema } from "./runpack/diff-schema.ts";
 import { runpackSchemas } from "./runpack/types.ts";
+import { scoutSchemas } from "./scout/index.ts";
 import { GateDecisionJsonSchema } from "./sdk/decision-schema.ts";
 
 export const SCHEMA_ID_BASE = "https://gait.dev/schemas/v1/";
@@ -52,6 +53,7 @@ export const publishedSchemas: readonly PublishedSchema[] = [
   ...Object.entries(jobSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
   ...Object.entries(packSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
   ...Object.entries(guardSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
+  ...Object.entries(scoutSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
   ...Object.entries(registrySchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
   { path: "registry/pack_source.schema.json", schema: yamlDocumentSchema(PackSourceSchema) },
 ];

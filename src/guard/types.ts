@@ -6,7 +6,7 @@
  * types come from the same definitions.
  */
 import { type Static, Type } from "@sinclair/typebox";
-import { RelationshipEnvelopeRef, relationshipDefs, StringEnum } from "../contract/artifact-schemas.ts";
+import { StringEnum } from "../contract/artifact-schemas.ts";
 import { VERDICTS } from "../gate/index.ts";
 
 export const GUARD_SCHEMA_VERSION = "1.0.0";
@@ -359,37 +359,15 @@ export const ControlIndexSchema = Type.Object(
 export type ControlIndex = Static<typeof ControlIndexSchema>;
 
 // ---------------------------------------------------------------------------------------------
-// An input: the scout inventory snapshot (CONTRACTS.md §7.4). Its schema is the scout module's to
-// publish; this copy (the public schema's constraints) validates the snapshots a pack includes.
+// An input: the scout inventory snapshot (CONTRACTS.md §7.4), defined and published by the scout
+// module; it validates the snapshots a pack includes.
 
-export const InventoryItemSchema = Type.Object(
-  {
-    id: Type.String(),
-    kind: Type.String(),
-    name: Type.String(),
-    locator: Type.String(),
-    risk_level: Type.Optional(StringEnum(["low", "medium", "high", "critical"] as const)),
-    tags: Type.Optional(Type.Array(Type.String())),
-    last_seen_run: Type.Optional(RunId),
-    relationship: Type.Optional(RelationshipEnvelopeRef()),
-  },
-  { additionalProperties: false },
-);
-export type InventoryItem = Static<typeof InventoryItemSchema>;
-
-export const InventorySnapshotSchema = Type.Object(
-  {
-    schema_id: Type.Literal(GuardSchemaIds.inventorySnapshot, { type: "string" }),
-    schema_version: SchemaVersion,
-    created_at: DateTime,
-    producer_version: Type.String(),
-    snapshot_id: Type.String(),
-    workspace: Type.Optional(Type.String()),
-    items: Type.Array(InventoryItemSchema),
-  },
-  { title: "Scout Inventory Snapshot", $defs: relationshipDefs, additionalProperties: false },
-);
-export type InventorySnapshot = Static<typeof InventorySnapshotSchema>;
+export {
+  type InventoryItem,
+  InventoryItemSchema,
+  type InventorySnapshot,
+  InventorySnapshotSchema,
+} from "../scout/index.ts";
 
 /** Every guard schema we publish, for the schema registry (src/schemas.ts) and the generated files. */
 export const guardSchemas = {

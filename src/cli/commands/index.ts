@@ -16,6 +16,7 @@ import { policyGroup } from "./policy.ts";
 import { registryGroup } from "./registry.ts";
 import { regressGroup } from "./regress.ts";
 import { runGroup } from "./run.ts";
+import { scoutGroup } from "./scout.ts";
 import { traceGroup } from "./trace.ts";
 import { verifyCommand } from "./verify.ts";
 import { versionCommand } from "./version.ts";
@@ -31,6 +32,7 @@ export const commands: Spec[] = [
   jobGroup,
   packGroup,
   guardGroup,
+  scoutGroup,
   registryGroup,
   approveCommand,
   traceGroup,
