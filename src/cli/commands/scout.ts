@@ -158,8 +158,6 @@ function snapshotLines(result: ScoutRunResult, failUnder: number | undefined): s
     const y = where(b.locator);
     return x.file < y.file ? -1 : x.file > y.file ? 1 : x.line - y.line;
   });
-    a.locator < b.locator ? -1 : a.locator > b.locator ? 1 : 0,
-  );
   const rows = byLocator.map((item) => [
     item.kind,
     item.name,
