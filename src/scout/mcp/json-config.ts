@@ -3,6 +3,10 @@
  * accepted everywhere (VS Code writes them; other clients' files rarely have them, and a server
  * that is declared is in the inventory either way). A text with any syntax error is rejected as a
  * whole: partial trees from an error-tolerant parser are not a reliable inventory.
+ *
+ * Bundling: jsonc-parser's `main` is a UMD build whose requires esbuild cannot follow (the bundle
+ * throws "Cannot find module './impl/format'" at load); the build must take its ESM build
+ * (`alias: { "jsonc-parser": "jsonc-parser/lib/esm/main.js" }` in scripts/build.mjs).
  */
 import {
   findNodeAtLocation,
