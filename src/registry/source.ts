@@ -7,6 +7,7 @@
  */
 import { open } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
+import { createRequire } from "node:module";
 import { resolve, sep } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fromFsError } from "../contract/errors.ts";
@@ -114,7 +115,10 @@ function remoteSource(source: string, options: RemoteOptions): RegistrySource {
   if (base.username || base.password) {
     throw invalidInput("registry_source_invalid", "--source must not carry credentials in the URL");
   }
-  const allowed = new Set([base.host.toLowerCase(), ...options.allowHosts.map((h) => h.toLowerCase())]);
+  const allowed = new Set([
+    base.hostname.toLowerCase(),
+    ...options.allowHosts.map((h) => h.trim().toLowerCase()),
+  ]);
   return {
     name: source,
     remote: true,
@@ -123,6 +127,16 @@ function remoteSource(source: string, options: RemoteOptions): RegistrySource {
 }
 
 class Transient extends Error {}
+
+/**
+ * node's http or https client, loaded on use: they cost start-up time no other command needs. A
+ * require (as contract/yaml-package.ts does): the CLI bundle runs without a dynamic-import hook.
+ */
+function httpClient(name: "node:http" | "node:https"): typeof import("node:https") {
+  return (
+    typeof require === "function" ? require(name) : createRequire(import.meta.url)(name)
+  ) as typeof import("node:https");
+}
 
 async function fetchWithRetries(
   url: URL,
@@ -170,13 +184,13 @@ async function fetchFollowing(
         );
       }
       const next = new URL(response.headers.location, url);
-      if (!allowed.has(next.host.toLowerCase())) {
+      if (!allowed.has(next.hostname.toLowerCase())) {
         throw verificationFailed(
           "registry_redirect_not_allowed",
-          `fetch ${start.href}: redirect to ${next.host}, a host not allowed`,
+          `fetch ${start.href}: redirect to ${next.hostname}, a host not allowed`,
           {
             hint: "add the host with --allow-host only if you trust it",
-            details: { redirect_host: next.host },
+            details: { redirect_host: next.hostname },
           },
         );
       }
@@ -210,8 +224,7 @@ async function fetchFollowing(
 }
 
 async function request(url: URL, timeoutMs: number): Promise<IncomingMessage> {
-  // Loaded on use: the http clients cost start-up time no other command needs.
-  const client = url.protocol === "https:" ? await import("node:https") : await import("node:http");
+  const client = url.protocol === "https:" ? httpClient("node:https") : httpClient("node:http");
   return new Promise((resolvePromise, reject) => {
     const req = client.get(
       url,

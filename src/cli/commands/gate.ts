@@ -14,6 +14,7 @@ import {
   loadPolicyFileWithCache,
   MAX_INTENT_BYTES,
   MAX_TOKEN_BYTES,
+  parsePolicyYaml,
   prettyJson,
 } from "../../gate/index.ts";
 // The Gate and the decision JSON, not the whole SDK face: its index also carries the recorder
@@ -129,12 +130,18 @@ async function runEval(_args: string[], flags: Options, ctx: CommandContext): Pr
       hint: "pass --policy PATH, or run `gait init` to write .gait.yaml and .gait/config.yaml",
     });
   }
+  // `pack:<name>/<file>`: a policy file of an installed registry pack, checked against gait.lock.
+  const packPolicy = policyPath.startsWith("pack:")
+    ? await (await import("../../registry/index.ts")).readPackPolicy(policyPath, ctx.cwd)
+    : undefined;
   const io = { env: ctx.env, cwd: ctx.cwd, warn: ctx.warn };
   const keyWarnings: string[] = [];
   const keys = await readProjectSigningKeyRequest(options, ctx.cwd);
   const approvals = await readApprovalFlags(options, io);
   const gate = await createGate({
-    policy: await loadPolicyFileWithCache(resolve(ctx.cwd, policyPath), policyPath, ctx.env),
+    policy: packPolicy
+      ? { ...parsePolicyYaml(packPolicy.bytes.toString("utf8"), policyPath), path: packPolicy.path }
+      : await loadPolicyFileWithCache(resolve(ctx.cwd, policyPath), policyPath, ctx.env),
     profile: (stringOption(options, "profile") ?? "standard") as GateProfile,
     keyMode: keys.mode,
     privateKey: keys.privateKey,
@@ -176,7 +183,17 @@ async function runEval(_args: string[], flags: Options, ctx: CommandContext): Pr
     return { exitCode, output: buildPolicyExplain(outcome, decision.traceId, proofRefs) };
   }
   const output = decisionToJson(decision, { showPath: show });
-  return { exitCode, output, human: humanLines(output) };
+  if (!packPolicy) return { exitCode, output, human: humanLines(output) };
+  const { pack } = packPolicy;
+  return {
+    exitCode,
+    output: { ...output, policy_pack: pack },
+    human: humanLines(output).toSpliced(
+      1,
+      0,
+      `policy_pack=${pack.name}@${pack.version} sha256:${pack.digest} file=${pack.file}`,
+    ),
+  };
 }
 
 /** Per-decision options: tokens, replay time, exact evidence paths. */
