@@ -4,8 +4,9 @@
  * the way contract/files.ts writes one (a temp file in the target directory, fsynced, then
  * hard-linked under the first free name, so a file is never torn and never replaced):
  *
- *   1. as each decision arrives, its temp files are created (on the thread pool: creating a file
- *      can be slow on a busy file system) and written;
+ *   1. as each decision arrives, its temp files are created and written (synchronous calls:
+ *      cheap, and handing each to the thread pool would cost a thread wake-up apiece, which on
+ *      a virtual machine costs more than the call);
  *   2. at commit, all temp files of the group are fsynced at once, on the thread pool (the file
  *      system folds them into shared commits);
  *   3. the traces are linked under their names, and each directory is fsynced once;
@@ -27,7 +28,6 @@ import {
   fsync as fsyncCallback,
   linkSync,
   mkdirSync,
-  open as openCallback,
   openSync,
   unlinkSync,
   writeFileSync,
@@ -174,8 +174,8 @@ interface Staged {
 }
 
 interface Member {
-  trace: Promise<Staged>;
-  audit: Promise<Staged> | undefined;
+  trace: Staged;
+  audit: Staged | undefined;
   settled: EvidenceSettled;
   done?: boolean;
 }
@@ -207,8 +207,8 @@ class EvidenceGroup {
   }
 
   async commit(): Promise<void> {
-    const traces = await Promise.all(this.members.map((member) => member.trace));
-    const audits = await Promise.all(this.members.map((member) => member.audit));
+    const traces = this.members.map((member) => member.trace);
+    const audits = this.members.map((member) => member.audit);
     if (this.fsync) await syncFiles([...traces, ...audits.filter((audit) => audit !== undefined)]);
 
     const traceDirs = new Set<string>();
@@ -237,18 +237,19 @@ class EvidenceGroup {
    * A commit that threw (a bug, not an I/O error: those are outcomes) settles the decisions it
    * had not settled yet with that error, so none waits forever and none counts as written.
    */
-  async failRest(error: unknown): Promise<void> {
+  failRest(error: unknown): void {
     for (const member of this.members) {
       if (member.done) continue;
-      const staged = await member.trace;
+      const staged = member.trace;
       member.done = true;
+      for (const file of [staged, member.audit]) if (file && !file.written) discard(file);
       const failure = fromFsError(error, "write file", staged.path);
       ignoreErrors(() => member.settled({ written: [], error: failure, failed: staged.path }));
     }
   }
 
   /** Creates (exclusively) and writes the file's temp file, next to where it goes. */
-  private async stage(file: NewFileToWrite): Promise<Staged> {
+  private stage(file: NewFileToWrite): Staged {
     const names = namesOf(file.names);
     const path = firstNewFileName(names);
     const dir = dirname(path);
@@ -257,7 +258,7 @@ class EvidenceGroup {
     const staged: Staged = { names, path, temp, fd: -1 };
     try {
       this.createDirectory(dir);
-      const fd = await openNew(temp);
+      const fd = openSync(temp, "wx", FILE_MODE);
       try {
         writeFileSync(fd, file.data);
         fchmodSync(fd, FILE_MODE);
@@ -296,12 +297,6 @@ function settle(member: Member, files: Staged[]): void {
     failed
       ? { written: [], error: failed.error!, failed: failed.path }
       : { written: files.map((file) => file.written!) },
-  );
-}
-
-function openNew(path: string): Promise<number> {
-  return new Promise((resolve, reject) =>
-    openCallback(path, "wx", FILE_MODE, (error, fd) => (error ? reject(error) : resolve(fd))),
   );
 }
 
