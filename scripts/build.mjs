@@ -28,6 +28,8 @@ const common = {
   format: "esm",
   sourcemap: "linked",
   logLevel: "warning",
+  // jsonc-parser's main is a UMD build that requires its parts dynamically (esbuild cannot follow).
+  alias: { "jsonc-parser": "jsonc-parser/lib/esm/main.js" },
   define: { __GAIT_VERSION__: JSON.stringify(version), __GAIT_BUILD_ID__: JSON.stringify(buildId()) },
   // Bundled CommonJS dependencies (yazl, yauzl, ajv) need a require() in ESM output.
   banner: {
