@@ -29,6 +29,8 @@ export interface SnapshotRequest {
   /** Read user-level MCP client configs (home directory) too. */
   userConfigs?: boolean;
   home?: string;
+  /** Environment for locating user-level configs (XDG_CONFIG_HOME, APPDATA, CODEX_HOME). */
+  env?: NodeJS.ProcessEnv;
   /** Called with files done / total while code is scanned. */
   progress?: (done: number, total: number) => void;
 }
@@ -81,13 +83,22 @@ export async function takeSnapshot(request: SnapshotRequest): Promise<SnapshotRe
     items.push(...toolItems(scan.tools, prefix));
     for (const finding of [...walk.findings, ...scan.findings])
       findings.push({ ...finding, path: prefix + finding.path });
-    // MCP client configurations (issue 16 item 3, src/scout/mcp, written in parallel): its
-    // scanMcpConfigs(...) returns a ProviderResult; wire it here once it lands, e.g.
-    //   const mcp = await scanMcpConfigs({ root: root.abs, files: walk.files, prefix, ... });
-    //   items.push(...mcp.items); findings.push(...mcp.findings);
   }
-  // User-level MCP configs (--user-configs): read once, not per root, by the same scanner.
-  //   if (request.userConfigs) { const user = await scanMcpConfigs({ home: request.home, ... }); ... }
+  // MCP client configurations (src/scout/mcp, issue 16 item 3): project configs of every root,
+  // and the user's own with --user-configs. NOT WIRED YET: the CLI bundle cannot load
+  // jsonc-parser's UMD main (dist/cli.cjs throws "Cannot find module './impl/format'" on use),
+  // so this waits for scripts/build.mjs to alias it to its ESM build
+  // (`alias: { "jsonc-parser": "jsonc-parser/lib/esm/main.js" }`). Then uncomment (checked from
+  // source: .mcp.json servers come out as mcp_server items):
+  //   const { scanMcpConfigs } = await import("./mcp/index.ts");
+  //   const mcp = await scanMcpConfigs({
+  //     roots: roots.map((r) => r.abs),
+  //     userConfigs: request.userConfigs === true,
+  //     ...(request.home !== undefined ? { home: request.home } : {}),
+  //     ...(request.env !== undefined ? { env: request.env } : {}),
+  //   });
+  //   items.push(...mcp.items);
+  //   findings.push(...mcp.findings);
 
   const workspace = roots.map((r) => r.label).join(",");
   return {

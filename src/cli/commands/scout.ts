@@ -78,6 +78,7 @@ const scoutSnapshotCommand = command({
       exclude: listOption(options, "exclude"),
       userConfigs: options["user-configs"] === true,
       ...(ctx.env.HOME ? { home: ctx.env.HOME } : {}),
+      env: ctx.env,
       policies,
       ...(stringOption(options, "out") ? { out: stringOption(options, "out") } : {}),
       ...(stringOption(options, "coverage-out")
