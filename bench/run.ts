@@ -5,6 +5,7 @@ import { type BenchRow, printRows } from "./lib.ts";
 import { benchPack } from "./pack.ts";
 import { benchRegress } from "./regress.ts";
 import { benchRunpack } from "./runpack.ts";
+import { benchScout } from "./scout.ts";
 import { benchSidecar } from "./sidecar.ts";
 
 const sections: Record<string, () => Promise<BenchRow[]>> = {
@@ -14,6 +15,7 @@ const sections: Record<string, () => Promise<BenchRow[]>> = {
   pack: benchPack,
   regress: benchRegress,
   sidecar: benchSidecar,
+  scout: benchScout,
 };
 
 const wanted = process.argv.slice(2);
