@@ -54,7 +54,7 @@ const corpusSamples: CorpusSample[] = conformanceAvailable
   : [];
 
 describe("published schemas with a public v1 counterpart mirror it", { skip: publicSchemasSkip }, () => {
-  it("the corpus has a counterpart for the gate wire, policy, policy test, pack, guard manifest, registry, runpack and regress result schemas", () => {
+  it("the corpus has a counterpart for the gate wire, policy, policy test, pack, guard manifest, registry, runpack, regress result and scout snapshot schemas", () => {
     assert.deepEqual(withPublicCounterpart.map((entry) => entry.path).sort(), [
       "gate/approval_audit_record.schema.json",
       "gate/approval_token.schema.json",
@@ -77,6 +77,7 @@ describe("published schemas with a public v1 counterpart mirror it", { skip: pub
       "runpack/refs.schema.json",
       "runpack/result.schema.json",
       "runpack/run.schema.json",
+      "scout/inventory_snapshot.schema.json",
     ]);
   });
 
