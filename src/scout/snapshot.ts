@@ -84,21 +84,17 @@ export async function takeSnapshot(request: SnapshotRequest): Promise<SnapshotRe
     for (const finding of [...walk.findings, ...scan.findings])
       findings.push({ ...finding, path: prefix + finding.path });
   }
-  // MCP client configurations (src/scout/mcp, issue 16 item 3): project configs of every root,
-  // and the user's own with --user-configs. NOT WIRED YET: the CLI bundle cannot load
-  // jsonc-parser's UMD main (dist/cli.cjs throws "Cannot find module './impl/format'" on use),
-  // so this waits for scripts/build.mjs to alias it to its ESM build
-  // (`alias: { "jsonc-parser": "jsonc-parser/lib/esm/main.js" }`). Then uncomment (checked from
-  // source: .mcp.json servers come out as mcp_server items):
-  //   const { scanMcpConfigs } = await import("./mcp/index.ts");
-  //   const mcp = await scanMcpConfigs({
-  //     roots: roots.map((r) => r.abs),
-  //     userConfigs: request.userConfigs === true,
-  //     ...(request.home !== undefined ? { home: request.home } : {}),
-  //     ...(request.env !== undefined ? { env: request.env } : {}),
-  //   });
-  //   items.push(...mcp.items);
-  //   findings.push(...mcp.findings);
+  // MCP client configurations (src/scout/mcp): project configs of every root, and the user's own
+  // with --user-configs. Loaded on use: its JSONC and TOML parsers are needed by snapshots only.
+  const { scanMcpConfigs } = await import("./mcp/index.ts");
+  const mcp = await scanMcpConfigs({
+    roots: roots.map((r) => r.abs),
+    userConfigs: request.userConfigs === true,
+    ...(request.home !== undefined ? { home: request.home } : {}),
+    ...(request.env !== undefined ? { env: request.env } : {}),
+  });
+  items.push(...mcp.items);
+  findings.push(...mcp.findings);
 
   const workspace = roots.map((r) => r.label).join(",");
   return {

@@ -1,6 +1,7 @@
 /**
  * `gait scout snapshot|diff` through the built CLI, from a directory outside the repository (the
- * parsers load from the package's node_modules): the fixture agents' table and JSON, the files
+ * parsers load from the package's node_modules): the fixture agents (and a project .mcp.json,
+ * whose secret value never comes out) as a table and JSON, the files
  * written, same bytes twice, coverage with --fail-under, diff exit 2 on drift and 0 without, a
  * file that does not parse reported (no stack trace), bad input exit 6 with a hint, help and
  * explain.
@@ -19,6 +20,18 @@ const repo = join(temp.dir, "repo");
 cpSync(join(repoRoot, "test", "scout", "fixtures", "agents"), repo, { recursive: true });
 writeFileSync(join(repo, "ts", "broken.ts"), 'import { tool } from "ai";\nexport const x = tool({\n');
 writeFileSync(
+  join(repo, ".mcp.json"),
+  JSON.stringify({
+    mcpServers: {
+      github: {
+        command: "npx",
+        args: ["-y", "@modelcontextprotocol/server-github"],
+        env: { GITHUB_TOKEN: "ghp_planted_secret" },
+      },
+    },
+  }),
+);
+writeFileSync(
   join(temp.dir, "policy.yaml"),
   "schema_id: gait.gate.policy\nschema_version: 1.0.0\ndefault_verdict: allow\nrules:\n  - name: deletes\n    effect: block\n    match:\n      tool_names: [delete_record]\n",
 );
@@ -33,14 +46,20 @@ async function gait(args: string[], expected: number): Promise<CliResult> {
 describe("gait scout", () => {
   it("snapshots the fixture agents: table, findings, the file written", async () => {
     const human = await gait(["scout", "snapshot", "--roots", "repo", "--out", "a.json"], 0);
-    assert.match(human.stdout, /items=19/);
+    assert.match(human.stdout, /items=20/);
+    assert.match(human.stdout, /mcp_server\s+github\s+\w+\s+claude-code\s+\.mcp\.json#\/mcpServers\/github/);
     assert.match(human.stdout, /purge_cache\s+critical\s+mcp_sdk\s+ts\/mcp-server\.mjs:17/);
     assert.match(human.stdout, /skipped ts\/broken\.ts:3: scout_parse_error/);
     const json = await gait(["scout", "snapshot", "--roots", "repo", "--out", "b.json", "--json"], 0);
-    assert.equal((json.json?.items as unknown[] | undefined)?.length, 19);
+    assert.equal((json.json?.items as unknown[] | undefined)?.length, 20);
     assert.equal((json.json?.findings as unknown[] | undefined)?.length, 2);
     assert.equal(json.json?.snapshot_path, "./b.json");
     const a = readFileSync(join(temp.dir, "a.json"));
+    assert.ok(
+      !a.includes("ghp_planted_secret") && !json.stdout.includes("ghp_planted_secret"),
+      "no secret value",
+    );
+    assert.ok(a.includes("env:GITHUB_TOKEN"), "env var names only");
     assert.deepEqual(a, readFileSync(join(temp.dir, "b.json")), "same bytes twice");
     assertPublishedValid(JSON.parse(a.toString()), "scout/inventory_snapshot.schema.json");
   });
@@ -72,7 +91,7 @@ describe("gait scout", () => {
     writeFileSync(mastra, readFileSync(mastra, "utf8").replace("update_ticket", "delete_ticket"));
     await gait(["scout", "snapshot", "--roots", "repo", "--out", "c.json"], 0);
     const drift = await gait(["scout", "diff", "a.json", "c.json", "--json"], 2);
-    assert.deepEqual(drift.json?.counts, { added: 1, removed: 1, changed: 0, unchanged: 18 });
+    assert.deepEqual(drift.json?.counts, { added: 1, removed: 1, changed: 0, unchanged: 19 });
     const { ok: _ok, correlation_id: _c, ...diff } = drift.json!;
     assertPublishedValid(diff, "scout/snapshot_diff.schema.json");
     const human = await gait(["scout", "diff", "a.json", "c.json"], 2);
