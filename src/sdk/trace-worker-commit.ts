@@ -81,7 +81,10 @@ export class GroupCommitter {
   private readonly maxGroup: number;
   private readonly sealed: EvidenceGroup[] = [];
   private open: EvidenceGroup | undefined;
+  /** Commits in their file and trace syncs (what maxInFlight bounds). */
   private inFlight = 0;
+  /** Commits not finished, audits included. */
+  private unfinished = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly idlers: Array<() => void> = [];
 
@@ -111,22 +114,35 @@ export class GroupCommitter {
       const group = this.sealed.shift() ?? this.lingered();
       if (!group) return;
       this.inFlight++;
+      this.unfinished++;
+      // Once its traces are on disk a commit frees its slot: its audits' directory sync then
+      // overlaps the next commit's file syncs.
+      let slotFreed = false;
+      const freeSlot = () => {
+        if (slotFreed) return;
+        slotFreed = true;
+        this.inFlight--;
+        this.kick();
+      };
       void group
-        .commit()
+        .commit(freeSlot)
         .catch((error: unknown) => group.failRest(error))
         .finally(() => {
-          this.inFlight--;
-          this.kick();
-          if (this.inFlight === 0 && !this.open && this.sealed.length === 0)
-            for (const resolve of this.idlers.splice(0)) resolve();
+          this.unfinished--;
+          freeSlot();
+          if (this.isIdle()) for (const resolve of this.idlers.splice(0)) resolve();
         });
     }
   }
 
   /** Resolves once every decision written so far is settled (a lingering group still lingers). */
   idle(): Promise<void> {
-    if (this.inFlight === 0 && !this.open && this.sealed.length === 0) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idlers.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return this.unfinished === 0 && !this.open && this.sealed.length === 0;
   }
 
   /** Commits the open group now, lingering or not (before a shutdown). */
@@ -206,7 +222,8 @@ class EvidenceGroup {
     });
   }
 
-  async commit(): Promise<void> {
+  /** Commits the group; `tracesDone` is called once the traces are placed and synced. */
+  async commit(tracesDone: () => void): Promise<void> {
     const traces = this.members.map((member) => member.trace);
     const audits = this.members.map((member) => member.audit);
     if (this.fsync) await syncFiles([...traces, ...audits.filter((audit) => audit !== undefined)]);
@@ -225,6 +242,7 @@ class EvidenceGroup {
       if (audit) discard(audit);
       settle(this.members[index]!, audit ? [trace, audit] : [trace]);
     }
+    tracesDone();
     if (waiting.length === 0) return;
 
     const auditDirs = new Set<string>();
