@@ -2,7 +2,9 @@
  * The two real parsers Scout reads code with, loaded on first use from node_modules at run time
  * (never bundled: oxc-parser is a native addon, the Python grammar a wasm file):
  * - oxc-parser for TypeScript and JavaScript (its parse runs on libuv's thread pool);
- * - web-tree-sitter with tree-sitter-python's wasm grammar for Python (no Python installed).
+ * - web-tree-sitter with the Python grammar's wasm from @vscode/tree-sitter-wasm (VS Code's prebuilt
+ *   grammars: no Python installed, and no install script, unlike tree-sitter-python's native
+ *   binding).
  *
  * The require below is made from a variable so esbuild leaves it alone: in the CLI bundle it is
  * the bundle's own require (resolving beside dist/), from source one made for this file.
@@ -45,7 +47,7 @@ export function pythonParser(): Promise<TreeSitter.Parser> {
     const ts = load<typeof TreeSitter>("web-tree-sitter");
     let grammar: string;
     try {
-      grammar = nodeRequire.resolve("tree-sitter-python/tree-sitter-python.wasm");
+      grammar = nodeRequire.resolve("@vscode/tree-sitter-wasm/wasm/tree-sitter-python.wasm");
     } catch (error) {
       throw gaitError(
         "dependency_missing",

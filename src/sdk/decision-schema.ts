@@ -59,6 +59,21 @@ export const GateDecisionJsonSchema = Type.Object(
     would_have_blocked: Type.Optional(Type.Boolean()),
     simulated_verdict: Type.Optional(StringEnum(VERDICTS)),
     simulated_reason_codes: Type.Optional(Strings),
+    policy_pack: Type.Optional(
+      Type.Object(
+        {
+          name: Type.String(),
+          version: Type.String(),
+          digest: Type.String({ description: "the registry pack's digest (gait.lock)" }),
+          file: Type.String({ description: "the policy file inside the pack" }),
+          sha256: Type.String({ description: "sha256 of the policy file's bytes that were evaluated" }),
+        },
+        {
+          additionalProperties: false,
+          description: "gait gate eval --policy pack:<name>/<file>: the installed registry pack the policy came from",
+        },
+      ),
+    ),
     evaluation_error: Type.Optional(
       Type.Object(
         {
