@@ -87,11 +87,16 @@ describe("gait scout", () => {
   it("diffs: exit 0 when equal, 2 on drift", async () => {
     const same = await gait(["scout", "diff", "a.json", "b.json", "--json"], 0);
     assert.equal(same.json?.drift, false);
+    assert.equal(same.json?.ok, true);
     const mastra = join(repo, "ts", "mastra.ts");
     writeFileSync(mastra, readFileSync(mastra, "utf8").replace("update_ticket", "delete_ticket"));
     await gait(["scout", "snapshot", "--roots", "repo", "--out", "c.json"], 0);
     const drift = await gait(["scout", "diff", "a.json", "c.json", "--json"], 2);
     assert.deepEqual(drift.json?.counts, { added: 1, removed: 1, changed: 0, unchanged: 19 });
+    // Drift is a result, not an error (as pack diff and run diff): ok stays true, no error envelope.
+    assert.equal(drift.json?.ok, true);
+    assert.equal(drift.json?.drift, true);
+    assert.equal(drift.json?.error, undefined);
     const { ok: _ok, correlation_id: _c, ...diff } = drift.json!;
     assertPublishedValid(diff, "scout/snapshot_diff.schema.json");
     const human = await gait(["scout", "diff", "a.json", "c.json"], 2);

@@ -215,9 +215,11 @@ const scoutDiffCommand = command({
       });
     }
     const diff = diffSnapshots(await readSnapshotFile(ctx.cwd, left), await readSnapshotFile(ctx.cwd, right));
+    // Drift is a result, not an error (as in `gait pack diff` / `gait run diff`): `ok` stays true,
+    // `drift` and exit 2 say it.
     return {
       exitCode: exitForCheck(!diff.drift),
-      output: { ...diff, ok: !diff.drift },
+      output: { ...diff },
       human: diffLines(diff),
     };
   },
