@@ -17,7 +17,7 @@ export interface ScoutItem {
   kind: ScoutItemKind;
   /** The declared name (a tool's name, an MCP server's key in its config). */
   name: string;
-  /** `<path relative to the scanned root>:<line>`, or the config file and key for MCP servers. */
+  /** `<path>:<line>`, or `<config file>#<place>` for MCP servers; the path by the one rule of locator.ts. */
   locator: string;
   risk_level?: RiskLevel;
   /** Sorted `key:value` strings. */

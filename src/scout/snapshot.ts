@@ -1,7 +1,7 @@
 /**
  * `gait scout snapshot`: walk the roots, find tools in code (providers) and MCP servers in client
  * configurations (src/scout/mcp), and assemble a deterministic `gait.scout.inventory_snapshot`
- * (CONTRACTS.md §7.4): items sorted by id, tags sorted, locators relative to their root, a fixed
+ * (CONTRACTS.md §7.4): items sorted by id, tags sorted, locators by one rule (locator.ts), a fixed
  * created_at, so the same tree gives the same bytes on every machine.
  */
 import { stat } from "node:fs/promises";
@@ -12,6 +12,7 @@ import { PRODUCER_VERSION } from "../contract/version.ts";
 import { invalidInput } from "./error-codes.ts";
 import type { ProviderResult, ScoutFinding, ScoutItem } from "./item.ts";
 import { itemId } from "./item-id.ts";
+import { locatorPaths } from "./locator.ts";
 import { assessRisk } from "./risk.ts";
 import { codeLanguageOf, type FoundInFile, scanCode } from "./scan-code.ts";
 import { type InventorySnapshot, SCOUT_SCHEMA_VERSION, ScoutSchemaIds } from "./types.ts";
@@ -50,13 +51,15 @@ export async function takeSnapshot(request: SnapshotRequest): Promise<SnapshotRe
     label: rootLabel(root),
   }));
   for (const root of roots) await assertReadableDirectory(root.abs, root.given);
-  const multi = roots.length > 1;
+  // One locator rule for code and MCP items alike (locator.ts).
+  const locate = locatorPaths(roots.map((r) => r.abs));
   const items: ScoutItem[] = [];
   const findings: ScoutFinding[] = [];
   let filesScanned = 0;
   let filesParsed = 0;
 
   const walks = [];
+  const listed = new Set<string>();
   for (const root of roots) {
     const options = { include: request.include ?? [], exclude: request.exclude ?? [] };
     const walk = await walkRoot(root.abs, options).catch((error: unknown) => {
@@ -68,27 +71,31 @@ export async function takeSnapshot(request: SnapshotRequest): Promise<SnapshotRe
         },
       );
     });
-    walks.push({ root, walk });
+    // Overlapping roots (`.` and `src`): a file is read once, under the first root that lists it.
+    const files = walk.files.filter((file) => {
+      const shown = locate(root.abs, file);
+      if (listed.has(shown)) return false;
+      listed.add(shown);
+      return true;
+    });
+    walks.push({ root, files, findings: walk.findings });
   }
-  const total = walks.reduce(
-    (n, w) => n + w.walk.files.filter((f) => codeLanguageOf(f) !== undefined).length,
-    0,
-  );
+  const total = walks.reduce((n, w) => n + w.files.filter((f) => codeLanguageOf(f) !== undefined).length, 0);
   let done = 0;
-  for (const { root, walk } of walks) {
-    const prefix = multi ? `${root.label}/` : "";
+  for (const walk of walks) {
     filesScanned += walk.files.length;
-    const scan = await scanCode(root.abs, walk.files, () => request.progress?.(++done, total));
+    const scan = await scanCode(walk.root.abs, walk.files, () => request.progress?.(++done, total));
     filesParsed += scan.filesParsed;
-    items.push(...toolItems(scan.tools, prefix));
+    items.push(...toolItems(scan.tools.map((tool) => ({ ...tool, path: locate(walk.root.abs, tool.path) }))));
     for (const finding of [...walk.findings, ...scan.findings])
-      findings.push({ ...finding, path: prefix + finding.path });
+      findings.push({ ...finding, path: locate(walk.root.abs, finding.path) });
   }
-  // MCP client configurations (src/scout/mcp): project configs of every root, and the user's own
-  // with --user-configs. Loaded on use: its JSONC and TOML parsers are needed by snapshots only.
+  // MCP client configurations (src/scout/mcp): project configs among the walked files of every
+  // root, and the user's own with --user-configs. Loaded on use: its JSONC and TOML parsers are
+  // needed by snapshots only.
   const { scanMcpConfigs } = await import("./mcp/index.ts");
   const mcp = await scanMcpConfigs({
-    roots: roots.map((r) => r.abs),
+    projects: walks.map((w) => ({ root: w.root.abs, files: w.files })),
     userConfigs: request.userConfigs === true,
     ...(request.home !== undefined ? { home: request.home } : {}),
     ...(request.env !== undefined ? { env: request.env } : {}),
@@ -144,13 +151,13 @@ export function definitionDigest(description: string, inputSchema: string): stri
  * within its file keeps its id and `diff` reports its locator as changed; a second tool of the
  * same name in the same file takes its full locator into its id.
  */
-export function toolItems(tools: readonly FoundInFile[], prefix = ""): ScoutItem[] {
+export function toolItems(tools: readonly FoundInFile[]): ScoutItem[] {
   const ordered = [...tools].sort(
     (a, b) => compareBytes(a.path, b.path) || a.line - b.line || compareBytes(a.name, b.name),
   );
   const seen = new Set<string>();
   return ordered.map((tool) => {
-    const file = prefix + tool.path;
+    const file = tool.path;
     const locator = `${file}:${tool.line}`;
     let id = itemId("tool", tool.name, file);
     if (seen.has(id)) id = itemId("tool", tool.name, locator);

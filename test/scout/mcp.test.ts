@@ -6,6 +6,7 @@ import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { itemId } from "../../src/scout/item-id.ts";
 import { scanMcpConfigs } from "../../src/scout/mcp/index.ts";
+import { walkRoot } from "../../src/scout/walk.ts";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/mcp/", import.meta.url));
 const PROJECT = join(FIXTURES, "project");
@@ -316,8 +317,14 @@ function expectedItems(rows: Expected[]) {
   }));
 }
 
-const scanFixture = (userConfigs: boolean) =>
-  scanMcpConfigs({ roots: [PROJECT], userConfigs, home: HOME, env: {} });
+/** Roots with the core walker's listing, as `gait scout snapshot` hands them to the MCP scan. */
+const listed = (...roots: string[]) =>
+  Promise.all(
+    roots.map(async (root) => ({ root, files: (await walkRoot(root, { include: [], exclude: [] })).files })),
+  );
+
+const scanFixture = async (userConfigs: boolean) =>
+  scanMcpConfigs({ projects: await listed(PROJECT), userConfigs, home: HOME, env: {} });
 
 describe("scanMcpConfigs on the fixture project and home", () => {
   it("finds exactly the servers of every client's project files, and the findings", async () => {
@@ -351,7 +358,7 @@ describe("scanMcpConfigs on the fixture project and home", () => {
     }
   });
 
-  it("skips node_modules, hidden directories and files two levels down", async () => {
+  it("skips node_modules (walker), hidden directories and files two levels down", async () => {
     const names = (await scanFixture(false)).items.map((i) => i.name);
     for (const ignored of ["ignored-node-modules", "ignored-hidden", "ignored-too-deep"]) {
       assert.ok(!names.includes(ignored), ignored);
@@ -363,7 +370,7 @@ describe("scanMcpConfigs on the fixture project and home", () => {
     const second = JSON.stringify(await scanFixture(true));
     const relativeRoot = JSON.stringify(
       await scanMcpConfigs({
-        roots: [relative(process.cwd(), PROJECT) + "/"],
+        projects: await listed(relative(process.cwd(), PROJECT) + "/"),
         userConfigs: true,
         home: HOME,
         env: {},
@@ -394,7 +401,7 @@ describe("scanMcpConfigs: user files and the file system", () => {
     const home = await tempDir();
     await put(join(home, ".cursor", "mcp.json"), "{ broken");
     await put(join(home, ".claude.json"), '{"mcpServers":{"x":{"command":"npx"}}}');
-    const result = await scanMcpConfigs({ roots: [root], userConfigs: false, home, env: {} });
+    const result = await scanMcpConfigs({ projects: await listed(root), userConfigs: false, home, env: {} });
     assert.deepEqual(result, { items: [], findings: [] });
   });
 
@@ -409,7 +416,7 @@ describe("scanMcpConfigs: user files and the file system", () => {
     await put(join(home, "roaming", "Code", "User", "mcp.json"), '{"servers":{"b":{"command":"x"}}}');
     await put(join(elsewhere, "config.toml"), '[mcp_servers.c]\ncommand = "x"\n');
     const result = await scanMcpConfigs({
-      roots: [root],
+      projects: await listed(root),
       userConfigs: true,
       home,
       env: { XDG_CONFIG_HOME: join(home, "xdg"), APPDATA: join(home, "roaming"), CODEX_HOME: elsewhere },
@@ -431,21 +438,19 @@ describe("scanMcpConfigs: user files and the file system", () => {
       projects: { [join(home, "src", "app")]: { mcpServers: { db: { command: "uvx", args: ["x"] } } } },
     };
     await put(join(home, ".claude.json"), JSON.stringify(config));
-    const result = await scanMcpConfigs({ roots: [root], userConfigs: true, home, env: {} });
+    const result = await scanMcpConfigs({ projects: await listed(root), userConfigs: true, home, env: {} });
     assert.deepEqual(
       result.items.map((i) => i.locator),
       ["~/.claude.json#/projects/~0~1src~1app/mcpServers/db"],
     );
   });
 
-  it("reports an unreadable config (a directory in its place) and goes on", async () => {
+  it("reads only files the walker listed: a directory in a config's place is not one", async () => {
     const root = await tempDir();
     await mkdir(join(root, ".mcp.json"));
     await put(join(root, ".cursor", "mcp.json"), '{"mcpServers":{"ok":{"command":"npx","args":["ok"]}}}');
-    const result = await scanMcpConfigs({ roots: [root], userConfigs: false, env: {} });
-    assert.deepEqual(result.findings, [
-      { path: ".mcp.json", code: "mcp_config_unreadable", message: "cannot be read (not a regular file)" },
-    ]);
+    const result = await scanMcpConfigs({ projects: await listed(root), userConfigs: false, env: {} });
+    assert.deepEqual(result.findings, []);
     assert.deepEqual(
       result.items.map((i) => i.name),
       ["ok"],
@@ -458,7 +463,7 @@ describe("scanMcpConfigs: user files and the file system", () => {
       await put(join(base, name, ".mcp.json"), '{"mcpServers":{"same":{"command":"npx","args":["same"]}}}');
     }
     const result = await scanMcpConfigs({
-      roots: [join(base, "svc-b"), join(base, "svc-a")],
+      projects: await listed(join(base, "svc-b"), join(base, "svc-a")),
       userConfigs: false,
       env: {},
     });
@@ -472,7 +477,7 @@ describe("scanMcpConfigs: user files and the file system", () => {
   it("reads a file once when roots overlap", async () => {
     const base = await tempDir();
     await put(join(base, "sub", "mcp.json"), '{"mcpServers":{"one":{"command":"npx","args":["one"]}}}');
-    const result = await scanMcpConfigs({ roots: [base, base], userConfigs: false, env: {} });
+    const result = await scanMcpConfigs({ projects: await listed(base, base), userConfigs: false, env: {} });
     assert.equal(result.items.length, 1);
   });
 });

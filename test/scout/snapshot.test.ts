@@ -205,6 +205,80 @@ describe("scout snapshot of the fixture agents", () => {
   });
 });
 
+describe("one locator rule and one file walk for code and MCP items", () => {
+  const mastra = readFileSync(join(fixture, "ts", "mastra.ts"));
+  const mcpJson = (name: string) =>
+    JSON.stringify({ mcpServers: { [name]: { command: "npx", args: ["-y", "x"] } } });
+  /** base/svc-a and base/svc-b, each with a Mastra tool and a project MCP config. */
+  function twoServices(): string {
+    const temp = tempDir("gait-scout-roots-");
+    temps.push(temp.cleanup);
+    for (const svc of ["svc-a", "svc-b"]) {
+      mkdirSync(join(temp.dir, svc, "ts"), { recursive: true });
+      writeFileSync(join(temp.dir, svc, "ts", "mastra.ts"), mastra);
+      writeFileSync(join(temp.dir, svc, ".mcp.json"), mcpJson(`${svc}-db`));
+    }
+    return temp.dir;
+  }
+  const locators = (items: Array<{ locator: string }>) => items.map((i) => i.locator).sort();
+
+  it("with two roots, code and MCP locators are both relative to the roots' common directory", async () => {
+    const base = twoServices();
+    const expected = [
+      "svc-a/.mcp.json#/mcpServers/svc-a-db",
+      "svc-a/ts/mastra.ts:5",
+      "svc-b/.mcp.json#/mcpServers/svc-b-db",
+      "svc-b/ts/mastra.ts:5",
+    ];
+    const fromBase = await takeSnapshot({ roots: ["svc-a", "svc-b"], cwd: base });
+    assert.deepEqual(locators(fromBase.snapshot.items), expected);
+    // However the roots are written (from inside one of them, absolute), the same items and ids.
+    const fromInside = await takeSnapshot({ roots: [".", "../svc-b"], cwd: join(base, "svc-a") });
+    assert.deepEqual(locators(fromInside.snapshot.items), expected);
+    assert.deepEqual(fromInside.snapshot.items, fromBase.snapshot.items);
+    const absolute = await takeSnapshot({ roots: [join(base, "svc-b"), join(base, "svc-a")], cwd: "/" });
+    assert.deepEqual(
+      absolute.snapshot.items.map((i) => i.id).sort(),
+      fromBase.snapshot.items.map((i) => i.id).sort(),
+    );
+    assertPublishedValid(fromBase.snapshot, "scout/inventory_snapshot.schema.json");
+  });
+
+  it("with one root, locators are relative to it; overlapping roots read a file once", async () => {
+    const base = twoServices();
+    const one = await takeSnapshot({ roots: ["svc-a"], cwd: base });
+    assert.deepEqual(locators(one.snapshot.items), [".mcp.json#/mcpServers/svc-a-db", "ts/mastra.ts:5"]);
+    const overlap = await takeSnapshot({ roots: [".", "svc-a"], cwd: base });
+    assert.equal(overlap.snapshot.items.length, 4);
+    assert.equal(new Set(overlap.snapshot.items.map((i) => i.id)).size, 4);
+  });
+
+  it("reads no MCP config the walk skips: .gitignore, --exclude, --include, virtualenvs, build output", async () => {
+    const base = twoServices();
+    const root = join(base, "svc-a");
+    const put = (path: string, name: string) => {
+      mkdirSync(join(root, path, ".."), { recursive: true });
+      writeFileSync(join(root, path), mcpJson(name));
+    };
+    put("ignored/servers.json", "from-gitignored");
+    writeFileSync(join(root, ".gitignore"), "ignored/\n");
+    put("excluded/servers.json", "from-excluded");
+    put("env/servers.json", "from-venv");
+    writeFileSync(join(root, "env", "pyvenv.cfg"), "home = /usr/bin\n");
+    put("gait-out/servers.json", "from-gait-out");
+    put("dist/servers.json", "from-dist");
+    put("examples/servers.json", "from-examples");
+    const names = async (options: { include?: string[]; exclude?: string[] }) =>
+      (await takeSnapshot({ roots: [root], cwd: "/", ...options })).snapshot.items
+        .filter((i) => i.kind === "mcp_server")
+        .map((i) => i.name)
+        .sort();
+    assert.deepEqual(await names({ exclude: ["excluded/**"] }), ["from-examples", "svc-a-db"]);
+    assert.deepEqual(await names({ exclude: [".mcp.json", "excluded"] }), ["from-examples"]);
+    assert.deepEqual(await names({ include: ["ts/**", "examples/**"] }), ["from-examples"]);
+  });
+});
+
 describe("a real MCP server package from npm", () => {
   it("inventories @modelcontextprotocol/server-memory from its shipped code", async () => {
     const root = join(repoRoot, "node_modules", "@modelcontextprotocol", "server-memory", "dist");

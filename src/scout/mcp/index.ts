@@ -6,20 +6,27 @@
  * finding, never an error. Items and findings come out in byte order of locator / path.
  */
 import { homedir } from "node:os";
-import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { compareBytes } from "../../contract/bytes.ts";
 import type { ProviderResult, ScoutFinding, ScoutItem } from "../item.ts";
-import { type ConfigLocation, PROJECT_LOCATIONS, userLocations } from "./locations.ts";
-import { parseProjectConfig } from "./project.ts";
-import { listProjectJsonFiles, type ReadResult, readConfigText } from "./reader.ts";
+import { locatorPaths, toSlashes } from "../locator.ts";
+import { userLocations } from "./locations.ts";
+import { projectCandidates } from "./project.ts";
+import { type ReadResult, readConfigText } from "./reader.ts";
 import { serverItem } from "./server-item.ts";
 import type { McpClient, ParsedConfig } from "./spec.ts";
 
 export type { McpClient } from "./spec.ts";
 
+/** A scanned root and the files the core walker listed under it (root-relative POSIX paths). */
+export interface McpProjectListing {
+  root: string;
+  files: readonly string[];
+}
+
 export interface McpScanOptions {
-  /** Project roots; locators are relative to them (to their common directory when several). */
-  roots: string[];
+  /** Project roots with their walker listings; locators follow the one rule of locator.ts. */
+  projects: readonly McpProjectListing[];
   /** Read the user's own client configs under `home` (`gait scout snapshot --user-configs`). */
   userConfigs: boolean;
   /** Defaults to the OS home directory. */
@@ -34,18 +41,27 @@ const MAX_PROJECT_JSON_BYTES = 4 * 1024 * 1024;
 interface Candidate {
   client: McpClient;
   absolute: string;
-  /** Root-relative or `~/…` path, as shown in locators and findings. */
+  /** Locator path (locator.ts) or `~/…` path, as shown in locators and findings. */
   shown: string;
   parse: (text: string) => ParsedConfig;
-  /** A file found by listing (not a client's known location): quiet unless it mentions MCP. */
+  /** A file found by its shape (not a client's known location): quiet unless it mentions MCP. */
   generic: boolean;
 }
 
 export async function scanMcpConfigs(options: McpScanOptions): Promise<ProviderResult> {
-  const roots = options.roots.map((r) => resolve(r));
-  const base = commonDirectory(roots);
+  const locate = locatorPaths(options.projects.map((p) => p.root));
   const candidates: Candidate[] = [];
-  for (const root of roots) candidates.push(...(await projectCandidates(root, base)));
+  for (const { root, files } of options.projects) {
+    for (const { location, generic } of projectCandidates(files)) {
+      candidates.push({
+        client: location.client,
+        absolute: join(resolve(root), location.path),
+        shown: locate(root, location.path),
+        parse: location.parse,
+        generic,
+      });
+    }
+  }
   if (options.userConfigs) {
     const home = resolve(options.home ?? homedir());
     for (const location of userLocations(home, options.env ?? process.env)) {
@@ -64,28 +80,6 @@ export async function scanMcpConfigs(options: McpScanOptions): Promise<ProviderR
   const items = results.flatMap((r) => r.items).sort(byLocator);
   const findings = results.flatMap((r) => r.findings).sort(byPath);
   return { items, findings };
-}
-
-async function projectCandidates(root: string, base: string): Promise<Candidate[]> {
-  const shown = (rel: string) => toSlashes(relative(base, join(root, rel)));
-  const known = PROJECT_LOCATIONS.map((l: ConfigLocation) => ({
-    client: l.client,
-    absolute: join(root, l.path),
-    shown: shown(l.path),
-    parse: l.parse,
-    generic: false,
-  }));
-  const knownPaths = new Set(PROJECT_LOCATIONS.map((l) => l.path));
-  const generic = (await listProjectJsonFiles(root))
-    .filter((rel) => !knownPaths.has(rel))
-    .map((rel) => ({
-      client: "project" as const,
-      absolute: join(root, rel),
-      shown: shown(rel),
-      parse: parseProjectConfig,
-      generic: true,
-    }));
-  return [...known, ...generic];
 }
 
 async function scanCandidate(candidate: Candidate): Promise<ProviderResult> {
@@ -128,24 +122,6 @@ function homePath(path: string, home: string): string {
   const rel = relative(home, path);
   if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) return toSlashes(path);
   return "~/" + toSlashes(rel);
-}
-
-/** The deepest directory containing every root (the root itself when there is one). */
-function commonDirectory(roots: string[]): string {
-  const [first, ...rest] = roots;
-  if (first === undefined) return resolve(".");
-  let parts = first.split(sep);
-  for (const root of rest) {
-    const other = root.split(sep);
-    let n = 0;
-    while (n < parts.length && n < other.length && parts[n] === other[n]) n++;
-    parts = parts.slice(0, n);
-  }
-  return parts.length <= 1 ? (parts[0] ?? "") + sep : parts.join(sep);
-}
-
-function toSlashes(path: string): string {
-  return sep === "/" ? path : path.split(sep).join("/");
 }
 
 function byLocator(a: ScoutItem, b: ScoutItem): number {

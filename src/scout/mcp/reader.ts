@@ -1,13 +1,9 @@
 /**
  * The only I/O of the MCP config readers: read one config file (missing is not an error; too
- * large or unreadable is a finding), and list the project JSON files that may hold an `mcpServers`
- * map: `*.json` directly in a root and one directory down, skipping hidden directories (`.git`,
- * `.venv`, the clients' own `.cursor`/`.vscode`/`.gemini`, read by their readers), dependency and
- * build directories. Symbolic links to directories are not followed.
+ * large or unreadable is a finding). Which project files are read comes from the core walker's
+ * listing (see project.ts); user-level files sit at fixed locations (locations.ts).
  */
-import { readdir, readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
-import { compareBytes } from "../../contract/bytes.ts";
+import { readFile, stat } from "node:fs/promises";
 
 export type ReadResult =
   | { kind: "missing" }
@@ -28,41 +24,5 @@ export async function readConfigText(path: string, maxBytes = MAX_CONFIG_BYTES):
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return { kind: "missing" };
     return { kind: "unreadable", reason: code ?? "read failed" };
-  }
-}
-
-const SKIPPED_DIRECTORIES = new Set([
-  "node_modules",
-  "bower_components",
-  "vendor",
-  "venv",
-  "env",
-  "__pycache__",
-  "dist",
-  "build",
-  "out",
-  "target",
-  "coverage",
-]);
-
-/** Relative paths (`/`-separated, byte order) of candidate JSON files under `root`. */
-export async function listProjectJsonFiles(root: string): Promise<string[]> {
-  const files: string[] = [];
-  const top = await entriesOf(root);
-  for (const entry of top) {
-    if (entry.isFile() && entry.name.endsWith(".json")) files.push(entry.name);
-    if (!entry.isDirectory() || entry.name.startsWith(".") || SKIPPED_DIRECTORIES.has(entry.name)) continue;
-    for (const inner of await entriesOf(join(root, entry.name))) {
-      if (inner.isFile() && inner.name.endsWith(".json")) files.push(`${entry.name}/${inner.name}`);
-    }
-  }
-  return files.sort(compareBytes);
-}
-
-async function entriesOf(dir: string) {
-  try {
-    return await readdir(dir, { withFileTypes: true });
-  } catch {
-    return [];
   }
 }
