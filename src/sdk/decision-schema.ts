@@ -70,7 +70,8 @@ export const GateDecisionJsonSchema = Type.Object(
         },
         {
           additionalProperties: false,
-          description: "gait gate eval --policy pack:<name>/<file>: the installed registry pack the policy came from",
+          description:
+            "gait gate eval --policy pack:<name>/<file>: the installed registry pack the policy came from",
         },
       ),
     ),
