@@ -5,7 +5,15 @@ export { SCOUT_ERROR_CODES, type ScoutErrorCode } from "./error-codes.ts";
 export type { ProviderResult, RiskLevel, ScoutFinding, ScoutItem, ScoutItemKind } from "./item.ts";
 export { itemId } from "./item-id.ts";
 export { loadPolicies, readSnapshotFile } from "./read.ts";
-export { assessRisk, nameTokens } from "./risk.ts";
+export {
+  assessServerRisk,
+  assessToolRisk,
+  declaredTargets,
+  nameTokens,
+  type Risk,
+  riskReasonTags,
+  type TargetKind,
+} from "./risk.ts";
 export { runScoutSnapshot, type ScoutRunRequest, type ScoutRunResult, scoutJson } from "./run.ts";
 export {
   assembleSnapshot,

@@ -26,6 +26,8 @@ export interface PyFunction {
   line: number;
   decorators: PyCall[];
   parameters: string;
+  /** Declared parameter names, without `self`/`cls` and `*args`/`**kwargs`. */
+  parameterNames: string[];
   docstring: string;
 }
 
@@ -36,6 +38,8 @@ export interface PyClass {
   bases: string[];
   /** `name = ...` / `name: T = ...` in the class body. */
   fields: Map<string, SyntaxNode>;
+  /** Parameter names of the methods defined in the class body, by method name. */
+  methodParameters: Map<string, string[]>;
   docstring: string;
 }
 
@@ -173,6 +177,7 @@ export function buildPyFile(path: string, text: string, tree: Tree): PyFile {
           line: node.startPosition.row + 1,
           decorators,
           parameters: node.childForFieldName("parameters")?.text ?? "",
+          parameterNames: parameterNames(node),
           docstring: docstringOf(body),
         });
         if (body) visit(body, []);
@@ -184,7 +189,16 @@ export function buildPyFile(path: string, text: string, tree: Tree): PyFile {
           .filter((b): b is SyntaxNode => b !== null && (b.type === "identifier" || b.type === "attribute"))
           .map((b) => qualify(b.text) ?? b.text);
         const fields = new Map<string, SyntaxNode>();
+        const methodParameters = new Map<string, string[]>();
         for (const statement of body?.namedChildren ?? []) {
+          const method =
+            statement?.type === "decorated_definition"
+              ? statement.childForFieldName("definition")
+              : statement;
+          if (method?.type === "function_definition") {
+            const name = method.childForFieldName("name")?.text;
+            if (name !== undefined) methodParameters.set(name, parameterNames(method));
+          }
           const assignment =
             statement?.type === "expression_statement" ? statement.namedChildren[0] : undefined;
           if (assignment?.type !== "assignment") continue;
@@ -197,6 +211,7 @@ export function buildPyFile(path: string, text: string, tree: Tree): PyFile {
           line: node.startPosition.row + 1,
           bases,
           fields,
+          methodParameters,
           docstring: docstringOf(body),
         });
         if (body) visit(body, []);
@@ -212,6 +227,24 @@ export function buildPyFile(path: string, text: string, tree: Tree): PyFile {
   };
   visit(tree.rootNode, []);
   return { path, text, functions, classes, calls, modules };
+}
+
+/** A function definition's parameter names (plain, typed, with defaults); not self/cls or splats. */
+function parameterNames(definition: SyntaxNode): string[] {
+  const names: string[] = [];
+  for (const param of definition.childForFieldName("parameters")?.namedChildren ?? []) {
+    if (!param) continue;
+    const name =
+      param.type === "identifier"
+        ? param
+        : param.type === "typed_parameter"
+          ? param.namedChildren[0]
+          : param.type === "default_parameter" || param.type === "typed_default_parameter"
+            ? param.childForFieldName("name")
+            : null;
+    if (name?.type === "identifier" && name.text !== "self" && name.text !== "cls") names.push(name.text);
+  }
+  return names;
 }
 
 /** `a.b.c` for an identifier or attribute chain, else undefined. */

@@ -13,7 +13,7 @@ import { invalidInput } from "./error-codes.ts";
 import type { ProviderResult, ScoutFinding, ScoutItem } from "./item.ts";
 import { itemId } from "./item-id.ts";
 import { locatorPaths } from "./locator.ts";
-import { assessRisk } from "./risk.ts";
+import { assessToolRisk, riskReasonTags } from "./risk.ts";
 import { codeLanguageOf, type FoundInFile, scanCode } from "./scan-code.ts";
 import { type InventorySnapshot, SCOUT_SCHEMA_VERSION, ScoutSchemaIds } from "./types.ts";
 import { errorText, walkRoot } from "./walk.ts";
@@ -162,7 +162,7 @@ export function toolItems(tools: readonly FoundInFile[]): ScoutItem[] {
     let id = itemId("tool", tool.name, file);
     if (seen.has(id)) id = itemId("tool", tool.name, locator);
     seen.add(id);
-    const risk = assessRisk(tool.name, tool.hints);
+    const risk = assessToolRisk(tool.name, tool.hints, tool.parameters);
     return {
       id,
       kind: "tool",
@@ -173,7 +173,7 @@ export function toolItems(tools: readonly FoundInFile[]): ScoutItem[] {
         `definition_digest:${definitionDigest(tool.description, tool.inputSchema)}`,
         `framework:${tool.framework}`,
         `language:${tool.language === "ts" ? "typescript" : "python"}`,
-        `risk_reason:${risk.reason}`,
+        ...riskReasonTags(risk),
       ],
     };
   });

@@ -10,7 +10,6 @@ import { parseCursorConfig } from "../../src/scout/mcp/cursor.ts";
 import { parseGeminiConfig } from "../../src/scout/mcp/gemini.ts";
 import { describeLaunch } from "../../src/scout/mcp/launch.ts";
 import { parseProjectConfig } from "../../src/scout/mcp/project.ts";
-import { assessRisk, RISK_CLASSES } from "../../src/scout/mcp/risk.ts";
 import { referencedEnvNames } from "../../src/scout/mcp/server-entry.ts";
 import { serverItem } from "../../src/scout/mcp/server-item.ts";
 import type { ParsedConfig } from "../../src/scout/mcp/spec.ts";
@@ -94,28 +93,6 @@ describe("referencedEnvNames", () => {
       ),
       ["TOKEN", "lower_ok", "X"],
     );
-  });
-});
-
-describe("risk", () => {
-  it("ranks by the highest class, remote URLs medium unless high, unknown medium", () => {
-    assert.deepEqual(assessRisk(["time", "mcp-server-time"], false), { level: "low", reason: "time" });
-    assert.deepEqual(assessRisk(["time"], true), { level: "medium", reason: "remote_url" });
-    assert.deepEqual(assessRisk(["github"], true), { level: "high", reason: "source_control" });
-    assert.deepEqual(assessRisk(["readOnlyFiles"], false), { level: "high", reason: "filesystem" });
-    assert.deepEqual(assessRisk(["sequential-thinking"], false), { level: "low", reason: "utility" });
-    assert.deepEqual(assessRisk(["stripe-files"], false), { level: "critical", reason: "payments" });
-    assert.deepEqual(assessRisk(["acme"], false), { level: "medium", reason: "unknown" });
-  });
-
-  it("keeps each token in one class only", () => {
-    const seen = new Map<string, string>();
-    for (const riskClass of RISK_CLASSES) {
-      for (const token of riskClass.tokens) {
-        assert.equal(seen.get(token), undefined, `${token} in ${seen.get(token)} and ${riskClass.reason}`);
-        seen.set(token, riskClass.reason);
-      }
-    }
   });
 });
 

@@ -62,7 +62,7 @@ const EXPECTED = [
   "langchain multiply py/langchain_agent.py:20 low",
   "langchain web_search ts/langchain.ts:5 low",
   "mastra update_ticket ts/mastra.ts:5 high",
-  "mcp_sdk list_files ts/mcp-server.mjs:7 low",
+  "mcp_sdk list_files ts/mcp-server.mjs:7 medium",
   "mcp_sdk purge_cache ts/mcp-server.mjs:17 critical",
   "openai_agents get_weather py/openai_agents_agent.py:5 low",
   "openai_agents issue_refund ts/openai-agents.ts:5 low",
@@ -85,10 +85,13 @@ describe("scout snapshot of the fixture agents", () => {
     assert.deepEqual(got, EXPECTED);
     assert.ok(snapshot.items.every((i) => i.kind === "tool" && /^tool_[0-9a-f]{16}$/.test(i.id)));
     assert.ok(snapshot.items.every((i) => /^definition_digest:[0-9a-f]{16}$/.test(i.tags?.[0] ?? "")));
-    assert.equal(
-      tagOf(snapshot.items.find((i) => i.name === "list_files")?.tags, "risk_reason"),
-      "read_only_hint",
-    );
+    // Risk reasons, one `risk_reason:<source>:<value>` form: annotations, declared targets, name tokens.
+    const reasons = (name: string) =>
+      snapshot.items.find((i) => i.name === name)?.tags?.filter((t) => t.startsWith("risk_reason:"));
+    assert.deepEqual(reasons("list_files"), ["risk_reason:hint:read_only", "risk_reason:target:filesystem"]);
+    assert.deepEqual(reasons("write_file"), ["risk_reason:name:write", "risk_reason:target:filesystem"]);
+    assert.deepEqual(reasons("delete_record"), ["risk_reason:name:delete"]);
+    assert.deepEqual(reasons("get_weather"), ["risk_reason:default:none"]);
     assert.deepEqual(
       findings.map((f) => `${f.path}:${f.line} ${f.code}`),
       ["py/broken.py:4 scout_parse_error", "ts/broken.ts:3 scout_parse_error"],

@@ -6,8 +6,8 @@
 import { sortedUnique } from "../../contract/bytes.ts";
 import type { ScoutItem } from "../item.ts";
 import { itemId } from "../item-id.ts";
+import { assessServerRisk, riskReasonTags } from "../risk.ts";
 import { describeLaunch } from "./launch.ts";
-import { assessRisk } from "./risk.ts";
 import type { McpClient, McpServerSpec } from "./spec.ts";
 
 /** Stdio bridges to a remote server: their URL argument is the server's real location. */
@@ -26,9 +26,9 @@ export function serverItem(spec: McpServerSpec, client: McpClient, fileLocator: 
   const words = [spec.name];
   if (launch.package !== undefined) words.push(launch.package);
   if (launch.executable !== undefined && !launch.isRunner) words.push(launch.executable);
-  const risk = assessRisk(words, host !== undefined && !isLoopback(host));
+  const risk = assessServerRisk(words, host !== undefined && !isLoopback(host));
 
-  const tags = [`client:${client}`, `risk_reason:${risk.reason}`];
+  const tags = [`client:${client}`, ...riskReasonTags(risk)];
   if (spec.transport !== undefined) tags.push(`transport:${spec.transport}`);
   if (launch.executable !== undefined) tags.push(`command:${launch.executable}`);
   if (launch.package !== undefined) tags.push(`package:${launch.package}`);

@@ -6,7 +6,7 @@
  */
 import { objectProps } from "../ts-source.ts";
 import type { FoundTool, TsProvider } from "./provider.ts";
-import { importedCalls, textOf } from "./ts-common.ts";
+import { importedCalls, inputSchemaOf, textOf } from "./ts-common.ts";
 
 const owns = (specifier: string) => specifier === "ai" || specifier.startsWith("ai/");
 
@@ -26,7 +26,7 @@ export const aiSdkProvider: TsProvider = {
         name,
         line: call.line,
         description: textOf(file, options.get("description")),
-        inputSchema: file.source(options.get("inputSchema") ?? options.get("parameters")),
+        ...inputSchemaOf(file, options.get("inputSchema") ?? options.get("parameters")),
       });
     }
     return found;

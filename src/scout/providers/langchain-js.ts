@@ -5,7 +5,7 @@
  */
 import { objectProps, stringValue } from "../ts-source.ts";
 import type { FoundTool, TsProvider } from "./provider.ts";
-import { importedCalls, textOf } from "./ts-common.ts";
+import { importedCalls, inputSchemaOf, textOf } from "./ts-common.ts";
 
 const owns = (specifier: string) =>
   specifier.startsWith("@langchain/") || specifier === "langchain" || specifier.startsWith("langchain/");
@@ -31,7 +31,7 @@ export const langChainJsProvider: TsProvider = {
         name,
         line: call.line,
         description: textOf(file, props.get("description")),
-        inputSchema: file.source(props.get("schema")),
+        ...inputSchemaOf(file, props.get("schema")),
       });
     }
     return found;

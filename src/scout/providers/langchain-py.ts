@@ -39,6 +39,7 @@ export const langChainPyProvider: PyProvider = {
         line: call.line,
         description: pyString(call.keywords.get("description")) ?? "",
         inputSchema: call.keywords.get("args_schema")?.text ?? "",
+        parameters: file.functions.find((fn) => fn.name === func?.text)?.parameterNames ?? [],
       });
     }
     for (const cls of classesExtending(file, (q) => member(q, "BaseTool"))) found.push(classTool(cls));

@@ -4,7 +4,7 @@
  */
 import { objectProps, stringValue } from "../ts-source.ts";
 import type { FoundTool, TsProvider } from "./provider.ts";
-import { importedCalls, textOf } from "./ts-common.ts";
+import { importedCalls, inputSchemaOf, textOf } from "./ts-common.ts";
 
 const owns = (specifier: string) => specifier === "@mastra/core" || specifier.startsWith("@mastra/core/");
 
@@ -22,7 +22,7 @@ export const mastraProvider: TsProvider = {
         name,
         line: call.line,
         description: textOf(file, options.get("description")),
-        inputSchema: file.source(options.get("inputSchema")),
+        ...inputSchemaOf(file, options.get("inputSchema")),
       });
     }
     return found;

@@ -6,7 +6,7 @@
  */
 import { type Node, objectProps, stringValue } from "../ts-source.ts";
 import type { FoundTool, TsProvider } from "./provider.ts";
-import { hintsOf, isObject, textOf } from "./ts-common.ts";
+import { hintsOf, inputSchemaOf, isObject, textOf } from "./ts-common.ts";
 
 const owns = (specifier: string) => specifier.startsWith("@modelcontextprotocol/sdk");
 const HINT_KEYS = ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint", "title"];
@@ -29,7 +29,7 @@ export const mcpSdkProvider: TsProvider = {
           name,
           line: call.line,
           description: textOf(file, config.get("description")),
-          inputSchema: file.source(config.get("inputSchema")),
+          ...inputSchemaOf(file, config.get("inputSchema")),
           ...(hints ? { hints } : {}),
         });
         continue;
@@ -44,7 +44,7 @@ export const mcpSdkProvider: TsProvider = {
         name,
         line: call.line,
         description: description ?? "",
-        inputSchema: file.source(schema),
+        ...inputSchemaOf(file, schema),
         ...(hints ? { hints } : {}),
       });
     }

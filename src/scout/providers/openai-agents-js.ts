@@ -5,7 +5,7 @@
  */
 import { objectProps, stringValue } from "../ts-source.ts";
 import type { FoundTool, TsProvider } from "./provider.ts";
-import { hintsOf, importedCalls, textOf } from "./ts-common.ts";
+import { hintsOf, importedCalls, inputSchemaOf, textOf } from "./ts-common.ts";
 
 const owns = (specifier: string) =>
   specifier === "@openai/agents" ||
@@ -27,7 +27,7 @@ export const openAiAgentsJsProvider: TsProvider = {
         name,
         line: call.line,
         description: textOf(file, options.get("description")),
-        inputSchema: file.source(options.get("parameters")),
+        ...inputSchemaOf(file, options.get("parameters")),
         ...(hints ? { hints } : {}),
       });
     }

@@ -18,6 +18,8 @@ export interface FoundTool {
   description: string;
   /** The source text of the input schema (zod object, JSON schema, Python parameters...). */
   inputSchema: string;
+  /** Declared input parameter names (schema object keys, function parameters), for target risk. */
+  parameters?: string[];
   /** MCP tool annotations declared as literals. */
   hints?: RiskHints;
 }

@@ -23,6 +23,7 @@ export function decoratedTool(
       pyString(decorator.keywords.get("description") ?? decorator.keywords.get("description_override")) ??
       fn.docstring,
     inputSchema: schemaText(fn.parameters, decorator.keywords.get("args_schema")),
+    parameters: fn.parameterNames,
     ...(hints ? { hints } : {}),
   };
 }
@@ -31,13 +32,17 @@ export function decoratedTool(
 export const positionalOrNamed = (d: PyCall): string | undefined =>
   pyString(d.positional[0]) ?? pyString(d.keywords.get("name"));
 
-/** A `BaseTool` subclass: `name`/`description`/`args_schema` class fields; name falls back to the class name. */
+/**
+ * A `BaseTool` subclass: `name`/`description`/`args_schema` class fields; name falls back to the
+ * class name; parameters are those of its `_run` (or `_arun`) method.
+ */
 export function classTool(cls: PyClass): FoundTool {
   return {
     name: pyString(cls.fields.get("name")) ?? cls.name,
     line: cls.line,
     description: pyString(cls.fields.get("description")) ?? cls.docstring,
     inputSchema: cls.fields.get("args_schema")?.text ?? "",
+    parameters: cls.methodParameters.get("_run") ?? cls.methodParameters.get("_arun") ?? [],
   };
 }
 
