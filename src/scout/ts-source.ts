@@ -28,12 +28,26 @@ export interface TsCall {
   line: number;
 }
 
+/** A class declaration or expression with a superclass: `class X extends StructuredTool { name = "x" }`. */
+export interface TsClass {
+  /** The class's own name, when it has one. */
+  name?: string;
+  /** The import behind the superclass (`StructuredTool`, `tools.Tool`). */
+  superClass?: Binding;
+  /** Instance and static property initialisers by key (`name = "x"`, `schema = z.object(...)`). */
+  properties: Map<string, Node>;
+  line: number;
+  node: Node;
+}
+
 export interface TsFile {
   path: string;
   text: string;
   /** Modules imported or required, as written. */
   modules: Set<string>;
   calls: TsCall[];
+  /** Classes that extend something (resolved to an import when they can be). */
+  classes: TsClass[];
   /** `{ key: someVariable }` properties: variable name -> key (an AI SDK tools object). */
   keyOfVariable: Map<string, string>;
   lineAt(offset: number): number;
@@ -83,6 +97,7 @@ export function buildTsFile(
   const modules = new Set([...imports.values()].map((b) => b.module));
   const lineAt = lineIndex(text);
   const calls: TsCall[] = [];
+  const classes: TsClass[] = [];
   const keyOfVariable = new Map<string, string>();
 
   const requiredModule = (node: Node): string | undefined => {
@@ -144,6 +159,26 @@ export function buildTsFile(
         walk(node.value, name);
         return;
       }
+      case "ClassDeclaration":
+      case "ClassExpression":
+        if (node.superClass) {
+          const properties = new Map<string, Node>();
+          for (const member of node.body?.body ?? []) {
+            if (member.type !== "PropertyDefinition" || member.value == null) continue;
+            const name = propertyKey(member);
+            if (name !== undefined && !properties.has(name)) properties.set(name, member.value);
+          }
+          const name = node.id?.name ?? variable;
+          classes.push({
+            ...(name !== undefined ? { name } : {}),
+            properties,
+            line: lineAt(node.start),
+            node,
+          });
+        }
+        walk(node.superClass);
+        walk(node.body);
+        return;
       case "CallExpression":
       case "NewExpression":
         calls.push({
@@ -184,11 +219,16 @@ export function buildTsFile(
       }
     }
   }
+  for (const cls of classes) {
+    const superClass = resolve(cls.node.superClass).callee;
+    if (superClass) cls.superClass = superClass;
+  }
   return {
     path,
     text,
     modules,
     calls,
+    classes,
     keyOfVariable,
     lineAt,
     source: (node: Node) => (node ? text.slice(node.start, node.end) : ""),

@@ -56,6 +56,8 @@ const EXPECTED = [
   "fastmcp drop_notes py/fastmcp_server.py:14 critical",
   "fastmcp read_note py/fastmcp_server.py:20 low",
   "langchain current_time ts/langchain.ts:18 low",
+  "langchain echo_text ts/langchain.ts:33 low",
+  "langchain run_shell ts/langchain.ts:24 high",
   "langchain delete_record ts/langchain.ts:11 critical",
   "langchain export_report py/langchain_agent.py:11 high",
   "langchain lookup_order py/langchain_agent.py:5 low",
@@ -91,6 +93,7 @@ describe("scout snapshot of the fixture agents", () => {
     assert.deepEqual(reasons("list_files"), ["risk_reason:hint:read_only", "risk_reason:target:filesystem"]);
     assert.deepEqual(reasons("write_file"), ["risk_reason:name:write", "risk_reason:target:filesystem"]);
     assert.deepEqual(reasons("delete_record"), ["risk_reason:name:delete"]);
+    assert.deepEqual(reasons("run_shell"), ["risk_reason:name:shell", "risk_reason:target:exec"]);
     assert.deepEqual(reasons("get_weather"), ["risk_reason:default:none"]);
     assert.deepEqual(
       findings.map((f) => `${f.path}:${f.line} ${f.code}`),
@@ -146,10 +149,10 @@ describe("scout snapshot of the fixture agents", () => {
     );
     const run = await runScoutSnapshot({ roots: ["repo"], cwd: join(root, ".."), policies: ["policy.yaml"] });
     const coverage = run.coverage!;
-    assert.equal(coverage.discovered_tools, 19);
+    assert.equal(coverage.discovered_tools, 21);
     assert.deepEqual(coverage.gated_tool_names, ["delete_record", "send_payment", "weather"]);
-    assert.equal(coverage.coverage_percent, 15.79);
-    assert.equal(coverage.high_risk_ungated_tools, 6);
+    assert.equal(coverage.coverage_percent, 14.29);
+    assert.equal(coverage.high_risk_ungated_tools, 7);
     assert.equal(coverage.policy_digests.length, 1);
     assert.equal(coverage.snapshot_id, run.snapshot.snapshot_id);
     assertPublishedValid(coverage, "scout/coverage_report.schema.json");
@@ -186,7 +189,7 @@ describe("scout snapshot of the fixture agents", () => {
     assert.equal(diff.changed[0]!.name, "update_ticket");
     assert.deepEqual(diff.changed[0]!.fields, ["definition_digest", "locator"]);
     assert.equal(diff.changed[0]!.after_locator, "ts/mastra.ts:7");
-    assert.deepEqual(diff.counts, { added: 1, removed: 1, changed: 1, unchanged: 17 });
+    assert.deepEqual(diff.counts, { added: 1, removed: 1, changed: 1, unchanged: 19 });
     assertPublishedValid(diff, "scout/snapshot_diff.schema.json");
     assert.equal(diffSnapshots(before, before).drift, false);
   });
