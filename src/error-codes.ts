@@ -16,6 +16,7 @@ import { JOB_ERROR_CODES } from "./job/error-codes.ts";
 import { ONBOARDING_ERROR_CODES } from "./onboarding/error-codes.ts";
 import { PACK_ERROR_CODES } from "./pack/error-codes.ts";
 import { POLICY_TEST_ERROR_CODES } from "./policytest/error-codes.ts";
+import { REDUCE_ERROR_CODES } from "./reduce/error-codes.ts";
 import { REGISTRY_ERROR_CODES } from "./registry/error-codes.ts";
 import { REGRESS_ERROR_CODES } from "./regress/error-codes.ts";
 import { RUNPACK_ERROR_CODES } from "./runpack/error-codes.ts";
@@ -31,6 +32,7 @@ export const ERROR_CODES_BY_MODULE = {
   gate: GATE_ERROR_CODES,
   policytest: POLICY_TEST_ERROR_CODES,
   regress: REGRESS_ERROR_CODES,
+  reduce: REDUCE_ERROR_CODES,
   job: JOB_ERROR_CODES,
   pack: PACK_ERROR_CODES,
   guard: GUARD_ERROR_CODES,

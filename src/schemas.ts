@@ -18,6 +18,7 @@ import { jobSchemas } from "./job/model.ts";
 import { DoctorResultSchema } from "./onboarding/doctor-schema.ts";
 import { packSchemas } from "./pack/types.ts";
 import { PolicyTestResultSchema } from "./policytest/types.ts";
+import { ReduceReportSchema } from "./reduce/report.ts";
 import { PackSourceSchema, registrySchemas } from "./registry/types.ts";
 import { regressSchemas } from "./regress/types.ts";
 import { RunpackDiffSchema } from "./runpack/diff-schema.ts";
@@ -49,6 +50,7 @@ export const publishedSchemas: readonly PublishedSchema[] = [
   { path: "policytest/policy_test_result.schema.json", schema: PolicyTestResultSchema },
   ...Object.entries(runpackSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
   { path: "runpack/run_diff.schema.json", schema: RunpackDiffSchema },
+  { path: "runpack/reduce_report.schema.json", schema: ReduceReportSchema },
   ...Object.entries(regressSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
   ...Object.entries(jobSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
   ...Object.entries(packSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),

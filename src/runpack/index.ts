@@ -32,7 +32,7 @@ export {
   type MigrateRequest,
   migrateRunpack,
 } from "./migrate.ts";
-export { type ResolveContext, resolveRunpackPath } from "./paths.ts";
+export { type ResolveContext, resolveRunpackPath, runpackFileName } from "./paths.ts";
 export { type LoadedRunpack, parseRunpackEntries, type ReadOptions, readRunpack } from "./read.ts";
 export { type RunReceipt, runReceipt } from "./receipt.ts";
 export {

@@ -1,10 +1,11 @@
-/** `gait run record|inspect|view|replay|diff|receipt`: runpacks, the shareable evidence of one agent run. */
+/** `gait run record|inspect|view|replay|diff|receipt|reduce`: runpacks, the shareable evidence of one agent run. */
 
 import { PROJECT_PUBLIC_KEY } from "../../config/index.ts";
 import { canonicalize } from "../../contract/canonical.ts";
 import { exitForCheck } from "../../contract/exit.ts";
 import { type KeySource, resolveVerifyKey } from "../../contract/keys.ts";
 import { showPath } from "../../contract/paths.ts";
+import { DEFAULT_MAX_EVALUATIONS, reduceRunpackRef } from "../../reduce/index.ts";
 import {
   CAPTURE_MODES,
   type CaptureMode,
@@ -444,6 +445,85 @@ const runReceiptCommand = command({
   },
 });
 
+const runReduceCommand = command({
+  name: "reduce",
+  explain:
+    "Shrink a failing runpack to the smallest run that still fails (delta debugging over steps, then refs and events), as a verified runpack.",
+  args: [runArg],
+  options: [
+    fromOption,
+    {
+      name: "predicate",
+      value: "p",
+      description:
+        "what failing means: missing_result, non_ok_status, verdict:<allow|block|require_approval|dry_run> (with --policy), regress:<fixture>[/<grader>] or command:<cmd> (gets the candidate path last; exit 0 = still fails)",
+      default: "missing_result",
+    },
+    { name: "policy", value: "path", description: "policy for verdict: predicates" },
+    {
+      name: "config",
+      value: "path",
+      description: "regress config for regress: predicates (default gait.yaml)",
+    },
+    {
+      name: "out",
+      value: "path",
+      description: "reduced runpack (default runpack_<run_id>_reduced_<predicate>.zip next to the input)",
+    },
+    { name: "report-out", value: "path", description: "reduce report (default <out>.reduce_report.json)" },
+    {
+      name: "max-evaluations",
+      value: "n",
+      description: `predicate evaluations allowed; when reached, the best result so far is written (default ${DEFAULT_MAX_EVALUATIONS})`,
+    },
+  ],
+  examples: [
+    "gait run reduce --from run_x --predicate missing_result",
+    "gait run reduce --from run_x --predicate verdict:block --policy policy.yaml",
+    "gait run reduce --from run_x --predicate 'command:node check.mjs' --report-out reduce.json",
+  ],
+  run: async (args, options, ctx) => {
+    const max = stringOption(options, "max-evaluations");
+    const policy = stringOption(options, "policy");
+    const config = stringOption(options, "config");
+    const out = stringOption(options, "out");
+    const reportOut = stringOption(options, "report-out");
+    const reduced = await reduceRunpackRef({
+      from: runpackRef(args, options),
+      predicate: stringOption(options, "predicate") ?? "missing_result",
+      cwd: ctx.cwd,
+      env: ctx.env,
+      ...(max !== undefined ? { maxEvaluations: /^\d+$/.test(max.trim()) ? Number(max) : Number.NaN } : {}),
+      ...(policy ? { policy } : {}),
+      ...(config ? { config } : {}),
+      ...(out ? { out } : {}),
+      ...(reportOut ? { reportOut } : {}),
+      // Progress only where someone watches: a terminal.
+      ...(process.stderr.isTTY ? { onProgress: (message: string) => ctx.progress(message) } : {}),
+    });
+    const r = reduced.report;
+    const path = showPath(ctx.cwd, reduced.path);
+    const reportPath = showPath(ctx.cwd, reduced.reportPath);
+    return {
+      output: { ...r, path, report: reportPath },
+      human: [
+        `reduced ${r.run_id} -> ${r.reduced_run_id} (${r.predicate})`,
+        `intents ${r.original_intent_count} -> ${r.reduced_intent_count}, results ${r.original_result_count} -> ${r.reduced_result_count}, refs ${r.original_ref_count} -> ${r.reduced_ref_count}`,
+        `kept intents: ${r.kept_intent_ids.join(", ") || "-"}`,
+        `evaluations=${r.evaluations} (bound ${r.evaluation_bound}, max ${r.max_evaluations}) elapsed_ms=${r.elapsed_ms}`,
+        ...(r.max_evaluations_reached
+          ? ["max evaluations reached: this is the best result found, perhaps not minimal"]
+          : []),
+        ...(r.deterministic
+          ? []
+          : ["non-deterministic predicate (command:): another run may reduce differently"]),
+        `wrote ${path} (verified, still failing)`,
+        `report ${reportPath}`,
+      ],
+    };
+  },
+});
+
 export const runGroup = group({
   name: "run",
   explain: "Record, inspect, view, replay and diff runpacks (signed, offline-verifiable zips of agent runs).",
@@ -454,5 +534,6 @@ export const runGroup = group({
     runReplayCommand,
     runDiffCommand,
     runReceiptCommand,
+    runReduceCommand,
   ],
 });
