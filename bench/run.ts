@@ -3,6 +3,7 @@ import { benchContract } from "./contract.ts";
 import { benchGate } from "./gate.ts";
 import { type BenchRow, printRows } from "./lib.ts";
 import { benchPack } from "./pack.ts";
+import { benchReduce } from "./reduce.ts";
 import { benchRegress } from "./regress.ts";
 import { benchRunpack } from "./runpack.ts";
 import { benchScout } from "./scout.ts";
@@ -14,6 +15,7 @@ const sections: Record<string, () => Promise<BenchRow[]>> = {
   runpack: benchRunpack,
   pack: benchPack,
   regress: benchRegress,
+  reduce: benchReduce,
   sidecar: benchSidecar,
   scout: benchScout,
 };

@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { gaitBin, runGait, tempDir } from "../helpers/cli.ts";
+import { assertPublishedValid } from "../helpers/published-schemas.ts";
 import { syntheticInput } from "../runpack/reduce-helpers.ts";
 
 const POLICY = `schema_id: gait.gate.policy
@@ -68,6 +69,7 @@ describe("gait run reduce (built CLI)", () => {
     assert.equal(r.stderr, "", "no progress when stderr is not a terminal");
     const report = JSON.parse(readFileSync(join(dir, `${out.path as string}.reduce_report.json`), "utf8"));
     assert.equal(report.schema_id, "gait.runpack.reduce_report");
+    assertPublishedValid(report, "runpack/reduce_report.schema.json", "the reduce report");
     assert.equal(report.manifest_digest, out.manifest_digest);
     const verified = await gait(["verify", out.path as string, "--json"]);
     assert.equal(verified.code, 0, verified.stdout);
