@@ -25,6 +25,7 @@ import { invalidInput } from "./error-codes.ts";
 import type { Candidate, ReducePredicate } from "./reduce.ts";
 
 export const REFERENCE_PREDICATES = ["missing_result", "non_ok_status"] as const;
+const COMMAND_TIMEOUT_MS = 60_000;
 export const VERDICTS = ["allow", "block", "require_approval", "dry_run"] as const;
 const PREDICATE_FORMS =
   "missing_result, non_ok_status, verdict:<allow|block|require_approval|dry_run>, regress:<fixture>[/<grader>] or command:<cmd>";
@@ -113,7 +114,7 @@ export interface PredicateContext {
   policy?: string;
   /** `--config` (regress config, default gait.yaml), for regress:. */
   config?: string;
-  /** Per-evaluation limit for command: (ms). */
+  /** Per-evaluation limit for command: (ms, default 60 s); a run that times out counts as passing. */
   timeoutMs?: number;
 }
 
@@ -170,7 +171,7 @@ function processOptions(context: PredicateContext) {
   return {
     cwd: context.cwd,
     env: context.env,
-    ...(context.timeoutMs ? { timeoutMs: context.timeoutMs } : {}),
+    timeoutMs: context.timeoutMs ?? COMMAND_TIMEOUT_MS,
   };
 }
 

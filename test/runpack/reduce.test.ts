@@ -2,7 +2,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { fixedClock } from "../../src/contract/time.ts";
 import {
   type Candidate,
   ddmin,
@@ -14,7 +13,6 @@ import {
   type ReducePredicate,
   searchReduction,
 } from "../../src/reduce/index.ts";
-import { buildRunpack } from "../../src/runpack/index.ts";
 import { CREATED_AT, load, stepId, syntheticInput } from "./reduce-helpers.ts";
 
 const indices = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -274,10 +272,5 @@ describe("the reference's predicates", () => {
     await assert.rejects(parsePredicate("verdict:maybe", { cwd: ".", env: {} }), {
       code: "reduce_predicate_invalid",
     });
-  });
-
-  it("builds the reduced runpack with the recorder (capture mode and run kept)", () => {
-    const built = buildRunpack(referenceRun(), { clock: fixedClock(at) });
-    assert.equal(built.runpack.manifest.capture_mode, "reference");
   });
 });
