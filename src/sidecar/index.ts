@@ -5,7 +5,6 @@
  * handling), server.ts (node:http). Decisions and their signed traces are the SDK Gate's.
  */
 import { resolve } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { KeyMode } from "../contract/keys.ts";
 import type { SigningKey, VerifyKey } from "../contract/signing.ts";
 import { type Clock, systemClock } from "../contract/time.ts";
@@ -13,6 +12,7 @@ import { type ApproverKey, type GateProfile, OwnedApprovalLedger, RateLimitLedge
 import { createGate, type Gate, type LoadedPolicy, type TraceDurability, TraceWorker } from "../sdk/index.ts";
 import { checkBindAllowed, DEFAULT_LISTEN, type ListenTarget, parseListenTarget } from "./address.ts";
 import { bearerChecker, generateToken, type TokenSource } from "./auth.ts";
+import { TraceBacklog } from "./backlog.ts";
 import { SidecarHandler, type TraceCounts } from "./handler.ts";
 import { PolicySource } from "./policy-source.ts";
 import { type BoundAddress, type RunningServer, startServer } from "./server.ts";
@@ -39,10 +39,9 @@ export type { BoundAddress } from "./server.ts";
 
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
 /**
- * Queued traces a Gate may hold before answers wait for the trace writer. Decisions are made in
- * microseconds but each trace costs a signature and an fsynced file: without this bound a
- * sustained load would grow the queue (memory, and evidence at risk on a crash) without limit.
- * (Durable answers wait for their traces anyway: this bounds the async mode.)
+ * Traces queued for the writer (all policy versions together) before answers wait for it, in
+ * arrival order (backlog.ts). Durable answers wait for their traces anyway: this bounds the async
+ * mode's memory and the evidence a crash can lose.
  */
 const MAX_PENDING_TRACES = 256;
 /**
@@ -183,6 +182,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     throw error;
   }
   const traceCounts = () => policy.traceCounts();
+  const backlog = new TraceBacklog(() => traceWorker.pending, MAX_PENDING_TRACES, BACKPRESSURE_POLL_MS);
   const startedAt = performance.now();
   const handler = new SidecarHandler({
     policy,
@@ -193,8 +193,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     policyPath: policyDisplay,
     uptimeSeconds: () => (performance.now() - startedAt) / 1000,
     traceCounts,
-    traceBackpressure: (gate) =>
-      gate.traceStats().pending > MAX_PENDING_TRACES ? traceBacklogBelowLimit(gate) : undefined,
+    traceBackpressure: () => backlog.admit(),
   });
 
   let server: RunningServer;
@@ -269,8 +268,4 @@ function gateFactory(
       onError: (error, info) =>
         log(`trace ${info.traceId} was not written${info.path ? ` to ${info.path}` : ""}: ${error.message}`),
     });
-}
-
-async function traceBacklogBelowLimit(gate: Gate): Promise<void> {
-  while (gate.traceStats().pending > MAX_PENDING_TRACES) await sleep(BACKPRESSURE_POLL_MS);
 }
