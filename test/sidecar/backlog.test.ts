@@ -15,7 +15,7 @@ describe("TraceBacklog", () => {
     const first = backlog.admit()!.then(() => order.push(1));
     const second = backlog.admit()!.then(() => order.push(2));
     await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.deepEqual(order, []);
+    assert.equal(order.length, 0);
     assert.equal(backlog.size, 2);
     // The writer dips below the limit: a newcomer still queues behind those waiting.
     pending = 2;
