@@ -69,7 +69,7 @@ export interface GroupCommitterOptions {
   lingerMs?: number | undefined;
   /** Commits under way at once (default 2: one waiting for the disk while the next one syncs). */
   maxInFlight?: number | undefined;
-  /** Decisions per group: bounds how long the first of them waits for the last (default 256). */
+  /** Decisions per group: bounds how long the first of them waits for the last (default 64). */
   maxGroup?: number | undefined;
 }
 
@@ -92,7 +92,7 @@ export class GroupCommitter {
     this.fsync = options.fsync ?? true;
     this.lingerMs = options.lingerMs ?? 0;
     this.maxInFlight = options.maxInFlight ?? 2;
-    this.maxGroup = options.maxGroup ?? 256;
+    this.maxGroup = options.maxGroup ?? 64;
   }
 
   /** Starts writing a decision's files; `settled` is called once, when they are on disk or have failed. */
