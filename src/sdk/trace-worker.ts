@@ -3,11 +3,11 @@
  * the traces of all decisions made while a commit waits for the disk share the next one, so
  * under load the disk syncs per trace fall with the load. It runs on a worker thread (the
  * default: the decision thread only builds the unsigned records and posts them, once per
- * event-loop turn; the thread signs and writes, trace-worker-thread.ts), or with `thread: false`
- * on the event loop of the thread that submits, a few signatures per turn: no second V8 heap
- * (tens of MB), no copying of each trace between threads, and on a machine with few cores often
- * the faster of the two (the sidecar runs so). One TraceWorker can serve many Gates that sign
- * with the same key.
+ * event-loop turn; the thread signs and writes, trace-worker-thread.ts), which keeps signatures
+ * and file-system calls off the thread whose latency agents see. With `thread: false` it runs on
+ * the event loop of the thread that submits, a few signatures per turn: no second V8 heap (about
+ * 25 MB) and no copy of each trace between threads, for a thread that then does all the work. One
+ * TraceWorker can serve many Gates that sign with the same key.
  *
  * If the thread dies, the work in flight is reported as failed (never silently dropped) and the
  * next submission starts a new thread.
