@@ -11,7 +11,6 @@ import type { Stats } from "node:fs";
 import {
   closeSync,
   fchmodSync,
-  fsync as fsyncCallback,
   fsyncSync,
   linkSync,
   mkdirSync,
@@ -24,7 +23,6 @@ import { type FileHandle, link, lstat, mkdir, open, readFile, rename, stat, unli
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { promisify } from "node:util";
 import { fromFsError, type GaitError, gaitError, invalidInput } from "./errors.ts";
 import { type Clock, systemClock } from "./time.ts";
 
@@ -44,7 +42,7 @@ let tempCounter = 0;
  * A temp name beside `path`, unique to this process and call. It is created with O_EXCL, so it
  * never replaces a file; not from the CSPRNG, whose first use costs milliseconds of a CLI call.
  */
-function tempPathFor(path: string): string {
+export function tempPathFor(path: string): string {
   const unique = `${process.pid}-${++tempCounter}-${Math.random().toString(36).slice(2, 8)}`;
   return join(dirname(path), `.${basename(path)}.tmp-${unique}`);
 }
@@ -123,68 +121,7 @@ export interface NewFileWritten {
   attempt: number;
 }
 
-/**
- * Writes each file under the first of its names that does not exist yet, never replacing a file,
- * as one group commit: every temp file is written, then all are fsynced at once (so the file
- * system can fold them into shared journal commits), then each is hard-linked to its name (link
- * fails with EEXIST where rename would overwrite) and its temp name removed, and each directory
- * is fsynced once. Sync calls except the fsyncs: it runs on a trace worker thread. Never rejects:
- * one entry per file, where it went or its coded error (`file_exists` when every name was taken).
- */
-export async function writeFilesNew(
-  files: readonly NewFileToWrite[],
-  options: AtomicWriteOptions = {},
-): Promise<Array<NewFileWritten | GaitError>> {
-  const { mode = 0o600, fsync = true } = options;
-  const names = files.map((file) => namesOf(file.names));
-  const outcomes: Array<NewFileWritten | GaitError> = [];
-  const staged: Array<{ index: number; fd: number; temp: string }> = [];
-  const dirErrors = new Map<string, unknown>();
-  for (const [index, file] of files.entries()) {
-    const path = firstNewFileName(names[index]!);
-    const dir = dirname(path);
-    if (!dirErrors.has(dir))
-      dirErrors.set(
-        dir,
-        errorOf(() => mkdirSync(dir, { recursive: true, mode: DIR_MODE })),
-      );
-    const temp = tempPathFor(path);
-    const error =
-      dirErrors.get(dir) ??
-      errorOf(() => staged.push({ index, fd: writeTempSync(temp, file.data, mode), temp }));
-    // A staged file's entry is replaced below, once it is placed or has failed.
-    outcomes.push(error ? fromFsError(error, "write file", path) : { path, attempt: 0 });
-  }
-  const synced = await Promise.all(
-    staged.map(({ fd }) =>
-      fsync
-        ? fsyncFd(fd).then(
-            () => undefined,
-            (error: unknown) => error,
-          )
-        : undefined,
-    ),
-  );
-  const placedDirs = new Set<string>();
-  for (const [position, { index, fd, temp }] of staged.entries()) {
-    const path = firstNewFileName(names[index]!);
-    const unsynced = synced[position] ?? errorOf(() => closeSync(fd));
-    if (synced[position] !== undefined) ignoreErrors(() => closeSync(fd));
-    try {
-      if (unsynced !== undefined) throw unsynced;
-      outcomes[index] = claimNameSync(temp, names[index]!);
-      placedDirs.add(dirname(path));
-    } catch (error) {
-      outcomes[index] = fromFsError(error, "write file", path);
-    } finally {
-      ignoreErrors(() => unlinkSync(temp));
-    }
-  }
-  if (fsync) for (const dir of placedDirs) fsyncDirectorySync(dir);
-  return outcomes;
-}
-
-/** One new file, as writeFilesNew, with asynchronous I/O for callers on an event loop; throws its coded error. */
+/** One new file under the first free name, never replacing a file, with asynchronous I/O for callers on an event loop; throws its coded error. */
 export async function writeFileNew(
   names: string | NewFileNames,
   data: string | Uint8Array,
@@ -219,7 +156,7 @@ export async function writeFileNew(
 }
 
 /** An exact path has no alternative: if it exists, the write fails. */
-function namesOf(names: string | NewFileNames): NewFileNames {
+export function namesOf(names: string | NewFileNames): NewFileNames {
   return typeof names === "string" ? (attempt) => (attempt === 0 ? names : undefined) : names;
 }
 
@@ -245,8 +182,8 @@ async function claimName(temp: string, names: NewFileNames): Promise<NewFileWrit
   }
 }
 
-/** claimName for writeFilesNew. */
-function claimNameSync(temp: string, names: NewFileNames): NewFileWritten {
+/** Links `temp` under the first free name (synchronously: the trace group commit). */
+export function claimNameSync(temp: string, names: NewFileNames): NewFileWritten {
   for (let attempt = 0; ; attempt++) {
     const path = names(attempt);
     if (path === undefined) throw fileExists(firstNewFileName(names));
@@ -266,10 +203,8 @@ function fileExists(path: string): GaitError {
   });
 }
 
-const fsyncFd = promisify(fsyncCallback);
-
 /** Creates `temp` exclusively with `data` and returns its open descriptor; leaves nothing behind on failure. */
-function writeTempSync(temp: string, data: string | Uint8Array, mode: number): number {
+export function writeTempSync(temp: string, data: string | Uint8Array, mode: number): number {
   const fd = openSync(temp, "wx", mode);
   try {
     writeFileSync(fd, data);
@@ -282,18 +217,8 @@ function writeTempSync(temp: string, data: string | Uint8Array, mode: number): n
   }
 }
 
-/** The error `action` threw, or undefined. */
-function errorOf(action: () => unknown): unknown {
-  try {
-    action();
-    return undefined;
-  } catch (error) {
-    return error;
-  }
-}
-
 /** Makes the rename durable; best effort because some filesystems refuse to fsync directories. */
-async function fsyncDirectory(dir: string): Promise<void> {
+export async function fsyncDirectory(dir: string): Promise<void> {
   let handle: FileHandle | undefined;
   try {
     handle = await open(dir, "r");

@@ -21,24 +21,19 @@
  * Nothing here throws: each decision ends with its files placed, or with the coded error of the
  * first that failed.
  */
-import { randomBytes } from "node:crypto";
+import { closeSync, fsync as fsyncCallback, mkdirSync, unlinkSync } from "node:fs";
+import { dirname } from "node:path";
+import { fromFsError, type GaitError } from "../contract/errors.ts";
 import {
-  closeSync,
-  fchmodSync,
-  fsync as fsyncCallback,
-  linkSync,
-  mkdirSync,
-  openSync,
-  unlinkSync,
-  writeFileSync,
-} from "node:fs";
-import { basename, dirname, join } from "node:path";
-import { fromFsError, type GaitError, invalidInput } from "../contract/errors.ts";
-import {
+  claimNameSync,
   firstNewFileName,
+  fsyncDirectory,
   type NewFileNames,
   type NewFileToWrite,
   type NewFileWritten,
+  namesOf,
+  tempPathFor,
+  writeTempSync,
 } from "../contract/files.ts";
 
 /** Evidence files are private to their owner (as contract/files.ts writes them). */
@@ -203,8 +198,6 @@ class EvidenceGroup {
   private readonly fsync: boolean;
   private readonly members: Member[] = [];
   private readonly dirs = new Map<string, unknown>();
-  private readonly prefix = randomBytes(6).toString("hex");
-  private counter = 0;
 
   constructor(fsync: boolean) {
     this.fsync = fsync;
@@ -271,21 +264,11 @@ class EvidenceGroup {
     const names = namesOf(file.names);
     const path = firstNewFileName(names);
     const dir = dirname(path);
-    // Unique within this process (a per-group random prefix and a counter); `wx` refuses any clash.
-    const temp = join(dir, `.${basename(path)}.tmp-${this.prefix}${(this.counter++).toString(16)}`);
+    const temp = tempPathFor(path);
     const staged: Staged = { names, path, temp, fd: -1 };
     try {
       this.createDirectory(dir);
-      const fd = openSync(temp, "wx", FILE_MODE);
-      try {
-        writeFileSync(fd, file.data);
-        fchmodSync(fd, FILE_MODE);
-      } catch (error) {
-        ignoreErrors(() => closeSync(fd));
-        ignoreErrors(() => unlinkSync(temp));
-        throw error;
-      }
-      staged.fd = fd;
+      staged.fd = writeTempSync(temp, file.data, FILE_MODE);
     } catch (error) {
       staged.error = fromFsError(error, "write file", path);
     }
@@ -337,7 +320,7 @@ function place(file: Staged, dirs: Set<string>): void {
     file.fd = -1;
     // close reports a failed deferred write on some file systems: such a file is not placed.
     closeSync(fd);
-    file.written = claimName(file.temp, file.names);
+    file.written = claimNameSync(file.temp, file.names);
     dirs.add(dirname(file.path));
   } catch (error) {
     file.error = fromFsError(error, "write file", file.path);
@@ -353,52 +336,14 @@ function discard(file: Staged): void {
   ignoreErrors(() => unlinkSync(file.temp));
 }
 
-function claimName(temp: string, names: NewFileNames): NewFileWritten {
-  for (let attempt = 0; ; attempt++) {
-    const path = names(attempt);
-    if (path === undefined) throw fileExists(firstNewFileName(names));
-    try {
-      linkSync(temp, path);
-      return { path, attempt };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    }
-  }
-}
-
-function namesOf(names: string | NewFileNames): NewFileNames {
-  return typeof names === "string" ? (attempt) => (attempt === 0 ? names : undefined) : names;
-}
-
-function fileExists(path: string): GaitError {
-  return invalidInput("file_exists", `${path} already exists; gait does not overwrite evidence`, {
-    hint: "choose another output path, or move the existing file away first",
-    details: { path },
-  });
-}
-
 /** Resolves with the fsync error, or undefined. */
 function fsyncFd(fd: number): Promise<unknown> {
   return new Promise((resolve) => fsyncCallback(fd, (error) => resolve(error ?? undefined)));
 }
 
-/**
- * Makes the new names durable; best effort, as in contract/files.ts, because some file systems
- * refuse to fsync a directory.
- */
+/** Makes the new names durable (best effort, as contract/files.ts does for one file). */
 async function syncDirectories(dirs: Set<string>): Promise<void> {
-  await Promise.all(
-    [...dirs].map(async (dir) => {
-      let fd: number;
-      try {
-        fd = openSync(dir, "r");
-      } catch {
-        return;
-      }
-      await fsyncFd(fd);
-      ignoreErrors(() => closeSync(fd));
-    }),
-  );
+  await Promise.all([...dirs].map(fsyncDirectory));
 }
 
 function ignoreErrors(action: () => void): void {

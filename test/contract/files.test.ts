@@ -9,12 +9,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { GaitError } from "../../src/contract/errors.ts";
 import {
   acquireFileLock,
-  type NewFileToWrite,
   withFileLock,
   writeFileAtomic,
   writeFileAtomicSync,
   writeFileNew,
-  writeFilesNew,
 } from "../../src/contract/files.ts";
 import { fixedClock } from "../../src/contract/time.ts";
 import { tempDir } from "../helpers/cli.ts";
@@ -82,146 +80,6 @@ describe("writeFileAtomic", () => {
       return true;
     });
     assert.deepEqual(readdirSync(dir), ["taken"]);
-  });
-});
-
-describe("writeFilesNew", () => {
-  /** Every entry in `dir` and below, relative, sorted (so a leftover temp file shows up). */
-  const listing = (dir: string) => (readdirSync(dir, { recursive: true }) as string[]).sort();
-
-  it("writes every file with its content and mode 0600, creating parent directories", async (t) => {
-    const dir = scratch(t);
-    const files: NewFileToWrite[] = [
-      { names: join(dir, "traces", "trace_a.json"), data: "a\n" },
-      { names: join(dir, "traces", "trace_b.json"), data: Buffer.from("b\n") },
-      { names: join(dir, "audits", "deep", "audit_a.json"), data: "{}" },
-    ];
-    assert.deepEqual(
-      await writeFilesNew(files),
-      files.map((file) => ({ path: file.names, attempt: 0 })),
-    );
-    for (const file of files) {
-      const path = file.names as string;
-      assert.equal(readFileSync(path, "utf8"), Buffer.from(file.data).toString("utf8"));
-      assert.equal(modeOf(path), 0o600);
-    }
-    assert.deepEqual(listing(dir), [
-      "audits",
-      join("audits", "deep"),
-      join("audits", "deep", "audit_a.json"),
-      "traces",
-      join("traces", "trace_a.json"),
-      join("traces", "trace_b.json"),
-    ]);
-  });
-
-  it("never replaces a file: an exact path that exists fails with file_exists, names move on", async (t) => {
-    const dir = scratch(t);
-    const path = join(dir, "trace_x.json");
-    writeFileSync(path, "first", { mode: 0o644 });
-    writeFileSync(join(dir, "trace_x.2.json"), "second");
-    const numbered = (attempt: number) =>
-      join(dir, attempt === 0 ? "trace_x.json" : `trace_x.${attempt + 1}.json`);
-    const [exact, next, after] = await writeFilesNew(
-      [
-        { names: path, data: "clobber" },
-        { names: numbered, data: "third" },
-        { names: numbered, data: "fourth" },
-      ],
-      { fsync: false },
-    );
-    assert.ok(exact instanceof GaitError);
-    assert.equal(exact.code, "file_exists");
-    assert.equal(exact.category, "invalid_input");
-    assert.equal(exact.exitCode, 6);
-    assert.ok(exact.message.includes(path));
-    assert.deepEqual(next, { path: join(dir, "trace_x.3.json"), attempt: 2 });
-    assert.deepEqual(after, { path: join(dir, "trace_x.4.json"), attempt: 3 });
-    assert.equal(readFileSync(path, "utf8"), "first");
-    assert.equal(modeOf(path), 0o644);
-    assert.equal(readFileSync(join(dir, "trace_x.3.json"), "utf8"), "third");
-    assert.equal(readFileSync(join(dir, "trace_x.4.json"), "utf8"), "fourth");
-    assert.deepEqual(listing(dir), ["trace_x.2.json", "trace_x.3.json", "trace_x.4.json", "trace_x.json"]);
-  });
-
-  it("applies an explicit mode regardless of the umask", async (t) => {
-    const dir = scratch(t);
-    const path = join(dir, "shared.json");
-    const previous = process.umask(0o077);
-    try {
-      assert.deepEqual(await writeFilesNew([{ names: path, data: "{}" }], { mode: 0o644, fsync: false }), [
-        { path, attempt: 0 },
-      ]);
-    } finally {
-      process.umask(previous);
-    }
-    assert.equal(modeOf(path), 0o644);
-  });
-
-  it("a file under a regular file fails with a coded error at its index only", async (t) => {
-    const dir = scratch(t);
-    writeFileSync(join(dir, "blocker"), "a file where a directory should be");
-    const bad = join(dir, "blocker", "traces", "trace_x.json");
-    const alsoBad = join(dir, "blocker", "traces", "audit_x.json");
-    const outcomes = await writeFilesNew([
-      { names: join(dir, "ok", "one.json"), data: "1" },
-      { names: bad, data: "x" },
-      { names: join(dir, "ok", "two.json"), data: "2" },
-      { names: alsoBad, data: "y" },
-    ]);
-    assert.equal(outcomes.length, 4);
-    assert.deepEqual(outcomes[0], { path: join(dir, "ok", "one.json"), attempt: 0 });
-    assert.deepEqual(outcomes[2], { path: join(dir, "ok", "two.json"), attempt: 0 });
-    for (const [index, path] of [
-      [1, bad],
-      [3, alsoBad],
-    ] as const) {
-      const error = outcomes[index];
-      assert.ok(error instanceof GaitError);
-      assert.equal(error.category, "io_failure");
-      assert.equal(error.code, "io_error");
-      assert.ok(error.message.includes(path));
-    }
-    assert.equal(readFileSync(join(dir, "ok", "one.json"), "utf8"), "1");
-    assert.equal(readFileSync(join(dir, "ok", "two.json"), "utf8"), "2");
-    assert.equal(readFileSync(join(dir, "blocker"), "utf8"), "a file where a directory should be");
-    assert.deepEqual(listing(dir), ["blocker", "ok", join("ok", "one.json"), join("ok", "two.json")]);
-  });
-
-  it("a name taken by a directory counts as taken, and nothing is left behind", async (t) => {
-    const dir = scratch(t);
-    mkdirSync(join(dir, "taken"));
-    writeFileSync(join(dir, "taken", "inside"), "x");
-    const outcomes = await writeFilesNew(
-      [
-        { names: join(dir, "before.json"), data: "b" },
-        { names: join(dir, "taken"), data: "data" },
-        { names: (attempt) => join(dir, attempt === 0 ? "taken" : "free"), data: "f" },
-      ],
-      { fsync: false },
-    );
-    assert.deepEqual(outcomes[0], { path: join(dir, "before.json"), attempt: 0 });
-    const error = outcomes[1];
-    assert.ok(error instanceof GaitError);
-    assert.equal(error.code, "file_exists");
-    assert.deepEqual(outcomes[2], { path: join(dir, "free"), attempt: 1 });
-    assert.deepEqual(listing(dir), ["before.json", "free", "taken", join("taken", "inside")]);
-  });
-
-  it("never throws: unwritable data is reported, not thrown, and leaves no temp file", async (t) => {
-    const dir = scratch(t);
-    const notWritable = { length: 3 } as unknown as Uint8Array;
-    const outcomes = await writeFilesNew([
-      { names: join(dir, "bad.json"), data: notWritable },
-      { names: join(dir, "good.json"), data: "ok" },
-    ]);
-    assert.ok(outcomes[0] instanceof GaitError);
-    assert.deepEqual(outcomes[1], { path: join(dir, "good.json"), attempt: 0 });
-    assert.deepEqual(listing(dir), ["good.json"]);
-  });
-
-  it("returns an empty list for no files", async () => {
-    assert.deepEqual(await writeFilesNew([]), []);
   });
 });
 
