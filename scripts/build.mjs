@@ -20,9 +20,30 @@ import { build } from "esbuild";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 
+/**
+ * Large dependencies that only some commands load (with a dynamic import, when a flag or command
+ * asks for them) stay out of the bundles and are loaded from node_modules at that moment: bundled,
+ * they would multiply the bytes every CLI call reads and hashes at start-up (`gate eval` runs once
+ * per tool call). They are runtime dependencies in package.json (or optional peers, for the
+ * framework adapters), so an installed gait finds them; ESM-only ones load through require(esm)
+ * (Node 20.19+, the engines floor).
+ */
+const lazyDependencies = [
+  "@modelcontextprotocol/sdk",
+  "zod",
+  "openid-client",
+  "@opentelemetry/*",
+  "pdfkit",
+  "age-encryption",
+  "ai",
+  "@openai/agents",
+  "@langchain/core",
+];
+
 const common = {
   absWorkingDir: root,
   bundle: true,
+  external: lazyDependencies.flatMap((name) => (name.endsWith("/*") ? [name] : [name, `${name}/*`])),
   platform: "node",
   target: "node20",
   format: "esm",
@@ -58,6 +79,32 @@ module.exports = new Proxy({}, { get: (_, name) => load()[name] });`,
     }));
   },
 };
+
+/**
+ * The CLI bundle is run by the launcher through vm.Script, where a real import() needs an
+ * experimental loader hook; so in that bundle an import() of a lazy dependency becomes a
+ * require() made when the import() runs (require(esm) loads the ESM-only ones).
+ */
+const lazyDependenciesByRequire = {
+  name: "lazy-dependencies-by-require",
+  setup(plugin) {
+    plugin.onResolve({ filter: /.*/ }, (args) =>
+      args.kind === "dynamic-import" && isLazyDependency(args.path)
+        ? { path: args.path, namespace: "gait-lazy-dependency" }
+        : undefined,
+    );
+    plugin.onLoad({ filter: /.*/, namespace: "gait-lazy-dependency" }, (args) => ({
+      loader: "js",
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+    }));
+  },
+};
+
+function isLazyDependency(path) {
+  return lazyDependencies.some((name) =>
+    name.endsWith("/*") ? path.startsWith(name.slice(0, -1)) : path === name || path.startsWith(`${name}/`),
+  );
+}
 
 /** CommonJS output offers import.meta as a CommonJS module can (only a module's own URL is used). */
 function commonJs() {
@@ -98,7 +145,7 @@ await Promise.all([
     minifySyntax: true,
     // ASCII only: V8 keeps the source as a one-byte string, half the memory and faster to scan.
     charset: "ascii",
-    plugins: [lazyChildProcessForCommander],
+    plugins: [lazyChildProcessForCommander, lazyDependenciesByRequire],
     write: false,
   }).then(writeOutputs),
   // `import { createGate, guardTool } from "gait"` (package.json exports "." -> dist/sdk.js).
