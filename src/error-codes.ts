@@ -23,6 +23,7 @@ import { RUNPACK_ERROR_CODES } from "./runpack/error-codes.ts";
 import { SCOUT_ERROR_CODES } from "./scout/error-codes.ts";
 import { SDK_ERROR_CODES } from "./sdk/error-codes.ts";
 import { SIDECAR_ERROR_CODES } from "./sidecar/error-codes.ts";
+import { SKILLS_ERROR_CODES } from "./skills/error-codes.ts";
 import { WRAPPER_ERROR_CODES } from "./wrapper/error-codes.ts";
 
 /** Each module's codes, lowest module first. */
@@ -41,6 +42,7 @@ export const ERROR_CODES_BY_MODULE = {
   config: CONFIG_ERROR_CODES,
   onboarding: ONBOARDING_ERROR_CODES,
   sidecar: SIDECAR_ERROR_CODES,
+  skills: SKILLS_ERROR_CODES,
   sdk: SDK_ERROR_CODES,
   wrapper: WRAPPER_ERROR_CODES,
   cli: CLI_ERROR_CODES,

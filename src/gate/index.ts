@@ -12,7 +12,7 @@ export {
 export * from "./explain.ts";
 export { freezeWindowWarnings } from "./freeze.ts";
 export * from "./gate-eval.ts";
-export { isPreparedIntent, prepareIntent } from "./intent.ts";
+export { carriesCredential, isPreparedIntent, prepareIntent } from "./intent.ts";
 export type * from "./intent-model.ts";
 export * from "./limits.ts";
 export { formatPolicyYaml, loadPolicyFile, parsePolicyYaml, yamlHasComments } from "./policy.ts";

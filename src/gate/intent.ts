@@ -215,7 +215,7 @@ function isReferenceOrDigest(value: string): boolean {
  * (`API_TOKEN=…`). One that carries a secret-named assignment or a known token prefix is refused,
  * as the reference refuses it, so the credential never reaches a trace or a digest.
  */
-function carriesCredential(text: string): boolean {
+export function carriesCredential(text: string): boolean {
   for (const [, name = "", value = ""] of text.matchAll(/([A-Za-z_][\w.-]*)\s*=\s*([^\s/;&,]*)/g)) {
     if (looksLikeSecretKey(name) && value !== "" && !isReferenceOrDigest(value)) return true;
   }

@@ -17,6 +17,7 @@ import { registryGroup } from "./registry.ts";
 import { regressGroup } from "./regress.ts";
 import { runGroup } from "./run.ts";
 import { scoutGroup } from "./scout.ts";
+import { skillsGroup } from "./skills.ts";
 import { traceGroup } from "./trace.ts";
 import { verifyCommand } from "./verify.ts";
 import { versionCommand } from "./version.ts";
@@ -34,6 +35,7 @@ export const commands: Spec[] = [
   guardGroup,
   scoutGroup,
   registryGroup,
+  skillsGroup,
   approveCommand,
   traceGroup,
   keysCommand,
