@@ -1,4 +1,4 @@
-/** The runpack module's public face: record, read, verify, replay, diff, inspect, view, receipt, demo, migrate. */
+/** The runpack module's public face: record, read, verify, replay, diff, inspect, view, receipt, demo, migrate, sessions. */
 export { loadRunpackEntries, runpackZip } from "./archive.ts";
 export { type DemoOutcome, runDemo } from "./demo.ts";
 export {
@@ -59,6 +59,35 @@ export {
   replayStub,
   type StubType,
 } from "./replay.ts";
+export {
+  type AppendOutcome,
+  appendSessionEvent,
+  type CheckpointOutcome,
+  type CheckpointRequest,
+  type Compaction,
+  type CompactOutcome,
+  checkpointSession,
+  compactSession,
+  readSessionStatus,
+  type SessionContext,
+  type SessionOutcome,
+  sessionPaths,
+  startSession,
+} from "./session.ts";
+export {
+  type CheckpointCheck,
+  checkpointRunpackPath,
+  readSessionChain,
+  type SessionChainVerification,
+  verifySessionChain,
+} from "./session-chain.ts";
+export {
+  checkpointDigest,
+  checkpointRunId,
+  parseSessionJournal,
+  type SessionEventInput,
+} from "./session-journal.ts";
+export * from "./session-types.ts";
 export * from "./types.ts";
 export {
   type HashMismatch,

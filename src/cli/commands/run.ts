@@ -1,4 +1,4 @@
-/** `gait run record|inspect|view|replay|diff|receipt|reduce`: runpacks, the shareable evidence of one agent run. */
+/** `gait run record|inspect|view|replay|diff|receipt|reduce|session`: runpacks, the shareable evidence of one agent run. */
 
 import { PROJECT_PUBLIC_KEY } from "../../config/index.ts";
 import { canonicalize } from "../../contract/canonical.ts";
@@ -41,6 +41,7 @@ import {
   signingKeyOptions,
   verifyKeyOptions,
 } from "../keyflags.ts";
+import { runSessionGroup } from "./session.ts";
 
 /** The runpack named by the positional or by `--from`; exactly one is needed. */
 function runpackRef(args: string[], options: Options, name = "from"): string {
@@ -535,5 +536,6 @@ export const runGroup = group({
     runDiffCommand,
     runReceiptCommand,
     runReduceCommand,
+    runSessionGroup,
   ],
 });
