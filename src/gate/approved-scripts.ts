@@ -12,7 +12,13 @@ import { readFile } from "node:fs/promises";
 import { compareBytes, isSha256Hex, sortedUnique } from "../contract/bytes.ts";
 import { isJsonObject, type JsonValue, parseJsonStrict, sha256Hex } from "../contract/canonical.ts";
 import { fromFsError } from "../contract/errors.ts";
-import { type SigningKey, signJson, type VerifyKey, verifyJson, withoutSignature } from "../contract/signing.ts";
+import {
+  type SigningKey,
+  signJson,
+  type VerifyKey,
+  verifyJson,
+  withoutSignature,
+} from "../contract/signing.ts";
 import { findInvisibleCharacter, trimLower, trimSpace } from "../contract/text.ts";
 import { Timestamp } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
@@ -64,7 +70,9 @@ export function mintApprovedScriptEntry(request: ApproveScriptRequest, key: Sign
   const scope = normalizeScope(request.scope ?? []);
   const unknown = scope.find((s) => !SCOPE_PREFIXES.some((p) => s.startsWith(p) && s.length > p.length));
   if (unknown !== undefined) {
-    throw usage(`--scope ${JSON.stringify(unknown)}: each entry is risk:, tool:, workspace_prefix: or endpoint:<value>`);
+    throw usage(
+      `--scope ${JSON.stringify(unknown)}: each entry is risk:, tool:, workspace_prefix: or endpoint:<value>`,
+    );
   }
   const createdAt = request.now.utc();
   const entry: ApprovedScriptEntry = {
@@ -72,7 +80,8 @@ export function mintApprovedScriptEntry(request: ApproveScriptRequest, key: Sign
     schema_version: GATE_SCHEMA_VERSION,
     created_at: createdAt.toString(),
     producer_version: PRODUCER_VERSION,
-    pattern_id: trimSpace(request.patternId ?? "") || defaultPatternId(request.policyDigest, intent.script_hash),
+    pattern_id:
+      trimSpace(request.patternId ?? "") || defaultPatternId(request.policyDigest, intent.script_hash),
     policy_digest: request.policyDigest,
     script_hash: intent.script_hash,
     tool_sequence: intent.script.steps.map((step) => step.tool_name),
@@ -90,7 +99,10 @@ function defaultPatternId(policyDigest: string, scriptHash: string): string {
 }
 
 /** The registry with `entry` added; an entry with the same pattern id is replaced. */
-export function withApprovedScript(registry: ApprovedScriptRegistry, entry: ApprovedScriptEntry): ApprovedScriptRegistry {
+export function withApprovedScript(
+  registry: ApprovedScriptRegistry,
+  entry: ApprovedScriptEntry,
+): ApprovedScriptRegistry {
   const others = registry.entries.filter((e) => !(isJsonObject(e) && e.pattern_id === entry.pattern_id));
   return { ...registry, entries: [...others, entry] };
 }
@@ -124,11 +136,18 @@ export function parseApprovedScriptRegistry(text: string, source: string): Appro
   const unknown = Object.keys(value).find((k) => !["schema_id", "schema_version", "entries"].includes(k));
   if (unknown !== undefined) throw registryInvalid(`${source}: unknown member ${JSON.stringify(unknown)}`);
   if (!Array.isArray(value.entries)) throw registryInvalid(`${source}: entries must be a list`);
-  return { schema_id: APPROVED_SCRIPT_REGISTRY_SCHEMA_ID, schema_version: GATE_SCHEMA_VERSION, entries: value.entries };
+  return {
+    schema_id: APPROVED_SCRIPT_REGISTRY_SCHEMA_ID,
+    schema_version: GATE_SCHEMA_VERSION,
+    entries: value.entries,
+  };
 }
 
 /** Reads a registry file (size-capped); a missing file is `file_not_found`. */
-export async function readApprovedScriptRegistry(path: string, display = path): Promise<ApprovedScriptRegistry> {
+export async function readApprovedScriptRegistry(
+  path: string,
+  display = path,
+): Promise<ApprovedScriptRegistry> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -190,7 +209,10 @@ export type RegistryVerification =
   | { ok: true; entries: ApprovedScriptEntry[] }
   | { ok: false; index: number; registryReason: EntryProblem; message: string };
 
-export function verifyApprovedScriptRegistry(registry: ApprovedScriptRegistry, key: VerifyKey): RegistryVerification {
+export function verifyApprovedScriptRegistry(
+  registry: ApprovedScriptRegistry,
+  key: VerifyKey,
+): RegistryVerification {
   const entries: ApprovedScriptEntry[] = [];
   for (const [index, raw] of registry.entries.entries()) {
     const result = verifyApprovedScriptEntry(raw, key);
@@ -242,18 +264,21 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 function scopeAllows(scope: readonly string[], prepared: PreparedIntent): boolean {
   if (scope.length === 0) return true;
   const intent = prepared.intent;
-  const valuesOf = (prefix: string) => scope.filter((s) => s.startsWith(prefix)).map((s) => s.slice(prefix.length));
+  const valuesOf = (prefix: string) =>
+    scope.filter((s) => s.startsWith(prefix)).map((s) => s.slice(prefix.length));
   if (scope.some((s) => !SCOPE_PREFIXES.some((p) => s.startsWith(p)))) return false;
   const risks = valuesOf("risk:");
   if (risks.length > 0 && !risks.includes(intent.context.risk_class)) return false;
   const tools = valuesOf("tool:");
   const steps = intent.script?.steps ?? [];
-  if (tools.length > 0 && !tools.includes("*") && !steps.every((s) => tools.includes(s.tool_name))) return false;
+  if (tools.length > 0 && !tools.includes("*") && !steps.every((s) => tools.includes(s.tool_name)))
+    return false;
   const prefixes = valuesOf("workspace_prefix:");
   if (prefixes.length > 0 && !prefixes.some((p) => intent.context.workspace.startsWith(p))) return false;
   const endpoints = valuesOf("endpoint:");
   const targets = [...intent.targets, ...steps.flatMap((s) => s.targets ?? [])];
-  if (endpoints.length > 0 && !targets.every((t) => endpoints.includes(t.endpoint_class ?? "other"))) return false;
+  if (endpoints.length > 0 && !targets.every((t) => endpoints.includes(t.endpoint_class ?? "other")))
+    return false;
   return true;
 }
 

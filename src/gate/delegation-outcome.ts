@@ -95,13 +95,15 @@ export function buildDelegationAudit(input: {
   outcome: DelegationOutcome;
 }): DelegationAuditRecord {
   const { outcome } = input;
-  const entries = outcome.checks.map(auditEntry).sort(
-    (a, b) =>
-      compareBytes(a.token_id ?? "", b.token_id ?? "") ||
-      compareBytes(a.delegator_identity ?? "", b.delegator_identity ?? "") ||
-      compareBytes(a.delegate_identity ?? "", b.delegate_identity ?? "") ||
-      compareBytes(a.expires_at ?? "", b.expires_at ?? ""),
-  );
+  const entries = outcome.checks
+    .map(auditEntry)
+    .sort(
+      (a, b) =>
+        compareBytes(a.token_id ?? "", b.token_id ?? "") ||
+        compareBytes(a.delegator_identity ?? "", b.delegator_identity ?? "") ||
+        compareBytes(a.delegate_identity ?? "", b.delegate_identity ?? "") ||
+        compareBytes(a.expires_at ?? "", b.expires_at ?? ""),
+    );
   const record: DelegationAuditRecord = {
     schema_id: DELEGATION_AUDIT_SCHEMA_ID,
     schema_version: GATE_SCHEMA_VERSION,

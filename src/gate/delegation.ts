@@ -68,7 +68,15 @@ export function mintDelegationToken(request: DelegationMintRequest, key: Signing
     schema_version: GATE_SCHEMA_VERSION,
     created_at: createdAt.toString(),
     producer_version: PRODUCER_VERSION,
-    token_id: delegationTokenId({ delegator, delegate, scope, scopeClass, intentDigest, policyDigest, expiresAt }),
+    token_id: delegationTokenId({
+      delegator,
+      delegate,
+      scope,
+      scopeClass,
+      intentDigest,
+      policyDigest,
+      expiresAt,
+    }),
     delegator_identity: delegator,
     delegate_identity: delegate,
     scope,
@@ -334,7 +342,10 @@ export function checkDelegationChain(
     if (usedCheck) return usedCheck;
     const parsed = parseDelegationToken(t);
     const own = links.find(
-      (l) => parsed && l.delegate === parsed.delegate_identity && (!l.delegator || l.delegator === parsed.delegator_identity),
+      (l) =>
+        parsed &&
+        l.delegate === parsed.delegate_identity &&
+        (!l.delegator || l.delegator === parsed.delegator_identity),
     );
     return checkDelegationToken(t, base(own ?? uncovered ?? links[0]!));
   });

@@ -14,7 +14,14 @@ export const GATE_ERROR_CODES = {
   approver_keys_too_large: "invalid_input",
   approver_keys_unknown_field: "invalid_input",
   approver_keys_yaml_invalid: "invalid_input",
+  approved_script_registry_invalid: "invalid_input",
+  approved_script_registry_unavailable: "policy_blocked",
+  delegation_checker_missing: "invalid_input",
   intent_invalid: "invalid_input",
+  kill_switch_entry_invalid: "invalid_input",
+  kill_switch_entry_not_found: "invalid_input",
+  kill_switch_state_invalid: "invalid_input",
+  kill_switch_state_unavailable: "invalid_input",
   policy_empty: "invalid_input",
   policy_invalid: "invalid_input",
   policy_legacy_fields: "invalid_input",
@@ -24,6 +31,8 @@ export const GATE_ERROR_CODES = {
   profile_refused: "invalid_input",
   rate_limit_state_invalid: "invalid_input",
   unknown_policy_template: "invalid_input",
+  wrkr_inventory_invalid: "invalid_input",
+  wrkr_inventory_unavailable: "policy_blocked",
 } as const satisfies ErrorCodeTable;
 
 export type GateErrorCode = keyof typeof GATE_ERROR_CODES;

@@ -19,9 +19,18 @@ import {
 } from "./approval.ts";
 import type { ApprovalLedger, SyncApprovalLedger } from "./approval-ledger.ts";
 import type { ApprovalVerifier } from "./approvers.ts";
-import type { Decision, LimitRequirement } from "./decision.ts";
+import type { IssuedCredential } from "./credential.ts";
+import type { Decision, KillSwitchOutcome, LimitRequirement } from "./decision.ts";
+import type { DelegationChecker, DelegationOutcome } from "./delegation-outcome.ts";
+import { delegationTraceRef } from "./delegation-outcome.ts";
 import { type CompiledPolicy, evaluate, evaluateRequest } from "./evaluate.ts";
-import { isPreparedIntent } from "./intent.ts";
+import {
+  type ApprovedScriptMatcher,
+  preApproveScript,
+  type ScriptMatch,
+  settleDelegation,
+} from "./gate-grants.ts";
+import { type IntentInputs, isPreparedIntent } from "./intent.ts";
 import type { NormalizedIntent, PreparedIntent } from "./intent-model.ts";
 import type { Verdict } from "./policy-model.ts";
 import type { LimitResult } from "./ratelimit.ts";
@@ -77,7 +86,32 @@ export interface GateDecisionRequest {
   /** Who may sign approvals; without one, every approval token fails as signature_invalid. */
   approvalVerifier?: ApprovalVerifier | undefined;
   simulate?: boolean | undefined;
+  /**
+   * Checks the intent against the kill switches (kill-switch-store.ts: killSwitchCheckFor), after
+   * evaluation: an active entry, or an unreadable state where the decision fails closed, blocks.
+   */
+  killSwitch?: KillSwitchCheck | undefined;
+  /** Verified context evidence and Wrkr inventory context, bound into a request as it is normalized. */
+  intentInputs?: IntentInputs | undefined;
+  /** Delegation tokens (parsed `gait.gate.delegation_token` objects) for rules that require delegation. */
+  delegationTokens?: unknown[] | undefined;
+  /** Checks delegation tokens (delegation.ts, loaded only when tokens are given); tokens without one fail closed. */
+  delegationChecker?: DelegationChecker | undefined;
+  /** A verified approved-script registry: a matching entry pre-approves a script intent. */
+  approvedScripts?: ApprovedScriptMatcher | undefined;
+  /**
+   * A credential broker is at hand: an allow that needs a broker credential then waits for it
+   * (`credentialNeeded`, settled by applyCredentialCheck) instead of blocking as
+   * `broker_credential_required`.
+   */
+  brokerConfigured?: boolean | undefined;
 }
+
+/**
+ * A kill-switch check (loaded only when a kill-switch state is configured). Throws when the state
+ * is unreadable and the decision does not fail closed.
+ */
+export type KillSwitchCheck = (intent: NormalizedIntent, at: Timestamp) => KillSwitchOutcome;
 
 /** The evaluated decision before limits, approvals and simulate. */
 export interface GateDecisionStart {
@@ -94,6 +128,16 @@ export interface GateOutcome extends GateDecisionStart {
   approval?: ApprovalOutcome;
   limits: LimitResult[];
   simulated?: { verdict: Verdict; reasonCodes: string[]; wouldHaveBlocked: boolean };
+  /** Present when delegation was required or tokens were given. */
+  delegation?: DelegationOutcome;
+  /** Present when an approved-script registry was consulted. */
+  scriptMatch?: ScriptMatch;
+  /** The decision allows only once a broker issues a credential (see credential.ts). */
+  credentialNeeded?: true;
+  /** The broker credential the allow relied on (its reference, never the secret). */
+  credential?: IssuedCredential;
+  /** Why the broker gave no credential, when issuance failed. */
+  credentialError?: { code: string; message: string };
 }
 
 /**
@@ -159,10 +203,47 @@ function needsLimits(decision: Decision): boolean {
  */
 function startGateDecision(request: GateDecisionRequest): GateDecisionStart {
   const options = { now: evaluationInstant(request) };
-  if (isPreparedIntent(request.intent)) {
-    return { prepared: request.intent, decision: evaluate(request.compiled, request.intent.intent, options) };
+  const start = isPreparedIntent(request.intent)
+    ? { prepared: request.intent, decision: evaluate(request.compiled, request.intent.intent, options) }
+    : evaluateRequest(request.compiled, request.intent, { ...options, ...request.intentInputs });
+  if (!request.killSwitch || start.prepared.unevaluable) return start;
+  const killSwitch = request.killSwitch(start.prepared.intent, options.now);
+  return { prepared: start.prepared, decision: withKillSwitch(start.decision, killSwitch) };
+}
+
+/**
+ * A kill switch overrides the policy: an active entry blocks with its reason codes added to the
+ * decision's (violation `kill_switch_active`); an unreadable state blocks before any rule, as a
+ * fail-closed block does (a fail-closed block already made stands).
+ */
+function withKillSwitch(decision: Decision, killSwitch: KillSwitchOutcome): Decision {
+  if (killSwitch.status === "inactive") return { ...decision, killSwitch };
+  if (killSwitch.status === "active") {
+    return {
+      ...decision,
+      verdict: "block",
+      reasonCodes: sortedUnique([...decision.reasonCodes, ...killSwitch.reasonCodes]),
+      violations: sortedUnique([...decision.violations, "kill_switch_active"]),
+      // A stopped call spends no rate limit or destructive budget.
+      rateLimits: [],
+      destructiveBudgets: [],
+      killSwitch,
+    };
   }
-  return evaluateRequest(request.compiled, request.intent, options);
+  if (decision.failClosedReasonCodes.length > 0) return { ...decision, killSwitch };
+  return {
+    ...decision,
+    verdict: "block",
+    reasonCodes: killSwitch.reasonCodes,
+    violations: killSwitch.reasonCodes,
+    failClosedReasonCodes: killSwitch.reasonCodes,
+    matchedRule: "",
+    matchedRules: [],
+    minApprovals: 0,
+    rateLimits: [],
+    destructiveBudgets: [],
+    killSwitch,
+  };
 }
 
 /** Applies limit results, approvals, unsatisfiable requirements and simulate to an evaluated decision. */
@@ -187,9 +268,27 @@ function finishGateDecision(
     escalate("block", code, code);
   }
 
-  // Delegation tokens are not accepted yet: a rule that requires delegation cannot be satisfied.
-  if (verdict !== "block" && decision.requireDelegation) {
-    escalate("block", "delegation_token_missing", "delegation_not_granted");
+  const scriptMatch = request.approvedScripts
+    ? preApproveScript(
+        request.approvedScripts,
+        request.compiled,
+        prepared,
+        verdict,
+        evaluationInstant(request),
+      )
+    : undefined;
+  if (scriptMatch?.preApproved) {
+    verdict = "allow";
+    reasons.push("approved_script_match");
+  }
+
+  const delegation = settleDelegation(request, prepared, decision);
+  if (delegation?.required && verdict !== "block") {
+    reasons.push(...delegation.reasonCodes);
+    if (!delegation.granted) {
+      verdict = "block";
+      violations.push("delegation_not_granted");
+    }
   }
 
   let approval: ApprovalOutcome | undefined;
@@ -203,10 +302,12 @@ function finishGateDecision(
     }
   }
 
-  // No credential broker is configured in this implementation: the credential the rule needs is
-  // missing, so the allow fails closed (the reference's code for a missing broker).
+  // A rule that needs a broker credential allows only once a broker issued one: without a broker
+  // the allow fails closed; with one, issuing it (I/O) is left to the broker's owner.
+  let credentialNeeded = false;
   if (verdict === "allow" && decision.requireBrokerCredential) {
-    escalate("block", "broker_credential_missing", "broker_credential_missing");
+    if (request.brokerConfigured) credentialNeeded = true;
+    else escalate("block", "broker_credential_required", "broker_credential_required");
   }
 
   let simulated: GateOutcome["simulated"];
@@ -234,6 +335,9 @@ function finishGateDecision(
   };
   if (approval) outcome.approval = approval;
   if (simulated) outcome.simulated = simulated;
+  if (delegation) outcome.delegation = delegation;
+  if (scriptMatch) outcome.scriptMatch = scriptMatch;
+  if (credentialNeeded) outcome.credentialNeeded = true;
   return outcome;
 }
 
@@ -263,6 +367,9 @@ export function gateRecordsFor(outcome: GateOutcome, observation: TraceObservati
     observedAt: observation.observedAt,
     correlationId: observation.correlationId,
     approvalRef: approval?.approvalRef || undefined,
+    credential: outcome.credential,
+    ...(outcome.delegation ? { delegationRef: delegationTraceRef(prepared.intent, outcome.delegation) } : {}),
+    ...(outcome.scriptMatch ? { scriptMatch: outcome.scriptMatch } : {}),
     ...(observation.latencyMs !== undefined ? { latencyMs: observation.latencyMs } : {}),
   });
   if (!approval) return { trace };

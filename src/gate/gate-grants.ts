@@ -5,15 +5,15 @@
  * are given) and injects; this module only settles what they found into the decision.
  */
 import type { Timestamp } from "../contract/time.ts";
+import type { Decision } from "./decision.ts";
 import {
   buildDelegationAudit,
   type DelegationChecker,
   type DelegationOutcome,
   noDelegationTokens,
 } from "./delegation-outcome.ts";
-import type { CompiledPolicy } from "./evaluate.ts";
 import { invalidInput } from "./error-codes.ts";
-import type { Decision } from "./decision.ts";
+import type { CompiledPolicy } from "./evaluate.ts";
 import type { PreparedIntent } from "./intent-model.ts";
 import type { Verdict } from "./policy-model.ts";
 import type { DelegationAuditRecord } from "./wire.ts";
@@ -31,7 +31,11 @@ export interface ScriptMatch {
 /** A verified approved-script registry (approved-scripts.ts makes one). */
 export interface ApprovedScriptMatcher {
   /** The valid, unexpired entry that matches this intent under this policy, if any. */
-  match(prepared: PreparedIntent, policyDigest: string, at: Timestamp): { patternId: string } | { reason: string };
+  match(
+    prepared: PreparedIntent,
+    policyDigest: string,
+    at: Timestamp,
+  ): { patternId: string } | { reason: string };
 }
 
 /**
@@ -52,7 +56,11 @@ export function preApproveScript(
   const found = matcher.match(prepared, compiled.policyDigest, at);
   if ("reason" in found) return { preApproved: false, registryReason: found.reason };
   if (verdict !== "allow" && verdict !== "require_approval") {
-    return { preApproved: false, patternId: found.patternId, registryReason: `approved_script_policy_${verdict}` };
+    return {
+      preApproved: false,
+      patternId: found.patternId,
+      registryReason: `approved_script_policy_${verdict}`,
+    };
   }
   return { preApproved: true, patternId: found.patternId };
 }

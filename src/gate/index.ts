@@ -2,7 +2,11 @@
 export * from "./approval.ts";
 export * from "./approval-ledger.ts";
 export * from "./approvers.ts";
+export * from "./credential.ts";
 export type * from "./decision.ts";
+// Delegation and approved-script checks (delegation.ts, approved-scripts.ts) are not exported
+// here: callers import them when tokens or a registry are given, so a plain decision never loads them.
+export * from "./delegation-outcome.ts";
 export {
   type CompiledPolicy,
   compilePolicy,
@@ -12,7 +16,8 @@ export {
 export * from "./explain.ts";
 export { freezeWindowWarnings } from "./freeze.ts";
 export * from "./gate-eval.ts";
-export { carriesCredential, isPreparedIntent, prepareIntent } from "./intent.ts";
+export * from "./gate-grants.ts";
+export { carriesCredential, type IntentInputs, isPreparedIntent, prepareIntent } from "./intent.ts";
 export type * from "./intent-model.ts";
 export * from "./limits.ts";
 export { formatPolicyYaml, loadPolicyFile, parsePolicyYaml, yamlHasComments } from "./policy.ts";

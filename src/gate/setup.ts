@@ -67,6 +67,10 @@ export interface DecisionSetup {
   hasTokens: boolean;
   /** Approvals are verified with a key or key list given for that purpose (not the trace key). */
   explicitApprovalKeys: boolean;
+  /** Delegation tokens were presented. */
+  hasDelegationTokens?: boolean;
+  /** Delegation tokens are verified with a key given for that purpose (not the trace key). */
+  explicitDelegationKey?: boolean;
 }
 
 /** oss-prod decides at the real time only, and checks tokens only against explicit approval keys. */
@@ -83,6 +87,11 @@ export function checkDecisionSetup(setup: DecisionSetup): void {
   if (setup.hasTokens && !setup.explicitApprovalKeys) {
     throw profileError("the oss-prod profile requires an explicit approval verify key", {
       hint: "pass --approval-public-key or --approver-keys (SDK: approvalPublicKey or approvers)",
+    });
+  }
+  if (setup.hasDelegationTokens && !setup.explicitDelegationKey) {
+    throw profileError("the oss-prod profile requires an explicit delegation verify key", {
+      hint: "pass --delegation-public-key (SDK: delegationPublicKey)",
     });
   }
 }

@@ -10,7 +10,7 @@ import { type NewFileNames, writeFileNew } from "../contract/files.ts";
 import { prettyJson } from "./trace.ts";
 import type { ApprovalAuditRecord, TraceRecord } from "./wire.ts";
 
-export type EvidenceKind = "trace" | "approval_audit";
+export type EvidenceKind = "trace" | "approval_audit" | "delegation_audit" | "credential_evidence";
 
 /** `trace_<id>.json` for the first (sequence 1), `trace_<id>.<n>.json` for the nth. */
 export function evidenceFileName(kind: EvidenceKind, traceId: string, sequence = 1): string {

@@ -13,11 +13,13 @@ import {
 } from "../contract/signing.ts";
 import { Timestamp, ZERO_TIME } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
-import type { Decision } from "./decision.ts";
+import { credentialTraceFields, type IssuedCredential } from "./credential.ts";
+import type { Decision, KillSwitchOutcome } from "./decision.ts";
 import { type FreezeOutcome, NO_WINDOW } from "./freeze.ts";
+import type { ScriptMatch } from "./gate-grants.ts";
 import type { PreparedIntent } from "./intent-model.ts";
 import type { Verdict } from "./policy-model.ts";
-import type { FreezeWindowDecision, TracedContextField, TraceRecord } from "./wire.ts";
+import type { FreezeWindowDecision, KillSwitchDecision, TracedContextField, TraceRecord } from "./wire.ts";
 import { GATE_SCHEMA_VERSION, TRACE_SCHEMA_ID } from "./wire-ids.ts";
 import { TRACE_RECORD_FIELDS, TRACE_REQUIRED_FIELDS, TRACED_CONTEXT_FIELDS } from "./wire-runtime.ts";
 
@@ -39,6 +41,12 @@ export interface TraceInput {
   observedAt: Timestamp;
   correlationId?: string;
   approvalRef?: string;
+  /** Present when the decision checked a delegation chain. */
+  delegationRef?: NonNullable<TraceRecord["delegation_ref"]>;
+  /** Present when an approved-script registry was consulted. */
+  scriptMatch?: ScriptMatch;
+  /** The broker credential the decision relied on: recorded by reference (broker_* members). */
+  credential?: IssuedCredential | undefined;
   latencyMs?: number;
 }
 
@@ -71,6 +79,11 @@ export function buildTrace(input: TraceInput): TraceRecord {
     if (traced[field] !== undefined) Object.assign(trace, { [field]: traced[field] });
   }
   if (input.approvalRef) trace.approval_ref = input.approvalRef;
+  if (input.delegationRef) trace.delegation_ref = input.delegationRef;
+  if (input.scriptMatch?.preApproved) trace.pre_approved = true;
+  if (input.scriptMatch?.patternId) trace.pattern_id = input.scriptMatch.patternId;
+  if (input.scriptMatch?.registryReason) trace.registry_reason = input.scriptMatch.registryReason;
+  if (input.credential) Object.assign(trace, credentialTraceFields(input.credential));
   if (intent.context.agent_identity) trace.agent_identity = intent.context.agent_identity;
   if (intent.skill_provenance) trace.skill_provenance = intent.skill_provenance;
   if (decision.script) {
@@ -87,9 +100,40 @@ export function buildTrace(input: TraceInput): TraceRecord {
       ? { status: "valid" }
       : { status: "disallowed", reason_codes: decision.sandbox.violations };
   }
+  Object.assign(trace, contextEvidenceFields(prepared));
+  if (decision.killSwitch) trace.kill_switch = killSwitchRecord(decision.killSwitch);
   if (input.latencyMs !== undefined) trace.latency_ms = input.latencyMs;
   trace.relationship = relationshipFor(prepared, input.policyDigest, traceId, decision);
   return trace;
+}
+
+/** The context evidence a verified envelope vouched for (none without one: it was stripped). */
+export function contextEvidenceFields(
+  prepared: PreparedIntent,
+): Pick<
+  TraceRecord,
+  "context_set_digest" | "context_evidence_mode" | "context_ref_count" | "context_source"
+> {
+  const ctx = prepared.intent.context;
+  if (!ctx.context_set_digest || !prepared.contextSource) return {};
+  return {
+    context_set_digest: ctx.context_set_digest,
+    ...(ctx.context_evidence_mode
+      ? { context_evidence_mode: ctx.context_evidence_mode as "best_effort" | "required" }
+      : {}),
+    context_ref_count: ctx.context_refs?.length ?? 0,
+    context_source: prepared.contextSource,
+  };
+}
+
+/** The trace's (and decision's) kill_switch: `evaluated_at` is a Go time.Time, always present. */
+export function killSwitchRecord(outcome: KillSwitchOutcome): KillSwitchDecision {
+  const record: KillSwitchDecision = { status: outcome.status, evaluated_at: outcome.evaluatedAt };
+  if (outcome.status === "active") record.reason_code = "kill_switch_active";
+  if (outcome.status === "unavailable") record.reason_code = "kill_switch_state_unavailable";
+  if (outcome.reasonCodes.length > 0) record.reason_codes = outcome.reasonCodes;
+  if (outcome.matchedEntryIds.length > 0) record.matched_entry_ids = outcome.matchedEntryIds;
+  return record;
 }
 
 /** The deterministic relationship envelope linking trace, tool, agent and policy. */

@@ -8,12 +8,18 @@
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import {
   ApprovalTokenSchema,
+  ApprovedScriptEntrySchema,
+  DelegationTokenSchema,
   IntentRequestSchema,
   TRACED_CONTEXT_FIELD_LIST,
   TraceRecordSchema,
 } from "./wire.ts";
 
-const GUARDS = { isApprovalTokenShape: ApprovalTokenSchema } as const;
+const GUARDS = {
+  isApprovalTokenShape: ApprovalTokenSchema,
+  isDelegationTokenShape: DelegationTokenSchema,
+  isApprovedScriptEntryShape: ApprovedScriptEntrySchema,
+} as const;
 
 const LISTS = {
   /** The members of a public IntentRequest (its schema is closed at the top level). */

@@ -41,6 +41,74 @@ return function check(value) {
 }
 })();
 
+export const isDelegationTokenShape = (() => {
+const local_0 = /^1\.0\.0$/;
+const local_1 = /^[a-fA-F0-9]{64}$/;
+const local_2 = /^[a-fA-F0-9]{64}$/;
+const local_3 = /^[a-fA-F0-9]{64}$/;
+return function check(value) {
+  return (
+    (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+    (value['schema_id'] === 'gait.gate.delegation_token') &&
+    (typeof value['schema_version'] === 'string') &&
+    local_0.test(value['schema_version']) &&
+    (typeof value['created_at'] === 'string') &&
+    format('date-time', value['created_at']) &&
+    (typeof value['producer_version'] === 'string') &&
+    (typeof value['token_id'] === 'string') &&
+    value['token_id'].length >= 1 &&
+    (typeof value['delegator_identity'] === 'string') &&
+    value['delegator_identity'].length >= 1 &&
+    (typeof value['delegate_identity'] === 'string') &&
+    value['delegate_identity'].length >= 1 &&
+    Array.isArray(value['scope']) &&
+    value['scope'].length >= 1 &&
+    ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length >= 1))) { return false }; return true; })(value['scope']) &&
+    (value['scope_class'] !== undefined ? ((typeof value['scope_class'] === 'string')) : true) &&
+    (value['intent_digest'] !== undefined ? ((typeof value['intent_digest'] === 'string') && local_1.test(value['intent_digest'])) : true) &&
+    (value['policy_digest'] !== undefined ? ((typeof value['policy_digest'] === 'string') && local_2.test(value['policy_digest'])) : true) &&
+    (typeof value['expires_at'] === 'string') &&
+    format('date-time', value['expires_at']) &&
+    (value['signature'] !== undefined ? ((typeof value['signature'] === 'object' && value['signature'] !== null && !Array.isArray(value['signature'])) && (typeof value['signature']['alg'] === 'string') && (typeof value['signature']['key_id'] === 'string') && (typeof value['signature']['sig'] === 'string') && (value['signature']['signed_digest'] !== undefined ? ((typeof value['signature']['signed_digest'] === 'string') && local_3.test(value['signature']['signed_digest'])) : true) && Object.getOwnPropertyNames(value['signature']).every(key => ['alg', 'key_id', 'sig', 'signed_digest'].includes(key))) : true) &&
+    Object.getOwnPropertyNames(value).every(key => ['schema_id', 'schema_version', 'created_at', 'producer_version', 'token_id', 'delegator_identity', 'delegate_identity', 'scope', 'scope_class', 'intent_digest', 'policy_digest', 'expires_at', 'signature'].includes(key))
+  )
+}
+})();
+
+export const isApprovedScriptEntryShape = (() => {
+const local_0 = /^1\.0\.0$/;
+const local_1 = /^[a-fA-F0-9]{64}$/;
+const local_2 = /^[a-fA-F0-9]{64}$/;
+const local_3 = /^[a-fA-F0-9]{64}$/;
+return function check(value) {
+  return (
+    (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+    (value['schema_id'] === 'gait.gate.approved_script_entry') &&
+    (typeof value['schema_version'] === 'string') &&
+    local_0.test(value['schema_version']) &&
+    (typeof value['created_at'] === 'string') &&
+    format('date-time', value['created_at']) &&
+    (typeof value['producer_version'] === 'string') &&
+    (typeof value['pattern_id'] === 'string') &&
+    value['pattern_id'].length >= 1 &&
+    (typeof value['policy_digest'] === 'string') &&
+    local_1.test(value['policy_digest']) &&
+    (typeof value['script_hash'] === 'string') &&
+    local_2.test(value['script_hash']) &&
+    Array.isArray(value['tool_sequence']) &&
+    value['tool_sequence'].length >= 1 &&
+    ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length >= 1))) { return false }; return true; })(value['tool_sequence']) &&
+    (value['scope'] !== undefined ? (Array.isArray(value['scope']) && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length >= 1))) { return false }; return true; })(value['scope'])) : true) &&
+    (typeof value['approver_identity'] === 'string') &&
+    value['approver_identity'].length >= 1 &&
+    (typeof value['expires_at'] === 'string') &&
+    format('date-time', value['expires_at']) &&
+    (value['signature'] !== undefined ? ((typeof value['signature'] === 'object' && value['signature'] !== null && !Array.isArray(value['signature'])) && (typeof value['signature']['alg'] === 'string') && (typeof value['signature']['key_id'] === 'string') && (typeof value['signature']['sig'] === 'string') && (value['signature']['signed_digest'] !== undefined ? ((typeof value['signature']['signed_digest'] === 'string') && local_3.test(value['signature']['signed_digest'])) : true) && Object.getOwnPropertyNames(value['signature']).every(key => ['alg', 'key_id', 'sig', 'signed_digest'].includes(key))) : true) &&
+    Object.getOwnPropertyNames(value).every(key => ['schema_id', 'schema_version', 'created_at', 'producer_version', 'pattern_id', 'policy_digest', 'script_hash', 'tool_sequence', 'scope', 'approver_identity', 'expires_at', 'signature'].includes(key))
+  )
+}
+})();
+
 export const INTENT_REQUEST_FIELDS = ["schema_id","schema_version","created_at","producer_version","tool_name","args","args_digest","intent_digest","script_hash","script","targets","arg_provenance","skill_provenance","delegation","relationship","context"];
 
 export const TRACED_CONTEXT_FIELDS = ["agent_id","run_id","workflow_id","repo","environment","credential_ref","credential_source","credential_access_type","credential_issuer","credential_subject","credential_owner","credential_target_binding","credential_run_binding","credential_job_binding","credential_ttl_seconds","approval_ref","wrkr_inventory_ref","agent_action_bom_ref"];

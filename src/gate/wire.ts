@@ -30,6 +30,10 @@ import {
 import {
   APPROVAL_AUDIT_SCHEMA_ID,
   APPROVAL_TOKEN_SCHEMA_ID,
+  APPROVED_SCRIPT_ENTRY_SCHEMA_ID,
+  APPROVED_SCRIPT_REGISTRY_SCHEMA_ID,
+  DELEGATION_AUDIT_SCHEMA_ID,
+  DELEGATION_TOKEN_SCHEMA_ID,
   GATE_RESULT_SCHEMA_ID,
   POLICY_EXPLAIN_SCHEMA_ID,
   TRACE_SCHEMA_ID,
@@ -288,6 +292,7 @@ const KillSwitchDecisionSchema = Type.Object(
   },
   closed,
 );
+export type KillSwitchDecision = Static<typeof KillSwitchDecisionSchema>;
 
 // ---------------------------------------------------------------------------------------------
 // trace (§5.9)
@@ -480,6 +485,100 @@ export const ApprovalAuditRecordSchema = Type.Object(
 export type ApprovalAuditRecord = Static<typeof ApprovalAuditRecordSchema>;
 
 // ---------------------------------------------------------------------------------------------
+// delegation token and audit record (§5.11, §5.12)
+
+export const DelegationTokenSchema = Type.Object(
+  {
+    schema_id: SchemaId(DELEGATION_TOKEN_SCHEMA_ID),
+    schema_version: SchemaVersion,
+    created_at: DateTime,
+    producer_version: Type.String(),
+    token_id: NonEmpty,
+    delegator_identity: NonEmpty,
+    delegate_identity: NonEmpty,
+    scope: Type.Array(NonEmpty, { minItems: 1 }),
+    scope_class: Type.Optional(Type.String()),
+    intent_digest: Type.Optional(Digest),
+    policy_digest: Type.Optional(Digest),
+    expires_at: DateTime,
+    signature: Type.Optional(EmbeddedSignatureSchema),
+  },
+  { title: "Gate Delegation Token", ...closed },
+);
+export type DelegationToken = Static<typeof DelegationTokenSchema>;
+
+const DelegationAuditEntrySchema = Type.Object(
+  {
+    token_id: Type.Optional(Type.String()),
+    delegator_identity: Type.Optional(Type.String()),
+    delegate_identity: Type.Optional(Type.String()),
+    scope: Type.Optional(Strings),
+    expires_at: Type.Optional(DateTime),
+    valid: Type.Boolean(),
+    error_code: Type.Optional(Type.String()),
+  },
+  closed,
+);
+export type DelegationAuditEntry = Static<typeof DelegationAuditEntrySchema>;
+
+export const DelegationAuditRecordSchema = Type.Object(
+  {
+    schema_id: SchemaId(DELEGATION_AUDIT_SCHEMA_ID),
+    schema_version: SchemaVersion,
+    created_at: DateTime,
+    producer_version: Type.String(),
+    trace_id: NonEmpty,
+    tool_name: NonEmpty,
+    intent_digest: Digest,
+    policy_digest: Digest,
+    delegation_required: Type.Boolean(),
+    valid_delegations: Count,
+    delegated: Type.Boolean(),
+    delegation_ref: Type.Optional(Type.String()),
+    relationship: Type.Optional(RelationshipEnvelopeRef()),
+    entries: Type.Array(DelegationAuditEntrySchema),
+  },
+  { title: "Delegation Audit Record", $defs: relationshipDefs, ...closed },
+);
+export type DelegationAuditRecord = Static<typeof DelegationAuditRecordSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// approved-script registry (CONTRACTS.md §8): signed entries that pre-approve a script intent
+
+export const ApprovedScriptEntrySchema = Type.Object(
+  {
+    schema_id: SchemaId(APPROVED_SCRIPT_ENTRY_SCHEMA_ID),
+    schema_version: SchemaVersion,
+    created_at: DateTime,
+    producer_version: Type.String(),
+    pattern_id: NonEmpty,
+    policy_digest: Digest,
+    script_hash: Digest,
+    tool_sequence: Type.Array(NonEmpty, { minItems: 1 }),
+    scope: Type.Optional(NonEmptyStrings),
+    approver_identity: NonEmpty,
+    expires_at: DateTime,
+    signature: Type.Optional(EmbeddedSignatureSchema),
+  },
+  { title: "Approved Script Entry", ...closed },
+);
+export type ApprovedScriptEntry = Static<typeof ApprovedScriptEntrySchema>;
+
+/**
+ * The registry file `gait approve-script` appends to. Its entries are checked one by one (each
+ * is signed on its own), so the file itself is not signed and an entry is read as any JSON value.
+ */
+export const ApprovedScriptRegistrySchema = Type.Object(
+  {
+    schema_id: SchemaId(APPROVED_SCRIPT_REGISTRY_SCHEMA_ID),
+    schema_version: SchemaVersion,
+    entries: Type.Array(Type.Unknown()),
+  },
+  { title: "Approved Script Registry", ...closed },
+);
+export type ApprovedScriptRegistry = Static<typeof ApprovedScriptRegistrySchema>;
+
+// ---------------------------------------------------------------------------------------------
 // policy explanation (`gate eval --explain --json`)
 
 /** The public schema keeps the decision parts under `$defs`; so do we, to mirror it. */
@@ -557,6 +656,10 @@ export const gateWireSchemas = {
   "gate/gate_result": GateResultSchema,
   "gate/approval_token": ApprovalTokenSchema,
   "gate/approval_audit_record": ApprovalAuditRecordSchema,
+  "gate/delegation_token": DelegationTokenSchema,
+  "gate/delegation_audit_record": DelegationAuditRecordSchema,
+  "gate/approved_script_entry": ApprovedScriptEntrySchema,
+  "gate/approved_script_registry": ApprovedScriptRegistrySchema,
   "gate/policy_explain": PolicyExplainSchema,
 } as const;
 

@@ -31,6 +31,24 @@ export const GateDecisionJsonSchema = Type.Object(
     trace_id: Type.String({ description: "deterministic id of the signed trace; empty when none" }),
     trace_path: Type.Optional(Type.String()),
     approval_audit_path: Type.Optional(Type.String()),
+    credential_evidence_path: Type.Optional(
+      Type.String({
+        description: "the gait.gate.broker_credential_record of the credential the allow relied on",
+      }),
+    ),
+    credential_issuer: Type.Optional(Type.String()),
+    credential_source: Type.Optional(Type.String()),
+    credential_access_type: Type.Optional(Type.String()),
+    credential_ref: Type.Optional(
+      Type.String({ description: "names the broker credential; never the secret" }),
+    ),
+    credential_ttl_seconds: Type.Optional(Type.Integer({ minimum: 1 })),
+    credential_error: Type.Optional(
+      Type.Object(
+        { code: Type.String(), message: Type.String() },
+        { additionalProperties: false, description: "why the credential broker issued no credential" },
+      ),
+    ),
     required_approvals: Type.Optional(Type.Integer({ minimum: 0 })),
     valid_approvals: Type.Optional(Type.Integer({ minimum: 0 })),
     approval_ref: Type.Optional(Type.String()),
@@ -53,6 +71,35 @@ export const GateDecisionJsonSchema = Type.Object(
     script_hash: Type.Optional(Type.String()),
     composite_risk_class: Type.Optional(StringEnum(["low", "medium", "high"] as const)),
     step_verdicts: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }))),
+    context_set_digest: Type.Optional(
+      Type.String({ description: "the context set a verified --context-envelope vouched for" }),
+    ),
+    context_evidence_mode: Type.Optional(StringEnum(["best_effort", "required"] as const)),
+    context_ref_count: Type.Optional(Type.Integer({ minimum: 0 })),
+    context_source: Type.Optional(Type.String()),
+    kill_switch: Type.Optional(
+      Type.Object(
+        {
+          status: StringEnum(["active", "inactive", "unavailable"] as const),
+          reason_code: Type.Optional(Type.String()),
+          reason_codes: Type.Optional(Strings),
+          matched_entry_ids: Type.Optional(Strings),
+          evaluated_at: Type.String(),
+        },
+        { additionalProperties: false, description: "the kill-switch check, when a state was configured" },
+      ),
+    ),
+    pre_approved: Type.Optional(
+      Type.Literal(true, { description: "an approved-script registry entry pre-approved this script" }),
+    ),
+    pattern_id: Type.Optional(Type.String({ description: "the matching approved-script entry" })),
+    registry_reason: Type.Optional(
+      Type.String({ description: "why no approved-script entry pre-approved it" }),
+    ),
+    delegation_required: Type.Optional(Type.Boolean()),
+    valid_delegations: Type.Optional(Type.Integer({ minimum: 0 })),
+    delegation_ref: Type.Optional(Type.String({ description: "ids of the tokens that validated the chain" })),
+    delegation_audit_path: Type.Optional(Type.String()),
     ...LimitFields("rate_limit"),
     ...LimitFields("destructive_budget"),
     simulate_mode: Type.Optional(Type.Literal(true)),

@@ -4,8 +4,17 @@
  * --json`, the sidecar's `POST /v1/evaluate`, a guarded tool's refusal and (later) the MCP proxy,
  * so none of them can drift. The JSON's schema is published as schemas/v1/gate/decision.schema.json.
  */
+
+import type { BrokeredCredential } from "../broker/types.ts";
 import { type ErrorCategory, GaitError, isGaitError } from "../contract/errors.ts";
-import type { ApprovalOutcome, GateOutcome, GateProfile, Verdict } from "../gate/index.ts";
+import {
+  type ApprovalOutcome,
+  contextEvidenceFields,
+  type GateOutcome,
+  type GateProfile,
+  killSwitchRecord,
+  type Verdict,
+} from "../gate/index.ts";
 import type { ApprovalRequest } from "./approval-request.ts";
 import type { GateDecisionJson } from "./decision-schema.ts";
 
@@ -43,8 +52,17 @@ export interface GateDecision {
    */
   tracePath?: string;
   approvalAuditPath?: string;
+  /** Where the delegation audit was written (or is expected), when delegation was checked. */
+  delegationAuditPath?: string;
   /** Present when approval tokens were checked. */
   approval?: ApprovalOutcome;
+  /**
+   * On allow with a broker credential: the secret and what it is for, for the tool call only
+   * (never in the decision's JSON, trace or evidence).
+   */
+  credential?: BrokeredCredential;
+  /** Where the broker credential record was written, when one was. */
+  credentialEvidencePath?: string;
   /** Present when the verdict is require_approval: what an approver must sign, and how. */
   approvalRequest?: ApprovalRequest;
   simulated?: GateOutcome["simulated"];
@@ -140,6 +158,8 @@ export function decisionToJson(decision: GateDecision, options: DecisionJsonOpti
   if (decision.outcome) out.phase = decision.outcome.prepared.intent.context.phase;
   if (decision.tracePath) out.trace_path = show(decision.tracePath);
   if (decision.approvalAuditPath) out.approval_audit_path = show(decision.approvalAuditPath);
+  if (decision.credentialEvidencePath) out.credential_evidence_path = show(decision.credentialEvidencePath);
+  if (decision.delegationAuditPath) out.delegation_audit_path = show(decision.delegationAuditPath);
   Object.assign(out, approvalJson(decision), outcomeJson(decision.outcome), simulatedJson(decision));
   if (decision.error) {
     const { category, code, message, hint } = decision.error;
@@ -183,11 +203,43 @@ function outcomeJson(outcome: GateOutcome | undefined): Record<string, unknown> 
     out.composite_risk_class = script.compositeRiskClass;
     out.step_verdicts = script.stepVerdicts;
   }
+  Object.assign(out, contextEvidenceFields(outcome.prepared));
+  Object.assign(out, grantsJson(outcome));
+  if (outcome.decision.killSwitch) out.kill_switch = killSwitchRecord(outcome.decision.killSwitch);
+  Object.assign(out, credentialJson(outcome));
   for (const limit of outcome.limits) {
     out[`${limit.kind}_scope`] = limit.scope;
     out[`${limit.kind}_key`] = limit.key;
     out[`${limit.kind}_used`] = limit.used;
     out[`${limit.kind}_remaining`] = limit.remaining;
+  }
+  return out;
+}
+
+/** The broker credential the decision relied on (by reference), or why the broker gave none. */
+function credentialJson({ credential, credentialError }: GateOutcome): Partial<GateDecisionJson> {
+  const out: Partial<GateDecisionJson> = {};
+  if (credential) {
+    out.credential_issuer = credential.issuer;
+    out.credential_source = credential.source;
+    out.credential_access_type = credential.accessType;
+    out.credential_ref = credential.ref;
+    out.credential_ttl_seconds = credential.ttlSeconds;
+  }
+  if (credentialError) out.credential_error = credentialError;
+  return out;
+}
+
+/** The approved-script lookup and the delegation check, when they happened. */
+function grantsJson({ scriptMatch, delegation }: GateOutcome): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (scriptMatch?.preApproved) out.pre_approved = true;
+  if (scriptMatch?.patternId) out.pattern_id = scriptMatch.patternId;
+  if (scriptMatch?.registryReason) out.registry_reason = scriptMatch.registryReason;
+  if (delegation) {
+    out.delegation_required = delegation.required;
+    out.valid_delegations = delegation.valid;
+    if (delegation.delegationRef) out.delegation_ref = delegation.delegationRef;
   }
   return out;
 }

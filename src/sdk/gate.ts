@@ -6,12 +6,17 @@
  * Fail closed: evaluate() never throws; any error yields `block` with `gait_evaluation_error`.
  */
 import { resolve } from "node:path";
+import type { CredentialBroker } from "../broker/types.ts";
+import type { ContextEvidence } from "../context/index.ts";
+import { asError } from "../contract/errors.ts";
 import { DEV_KEY_WARNING, type KeyMode, type KeySource, loadPublicKey } from "../contract/keys.ts";
 import { type SigningKey, type VerifyKey, verifyKeyFor } from "../contract/signing.ts";
 import { type Clock, monotonicMs, systemClock, type Timestamp } from "../contract/time.ts";
+import type { Exporters } from "../export/index.ts";
 import {
   type ApprovalLedger,
   type ApprovalVerifier,
+  type ApprovedScriptMatcher,
   type ApproverKey,
   approverKeyVerifier,
   type CompiledPolicy,
@@ -19,6 +24,7 @@ import {
   checkGateSetup,
   chooseSigningKey,
   compilePolicy,
+  type DelegationChecker,
   decideGate,
   decideGateSync,
   enforceLimits,
@@ -26,6 +32,8 @@ import {
   type GateDecisionRequest,
   type GateOutcome,
   type GateProfile,
+  type IntentInputs,
+  type KillSwitchCheck,
   type LimitEnforcer,
   type LoadedPolicy,
   loadApproverKeys,
@@ -43,6 +51,14 @@ import {
 import { approvalRequestFor } from "./approval-request.ts";
 import { failedDecision, type GateDecision } from "./decision.ts";
 import { invalidInput } from "./error-codes.ts";
+import {
+  type GateBrokerOption,
+  gateBrokerFor,
+  refuseCredentialSync,
+  type SettledCredential,
+  settleCredential,
+  writeCredentialEvidence,
+} from "./gate-broker.ts";
 import type { IntentRequest } from "./intent-request.ts";
 import type { TraceWorker } from "./trace-worker.ts";
 import {
@@ -90,6 +106,8 @@ export interface GateOptions {
   publicKey?: KeySource;
   /** Verifies approval tokens; default: the signing key's public half (as `gait gate eval`). */
   approvalPublicKey?: VerifyKey | KeySource;
+  /** Verifies delegation tokens; default: the signing key's public half (as `gait gate eval`). */
+  delegationPublicKey?: VerifyKey | KeySource;
   /**
    * An approver key list (a gait.gate.approver_keys file path, or its entries): a token counts
    * only when signed by the key of the approver it names, and multi-party approval needs
@@ -135,8 +153,30 @@ export interface GateOptions {
   traceDurability?: TraceDurability;
   /** Report what would have been blocked without enforcing (as `--simulate`). */
   simulate?: boolean;
+  /**
+   * A credential broker (a CredentialBroker, or a configuration such as `{ kind: "oauth2",
+   * oauth2Issuer, ... }`, see docs/broker.md): a rule with `require_broker_credential` allows only
+   * once it issued a credential for exactly the rule's scopes (evaluateAsync; guardTool hands the
+   * credential to the tool). Without one, such rules block with `broker_credential_required`.
+   */
+  broker?: GateBrokerOption;
+  /** How long evaluateAsync waits for the broker before blocking (default 15 s). */
+  brokerTimeoutMs?: number;
+  /**
+   * A kill-switch state file (`gait kill-switch add`, relative to `cwd`), checked on every
+   * decision (re-read when it changes): an active entry blocks whatever the policy says. A
+   * missing file has no entries; an unreadable one blocks high and critical risk (and everything
+   * under oss-prod) with `kill_switch_state_unavailable`, and fails other decisions closed.
+   */
+  killSwitchState?: string;
   /** fsync each trace file (default true; a `traceWorker` has its own setting). */
   fsync?: boolean;
+  /**
+   * Hand every finished decision to these exporters (createExporters: OTLP, JSONL log). The
+   * hand-off only queues; export never delays or changes a decision. The caller owns them
+   * (several Gates may share them): shut them down after closing the Gates.
+   */
+  exporters?: Exporters;
   /**
    * Sign and write traces on this worker thread instead of the event loop (see TraceWorker). It
    * must sign with this Gate's key; several Gates may share one. Closing the Gate does not close it.
@@ -159,6 +199,25 @@ export interface EvaluateOptions {
   tracePath?: string;
   /** The same for its approval audit (default: its usual name in the trace dir). */
   approvalAuditPath?: string;
+  /** The same for its broker credential record (default: credential_evidence_<trace_id>.json in the trace dir). */
+  credentialEvidencePath?: string;
+  /**
+   * Context evidence of a verified context envelope (parseContextEnvelope + contextEvidenceFor):
+   * what the intent says about its context evidence counts only with it (else it is stripped).
+   */
+  contextEvidence?: ContextEvidence;
+  /** Wrkr inventory context (wrkrContextLookup) for the policy's `context_*` match keys. */
+  wrkrContext?: IntentInputs["wrkrContext"];
+  /**
+   * Delegation tokens (parsed `gait.gate.delegation_token` objects) for rules with
+   * `require_delegation`. evaluate() checks them only when the Gate has a delegationPublicKey (its
+   * checker is loaded with the Gate); evaluateAsync loads the checker on first use.
+   */
+  delegationTokens?: unknown[];
+  /** Write this decision's delegation audit to exactly this file (default: next to its trace). */
+  delegationAuditPath?: string;
+  /** A verified approved-script registry (loadApprovedScripts): a matching entry pre-approves a script. */
+  approvedScripts?: ApprovedScriptMatcher;
 }
 
 export interface Gate {
@@ -170,6 +229,8 @@ export interface Gate {
   readonly verifyKey: VerifyKey;
   /** Who may sign the approval tokens this Gate accepts. */
   readonly approvalVerifier: ApprovalVerifier;
+  /** The exporters given to createGate (guardTool reports tool executions to them too). */
+  readonly exporters: Exporters | undefined;
   /** Decides synchronously; the signed trace is written in the background. Never throws. */
   evaluate(intent: IntentRequest | PreparedIntent, options?: EvaluateOptions): GateDecision;
   /**
@@ -200,6 +261,7 @@ export async function createGate(options: GateOptions): Promise<Gate> {
     defaultVerdict: loaded.policy.defaultVerdict,
   });
   const approvalVerifier = await approvalVerifierFor(options, cwd, signingKey, warn);
+  const delegationKey = await delegationKeyFor(options, cwd, signingKey, warn);
   const traceDir =
     options.traceDir === null ? undefined : resolve(cwd, options.traceDir ?? DEFAULT_TRACE_DIR);
   if (options.traceWorker && options.traceWorker.keyId !== signingKey.keyId) {
@@ -228,6 +290,11 @@ export async function createGate(options: GateOptions): Promise<Gate> {
   return new InProcessGate({
     profile,
     explicitApprovalKeys: options.approvers !== undefined || options.approvalPublicKey !== undefined,
+    explicitDelegationKey: options.delegationPublicKey !== undefined,
+    delegationKey,
+    ...(options.delegationPublicKey !== undefined
+      ? { delegationChecker: await loadDelegationChecker(delegationKey) }
+      : {}),
     cwd,
     loaded,
     compiled: compilePolicy(loaded),
@@ -240,7 +307,48 @@ export async function createGate(options: GateOptions): Promise<Gate> {
     limitLedger: options.rateLimitLedger,
     durable: options.traceDurability === "durable",
     approvalLedger: approvalLedgerFor(options, cwd, clock),
+    exporters: options.exporters,
+    broker: await gateBrokerFor(options.broker, { env: options.env ?? process.env, cwd }),
+    brokerTimeoutMs: options.brokerTimeoutMs,
+    traceDir,
+    fsync: options.fsync ?? true,
+    onEvidenceError: options.onError ?? defaultTraceError,
+    ...(options.killSwitchState !== undefined
+      ? { killSwitch: await loadKillSwitch(resolve(cwd, options.killSwitchState), profile, warn) }
+      : {}),
   });
+}
+
+/** The kill-switch check and its journal, loaded only by Gates given a state file. */
+async function loadKillSwitch(
+  statePath: string,
+  profile: GateProfile,
+  warn: (message: string) => void,
+): Promise<KillSwitchParts> {
+  const store = await import("../gate/kill-switch-store.ts");
+  return {
+    check: store.killSwitchCheckFor(statePath, profile),
+    journalFired: (fired) => {
+      try {
+        store.journalKillSwitchFired(statePath, fired);
+      } catch (error) {
+        warn(`kill switch fired but was not journalled: ${(error as Error).message}`);
+      }
+    },
+  };
+}
+
+interface KillSwitchParts {
+  check: KillSwitchCheck;
+  /** Journals a decision the kill switch blocked; a failure is a warning (the block stands). */
+  journalFired: (fired: {
+    at: Timestamp;
+    entryIds: string[];
+    traceId: string;
+    toolName: string;
+    intentDigest: string;
+    reasonCodes: string[];
+  }) => void;
 }
 
 /** The given ledger, a shared file for approvalLedgerPath, in memory for singleUseApprovals, else none. */
@@ -263,6 +371,11 @@ interface GateParts {
   profile: GateProfile;
   /** Approvals are verified with keys given for that purpose, not the trace key's public half. */
   explicitApprovalKeys: boolean;
+  /** Delegation tokens are verified with a key given for that purpose. */
+  explicitDelegationKey: boolean;
+  delegationKey: VerifyKey;
+  /** Loaded at creation when a delegation key is given, else by evaluateAsync on first use. */
+  delegationChecker?: DelegationChecker;
   cwd: string;
   loaded: LoadedPolicy;
   compiled: CompiledPolicy;
@@ -276,6 +389,15 @@ interface GateParts {
   durable: boolean;
   /** Spent single-use approvals (none unless single use is on). */
   approvalLedger: ApprovalLedger | SyncApprovalLedger | undefined;
+  exporters: Exporters | undefined;
+  broker: CredentialBroker | undefined;
+  brokerTimeoutMs: number | undefined;
+  /** Where evidence files go (credential records beside the traces); undefined writes none. */
+  traceDir: string | undefined;
+  fsync: boolean;
+  /** Evidence written in the background that failed (as trace failures are reported). */
+  onEvidenceError: TraceErrorHandler;
+  killSwitch?: KillSwitchParts;
 }
 
 class InProcessGate implements Gate {
@@ -283,6 +405,7 @@ class InProcessGate implements Gate {
   readonly compiled: CompiledPolicy;
   readonly verifyKey: VerifyKey;
   readonly approvalVerifier: ApprovalVerifier;
+  readonly exporters: Exporters | undefined;
   private readonly parts: GateParts;
   private readonly syncLimits: SyncLimitEnforcer;
   private closed = false;
@@ -293,6 +416,7 @@ class InProcessGate implements Gate {
     this.compiled = parts.compiled;
     this.verifyKey = parts.verifyKey;
     this.approvalVerifier = parts.approvalVerifier;
+    this.exporters = parts.exporters;
     const limitLedger = parts.limitLedger;
     this.syncLimits = limitLedger
       ? (requirements, intent, now, ...access) => limitLedger.count(requirements, intent, now, ...access)
@@ -314,9 +438,10 @@ class InProcessGate implements Gate {
     try {
       if (this.parts.durable) throw durableNeedsAsync();
       const request = this.decisionRequest(intent, options);
-      return this.decided(decideGateSync(request, this.syncLimits, this.syncLedger()), started, options);
+      const outcome = decideGateSync(request, this.syncLimits, this.syncLedger());
+      return this.exported(this.decided(refuseCredentialSync(outcome), started, options), started);
     } catch (error) {
-      return this.failClosed(error);
+      return this.exported(this.failClosed(error), started);
     }
   }
 
@@ -326,12 +451,26 @@ class InProcessGate implements Gate {
   ): Promise<GateDecision> {
     const started = monotonicMs();
     try {
-      const outcome = await this.decide(this.decisionRequest(intent, options));
-      if (!this.parts.durable) return this.decided(outcome, started, options);
-      return await this.decidedDurably(outcome, started, options);
+      if ((options.delegationTokens?.length ?? 0) > 0) {
+        this.parts.delegationChecker ??= await loadDelegationChecker(this.parts.delegationKey);
+      }
+      const decided = await this.decide(this.decisionRequest(intent, options));
+      const { broker, brokerTimeoutMs, clock } = this.parts;
+      const settled = await settleCredential(broker, decided, clock(), brokerTimeoutMs);
+      const { outcome } = settled;
+      const decision = this.parts.durable
+        ? await this.decidedDurably(outcome, started, options)
+        : this.decided(outcome, started, options);
+      return this.exported(await this.withCredential(decision, settled, options), started);
     } catch (error) {
-      return this.failClosed(error);
+      return this.exported(this.failClosed(error), started);
     }
+  }
+
+  /** Hands the answer to the exporters (a queue push) on its way out. */
+  private exported(decision: GateDecision, started: number): GateDecision {
+    this.exporters?.decision(decision, Math.round((monotonicMs() - started) * 1000) / 1000);
+    return decision;
   }
 
   flush(): Promise<TraceWriterStats> {
@@ -358,6 +497,8 @@ class InProcessGate implements Gate {
       replay: options.evaluationTime !== undefined,
       hasTokens: (options.approvalTokens?.length ?? 0) > 0,
       explicitApprovalKeys: this.parts.explicitApprovalKeys,
+      hasDelegationTokens: (options.delegationTokens?.length ?? 0) > 0,
+      explicitDelegationKey: this.parts.explicitDelegationKey,
     });
     return {
       compiled: this.compiled,
@@ -366,7 +507,13 @@ class InProcessGate implements Gate {
       evaluationTime: options.evaluationTime,
       approvalVerifier: this.parts.approvalVerifier,
       approvalTokens: options.approvalTokens,
+      delegationTokens: options.delegationTokens,
+      delegationChecker: this.parts.delegationChecker,
+      approvedScripts: options.approvedScripts,
       simulate: this.parts.simulate,
+      brokerConfigured: this.parts.broker !== undefined,
+      killSwitch: this.parts.killSwitch?.check,
+      intentInputs: { contextEvidence: options.contextEvidence, wrkrContext: options.wrkrContext },
     };
   }
 
@@ -421,6 +568,35 @@ class InProcessGate implements Gate {
     return this.answer(outcome, target);
   }
 
+  /**
+   * Hands the issued credential to the caller and writes its evidence record: before answering
+   * when durable (a failure fails the decision closed), else in the background.
+   */
+  private async withCredential(
+    decision: GateDecision,
+    settled: SettledCredential,
+    options: EvaluateOptions,
+  ): Promise<GateDecision> {
+    if (!settled.outcome.credential) return decision;
+    if (settled.credential) decision.credential = settled.credential;
+    const where = {
+      dir: this.parts.traceDir,
+      exactPath: options.credentialEvidencePath,
+      cwd: this.parts.cwd,
+      fsync: this.parts.fsync,
+    };
+    const writing = writeCredentialEvidence(settled.outcome, where);
+    if (this.parts.durable) {
+      const path = await writing;
+      if (path) decision.credentialEvidencePath = path;
+      return decision;
+    }
+    writing.catch((error: unknown) =>
+      this.parts.onEvidenceError(asError(error), { traceId: decision.traceId }),
+    );
+    return decision;
+  }
+
   private traceJob(outcome: GateOutcome, started: number, options: EvaluateOptions): TraceJob {
     const job: TraceJob = {
       outcome,
@@ -429,8 +605,12 @@ class InProcessGate implements Gate {
       latencyMs: Math.round((monotonicMs() - started) * 1000) / 1000,
     };
     const at = (path: string | undefined) => path && resolve(this.parts.cwd, path);
-    if (options.tracePath || options.approvalAuditPath) {
-      job.paths = { trace: at(options.tracePath), audit: at(options.approvalAuditPath) };
+    if (options.tracePath || options.approvalAuditPath || options.delegationAuditPath) {
+      job.paths = {
+        trace: at(options.tracePath),
+        audit: at(options.approvalAuditPath),
+        delegationAudit: at(options.delegationAuditPath),
+      };
     }
     return job;
   }
@@ -453,9 +633,21 @@ class InProcessGate implements Gate {
     };
     if (target.tracePath) answer.tracePath = target.tracePath;
     if (target.auditPath) answer.approvalAuditPath = target.auditPath;
+    if (target.delegationAuditPath) answer.delegationAuditPath = target.delegationAuditPath;
     if (outcome.approval) answer.approval = outcome.approval;
     if (outcome.verdict === "require_approval") answer.approvalRequest = approvalRequestFor(outcome);
     if (outcome.simulated) answer.simulated = outcome.simulated;
+    const killSwitch = decision.killSwitch;
+    if (killSwitch?.status === "active") {
+      this.parts.killSwitch?.journalFired({
+        at: this.parts.clock(),
+        entryIds: killSwitch.matchedEntryIds,
+        traceId: target.traceId,
+        toolName: prepared.intent.tool_name,
+        intentDigest: prepared.intentDigest,
+        reasonCodes: killSwitch.reasonCodes,
+      });
+    }
     return answer;
   }
 
@@ -516,6 +708,24 @@ async function approvalVerifierFor(
   if (source === undefined) return singleKeyVerifier(verifyKeyFor(signingKey));
   if ("publicRaw" in source) return singleKeyVerifier(source);
   return singleKeyVerifier(await loadPublicKey(source, { env: options.env ?? process.env, cwd, warn }));
+}
+
+/** The delegation key when given, else the trace key's public half (CONTRACTS.md §2.4). */
+async function delegationKeyFor(
+  options: GateOptions,
+  cwd: string,
+  signingKey: SigningKey,
+  warn: (m: string) => void,
+): Promise<VerifyKey> {
+  const source = options.delegationPublicKey;
+  if (source === undefined) return verifyKeyFor(signingKey);
+  if ("publicRaw" in source) return source;
+  return loadPublicKey(source, { env: options.env ?? process.env, cwd, warn });
+}
+
+/** The delegation token checks, loaded only by Gates that need them. */
+async function loadDelegationChecker(key: VerifyKey): Promise<DelegationChecker> {
+  return (await import("../gate/delegation.ts")).delegationChecker(key);
 }
 
 function defaultWarning(message: string): void {

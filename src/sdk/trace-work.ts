@@ -34,6 +34,8 @@ export interface TraceWork {
 export interface EvidencePaths {
   trace?: string | undefined;
   audit?: string | undefined;
+  /** The delegation audit (written by the TraceWriter once the trace is on disk). */
+  delegationAudit?: string | undefined;
 }
 
 /** Where a piece of work's files went. */
@@ -42,6 +44,8 @@ export interface TraceFiles {
   /** 1 for `trace_<id>.json`, n for `trace_<id>.<n>.json`. */
   sequence: number;
   auditPath?: string;
+  /** Set by the TraceWriter once it wrote the delegation audit. */
+  delegationAuditPath?: string;
 }
 
 /** How one piece of work ended. */

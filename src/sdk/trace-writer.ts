@@ -7,14 +7,18 @@
  */
 import { join } from "node:path";
 import { asError, isGaitError } from "../contract/errors.ts";
+import { writeFileNew } from "../contract/files.ts";
 import type { SigningKey } from "../contract/signing.ts";
 import type { Timestamp } from "../contract/time.ts";
 import {
   type ApprovalAuditRecord,
+  delegationAuditFor,
   type EvidenceKind,
   evidenceFileName,
+  evidenceFileNames,
   type GateOutcome,
   gateRecordsFor,
+  prettyJson,
   type TraceRecord,
   traceIdFor,
 } from "../gate/index.ts";
@@ -73,6 +77,7 @@ export interface TraceTarget {
   traceId: string;
   tracePath?: string;
   auditPath?: string;
+  delegationAuditPath?: string;
 }
 
 export class TraceWriter {
@@ -129,12 +134,21 @@ export class TraceWriter {
     const dir = this.options.dir;
     const from = dir && !paths?.trace ? this.claimSequence(traceId) : 1;
     const target = this.expectedTarget(traceId, from, outcome.approval !== undefined, paths);
+    if (outcome.delegation) {
+      const delegationAuditPath =
+        paths?.delegationAudit ?? (target.tracePath && this.inDir("delegation_audit", traceId, from));
+      if (delegationAuditPath) target.delegationAuditPath = delegationAuditPath;
+    }
     this.pending++;
     this.engine.submit({
       build: () => ({ records: gateRecordsFor(outcome, job), dir, from, paths }),
       done: (done) => {
         if (done.written) this.remember(traceId, done.written.sequence + 1);
-        void this.finish(target, done).then(() => settled(done));
+        const audit = target.delegationAuditPath && delegationAuditFor(outcome, traceId);
+        const after = audit
+          ? () => this.writeDelegationAudit(audit, paths?.delegationAudit, done)
+          : undefined;
+        void this.finish(target, done, after).then(() => settled(done));
       },
       wantSigned: this.options.onTrace !== undefined,
     });
@@ -173,9 +187,36 @@ export class TraceWriter {
     return target;
   }
 
-  private async finish(target: TraceTarget, done: TraceDone): Promise<void> {
+  /** `<kind>_<trace_id>[.<n>].json` in the trace directory, or undefined without one. */
+  private inDir(kind: EvidenceKind, traceId: string, sequence: number): string | undefined {
+    const dir = this.options.dir;
+    return dir ? join(dir, evidenceFileName(kind, traceId, sequence)) : undefined;
+  }
+
+  /**
+   * Writes a delegation audit once its trace is on disk: at the exact path asked for, else next to
+   * the trace under the trace's own sequence number (the next free one if that is taken).
+   */
+  private async writeDelegationAudit(
+    audit: NonNullable<ReturnType<typeof delegationAuditFor>>,
+    exact: string | undefined,
+    done: TraceDone,
+  ): Promise<void> {
+    const dir = this.options.dir;
+    const names =
+      exact ??
+      (dir && done.written
+        ? evidenceFileNames(dir, "delegation_audit", audit.trace_id, done.written.sequence)
+        : undefined);
+    if (!names || (!exact && !done.written)) return;
+    const written = await writeFileNew(names, prettyJson(audit), { fsync: this.options.fsync ?? true });
+    if (done.written) done.written.delegationAuditPath = written.path;
+  }
+
+  private async finish(target: TraceTarget, done: TraceDone, after?: () => Promise<void>): Promise<void> {
     try {
       if (done.error) throw done.error;
+      if (after) await after();
       if (this.options.onTrace && done.trace) await this.options.onTrace(done.trace, done.approvalAudit);
       this.written++;
     } catch (error) {
@@ -205,6 +246,7 @@ function actualTarget(expected: TraceTarget, done: TraceDone): TraceTarget {
   if (!done.written) return expected;
   const target: TraceTarget = { traceId: expected.traceId, tracePath: done.written.tracePath };
   if (done.written.auditPath) target.auditPath = done.written.auditPath;
+  if (done.written.delegationAuditPath) target.delegationAuditPath = done.written.delegationAuditPath;
   return target;
 }
 

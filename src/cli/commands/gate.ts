@@ -2,6 +2,7 @@
 
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import type { BrokerConfig } from "../../broker/config.ts";
 import { isJsonObject } from "../../contract/canonical.ts";
 import { exitForVerdict } from "../../contract/exit.ts";
 import { writeFileAtomic } from "../../contract/files.ts";
@@ -24,6 +25,7 @@ import { decisionErrorToGaitError, decisionToJson, type GateDecisionJson } from 
 import { createGate, type EvaluateOptions } from "../../sdk/gate.ts";
 import type { IntentRequest } from "../../sdk/intent-request.ts";
 import { approvalOptions, readApprovalFlags } from "../approval-flags.ts";
+import { brokerOptions, readBrokerFlags } from "../broker-flags.ts";
 import {
   type CommandContext,
   type CommandOutcome,
@@ -34,6 +36,13 @@ import {
   stringOption,
 } from "../command.ts";
 import { invalidInput } from "../error-codes.ts";
+import { gateInputOptions, killSwitchStatePath, readGateInputs } from "../gate-input-flags.ts";
+import {
+  grantOptions,
+  readApprovedScripts,
+  readDelegationKey,
+  readDelegationOptions,
+} from "../grant-flags.ts";
 import { readJsonInput, showPath } from "../io.ts";
 import { profileOption, readProjectSigningKeyRequest, signingKeyOptions } from "../keyflags.ts";
 import { projectConfigOptions, withGateDefaults } from "../project-defaults.ts";
@@ -86,6 +95,9 @@ const gateEvalCommand = command({
       value: "path",
       description: "approval audit path (default approval_audit_<trace_id>.json)",
     },
+    ...grantOptions,
+    ...gateInputOptions,
+    ...brokerOptions,
     {
       name: "trace-out",
       value: "path",
@@ -116,6 +128,11 @@ const gateEvalCommand = command({
     "gait gate eval --policy p.yaml --intent i.json --approval-token approval_abc.json --approval-public-key approver.pub",
     "gait gate eval --policy p.yaml --intent i.json --approval-token-ref b68a3c0bd5a7af6eb3c47cea --approval-public-key approver.pub",
     "gait gate eval --policy p.yaml --intent i.json --key-mode prod --private-key gait-out/keys/gait_private.key",
+    "gait gate eval --policy p.yaml --intent i.json --credential-broker oauth2 --oauth2-issuer https://login.example.com --oauth2-client-id gait --oauth2-client-secret-env GAIT_OAUTH2_SECRET --oauth2-audience https://api.example.com",
+    "gait gate eval --policy p.yaml --intent i.json --delegation-token delegation_abc.json --delegation-public-key lead.pub",
+    "gait gate eval --policy p.yaml --intent script.json --approved-script-registry scripts.json --approved-script-public-key approver.pub",
+    "gait gate eval --policy p.yaml --intent i.json --kill-switch-state .gait-out/kill_switch_state.json --json",
+    "gait gate eval --policy p.yaml --intent i.json --context-envelope context_envelope.json --wrkr-inventory wrkr_inventory.json",
   ],
   run: runEval,
 });
@@ -138,11 +155,13 @@ async function runEval(_args: string[], flags: Options, ctx: CommandContext): Pr
   const keyWarnings: string[] = [];
   const keys = await readProjectSigningKeyRequest(options, ctx.cwd);
   const approvals = await readApprovalFlags(options, io);
+  const delegationKey = await readDelegationKey(options, io);
+  const profile = (stringOption(options, "profile") ?? "standard") as GateProfile;
   const gate = await createGate({
     policy: packPolicy
       ? { ...parsePolicyYaml(packPolicy.bytes.toString("utf8"), policyPath), path: packPolicy.path }
       : await loadPolicyFileWithCache(resolve(ctx.cwd, policyPath), policyPath, ctx.env),
-    profile: (stringOption(options, "profile") ?? "standard") as GateProfile,
+    profile,
     keyMode: keys.mode,
     privateKey: keys.privateKey,
     publicKey: keys.publicKey,
@@ -150,7 +169,10 @@ async function runEval(_args: string[], flags: Options, ctx: CommandContext): Pr
     ...(approvals.approvers ? { approvers: approvals.approvers } : {}),
     ...(approvals.approvalKey ? { approvalPublicKey: approvals.approvalKey } : {}),
     ...(approvals.ledgerPath ? { approvalLedgerPath: approvals.ledgerPath } : {}),
+    ...(delegationKey ? { delegationPublicKey: delegationKey } : {}),
     rateLimitStatePath: stringOption(options, "rate-limit-state") ?? DEFAULT_RATE_LIMIT_STATE,
+    killSwitchState: killSwitchStatePath(options, ctx.cwd),
+    ...withBroker(readBrokerFlags(options)),
     traceDir: stringOption(options, "trace-dir") ?? "",
     // One shot: the trace is on disk before the verdict is printed (a failure is the answer).
     traceDurability: "durable",
@@ -166,7 +188,13 @@ async function runEval(_args: string[], flags: Options, ctx: CommandContext): Pr
   const intent = (await readJsonInput(intentPath, ctx.cwd, "intent", {
     maxBytes: MAX_INTENT_BYTES,
   })) as unknown as IntentRequest;
-  const decision = await gate.evaluateAsync(intent, await evaluateOptions(options, ctx));
+  const approvedScripts = await readApprovedScripts(options, ctx, intent, profile);
+  const decision = await gate.evaluateAsync(intent, {
+    ...(await evaluateOptions(options, ctx)),
+    ...(await readDelegationOptions(options, ctx.cwd)),
+    ...(approvedScripts ? { approvedScripts } : {}),
+    ...(await readGateInputs(options, ctx, intent, profile)),
+  });
   await gate.close();
   if (decision.error) throw decisionErrorToGaitError(decision.error);
   for (const warning of keyWarnings) ctx.warn(warning);
@@ -179,6 +207,10 @@ async function runEval(_args: string[], flags: Options, ctx: CommandContext): Pr
     const proofRefs = {
       ...(decision.tracePath ? { trace_path: show(decision.tracePath) } : {}),
       ...(decision.approvalAuditPath ? { approval_audit_path: show(decision.approvalAuditPath) } : {}),
+      ...(decision.delegationAuditPath ? { delegation_audit_path: show(decision.delegationAuditPath) } : {}),
+      ...(decision.credentialEvidencePath
+        ? { credential_evidence_path: show(decision.credentialEvidencePath) }
+        : {}),
     };
     return { exitCode, output: buildPolicyExplain(outcome, decision.traceId, proofRefs) };
   }
@@ -230,7 +262,14 @@ async function evaluateOptions(options: Options, ctx: CommandContext): Promise<E
   if (traceOut !== undefined) evaluation.tracePath = traceOut;
   const auditOut = stringOption(options, "approval-audit-out");
   if (auditOut !== undefined) evaluation.approvalAuditPath = auditOut;
+  const evidenceOut = stringOption(options, "credential-evidence-out");
+  if (evidenceOut !== undefined) evaluation.credentialEvidencePath = evidenceOut;
   return evaluation;
+}
+
+/** The Gate's broker option, when the flags (or config) choose one. */
+function withBroker(broker: BrokerConfig | undefined): { broker?: BrokerConfig } {
+  return broker ? { broker } : {};
 }
 
 /** A token id: the first 24 hex of a sha256, as `gait approve` mints it (CONTRACTS.md §5.10). */
@@ -268,6 +307,16 @@ function humanLines(decision: GateDecisionJson): string[] {
     lines.push(`simulated_verdict=${decision.simulated_verdict} (not enforced)`);
   if (decision.trace_path) lines.push(`trace=${decision.trace_path}`);
   if (decision.approval_audit_path) lines.push(`approval_audit=${decision.approval_audit_path}`);
+  if (decision.delegation_audit_path) lines.push(`delegation_audit=${decision.delegation_audit_path}`);
+  if (decision.credential_ref)
+    lines.push(`credential=${decision.credential_ref} (${decision.credential_source})`);
+  if (decision.credential_evidence_path)
+    lines.push(`credential_evidence=${decision.credential_evidence_path}`);
+  if (decision.credential_error) {
+    lines.push(`credential_error=${decision.credential_error.code}: ${decision.credential_error.message}`);
+  }
+  if (decision.pattern_id)
+    lines.push(`approved_script=${decision.pattern_id} pre_approved=${decision.pre_approved === true}`);
   const request = decision.verdict === "require_approval" ? decision.approval_request : undefined;
   if (request) {
     // What an approver needs: the two digests a token binds to, and the command that mints it.

@@ -1,8 +1,10 @@
 /** Every top-level command, in the order `gait --help` lists them. */
 import type { Spec } from "../command.ts";
 import { approveCommand } from "./approve.ts";
+import { approveScriptCommand, listScriptsCommand } from "./approve-script.ts";
 import { checkCommand } from "./check.ts";
 import { completionCommand } from "./completion.ts";
+import { delegateGroup } from "./delegate.ts";
 import { demoCommand } from "./demo.ts";
 import { doctorCommand } from "./doctor.ts";
 import { gateGroup } from "./gate.ts";
@@ -10,6 +12,7 @@ import { guardGroup } from "./guard.ts";
 import { initCommand } from "./init.ts";
 import { jobGroup } from "./job.ts";
 import { keysCommand } from "./keys.ts";
+import { mcpGroup } from "./mcp.ts";
 import { migrateCommand } from "./migrate.ts";
 import { packGroup } from "./pack.ts";
 import { policyGroup } from "./policy.ts";
@@ -34,9 +37,13 @@ export const commands: Spec[] = [
   packGroup,
   guardGroup,
   scoutGroup,
+  mcpGroup,
   registryGroup,
   skillsGroup,
   approveCommand,
+  approveScriptCommand,
+  listScriptsCommand,
+  delegateGroup,
   traceGroup,
   keysCommand,
   migrateCommand,
