@@ -5,11 +5,13 @@
  * Modules add their artifact schemas here.
  */
 import type { TSchema } from "@sinclair/typebox";
+import { brokerSchemas } from "./broker/wire.ts";
 import { ProjectConfigSchema } from "./config/index.ts";
 import { CliErrorEnvelopeSchema, FileLockSchema, SignatureSchema } from "./contract/artifact-schemas.ts";
 import { compareBytes } from "./contract/bytes.ts";
 import type { JsonObject, JsonValue } from "./contract/canonical.ts";
 import { yamlDocumentSchema } from "./contract/yaml-schema.ts";
+import { DecisionLogEventSchema } from "./export/index.ts";
 import { ApprovalLedgerSchema, ApproverKeysSchema, RateLimitStateSchema } from "./gate/file-schemas.ts";
 import { PolicyDocumentSchema } from "./gate/policy-schema.ts";
 import { gateWireSchemas } from "./gate/wire.ts";
@@ -43,7 +45,9 @@ export const publishedSchemas: readonly PublishedSchema[] = [
   { path: "doctor/doctor_result.schema.json", schema: DoctorResultSchema },
   { path: "gate/policy.schema.json", schema: PolicyDocumentSchema },
   { path: "gate/decision.schema.json", schema: GateDecisionJsonSchema },
+  { path: "export/decision_log_event.schema.json", schema: DecisionLogEventSchema },
   ...Object.entries(gateWireSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
+  ...Object.entries(brokerSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
   { path: "gate/rate_limit_state.schema.json", schema: RateLimitStateSchema },
   { path: "gate/approval_ledger.schema.json", schema: ApprovalLedgerSchema },
   { path: "gate/approver_keys.schema.json", schema: yamlDocumentSchema(ApproverKeysSchema) },

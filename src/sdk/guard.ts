@@ -5,6 +5,7 @@
  * forgets to check can never mistake a refusal for the tool's result, and the wrapped function
  * keeps the tool's own return type.
  */
+import { toolExecutionEvent } from "../export/index.ts";
 import { type PreparedIntent, prepareIntent, type Verdict } from "../gate/index.ts";
 import type { ApprovalRequest } from "./approval-request.ts";
 import { decisionToJson, failedDecision, type GateDecision, type ToolRefusal } from "./decision.ts";
@@ -109,15 +110,42 @@ export function guardTool<A extends unknown[], R>(
       if (recorder && prepared) recordCall(recorder, prepared, decision, { refusal: refusal.toJSON() });
       throw refusal;
     }
+    const startedAtMs = Date.now();
     try {
       const result = await fn(...args);
       if (recorder && prepared) recordCall(recorder, prepared, decision, { result });
+      exportToolRun(options.gate, decision, startedAtMs);
       return result;
     } catch (error) {
       if (recorder && prepared) recordCall(recorder, prepared, decision, { error });
+      exportToolRun(options.gate, decision, startedAtMs, { error });
       throw error;
     }
   };
+}
+
+/** Reports the tool's run to the gate's exporters, if any (an `execute_tool` span). */
+function exportToolRun(
+  gate: Gate,
+  decision: GateDecision,
+  startedAtMs: number,
+  failed?: { error: unknown },
+): void {
+  if (!gate.exporters) return;
+  const context = decision.outcome?.prepared.intent.context;
+  const errorType = failed && (failed.error instanceof Error ? failed.error.name : typeof failed.error);
+  gate.exporters.operation(
+    toolExecutionEvent({
+      toolName: decision.toolName,
+      startedAtMs,
+      endedAtMs: Date.now(),
+      ok: failed === undefined,
+      ...(errorType ? { errorType } : {}),
+      ...(context?.request_id ? { callId: context.request_id } : {}),
+      ...(context?.run_id ? { runId: context.run_id } : {}),
+      traceId: decision.traceId,
+    }),
+  );
 }
 
 async function decide<A extends unknown[]>(
