@@ -1,13 +1,17 @@
-/** `gait verify <run_id|path>`: offline integrity check of a runpack (hashes, manifest digest, signatures). */
+/**
+ * `gait verify <run_id|path>`: offline integrity check of a runpack (hashes, manifest digest,
+ * signatures); `gait verify chain` and `gait verify session-chain` are in verify-chain.ts.
+ */
 import { exitForCheck } from "../../contract/exit.ts";
 import { showPath } from "../../contract/paths.ts";
 import { type RunpackVerification, resolveRunpackPath, verifyRunpack } from "../../runpack/index.ts";
-import { command, stringOption } from "../command.ts";
+import { command, group, stringOption } from "../command.ts";
 import { invalidInput } from "../error-codes.ts";
 import { readProjectVerifyKey, verifyKeyOptions } from "../keyflags.ts";
 import { failureParts, findingLines } from "../verify-report.ts";
+import { verifyChainCommand, verifySessionChainCommand } from "./verify-chain.ts";
 
-export const verifyCommand = command({
+const verifyRunpackCommand = command({
   name: "verify",
   explain:
     "Verify a runpack offline: every file hash, the manifest digest, duplicate or undeclared entries and signatures.",
@@ -87,3 +91,11 @@ function humanLines(path: string, result: RunpackVerification): string[] {
     ...findingLines(result),
   ];
 }
+
+export const verifyCommand = group({
+  name: "verify",
+  explain:
+    "Verify evidence offline: a runpack (`gait verify <run>`), a run with its trace and pack (`verify chain`), or a session chain (`verify session-chain`).",
+  commands: [verifyChainCommand, verifySessionChainCommand],
+  defaultCommand: verifyRunpackCommand,
+});
