@@ -5,14 +5,17 @@
  * writes the table in docs/cli.md from this list; test/contract/error-codes.test.ts fails when the
  * two differ.
  */
+import { BROKER_ERROR_CODES } from "./broker/error-codes.ts";
 import { CLI_ERROR_CODES } from "./cli/error-codes.ts";
 import { CONFIG_ERROR_CODES } from "./config/error-codes.ts";
+import { CONTEXT_ERROR_CODES } from "./context/error-codes.ts";
 import { compareBytes } from "./contract/bytes.ts";
 import { CONTRACT_ERROR_CODES } from "./contract/error-codes.ts";
 import { type ErrorCategory, exitForCategory } from "./contract/exit.ts";
 import { GATE_ERROR_CODES } from "./gate/error-codes.ts";
 import { GUARD_ERROR_CODES } from "./guard/error-codes.ts";
 import { JOB_ERROR_CODES } from "./job/error-codes.ts";
+import { MCP_ERROR_CODES } from "./mcp/error-codes.ts";
 import { ONBOARDING_ERROR_CODES } from "./onboarding/error-codes.ts";
 import { PACK_ERROR_CODES } from "./pack/error-codes.ts";
 import { POLICY_TEST_ERROR_CODES } from "./policytest/error-codes.ts";
@@ -29,8 +32,10 @@ import { WRAPPER_ERROR_CODES } from "./wrapper/error-codes.ts";
 /** Each module's codes, lowest module first. */
 export const ERROR_CODES_BY_MODULE = {
   contract: CONTRACT_ERROR_CODES,
+  context: CONTEXT_ERROR_CODES,
   runpack: RUNPACK_ERROR_CODES,
   gate: GATE_ERROR_CODES,
+  broker: BROKER_ERROR_CODES,
   policytest: POLICY_TEST_ERROR_CODES,
   regress: REGRESS_ERROR_CODES,
   reduce: REDUCE_ERROR_CODES,
@@ -42,6 +47,7 @@ export const ERROR_CODES_BY_MODULE = {
   config: CONFIG_ERROR_CODES,
   onboarding: ONBOARDING_ERROR_CODES,
   sidecar: SIDECAR_ERROR_CODES,
+  mcp: MCP_ERROR_CODES,
   skills: SKILLS_ERROR_CODES,
   sdk: SDK_ERROR_CODES,
   wrapper: WRAPPER_ERROR_CODES,

@@ -35,6 +35,9 @@ export async function withGateDefaults(
   // A key given by flag means prod (keyModeFor): the config's key mode does not override it.
   if (!readKeySource(options, "private-key")) fill("key-mode", gate.keyMode);
   fill("rate-limit-state", gate.rateLimitState);
+  fill("kill-switch-state", gate.killSwitchState);
+  fill("wrkr-inventory", gate.wrkrInventoryPath);
+  for (const [flag, value] of Object.entries(gate.brokerFlags ?? {})) fill(flag, value);
   fill("trace-dir", gate.traceDir);
   fill("approval-ledger", gate.approvalLedger);
   if (gate.approvalSingleUse === true && options["approval-single-use"] === undefined) {

@@ -51,6 +51,9 @@ export const ProjectConfigSchema = Type.Object(
         approval_public_key: text(),
         approval_public_key_env: text(),
         rate_limit_state: text(),
+        kill_switch_state: text(),
+        wrkr_inventory_path: text(),
+        ...brokerConfigProperties(),
         trace_dir: text(),
         approvers: text(),
         approvals: Type.Optional(closed({ single_use: Type.Optional(Type.Boolean()), ledger: text() })),
@@ -81,6 +84,12 @@ export interface GateDefaults {
   privateKey?: KeySource;
   approvalPublicKey?: KeySource;
   rateLimitState?: string;
+  /** Kill-switch state file (`--kill-switch-state`). */
+  killSwitchState?: string;
+  /** Wrkr inventory file (`--wrkr-inventory`). */
+  wrkrInventoryPath?: string;
+  /** Credential broker settings as the `gate eval`/`gate serve` flags they default (`credential-broker` → value). */
+  brokerFlags?: Record<string, string>;
   traceDir?: string;
   /** Approver key list file (`--approver-keys`). */
   approvers?: string;
@@ -171,6 +180,9 @@ function normalize(doc: ProjectConfigDocument, fail: ConfigFail): ProjectConfig 
     keySource(gate.approval_public_key, gate.approval_public_key_env, "gate.approval_public_key", fail),
   );
   setIf(g, "rateLimitState", path(gate.rate_limit_state, "gate.rate_limit_state", fail));
+  setIf(g, "killSwitchState", path(gate.kill_switch_state, "gate.kill_switch_state", fail));
+  setIf(g, "wrkrInventoryPath", path(gate.wrkr_inventory_path, "gate.wrkr_inventory_path", fail));
+  setIf(g, "brokerFlags", brokerFlags(gate, fail));
   setIf(g, "traceDir", path(gate.trace_dir, "gate.trace_dir", fail));
   setIf(g, "approvers", path(gate.approvers, "gate.approvers", fail));
   setIf(g, "approvalSingleUse", gate.approvals?.single_use);
@@ -183,6 +195,57 @@ function normalize(doc: ProjectConfigDocument, fail: ConfigFail): ProjectConfig 
   if (maxBytes === 0) throw fail("sidecar.max_request_bytes", "must be at least 1");
   setIf(s, "maxRequestBytes", maxBytes);
   return config;
+}
+
+/** The credential broker keys (REFERENCE §1.9), each the default of the flag of the same name. */
+const BROKER_TEXT_KEYS = [
+  "credential_env_prefix",
+  "credential_ref",
+  "credential_command",
+  "credential_evidence_path",
+  "oauth2_issuer",
+  "oauth2_client_id",
+  "oauth2_client_secret_env",
+  "oauth2_audience",
+  "oauth2_subject_token_env",
+] as const;
+const BROKER_LIST_KEYS = ["credential_scopes", "credential_command_args"] as const;
+const BROKER_KINDS = ["off", "stub", "env", "command", "oauth2"] as const;
+
+/** Written out rather than generated from the key lists, so the schema's type stays exact. */
+function brokerConfigProperties() {
+  const list = () => Type.Optional(Type.Array(Type.String()));
+  return {
+    credential_broker: text(),
+    credential_env_prefix: text(),
+    credential_ref: text(),
+    credential_scopes: list(),
+    credential_command: text(),
+    credential_command_args: list(),
+    credential_evidence_path: text(),
+    oauth2_issuer: text(),
+    oauth2_client_id: text(),
+    oauth2_client_secret_env: text(),
+    oauth2_audience: text(),
+    oauth2_subject_token_env: text(),
+  };
+}
+
+function brokerFlags(gate: NonNullable<ProjectConfigDocument["gate"]>, fail: ConfigFail) {
+  const flags: Record<string, string> = {};
+  const flag = (key: string) => key.replaceAll("_", "-").replace("credential-evidence-path", "credential-evidence-out");
+  const kind = choice(gate.credential_broker, BROKER_KINDS, "gate.credential_broker", fail);
+  if (kind) flags["credential-broker"] = kind;
+  for (const key of BROKER_TEXT_KEYS) {
+    const value = path(gate[key], `gate.${key}`, fail);
+    if (value !== undefined) flags[flag(key)] = value;
+  }
+  for (const key of BROKER_LIST_KEYS) {
+    const values = gate[key];
+    if (values?.some((v) => v.includes(","))) throw fail(`gate.${key}`, "entries must not contain commas");
+    if (values !== undefined) flags[flag(key)] = values.map((v) => v.trim()).join(",");
+  }
+  return Object.keys(flags).length > 0 ? flags : undefined;
 }
 
 function setIf<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {

@@ -17,6 +17,26 @@ export interface StepVerdict {
   matched_rule?: string;
 }
 
+/** A rule's credential controls (empty lists and 0 mean unconstrained). */
+export interface CredentialPosture {
+  allowedSources: string[];
+  allowedIssuers: string[];
+  allowedAccessTypes: string[];
+  maxTtlSeconds: number;
+  requireJit: boolean;
+  blockStanding: boolean;
+}
+
+/** A kill-switch check of one decision (kill-switch.ts); rendered as the trace's `kill_switch`. */
+export interface KillSwitchOutcome {
+  /** `active`: an entry matched and the decision blocks; `unavailable`: the state was unreadable and it blocks too. */
+  status: "active" | "inactive" | "unavailable";
+  /** `kill_switch_active` and the selector codes, or `kill_switch_state_unavailable`; empty when inactive. */
+  reasonCodes: string[];
+  matchedEntryIds: string[];
+  evaluatedAt: string;
+}
+
 export interface LimitRequirement {
   rule: string;
   limit: RateLimit;
@@ -35,6 +55,11 @@ export interface Decision {
   requireBrokerCredential: boolean;
   brokerReference: string;
   brokerScopes: string[];
+  /**
+   * The credential posture of each deciding rule that requires a broker credential: the issued
+   * credential must meet every one (source, issuer, access type, TTL).
+   */
+  brokerPostures: CredentialPosture[];
   requireDelegation: boolean;
   delegationScopes: string[];
   rateLimits: LimitRequirement[];
@@ -51,4 +76,6 @@ export interface Decision {
   };
   freezeWindow?: FreezeOutcome;
   sandbox?: { valid: boolean; violations: string[] };
+  /** Present when a kill-switch state was checked. */
+  killSwitch?: KillSwitchOutcome;
 }

@@ -1,6 +1,7 @@
 /** The structured explanation of a gate decision (`gait.gate.policy_explain`, `gate eval --explain --json`). */
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import type { GateOutcome } from "./gate-eval.ts";
+import { killSwitchRecord } from "./trace.ts";
 import type { PolicyExplain, ProofRefs } from "./wire.ts";
 import { GATE_SCHEMA_VERSION, POLICY_EXPLAIN_SCHEMA_ID } from "./wire-ids.ts";
 
@@ -42,7 +43,15 @@ export function buildPolicyExplain(
     require_delegation: decision.requireDelegation,
     required_delegation_scopes: decision.delegationScopes,
     credential_posture: credentialPosture,
-    context_evidence_status: ctx.context_set_digest ? "present" : "not_required",
+    context_evidence_status: contextEvidenceStatus(result),
+    ...(decision.killSwitch ? { kill_switch: killSwitchRecord(decision.killSwitch) } : {}),
     proof_refs: { trace_id: traceId, ...proofRefs },
   };
+}
+
+/** `verified`: a verified envelope vouched for it; `missing`: a rule needed it; else present or not required. */
+function contextEvidenceStatus({ prepared, decision }: GateOutcome): PolicyExplain["context_evidence_status"] {
+  if (prepared.contextSource && prepared.intent.context.context_set_digest) return "verified";
+  if (decision.reasonCodes.includes("context_evidence_missing")) return "missing";
+  return prepared.intent.context.context_set_digest ? "present" : "not_required";
 }

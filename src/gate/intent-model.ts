@@ -200,6 +200,8 @@ export interface PreparedIntent {
   producerVersion: string;
   /** The request's `relationship` object, if any (not hashed). */
   relationship?: JsonObject;
+  /** Set when a verified context envelope vouched for the context evidence (the trace's `context_source`). */
+  contextSource?: "envelope";
   /**
    * Set when the request could not be normalized and a fail-closed policy blocked it: the intent
    * then holds only what could be read, and `intentDigest` is the digest of the request as given.

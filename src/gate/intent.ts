@@ -15,6 +15,7 @@ import {
 } from "../contract/canonical.ts";
 import { findInvisibleCharacter, lowerCase, trimLower, trimSpace } from "../contract/text.ts";
 import { EPOCH_1980, Timestamp, ZERO_TIME } from "../contract/time.ts";
+import type { ContextEvidence } from "../context/index.ts";
 import { invalidInput } from "./error-codes.ts";
 import {
   type AgentIdentity,
@@ -59,15 +60,29 @@ export function isPreparedIntent(value: unknown): value is PreparedIntent {
   return typeof value === "object" && value !== null && preparedByThisProcess.has(value as PreparedIntent);
 }
 
-export interface PrepareOptions {
+/** What the gate binds into a request as it normalizes it, before anything is digested. */
+export interface IntentInputs {
+  /**
+   * Context evidence of a verified envelope (context/index.ts: parseContextEnvelope, then
+   * contextEvidenceFor): it replaces what the intent states about its context evidence, and
+   * `auth_context.context_age_seconds` is measured from it at evaluation time (`now`).
+   */
+  contextEvidence?: ContextEvidence | undefined;
+  /** Wrkr inventory context of a tool (wrkr-inventory.ts), added to `auth_context` as `wrkr.*` keys. */
+  wrkrContext?: ((toolName: string) => Readonly<Record<string, string>> | undefined) | undefined;
+}
+
+export interface PrepareOptions extends IntentInputs {
   /**
    * Context evidence an agent states about itself (`context_set_digest`, `context_evidence_mode`,
    * `context_refs`, `auth_context.context_age_seconds`) counts only when a verified context
-   * envelope vouches for it (CONTRACTS.md §5.3). Gait verifies no envelopes yet, so the
-   * enforcement path always strips it (`strip`, the default) before evaluating and digesting;
-   * `policy test` keeps it (`keep`), to test rules about evidence.
+   * envelope vouches for it (CONTRACTS.md §5.3): without `contextEvidence` the enforcement path
+   * strips it (`strip`, the default) before evaluating and digesting; `policy test` keeps it
+   * (`keep`), to test rules about evidence.
    */
   unverifiedContextEvidence?: "strip" | "keep";
+  /** The evaluation time; needed with `contextEvidence` (the context's age). */
+  now?: Timestamp;
 }
 
 /**
@@ -91,7 +106,12 @@ export function prepareIntent(raw: unknown, options: PrepareOptions = {}): Prepa
     throw intentError(`intent schema_id must be ${INTENT_SCHEMA_ID}, got ${JSON.stringify(schemaId)}`);
   }
   const intent = normalizeIntent(raw);
-  if ((options.unverifiedContextEvidence ?? "strip") === "strip") stripContextEvidence(intent.context);
+  if (options.contextEvidence) bindContextEvidence(intent.context, options.contextEvidence, options.now);
+  else if ((options.unverifiedContextEvidence ?? "strip") === "strip") stripContextEvidence(intent.context);
+  const wrkr = options.wrkrContext?.(intent.tool_name);
+  if (wrkr && Object.keys(wrkr).length > 0) {
+    intent.context.auth_context = { ...intent.context.auth_context, ...wrkr };
+  }
   const createdAtText = optionalString(raw, "created_at", "intent");
   const createdAt = createdAtText ? Timestamp.parse(createdAtText, "intent.created_at").utc() : EPOCH_1980;
   const prepared: PreparedIntent = {
@@ -102,6 +122,7 @@ export function prepareIntent(raw: unknown, options: PrepareOptions = {}): Prepa
     producerVersion: optionalString(raw, "producer_version", "intent") ?? "",
   };
   if (isJsonObject(raw.relationship)) prepared.relationship = raw.relationship;
+  if (options.contextEvidence) prepared.contextSource = options.contextEvidence.source;
   preparedByThisProcess.add(deepFreeze(prepared));
   return prepared;
 }
@@ -116,6 +137,29 @@ function stripContextEvidence(context: IntentContext): void {
     delete auth.context_age_seconds;
     if (Object.keys(auth).length === 0) delete context.auth_context;
   }
+}
+
+/**
+ * Puts a verified envelope's evidence in the context. An intent that names another context set
+ * is refused: it says it acted on context other than the envelope's.
+ */
+function bindContextEvidence(context: IntentContext, evidence: ContextEvidence, now: Timestamp | undefined): void {
+  if (!now) {
+    throw invalidInput("usage", "context evidence needs the evaluation time (PrepareOptions.now)", {
+      hint: "pass now: the evaluation time, with contextEvidence",
+    });
+  }
+  if (context.context_set_digest && context.context_set_digest !== evidence.setDigest) {
+    throw intentError(
+      `intent context.context_set_digest ${context.context_set_digest} is not the context envelope's (${evidence.setDigest})`,
+    );
+  }
+  context.context_set_digest = evidence.setDigest;
+  context.context_evidence_mode = evidence.mode;
+  if (evidence.refs.length > 0) context.context_refs = [...evidence.refs];
+  else delete context.context_refs;
+  const age = Math.max(0, Math.floor((now.epochMs() - Timestamp.parse(evidence.oldestAt).epochMs()) / 1000));
+  context.auth_context = { ...context.auth_context, context_age_seconds: age };
 }
 
 function deepFreeze<T>(value: T): T {

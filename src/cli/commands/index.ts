@@ -12,6 +12,7 @@ import { guardGroup } from "./guard.ts";
 import { initCommand } from "./init.ts";
 import { jobGroup } from "./job.ts";
 import { keysCommand } from "./keys.ts";
+import { killSwitchGroup } from "./kill-switch.ts";
 import { mcpGroup } from "./mcp.ts";
 import { migrateCommand } from "./migrate.ts";
 import { packGroup } from "./pack.ts";
@@ -41,6 +42,7 @@ export const commands: Spec[] = [
   registryGroup,
   skillsGroup,
   approveCommand,
+  killSwitchGroup,
   approveScriptCommand,
   listScriptsCommand,
   delegateGroup,
