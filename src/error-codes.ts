@@ -12,6 +12,7 @@ import { CONTEXT_ERROR_CODES } from "./context/error-codes.ts";
 import { compareBytes } from "./contract/bytes.ts";
 import { CONTRACT_ERROR_CODES } from "./contract/error-codes.ts";
 import { type ErrorCategory, exitForCategory } from "./contract/exit.ts";
+import { EXPORT_ERROR_CODES } from "./export/error-codes.ts";
 import { GATE_ERROR_CODES } from "./gate/error-codes.ts";
 import { GUARD_ERROR_CODES } from "./guard/error-codes.ts";
 import { JOB_ERROR_CODES } from "./job/error-codes.ts";
@@ -47,6 +48,7 @@ export const ERROR_CODES_BY_MODULE = {
   config: CONFIG_ERROR_CODES,
   onboarding: ONBOARDING_ERROR_CODES,
   sidecar: SIDECAR_ERROR_CODES,
+  export: EXPORT_ERROR_CODES,
   mcp: MCP_ERROR_CODES,
   skills: SKILLS_ERROR_CODES,
   sdk: SDK_ERROR_CODES,

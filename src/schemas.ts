@@ -24,6 +24,7 @@ import { ReduceReportSchema } from "./reduce/report.ts";
 import { PackSourceSchema, registrySchemas } from "./registry/types.ts";
 import { regressSchemas } from "./regress/types.ts";
 import { RunpackDiffSchema } from "./runpack/diff-schema.ts";
+import { sessionSchemas } from "./runpack/session-types.ts";
 import { runpackSchemas } from "./runpack/types.ts";
 import { scoutSchemas } from "./scout/index.ts";
 import { GateDecisionJsonSchema } from "./sdk/decision-schema.ts";
@@ -55,6 +56,7 @@ export const publishedSchemas: readonly PublishedSchema[] = [
   ...Object.entries(runpackSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
   { path: "runpack/run_diff.schema.json", schema: RunpackDiffSchema },
   { path: "runpack/reduce_report.schema.json", schema: ReduceReportSchema },
+  ...Object.entries(sessionSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
   ...Object.entries(regressSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
   ...Object.entries(jobSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
   ...Object.entries(packSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),

@@ -67,6 +67,7 @@ export const ProjectConfigSchema = Type.Object(
         max_request_bytes: Type.Optional(Type.Integer({ minimum: 1 })),
       }),
     ),
+    export: Type.Optional(closed({ otlp_endpoint: text(), log_out: text() })),
   },
   {
     additionalProperties: false,
@@ -112,11 +113,20 @@ export interface SidecarDefaults {
   maxRequestBytes?: number;
 }
 
+/** Where gate front ends (gate serve, the MCP proxy) and `gait export` export to (docs/export.md). */
+export interface ExportDefaults {
+  /** OTLP/HTTP base URL (`--otlp-endpoint`). */
+  otlpEndpoint?: string;
+  /** JSONL decision log of gate front ends (`--export-log-out`). */
+  logOut?: string;
+}
+
 /** Only the fields the file sets; callers fall back to their own defaults for the rest. */
 export interface ProjectConfig {
   gate: GateDefaults;
   run: RunDefaults;
   sidecar: SidecarDefaults;
+  export: ExportDefaults;
 }
 
 export interface LoadedProjectConfig {
@@ -128,7 +138,7 @@ export interface LoadedProjectConfig {
 }
 
 export function emptyProjectConfig(): ProjectConfig {
-  return { gate: {}, run: {}, sidecar: {} };
+  return { gate: {}, run: {}, sidecar: {}, export: {} };
 }
 
 /**
@@ -194,7 +204,18 @@ function normalize(doc: ProjectConfigDocument, fail: ConfigFail): ProjectConfig 
   const maxBytes = doc.sidecar?.max_request_bytes;
   if (maxBytes === 0) throw fail("sidecar.max_request_bytes", "must be at least 1");
   setIf(s, "maxRequestBytes", maxBytes);
+  setIf(config.export, "otlpEndpoint", httpUrl(doc.export?.otlp_endpoint, "export.otlp_endpoint", fail));
+  setIf(config.export, "logOut", path(doc.export?.log_out, "export.log_out", fail));
   return config;
+}
+
+function httpUrl(value: string | undefined, field: string, fail: ConfigFail): string | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (!/^https?:\/\/[^\s/]+/.test(text)) {
+    throw fail(field, `${JSON.stringify(value)} is not an http(s) URL`, "e.g. http://127.0.0.1:4318");
+  }
+  return text;
 }
 
 /** The credential broker keys (REFERENCE §1.9), each the default of the flag of the same name. */

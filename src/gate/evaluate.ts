@@ -9,7 +9,7 @@ import { digestJcs, exceedsJsonDepth, isJsonObject, type JsonValue } from "../co
 import { isGaitError } from "../contract/errors.ts";
 import { lowerCase, trimLower, trimSpace, withoutInvisibleCharacters } from "../contract/text.ts";
 import { EPOCH_1980, Timestamp } from "../contract/time.ts";
-import type { Decision, LimitRequirement, StepVerdict } from "./decision.ts";
+import type { CredentialPosture, Decision, LimitRequirement, StepVerdict } from "./decision.ts";
 import { applyFreezeWindow, type CompiledFreeze, compileFreeze } from "./freeze.ts";
 import { type PrepareOptions, prepareIntent } from "./intent.ts";
 import type { NormalizedIntent, PreparedIntent, Target } from "./intent-model.ts";
@@ -217,6 +217,7 @@ function emptyDecision(verdict: Verdict): Decision {
     requireBrokerCredential: false,
     brokerReference: "",
     brokerScopes: [],
+    brokerPostures: [],
     requireDelegation: false,
     delegationScopes: [],
     rateLimits: [],
@@ -347,6 +348,7 @@ function mergeTier(outcomes: RuleOutcome[], intent: NormalizedIntent): Decision 
   decision.requireBrokerCredential = rules.some((r) => r.requireBrokerCredential);
   decision.brokerReference = rules.find((r) => r.brokerReference)?.brokerReference ?? "";
   decision.brokerScopes = sortedUnique(rules.flatMap((r) => r.brokerScopes));
+  decision.brokerPostures = rules.filter((r) => r.requireBrokerCredential).map(credentialPostureOf);
   decision.requireDelegation = rules.some((r) => r.match.requireDelegation);
   decision.delegationScopes = sortedUnique(rules.flatMap((r) => r.match.delegationScopes));
   decision.rateLimits = limits(rules, (r) => r.rateLimit);
@@ -435,6 +437,7 @@ function evaluateScript(
   decision.requireBrokerCredential = deciding.some((d) => d.requireBrokerCredential);
   decision.brokerReference = deciding.find((d) => d.brokerReference)?.brokerReference ?? "";
   decision.brokerScopes = sortedUnique(deciding.flatMap((d) => d.brokerScopes));
+  decision.brokerPostures = deciding.flatMap((d) => d.brokerPostures);
   decision.requireDelegation = deciding.some((d) => d.requireDelegation);
   decision.delegationScopes = sortedUnique(deciding.flatMap((d) => d.delegationScopes));
   decision.rateLimits = stepDecisions.flatMap((d) => d.rateLimits);
@@ -723,6 +726,17 @@ function isExpired(expiresAt: string, now: Timestamp): boolean {
 }
 
 const standingAccessTypes = new Set(["standing", "static", "inherited", "cloud_admin"]);
+
+function credentialPostureOf(rule: PolicyRule): CredentialPosture {
+  return {
+    allowedSources: rule.allowedCredentialSources,
+    allowedIssuers: rule.allowedCredentialIssuers,
+    allowedAccessTypes: rule.allowedCredentialAccessTypes,
+    maxTtlSeconds: rule.maxCredentialTtlSeconds,
+    requireJit: rule.requireJitCredential,
+    blockStanding: rule.blockStandingCredentials,
+  };
+}
 
 function applyCredentials(rule: PolicyRule, intent: NormalizedIntent, raise: Raise): void {
   const anyControl =

@@ -8,6 +8,7 @@ import { errorsFor } from "../contract/errors.ts";
 
 export const SDK_ERROR_CODES = {
   approval_ledger_requires_async: "invalid_input",
+  broker_requires_async: "invalid_input",
   gate_closed: "invalid_input",
   rate_limit_state_requires_async: "invalid_input",
   recorder_finished: "invalid_input",

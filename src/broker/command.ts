@@ -1,0 +1,96 @@
+/**
+ * The command broker: runs a credential helper with the request JSON (plus `request_digest`) on
+ * stdin and reads one response JSON object from its stdout (response.ts), with the reference's
+ * limits: 5 s timeout (the helper's process group is killed), 16 KiB of output, a command without
+ * whitespace (a program, not a shell line; arguments go in `args`), and, when
+ * GAIT_CREDENTIAL_COMMAND_ALLOWLIST is set, only a command it lists (comma-separated).
+ */
+import { parseJsonStrict } from "../contract/canonical.ts";
+import { runProcess } from "../contract/process.ts";
+import { invalidInput, ioFailure } from "./error-codes.ts";
+import { parseBrokerIssue } from "./response.ts";
+import type { BrokerIssue, BrokerRequest, CredentialBroker, IssueContext } from "./types.ts";
+
+export const COMMAND_TIMEOUT_MS = 5_000;
+export const COMMAND_MAX_OUTPUT_BYTES = 16 * 1024;
+export const COMMAND_ALLOWLIST_ENV = "GAIT_CREDENTIAL_COMMAND_ALLOWLIST";
+
+export interface CommandBrokerOptions {
+  command: string;
+  args?: readonly string[];
+  cwd?: string;
+  env: Readonly<Record<string, string | undefined>>;
+  timeoutMs?: number;
+}
+
+export function commandBroker(options: CommandBrokerOptions): CredentialBroker {
+  checkCommand(options);
+  const timeoutMs = options.timeoutMs ?? COMMAND_TIMEOUT_MS;
+  return {
+    kind: "command",
+    issue: async (request: BrokerRequest, { requestDigest }: IssueContext): Promise<BrokerIssue> => {
+      const result = await runProcess(options.command, options.args ?? [], {
+        ...(options.cwd ? { cwd: options.cwd } : {}),
+        env: options.env,
+        input: JSON.stringify({ ...request, request_digest: requestDigest }),
+        timeoutMs,
+        killGraceMs: 0,
+        // One byte past the cap tells an oversized answer from one that fills it exactly.
+        maxOutputBytes: COMMAND_MAX_OUTPUT_BYTES + 1,
+        forwardSignals: false,
+      });
+      const name = `credential command ${options.command}`;
+      if (result.spawnError)
+        throw ioFailure("broker_command_failed", `${name} could not start: ${result.spawnError}`);
+      if (result.timedOut) {
+        throw ioFailure(
+          "broker_command_timeout",
+          `${name} did not answer within ${timeoutMs} ms and was killed`,
+        );
+      }
+      if (result.stdoutTruncated || Buffer.byteLength(result.stdout) > COMMAND_MAX_OUTPUT_BYTES) {
+        throw ioFailure(
+          "broker_command_output_too_large",
+          `${name} printed more than ${COMMAND_MAX_OUTPUT_BYTES} bytes`,
+        );
+      }
+      // Its stderr is not repeated: a helper may print secrets there.
+      if (result.exitCode !== 0)
+        throw ioFailure("broker_command_failed", `${name} exited with ${result.exitCode}`);
+      let parsed: unknown;
+      try {
+        parsed = parseJsonStrict(result.stdout, name);
+      } catch {
+        parsed = undefined;
+      }
+      return parseBrokerIssue(parsed, name);
+    },
+  };
+}
+
+function checkCommand({ command, env }: CommandBrokerOptions): void {
+  if (!command || /\s/.test(command)) {
+    throw invalidInput(
+      "broker_config_invalid",
+      `credential command ${JSON.stringify(command)} must be one program without whitespace`,
+      {
+        hint: "name the helper program alone and pass its arguments with --credential-command-args",
+      },
+    );
+  }
+  const allowlist = env[COMMAND_ALLOWLIST_ENV];
+  if (allowlist === undefined || allowlist.trim() === "") return;
+  const allowed = allowlist
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  if (!allowed.includes(command)) {
+    throw invalidInput(
+      "broker_command_not_allowed",
+      `credential command ${command} is not in ${COMMAND_ALLOWLIST_ENV}`,
+      {
+        hint: `add it to ${COMMAND_ALLOWLIST_ENV} (comma-separated), or use a listed helper`,
+      },
+    );
+  }
+}
