@@ -77,6 +77,9 @@ describe("published schemas with a public v1 counterpart mirror it", { skip: pub
       "runpack/refs.schema.json",
       "runpack/result.schema.json",
       "runpack/run.schema.json",
+      "runpack/session_chain.schema.json",
+      "runpack/session_checkpoint.schema.json",
+      "runpack/session_journal.schema.json",
       "scout/inventory_snapshot.schema.json",
     ]);
   });

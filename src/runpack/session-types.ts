@@ -84,7 +84,20 @@ const journalProperties = {
   ...header(SessionSchemaIds.journal),
   started_at: DateTime,
   events: Type.Array(SessionEventSchema),
-  checkpoints: Type.Optional(Type.Array(SessionCheckpointSchema)),
+  // The public journal schema lets a journal's checkpoints name a safety invariant set too (the
+  // standalone checkpoint and the chain do not); we never write them.
+  checkpoints: Type.Optional(
+    Type.Array(
+      Type.Object(
+        {
+          ...SessionCheckpointSchema.properties,
+          safety_invariant_version: Type.Optional(NonEmpty),
+          safety_invariant_hash: Type.Optional(Digest),
+        },
+        closed,
+      ),
+    ),
+  ),
 };
 export const SessionJournalSchema = Type.Object(journalProperties, {
   title: "Runpack Session Journal",
