@@ -16,25 +16,28 @@ const SERVER_SCOPES = "deploy:write repo:read admin";
 const CLIENT_SCOPES = "deploy:write repo:read";
 
 export interface OAuthServerOptions {
-  /** Lifetime of issued access tokens (default 300 s); negative issues tokens already expired. */
-  accessTokenTtl?: number;
+  /** Issue JWT access tokens whose `exp` is already past (the response still says expires_in 300). */
+  expiredTokens?: boolean;
 }
 
 export interface OAuthServer {
   issuer: string;
   /** Access tokens the provider issued, as returned to the client. */
   issued: string[];
+  /** Token exchange grants the provider answered with a token. */
+  readonly exchanges: number;
   close(): Promise<void>;
 }
 
-/** Starts the provider, or resolves undefined (with the reason) when oidc-provider cannot load. */
+/** Starts the provider on an ephemeral loopback port. */
 export async function startOAuthServer(options: OAuthServerOptions = {}): Promise<OAuthServer> {
   const { default: Provider, errors } = await import("oidc-provider");
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const ttl = options.accessTokenTtl ?? 300;
+  const ttl = 300;
   const issued: string[] = [];
+  let exchanges = 0;
   const provider = new Provider(issuer, {
     clients: [
       {
@@ -63,18 +66,24 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
         }),
       },
     },
-    // The provider refuses to mint an expired token; a negative TTL is applied by moving `exp`.
-    extraTokenClaims: () => undefined,
+    formats: {
+      customizers: {
+        // The provider refuses a non-positive TTL; an already expired token is made by moving `exp`.
+        jwt: (_ctx: unknown, _token: unknown, jwt: { payload: { iat: number; exp: number } }) => {
+          if (options.expiredTokens) jwt.payload.exp = jwt.payload.iat - 60;
+        },
+      },
+    },
   } as never);
   provider.on("server_error", (_ctx: unknown, error: Error) => console.error("oidc-provider:", error));
-  provider.registerGrantType(TOKEN_EXCHANGE, async (ctx: any) => tokenExchange(provider, errors, ctx), [
-    "subject_token",
-    "subject_token_type",
-    "audience",
-    "resource",
-    "scope",
-    "requested_token_type",
-  ]);
+  provider.registerGrantType(
+    TOKEN_EXCHANGE,
+    async (ctx: any) => {
+      await tokenExchange(provider, errors, ctx);
+      exchanges++;
+    },
+    ["subject_token", "subject_token_type", "audience", "resource", "scope", "requested_token_type"],
+  );
   const callback = provider.callback();
   server.on("request", (req, res) => {
     // Record every access token the provider hands out, to look for it in Gait's files.
@@ -91,6 +100,9 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
   return {
     issuer,
     issued,
+    get exchanges() {
+      return exchanges;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -130,7 +142,6 @@ async function tokenExchange(provider: any, errors: any, ctx: any): Promise<void
     scope: scopes.join(" ") || undefined,
   });
   token.resourceServer = resourceServer;
-  token.extra = { act: { sub: subject.clientId } };
   const value = await token.save();
   ctx.body = {
     access_token: value,
