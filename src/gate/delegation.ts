@@ -323,31 +323,34 @@ export function checkDelegationChain(
     tokenId: link.tokenRef,
   });
   const used = new Map<number, DelegationTokenCheck>();
-  const usedIds: string[] = [];
-  let ceiling: readonly string[] | undefined;
-  let covered = 0;
-  for (const link of links) {
-    const expect = { ...base(link), ...(ceiling ? { ceiling } : {}) };
+  /** The scope of the token covering each covered link: the ceiling of the next link. */
+  const coveredScopes: string[][] = [];
+  const coveredIds: string[] = [];
+  const expectFor = (linkIndex: number): DelegationExpectation => {
+    const ceiling = linkIndex > 0 ? coveredScopes[linkIndex - 1] : undefined;
+    return { ...base(links[linkIndex]!), ...(ceiling ? { ceiling } : {}) };
+  };
+  for (const [linkIndex] of links.entries()) {
+    const expect = expectFor(linkIndex);
     const index = tokens.findIndex((t, i) => !used.has(i) && checkDelegationToken(t, expect).valid);
     if (index < 0) break;
     const check = checkDelegationToken(tokens[index], expect);
     used.set(index, check);
-    usedIds.push(check.tokenId);
-    ceiling = check.scope;
-    covered++;
+    coveredScopes.push(check.scope);
+    coveredIds.push(check.tokenId);
   }
-  const uncovered = links[covered];
+  const covered = coveredScopes.length;
   const checks = tokens.map((t, i) => {
     const usedCheck = used.get(i);
     if (usedCheck) return usedCheck;
     const parsed = parseDelegationToken(t);
-    const own = links.find(
+    const own = links.findIndex(
       (l) =>
         parsed &&
         l.delegate === parsed.delegate_identity &&
         (!l.delegator || l.delegator === parsed.delegator_identity),
     );
-    return checkDelegationToken(t, base(own ?? uncovered ?? links[0]!));
+    return checkDelegationToken(t, expectFor(own >= 0 ? own : Math.min(covered, links.length - 1)));
   });
   const granted = covered === links.length;
   const failures = checks.flatMap((c) => (c.errorCode ? [c.errorCode] : []));
@@ -362,7 +365,7 @@ export function checkDelegationChain(
     granted,
     reasonCodes: sortedUnique(reasonCodes),
     valid: granted ? covered : checks.filter((c) => c.valid).length,
-    delegationRef: granted ? usedIds.join(",") : "",
+    delegationRef: granted ? coveredIds.join(",") : "",
     checks,
   };
 }
