@@ -62,6 +62,11 @@ const INFO_FLAGS = new Set(["help", "h", "explain", "version", "v"]);
 /** Go's strconv.ParseBool spellings, which the CLI accepts for booleans (`--json=false`). */
 const GO_BOOLS = new Set(["1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"]);
 
+/**
+ * The problems of one invocation (`words` after `gait`), none when it is right. `incomplete`
+ * words may stop short (a mention in prose, a script's spread): a bare group or missing
+ * arguments are then not problems; everything present is still checked.
+ */
 export function checkInvocation(
   words: readonly Word[],
   commands: readonly CliNode[],

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import { commands } from "../../src/cli/commands/index.ts";
 import {
   readSkillFolders,
@@ -54,12 +55,12 @@ describe("validateSkillFolders", () => {
         "SKILL.md:1 error name_mismatch",
         "SKILL.md:1 error standing_permission",
         "SKILL.md:1 warning front_matter_unknown_field",
-        "SKILL.md:20 error credential",
-        "SKILL.md:11 error unknown_command",
-        "SKILL.md:12 error unknown_flag",
-        "SKILL.md:13 error argument_missing",
-        "SKILL.md:14 error flag_value_invalid",
-        "SKILL.md:17 error unknown_command",
+        "SKILL.md:21 error credential",
+        "SKILL.md:12 error unknown_command",
+        "SKILL.md:13 error unknown_flag",
+        "SKILL.md:14 error argument_missing",
+        "SKILL.md:15 error flag_value_invalid",
+        "SKILL.md:18 error unknown_command",
         "scripts/helper.mjs:2 error unknown_command",
       ],
     );
@@ -117,5 +118,33 @@ describe("credentials", () => {
   it("lets references to credentials through", () => {
     assert.deepEqual(withLine("gait run record --input r.json --private-key-env GAIT_PRIVATE_KEY"), []);
     assert.deepEqual(withLine("API_TOKEN=env:API_TOKEN"), []);
+  });
+});
+
+describe("any SKILL.md text", () => {
+  it("gives findings, never an exception", () => {
+    const text = fc.oneof(
+      fc.string(),
+      fc.string().map((body) => `---\nname: my-skill\ndescription: x\n---\n${body}`),
+      fc
+        .array(
+          fc.constantFrom(
+            "```bash",
+            "```",
+            "gait run record --input x",
+            "`gait verify",
+            "---",
+            "name: [",
+            "\\",
+          ),
+        )
+        .map((lines) => lines.join("\n")),
+    );
+    fc.assert(
+      fc.property(text, (skillMd) => {
+        const report = validateSkill(folder("my-skill", { "SKILL.md": skillMd, "s.mjs": skillMd }), commands);
+        assert.ok(Array.isArray(report.findings));
+      }),
+    );
   });
 });
