@@ -69,6 +69,8 @@ export interface CommandOutcome {
   human?: string | string[];
   /** Print `human` exactly as given, never coloured: it is data (a script, a file), not prose. */
   verbatim?: boolean;
+  /** Write the result to stderr: stdout carried a protocol (the MCP stdio proxy's JSON-RPC). */
+  stream?: "stderr";
 }
 
 export interface CommandSpec {

@@ -76,19 +76,21 @@ export function writeOutcome(
   streams: Streams,
 ): number {
   const exitCode = outcome.exitCode ?? 0;
+  const write = outcome.stream === "stderr" ? streams.stderr : streams.stdout;
   if (opts.json) {
     const output: Record<string, unknown> = { ok: true, ...outcome.output };
     if (opts.warnings.length > 0 && output.warnings === undefined) output.warnings = opts.warnings;
     if (output.correlation_id === undefined) output.correlation_id = opts.correlationId;
     if (typeof output.error === "string" && output.error !== "") fillEnvelope(output, exitCode);
-    streams.stdout(`${renderJsonLine(output)}\n`);
+    write(`${renderJsonLine(output)}\n`);
     return exitCode;
   }
   writeWarnings(opts.warnings, streams);
   const human = outcome.human ?? keyValueLines(outcome.output);
   const text = Array.isArray(human) ? human.join("\n") : human;
-  const palette = streams.color?.stdout && outcome.verbatim !== true ? colored : plain;
-  if (text !== "") streams.stdout(colorVerdicts(text.endsWith("\n") ? text : `${text}\n`, palette));
+  const colorOk = outcome.stream === "stderr" ? streams.color?.stderr : streams.color?.stdout;
+  const palette = colorOk && outcome.verbatim !== true ? colored : plain;
+  if (text !== "") write(colorVerdicts(text.endsWith("\n") ? text : `${text}\n`, palette));
   return exitCode;
 }
 

@@ -12,6 +12,7 @@ export {
   nameTokens,
   type Risk,
   riskReasonTags,
+  TARGET_TOKENS,
   type TargetKind,
 } from "./risk.ts";
 export { runScoutSnapshot, type ScoutRunRequest, type ScoutRunResult, scoutJson } from "./run.ts";

@@ -46,6 +46,7 @@ export {
   decisionErrorToGaitError,
   decisionToJson,
   EVALUATION_ERROR,
+  failedDecision,
   type GateDecision,
   type GateDecisionJson,
   refusedDecision,

@@ -25,7 +25,7 @@ export {
   type ListenTarget,
   parseListenTarget,
 } from "./address.ts";
-export { type TokenSource, tokenFromEnv } from "./auth.ts";
+export { bearerChecker, type TokenSource, tokenFromEnv } from "./auth.ts";
 export {
   type Admission,
   type HandlerDeps,

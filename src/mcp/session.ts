@@ -1,0 +1,254 @@
+/**
+ * One proxy session from start to finish: load the gate, connect the upstream server, serve the
+ * agent (stdio, or Streamable HTTP on a loopback address), and on the way out write every queued
+ * trace and the session's runpack. The CLI (`gait mcp proxy`) is a shell over startProxy.
+ */
+import { resolve } from "node:path";
+import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { sha256Hex } from "../contract/canonical.ts";
+import type { KeyMode, SigningKeyRequest } from "../contract/keys.ts";
+import type { SigningKey } from "../contract/signing.ts";
+import type { Clock } from "../contract/time.ts";
+import type { ApproverKey, GateProfile, LoadedPolicy } from "../gate/index.ts";
+import {
+  createGate,
+  type FinishedRun,
+  type Gate,
+  type RunRecorder,
+  startRun,
+  type TraceDurability,
+  type VerifyKey,
+} from "../sdk/index.ts";
+import { type CallDecision, CallEnforcer } from "./enforcer.ts";
+import { alwaysBlockedTools } from "./filter.ts";
+import { type HttpListener, serveHttp } from "./http.ts";
+import { PinStore } from "./pins.ts";
+import {
+  connectUpstream,
+  createProxyServer,
+  forwardNotifications,
+  type Upstream,
+  type UpstreamTarget,
+} from "./proxy.ts";
+import type { CallDefaults, ServerIdentity } from "./tool-call.ts";
+import { loadTrustSnapshot, TrustCheck } from "./trust.ts";
+
+export interface ProxyOptions {
+  policy: LoadedPolicy;
+  upstream: UpstreamTarget;
+  /** `stdio` answers on this process's stdin/stdout; `http` serves Streamable HTTP. */
+  serve: { kind: "stdio" } | { kind: "http"; host: string; port: number; token?: string };
+  signingKey: SigningKey;
+  keyMode: KeyMode;
+  profile: GateProfile;
+  approvalKey?: VerifyKey;
+  approvers?: ApproverKey[];
+  /** Absolute; undefined writes no trace files. */
+  traceDir: string | undefined;
+  traceDurability: TraceDurability;
+  /** Absolute path of the pin file; undefined turns pinning off. */
+  pinsPath: string | undefined;
+  /** Hide tools the policy always blocks from tools/list. */
+  filterTools: boolean;
+  /** Directory for the session's runpack_<run_id>.zip; undefined records none. */
+  runpackDir: string | undefined;
+  /** Signs the runpack (prod keys); unsigned without. */
+  runpackSigning?: SigningKeyRequest;
+  runId?: string;
+  defaults: Omit<CallDefaults, "runId">;
+  cwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+  clock: Clock;
+  log: (message: string) => void;
+}
+
+export interface ProxySummary {
+  server_id: string;
+  run_id: string;
+  verdicts: Record<string, number>;
+  traces_written: number;
+  trace_write_failures: number;
+  runpack?: FinishedRun;
+}
+
+export interface RunningProxy {
+  server: ServerIdentity;
+  runId: string;
+  /** The bound address, when serving HTTP. */
+  http?: HttpListener;
+  /** Resolves when the agent disconnects (stdio) or stop() is called. */
+  finished: Promise<ProxySummary>;
+  /** Stops serving, then writes traces and the runpack. */
+  stop(): Promise<ProxySummary>;
+}
+
+/** Connects the upstream, then serves until the agent leaves or stop() is called. */
+export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
+  const gate = await createGate({
+    policy: options.policy,
+    profile: options.profile,
+    signingKey: options.signingKey,
+    keyMode: options.keyMode,
+    ...(options.approvers ? { approvers: options.approvers } : {}),
+    ...(options.approvalKey ? { approvalPublicKey: options.approvalKey } : {}),
+    traceDir: options.traceDir ?? null,
+    traceDurability: options.traceDurability,
+    clock: options.clock,
+    cwd: options.cwd,
+    env: options.env,
+    onWarning: options.log,
+    onError: (error, info) => options.log(`trace ${info.traceId} was not written: ${error.message}`),
+  });
+  const upstream = await connectUpstream(options.upstream);
+  try {
+    return await serve(options, gate, upstream);
+  } catch (error) {
+    await upstream.close().catch(() => {});
+    await gate.close();
+    throw error;
+  }
+}
+
+async function serve(options: ProxyOptions, gate: Gate, upstream: Upstream): Promise<RunningProxy> {
+  const server = serverIdentity(options.upstream, upstream);
+  const runId = options.runId ? sanitizeRunId(options.runId) : sessionRunId(server, options.clock);
+  const recorder = options.runpackDir ? recorderFor(options, runId) : undefined;
+  const mcpTrust = options.policy.policy.mcpTrust;
+  const trust = mcpTrust.enabled
+    ? new TrustCheck(
+        mcpTrust,
+        await loadTrustSnapshot(resolve(options.cwd, mcpTrust.snapshotPath)),
+        server.id,
+      )
+    : undefined;
+  const enforcer = new CallEnforcer({
+    gate,
+    signingKey: options.signingKey,
+    traceDir: options.traceDir,
+    server,
+    defaults: { ...options.defaults, runId },
+    ...(options.pinsPath ? { pins: new PinStore(options.pinsPath, options.clock) } : {}),
+    ...(trust ? { trust } : {}),
+    ...(recorder ? { recorder } : {}),
+    clock: options.clock,
+  });
+  const filterTools = options.filterTools
+    ? <T extends { name: string }>(tools: T[]): T[] => {
+        const hidden = alwaysBlockedTools(
+          options.policy.policy,
+          tools.map((t) => t.name),
+        );
+        return tools.filter((tool) => !hidden.has(tool.name));
+      }
+    : undefined;
+  const makeServer = () =>
+    createProxyServer({
+      upstream,
+      enforcer,
+      ...(filterTools ? { filterTools } : {}),
+      onDecision: (tool, decision) => logDecision(options.log, tool, decision),
+    });
+  const live = new Set<Server>();
+  forwardNotifications(
+    upstream,
+    enforcer,
+    () => live,
+    (error) => options.log(`notification: ${error.message}`),
+  );
+
+  let finish!: () => void;
+  const done = new Promise<void>((resolveDone) => {
+    finish = resolveDone;
+  });
+  let http: HttpListener | undefined;
+  if (options.serve.kind === "stdio") {
+    const proxyServer = makeServer();
+    live.add(proxyServer);
+    proxyServer.onclose = () => finish();
+    await proxyServer.connect(new StdioServerTransport());
+    // The SDK's stdio transport does not notice the agent closing stdin: that ends the session.
+    process.stdin.once("end", () => finish());
+  } else {
+    http = await serveHttp({ ...options.serve, makeServer, live, log: options.log });
+  }
+  upstream.client.onclose = () => {
+    options.log("the upstream MCP server closed the connection");
+    finish();
+  };
+
+  let closing: Promise<ProxySummary> | undefined;
+  const close = (): Promise<ProxySummary> => {
+    closing ??= (async () => {
+      await http?.close();
+      await Promise.all([...live].map((s) => s.close().catch(() => {})));
+      await upstream.close().catch(() => {});
+      const stats = await gate.close();
+      const summary: ProxySummary = {
+        server_id: server.id,
+        run_id: runId,
+        verdicts: enforcer.verdictCounts(),
+        traces_written: stats.written,
+        trace_write_failures: stats.failed,
+      };
+      if (recorder) summary.runpack = await recorder.finish();
+      return summary;
+    })();
+    return closing;
+  };
+  const finished = done.then(close);
+  return {
+    server,
+    runId,
+    ...(http ? { http } : {}),
+    finished,
+    stop: () => {
+      finish();
+      return finished;
+    },
+  };
+}
+
+function recorderFor(options: ProxyOptions, runId: string): RunRecorder {
+  return startRun({
+    runId,
+    outDir: options.runpackDir!,
+    cwd: options.cwd,
+    env: options.env,
+    clock: options.clock,
+    ...(options.runpackSigning ? { signing: options.runpackSigning } : {}),
+  });
+}
+
+/** The server as policies and pins know it: its declared name, else how it is reached. */
+export function serverIdentity(
+  target: UpstreamTarget,
+  upstream: Pick<Upstream, "serverName" | "serverVersion">,
+): ServerIdentity {
+  const reached = target.kind === "stdio" ? [target.command, ...target.args].join(" ") : target.url.href;
+  const identity: ServerIdentity = {
+    id: upstream.serverName || reached,
+    transport: target.kind === "stdio" ? "stdio" : "streamable_http",
+  };
+  if (upstream.serverName) identity.name = upstream.serverName;
+  if (upstream.serverVersion) identity.version = upstream.serverVersion;
+  return identity;
+}
+
+/** The reference's rule for a given run id: runs of other characters become `_`, trimmed, `run_` prefixed. */
+export function sanitizeRunId(given: string): string {
+  const cleaned = given.replace(/[^A-Za-z0-9_-]+/g, "_").replace(/^_+|_+$/g, "");
+  return cleaned.startsWith("run_") ? cleaned : `run_${cleaned || "mcp"}`;
+}
+
+/** `run_mcp_` and 12 hex of the server and the session's start. */
+function sessionRunId(server: ServerIdentity, clock: Clock): string {
+  return `run_mcp_${sha256Hex(`${server.id}\u0000${clock().utc().toString()}`).slice(0, 12)}`;
+}
+
+function logDecision(log: (message: string) => void, tool: string, decision: CallDecision): void {
+  const reasons = decision.json.reason_codes.join(",");
+  log(
+    `${tool}: verdict=${decision.verdict}${reasons ? ` reasons=${reasons}` : ""} trace_id=${decision.json.trace_id}`,
+  );
+}
