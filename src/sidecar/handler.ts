@@ -259,14 +259,21 @@ interface EvaluateRequest {
   options: EvaluateOptions;
 }
 
-/** Either a bare intent request, or `{intent, approval_tokens?, correlation_id?}`. */
+/** Either a bare intent request, or `{intent, approval_tokens?, delegation_tokens?, correlation_id?}`. */
 function readEvaluateBody(value: JsonValue): EvaluateRequest {
   if (!isJsonObject(value)) {
     throw requestInvalid("the body must be a JSON object: an intent request, or {intent, approval_tokens}");
   }
   if (!("intent" in value)) return { intent: value, options: {} };
-  rejectUnknownFields(value, ["intent", "approval_tokens", "correlation_id"]);
+  rejectUnknownFields(value, ["intent", "approval_tokens", "delegation_tokens", "correlation_id"]);
   const options: EvaluateOptions = {};
+  const delegationTokens = value.delegation_tokens;
+  if (delegationTokens !== undefined && delegationTokens !== null) {
+    if (!Array.isArray(delegationTokens) || !delegationTokens.every(isJsonObject)) {
+      throw requestInvalid("delegation_tokens must be a list of delegation token objects");
+    }
+    options.delegationTokens = delegationTokens;
+  }
   const tokens = value.approval_tokens;
   if (tokens !== undefined && tokens !== null) {
     if (!Array.isArray(tokens) || !tokens.every(isJsonObject)) {

@@ -5,9 +5,11 @@
  * handling), server.ts (node:http). Decisions and their signed traces are the SDK Gate's.
  */
 import { resolve } from "node:path";
+import type { BrokerConfig } from "../broker/config.ts";
 import type { KeyMode } from "../contract/keys.ts";
 import type { SigningKey, VerifyKey } from "../contract/signing.ts";
 import { type Clock, systemClock } from "../contract/time.ts";
+import type { Exporters } from "../export/index.ts";
 import { type ApproverKey, type GateProfile, OwnedApprovalLedger, RateLimitLedger } from "../gate/index.ts";
 import { createGate, type Gate, type LoadedPolicy, type TraceDurability, TraceWorker } from "../sdk/index.ts";
 import { checkBindAllowed, DEFAULT_LISTEN, type ListenTarget, parseListenTarget } from "./address.ts";
@@ -75,6 +77,8 @@ export interface SidecarOptions {
   profile?: GateProfile;
   /** Verifies approval tokens; default: the signing key's public half (as `gait gate eval`). */
   approvalKey?: VerifyKey;
+  /** Verifies delegation tokens; default: the signing key's public half (as `gait gate eval`). */
+  delegationKey?: VerifyKey;
   /** An approver key list instead of approvalKey: each approver signs with their own key. */
   approvers?: ApproverKey[];
   /**
@@ -89,12 +93,28 @@ export interface SidecarOptions {
    */
   rateLimitStatePath?: string;
   /**
+   * Check this kill-switch state file (`gait kill-switch add`) on every decision, re-read when
+   * it changes: an active entry blocks; an unreadable state blocks high and critical risk (and
+   * everything under oss-prod) and fails other decisions closed.
+   */
+  killSwitchStatePath?: string;
+  /**
+   * The credential broker for rules with `require_broker_credential` (as `gate eval
+   * --credential-broker`); without one those rules block with `broker_credential_required`.
+   */
+  broker?: BrokerConfig;
+  /**
    * `durable` (default): answer a decision only once its trace (and its rate-limit count) is on
    * disk. `async`: answer at once and write behind; a crash loses the evidence of answered decisions.
    */
   traceDurability?: TraceDurability;
   /** fsync each trace and saved rate-limit state (default true). */
   fsync?: boolean;
+  /**
+   * Hand every decision to these exporters (createExporters: OTLP, JSONL log); the hand-off only
+   * queues. The sidecar owns them from then on: close() shuts them down after the last decision.
+   */
+  exporters?: Exporters;
   /** Operational messages (reloads, trace write failures); default stderr. */
   log?: (message: string) => void;
   clock?: Clock;
@@ -223,6 +243,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
         await server.close();
         await policy.close();
         await Promise.all(policy.gates().map((gate) => gate.close()));
+        await options.exporters?.shutdown();
         await traceWorker.close();
         await closeLedgers();
         return stats();
@@ -256,12 +277,16 @@ function gateFactory(
       keyMode: options.keyMode ?? "prod",
       ...(options.approvers ? { approvers: options.approvers } : {}),
       ...(options.approvalKey ? { approvalPublicKey: options.approvalKey } : {}),
+      ...(options.delegationKey ? { delegationPublicKey: options.delegationKey } : {}),
       ...(approvalLedger ? { approvalLedger } : {}),
       traceDir: resolve(options.traceDir),
       clock,
       traceWorker,
       traceDurability: options.traceDurability ?? "durable",
       ...(ledger ? { rateLimitLedger: ledger } : {}),
+      ...(options.exporters ? { exporters: options.exporters } : {}),
+      ...(options.killSwitchStatePath ? { killSwitchState: options.killSwitchStatePath } : {}),
+      ...(options.broker ? { broker: options.broker } : {}),
       onWarning: log,
       onError: (error, info) =>
         log(`trace ${info.traceId} was not written${info.path ? ` to ${info.path}` : ""}: ${error.message}`),

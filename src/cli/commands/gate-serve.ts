@@ -15,10 +15,14 @@ import { chooseSigningKey, type GateProfile } from "../../gate/index.ts";
 import type { TraceDurability } from "../../sdk/index.ts";
 import type { Sidecar } from "../../sidecar/index.ts";
 import { approvalOptions, readApprovalFlags } from "../approval-flags.ts";
+import { brokerOptions, readBrokerFlags, withBroker } from "../broker-flags.ts";
 import { type CommandContext, type CommandOutcome, command, type Options, stringOption } from "../command.ts";
 import { invalidInput } from "../error-codes.ts";
-import { profileOption, readProjectSigningKeyRequest, signingKeyOptions } from "../keyflags.ts";
+import { killSwitchStatePath } from "../gate-input-flags.ts";
+import { readDelegationKey } from "../grant-flags.ts";
+import { keyOptions, profileOption, readProjectSigningKeyRequest, signingKeyOptions } from "../keyflags.ts";
 import { projectConfigOptions, withGateDefaults } from "../project-defaults.ts";
+import { exportDestinations, liveExportOptions } from "./export-flags.ts";
 
 const MAX_REQUEST_BYTES_CAP = 64 * 1024 * 1024;
 
@@ -54,6 +58,12 @@ export const gateServeCommand = command({
       description: "largest accepted request body (default 1048576); larger ones get HTTP 413",
     },
     {
+      name: "kill-switch-state",
+      value: "path",
+      description:
+        "kill-switch state checked on every decision (default gate.kill_switch_state, else .gait-out/kill_switch_state.json when it exists)",
+    },
+    {
       name: "trace-dir",
       value: "dir",
       description:
@@ -74,6 +84,9 @@ export const gateServeCommand = command({
     profileOption,
     ...signingKeyOptions,
     ...approvalOptions,
+    ...keyOptions("delegation"),
+    ...liveExportOptions,
+    ...brokerOptions.filter((option) => option.name !== "credential-evidence-out"),
     ...projectConfigOptions,
   ],
   examples: [
@@ -119,9 +132,18 @@ async function runServe(_args: string[], flags: Options, ctx: CommandContext): P
   const signing = await chooseSigningKey({ ...keys, keyMode: keys.mode }, io);
   for (const warning of signing.warnings) ctx.warn(warning);
   const approvals = await readApprovalFlags(options, io);
+  const delegationKey = await readDelegationKey(options, io);
   const traceDir = stringOption(options, "trace-dir") ?? sidecarModule.DEFAULT_SIDECAR_TRACE_DIR;
   const rateLimitState = stringOption(options, "rate-limit-state");
+  const killSwitchState = killSwitchStatePath(options, ctx.cwd);
   const traceDurability = parseDurability(stringOption(options, "trace-durability"));
+  // Configured (flags, config, else the OTEL environment) or undefined; the sidecar owns them.
+  const exporters = await (await import("../../export/index.ts")).createExporters({
+    ...exportDestinations(options, config?.export, "export-log-out"),
+    cwd: ctx.cwd,
+    env: ctx.env,
+    onWarning: (message) => ctx.progress(`gait gate serve: ${message}`),
+  });
 
   const sidecar = await sidecarModule.startSidecar({
     policyPath: resolve(ctx.cwd, policyPath),
@@ -135,10 +157,14 @@ async function runServe(_args: string[], flags: Options, ctx: CommandContext): P
     keyMode: signing.mode,
     profile: (stringOption(options, "profile") ?? "standard") as GateProfile,
     ...(approvals.approvalKey ? { approvalKey: approvals.approvalKey } : {}),
+    ...(delegationKey ? { delegationKey } : {}),
     ...(approvals.approvers ? { approvers: approvals.approvers } : {}),
     ...(approvals.ledgerPath ? { approvalLedgerPath: approvals.ledgerPath } : {}),
     ...(rateLimitState ? { rateLimitStatePath: resolve(ctx.cwd, rateLimitState) } : {}),
+    ...(killSwitchState ? { killSwitchStatePath: resolve(ctx.cwd, killSwitchState) } : {}),
+    ...withBroker(readBrokerFlags(options)),
     traceDurability,
+    ...(exporters ? { exporters } : {}),
     log: (message) => ctx.progress(`gait gate serve: ${message}`),
   });
   stopOnSignals(sidecar, ctx);
@@ -155,6 +181,7 @@ async function runServe(_args: string[], flags: Options, ctx: CommandContext): P
     max_request_bytes: maxRequestBytes,
     pid: process.pid,
   };
+  if (exporters) output.export_destinations = exporters.destinations;
   if (sidecar.address.kind === "tcp") output.url = sidecar.address.url;
   else output.socket = sidecar.address.path;
   if (sidecar.tokenSource === "generated") {
@@ -221,6 +248,7 @@ function humanLines(output: Record<string, unknown>): string[] {
     `trace_durability=${String(output.trace_durability)}`,
     `token_source=${String(output.token_source)}`,
     `trace_public_key=${String(output.trace_public_key)}`,
+    ...(output.export_destinations ? [`export=${(output.export_destinations as string[]).join(",")}`] : []),
     "send Authorization: Bearer <token>; stop with Ctrl-C or SIGTERM (queued traces are written first)",
   ];
 }
