@@ -66,6 +66,11 @@ export const brokerOptions: OptionSpec[] = [
   },
 ];
 
+/** The Gate's (or sidecar's) broker option, when the flags (or config) choose one. */
+export function withBroker(broker: BrokerConfig | undefined): { broker?: BrokerConfig } {
+  return broker ? { broker } : {};
+}
+
 /** The broker the flags choose; undefined for none (or `off`). */
 export function readBrokerFlags(options: Options): BrokerConfig | undefined {
   const kind = stringOption(options, "credential-broker") ?? "off";

@@ -5,6 +5,8 @@
  * forgets to check can never mistake a refusal for the tool's result, and the wrapped function
  * keeps the tool's own return type.
  */
+
+import type { BrokeredCredential } from "../broker/types.ts";
 import { toolExecutionEvent } from "../export/index.ts";
 import { type PreparedIntent, prepareIntent, type Verdict } from "../gate/index.ts";
 import type { ApprovalRequest } from "./approval-request.ts";
@@ -100,6 +102,20 @@ export function guardTool<A extends unknown[], R>(
   describeIntent: IntentDescriber<A>,
   options: GuardOptions<A>,
 ): (...args: A) => Promise<Awaited<R>> {
+  return guardToolWithCredential((_credential, ...args: A) => fn(...args), describeIntent, options);
+}
+
+/**
+ * guardTool for a tool that needs a broker credential (a Gate created with `broker`, a rule with
+ * `require_broker_credential`): on allow, `fn` gets the credential the broker issued for this call
+ * (its secret in memory, never written by Gait) before the call's arguments. It is undefined when
+ * the allow needed no credential.
+ */
+export function guardToolWithCredential<A extends unknown[], R>(
+  fn: (credential: BrokeredCredential | undefined, ...args: A) => R | Promise<R>,
+  describeIntent: IntentDescriber<A>,
+  options: GuardOptions<A>,
+): (...args: A) => Promise<Awaited<R>> {
   const { recorder } = options;
   return async (...args: A): Promise<Awaited<R>> => {
     const decision = await decide(args, describeIntent, options);
@@ -112,7 +128,7 @@ export function guardTool<A extends unknown[], R>(
     }
     const startedAtMs = Date.now();
     try {
-      const result = await fn(...args);
+      const result = await fn(decision.credential, ...args);
       if (recorder && prepared) recordCall(recorder, prepared, decision, { result });
       exportToolRun(options.gate, decision, startedAtMs);
       return result;

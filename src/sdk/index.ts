@@ -3,8 +3,8 @@
  * docs/sdk.md) and the runpack recorder (startRun; docs/runpack.md).
  */
 
+export type { BrokerConfig, BrokeredCredential, BrokerKind, CredentialBroker } from "../broker/index.ts";
 export { GaitError, isGaitError } from "../contract/errors.ts";
-
 export type { KeyMode, KeySource } from "../contract/keys.ts";
 export {
   encodePrivateKey,
@@ -65,6 +65,7 @@ export {
   type ApprovalTokenSource,
   type GuardOptions,
   guardTool,
+  guardToolWithCredential,
   type IntentDescriber,
   isToolRefused,
   ToolRefused,

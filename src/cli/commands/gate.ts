@@ -2,7 +2,6 @@
 
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import type { BrokerConfig } from "../../broker/config.ts";
 import { isJsonObject } from "../../contract/canonical.ts";
 import { exitForVerdict } from "../../contract/exit.ts";
 import { writeFileAtomic } from "../../contract/files.ts";
@@ -25,7 +24,7 @@ import { decisionErrorToGaitError, decisionToJson, type GateDecisionJson } from 
 import { createGate, type EvaluateOptions } from "../../sdk/gate.ts";
 import type { IntentRequest } from "../../sdk/intent-request.ts";
 import { approvalOptions, readApprovalFlags } from "../approval-flags.ts";
-import { brokerOptions, readBrokerFlags } from "../broker-flags.ts";
+import { brokerOptions, readBrokerFlags, withBroker } from "../broker-flags.ts";
 import {
   type CommandContext,
   type CommandOutcome,
@@ -265,11 +264,6 @@ async function evaluateOptions(options: Options, ctx: CommandContext): Promise<E
   const evidenceOut = stringOption(options, "credential-evidence-out");
   if (evidenceOut !== undefined) evaluation.credentialEvidencePath = evidenceOut;
   return evaluation;
-}
-
-/** The Gate's broker option, when the flags (or config) choose one. */
-function withBroker(broker: BrokerConfig | undefined): { broker?: BrokerConfig } {
-  return broker ? { broker } : {};
 }
 
 /** A token id: the first 24 hex of a sha256, as `gait approve` mints it (CONTRACTS.md §5.10). */
