@@ -7,12 +7,14 @@
 import type { TSchema } from "@sinclair/typebox";
 import { brokerSchemas } from "./broker/wire.ts";
 import { ProjectConfigSchema } from "./config/index.ts";
+import { ContextEnvelopeSchema, ContextReferenceRecordSchema } from "./context/schema.ts";
 import { CliErrorEnvelopeSchema, FileLockSchema, SignatureSchema } from "./contract/artifact-schemas.ts";
 import { compareBytes } from "./contract/bytes.ts";
 import type { JsonObject, JsonValue } from "./contract/canonical.ts";
 import { yamlDocumentSchema } from "./contract/yaml-schema.ts";
 import { DecisionLogEventSchema } from "./export/index.ts";
 import { ApprovalLedgerSchema, ApproverKeysSchema, RateLimitStateSchema } from "./gate/file-schemas.ts";
+import { KillSwitchJournalEventSchema, KillSwitchStateSchema } from "./gate/kill-switch-schema.ts";
 import { PolicyDocumentSchema } from "./gate/policy-schema.ts";
 import { gateWireSchemas } from "./gate/wire.ts";
 import { guardSchemas } from "./guard/types.ts";
@@ -51,6 +53,10 @@ export const publishedSchemas: readonly PublishedSchema[] = [
   ...Object.entries(brokerSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
   { path: "gate/rate_limit_state.schema.json", schema: RateLimitStateSchema },
   { path: "gate/approval_ledger.schema.json", schema: ApprovalLedgerSchema },
+  { path: "gate/kill_switch_state.schema.json", schema: KillSwitchStateSchema },
+  { path: "gate/kill_switch_journal_event.schema.json", schema: KillSwitchJournalEventSchema },
+  { path: "context/envelope.schema.json", schema: ContextEnvelopeSchema },
+  { path: "context/reference_record.schema.json", schema: ContextReferenceRecordSchema },
   { path: "gate/approver_keys.schema.json", schema: yamlDocumentSchema(ApproverKeysSchema) },
   { path: "policytest/policy_test_result.schema.json", schema: PolicyTestResultSchema },
   ...Object.entries(runpackSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),

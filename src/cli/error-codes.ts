@@ -10,12 +10,10 @@ import { errorsFor } from "../contract/errors.ts";
 export const CLI_ERROR_CODES = {
   approval_token_ref_mismatch: "invalid_input",
   approval_token_ref_not_found: "invalid_input",
-  context_envelope_not_supported: "invalid_input",
   demo_policy_not_blocked: "verification_failed",
   input_too_large: "invalid_input",
   policy_exists: "invalid_input",
   policy_test_failed: "verification_failed",
-  session_checkpoint_not_supported: "invalid_input",
 } as const satisfies ErrorCodeTable;
 
 export type CliErrorCode = keyof typeof CLI_ERROR_CODES;

@@ -7,6 +7,7 @@ import type { ErrorCodeTable } from "../contract/error-codes.ts";
 import { errorsFor } from "../contract/errors.ts";
 
 export const RUNPACK_ERROR_CODES = {
+  context_envelope_conflict: "invalid_input",
   context_evidence_missing: "verification_failed",
   context_raw_refused: "invalid_input",
   context_set_digest_required: "invalid_input",
@@ -36,8 +37,10 @@ export const RUNPACK_ERROR_CODES = {
   runpack_not_zip: "invalid_input",
   runpack_schema_mismatch: "invalid_input",
   runpack_verify_failed: "verification_failed",
+  session_chain_broken: "verification_failed",
   session_chain_invalid: "invalid_input",
   session_checkpoint_empty: "invalid_input",
+  session_checkpoint_not_found: "invalid_input",
   session_input_invalid: "invalid_input",
   session_journal_broken: "verification_failed",
   session_journal_invalid: "invalid_input",

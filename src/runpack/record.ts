@@ -5,6 +5,7 @@
  * I/O edge that signs, writes and re-verifies the zip.
  */
 import { resolve } from "node:path";
+import type { ContextEnvelope } from "../context/index.ts";
 import { compareBytes } from "../contract/bytes.ts";
 import { canonicalize, canonicalJsonLines, digestJcs, type JsonObject } from "../contract/canonical.ts";
 import { writeFileAtomic } from "../contract/files.ts";
@@ -66,6 +67,11 @@ export interface BuildOptions {
   contextEvidenceMode?: ContextEvidenceMode;
   /** Allows receipts with `redaction_mode: raw`. */
   unsafeContextRaw?: boolean;
+  /**
+   * A verified context envelope (context/index.ts: parseContextEnvelope) to bind into refs: its
+   * records become receipts and its context set digest and evidence mode are the runpack's.
+   */
+  contextEnvelope?: ContextEnvelope;
   /** Run environment default; the host's (runtime `node`) when omitted. */
   environment?: RunEnvironment;
   /** `producer_version` default when the input carries none. */
@@ -127,6 +133,8 @@ export function buildRunpack(input: unknown, options: BuildOptions): BuiltRunpac
     unsafeContextRaw: options.unsafeContextRaw === true,
     overrideRunId: options.runId !== undefined,
   });
+  if (options.contextEnvelope)
+    bindContextEnvelope(refs, options.contextEnvelope, options.unsafeContextRaw === true);
 
   const warnings: string[] = [];
   if (captureMode === "raw") warnings.push(RAW_CAPTURE_WARNING);
@@ -433,6 +441,42 @@ function buildRefs(reader: FieldReader, header: RecordHeader, context: RefsConte
   const count = reader.count("context_ref_count") || receipts.length;
   if (count > 0) refs.context_ref_count = count;
   return refs;
+}
+
+/**
+ * Binds a verified envelope into refs: its records join the receipts (one the input already has
+ * must say the same), and its set digest and evidence mode replace the input's, which must not
+ * name another set. Raw records are refused as raw receipts are.
+ */
+function bindContextEnvelope(refs: Refs, envelope: ContextEnvelope, unsafeContextRaw: boolean): void {
+  const conflict = (message: string) =>
+    invalidInput("context_envelope_conflict", `context envelope ${envelope.context_set_id}: ${message}`, {
+      hint: "record the envelope's context set only: drop the input's refs.context_set_digest or the conflicting receipt",
+    });
+  if (refs.context_set_digest && refs.context_set_digest !== envelope.context_set_digest) {
+    throw conflict(`refs.context_set_digest ${refs.context_set_digest} names another context set`);
+  }
+  const byId = new Map(refs.receipts.map((r) => [r.ref_id, r]));
+  for (const record of envelope.records) {
+    if (record.redaction_mode === "raw" && !unsafeContextRaw) {
+      throw invalidInput(
+        "context_raw_refused",
+        `context envelope record ${record.ref_id} has redaction_mode raw`,
+        {
+          hint: "pass --unsafe-context-raw only if raw context may be stored in this runpack",
+        },
+      );
+    }
+    const existing = byId.get(record.ref_id);
+    if (existing && canonicalize(existing) !== canonicalize(record)) {
+      throw conflict(`receipt ${record.ref_id} differs from the envelope's record`);
+    }
+    byId.set(record.ref_id, record);
+  }
+  refs.receipts = [...byId.values()].sort((a, b) => compareBytes(a.ref_id, b.ref_id));
+  refs.context_set_digest = envelope.context_set_digest;
+  refs.context_evidence_mode = envelope.evidence_mode;
+  refs.context_ref_count = envelope.records.length;
 }
 
 function buildReceipt(reader: FieldReader, context: RefsContext): Receipt {

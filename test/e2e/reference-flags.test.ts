@@ -240,9 +240,10 @@ const rawRun = JSON.stringify({
 });
 
 describe("gait run record --context-envelope, run replay --unsafe-real-tools-env", () => {
-  it("--context-envelope is refused before anything is written (context envelopes are not implemented)", () =>
+  it("--context-envelope that is not a verified envelope is refused before anything is written", () =>
     inTemp(async (dir) => {
       writeFileSync(join(dir, "run.json"), rawRun);
+      writeFileSync(join(dir, "env.json"), JSON.stringify({ schema_id: "gait.context.envelope" }));
       const recorded = await runGait(
         ["run", "record", "run.json", "--context-envelope", "env.json", "--json"],
         {
@@ -250,8 +251,7 @@ describe("gait run record --context-envelope, run replay --unsafe-real-tools-env
         },
       );
       assert.equal(recorded.code, 6);
-      assert.equal(codeOf(recorded), "context_envelope_not_supported");
-      assert.match(String(recorded.json?.hint), /context_set_digest/);
+      assert.equal(codeOf(recorded), "context_envelope_invalid");
       assert.ok(!existsSync(join(dir, "gait-out")), "no runpack written");
       assert.match(await helpOf(["run", "record"]), /--context-envelope <path>/);
     }));
@@ -291,7 +291,7 @@ describe("gait run record --context-envelope, run replay --unsafe-real-tools-env
 
 describe("gait regress init|bootstrap --checkpoint", () => {
   for (const sub of ["init", "bootstrap"]) {
-    it(`${sub} --checkpoint is refused (session checkpoints are not implemented) and writes nothing`, () =>
+    it(`${sub} --checkpoint reads --from as a session chain: a run id is refused and nothing is written`, () =>
       inTemp(async (dir) => {
         assert.equal((await runGait(["demo"], { cwd: dir })).code, 0);
         const result = await runGait(
@@ -301,8 +301,8 @@ describe("gait regress init|bootstrap --checkpoint", () => {
           },
         );
         assert.equal(result.code, 6, result.stdout);
-        assert.equal(codeOf(result), "session_checkpoint_not_supported");
-        assert.match(String(result.json?.hint), /gait regress init --from/);
+        assert.equal(codeOf(result), "file_not_found");
+        assert.match(String(result.json?.error), /session chain/);
         assert.ok(!existsSync(join(dir, "gait.yaml")));
         assert.match(await helpOf(["regress", sub]), /--checkpoint <latest\|N>/);
       }));

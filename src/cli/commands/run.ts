@@ -1,6 +1,7 @@
 /** `gait run record|inspect|view|replay|diff|receipt|reduce|session`: runpacks, the shareable evidence of one agent run. */
 
 import { PROJECT_PUBLIC_KEY } from "../../config/index.ts";
+import type { ContextEnvelope } from "../../context/index.ts";
 import { canonicalize } from "../../contract/canonical.ts";
 import { exitForCheck } from "../../contract/exit.ts";
 import { type KeySource, resolveVerifyKey } from "../../contract/keys.ts";
@@ -90,7 +91,7 @@ const runRecordCommand = command({
       name: "context-envelope",
       value: "path",
       description:
-        "context envelope (gait.context.envelope) to bind into refs; not supported yet (context envelopes are not implemented): exit 6",
+        "verified context envelope (gait.context.envelope) to bind into refs: its records become receipts, its context set digest and evidence mode the runpack's",
     },
     ...signingKeyOptions,
   ],
@@ -99,18 +100,7 @@ const runRecordCommand = command({
     "gait run record --input run.json --key-mode prod --private-key gait-out/keys/gait_private.key",
   ],
   run: async (args, options, ctx) => {
-    const envelope = stringOption(options, "context-envelope");
-    if (envelope !== undefined) {
-      // Refused before anything is read or written: a runpack without the envelope it was asked
-      // to carry would be evidence of something else.
-      throw invalidInput(
-        "context_envelope_not_supported",
-        `--context-envelope ${envelope}: context envelopes (gait.context.envelope) are not supported yet, so the runpack cannot bind one`,
-        {
-          hint: "record without --context-envelope; a context set digest can be given in the input's refs.context_set_digest (with --context-evidence-mode required)",
-        },
-      );
-    }
+    const envelopePath = stringOption(options, "context-envelope");
     const inputPath = args[0] ?? stringOption(options, "input");
     if (!inputPath)
       throw invalidInput("usage", "a run record input is required (--input <file> or a positional)");
@@ -118,6 +108,9 @@ const runRecordCommand = command({
     const runId = stringOption(options, "run-id");
     const captureMode = stringOption(options, "capture-mode") as CaptureMode | undefined;
     const evidenceMode = stringOption(options, "context-evidence-mode") as ContextEvidenceMode | undefined;
+    const contextEnvelope = envelopePath
+      ? await readContextEnvelope(envelopePath, evidenceMode, ctx)
+      : undefined;
     const signing = await readOptionalSigningRequest(options, ctx.cwd);
     const recorded = await recordRunpack(input, {
       cwd: ctx.cwd,
@@ -130,6 +123,7 @@ const runRecordCommand = command({
       // The reference CLI defaults the mode (the library does not): CONTRACTS.md §3.2.
       contextEvidenceMode: evidenceMode ?? "best_effort",
       ...(signing ? { signing } : {}),
+      ...(contextEnvelope ? { contextEnvelope } : {}),
     });
     for (const warning of recorded.warnings) ctx.warn(warning);
     return {
@@ -539,3 +533,25 @@ export const runGroup = group({
     runSessionGroup,
   ],
 });
+
+/**
+ * Reads and verifies `--context-envelope` (read before anything is written: a runpack without
+ * the envelope it was asked to carry would be evidence of something else). `--context-evidence-mode`,
+ * when given, must be the envelope's own.
+ */
+async function readContextEnvelope(
+  path: string,
+  mode: ContextEvidenceMode | undefined,
+  ctx: CommandContext,
+): Promise<ContextEnvelope> {
+  const { parseContextEnvelope } = await import("../../context/index.ts");
+  const envelope = parseContextEnvelope(await readJsonInput(path, ctx.cwd, "context envelope"), path);
+  if (mode !== undefined && mode !== envelope.evidence_mode) {
+    throw invalidInput(
+      "usage",
+      `--context-evidence-mode ${mode} contradicts the context envelope's evidence_mode ${envelope.evidence_mode}`,
+      { hint: "drop --context-evidence-mode: the envelope's mode is recorded" },
+    );
+  }
+  return envelope;
+}
