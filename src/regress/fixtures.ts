@@ -11,7 +11,13 @@ import { parseJsonObject } from "../contract/canonical.ts";
 import { fromFsError } from "../contract/errors.ts";
 import { writeFileAtomic } from "../contract/files.ts";
 import type { SchemaValidator } from "../contract/schema.ts";
-import { type ResolveContext, type Runpack, readRunpack, resolveRunpackPath } from "../runpack/index.ts";
+import {
+  type ResolveContext,
+  type Runpack,
+  readRunpack,
+  resolveRunpackPath,
+  sessionCheckpointSource,
+} from "../runpack/index.ts";
 import { invalidInput, type RegressErrorCode } from "./error-codes.ts";
 import { stubReplayExitCode } from "./graders.ts";
 import { prettyJson } from "./render.ts";
@@ -192,6 +198,11 @@ export interface FixtureRequest extends ResolveContext {
   name?: string;
   /** Config path relative to cwd (default gait.yaml); fixtures live next to it. */
   config?: string;
+  /**
+   * A session checkpoint (`latest` or its index): `from` then names a session chain, which must
+   * verify, and the fixture is that checkpoint's runpack. A `.json` source that is a chain implies `latest`.
+   */
+  checkpoint?: string;
 }
 
 export interface FixtureOutcome {
@@ -217,7 +228,8 @@ export function addFixture(request: FixtureRequest): Promise<FixtureOutcome> {
 }
 
 async function writeFixture(request: FixtureRequest, mode: "init" | "add"): Promise<FixtureOutcome> {
-  const sourcePath = resolveRunpackPath(request.from, request);
+  const source = await fixtureSource(request);
+  const sourcePath = source.path;
   let bytes: Buffer;
   try {
     bytes = await readFile(sourcePath);
@@ -240,7 +252,7 @@ async function writeFixture(request: FixtureRequest, mode: "init" | "add"): Prom
     });
   }
   const tuned = exists ? await previousTunables(fixturePath, name, schemas) : {};
-  const fixture = fixtureFor(name, runpack, tuned);
+  const fixture = { ...fixtureFor(name, runpack, tuned), ...source.session };
   const runpackPath = join(fixtureDir, FIXTURE_RUNPACK_FILE);
   // The config is written last, so it never lists a fixture whose files are not in place.
   await writeFileAtomic(runpackPath, bytes, { mode: 0o644 });
@@ -255,6 +267,30 @@ async function writeFixture(request: FixtureRequest, mode: "init" | "add"): Prom
     configPath,
     fixture,
     replaced: exists,
+  };
+}
+
+interface FixtureSource {
+  path: string;
+  /** Where a session checkpoint's fixture came from (fixture.json's session_chain, checkpoint_index). */
+  session?: Pick<RegressFixture, "session_chain" | "checkpoint_index">;
+}
+
+/** The runpack a fixture is made from: the one named, or a session chain's checkpoint. */
+async function fixtureSource(request: FixtureRequest): Promise<FixtureSource> {
+  const from = request.from.trim();
+  const checkpoint = request.checkpoint ?? (from.toLowerCase().endsWith(".json") ? "latest" : undefined);
+  if (checkpoint === undefined) return { path: resolveRunpackPath(from, request) };
+  const found = await sessionCheckpointSource({
+    chainPath: resolve(request.cwd, from),
+    shown: from,
+    checkpoint,
+    cwd: request.cwd,
+    verify: {},
+  });
+  return {
+    path: found.runpackPath,
+    session: { session_chain: from, checkpoint_index: found.checkpoint.checkpoint_index },
   };
 }
 

@@ -111,10 +111,12 @@ export const RegressFixtureSchema = Type.Object(
     expected_context_set_digest: Type.Optional(Type.String({ pattern: "^[a-fA-F0-9]{64}$" })),
     diff_allow_changed_files: Type.Optional(Type.Array(Type.String())),
     session_chain: Type.Optional(
-      Type.String({ description: "written by the reference for session fixtures; not graded here" }),
+      Type.String({
+        description: "the session chain a checkpoint fixture was taken from (as given); not graded",
+      }),
     ),
     checkpoint_index: Type.Optional(
-      Type.Integer({ minimum: 0, description: "written by the reference for session fixtures" }),
+      Type.Integer({ minimum: 0, description: "the chain's checkpoint the fixture's runpack is" }),
     ),
   },
   { title: "Regress Fixture", additionalProperties: false },

@@ -79,6 +79,8 @@ export {
   checkpointRunpackPath,
   readSessionChain,
   type SessionChainVerification,
+  type SessionCheckpointSource,
+  sessionCheckpointSource,
   verifySessionChain,
 } from "./session-chain.ts";
 export {

@@ -11,7 +11,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { isJsonObject, parseJsonStrict } from "../contract/canonical.ts";
 import { fromFsError, isGaitError } from "../contract/errors.ts";
-import { invalidInput } from "./error-codes.ts";
+import { invalidInput, verificationFailed } from "./error-codes.ts";
 import { type ErrorFactory, FieldReader } from "./input.ts";
 import { readRunpack } from "./read.ts";
 import { checkpointRunId, digestOf, parseCheckpoint } from "./session-journal.ts";
@@ -237,4 +237,42 @@ function runpackFindings(v: Awaited<ReturnType<typeof verifyRunpack>>): string {
   if (v.undeclared_files.length > 0) parts.push(`undeclared files: ${v.undeclared_files.join(", ")}`);
   if (parts.length === 0) parts.push(`signature ${v.signature_status}`);
   return parts.join("; ");
+}
+
+export interface SessionCheckpointSource {
+  /** Absolute path of the checkpoint's runpack. */
+  runpackPath: string;
+  checkpoint: SessionCheckpoint;
+}
+
+/**
+ * The runpack of one checkpoint of a chain (`latest` or its index), after the whole chain has
+ * verified: a fixture or capture is never taken from a broken chain.
+ */
+export async function sessionCheckpointSource(
+  request: Omit<SessionChainRequest, "chain"> & { checkpoint: string; shown: string },
+): Promise<SessionCheckpointSource> {
+  const chain = await readSessionChain(request.chainPath, request.shown);
+  const wanted = request.checkpoint.trim().toLowerCase();
+  const checkpoint =
+    wanted === "latest"
+      ? chain.checkpoints.at(-1)
+      : chain.checkpoints.find((c) => String(c.checkpoint_index) === wanted);
+  if (!checkpoint)
+    throw invalidInput(
+      "session_checkpoint_not_found",
+      `${request.shown} has no checkpoint ${JSON.stringify(request.checkpoint)} (it has 1-${chain.checkpoints.length})`,
+      { hint: "pass --checkpoint latest or the index of one of the chain's checkpoints" },
+    );
+  const verification = await verifySessionChain({ ...request, chain });
+  if (!verification.ok)
+    throw verificationFailed(
+      "session_chain_broken",
+      `session chain ${request.shown} is broken: ${[...verification.linkage_errors, ...verification.checkpoint_errors].join("; ")}`,
+      { hint: `run gait verify session-chain ${request.shown} for the full report` },
+    );
+  return {
+    runpackPath: checkpointRunpackPath(checkpoint.runpack_path, request.chainPath, request.cwd),
+    checkpoint,
+  };
 }

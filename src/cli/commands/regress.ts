@@ -46,23 +46,13 @@ const fixtureOptions: OptionSpec[] = [
     default: "gait.yaml",
   },
 ];
-/** Session checkpoints (REFERENCE.md §2.7): accepted so a reference script parses, then refused. */
+/** A fixture from a session chain's checkpoint (REFERENCE.md §2.7). */
 const checkpointOption: OptionSpec = {
   name: "checkpoint",
   value: "latest|N",
   description:
-    "fixture from a session chain's checkpoint; not supported yet (sessions and checkpoints are not implemented): exit 6",
+    "--from names a session chain (<journal>_chain.json): the fixture is this checkpoint's runpack, once the chain verifies (a .json source defaults to latest)",
 };
-
-function refuseCheckpoint(options: Options): void {
-  const checkpoint = options.checkpoint;
-  if (checkpoint === undefined) return;
-  throw invalidInput(
-    "session_checkpoint_not_supported",
-    `--checkpoint ${String(checkpoint)}: session chains and their checkpoints are not supported yet, so a fixture cannot be taken from one`,
-    { hint: "make the fixture from a runpack: gait regress init --from <run_id|runpack.zip>" },
-  );
-}
 
 const runOptions: OptionSpec[] = [
   {
@@ -86,7 +76,15 @@ function fixtureRequest(args: string[], options: Options, ctx: CommandContext) {
     });
   const name = stringOption(options, "name");
   const config = stringOption(options, "config");
-  return { from, cwd: ctx.cwd, env: ctx.env, ...(name ? { name } : {}), ...(config ? { config } : {}) };
+  const checkpoint = stringOption(options, "checkpoint");
+  return {
+    from,
+    cwd: ctx.cwd,
+    env: ctx.env,
+    ...(name ? { name } : {}),
+    ...(config ? { config } : {}),
+    ...(checkpoint ? { checkpoint } : {}),
+  };
 }
 
 function runRequest(options: Options, ctx: CommandContext): RegressRunRequest {
@@ -140,18 +138,17 @@ const regressInitCommand = command({
   examples: [
     "gait regress init --from run_demo",
     "gait regress init --from ./incident.zip --name checkout-loop",
+    "gait regress init --from gait-out/sessions/agent_chain.json --checkpoint 2",
   ],
-  run: async (args, options, ctx) => {
-    refuseCheckpoint(options);
-    return fixtureOutcome("initialised", await initFixture(fixtureRequest(args, options, ctx)), ctx);
-  },
+  run: async (args, options, ctx) =>
+    fixtureOutcome("initialised", await initFixture(fixtureRequest(args, options, ctx)), ctx),
 });
 
 const regressAddCommand = command({
   name: "add",
   explain: "Add another runpack as a fixture; refuses to replace an existing fixture of the same name.",
   args: [fromArg],
-  options: fixtureOptions,
+  options: [...fixtureOptions, checkpointOption],
   examples: [
     "gait regress add --from run_incident_42",
     "gait regress add --from ./gait-out/runpack_run_x.zip --name x",
@@ -182,7 +179,6 @@ const regressBootstrapCommand = command({
   options: [...fixtureOptions, checkpointOption, ...runOptions],
   examples: ["gait regress bootstrap --from run_demo --junit ./gait-out/junit.xml"],
   run: async (args, options, ctx) => {
-    refuseCheckpoint(options);
     const { fixture, run } = await bootstrapRegress({
       ...runRequest(options, ctx),
       ...fixtureRequest(args, options, ctx),
