@@ -58,6 +58,11 @@ describe("published schemas with a public v1 counterpart mirror it", { skip: pub
     assert.deepEqual(withPublicCounterpart.map((entry) => entry.path).sort(), [
       "gate/approval_audit_record.schema.json",
       "gate/approval_token.schema.json",
+      "gate/approved_script_entry.schema.json",
+      "gate/broker_credential_record.schema.json",
+      "gate/broker_request.schema.json",
+      "gate/delegation_audit_record.schema.json",
+      "gate/delegation_token.schema.json",
       "gate/gate_result.schema.json",
       "gate/intent_request.schema.json",
       "gate/policy.schema.json",
