@@ -4,6 +4,8 @@
  * replay of an artifact (`gait export`). Export is never required for correctness: it never
  * blocks or changes a decision and never touches an artifact. See docs/export.md.
  */
+
+export { deliveryFailed, destinationMissing, EXPORT_ERROR_CODES } from "./error-codes.ts";
 export {
   type Attributes,
   type AttributeValue,
@@ -28,5 +30,6 @@ export {
   type SinkStats,
 } from "./exporters.ts";
 export { type OtlpRequest, type OtlpSettings, parseKeyValues, resolveOtlpSettings } from "./otlp-config.ts";
+export { deliver, openReplay, type Replay, type ReplaySummary, replayEvents } from "./replay.ts";
 export { type DecisionLogEvent, DecisionLogEventSchema } from "./schema.ts";
 export { createExporters, type ExportOptions } from "./setup.ts";

@@ -7,8 +7,10 @@ import { completionCommand } from "./completion.ts";
 import { delegateGroup } from "./delegate.ts";
 import { demoCommand } from "./demo.ts";
 import { doctorCommand } from "./doctor.ts";
+import { exportCommand } from "./export.ts";
 import { gateGroup } from "./gate.ts";
 import { guardGroup } from "./guard.ts";
+import { incidentGroup } from "./incident.ts";
 import { initCommand } from "./init.ts";
 import { jobGroup } from "./job.ts";
 import { keysCommand } from "./keys.ts";
@@ -37,6 +39,7 @@ export const commands: Spec[] = [
   jobGroup,
   packGroup,
   guardGroup,
+  incidentGroup,
   scoutGroup,
   mcpGroup,
   registryGroup,
@@ -47,6 +50,7 @@ export const commands: Spec[] = [
   listScriptsCommand,
   delegateGroup,
   traceGroup,
+  exportCommand,
   keysCommand,
   migrateCommand,
   initCommand,
