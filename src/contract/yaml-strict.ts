@@ -15,7 +15,7 @@ import { errorsFor, type GaitError } from "./errors.ts";
 import { yamlPackage } from "./yaml-package.ts";
 
 /** The documents read strictly, each naming its error codes `<prefix>_...`. */
-export type StrictYamlPrefix = "policy" | "approver_keys" | "config" | "registry_pack";
+export type StrictYamlPrefix = "policy" | "approver_keys" | "config" | "registry_pack" | "audit_template";
 
 /** The codes the reader raises for a document of `Prefix` (listed by gate and config). */
 export type StrictYamlErrorCode<Prefix extends StrictYamlPrefix = StrictYamlPrefix> =

@@ -1,14 +1,33 @@
-/** The guard module's public face: Guard evidence packs, built and verified (CONTRACTS.md §7.2). */
+/**
+ * The guard module's public face: Guard evidence packs, built and verified (CONTRACTS.md §7.2),
+ * audit templates and their control index, renderings (HTML, PDF), and incident packs.
+ */
 export {
   type AssembledEvidencePack,
   assembleEvidencePack,
   type BuiltEvidencePack,
   buildEvidencePack,
+  draftEvidencePack,
   type EvidenceDocuments,
+  type EvidenceDraft,
   type EvidencePackRequest,
   type EvidenceSources,
+  RENDER_FORMATS,
+  type RenderedFile,
+  type RenderFormat,
+  sealEvidencePack,
 } from "./build.ts";
 export { GUARD_ERROR_CODES, type GuardErrorCode } from "./error-codes.ts";
+export { incidentTimeline, incidentWindow, inWindow, policyDigestsOf, selectInWindow } from "./incident.ts";
+export {
+  type BuiltIncidentPack,
+  buildIncidentPack,
+  DEFAULT_INCIDENT_TEMPLATE,
+  DEFAULT_INCIDENT_WINDOW,
+  type IncidentCounts,
+  type IncidentPackRequest,
+  readIncidentTimeline,
+} from "./incident-pack.ts";
 export { readInputFile, type TraceKeys } from "./inputs.ts";
 export {
   buildGuardManifest,
@@ -32,5 +51,12 @@ export {
   toolKey,
   traceReasonCodes,
 } from "./summaries.ts";
+export {
+  AUDIT_TEMPLATE_IDS,
+  type EvidenceByKind,
+  loadAuditTemplate,
+  parseAuditTemplate,
+  templateControls,
+} from "./templates.ts";
 export * from "./types.ts";
 export { type GuardVerification, type GuardVerifyOptions, verifyEvidencePack } from "./verify.ts";

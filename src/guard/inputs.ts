@@ -11,12 +11,19 @@ import { isJsonObject, type JsonObject, parseJsonStrict, sha256Hex } from "../co
 import { fromFsError } from "../contract/errors.ts";
 import { createSchemaRegistry, type SchemaValidator } from "../contract/schema.ts";
 import type { VerifyKey } from "../contract/signing.ts";
+import { normalizeGoTimestamp } from "../contract/time.ts";
 import { verifyTrace } from "../gate/index.ts";
 import { gateWireSchemas } from "../gate/wire.ts";
 import { type RegressResult, RegressResultSchema } from "../regress/index.ts";
 import { type GuardErrorCode, invalidInput, verificationFailed } from "./error-codes.ts";
 import type { ApprovalAuditInput, InventoryInput, RegressInput, TraceInput } from "./summaries.ts";
-import { type InventorySnapshot, InventorySnapshotSchema, numberedEntry, type SourceFile } from "./types.ts";
+import {
+  type CopiedEntryPrefix,
+  type InventorySnapshot,
+  InventorySnapshotSchema,
+  numberedEntry,
+  type SourceFile,
+} from "./types.ts";
 
 /** Largest input file read (a snapshot of a large monorepo stays well below it). */
 const MAX_INPUT_BYTES = 64 * 1024 * 1024;
@@ -73,14 +80,13 @@ export async function readInputFile(
   return { given, path, data, source: { file: basename(path), sha256: sha256Hex(data) } };
 }
 
-interface Kind {
-  what: string;
-  schema: (typeof SCHEMAS)[keyof typeof SCHEMAS];
-  code: GuardErrorCode;
-  hint: string;
-}
+/** An input kind: checked against its v1 schema, or (records bound to a trace) by its fields. */
+export type Kind = { what: string; code: GuardErrorCode; hint: string } & (
+  | { schema: (typeof SCHEMAS)[keyof typeof SCHEMAS] }
+  | { schemaId: string }
+);
 
-const KINDS = {
+export const KINDS = {
   trace: {
     what: "trace",
     schema: SCHEMAS.trace,
@@ -105,6 +111,18 @@ const KINDS = {
     code: "guard_inventory_invalid",
     hint: "pass gait.scout.inventory_snapshot files written by gait scout snapshot",
   },
+  credentialEvidence: {
+    what: "broker credential record",
+    schemaId: "gait.gate.broker_credential_record",
+    code: "guard_credential_evidence_invalid",
+    hint: "pass the gait.gate.broker_credential_record files written beside the traces of brokered calls",
+  },
+  delegationAudit: {
+    what: "delegation audit",
+    schemaId: "gait.gate.delegation_audit_record",
+    code: "guard_delegation_audit_invalid",
+    hint: "pass the gait.gate.delegation_audit_record files written by gait gate eval",
+  },
 } as const satisfies Record<string, Kind>;
 
 /** Reads and parses `given`, and checks it against its schema; refuses it naming the file. */
@@ -114,19 +132,51 @@ async function readDocument(
   kind: Kind,
 ): Promise<{ file: InputFile; doc: JsonObject }> {
   const file = await readInputFile(cwd, given, kind.what);
+  return { file, doc: await checkDocument(file, kind) };
+}
+
+/** Parses a read file and checks it against its kind's schema (or record check); refuses it naming the file. */
+export async function checkDocument(file: InputFile, kind: Kind): Promise<JsonObject> {
   const refuse = (detail: string) =>
-    invalidInput(kind.code, `${kind.what} ${given} ${detail}`, { hint: kind.hint, details: { path: given } });
+    invalidInput(kind.code, `${kind.what} ${file.given} ${detail}`, {
+      hint: kind.hint,
+      details: { path: file.given },
+    });
   let doc: unknown;
   try {
-    doc = parseJsonStrict(new TextDecoder("utf-8", { fatal: true }).decode(file.data), given);
+    doc = parseJsonStrict(new TextDecoder("utf-8", { fatal: true }).decode(file.data), file.given);
   } catch (error) {
     throw refuse(`is not JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (!isJsonObject(doc)) throw refuse("is not a JSON object");
-  const result = (await inputValidator()).validate(kind.schema, doc);
-  if (!result.ok)
-    throw refuse(`is not a valid ${kind.schema.split("/")[1]}: ${result.errors.slice(0, 3).join("; ")}`);
-  return { file, doc };
+  if ("schema" in kind) {
+    const result = (await inputValidator()).validate(kind.schema, doc);
+    if (!result.ok)
+      throw refuse(`is not a valid ${kind.schema.split("/")[1]}: ${result.errors.slice(0, 3).join("; ")}`);
+  } else {
+    const problem = linkedRecordProblem(doc, kind.schemaId);
+    if (problem) throw refuse(`is not a ${kind.schemaId} record: ${problem}`);
+  }
+  return doc;
+}
+
+/**
+ * The fields a pack reads from a record bound to a trace (broker credential records, delegation
+ * audits): their schemas belong to the broker and delegation work in the gate, not yet published
+ * by a module this one can import, so only what the pack relies on is checked here.
+ */
+function linkedRecordProblem(doc: JsonObject, schemaId: string): string | undefined {
+  if (doc.schema_id !== schemaId) return `schema_id must be ${schemaId}`;
+  if (doc.schema_version !== "1.0.0") return "schema_version must be 1.0.0";
+  for (const key of ["trace_id", "tool_name", "producer_version"]) {
+    if (typeof doc[key] !== "string" || doc[key] === "") return `${key} must be a non-empty string`;
+  }
+  try {
+    normalizeGoTimestamp(String(doc.created_at), "created_at");
+  } catch {
+    return "created_at must be an RFC 3339 timestamp";
+  }
+  return undefined;
 }
 
 /** Inputs given twice (the same bytes) count once; the caller is told which. */
@@ -163,9 +213,19 @@ export async function readTraces(
   const traces: TraceInput[] = [];
   for (const given of paths) {
     const { file, doc } = await readDocument(cwd, given, KINDS.trace);
-    traces.push({ record: doc, signatureStatus: traceSignature(doc, given, keys), source: file.source });
+    traces.push(traceInputOf(file, doc, keys));
   }
   return distinct(traces, paths, warn);
+}
+
+/** A checked trace document as a pack input; its signature checked when a key can (a failure refuses it). */
+export function traceInputOf(file: InputFile, doc: JsonObject, keys: TraceKeys): TraceInput {
+  return {
+    record: doc,
+    signatureStatus: traceSignature(doc, file.given, keys),
+    source: file.source,
+    data: file.data,
+  };
 }
 
 function traceSignature(trace: JsonObject, given: string, keys: TraceKeys): TraceInput["signatureStatus"] {
@@ -195,9 +255,13 @@ export async function readRegressResults(
   const results: RegressInput[] = [];
   for (const given of paths) {
     const { file, doc } = await readDocument(cwd, given, KINDS.regress);
-    results.push({ result: doc as unknown as RegressResult, source: file.source });
+    results.push(regressInputOf(file, doc));
   }
   return distinct(results, paths, warn);
+}
+
+export function regressInputOf(file: InputFile, doc: JsonObject): RegressInput {
+  return { result: doc as unknown as RegressResult, source: file.source, data: file.data };
 }
 
 /** A copied input: its document, its bytes as given (copied verbatim), and its entry name. */
@@ -211,7 +275,7 @@ async function readCopies<T>(
   cwd: string,
   paths: readonly string[],
   kind: Kind,
-  prefix: Parameters<typeof numberedEntry>[0],
+  prefix: CopiedEntryPrefix,
   input: (doc: JsonObject, entry: string, source: SourceFile) => T,
   warn: (message: string) => void,
 ): Promise<CopiedInput<T>[]> {
@@ -220,10 +284,42 @@ async function readCopies<T>(
     const { file, doc } = await readDocument(cwd, given, kind);
     read.push({ file, doc, source: file.source });
   }
-  return distinct(read, paths, warn).map(({ file, doc }, i) => ({
+  return numberCopies(distinct(read, paths, warn), prefix, input);
+}
+
+/** Checked documents as copies named `<prefix>_NN.json`, numbered in the order given. */
+export function numberCopies<T>(
+  read: ReadonlyArray<{ file: InputFile; doc: JsonObject }>,
+  prefix: CopiedEntryPrefix,
+  input: (doc: JsonObject, entry: string, source: SourceFile) => T,
+): CopiedInput<T>[] {
+  return read.map(({ file, doc }, i) => ({
     data: file.data,
     input: input(doc, numberedEntry(prefix, i), file.source),
   }));
+}
+
+/** A record copied in as it is (approval audits, credential records, delegation audits). */
+export const recordInput = (record: JsonObject, entry: string, source: SourceFile): ApprovalAuditInput => ({
+  record,
+  entry,
+  source,
+});
+
+export function readCredentialEvidence(
+  cwd: string,
+  paths: readonly string[],
+  warn: (message: string) => void,
+): Promise<CopiedInput<ApprovalAuditInput>[]> {
+  return readCopies(cwd, paths, KINDS.credentialEvidence, "credential_evidence", recordInput, warn);
+}
+
+export function readDelegationAudits(
+  cwd: string,
+  paths: readonly string[],
+  warn: (message: string) => void,
+): Promise<CopiedInput<ApprovalAuditInput>[]> {
+  return readCopies(cwd, paths, KINDS.delegationAudit, "delegation_audit", recordInput, warn);
 }
 
 export function readApprovalAudits(
@@ -231,14 +327,7 @@ export function readApprovalAudits(
   paths: readonly string[],
   warn: (message: string) => void,
 ): Promise<CopiedInput<ApprovalAuditInput>[]> {
-  return readCopies(
-    cwd,
-    paths,
-    KINDS.approvalAudit,
-    "approval_audit",
-    (record, entry, source) => ({ record, entry, source }),
-    warn,
-  );
+  return readCopies(cwd, paths, KINDS.approvalAudit, "approval_audit", recordInput, warn);
 }
 
 export function readInventories(

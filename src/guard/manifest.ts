@@ -74,6 +74,9 @@ export interface GuardManifestFields {
   createdAt: string;
   producerVersion: string;
   caseId?: string | undefined;
+  templateId?: string | undefined;
+  incidentWindow?: GuardPackManifest["incident_window"] | undefined;
+  renderedArtifacts?: GuardPackManifest["rendered_artifacts"] | undefined;
   controls: readonly GuardControl[];
   pointers: readonly EvidencePointer[];
   /** Every entry except the manifest itself. */
@@ -95,9 +98,12 @@ export function buildGuardManifest(
     pack_id: guardPackIdOf(fields.runId, contents),
     run_id: fields.runId,
     ...(fields.caseId ? { case_id: fields.caseId } : {}),
+    ...(fields.templateId ? { template_id: fields.templateId } : {}),
     generated_at: fields.createdAt,
     ...(fields.controls.length > 0 ? { control_index: [...fields.controls] } : {}),
     ...(fields.pointers.length > 0 ? { evidence_pointers: [...fields.pointers] } : {}),
+    ...(fields.incidentWindow ? { incident_window: fields.incidentWindow } : {}),
+    ...(fields.renderedArtifacts?.length ? { rendered_artifacts: [...fields.renderedArtifacts] } : {}),
     contents,
   };
   if (sign) manifest.signatures = [sign(signableGuardManifest(manifest)) as GuardSignature];

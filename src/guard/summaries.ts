@@ -97,6 +97,8 @@ export interface TraceInput {
   /** `verified` only when a key checked it; a trace whose signature fails never gets here. */
   signatureStatus: "missing" | "skipped" | "verified";
   source: SourceFile;
+  /** The file's bytes, for packs that copy traces in (incident packs). */
+  data?: Buffer;
 }
 
 export interface ApprovalAuditInput {
@@ -211,6 +213,8 @@ export function summarizeTraces(
 export interface RegressInput {
   result: RegressResult;
   source: SourceFile;
+  /** The file's bytes, for packs that copy results in (incident packs). */
+  data?: Buffer;
 }
 
 /** `<fixture>/<grader>` split at the last slash (fixture names have none; be lenient anyway). */

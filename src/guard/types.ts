@@ -18,6 +18,8 @@ export const GuardSchemaIds = {
   inventoryCoverage: "gait.guard.inventory_coverage",
   evidencePointers: "gait.guard.evidence_pointers",
   controlIndex: "gait.guard.control_index",
+  policyDigests: "gait.guard.policy_digests",
+  incidentTimeline: "gait.guard.incident_timeline",
   /** An input, copied into the pack as given (CONTRACTS.md §7.4); the scout module writes them. */
   inventorySnapshot: "gait.scout.inventory_snapshot",
 } as const;
@@ -30,10 +32,22 @@ export const GuardFiles = {
   inventoryCoverage: "inventory_coverage.json",
   evidencePointers: "evidence_pointers.json",
   controlIndex: "control_index.json",
+  policyDigests: "policy_digests.json",
+  incidentTimeline: "incident_timeline.json",
+  summaryPdf: "summary.pdf",
 } as const;
 
+/** Prefixes of the inputs copied into a pack byte for byte, numbered in the order given. */
+export type CopiedEntryPrefix =
+  | "inventory_snapshot"
+  | "approval_audit"
+  | "credential_evidence"
+  | "delegation_audit"
+  | "trace"
+  | "regress_result";
+
 /** `inventory_snapshot_01.json`, `approval_audit_02.json`, ...: inputs copied in the order given. */
-export function numberedEntry(prefix: "inventory_snapshot" | "approval_audit", index: number): string {
+export function numberedEntry(prefix: CopiedEntryPrefix, index: number): string {
   return `${prefix}_${String(index + 1).padStart(2, "0")}.json`;
 }
 
@@ -46,8 +60,9 @@ const REPORT_ENTRIES: ReadonlySet<string> = new Set([
   GuardFiles.controlIndex,
   GuardFiles.evidencePointers,
   GuardFiles.inventoryCoverage,
-  "policy_digests.json",
-  "summary.pdf",
+  GuardFiles.policyDigests,
+  GuardFiles.incidentTimeline,
+  GuardFiles.summaryPdf,
 ]);
 
 /**
@@ -105,6 +120,18 @@ export const GuardSignatureSchema = Type.Object(
 );
 export type GuardSignature = Static<typeof GuardSignatureSchema>;
 
+/** An incident pack's selection: from anchor − window to anchor + window. */
+export const IncidentWindowSchema = Type.Object(
+  {
+    from: DateTime,
+    to: DateTime,
+    window_seconds: Type.Integer({ minimum: 0 }),
+    selection_anchor: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type IncidentWindow = Static<typeof IncidentWindowSchema>;
+
 export const GuardPackManifestSchema = Type.Object(
   {
     schema_id: Type.Literal(GuardSchemaIds.manifest, { type: "string" }),
@@ -118,17 +145,7 @@ export const GuardPackManifestSchema = Type.Object(
     generated_at: DateTime,
     control_index: Type.Optional(Type.Array(GuardControlSchema)),
     evidence_pointers: Type.Optional(Type.Array(EvidencePointerSchema)),
-    incident_window: Type.Optional(
-      Type.Object(
-        {
-          from: DateTime,
-          to: DateTime,
-          window_seconds: Type.Integer({ minimum: 0 }),
-          selection_anchor: Type.Optional(Type.String()),
-        },
-        { additionalProperties: false },
-      ),
-    ),
+    incident_window: Type.Optional(IncidentWindowSchema),
     rendered_artifacts: Type.Optional(
       Type.Array(
         Type.Object(
@@ -348,8 +365,33 @@ export const EvidencePointersSchema = Type.Object(
 );
 export type EvidencePointers = Static<typeof EvidencePointersSchema>;
 
+/** How far a template's control is evidenced by the pack: every kind it names, some, or none. */
+export const CONTROL_STATUSES = ["covered", "partial", "gap"] as const;
+export type ControlStatus = (typeof CONTROL_STATUSES)[number];
+
+export const ControlCoverageSchema = Type.Object(
+  {
+    control_id: Type.String(),
+    status: StringEnum(CONTROL_STATUSES),
+    kinds_present: Names,
+    kinds_missing: Names,
+  },
+  { additionalProperties: false },
+);
+export type ControlCoverage = Static<typeof ControlCoverageSchema>;
+
 export const ControlIndexSchema = Type.Object(
-  { ...documentHead(GuardSchemaIds.controlIndex), controls: Type.Array(GuardControlSchema) },
+  {
+    ...documentHead(GuardSchemaIds.controlIndex),
+    template_id: Type.Optional(Type.String()),
+    template_title: Type.Optional(Type.String()),
+    controls: Type.Array(GuardControlSchema),
+    coverage: Type.Optional(
+      Type.Array(ControlCoverageSchema, {
+        description: "with a template: each control's status by the evidence kinds it names (a gap has none)",
+      }),
+    ),
+  },
   {
     title: "Guard Control Index",
     description: "control_index.json: which entries evidence which control, as in the manifest.",
@@ -357,6 +399,113 @@ export const ControlIndexSchema = Type.Object(
   },
 );
 export type ControlIndex = Static<typeof ControlIndexSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Audit templates (templates/audit/*.yaml) and the incident pack's own documents.
+
+/**
+ * Kinds of evidence a template's control can name, each satisfied by entries of the pack: the run
+ * (runpack_summary.json), traces (trace_summary.json with at least one trace, and the copied
+ * trace_NN.json of an incident pack), regress (regress_summary.json with at least one result, and
+ * the copied regress_result_NN.json), the copied approval audits, broker credential records and
+ * delegation audits, inventory (snapshots and coverage), policy_digests (policy_digests.json with
+ * at least one digest) and timeline (incident_timeline.json).
+ */
+export const EVIDENCE_KINDS = [
+  "runpack",
+  "traces",
+  "regress",
+  "approval_audits",
+  "credential_evidence",
+  "delegation_audits",
+  "inventory",
+  "policy_digests",
+  "timeline",
+] as const;
+export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
+
+export const AuditTemplateSchema = Type.Object(
+  {
+    template_id: Type.String({ pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$" }),
+    title: Type.String({ minLength: 1 }),
+    controls: Type.Array(
+      Type.Object(
+        {
+          control_id: Type.String({ minLength: 1 }),
+          title: Type.String({ minLength: 1 }),
+          evidence: Type.Array(StringEnum(EVIDENCE_KINDS), { minItems: 1 }),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1 },
+    ),
+  },
+  {
+    title: "Gait Audit Template",
+    description:
+      "An audit template (YAML, templates/audit/<id>.yaml or --template <path>): the controls a Guard pack's control index lists and the kinds of evidence that satisfy each.",
+    additionalProperties: false,
+  },
+);
+export type AuditTemplate = Static<typeof AuditTemplateSchema>;
+
+export const PolicyDigestsSchema = Type.Object(
+  {
+    ...documentHead(GuardSchemaIds.policyDigests),
+    incident_window: Type.Optional(IncidentWindowSchema),
+    policy_digests: Names,
+  },
+  {
+    title: "Guard Policy Digests",
+    description: "policy_digests.json: the distinct policy digests of the traces in the pack.",
+    additionalProperties: false,
+  },
+);
+export type PolicyDigests = Static<typeof PolicyDigestsSchema>;
+
+/** The stages of an incident's chain, in the order they happen for one call. */
+export const TIMELINE_STAGES = [
+  "intent",
+  "verdict",
+  "delegation",
+  "approval",
+  "credential",
+  "tool_result",
+  "regress",
+] as const;
+export type TimelineStage = (typeof TIMELINE_STAGES)[number];
+
+export const TimelineEventSchema = Type.Object(
+  {
+    seq: Type.Integer({ minimum: 1 }),
+    at: DateTime,
+    stage: StringEnum(TIMELINE_STAGES),
+    tool_name: Type.Optional(Type.String()),
+    ref: Type.String({ description: "intent_id, trace_id or fixture set" }),
+    outcome: Type.String({
+      description: "the result status, verdict, approved/denied, delegated/refused, issued, or pass/fail",
+    }),
+    reason_codes: Names,
+    entry: Type.String({ description: "the pack entry that evidences it" }),
+  },
+  { additionalProperties: false },
+);
+export type TimelineEvent = Static<typeof TimelineEventSchema>;
+
+export const IncidentTimelineSchema = Type.Object(
+  {
+    ...documentHead(GuardSchemaIds.incidentTimeline),
+    incident_window: IncidentWindowSchema,
+    events: Type.Array(TimelineEventSchema),
+  },
+  {
+    title: "Guard Incident Timeline",
+    description:
+      "incident_timeline.json: the chain of an incident pack in order (intent, verdict, approval, tool result, regress), derived from the runpack and the records in the pack.",
+    additionalProperties: false,
+  },
+);
+export type IncidentTimeline = Static<typeof IncidentTimelineSchema>;
 
 // ---------------------------------------------------------------------------------------------
 // An input: the scout inventory snapshot (CONTRACTS.md §7.4), defined and published by the scout
@@ -378,6 +527,9 @@ export const guardSchemas = {
   "guard/inventory_coverage": InventoryCoverageSchema,
   "guard/evidence_pointers": EvidencePointersSchema,
   "guard/control_index": ControlIndexSchema,
+  "guard/policy_digests": PolicyDigestsSchema,
+  "guard/incident_timeline": IncidentTimelineSchema,
+  "guard/audit_template": AuditTemplateSchema,
 } as const;
 
 /** One entry of a guard pack as the pure core sees it (uncompressed bytes). */

@@ -22,9 +22,10 @@ import {
   signingKeyOptions,
   verifyKeyOptions,
 } from "../keyflags.ts";
+import { readRender, renderOption, templateLines, templateOption, templateOutput } from "./audit-flags.ts";
 
 /** A key given by flag checks every signature; the project's dev key only those it made. */
-async function keysFrom(options: Options, ctx: CommandContext, prefix?: string) {
+export async function keysFrom(options: Options, ctx: CommandContext, prefix?: string) {
   const found = await readProjectVerifyKey(options, ctx, prefix);
   return found?.given ? { verifyKey: found.key } : found ? { defaultKey: found.key } : {};
 }
@@ -57,7 +58,14 @@ const guardPackCommand = command({
       "scout inventory snapshots (gait.scout.inventory_snapshot), copied in, with coverage",
     ),
     inputList("approval-audit", "approval audit records (gait.gate.approval_audit_record), copied in"),
+    inputList(
+      "credential-evidence",
+      "broker credential records (gait.gate.broker_credential_record), copied in",
+    ),
+    inputList("delegation-audit", "delegation audit records (gait.gate.delegation_audit_record), copied in"),
     { name: "case-id", value: "id", description: "case or incident id recorded in the manifest" },
+    templateOption,
+    renderOption,
     {
       name: "out",
       value: "path",
@@ -70,6 +78,7 @@ const guardPackCommand = command({
     "gait guard pack --run run_demo --regress regress_result.json --trace trace_<trace_id>.json",
     "gait guard pack run_demo --inventory snapshot.json --approval-audit approval_audit_<trace_id>.json --case-id INC-42",
     "gait guard pack --run run_demo --key-mode prod --private-key gait-out/keys/gait_private.key",
+    "gait guard pack run_demo --template soc2 --approval-audit approval_audit_<trace_id>.json --render pdf,html",
   ],
   run: async (args, options, ctx) => {
     const run = stringOption(options, "run") ?? args[0];
@@ -89,7 +98,11 @@ const guardPackCommand = command({
       regress: listOption(options, "regress"),
       inventories: listOption(options, "inventory"),
       approvalAudits: listOption(options, "approval-audit"),
+      credentialEvidence: listOption(options, "credential-evidence"),
+      delegationAudits: listOption(options, "delegation-audit"),
       caseId: stringOption(options, "case-id"),
+      template: stringOption(options, "template"),
+      render: readRender(options),
       out: stringOption(options, "out"),
       signing: await readOptionalSigningRequest(options, ctx.cwd),
       traceKeys: await keysFrom(options, ctx, "trace"),
@@ -113,6 +126,7 @@ function packOutput(built: BuiltEvidencePack): Record<string, unknown> {
     manifest_path: `${built.shownPath}#pack_manifest.json`,
     files: manifest.contents.map((entry) => entry.path),
     controls: documents.controls.map((control) => control.control_id),
+    ...templateOutput(built),
     signature_status: built.signatureStatus,
     ...(built.signatureKeyId ? { signature_key_id: built.signatureKeyId } : {}),
     summary: {
@@ -144,6 +158,7 @@ function packLines(built: BuiltEvidencePack): string[] {
     `path=${built.shownPath} files=${manifest.contents.length} signature_status=${built.signatureStatus}${built.signatureKeyId ? ` key_id=${built.signatureKeyId}` : ""}`,
     `intents=${documents.runpack.intents_total} traces=${traces.traces_total} (${verdicts}) approvals=${traces.approvals_granted}/${traces.approvals_total} granted`,
     `regress=${regress.status} graders=${regress.graders_total} failed=${regress.failed}`,
+    ...templateLines(built),
     ...(coverage
       ? [
           `inventory coverage=${coverage.coverage_percent}% of ${coverage.tools_used.length} tool(s) used${coverage.tools_missing.length > 0 ? ` (not inventoried: ${coverage.tools_missing.join(", ")})` : ""}`,
