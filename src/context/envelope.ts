@@ -8,7 +8,7 @@
  * records it arrived with. Only a verified envelope may vouch for an intent's context evidence
  * (CONTRACTS.md §5.3); the gate strips what an intent states about itself.
  */
-import { compareBytes, isSha256Hex } from "../contract/bytes.ts";
+import { compareBytes } from "../contract/bytes.ts";
 import { digestJcs, isJsonObject, type JsonObject, type JsonValue } from "../contract/canonical.ts";
 import { trimLower, trimSpace } from "../contract/text.ts";
 import { Timestamp } from "../contract/time.ts";
@@ -19,6 +19,8 @@ export const CONTEXT_ENVELOPE_SCHEMA_ID = "gait.context.envelope";
 export const CONTEXT_EVIDENCE_MODES = ["best_effort", "required"] as const;
 export type ContextEvidenceMode = (typeof CONTEXT_EVIDENCE_MODES)[number];
 const IMMUTABILITY = ["unknown", "mutable", "immutable"] as const;
+/** Either case, as the public schema allows; digests are compared and bound lower-cased. */
+const HEX_DIGEST = /^[0-9a-fA-F]{64}$/;
 
 /** One retrieved piece of context, by reference (schemas/v1/context/reference_record.schema.json). */
 export interface ContextReferenceRecord {
@@ -128,7 +130,7 @@ export function parseContextEnvelope(raw: unknown, source: string): ContextEnvel
     throw envelopeError(source, "evidence_mode must be best_effort or required");
   }
   const stated = text("context_set_digest");
-  if (!isSha256Hex(stated)) throw envelopeError(source, "context_set_digest must be 64 hex characters");
+  if (!HEX_DIGEST.test(stated)) throw envelopeError(source, "context_set_digest must be 64 hex characters");
   if (!Array.isArray(raw.records)) throw envelopeError(source, "records must be an array");
   if (typeof raw.producer_version !== "string")
     throw envelopeError(source, "producer_version must be a string");
@@ -174,7 +176,7 @@ function readRecord(value: unknown, where: string): ContextReferenceRecord {
   const text = (name: string) => requiredText(value[name], name, where);
   const digest = (name: string) => {
     const d = text(name);
-    if (!isSha256Hex(d)) throw envelopeError(where, `${name} must be 64 hex characters`);
+    if (!HEX_DIGEST.test(d)) throw envelopeError(where, `${name} must be 64 hex characters`);
     return d.toLowerCase();
   };
   const immutability = trimLower(text("immutability"));
