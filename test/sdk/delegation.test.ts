@@ -5,6 +5,7 @@ import { generateSigningKey, verifyKeyFor } from "../../src/contract/signing.ts"
 import { fixedClock, Timestamp } from "../../src/contract/time.ts";
 import { mintDelegationToken } from "../../src/gate/delegation.ts";
 import { createGate } from "../../src/sdk/gate.ts";
+import type { IntentRequest } from "../../src/sdk/intent-request.ts";
 
 const policyText = `default_verdict: block
 rules:
@@ -12,7 +13,7 @@ rules:
     effect: allow
     match: { require_delegation: true }
 `;
-const intent = {
+const intent: IntentRequest = {
   schema_id: "gait.gate.intent_request",
   schema_version: "1.0.0",
   created_at: "2026-02-18T00:00:00Z",
@@ -22,7 +23,7 @@ const intent = {
   targets: [],
   context: { identity: "agent.worker", workspace: "/repo", risk_class: "low" },
   delegation: { requester_identity: "agent.worker" },
-} as const;
+};
 const now = Timestamp.parse("2026-03-01T00:00:00Z");
 const lead = generateSigningKey();
 const token = mintDelegationToken(
