@@ -75,11 +75,7 @@ describe("SDK Gate with a broker", () => {
       broker: { kind: "env" },
       env: {},
     });
-    const release = guardToolWithCredential(
-      () => "ran",
-      (service: string) => intent(service),
-      { gate },
-    );
+    const release = guardToolWithCredential((_credential, _service: string) => "ran", intent, { gate });
     await assert.rejects(release("billing"), (error) => {
       assert.ok(isToolRefused(error));
       assert.deepEqual(error.reasonCodes, ["broker_credential_missing", "matched_rule_brokered"]);
