@@ -1,7 +1,9 @@
 /** `npm run bench`: prints every benchmark's figures. Run one section with `npm run bench -- <name>`. */
 import { benchContract } from "./contract.ts";
+import { benchExport } from "./export.ts";
 import { benchGate } from "./gate.ts";
 import { type BenchRow, printRows } from "./lib.ts";
+import { benchMcp } from "./mcp.ts";
 import { benchPack } from "./pack.ts";
 import { benchReduce } from "./reduce.ts";
 import { benchRegress } from "./regress.ts";
@@ -17,7 +19,9 @@ const sections: Record<string, () => Promise<BenchRow[]>> = {
   regress: benchRegress,
   reduce: benchReduce,
   sidecar: benchSidecar,
+  export: benchExport,
   scout: benchScout,
+  mcp: benchMcp,
 };
 
 const wanted = process.argv.slice(2);

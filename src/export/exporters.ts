@@ -140,3 +140,12 @@ export class Exporters {
     }
   };
 }
+
+/** Hands every event to the exporters and shuts them down once all is delivered (or dropped). */
+export async function deliver(exporters: Exporters, events: readonly ExportEvent[]): Promise<ExportStats> {
+  for (const event of events) {
+    if (event.kind === "decision") exporters.replayedDecision(event);
+    else exporters.operation(event);
+  }
+  return exporters.shutdown();
+}

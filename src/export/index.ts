@@ -24,12 +24,23 @@ export {
 } from "./events.ts";
 export {
   DEFAULT_MAX_QUEUE,
+  deliver,
   Exporters,
   type ExportSink,
   type ExportStats,
   type SinkStats,
 } from "./exporters.ts";
 export { type OtlpRequest, type OtlpSettings, parseKeyValues, resolveOtlpSettings } from "./otlp-config.ts";
-export { deliver, openReplay, type Replay, type ReplaySummary, replayEvents } from "./replay.ts";
+export type { Replay, ReplaySummary } from "./replay.ts";
 export { type DecisionLogEvent, DecisionLogEventSchema } from "./schema.ts";
 export { createExporters, type ExportOptions } from "./setup.ts";
+
+/**
+ * Verifies an artifact and turns it into export events (replay.ts). Loaded on demand: the pack
+ * and runpack readers it needs stay out of the SDK's and the gate's start-up.
+ */
+export async function openReplay(
+  ...args: Parameters<typeof import("./replay.ts").openReplay>
+): Promise<import("./replay.ts").Replay> {
+  return (await import("./replay.ts")).openReplay(...args);
+}

@@ -1,9 +1,11 @@
 /**
  * The JSONL log exporter: one line per decision (events.ts decisionLogEvent), for shippers that
- * tail a file (Splunk, Datadog, Loki/Promtail, Vector). The file is opened for appending and each
- * line is one write(2), so lines from several processes appending to one file never interleave.
- * Writes are queued and made one after another off the decision path; past the bound, lines are
- * dropped and counted, and a failed write is counted (and reported once) rather than thrown.
+ * tail a file (Splunk, Datadog, Loki/Promtail, Vector). The file is opened for appending and every
+ * write(2) carries whole lines only (the lines queued meanwhile, up to MAX_WRITE_BYTES), so lines
+ * from several processes appending to one file never split or interleave, and a busy gate does
+ * not pay a system call per decision (one per line kept up with about half of the benchmark's
+ * decision rate). Writes are made one after another off the decision path; past the bound, lines
+ * are dropped and counted, and a failed write is counted (and reported once) rather than thrown.
  */
 import { type FileHandle, open } from "node:fs/promises";
 import { resolve } from "node:path";
@@ -13,6 +15,8 @@ import type { ExportSink, SinkStats } from "./exporters.ts";
 
 /** Lines waiting to be written before new ones are dropped. */
 const MAX_PENDING_LINES = 10_000;
+/** The most one write carries (a single longer line goes alone). */
+const MAX_WRITE_BYTES = 64 * 1024;
 
 /** Where lines go: an open file, or a stream such as stdout. */
 interface LineTarget {
@@ -108,22 +112,32 @@ class JsonlLogSink implements ExportSink {
     return { exported: this.exported, dropped: this.dropped };
   }
 
-  /** Writes queued lines in order, one write each, until none is left. */
+  /** Writes queued lines in order, whole lines per write, until none is left. */
   private async writeAll(): Promise<void> {
     while (this.pending.length > 0) {
-      const lines = this.pending;
-      this.pending = [];
-      for (const line of lines) {
-        try {
-          await this.target.write(line);
-          this.exported++;
-        } catch (error) {
-          this.dropped++;
-          this.report(error);
-        }
+      const count = this.linesForOneWrite();
+      const text = this.pending.splice(0, count).join("");
+      try {
+        await this.target.write(text);
+        this.exported += count;
+      } catch (error) {
+        this.dropped += count;
+        this.report(error);
       }
     }
     this.writing = undefined;
+  }
+
+  /** How many of the pending lines fit one write (at least one). */
+  private linesForOneWrite(): number {
+    let bytes = 0;
+    let count = 0;
+    for (const line of this.pending) {
+      bytes += Buffer.byteLength(line);
+      if (count > 0 && bytes > MAX_WRITE_BYTES) break;
+      count++;
+    }
+    return count;
   }
 
   private report(error: unknown): void {

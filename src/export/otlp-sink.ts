@@ -201,17 +201,21 @@ class PlacedIdGenerator implements IdGenerator {
   }
 }
 
+/** Export requests sent at once: enough to keep up with a busy gate over a slow link. */
+const MAX_CONCURRENT_EXPORTS = 4;
+
 /**
- * Batches ended spans and exports them one request at a time: when `maxExportBatchSize` are
- * waiting or `scheduleDelayMs` after the first. Past `maxQueueSize` waiting spans, new ones are
- * dropped; a failed export drops its spans. Both are counted.
+ * Batches ended spans and exports them: when `maxExportBatchSize` are waiting or
+ * `scheduleDelayMs` after the first, up to MAX_CONCURRENT_EXPORTS requests at a time. Past
+ * `maxQueueSize` waiting spans, new ones are dropped; a failed export drops its spans. Both are
+ * counted.
  */
 class CountingBatchProcessor implements SpanProcessor {
   readonly counts = { exported: 0, dropped: 0 };
   private readonly exporter: SpanExporter;
   private readonly settings: OtlpSettings;
   private buffer: ReadableSpan[] = [];
-  private inFlight: Promise<void> | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(exporter: SpanExporter, settings: OtlpSettings) {
@@ -235,9 +239,9 @@ class CountingBatchProcessor implements SpanProcessor {
   }
 
   async forceFlush(): Promise<void> {
-    while (this.buffer.length > 0 || this.inFlight) {
+    while (this.buffer.length > 0 || this.inFlight.size > 0) {
       this.exportSoon();
-      await this.inFlight;
+      await Promise.race(this.inFlight);
     }
   }
 
@@ -246,28 +250,30 @@ class CountingBatchProcessor implements SpanProcessor {
     await this.exporter.shutdown().catch(() => {});
   }
 
-  /** Starts sending the buffer, one batch after another, unless that is already going on. */
+  /** Sends waiting spans in batches, as many requests at once as allowed. */
   private exportSoon(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    this.inFlight ??= this.exportAll().finally(() => {
-      this.inFlight = undefined;
-    });
+    while (this.buffer.length > 0 && this.inFlight.size < MAX_CONCURRENT_EXPORTS) {
+      const request = this.exportBatch(this.buffer.splice(0, this.settings.maxExportBatchSize));
+      this.inFlight.add(request);
+      void request.finally(() => {
+        this.inFlight.delete(request);
+        if (this.buffer.length >= this.settings.maxExportBatchSize) this.exportSoon();
+      });
+    }
   }
 
-  private async exportAll(): Promise<void> {
-    while (this.buffer.length > 0) {
-      const batch = this.buffer.splice(0, this.settings.maxExportBatchSize);
-      const ok = await new Promise<boolean>((done) => {
-        try {
-          this.exporter.export(batch, (result) => done(result.code === EXPORT_SUCCESS));
-        } catch {
-          done(false);
-        }
-      });
-      if (ok) this.counts.exported += batch.length;
-      else this.counts.dropped += batch.length;
-    }
+  private async exportBatch(batch: ReadableSpan[]): Promise<void> {
+    const ok = await new Promise<boolean>((done) => {
+      try {
+        this.exporter.export(batch, (result) => done(result.code === EXPORT_SUCCESS));
+      } catch {
+        done(false);
+      }
+    });
+    if (ok) this.counts.exported += batch.length;
+    else this.counts.dropped += batch.length;
   }
 }
 

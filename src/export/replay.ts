@@ -23,7 +23,6 @@ import {
   type SpanPlacement,
   toolExecutionEvent,
 } from "./events.ts";
-import type { Exporters, ExportStats } from "./exporters.ts";
 
 export interface ReplaySummary {
   ok: boolean;
@@ -245,13 +244,4 @@ function decisionFrom(
     endedAtMs,
     ...(placement ? { placement } : {}),
   };
-}
-
-/** Hands every event to the exporters and shuts them down once all is delivered (or dropped). */
-export async function deliver(exporters: Exporters, events: readonly ExportEvent[]): Promise<ExportStats> {
-  for (const event of events) {
-    if (event.kind === "decision") exporters.replayedDecision(event);
-    else exporters.operation(event);
-  }
-  return exporters.shutdown();
 }

@@ -18,6 +18,13 @@ export {
 } from "../contract/signing.ts";
 export { type Clock, fixedClock, systemClock, Timestamp } from "../contract/time.ts";
 export {
+  createExporters,
+  Exporters,
+  type ExportOptions,
+  type ExportStats,
+  type SinkStats,
+} from "../export/index.ts";
+export {
   type ApprovalAuditRecord,
   type ApprovalOutcome,
   type ApprovalToken,
