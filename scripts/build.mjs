@@ -13,7 +13,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, sep } from "node:path";
+import { dirname, resolve as resolvePath, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
@@ -106,6 +106,30 @@ function isLazyDependency(path) {
   );
 }
 
+const adapterEntryPoints = {
+  "ai-sdk": "src/sdk/adapters/ai-sdk.ts",
+  "openai-agents": "src/sdk/adapters/openai-agents.ts",
+  langchain: "src/sdk/adapters/langchain.ts",
+  mcp: "src/sdk/adapters/mcp.ts",
+};
+
+/**
+ * An adapter imports the SDK from dist/sdk.js rather than bundling a copy of it: an adapter's
+ * guarded tools then share the Gate, the recorder and the ToolRefused class of `gait` itself
+ * (`isToolRefused` from "gait" recognises an adapter's refusals), and an adapter is a few kB.
+ */
+const sdkFromMainEntry = {
+  name: "sdk-from-main-entry",
+  setup(plugin) {
+    const sdkIndex = fileURLToPath(new URL("../src/sdk/index.ts", import.meta.url));
+    plugin.onResolve({ filter: /index\.ts$/ }, (args) =>
+      resolvePath(args.resolveDir, args.path) === sdkIndex
+        ? { path: "../sdk.js", external: true }
+        : undefined,
+    );
+  },
+};
+
 /** CommonJS output offers import.meta as a CommonJS module can (only a module's own URL is used). */
 function commonJs() {
   return {
@@ -152,6 +176,15 @@ await Promise.all([
   build({ ...common, entryPoints: { sdk: "src/sdk/index.ts" }, outdir: "dist", write: false }).then(
     writeOutputs,
   ),
+  // The framework adapters (package.json exports "./ai-sdk", "./openai-agents", "./langchain",
+  // "./mcp" -> dist/adapters/<name>.js), built apart so the main entry stays as it is.
+  build({
+    ...common,
+    entryPoints: adapterEntryPoints,
+    outdir: "dist/adapters",
+    plugins: [sdkFromMainEntry],
+    write: false,
+  }).then(writeOutputs),
 ]);
 
 await build({

@@ -37,6 +37,7 @@ import {
   type ToolDefinition,
   toolDefinitionDigest,
 } from "./pins.ts";
+import { refusalResult, type ToolResult } from "./refusal.ts";
 import { type CallDefaults, intentForCall, type ServerIdentity, type ToolCall } from "./tool-call.ts";
 import type { TrustCheck } from "./trust.ts";
 
@@ -66,8 +67,7 @@ export interface CallDecision {
   intentId?: string;
 }
 
-/** A tool result as MCP carries it (content items, isError, structuredContent...). */
-export type ToolResult = { isError?: boolean } & Record<string, unknown>;
+export { refusalResult, type ToolResult } from "./refusal.ts";
 
 export class CallEnforcer {
   private readonly options: EnforcerOptions;
@@ -258,21 +258,6 @@ function preemptionDecision(evaluated: Decision, preemption: Preemption): Decisi
     matchedRules: [],
     rateLimits: [],
     destructiveBudgets: [],
-  };
-}
-
-/**
- * The MCP tool error result for a refused call: the agent reads why (a sentence, then the
- * decision JSON), and the proxy never turns a verdict into a transport failure.
- */
-export function refusalResult(tool: string, decision: GateDecisionJson): ToolResult {
-  const reasons = decision.reason_codes.join(", ") || "no reason codes";
-  return {
-    content: [
-      { type: "text", text: `gait ${decision.verdict}: the tool call ${tool} was not run (${reasons})` },
-      { type: "text", text: JSON.stringify(decision) },
-    ],
-    isError: true,
   };
 }
 

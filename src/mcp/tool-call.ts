@@ -14,7 +14,9 @@
  *   of the tool (name, annotations, parameters); the server's identity in `auth_context`.
  */
 import type { JsonObject, JsonValue } from "../contract/canonical.ts";
-import { assessToolRisk, nameTokens, TARGET_TOKENS, type TargetKind } from "../scout/index.ts";
+// scout's risk words alone: its index also brings snapshots and policy loading, which the SDK's
+// framework adapters (src/sdk/adapters, built apart from the CLI) would otherwise load with this.
+import { assessToolRisk, nameTokens, TARGET_TOKENS, type TargetKind } from "../scout/risk.ts";
 import type { IntentContextInput, IntentRequest, IntentTargetInput } from "../sdk/index.ts";
 
 /** MCP's tool annotations (the spec's camelCase names). */
@@ -46,6 +48,12 @@ export interface ToolCall {
   /** Context fields the caller supplied (identity, workspace, risk_class, session_id, ...). */
   context?: Partial<IntentContextInput>;
   server?: ServerIdentity;
+  /**
+   * Where the tool is declared: `mcp` (the default) tags inferred targets `discovery_method: mcp`
+   * and gives a call with nothing to infer a target naming the tool on its server; `framework` (a
+   * tool an agent framework defines in code, src/sdk/adapters) does neither.
+   */
+  source?: "mcp" | "framework";
 }
 
 /** Context used when the call and the proxy's flags say nothing. */
@@ -74,7 +82,7 @@ export function intentForCall(call: ToolCall, defaults: CallDefaults): IntentReq
   return {
     tool_name: call.name,
     args: call.args,
-    targets: call.targets ?? inferTargets(call.name, call.args, hints, call.server),
+    targets: call.targets ?? inferTargets(call.name, call.args, hints, call.server, call.source),
     context,
   };
 }
@@ -94,17 +102,19 @@ function serverContext(server: ServerIdentity): JsonObject {
 
 const MAX_INFERRED_TARGETS = 64;
 
-/** Targets from argument names and URL values, else one naming the tool. */
+/** Targets from argument names and URL values, else (MCP tools) one naming the tool. */
 export function inferTargets(
   toolName: string,
   args: JsonObject,
   hints: ToolAnnotationHints,
   server?: ServerIdentity,
+  source: ToolCall["source"] = "mcp",
 ): IntentTargetInput[] {
   const found = new Map<string, IntentTargetInput>();
   const add = (target: IntentTargetInput) => {
     const key = `${target.kind}\u0000${target.value}`;
-    if (!found.has(key) && found.size < MAX_INFERRED_TARGETS) found.set(key, withHints(target, hints));
+    if (!found.has(key) && found.size < MAX_INFERRED_TARGETS)
+      found.set(key, withHints(target, hints, source));
   };
   for (const [key, value] of Object.entries(args)) {
     const kind = argKind(key);
@@ -113,7 +123,7 @@ export function inferTargets(
       if (target) add(target);
     }
   }
-  if (found.size === 0) {
+  if (found.size === 0 && source === "mcp") {
     add({ kind: "other", value: `mcp://${server?.id ?? "server"}/${toolName}` });
   }
   return [...found.values()];
@@ -156,8 +166,12 @@ function urlTarget(value: string): IntentTargetInput | undefined {
   return { kind: "url", value };
 }
 
-function withHints(target: IntentTargetInput, hints: ToolAnnotationHints): IntentTargetInput {
-  const out: IntentTargetInput = { ...target, discovery_method: "mcp" };
+function withHints(
+  target: IntentTargetInput,
+  hints: ToolAnnotationHints,
+  source: ToolCall["source"],
+): IntentTargetInput {
+  const out: IntentTargetInput = source === "mcp" ? { ...target, discovery_method: "mcp" } : { ...target };
   if (hints.readOnlyHint !== undefined) out.read_only_hint = hints.readOnlyHint;
   if (hints.destructiveHint !== undefined) out.destructive_hint = hints.destructiveHint;
   if (hints.idempotentHint !== undefined) out.idempotent_hint = hints.idempotentHint;
