@@ -56,6 +56,8 @@ const corpusSamples: CorpusSample[] = conformanceAvailable
 describe("published schemas with a public v1 counterpart mirror it", { skip: publicSchemasSkip }, () => {
   it("the corpus has a counterpart for the gate wire, policy, policy test, pack, guard manifest, registry, runpack, regress result and scout snapshot schemas", () => {
     assert.deepEqual(withPublicCounterpart.map((entry) => entry.path).sort(), [
+      "context/envelope.schema.json",
+      "context/reference_record.schema.json",
       "gate/approval_audit_record.schema.json",
       "gate/approval_token.schema.json",
       "gate/approved_script_entry.schema.json",
@@ -65,6 +67,7 @@ describe("published schemas with a public v1 counterpart mirror it", { skip: pub
       "gate/delegation_token.schema.json",
       "gate/gate_result.schema.json",
       "gate/intent_request.schema.json",
+      "gate/kill_switch_state.schema.json",
       "gate/policy.schema.json",
       "gate/policy_explain.schema.json",
       "gate/trace_record.schema.json",

@@ -3,8 +3,9 @@
  * reference record schemas; the types envelope.ts declares are checked against them below.
  */
 import { type Static, Type } from "@sinclair/typebox";
-import type { Expect, Same } from "../contract/artifact-schemas.ts";
-import type { ContextEnvelope, ContextReferenceRecord } from "./envelope.ts";
+import { type Expect, type Same, StringEnum } from "../contract/artifact-schemas.ts";
+import type { JsonObject } from "../contract/canonical.ts";
+import { CONTEXT_EVIDENCE_MODES, type ContextEnvelope, type ContextReferenceRecord } from "./envelope.ts";
 
 const Digest = Type.String({ pattern: "^[a-fA-F0-9]{64}$" });
 const DateTime = Type.String({ format: "date-time" });
@@ -18,10 +19,10 @@ export const ContextReferenceRecordSchema = Type.Object(
     content_digest: Digest,
     retrieved_at: DateTime,
     redaction_mode: Type.String({ minLength: 1 }),
-    immutability: Type.Union([Type.Literal("unknown"), Type.Literal("mutable"), Type.Literal("immutable")]),
+    immutability: StringEnum(["unknown", "mutable", "immutable"] as const),
     sensitivity_label: Type.Optional(Type.String()),
     freshness_sla_seconds: Type.Optional(Type.Integer({ minimum: 0 })),
-    retrieval_params: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    retrieval_params: Type.Optional(Type.Unsafe<JsonObject>({ type: "object" })),
   },
   { additionalProperties: false, title: "Context Reference Record" },
 );
@@ -29,13 +30,14 @@ export const ContextReferenceRecordSchema = Type.Object(
 export const ContextEnvelopeSchema = Type.Object(
   {
     schema_id: Type.Literal("gait.context.envelope", { type: "string" }),
-    schema_version: Type.Literal("1.0.0", { type: "string" }),
+    schema_version: Type.Unsafe<"1.0.0">({ type: "string", pattern: "^1\\.0\\.0$" }),
     created_at: DateTime,
     producer_version: Type.String(),
     context_set_id: Type.String({ minLength: 1 }),
     context_set_digest: Digest,
-    evidence_mode: Type.Union([Type.Literal("best_effort"), Type.Literal("required")]),
-    records: Type.Array(ContextReferenceRecordSchema),
+    evidence_mode: StringEnum(CONTEXT_EVIDENCE_MODES),
+    // As the public schema: the record schema by reference (published beside this one).
+    records: Type.Array(Type.Unsafe<ContextReferenceRecord>({ $ref: "reference_record.schema.json" })),
   },
   {
     additionalProperties: false,

@@ -35,7 +35,7 @@ const KillSwitchEntrySchema = Type.Object(
 export const KillSwitchStateSchema = Type.Object(
   {
     schema_id: Type.Literal("gait.gate.kill_switch_state", { type: "string" }),
-    schema_version: Type.Literal("1.0.0", { type: "string" }),
+    schema_version: Type.Unsafe<"1.0.0">({ type: "string", pattern: "^1\\.0\\.0$" }),
     created_at: DateTime,
     updated_at: DateTime,
     producer_version: Type.String(),
