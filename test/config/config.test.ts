@@ -44,6 +44,9 @@ sidecar:
   listen: 127.0.0.1:8787
   token_env: SIDECAR_TOKEN
   max_request_bytes: 65536
+export:
+  otlp_endpoint: http://127.0.0.1:4318
+  log_out: gait-out/decisions.jsonl
 `);
     assert.deepEqual(config, {
       gate: {
@@ -57,11 +60,12 @@ sidecar:
       },
       run: { outDir: "out", captureMode: "raw" },
       sidecar: { listen: "127.0.0.1:8787", tokenEnv: "SIDECAR_TOKEN", maxRequestBytes: 65536 },
+      export: { otlpEndpoint: "http://127.0.0.1:4318", logOut: "gait-out/decisions.jsonl" },
     });
   });
 
   it("treats an empty or comment-only file and empty sections as all defaults", () => {
-    const empty = { gate: {}, run: {}, sidecar: {} };
+    const empty = { gate: {}, run: {}, sidecar: {}, export: {} };
     assert.deepEqual(parse(""), empty);
     assert.deepEqual(parse("# nothing yet\n"), empty);
     assert.deepEqual(parse("gate:\nsidecar:\n  # listen: 127.0.0.1:1\n"), empty);
