@@ -11,6 +11,7 @@ import { buildContextEnvelope } from "../../src/context/index.ts";
 import { Timestamp } from "../../src/contract/time.ts";
 import { type CliResult, runGait, tempDir } from "../helpers/cli.ts";
 import { assertPublicValid, publicSchemasSkip } from "../helpers/public-schemas.ts";
+import { call, startServe } from "../sidecar/support.ts";
 
 const POLICY = `default_verdict: block
 rules:
@@ -132,6 +133,24 @@ describe("gait kill-switch", () => {
     const low = await evaluate("low.json", "--kill-switch-state", "broken.json");
     assert.equal(low.code, 6);
     assert.equal(low.json?.ok, false);
+  });
+
+  it("gate serve checks the state on every decision: a kill switch added while it runs blocks the next call", async () => {
+    const server = await startServe(
+      ["--policy", "policy.yaml", "--listen", "127.0.0.1:0", "--kill-switch-state", "served.json"],
+      { cwd: dir },
+    );
+    try {
+      const ask = () => call(server.url, "/v1/evaluate", { token: server.token, body: intent("low") });
+      assert.equal((await ask()).json.verdict, "allow");
+      const added = await gait("kill-switch", "add", "--state", "served.json", "--identity", "alice");
+      assert.equal(added.code, 0, added.stderr);
+      const blocked = await ask();
+      assert.equal(blocked.json.verdict, "block");
+      assert.ok((blocked.json.reason_codes as string[]).includes("kill_switch_identity_active"));
+    } finally {
+      await server.stop();
+    }
   });
 
   it("--help and --explain describe the commands", async () => {
