@@ -288,3 +288,68 @@ describe("gait run session and gait verify session-chain (built CLI)", () => {
       assert.equal((await gait(["verify", sub, "--explain"])).code, 0);
   });
 });
+
+describe("gait verify chain with a signed trace and an evidence pack (built CLI)", () => {
+  const { dir, cleanup } = tempDir("gait-verify-chain-");
+  const gait = (args: string[]) => runGait(args, { cwd: dir });
+  after(cleanup);
+
+  it("passes for the run, its trace and its pack; an edited trace fails with exit 2 and the reason", async () => {
+    // gait init makes a project dev key: gate eval signs the trace with it and verify finds it.
+    assert.equal((await gait(["init", "--json"])).code, 0);
+    assert.equal((await gait(["demo", "--json"])).code, 0);
+    writeFileSync(
+      join(dir, "intent.json"),
+      JSON.stringify({
+        schema_id: "gait.gate.intent_request",
+        schema_version: "1.0.0",
+        created_at: "2026-02-05T00:00:00Z",
+        producer_version: "test",
+        tool_name: "tool.search",
+        args: { q: "x" },
+        targets: [],
+        context: { identity: "agent", workspace: "/w", risk_class: "low" },
+      }),
+    );
+    const evaluated = await gait([
+      "gate",
+      "eval",
+      "--policy",
+      ".gait.yaml",
+      "--intent",
+      "intent.json",
+      "--json",
+    ]);
+    const trace = String(member<string>(evaluated, "trace_path"));
+    const packed = await gait(["guard", "pack", "--run", "run_demo", "--json"]);
+    assert.equal(packed.code, 0, packed.stdout);
+    const pack = member<string>(packed, "pack_path");
+    const ok = await gait([
+      "verify",
+      "chain",
+      "--run",
+      "run_demo",
+      "--trace",
+      trace,
+      "--pack",
+      pack,
+      "--json",
+    ]);
+    assert.equal(ok.code, 0, ok.stdout);
+    assert.deepEqual(
+      [
+        member<{ ok: boolean }>(ok, "run").ok,
+        member<{ ok: boolean }>(ok, "trace").ok,
+        member<{ ok: boolean }>(ok, "pack").ok,
+      ],
+      [true, true, true],
+    );
+    const record = JSON.parse(readFileSync(join(dir, trace), "utf8"));
+    record.verdict = record.verdict === "allow" ? "block" : "allow";
+    writeFileSync(join(dir, "edited.json"), JSON.stringify(record));
+    const edited = await gait(["verify", "chain", "--run", "run_demo", "--trace", "edited.json", "--json"]);
+    assert.equal(edited.code, 2, edited.stdout);
+    assert.equal(member<{ ok: boolean }>(edited, "trace").ok, false);
+    assert.match(String(member<string>(edited, "error")), /chain failed verification: trace/);
+  });
+});

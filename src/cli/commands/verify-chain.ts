@@ -7,7 +7,7 @@ import { exitForCheck } from "../../contract/exit.ts";
 import { showPath } from "../../contract/paths.ts";
 import { verifyTrace } from "../../gate/index.ts";
 import { verifyEvidencePack } from "../../guard/index.ts";
-import { type PackVerifyOptions, verifyPack } from "../../pack/index.ts";
+import { type PackVerification, type PackVerifyOptions, verifyPack } from "../../pack/index.ts";
 import {
   readSessionChain,
   resolveRunpackPath,
@@ -98,7 +98,9 @@ export const verifyChainCommand = command({
     if (packPath) {
       const packOptions: PackVerifyOptions = { ...keys.verify, guardVerifier: verifyEvidencePack };
       const pack = await verifyPack(packPath, packOptions);
-      output.pack = { ...pack, path: packPath };
+      // An evidence pack's verifier also returns its whole manifest: the verdict needs only the findings.
+      const { manifest: _manifest, ...findings } = pack as PackVerification & { manifest?: unknown };
+      output.pack = { ...findings, path: packPath };
       if (!pack.ok) failures.push(`pack ${pack.pack_id}: ${failureParts(pack).join("; ") || "failed"}`);
     }
     const ok = failures.length === 0;
