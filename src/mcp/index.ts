@@ -18,7 +18,13 @@ export {
   PinStore,
   toolDefinitionDigest,
 } from "./pins.ts";
-export { checkUpstreamUrl, type UpstreamTarget } from "./proxy.ts";
+export {
+  checkUpstreamUrl,
+  createProxyServer,
+  type Upstream,
+  type UpstreamTarget,
+  upstreamOf,
+} from "./proxy.ts";
 export {
   type ProxyOptions,
   type ProxySummary,

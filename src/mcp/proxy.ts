@@ -96,6 +96,11 @@ export async function connectUpstream(target: UpstreamTarget): Promise<Upstream>
       },
     );
   }
+  return upstreamOf(client);
+}
+
+/** A connected Client as the proxy's upstream (any transport, e.g. in-memory in tests and benchmarks). */
+export function upstreamOf(client: Client): Upstream {
   const version = client.getServerVersion();
   return {
     client,

@@ -18,6 +18,7 @@ import {
   type RunRecorder,
   startRun,
   type TraceDurability,
+  TraceWorker,
   type VerifyKey,
 } from "../sdk/index.ts";
 import { type CallDecision, CallEnforcer } from "./enforcer.ts";
@@ -83,9 +84,22 @@ export interface RunningProxy {
   stop(): Promise<ProxySummary>;
 }
 
+/**
+ * With async durability a group commit may wait this long for more traces (fewer fsyncs per
+ * trace); the sidecar's figure.
+ */
+const ASYNC_COMMIT_LINGER_MS = 10;
+
 /** Connects the upstream, then serves until the agent leaves or stop() is called. */
 export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
+  // Traces are signed and written in group commits on a worker thread, off the path of the calls
+  // (as in the sidecar): the proxy's event loop only decides and forwards.
+  const traceWorker = new TraceWorker({
+    signingKey: options.signingKey,
+    lingerMs: options.traceDurability === "async" ? ASYNC_COMMIT_LINGER_MS : 0,
+  });
   const gate = await createGate({
+    traceWorker,
     policy: options.policy,
     profile: options.profile,
     signingKey: options.signingKey,
@@ -100,17 +114,30 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     onWarning: options.log,
     onError: (error, info) => options.log(`trace ${info.traceId} was not written: ${error.message}`),
   });
-  const upstream = await connectUpstream(options.upstream);
+  let upstream: Upstream;
   try {
-    return await serve(options, gate, upstream);
+    upstream = await connectUpstream(options.upstream);
+  } catch (error) {
+    await gate.close();
+    await traceWorker.close();
+    throw error;
+  }
+  try {
+    return await serve(options, gate, traceWorker, upstream);
   } catch (error) {
     await upstream.close().catch(() => {});
     await gate.close();
+    await traceWorker.close();
     throw error;
   }
 }
 
-async function serve(options: ProxyOptions, gate: Gate, upstream: Upstream): Promise<RunningProxy> {
+async function serve(
+  options: ProxyOptions,
+  gate: Gate,
+  traceWorker: TraceWorker,
+  upstream: Upstream,
+): Promise<RunningProxy> {
   const server = serverIdentity(options.upstream, upstream);
   const runId = options.runId ? sanitizeRunId(options.runId) : sessionRunId(server, options.clock);
   const recorder = options.runpackDir ? recorderFor(options, runId) : undefined;
@@ -184,6 +211,7 @@ async function serve(options: ProxyOptions, gate: Gate, upstream: Upstream): Pro
       await Promise.all([...live].map((s) => s.close().catch(() => {})));
       await upstream.close().catch(() => {});
       const stats = await gate.close();
+      await traceWorker.close();
       const summary: ProxySummary = {
         server_id: server.id,
         run_id: runId,
@@ -246,7 +274,9 @@ function sessionRunId(server: ServerIdentity, clock: Clock): string {
   return `run_mcp_${sha256Hex(`${server.id}\u0000${clock().utc().toString()}`).slice(0, 12)}`;
 }
 
+/** Refusals are logged (stderr); allowed calls are not (their traces say it, and a line costs a write per call). */
 function logDecision(log: (message: string) => void, tool: string, decision: CallDecision): void {
+  if (decision.allowed) return;
   const reasons = decision.json.reason_codes.join(",");
   log(
     `${tool}: verdict=${decision.verdict}${reasons ? ` reasons=${reasons}` : ""} trace_id=${decision.json.trace_id}`,
