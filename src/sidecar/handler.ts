@@ -296,9 +296,25 @@ function rejectUnknownFields(value: Record<string, unknown>, known: string[]): v
   }
 }
 
-/** The answer to `POST /v1/evaluate`: the decision exactly as `gait gate eval --json` gives it. */
+/**
+ * The answer to `POST /v1/evaluate`: the decision exactly as `gait gate eval --json` gives it and,
+ * on an allow that relied on a broker credential, that credential for the tool call in its own
+ * `credential` member. The secret leaves the process only here, to the authenticated client (the
+ * decision JSON, the trace, the evidence record and the exporters name the credential by ref).
+ */
 function decisionAnswer(decision: GateDecision): Record<string, unknown> {
-  return { ok: true, ...decisionToJson(decision) };
+  const answer: Record<string, unknown> = { ok: true, ...decisionToJson(decision) };
+  const credential = decision.verdict === "allow" ? decision.credential : undefined;
+  if (credential) {
+    answer.credential = {
+      ...(credential.secret === undefined ? {} : { secret: credential.secret }),
+      ref: credential.ref,
+      scope: credential.scope,
+      issuer: credential.issuer,
+      expires_at: credential.expiresAt,
+    };
+  }
+  return answer;
 }
 
 /** Fail closed: without a policy every evaluation is a block (and no trace: nothing decided it). */

@@ -5,13 +5,14 @@ Standard library only. No decision logic lives here: the gate (``gait gate serve
 """
 
 from .client import GaitClient
-from .decision import Decision
+from .decision import Credential, Decision
 from .errors import GaitApprovalRequired, GaitBlocked, GaitError, GaitRefused
-from .guard import gate_tool
+from .guard import gate_tool, gate_tool_with_credential
 from .intent import build_intent, target
 from .version import __version__
 
 __all__ = [
+    "Credential",
     "Decision",
     "GaitApprovalRequired",
     "GaitBlocked",
@@ -21,5 +22,6 @@ __all__ = [
     "__version__",
     "build_intent",
     "gate_tool",
+    "gate_tool_with_credential",
     "target",
 ]
