@@ -308,7 +308,7 @@ describe("pack view in headless Chromium", () => {
       assert.equal(controls.length, 2);
       assert.match(
         controls[0]!,
-        /CC6\.6\s+Change management\s+trace_summary\.json verified regress_summary\.json verified/,
+        /CC6\.6\s+evidenced\s+Change management\s+trace_summary\.json verified regress_summary\.json verified/,
       );
       assert.ok(await page.getByText("Guard evidence pack (gait.guard.pack_manifest)").isVisible());
       assert.ok(await page.locator(".summary h3", { hasText: "trace_summary.json" }).isVisible());

@@ -305,14 +305,22 @@ export function startPackViewPage(verifier: PackVerifier): void {
       );
     }
     const byPath = new Map(report.entries.map((e) => [e.path, e]));
+    // A control with no evidence is a gap (audit templates list every control, evidenced or not).
+    const controlPill = (paths: readonly string[]) =>
+      paths.length === 0
+        ? pill("gap", "warn", "no evidence in this pack for this control")
+        : paths.every((p) => byPath.get(p)?.state === "ok")
+          ? pill("evidenced", "good", "every evidence file is present and matches the manifest")
+          : pill("evidence not verified", "bad", "an evidence file is missing or modified");
     if (report.control_index.length > 0) {
       out.push(
         section(
           "Control index",
           table(
-            ["control", "title", "evidence"],
+            ["control", "status", "title", "evidence"],
             report.control_index.map((c) => [
               code(c.control_id),
+              controlPill(c.evidence_paths),
               c.title,
               h(
                 "span",
