@@ -182,6 +182,19 @@ describe("mcp_trust against a local snapshot", () => {
     assert.equal(low.action, "block");
   });
 
+  it("any malformed snapshot is mcp_trust_snapshot_invalid (exit 6), never a crash", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json()), (text) => {
+        try {
+          parseTrustSnapshot(text, "trust.json");
+        } catch (error) {
+          assert.ok(isGaitError(error), String(error));
+          assert.equal(error.exitCode, 6);
+        }
+      }),
+    );
+  });
+
   it("duplicate server ids invalidate the snapshot", () => {
     const text = JSON.stringify({
       schema_id: "gait.mcp.trust_snapshot",
