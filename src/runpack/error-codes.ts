@@ -26,6 +26,7 @@ export const RUNPACK_ERROR_CODES = {
   real_replay_env_not_set: "unsafe_operation",
   real_replay_reference_capture: "unsafe_operation",
   real_replay_unsafe_flag_missing: "unsafe_operation",
+  replay_stub_invalid: "invalid_input",
   run_id_mismatch: "invalid_input",
   runpack_document_invalid: "verification_failed",
   runpack_duplicate_entries: "verification_failed",

@@ -60,6 +60,14 @@ export {
   type StubType,
 } from "./replay.ts";
 export {
+  loadStubSelection,
+  parseStubFile,
+  parseStubFlags,
+  STUB_TYPES,
+  type StubChoice,
+  type StubSelection,
+} from "./replay-stubs.ts";
+export {
   type AppendOutcome,
   appendSessionEvent,
   type CheckpointOutcome,

@@ -14,9 +14,10 @@ import {
 } from "./executors/index.ts";
 import { type ResolveContext, resolveRunpackPath } from "./paths.ts";
 import { readRunpack } from "./read.ts";
+import type { StubSelection, StubType } from "./replay-stubs.ts";
 import type { IntentRecord, ResultRecord, Runpack } from "./types.ts";
 
-export type StubType = "http" | "file" | "db" | "queue";
+export type { StubType } from "./replay-stubs.ts";
 export type Execution = "recorded" | "stubbed" | "executed" | "missing";
 
 export interface ReplayStep {
@@ -25,6 +26,8 @@ export interface ReplayStep {
   status: string;
   execution: Execution;
   stub_type?: StubType;
+  /** Why a step was stubbed: chosen for its tool (`--stub`), or guessed from the tool name. */
+  stub_source?: "selected" | "tool_name";
   result_digest?: string;
   /** Real mode only: the executor that ran the step. */
   executor?: string;
@@ -71,23 +74,43 @@ function stubDigest(runId: string, intent: IntentRecord, stubType: StubType): st
   return sha256Hex(`${runId}:${intent.intent_id}:${intent.tool_name}:${intent.args_digest}:${stubType}`);
 }
 
-/** The stub-mode step for one intent (recorded result, synthetic stub, or missing). */
-function stubStep(runId: string, intent: IntentRecord, result: ResultRecord | undefined): ReplayStep {
+/**
+ * The stub-mode step for one intent: a stub selected for its tool (in place of the recorded
+ * result), else the recorded result, else a stub its name suggests (unless `none` was selected),
+ * else missing.
+ */
+function stubStep(
+  runId: string,
+  intent: IntentRecord,
+  result: ResultRecord | undefined,
+  stubs: StubSelection,
+): ReplayStep {
   const base = { intent_id: intent.intent_id, tool_name: intent.tool_name };
+  const selected = stubs.get(intent.tool_name);
+  if (selected !== undefined && selected !== "none") return stubbed(runId, intent, selected, "selected");
   if (result) {
     return { ...base, status: result.status, execution: "recorded", result_digest: result.result_digest };
   }
-  const stubType = classifyStub(intent.tool_name);
-  if (stubType) {
-    return {
-      ...base,
-      status: "ok",
-      execution: "stubbed",
-      stub_type: stubType,
-      result_digest: stubDigest(runId, intent, stubType),
-    };
-  }
+  const stubType = selected === "none" ? undefined : classifyStub(intent.tool_name);
+  if (stubType) return stubbed(runId, intent, stubType, "tool_name");
   return { ...base, status: "missing", execution: "missing" };
+}
+
+function stubbed(
+  runId: string,
+  intent: IntentRecord,
+  stubType: StubType,
+  source: NonNullable<ReplayStep["stub_source"]>,
+): ReplayStep {
+  return {
+    intent_id: intent.intent_id,
+    tool_name: intent.tool_name,
+    status: "ok",
+    execution: "stubbed",
+    stub_type: stubType,
+    stub_source: source,
+    result_digest: stubDigest(runId, intent, stubType),
+  };
 }
 
 function resultsByIntent(runpack: Runpack): Map<string, ResultRecord> {
@@ -107,12 +130,22 @@ function report(runpack: Runpack, mode: ReplayReport["mode"], steps: ReplayStep[
   };
 }
 
-/** Stub replay: pure and deterministic. */
-export function replayStub(runpack: Runpack): ReplayReport {
+/** Stub replay: pure and deterministic. `stubs` chooses the stub of named tools. */
+export function replayStub(runpack: Runpack, stubs: StubSelection = new Map()): ReplayReport {
   const results = resultsByIntent(runpack);
   const runId = runpack.run.run_id;
-  const steps = runpack.intents.map((intent) => stubStep(runId, intent, results.get(intent.intent_id)));
-  return report(runpack, "stub", steps, []);
+  const steps = runpack.intents.map((intent) =>
+    stubStep(runId, intent, results.get(intent.intent_id), stubs),
+  );
+  return report(runpack, "stub", steps, stubWarnings(runpack, stubs));
+}
+
+/** A selected tool the run never called is most likely a typo: say so. */
+function stubWarnings(runpack: Runpack, stubs: StubSelection): string[] {
+  const called = new Set(runpack.intents.map((intent) => intent.tool_name));
+  return [...stubs.keys()]
+    .filter((tool) => !called.has(tool))
+    .map((tool) => `--stub names ${tool}, which this run never called`);
 }
 
 export interface RealReplayRequest {
@@ -169,6 +202,8 @@ function checkRealReplayInterlocks(request: RealReplayRequest, runpack?: Runpack
 
 export interface RealReplayOptions {
   allowTools: readonly string[];
+  /** Tools replayed with a chosen stub; they must not be allow-listed. */
+  stubs?: StubSelection;
   executors?: ExecutorRegistry;
   context: ExecutionContext;
 }
@@ -179,7 +214,8 @@ export async function replayReal(runpack: Runpack, options: RealReplayOptions): 
   const allowed = new Set(options.allowTools);
   const results = resultsByIntent(runpack);
   const runId = runpack.run.run_id;
-  const warnings: string[] = [];
+  const stubs = options.stubs ?? new Map();
+  const warnings = stubWarnings(runpack, stubs);
   const steps: ReplayStep[] = [];
   for (const intent of runpack.intents) {
     const executor = allowed.has(intent.tool_name) ? executors.find(intent.tool_name) : undefined;
@@ -188,7 +224,7 @@ export async function replayReal(runpack: Runpack, options: RealReplayOptions): 
     }
     if (!executor || !intent.args) {
       if (executor) warnings.push(`intent ${intent.intent_id} has no raw args; used the recorded result`);
-      steps.push(stubStep(runId, intent, results.get(intent.intent_id)));
+      steps.push(stubStep(runId, intent, results.get(intent.intent_id), stubs));
       continue;
     }
     const outcome = await executor.execute(intent.args, options.context);
@@ -204,11 +240,27 @@ export async function replayReal(runpack: Runpack, options: RealReplayOptions): 
   return report(runpack, "real", steps, warnings);
 }
 
+/** A tool cannot both run for real and be stubbed. */
+function checkStubsNotAllowListed(stubs: StubSelection, allowTools: readonly string[]): void {
+  const both = allowTools.filter((tool) => {
+    const choice = stubs.get(tool);
+    return choice !== undefined && choice !== "none";
+  });
+  if (both.length === 0) return;
+  throw invalidInput(
+    "replay_stub_invalid",
+    `${both.join(", ")} cannot be both stubbed (--stub) and run for real (--allow-tools)`,
+    { hint: "drop the tool from --stub or from --allow-tools" },
+  );
+}
+
 export interface ReplayRequest extends ResolveContext {
   ref: string;
   realTools?: boolean;
   unsafeRealTools?: boolean;
   allowTools?: readonly string[];
+  /** Per-tool stub choices (`--stub tool=kind`, `--stub-file`). */
+  stubs?: StubSelection;
   /** The interlock variable's name (default GAIT_ALLOW_REAL_REPLAY); it must be set to `1`. */
   interlockEnv?: string;
   executors?: ExecutorRegistry;
@@ -237,11 +289,13 @@ export async function replayRunpack(request: ReplayRequest): Promise<ReplayRepor
       },
     );
   }
+  const stubs = request.stubs ?? new Map();
+  checkStubsNotAllowListed(stubs, real.allowTools);
   if (real.realTools) checkRealReplayInterlocks(real);
   const path = resolveRunpackPath(request.ref, request);
   const { runpack } = await readRunpack(path, { requireContextEvidence: true });
   if (!real.realTools) {
-    const stub = replayStub(runpack);
+    const stub = replayStub(runpack, stubs);
     if (real.unsafeRealTools || real.allowTools.length > 0) {
       stub.warnings.push("--unsafe-real-tools and --allow-tools have no effect without --real-tools");
     }
@@ -250,6 +304,7 @@ export async function replayRunpack(request: ReplayRequest): Promise<ReplayRepor
   checkRealReplayInterlocks(real, runpack);
   return replayReal(runpack, {
     allowTools: real.allowTools,
+    stubs,
     ...(request.executors ? { executors: request.executors } : {}),
     context: {
       cwd: request.cwd,

@@ -15,6 +15,7 @@ import {
   type DiffChange,
   diffRunpackRefs,
   inspectRunpackRef,
+  loadStubSelection,
   PRIVACY_MODES,
   type Privacy,
   REAL_REPLAY_ENV,
@@ -190,9 +191,22 @@ const runReplayCommand = command({
       value: "name",
       description: `the environment variable that must be set to 1 for real tools to run (default ${REAL_REPLAY_ENV})`,
     },
+    {
+      name: "stub",
+      value: "tool=kind",
+      description:
+        "replay this tool with a deterministic stub (kind http, file, db or queue) instead of its recorded result, or never stub it (none)",
+      repeatable: true,
+    },
+    {
+      name: "stub-file",
+      value: "path",
+      description: 'the same choices as a JSON object {"tool.name": "kind"}',
+    },
   ],
   examples: [
     "gait run replay run_demo",
+    "gait run replay run_demo --stub tool.fetch=http --stub tool.summarize=none",
     `${REAL_REPLAY_ENV}=1 gait run replay run_x --real-tools --unsafe-real-tools --allow-tools file.write`,
   ],
   run: async (args, options, ctx) => {
@@ -203,6 +217,11 @@ const runReplayCommand = command({
       realTools: options["real-tools"] === true,
       unsafeRealTools: options["unsafe-real-tools"] === true,
       allowTools: listOption(options, "allow-tools"),
+      stubs: await loadStubSelection(
+        listOption(options, "stub"),
+        stringOption(options, "stub-file"),
+        ctx.cwd,
+      ),
       ...interlockEnv(options),
     });
     for (const warning of report.warnings) ctx.warn(warning);
@@ -219,7 +238,7 @@ const runReplayCommand = command({
         `replay ${report.mode} run_id=${report.run_id} steps=${report.steps.length} missing=${missing.length}`,
         ...report.steps.map(
           (s) =>
-            `  ${s.intent_id} ${s.tool_name} ${s.execution}${s.stub_type ? `(${s.stub_type})` : ""} ${s.status}`,
+            `  ${s.intent_id} ${s.tool_name} ${s.execution}${s.stub_type ? `(${s.stub_type} stub, ${s.stub_source})` : ""} ${s.status}`,
         ),
       ],
     };
