@@ -28,11 +28,13 @@ import { SCOUT_ERROR_CODES } from "./scout/error-codes.ts";
 import { SDK_ERROR_CODES } from "./sdk/error-codes.ts";
 import { SIDECAR_ERROR_CODES } from "./sidecar/error-codes.ts";
 import { SKILLS_ERROR_CODES } from "./skills/error-codes.ts";
+import { STORE_ERROR_CODES } from "./store/error-codes.ts";
 import { WRAPPER_ERROR_CODES } from "./wrapper/error-codes.ts";
 
 /** Each module's codes, lowest module first. */
 export const ERROR_CODES_BY_MODULE = {
   contract: CONTRACT_ERROR_CODES,
+  store: STORE_ERROR_CODES,
   context: CONTEXT_ERROR_CODES,
   runpack: RUNPACK_ERROR_CODES,
   gate: GATE_ERROR_CODES,

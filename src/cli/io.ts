@@ -1,8 +1,9 @@
 /** Small input helpers shared by commands: read a JSON file (or stdin for "-") strictly. */
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type JsonValue, parseJsonStrict } from "../contract/canonical.ts";
 import { fromFsError } from "../contract/errors.ts";
+import { readArtifactFile } from "../store/index.ts";
 import { invalidInput } from "./error-codes.ts";
 
 export interface JsonInputOptions {
@@ -22,7 +23,8 @@ export async function readJsonInput(
   let text: string;
   try {
     if ((await stat(full)).size > limit) throw tooLarge(what, path, limit);
-    text = await readFile(full, "utf8");
+    // Encrypted artifacts (age, or the reference's envelope) are opened in memory.
+    text = (await readArtifactFile(full)).toString("utf8");
   } catch (error) {
     throw fromFsError(error, `read ${what}`, path);
   }

@@ -5,6 +5,7 @@
 import { Argument, Command, CommanderError, Option } from "commander";
 import { GaitError } from "../contract/errors.ts";
 import type { Clock } from "../contract/time.ts";
+import { useArtifactStore } from "../store/index.ts";
 import type { CommandContext, CommandSpec, Options, ProgramSpec, Spec } from "./command.ts";
 import { invalidInput } from "./error-codes.ts";
 import {
@@ -100,6 +101,9 @@ export async function runProgram(info: ProgramSpec, rawArgv: string[], deps: Run
     progress: (message) => deps.streams.stderr(`${message}\n`),
     program: info,
   };
+  const { spec, options } = invocation;
+  // Settings are read on the first artifact written or read, so other commands never load them.
+  useArtifactStore(async () => (await import("./store-flags.ts")).storeSettingsFor(spec, options, ctx));
   try {
     const outcome = await invocation.spec.run(invocation.args, invocation.options, ctx);
     return writeOutcome(outcome, writeOpts, deps.streams);

@@ -12,6 +12,14 @@ import { KEY_MODES, type KeyMode, type KeySource } from "../contract/keys.ts";
 import { readStrictYaml, type ShapeSchema } from "../contract/yaml-strict.ts";
 import { GATE_PROFILES, type GateProfile } from "../gate/index.ts";
 import { invalidInput } from "./error-codes.ts";
+import {
+  normalizeRetention,
+  normalizeStore,
+  RetentionConfigSchema,
+  type RetentionDefaults,
+  StoreConfigSchema,
+  type StoreDefaults,
+} from "./store-retention.ts";
 
 export { GATE_PROFILES, type GateProfile } from "../gate/index.ts";
 export {
@@ -23,6 +31,12 @@ export {
   projectDevKey,
   projectVerifyKey,
 } from "./project-key.ts";
+export {
+  RETENTION_PROFILES,
+  type RetentionDefaults,
+  type RetentionProfile,
+  type StoreDefaults,
+} from "./store-retention.ts";
 export { DEFAULT_KEY_DIR, renderProjectConfig } from "./template.ts";
 
 export const DEFAULT_CONFIG_PATH = ".gait/config.yaml";
@@ -68,6 +82,8 @@ export const ProjectConfigSchema = Type.Object(
       }),
     ),
     export: Type.Optional(closed({ otlp_endpoint: text(), log_out: text() })),
+    store: StoreConfigSchema,
+    retention: RetentionConfigSchema,
   },
   {
     additionalProperties: false,
@@ -127,6 +143,10 @@ export interface ProjectConfig {
   run: RunDefaults;
   sidecar: SidecarDefaults;
   export: ExportDefaults;
+  /** The encrypted artifact store (docs/encryption.md). */
+  store: StoreDefaults;
+  /** `gait guard retain` defaults (docs/retention.md). */
+  retention: RetentionDefaults;
 }
 
 export interface LoadedProjectConfig {
@@ -138,7 +158,7 @@ export interface LoadedProjectConfig {
 }
 
 export function emptyProjectConfig(): ProjectConfig {
-  return { gate: {}, run: {}, sidecar: {}, export: {} };
+  return { gate: {}, run: {}, sidecar: {}, export: {}, store: {}, retention: {} };
 }
 
 /**
@@ -206,6 +226,8 @@ function normalize(doc: ProjectConfigDocument, fail: ConfigFail): ProjectConfig 
   setIf(s, "maxRequestBytes", maxBytes);
   setIf(config.export, "otlpEndpoint", httpUrl(doc.export?.otlp_endpoint, "export.otlp_endpoint", fail));
   setIf(config.export, "logOut", path(doc.export?.log_out, "export.log_out", fail));
+  config.store = normalizeStore(doc.store, fail);
+  config.retention = normalizeRetention(doc.retention, fail);
   return config;
 }
 
@@ -254,7 +276,8 @@ function brokerConfigProperties() {
 
 function brokerFlags(gate: NonNullable<ProjectConfigDocument["gate"]>, fail: ConfigFail) {
   const flags: Record<string, string> = {};
-  const flag = (key: string) => key.replaceAll("_", "-").replace("credential-evidence-path", "credential-evidence-out");
+  const flag = (key: string) =>
+    key.replaceAll("_", "-").replace("credential-evidence-path", "credential-evidence-out");
   const kind = choice(gate.credential_broker, BROKER_KINDS, "gate.credential_broker", fail);
   if (kind) flags["credential-broker"] = kind;
   for (const key of BROKER_TEXT_KEYS) {

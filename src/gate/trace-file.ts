@@ -6,7 +6,8 @@
  * An approval audit is named the same way, `approval_audit_<trace_id>[.<n>].json`.
  */
 import { join } from "node:path";
-import { type NewFileNames, writeFileNew } from "../contract/files.ts";
+import type { NewFileNames } from "../contract/files.ts";
+import { writeArtifactNew } from "../store/index.ts";
 import { prettyJson } from "./trace.ts";
 import type { ApprovalAuditRecord, TraceRecord } from "./wire.ts";
 
@@ -68,10 +69,10 @@ async function writeEvidence(
 ): Promise<EvidenceWritten> {
   const fsync = options.fsync ?? true;
   if ("path" in target) {
-    const written = await writeFileNew(target.path, text, { fsync });
+    const written = await writeArtifactNew(target.path, text, { fsync });
     return { path: written.path, sequence: 1 };
   }
   const from = options.from ?? 1;
-  const written = await writeFileNew(evidenceFileNames(target.dir, kind, traceId, from), text, { fsync });
+  const written = await writeArtifactNew(evidenceFileNames(target.dir, kind, traceId, from), text, { fsync });
   return { path: written.path, sequence: from + written.attempt };
 }

@@ -8,13 +8,13 @@
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { canonicalize, sha256Hex } from "../contract/canonical.ts";
-import { writeFileAtomic } from "../contract/files.ts";
 import { type KeyIo, resolveSigningKey, type SigningKeyRequest } from "../contract/keys.ts";
 import { showPath } from "../contract/paths.ts";
 import { type SigningKey, signJson, verifyKeyFor } from "../contract/signing.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import { packZip, viewPack } from "../pack/index.ts";
 import { readRunpack, resolveRunpackPath } from "../runpack/index.ts";
+import { refusePlaintextOutput, writeArtifactAtomic } from "../store/index.ts";
 import { invalidInput, verificationFailed } from "./error-codes.ts";
 import { incidentTimeline, policyDigestsOf } from "./incident.ts";
 import {
@@ -503,9 +503,12 @@ export async function writeEvidencePack(
       hint: `write the pack to another path (default: ${context.prefix}_<pack_id>.zip beside the runpack)`,
     });
   }
-  await writeFileAtomic(path, await packZip(files), { mode: 0o600 });
+  if (render.has("html")) await refusePlaintextOutput("the --render html page");
+  const zip = await packZip(files);
+  const written = await writeArtifactAtomic(path, zip, { mode: 0o600 });
+  // An encrypted store holds only the recipients' public keys: the bytes encrypted are checked.
   const check = await verifyEvidencePack(
-    path,
+    written === path ? path : zip,
     key ? { verifyKey: verifyKeyFor(key), requireSignature: true } : {},
   );
   if (!check.ok) {
@@ -515,13 +518,13 @@ export async function writeEvidencePack(
   }
   const rendered: RenderedFile[] = (manifest.rendered_artifacts ?? []).map((r) => ({
     format: r.format,
-    path: `${showPath(cwd, path)}#${r.path}`,
+    path: `${showPath(cwd, written)}#${r.path}`,
     sha256: r.sha256,
   }));
   if (render.has("html")) rendered.push(await renderHtml(path, request, key));
   return {
-    path,
-    shownPath: showPath(cwd, path),
+    path: written,
+    shownPath: showPath(cwd, written),
     manifest,
     documents,
     signatureStatus: key ? "signed" : "missing",

@@ -6,13 +6,14 @@
 import { open } from "node:fs/promises";
 import { GaitError } from "../contract/errors.ts";
 import { withZip, writeZip, type ZipReader } from "../contract/zip.ts";
+import { openArtifact } from "../store/index.ts";
 import { invalidInput } from "./error-codes.ts";
 import type { PackFile } from "./types.ts";
 
 const LOCAL_HEADER_SIGNATURE = Buffer.from("PK\x03\x04", "latin1");
 
 /**
- * Opens a pack zip for `use`. Damage is a verification failure (exit 2) — a file that starts as
+ * Opens a pack zip for `use` (decrypted in memory first when it is encrypted). Damage is a verification failure (exit 2) — a file that starts as
  * a zip but has no readable end record was truncated or altered — and only a file that is not a
  * zip at all is bad input (`pack_not_zip`, exit 6).
  */
@@ -21,7 +22,7 @@ export async function withPackZip<T>(
   use: (zip: ZipReader) => Promise<T>,
 ): Promise<T> {
   try {
-    return await withZip(source, {}, use);
+    return await withZip(await openArtifact(source), {}, use);
   } catch (error) {
     throw await packZipError(error, source);
   }

@@ -6,12 +6,12 @@
  */
 import { resolve } from "node:path";
 import { canonicalize, sha256Hex } from "../contract/canonical.ts";
-import { writeFileAtomic } from "../contract/files.ts";
 import { type KeyIo, resolveSigningKey, type SigningKeyRequest } from "../contract/keys.ts";
 import { showPath } from "../contract/paths.ts";
 import { type SigningKey, signJson, verifyKeyFor } from "../contract/signing.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import { readRunpack, resolveRunpackPath, runpackZip } from "../runpack/index.ts";
+import { writeArtifactAtomic } from "../store/index.ts";
 import { packZip } from "./archive.ts";
 import { invalidInput, verificationFailed } from "./error-codes.ts";
 import { buildPackManifest } from "./manifest.ts";
@@ -108,16 +108,21 @@ async function writePack(
       hint: "write the pack to another path (default ./gait-out/pack_<pack_id>.zip)",
     });
   }
-  await writeFileAtomic(path, await packZip(files), { mode: 0o600 });
-  const check = await verifyPack(path, key ? { verifyKey: verifyKeyFor(key), requireSignature: true } : {});
+  const zip = await packZip(files);
+  const written = await writeArtifactAtomic(path, zip, { mode: 0o600 });
+  // An encrypted store holds only the recipients' public keys: the bytes encrypted are checked.
+  const check = await verifyPack(
+    written === path ? path : zip,
+    key ? { verifyKey: verifyKeyFor(key), requireSignature: true } : {},
+  );
   if (!check.ok) {
     throw verificationFailed("pack_verify_failed", `written pack ${path} failed re-verification`, {
       hint: "the written file does not match what was built; check the disk and retry",
     });
   }
   return {
-    path,
-    shownPath: showPath(options.cwd, path),
+    path: written,
+    shownPath: showPath(options.cwd, written),
     manifest,
     signatureStatus: key ? "signed" : "missing",
     ...(key ? { signatureKeyId: key.keyId } : {}),

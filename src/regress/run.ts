@@ -9,7 +9,6 @@ import { performance } from "node:perf_hooks";
 import { compareBytes } from "../contract/bytes.ts";
 import { digestJcs, type JsonValue } from "../contract/canonical.ts";
 import { asError, fromFsError } from "../contract/errors.ts";
-import { writeFileAtomic } from "../contract/files.ts";
 import { showPath } from "../contract/paths.ts";
 import type { SchemaValidator } from "../contract/schema.ts";
 import {
@@ -19,6 +18,7 @@ import {
   type RunpackEntry,
   resolveRunpackPath,
 } from "../runpack/index.ts";
+import { writeArtifactAtomic } from "../store/index.ts";
 import { commandGrader } from "./command-grader.ts";
 import { invalidInput } from "./error-codes.ts";
 import {
@@ -156,16 +156,21 @@ export async function runRegress(request: RegressRunRequest): Promise<RegressRun
   });
   const outputPath = resolve(request.cwd, request.output ?? DEFAULT_RESULT_FILE);
   // An artifact, written as the reference writes artifacts: atomically, mode 0600.
-  await writeFileAtomic(outputPath, renderRegressResult(result), { mode: RESULT_FILE_MODE });
-  const junitPath = request.junit ? resolve(request.cwd, request.junit) : undefined;
-  // A CI report for the CI's own reader (test-report uploaders), so world-readable as before.
-  if (junitPath) await writeFileAtomic(junitPath, renderJunit(result), { mode: 0o644 });
+  const writtenPath = await writeArtifactAtomic(outputPath, renderRegressResult(result), {
+    mode: RESULT_FILE_MODE,
+  });
+  const junitPlainPath = request.junit ? resolve(request.cwd, request.junit) : undefined;
+  // A CI report for the CI's own reader (test-report uploaders), so world-readable as before;
+  // under an encrypted store it is encrypted like every other output.
+  const junitPath = junitPlainPath
+    ? await writeArtifactAtomic(junitPlainPath, renderJunit(result), { mode: 0o644 })
+    : undefined;
   return {
     result,
     fixtures: plan.length,
     failures: failures(graded),
     configPath,
-    outputPath,
+    outputPath: writtenPath,
     ...(junitPath ? { junitPath } : {}),
     runpackPaths,
     ...(await candidates.flagPath()),

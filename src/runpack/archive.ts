@@ -4,6 +4,7 @@
  */
 import { GaitError } from "../contract/errors.ts";
 import { readZip, withZip, writeZip, type ZipReader } from "../contract/zip.ts";
+import { openArtifact } from "../store/index.ts";
 import { invalidInput, verificationFailed } from "./error-codes.ts";
 import type { RunpackEntry } from "./types.ts";
 
@@ -28,14 +29,15 @@ export function duplicateEntries(name: string): GaitError {
 }
 
 /**
- * Opens a runpack zip and returns its entries, all read into memory (within the zip limits).
+ * Opens a runpack zip and returns its entries, all read into memory (within the zip limits). An
+ * encrypted runpack (age) is decrypted in memory first, with the artifact store's identity.
  * Zip-level problems become runpack errors: duplicate names → `runpack_duplicate_entries`
  * (exit 2), "not a zip" → exit 6, other damage (corruption, traversal, links, bombs, oversized
  * entries, headers that disagree, overlapping entries) → verification failure (exit 2).
  */
 export async function loadRunpackEntries(source: string | Buffer): Promise<RunpackEntry[]> {
   try {
-    const { entries } = await readZip(source, RUNPACK_ZIP_LIMITS);
+    const { entries } = await readZip(await openArtifact(source), RUNPACK_ZIP_LIMITS);
     return entries.map((entry) => ({ path: entry.path, data: entry.data, sha256: entry.sha256 }));
   } catch (error) {
     throw runpackZipError(error);
@@ -48,7 +50,7 @@ export async function withRunpackZip<T>(
   use: (zip: ZipReader) => Promise<T>,
 ): Promise<T> {
   try {
-    return await withZip(source, RUNPACK_ZIP_LIMITS, use);
+    return await withZip(await openArtifact(source), RUNPACK_ZIP_LIMITS, use);
   } catch (error) {
     throw runpackZipError(error);
   }

@@ -8,13 +8,13 @@ import { resolve } from "node:path";
 import type { ContextEnvelope } from "../context/index.ts";
 import { compareBytes } from "../contract/bytes.ts";
 import { canonicalize, canonicalJsonLines, digestJcs, type JsonObject } from "../contract/canonical.ts";
-import { writeFileAtomic } from "../contract/files.ts";
 import { resolveSigningKey, type SigningKeyRequest } from "../contract/keys.ts";
 import { showPath } from "../contract/paths.ts";
 import { signJson, verifyKeyFor } from "../contract/signing.ts";
 import { trimLower, trimSpace } from "../contract/text.ts";
 import { type Clock, EPOCH_1980 } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
+import { writeArtifactAtomic } from "../store/index.ts";
 import { runpackZip } from "./archive.ts";
 import { invalidInput, verificationFailed } from "./error-codes.ts";
 import { FieldReader } from "./input.ts";
@@ -580,9 +580,12 @@ export async function recordRunpack(input: unknown, options: RecordRunpackOption
   });
   const runId = built.runpack.run.run_id;
   const outDir = options.outDir ?? "gait-out";
-  const path = resolve(options.cwd, outDir, runpackFileName(runId));
-  await writeFileAtomic(path, await runpackZip(built.entries), { mode: 0o600 });
-  const verification = await verifyRunpack(path, key ? { verifyKey: verifyKeyFor(key) } : {});
+  const zip = await runpackZip(built.entries);
+  const plainPath = resolve(options.cwd, outDir, runpackFileName(runId));
+  const path = await writeArtifactAtomic(plainPath, zip, { mode: 0o600 });
+  // An encrypted store holds only the recipients' public keys: the bytes encrypted are checked.
+  const written = path === plainPath ? path : zip;
+  const verification = await verifyRunpack(written, key ? { verifyKey: verifyKeyFor(key) } : {});
   if (!verification.ok) {
     throw verificationFailed("runpack_verify_failed", `recorded runpack ${path} failed re-verification`, {
       hint: "the written file does not match what was recorded; check the disk and retry",

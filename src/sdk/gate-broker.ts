@@ -6,7 +6,6 @@
  */
 import { resolve } from "node:path";
 import type { BrokerConfig, BrokeredCredential, CredentialBroker } from "../broker/index.ts";
-import { writeFileNew } from "../contract/files.ts";
 import type { Timestamp } from "../contract/time.ts";
 import {
   applyCredentialCheck,
@@ -15,6 +14,7 @@ import {
   prettyJson,
   traceIdFor,
 } from "../gate/index.ts";
+import { writeArtifactNew } from "../store/index.ts";
 import { invalidInput } from "./error-codes.ts";
 
 export type GateBrokerOption = BrokerConfig | CredentialBroker;
@@ -81,6 +81,6 @@ export async function writeCredentialEvidence(
       ? evidenceFileNames(where.dir, "credential_evidence", traceId)
       : undefined;
   if (!names) return undefined;
-  const written = await writeFileNew(names, prettyJson(record), { fsync: where.fsync });
+  const written = await writeArtifactNew(names, prettyJson(record), { fsync: where.fsync });
   return written.path;
 }

@@ -48,6 +48,7 @@ import {
   type SyncLimitEnforcer,
   singleKeyVerifier,
 } from "../gate/index.ts";
+import { storeRecipients } from "../store/index.ts";
 import { approvalRequestFor } from "./approval-request.ts";
 import { failedDecision, type GateDecision } from "./decision.ts";
 import { invalidInput } from "./error-codes.ts";
@@ -282,7 +283,9 @@ export async function createGate(options: GateOptions): Promise<Gate> {
   const writer = new TraceWriter({
     dir: traceDir,
     signingKey,
-    engine: options.traceWorker,
+    // The worker thread writes files as they are; under an encrypted store (docs/encryption.md)
+    // traces are sealed on this event loop instead.
+    engine: options.traceWorker && !(await storeRecipients()) ? options.traceWorker : undefined,
     onTrace: options.onTrace,
     onError: options.onError ?? defaultTraceError,
     fsync: options.fsync,

@@ -4,8 +4,9 @@
  * works wherever the SDK is bundled. (The sidecar uses trace-worker.ts instead.)
  */
 import { asError } from "../contract/errors.ts";
-import { firstNewFileName, writeFileNew } from "../contract/files.ts";
+import { firstNewFileName } from "../contract/files.ts";
 import type { SigningKey } from "../contract/signing.ts";
+import { writeArtifactNew } from "../store/index.ts";
 import { signTraceWork, type TraceEngine, type TraceSubmission, traceFilesOf } from "./trace-work.ts";
 
 /** Files written at once: enough for the file system to group their fsyncs into shared commits. */
@@ -66,7 +67,7 @@ export class InlineTraceEngine implements TraceEngine {
       const written = [];
       for (const file of files) {
         path = firstNewFileName(file.names);
-        written.push(await writeFileNew(file.names, file.data, { fsync: this.options.fsync ?? true }));
+        written.push(await writeArtifactNew(file.names, file.data, { fsync: this.options.fsync ?? true }));
       }
       done(written.length > 0 ? { ...signed, written: traceFilesOf(work, written) } : signed);
     } catch (error) {

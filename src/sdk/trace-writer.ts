@@ -7,7 +7,6 @@
  */
 import { join } from "node:path";
 import { asError, isGaitError } from "../contract/errors.ts";
-import { writeFileNew } from "../contract/files.ts";
 import type { SigningKey } from "../contract/signing.ts";
 import type { Timestamp } from "../contract/time.ts";
 import {
@@ -22,6 +21,7 @@ import {
   type TraceRecord,
   traceIdFor,
 } from "../gate/index.ts";
+import { writeArtifactNew } from "../store/index.ts";
 import { ioFailure } from "./error-codes.ts";
 import { InlineTraceEngine } from "./inline-engine.ts";
 import type { EvidencePaths, TraceDone, TraceEngine } from "./trace-work.ts";
@@ -209,7 +209,7 @@ export class TraceWriter {
         ? evidenceFileNames(dir, "delegation_audit", audit.trace_id, done.written.sequence)
         : undefined);
     if (!names || (!exact && !done.written)) return;
-    const written = await writeFileNew(names, prettyJson(audit), { fsync: this.options.fsync ?? true });
+    const written = await writeArtifactNew(names, prettyJson(audit), { fsync: this.options.fsync ?? true });
     if (done.written) done.written.delegationAuditPath = written.path;
   }
 

@@ -22,6 +22,7 @@ import {
   signingKeyOptions,
   verifyKeyOptions,
 } from "../keyflags.ts";
+import { identityOptions } from "../store-flags.ts";
 import { readRender, renderOption, templateLines, templateOption, templateOutput } from "./audit-flags.ts";
 
 /** A key given by flag checks every signature; the project's dev key only those it made. */
@@ -191,6 +192,7 @@ const guardVerifyCommand = command({
       description: "strict = --require-signature",
     },
     ...verifyKeyOptions,
+    ...identityOptions,
   ],
   examples: [
     "gait guard verify ./gait-out/evidence_pack_<pack_id>.zip",

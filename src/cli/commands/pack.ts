@@ -43,7 +43,9 @@ import {
   signingKeyOptions,
   verifyKeyOptions,
 } from "../keyflags.ts";
+import { identityOptions } from "../store-flags.ts";
 import { failureParts, findingLines } from "../verify-report.ts";
+import { operationExportOptions, runExported } from "./export-flags.ts";
 
 /**
  * GUARD HOOK: the verifier of Guard evidence packs (`gait.guard.pack_manifest`), which `pack
@@ -197,6 +199,8 @@ const packVerifyCommand = command({
     { name: "path", value: "path", description: "pack zip (alternative to the positional)" },
     ...strictOptions,
     ...verifyKeyOptions,
+    ...identityOptions,
+    ...operationExportOptions,
   ],
   examples: [
     "gait pack verify ./gait-out/pack_<pack_id>.zip",
@@ -204,7 +208,14 @@ const packVerifyCommand = command({
   ],
   run: async (args, options, ctx) => {
     const path = resolve(ctx.cwd, zipArg(args, options, "pack"));
-    const result = await verifyPack(path, await verifyOptions(options, ctx));
+    const packOptions = await verifyOptions(options, ctx);
+    const result = await runExported(
+      options,
+      ctx,
+      () => verifyPack(path, packOptions),
+      (done, at, operations) =>
+        done.ok ? [operations.packVerifyEvent(done.value, at, operations.packRunId(done.value))] : [],
+    );
     const shown = showPath(ctx.cwd, path);
     const output = packOutput("verify", {
       ok: result.ok,
@@ -278,6 +289,7 @@ const packInspectCommand = command({
     { name: "path", value: "path", description: "pack zip (alternative to the positional)" },
     ...strictOptions,
     ...verifyKeyOptions,
+    ...identityOptions,
   ],
   examples: ["gait pack inspect ./gait-out/pack_<pack_id>.zip --json"],
   run: async (args, options, ctx) => {

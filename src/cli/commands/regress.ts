@@ -24,6 +24,8 @@ import {
   stringOption,
 } from "../command.ts";
 import { invalidInput } from "../error-codes.ts";
+import { type OperationEvents, operationExportOptions, runExported } from "./export-flags.ts";
+import { identityOptions } from "../store-flags.ts";
 
 /** Failing graders listed in the human summary after the first one. */
 const MAX_LISTED_FAILURES = 10;
@@ -66,6 +68,7 @@ const runOptions: OptionSpec[] = [
   { name: "allow-nondeterministic", description: "let non-deterministic graders (e.g. command) run" },
   { name: "context-conformance", description: "require context evidence conformance from every fixture" },
   { name: "allow-context-runtime-drift", description: "let runtime-only context drift pass" },
+  ...operationExportOptions,
 ];
 
 function fixtureRequest(args: string[], options: Options, ctx: CommandContext) {
@@ -164,12 +167,17 @@ const regressRunCommand = command({
   options: [
     { name: "config", value: "path", description: "regress config", default: "gait.yaml" },
     ...runOptions,
+    ...identityOptions,
   ],
   examples: [
     "gait regress run --json --junit ./gait-out/junit.xml",
     "gait regress run --candidate ./gait-out/runpack_run_new.zip",
   ],
-  run: async (_args, options, ctx) => runOutcome(await runRegress(runRequest(options, ctx)), ctx),
+  run: async (_args, options, ctx) =>
+    runOutcome(
+      await runExported(options, ctx, () => runRegress(runRequest(options, ctx)), regressSpans),
+      ctx,
+    ),
 });
 
 const regressBootstrapCommand = command({
@@ -179,10 +187,13 @@ const regressBootstrapCommand = command({
   options: [...fixtureOptions, checkpointOption, ...runOptions],
   examples: ["gait regress bootstrap --from run_demo --junit ./gait-out/junit.xml"],
   run: async (args, options, ctx) => {
-    const { fixture, run } = await bootstrapRegress({
-      ...runRequest(options, ctx),
-      ...fixtureRequest(args, options, ctx),
-    });
+    const { fixture, run } = await runExported(
+      options,
+      ctx,
+      () => bootstrapRegress({ ...runRequest(options, ctx), ...fixtureRequest(args, options, ctx) }),
+      (done, at, operations) =>
+        regressSpans(done.ok ? { ok: true, value: done.value.run } : done, at, operations),
+    );
     const outcome = runOutcome(run, ctx);
     const human = Array.isArray(outcome.human) ? outcome.human : [];
     return {
@@ -192,6 +203,10 @@ const regressBootstrapCommand = command({
     };
   },
 });
+
+/** A regress run's spans and failures metric (a run that threw has no result to report). */
+const regressSpans: OperationEvents<RegressRunOutcome> = (done, at, operations) =>
+  done.ok ? operations.regressEvents(done.value, at) : [];
 
 function runOutcome(run: RegressRunOutcome, ctx: CommandContext): CommandOutcome {
   const { result, failures } = run;

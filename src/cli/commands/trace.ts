@@ -7,6 +7,7 @@ import { type CommandContext, command, group, type Options, stringOption } from 
 import { invalidInput } from "../error-codes.ts";
 import { readJsonInput } from "../io.ts";
 import { readProjectVerifyKey, verifyKeyOptions } from "../keyflags.ts";
+import { identityOptions } from "../store-flags.ts";
 import { wrapperCommand } from "./wrap.ts";
 
 const traceVerifyCommand = command({
@@ -16,8 +17,12 @@ const traceVerifyCommand = command({
   options: [
     { name: "path", value: "path", description: "trace file (alternative to the positional)" },
     ...verifyKeyOptions,
+    ...identityOptions,
   ],
-  examples: ["gait trace verify trace_0a1b2c.json --public-key gait-out/keys/gait_public.key"],
+  examples: [
+    "gait trace verify trace_0a1b2c.json --public-key gait-out/keys/gait_public.key",
+    "gait trace verify gait-out/traces/trace_0a1b2c.json.age --identity key.txt",
+  ],
   run: async (args: string[], options: Options, ctx: CommandContext) => {
     const path = args[0] ?? stringOption(options, "path");
     if (!path) throw invalidInput("usage", "a trace path is required");

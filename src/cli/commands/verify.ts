@@ -8,7 +8,9 @@ import { type RunpackVerification, resolveRunpackPath, verifyRunpack } from "../
 import { command, group, stringOption } from "../command.ts";
 import { invalidInput } from "../error-codes.ts";
 import { readProjectVerifyKey, verifyKeyOptions } from "../keyflags.ts";
+import { identityOptions } from "../store-flags.ts";
 import { failureParts, findingLines } from "../verify-report.ts";
+import { operationExportOptions, runExported } from "./export-flags.ts";
 import { verifyChainCommand, verifySessionChainCommand } from "./verify-chain.ts";
 
 const verifyRunpackCommand = command({
@@ -27,10 +29,14 @@ const verifyRunpackCommand = command({
       description: "strict = --require-signature",
     },
     ...verifyKeyOptions,
+    ...identityOptions,
+    ...operationExportOptions,
   ],
   examples: [
     "gait verify run_demo",
+    "gait verify ./gait-out/runpack_run_demo.zip.age --identity key.txt",
     "gait verify ./gait-out/runpack_run_x.zip --require-signature --public-key gait_public.key",
+    "gait verify run_demo --otlp-endpoint http://127.0.0.1:4318",
   ],
   run: async (args, options, ctx) => {
     const ref = args[0];
@@ -43,10 +49,16 @@ const verifyRunpackCommand = command({
     // A key given by flag checks every signature; the project's dev key only those it made.
     const found = await readProjectVerifyKey(options, ctx);
     const path = resolveRunpackPath(ref, ctx);
-    const result = await verifyRunpack(path, {
-      requireSignature,
-      ...(found?.given ? { verifyKey: found.key } : found ? { defaultKey: found.key } : {}),
-    });
+    const result = await runExported(
+      options,
+      ctx,
+      () =>
+        verifyRunpack(path, {
+          requireSignature,
+          ...(found?.given ? { verifyKey: found.key } : found ? { defaultKey: found.key } : {}),
+        }),
+      (done, at, operations) => (done.ok ? [operations.runpackVerifyEvent(done.value, at)] : []),
+    );
     const output: Record<string, unknown> = {
       ...result,
       path: showPath(ctx.cwd, path),
