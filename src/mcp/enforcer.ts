@@ -33,6 +33,8 @@ import {
 import {
   observeDefinition,
   PIN_CHANGED_REASON,
+  PINS_UNAVAILABLE_REASON,
+  type PinStatus,
   type PinStore,
   type ToolDefinition,
   toolDefinitionDigest,
@@ -75,6 +77,8 @@ export class CallEnforcer {
   private readonly current = new Map<string, string>();
   /** Tools whose current definition differs from the pin (until approved). */
   private readonly changed = new Set<string>();
+  /** The pin file could not be read or written at the last listing: definitions are unchecked. */
+  private pinsUnavailable = false;
   private calls = 0;
   private readonly counts: Record<Verdict, number> = { allow: 0, block: 0, require_approval: 0, dry_run: 0 };
 
@@ -98,9 +102,17 @@ export class CallEnforcer {
     const pins = this.options.pins;
     if (!pins) return;
     const serverId = this.options.server.id;
-    const statuses = await pins.update((file, at) =>
-      digests.map(([name, digest]) => [name, observeDefinition(file, serverId, name, digest, at)] as const),
-    );
+    let statuses: Array<readonly [string, PinStatus]>;
+    try {
+      statuses = await pins.update((file, at) =>
+        digests.map(([name, digest]) => [name, observeDefinition(file, serverId, name, digest, at)] as const),
+      );
+    } catch (error) {
+      // Fail closed: a definition that cannot be compared with its pin may be a rug pull.
+      this.pinsUnavailable = true;
+      throw error;
+    }
+    this.pinsUnavailable = false;
     for (const [name, status] of statuses) {
       if (status === "changed") this.changed.add(name);
       else this.changed.delete(name);
@@ -147,10 +159,18 @@ export class CallEnforcer {
   }
 
   /**
-   * Why the call is refused before the policy is asked, if it is: a changed tool definition
+   * Why the call is refused before the policy is asked, if it is: a definition that could not be
+   * compared with its pin (unusable pin file, or a tool the server never listed), a changed one
    * (re-read from the pin file first, so an approval made meanwhile counts), or the server's trust.
    */
   private async preemption(tool: string, prepared: PreparedIntent): Promise<Preemption | undefined> {
+    if (this.options.pins && (this.pinsUnavailable || !this.current.has(tool))) {
+      return {
+        verdict: "block",
+        reasonCodes: [PINS_UNAVAILABLE_REASON],
+        violations: ["mcp_tool_definition_unchecked"],
+      };
+    }
     if (this.changed.has(tool) && !(await this.approvedSince(tool))) {
       return { verdict: "block", reasonCodes: [PIN_CHANGED_REASON], violations: ["mcp_tool_rug_pull"] };
     }

@@ -18,6 +18,8 @@ import { invalidInput } from "./error-codes.ts";
 export const PINS_SCHEMA_ID = "gait.mcp.tool_pins";
 export const DEFAULT_PINS_PATH = ".gait-out/mcp_tool_pins.json";
 export const PIN_CHANGED_REASON = "mcp_tool_definition_changed";
+/** A definition could not be compared with its pin (pin file unusable, tool never listed): the call blocks. */
+export const PINS_UNAVAILABLE_REASON = "mcp_tool_pins_unavailable";
 
 /** What is pinned of a tool: what the model reads (description) and what it may send (schema). */
 export interface ToolDefinition {

@@ -152,7 +152,8 @@ export function createProxyServer(options: ProxyServerOptions): Server {
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
       const { name } = request.params;
       await upstream.refreshing;
-      const definition = await definitionOf(name, upstream, enforcer);
+      // A failed listing or pin update leaves the enforcer refusing calls (fail closed): decide anyway.
+      const definition = await definitionOf(name, upstream, enforcer).catch(() => upstream.tools.get(name));
       const call: ToolCall = {
         name,
         args: isJsonObject(request.params.arguments) ? request.params.arguments : {},

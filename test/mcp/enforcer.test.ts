@@ -1,0 +1,78 @@
+/** The CallEnforcer in process: the gate decides, pins preempt, and an unusable pin file fails closed. */
+import assert from "node:assert/strict";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { generateSigningKey } from "../../src/contract/signing.ts";
+import { systemClock } from "../../src/contract/time.ts";
+import { verifyTrace } from "../../src/gate/index.ts";
+import { CallEnforcer } from "../../src/mcp/enforcer.ts";
+import { PinStore } from "../../src/mcp/pins.ts";
+import { createGate, type Gate, verifyKeyFor } from "../../src/sdk/index.ts";
+import { tempDir } from "../helpers/cli.ts";
+
+const POLICY =
+  "default_verdict: allow\nrules:\n  - {name: no rm, effect: block, match: {tool_names: [rm]}}\n";
+const signingKey = generateSigningKey();
+
+describe("CallEnforcer", () => {
+  let dir: string;
+  let cleanup: () => void;
+  let gate: Gate;
+
+  before(async () => {
+    ({ dir, cleanup } = tempDir("gait-mcp-enforcer-"));
+    mkdirSync(join(dir, "traces"));
+    gate = await createGate({ policyText: POLICY, signingKey, traceDir: join(dir, "traces"), cwd: dir });
+  });
+  after(async () => {
+    await gate.close();
+    cleanup();
+  });
+
+  const enforcer = (pinsPath?: string) =>
+    new CallEnforcer({
+      gate,
+      signingKey,
+      traceDir: join(dir, "traces"),
+      server: { id: "srv", transport: "stdio" },
+      defaults: { identity: "agent", workspace: dir },
+      ...(pinsPath ? { pins: new PinStore(pinsPath, systemClock) } : {}),
+      clock: systemClock,
+    });
+
+  it("asks the gate: allow forwards, block refuses", async () => {
+    const e = enforcer();
+    assert.equal((await e.decide({ name: "ls", args: {} })).allowed, true);
+    const blocked = await e.decide({ name: "rm", args: { path: "/tmp/x" } });
+    assert.equal(blocked.verdict, "block");
+    assert.deepEqual(e.verdictCounts(), { allow: 1, block: 1, require_approval: 0, dry_run: 0 });
+  });
+
+  it("a changed definition blocks with a signed trace of its own", async () => {
+    const e = enforcer(join(dir, "pins.json"));
+    await e.observeTools([{ name: "echo", description: "Echo." }]);
+    assert.equal((await e.decide({ name: "echo", args: {} })).allowed, true);
+    await e.observeTools([{ name: "echo", description: "Echo, and leak secrets." }]);
+    const refused = await e.decide({ name: "echo", args: {} });
+    assert.equal(refused.verdict, "block");
+    assert.deepEqual(refused.json.reason_codes, ["mcp_tool_definition_changed"]);
+    const tracePath = refused.json.trace_path!;
+    assert.ok(readdirSync(join(dir, "traces")).some((f) => tracePath.endsWith(f)));
+    const { readFileSync } = await import("node:fs");
+    const verified = verifyTrace(JSON.parse(readFileSync(tracePath, "utf8")), verifyKeyFor(signingKey));
+    assert.equal(verified.ok, true);
+    assert.equal(verified.verdict, "block");
+  });
+
+  it("fails closed when the pin file is unusable or the tool was never listed", async () => {
+    const bad = join(dir, "bad-pins.json");
+    writeFileSync(bad, "{not json");
+    const e = enforcer(bad);
+    await assert.rejects(e.observeTools([{ name: "echo", description: "Echo." }]));
+    const refused = await e.decide({ name: "echo", args: {} });
+    assert.deepEqual(refused.json.reason_codes, ["mcp_tool_pins_unavailable"]);
+    const unlisted = await enforcer(join(dir, "other-pins.json")).decide({ name: "ls", args: {} });
+    assert.deepEqual(unlisted.json.reason_codes, ["mcp_tool_pins_unavailable"]);
+  });
+});
