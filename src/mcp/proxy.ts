@@ -39,7 +39,7 @@ import { isJsonObject } from "../contract/canonical.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import type { CallDecision, CallEnforcer } from "./enforcer.ts";
 import { refusalResult } from "./enforcer.ts";
-import { invalidInput, ioFailure } from "./error-codes.ts";
+import { gaitError, invalidInput } from "./error-codes.ts";
 import type { ToolCall } from "./tool-call.ts";
 
 /** How to reach the real server. */
@@ -85,7 +85,8 @@ export async function connectUpstream(target: UpstreamTarget): Promise<Upstream>
   } catch (error) {
     await client.close().catch(() => {});
     const where = target.kind === "stdio" ? [target.command, ...target.args].join(" ") : target.url.href;
-    throw ioFailure(
+    throw gaitError(
+      "dependency_missing",
       "mcp_upstream_unavailable",
       `cannot reach the MCP server ${where}: ${(error as Error).message}`,
       {
