@@ -5,11 +5,13 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { generateSigningKey } from "../../src/contract/signing.ts";
 import { systemClock } from "../../src/contract/time.ts";
-import { verifyTrace } from "../../src/gate/index.ts";
+import { parsePolicyYaml, verifyTrace } from "../../src/gate/index.ts";
 import { CallEnforcer } from "../../src/mcp/enforcer.ts";
 import { PinStore } from "../../src/mcp/pins.ts";
+import { TrustCheck } from "../../src/mcp/trust.ts";
 import { createGate, type Gate, verifyKeyFor } from "../../src/sdk/index.ts";
 import { tempDir } from "../helpers/cli.ts";
+import { assertPublicValid } from "../helpers/public-schemas.ts";
 
 const POLICY =
   "default_verdict: allow\nrules:\n  - {name: no rm, effect: block, match: {tool_names: [rm]}}\n";
@@ -63,6 +65,30 @@ describe("CallEnforcer", () => {
     const verified = verifyTrace(JSON.parse(readFileSync(tracePath, "utf8")), verifyKeyFor(signingKey));
     assert.equal(verified.ok, true);
     assert.equal(verified.verdict, "block");
+    assertPublicValid(JSON.parse(readFileSync(tracePath, "utf8")), "rug-pull trace");
+  });
+
+  it("an untrusted server is refused before the rules for required risk classes, its trace carrying mcp_trust", async () => {
+    const trustPolicy = parsePolicyYaml("mcp_trust: {snapshot: trust.json}\n", "p.yaml").policy.mcpTrust;
+    const e = new CallEnforcer({
+      gate,
+      signingKey,
+      traceDir: join(dir, "traces"),
+      server: { id: "srv", transport: "stdio" },
+      defaults: { identity: "agent", workspace: dir },
+      trust: new TrustCheck(trustPolicy, { kind: "unavailable", message: "no file" }, "srv"),
+      clock: systemClock,
+    });
+    const high = await e.decide({ name: "ls", args: {}, context: { risk_class: "high" } });
+    assert.equal(high.verdict, "block");
+    assert.deepEqual(high.json.reason_codes, ["mcp_trust_snapshot_unavailable"]);
+    const { readFileSync } = await import("node:fs");
+    const trace = JSON.parse(readFileSync(high.json.trace_path!, "utf8"));
+    assert.equal(trace.mcp_trust.status, "missing");
+    assert.equal(trace.mcp_trust.enforced, true);
+    assertPublicValid(trace, "mcp_trust trace");
+    const low = await e.decide({ name: "ls", args: {}, context: { risk_class: "low" } });
+    assert.equal(low.verdict, "allow");
   });
 
   it("fails closed when the pin file is unusable or the tool was never listed", async () => {
