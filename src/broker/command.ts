@@ -1,14 +1,15 @@
 /**
  * The command broker: runs a credential helper with the request JSON (plus `request_digest`) on
- * stdin and reads one response JSON object from its stdout (response.ts), with the reference's
- * limits: 5 s timeout (the helper's process group is killed), 16 KiB of output, a command without
- * whitespace (a program, not a shell line; arguments go in `args`), and, when
- * GAIT_CREDENTIAL_COMMAND_ALLOWLIST is set, only a command it lists (comma-separated).
+ * stdin and reads one JSON object from its stdout: a broker response (response.ts) or a provider
+ * receipt (receipts.ts), with the reference's limits: 5 s timeout (the helper's process group is
+ * killed), 16 KiB of output, a command without whitespace (a program, not a shell line; arguments
+ * go in `args`), and, when GAIT_CREDENTIAL_COMMAND_ALLOWLIST is set, only a command it lists
+ * (comma-separated).
  */
 import { parseJsonStrict } from "../contract/canonical.ts";
 import { runProcess } from "../contract/process.ts";
 import { invalidInput, ioFailure } from "./error-codes.ts";
-import { parseBrokerIssue } from "./response.ts";
+import { parseHelperAnswer } from "./receipts.ts";
 import type { BrokerIssue, BrokerRequest, CredentialBroker, IssueContext } from "./types.ts";
 
 export const COMMAND_TIMEOUT_MS = 5_000;
@@ -28,7 +29,7 @@ export function commandBroker(options: CommandBrokerOptions): CredentialBroker {
   const timeoutMs = options.timeoutMs ?? COMMAND_TIMEOUT_MS;
   return {
     kind: "command",
-    issue: async (request: BrokerRequest, { requestDigest }: IssueContext): Promise<BrokerIssue> => {
+    issue: async (request: BrokerRequest, { requestDigest, now }: IssueContext): Promise<BrokerIssue> => {
       const result = await runProcess(options.command, options.args ?? [], {
         ...(options.cwd ? { cwd: options.cwd } : {}),
         env: options.env,
@@ -63,7 +64,7 @@ export function commandBroker(options: CommandBrokerOptions): CredentialBroker {
       } catch {
         parsed = undefined;
       }
-      return parseBrokerIssue(parsed, name);
+      return parseHelperAnswer(parsed, { request, requestDigest, now }, name);
     },
   };
 }

@@ -13,6 +13,8 @@ export const BROKER_ERROR_CODES = {
   broker_command_timeout: "io_failure",
   broker_command_output_too_large: "io_failure",
   broker_response_invalid: "verification_failed",
+  broker_receipt_invalid: "verification_failed",
+  broker_receipt_unknown: "verification_failed",
   broker_env_credential_missing: "io_failure",
   broker_timeout: "io_failure",
   oauth2_unavailable: "io_failure",

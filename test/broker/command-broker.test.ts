@@ -155,7 +155,12 @@ describe("command broker with real helper scripts", () => {
     const garbage = helper("garbage.sh", `echo '{"token":"x"}'`);
     const invalid = await requestCredential(await commandBroker(garbage), outcome(), NOW);
     assert.ok("failed" in invalid.check);
-    assert.equal(invalid.check.failed.error?.code, "broker_response_invalid");
+    // Neither the response shape nor a provider receipt (receipts.test.ts).
+    assert.equal(invalid.check.failed.error?.code, "broker_receipt_unknown");
+    const notJson = helper("not-json.sh", "echo 'token=x'");
+    const unreadable = await requestCredential(await commandBroker(notJson), outcome(), NOW);
+    assert.ok("failed" in unreadable.check);
+    assert.equal(unreadable.check.failed.error?.code, "broker_response_invalid");
   });
 
   it("honours GAIT_CREDENTIAL_COMMAND_ALLOWLIST and refuses a command line with whitespace", async () => {
