@@ -60,6 +60,7 @@ export const OPERATION_NAMES = [
   "gait.runpack.verify",
   "gait.pack.verify",
   "gait.regress.run",
+  "gait.regress.fixture",
 ] as const;
 export type OperationName = (typeof OPERATION_NAMES)[number];
 
@@ -210,6 +211,25 @@ export function otlpTraceIdForRun(runId: string): string {
 /** A stable span id for `key` within a run (replays of one artifact give the same ids). */
 export function otlpSpanIdFor(runId: string, key: string): string {
   return sha256Hex(`gait.span:${runId}:${key}`).slice(0, 16);
+}
+
+/** The root `gait.run` span of run `runId`: the same ids live and in `gait export`. */
+export function runRootPlacement(runId: string): Required<Omit<SpanPlacement, "parentSpanId">> {
+  return { traceId: otlpTraceIdForRun(runId), spanId: otlpSpanIdFor(runId, "run") };
+}
+
+/**
+ * A span under run `runId`'s root. With a `key` its id is derived (one span per run and key,
+ * e.g. a tool call); without, it is random (an operation that may happen many times, such as a
+ * verification).
+ */
+export function inRunPlacement(runId: string, key?: string): SpanPlacement {
+  const root = runRootPlacement(runId);
+  return {
+    traceId: root.traceId,
+    parentSpanId: root.spanId,
+    ...(key !== undefined ? { spanId: otlpSpanIdFor(runId, key) } : {}),
+  };
 }
 
 /** Where a live event's span goes: its run's trace when it names a run (else a trace of its own). */

@@ -36,6 +36,8 @@ export interface OtlpRequest {
   /** Base URL (as OTEL_EXPORTER_OTLP_ENDPOINT): /v1/traces and /v1/metrics are appended. Wins over the environment. */
   endpoint?: string | undefined;
   serviceName?: string | undefined;
+  /** Request timeout when no OTEL_EXPORTER_OTLP_*TIMEOUT is set (default 10000 ms). */
+  defaultTimeoutMs?: number | undefined;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -61,12 +63,12 @@ export function resolveOtlpSettings(request: OtlpRequest, env: Env): OtlpSetting
     metricsHeaders: headersFor(env, "METRICS"),
     tracesTimeoutMs: positiveInt(
       perSignal(env, "TRACES", "TIMEOUT"),
-      DEFAULT_TIMEOUT_MS,
+      request.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
       "OTEL_EXPORTER_OTLP_TIMEOUT",
     ),
     metricsTimeoutMs: positiveInt(
       perSignal(env, "METRICS", "TIMEOUT"),
-      DEFAULT_TIMEOUT_MS,
+      request.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
       "OTEL_EXPORTER_OTLP_TIMEOUT",
     ),
     serviceName:

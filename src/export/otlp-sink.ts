@@ -105,7 +105,8 @@ class OtlpSink implements ExportSink {
         this.metrics?.recordDecision(event);
       } else {
         if (tracer) this.operationSpan(tracer, event);
-        if (event.regressFailures) this.metrics?.recordRegressFailures(event.regressFailures);
+        // A passing regress run adds 0: the series exists (a rate of 0) before the first failure.
+        if (event.regressFailures !== undefined) this.metrics?.recordRegressFailures(event.regressFailures);
       }
     }
   }

@@ -14,15 +14,15 @@ import { Timestamp } from "../contract/time.ts";
 import { type OpenedPack, openPack, type PackVerification, type PackVerifyOptions } from "../pack/index.ts";
 import type { IntentRecord, LoadedRunpack, ResultRecord } from "../runpack/index.ts";
 import {
-  type Attributes,
   type DecisionEvent,
   type ExportEvent,
+  inRunPlacement,
   type OperationEvent,
-  otlpSpanIdFor,
   otlpTraceIdForRun,
   type SpanPlacement,
   toolExecutionEvent,
 } from "./events.ts";
+import { packVerifyEvent, runEvent } from "./operations.ts";
 
 export interface ReplaySummary {
   ok: boolean;
@@ -63,17 +63,11 @@ export function replayEvents(
   const { verification } = opened;
   const runpack = verification.ok ? opened.runpack : undefined;
   const runId = runpack?.runpack.run.run_id;
-  const root: SpanPlacement | undefined = runId
-    ? { traceId: otlpTraceIdForRun(runId), spanId: otlpSpanIdFor(runId, "run") }
-    : undefined;
-  const child = (key: string): SpanPlacement | undefined =>
-    runId && root
-      ? { traceId: root.traceId!, spanId: otlpSpanIdFor(runId, key), parentSpanId: root.spanId! }
-      : undefined;
+  const child = (key: string): SpanPlacement | undefined => (runId ? inRunPlacement(runId, key) : undefined);
 
   const events: ExportEvent[] = [];
-  if (runpack && runId) events.push(runEvent(runpack, root!));
-  events.push(verifyEvent(verification, verifiedAt, runId, child("verify")));
+  if (runpack && runId) events.push(runEvent(runpack));
+  events.push(packVerifyEvent(verification, verifiedAt, runId, child("verify")));
   let toolCalls = 0;
   let decisions = 0;
   if (runpack && runId) {
@@ -131,65 +125,6 @@ function traceIdFromLocator(locator: string): string | undefined {
 
 function ms(timestamp: string): number {
   return Timestamp.parse(timestamp).epochMs();
-}
-
-function runEvent(loaded: LoadedRunpack, placement: SpanPlacement): OperationEvent {
-  const { run, manifest, intents, results, refs } = loaded.runpack;
-  const times = [
-    run.created_at,
-    ...run.timeline.map((event) => event.ts),
-    ...results.map((r) => r.created_at),
-  ];
-  const endedAtMs = Math.max(...times.map(ms));
-  return {
-    kind: "operation",
-    operation: "gait.run",
-    startedAtMs: ms(run.created_at),
-    endedAtMs,
-    ok: results.every((result) => result.status === "ok"),
-    attributes: {
-      "gait.run_id": run.run_id,
-      "gait.manifest_digest": manifest.manifest_digest,
-      "gait.capture_mode": manifest.capture_mode,
-      "gait.intent_count": intents.length,
-      "gait.result_count": results.length,
-      "gait.ref_count": refs.receipts.length,
-      "gait.producer_version": run.producer_version,
-    },
-    placement,
-  };
-}
-
-function verifyEvent(
-  verification: PackVerification,
-  at: { startedAtMs: number; endedAtMs: number },
-  runId: string | undefined,
-  placement: SpanPlacement | undefined,
-): OperationEvent {
-  const runpackOnly = verification.legacy_type === "runpack";
-  const attributes: Attributes = {
-    "gait.verify.ok": verification.ok,
-    "gait.pack_id": verification.pack_id,
-    "gait.pack_type": verification.pack_type,
-    "gait.source_ref": verification.source_ref,
-    "gait.signature_status": verification.signature_status,
-    "gait.files_checked": verification.files_checked,
-    "gait.missing_files": verification.missing_files.length,
-    "gait.hash_mismatches": verification.hash_mismatches.length,
-    "gait.undeclared_files": verification.undeclared_files.length,
-  };
-  if (verification.legacy_type) attributes["gait.legacy_type"] = verification.legacy_type;
-  if (runId) attributes["gait.run_id"] = runId;
-  return {
-    kind: "operation",
-    operation: runpackOnly ? "gait.runpack.verify" : "gait.pack.verify",
-    startedAtMs: at.startedAtMs,
-    endedAtMs: at.endedAtMs,
-    ok: verification.ok,
-    ...(verification.ok ? {} : { errorType: "verification_failed" }),
-    attributes,
-    ...(placement ? { placement } : {}),
-  };
 }
 
 function toolEvent(call: RecordedCall, runId: string, placement: SpanPlacement | undefined): OperationEvent {

@@ -14,6 +14,11 @@ export interface ExportOptions {
   /** Append one JSONL line per decision to this file (relative to `cwd`), or `-` for stdout. */
   logOut?: string | undefined;
   serviceName?: string | undefined;
+  /**
+   * OTLP request timeout (retries included) unless the OTEL environment sets one: one-shot
+   * commands pass a short one, since their exit waits for delivery.
+   */
+  defaultTimeoutMs?: number | undefined;
   /** Events held for the sinks before new ones are dropped (default 4096). */
   maxQueue?: number;
   cwd?: string;
@@ -26,7 +31,14 @@ export async function createExporters(options: ExportOptions = {}): Promise<Expo
   const env = options.env ?? process.env;
   const warn =
     options.onWarning ?? ((message: string) => process.emitWarning(message, { code: "GAIT_EXPORT" }));
-  const otlp = resolveOtlpSettings({ endpoint: options.otlpEndpoint, serviceName: options.serviceName }, env);
+  const otlp = resolveOtlpSettings(
+    {
+      endpoint: options.otlpEndpoint,
+      serviceName: options.serviceName,
+      defaultTimeoutMs: options.defaultTimeoutMs,
+    },
+    env,
+  );
   const sinks: ExportSink[] = [];
   if (otlp) {
     for (const warning of otlp.warnings) warn(warning);

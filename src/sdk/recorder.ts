@@ -5,8 +5,10 @@
  * same input gives the same bytes either way.
  */
 import type { JsonObject } from "../contract/canonical.ts";
+import { asError, isGaitError } from "../contract/errors.ts";
 import type { SigningKeyRequest } from "../contract/keys.ts";
 import { type Clock, systemClock, Timestamp } from "../contract/time.ts";
+import type { Exporters } from "../export/index.ts";
 import {
   assertRunId,
   type CaptureMode,
@@ -37,6 +39,12 @@ export interface StartRunOptions {
   contextEvidenceMode?: ContextEvidenceMode;
   contextSetDigest?: string;
   unsafeContextRaw?: boolean;
+  /**
+   * Hand finish()'s spans to these exporters (createExporters): the run's root `gait.run` span
+   * and `gait.runpack.record`, in the trace computed from the run_id, as `gait export --from`
+   * sends them. The caller owns the exporters (flush or shut them down).
+   */
+  exporters?: Exporters;
 }
 
 export interface IntentInput {
@@ -169,16 +177,44 @@ export class RunRecorder {
   async finish(): Promise<FinishedRun> {
     this.open();
     const o = this.options;
-    const recorded = await recordRunpack(this.toInput(), {
-      cwd: o.cwd ?? process.cwd(),
-      env: o.env ?? process.env,
-      clock: this.clock,
-      ...(o.outDir ? { outDir: o.outDir } : {}),
-      ...(o.signing ? { signing: o.signing } : {}),
-      ...(o.unsafeContextRaw ? { unsafeContextRaw: true } : {}),
-    });
+    const startedAtMs = Date.now();
+    let recorded: FinishedRun;
+    try {
+      recorded = await recordRunpack(this.toInput(), {
+        cwd: o.cwd ?? process.cwd(),
+        env: o.env ?? process.env,
+        clock: this.clock,
+        ...(o.outDir ? { outDir: o.outDir } : {}),
+        ...(o.signing ? { signing: o.signing } : {}),
+        ...(o.unsafeContextRaw ? { unsafeContextRaw: true } : {}),
+      });
+    } catch (error) {
+      if (o.exporters) await this.exportRecord(o.exporters, { ok: false, error }, startedAtMs);
+      throw error;
+    }
     this.finished = true;
+    if (o.exporters) await this.exportRecord(o.exporters, { ok: true, recorded }, startedAtMs);
     return recorded;
+  }
+
+  /** Hands the record's spans over (export/record-events.ts, loaded only here). Never throws. */
+  private async exportRecord(
+    exporters: Exporters,
+    done: { ok: true; recorded: FinishedRun } | { ok: false; error: unknown },
+    startedAtMs: number,
+  ): Promise<void> {
+    const at = { startedAtMs, endedAtMs: Date.now() };
+    const warn = (message: string) => process.emitWarning(message, { code: "GAIT_EXPORT" });
+    try {
+      const { recordedRunEvents } = await import("../export/record-events.ts");
+      const runId = this.options.runId;
+      const outcome = done.ok
+        ? { runId, recorded: done.recorded }
+        : { runId, errorCode: isGaitError(done.error) ? done.error.code : "record_failed" };
+      for (const event of await recordedRunEvents(outcome, at, warn)) exporters.operation(event);
+    } catch (error) {
+      warn(`the run's spans were not exported: ${asError(error).message}`);
+    }
   }
 
   private open(): this {

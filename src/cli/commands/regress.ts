@@ -24,8 +24,8 @@ import {
   stringOption,
 } from "../command.ts";
 import { invalidInput } from "../error-codes.ts";
-import { type OperationEvents, operationExportOptions, runExported } from "./export-flags.ts";
 import { identityOptions } from "../store-flags.ts";
+import { type OperationEvents, operationExportOptions, runExported } from "./export-flags.ts";
 
 /** Failing graders listed in the human summary after the first one. */
 const MAX_LISTED_FAILURES = 10;

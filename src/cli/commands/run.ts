@@ -43,6 +43,8 @@ import {
   signingKeyOptions,
   verifyKeyOptions,
 } from "../keyflags.ts";
+import { operationExportOptions, runExported } from "./export-flags.ts";
+import { recordSpans } from "./run-record-export.ts";
 import { runSessionGroup } from "./session.ts";
 
 /** The runpack named by the positional or by `--from`; exactly one is needed. */
@@ -95,6 +97,7 @@ const runRecordCommand = command({
         "verified context envelope (gait.context.envelope) to bind into refs: its records become receipts, its context set digest and evidence mode the runpack's",
     },
     ...signingKeyOptions,
+    ...operationExportOptions,
   ],
   examples: [
     "gait run record run.json",
@@ -113,19 +116,21 @@ const runRecordCommand = command({
       ? await readContextEnvelope(envelopePath, evidenceMode, ctx)
       : undefined;
     const signing = await readOptionalSigningRequest(options, ctx.cwd);
-    const recorded = await recordRunpack(input, {
-      cwd: ctx.cwd,
-      env: ctx.env,
-      clock: ctx.clock,
-      outDir: stringOption(options, "out-dir") ?? "./gait-out",
-      unsafeContextRaw: options["unsafe-context-raw"] === true,
-      ...(runId ? { runId } : {}),
-      ...(captureMode ? { captureMode } : {}),
-      // The reference CLI defaults the mode (the library does not): CONTRACTS.md §3.2.
-      contextEvidenceMode: evidenceMode ?? "best_effort",
-      ...(signing ? { signing } : {}),
-      ...(contextEnvelope ? { contextEnvelope } : {}),
-    });
+    const record = () =>
+      recordRunpack(input, {
+        cwd: ctx.cwd,
+        env: ctx.env,
+        clock: ctx.clock,
+        outDir: stringOption(options, "out-dir") ?? "./gait-out",
+        unsafeContextRaw: options["unsafe-context-raw"] === true,
+        ...(runId ? { runId } : {}),
+        ...(captureMode ? { captureMode } : {}),
+        // The reference CLI defaults the mode (the library does not): CONTRACTS.md §3.2.
+        contextEvidenceMode: evidenceMode ?? "best_effort",
+        ...(signing ? { signing } : {}),
+        ...(contextEnvelope ? { contextEnvelope } : {}),
+      });
+    const recorded = await runExported(options, ctx, record, recordSpans(input, runId, ctx));
     for (const warning of recorded.warnings) ctx.warn(warning);
     return {
       output: {

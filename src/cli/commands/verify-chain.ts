@@ -21,6 +21,7 @@ import { invalidInput } from "../error-codes.ts";
 import { readJsonInput } from "../io.ts";
 import { readProjectVerifyKey, verifyKeyOptions } from "../keyflags.ts";
 import { failureParts } from "../verify-report.ts";
+import { operationExportOptions, runExported } from "./export-flags.ts";
 
 const strictOptions = [
   { name: "require-signature", description: "fail unless a signature verifies (needs a public key)" },
@@ -61,6 +62,7 @@ export const verifyChainCommand = command({
     { name: "pack", value: "path", description: "pack or evidence pack zip to verify too" },
     ...strictOptions,
     ...verifyKeyOptions,
+    ...operationExportOptions,
   ],
   examples: [
     "gait verify chain --run run_demo",
@@ -78,7 +80,13 @@ export const verifyChainCommand = command({
         hint: "pass --public-key PATH or --public-key-env VAR (in a project made by `gait init`, its dev key is used)",
       });
     const runPath = resolveRunpackPath(ref, ctx);
-    const run = await verifyRunpack(runPath, keys.verify);
+    // The runpack's verification is exported as `gait verify` exports it (the trace and pack are not).
+    const run = await runExported(
+      options,
+      ctx,
+      () => verifyRunpack(runPath, keys.verify),
+      (done, at, operations) => (done.ok ? [operations.runpackVerifyEvent(done.value, at)] : []),
+    );
     const output: Record<string, unknown> = { run: { ...run, path: showPath(ctx.cwd, runPath) } };
     const failures = run.ok ? [] : [`runpack ${run.run_id}: ${failureParts(run).join("; ") || "failed"}`];
     if (tracePath && keys.traceKey) {
