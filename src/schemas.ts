@@ -17,6 +17,7 @@ import { ApprovalLedgerSchema, ApproverKeysSchema, RateLimitStateSchema } from "
 import { KillSwitchJournalEventSchema, KillSwitchStateSchema } from "./gate/kill-switch-schema.ts";
 import { PolicyDocumentSchema } from "./gate/policy-schema.ts";
 import { gateWireSchemas } from "./gate/wire.ts";
+import { retentionSchemas } from "./guard/retention-types.ts";
 import { guardSchemas } from "./guard/types.ts";
 import { jobSchemas } from "./job/model.ts";
 import { DoctorResultSchema } from "./onboarding/doctor-schema.ts";
@@ -67,6 +68,7 @@ export const publishedSchemas: readonly PublishedSchema[] = [
   ...Object.entries(jobSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
   ...Object.entries(packSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
   ...Object.entries(guardSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
+  ...Object.entries(retentionSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
   ...Object.entries(scoutSchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
   ...Object.entries(registrySchemas).map(([name, schema]) => ({ path: `${name}.schema.json`, schema })),
   { path: "registry/pack_source.schema.json", schema: yamlDocumentSchema(PackSourceSchema) },

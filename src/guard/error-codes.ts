@@ -32,6 +32,9 @@ export const GUARD_ERROR_CODES = {
   guard_trace_signature_failed: "verification_failed",
   guard_verify_failed: "verification_failed",
   guard_verify_key_required: "invalid_input",
+  guard_not_encrypted: "invalid_input",
+  retention_ttl_invalid: "invalid_input",
+  retention_root_invalid: "invalid_input",
 } as const satisfies ErrorCodeTable;
 
 export type GuardErrorCode = keyof typeof GUARD_ERROR_CODES;

@@ -17,6 +17,13 @@ export {
   type RenderFormat,
   sealEvidencePack,
 } from "./build.ts";
+export {
+  type CryptFileOutcome,
+  DECRYPT_FORMATS,
+  type DecryptFormat,
+  decryptArtifactFile,
+  encryptArtifactFile,
+} from "./encrypt.ts";
 export { GUARD_ERROR_CODES, type GuardErrorCode } from "./error-codes.ts";
 export { incidentTimeline, incidentWindow, inWindow, policyDigestsOf, selectInWindow } from "./incident.ts";
 export {
@@ -37,6 +44,28 @@ export {
   parseGuardManifest,
   signableGuardManifest,
 } from "./manifest.ts";
+export {
+  DEFAULT_PACK_TTL,
+  DEFAULT_TRACE_TTL,
+  planRetention,
+  RETENTION_PROFILE_TTLS,
+  type RetentionOutcome,
+  type RetentionProfileName,
+  retentionKindOf,
+  retentionReportText,
+  runRetention,
+  scanRetentionRoot,
+  signRetentionReport,
+  writeRetentionReport,
+} from "./retention.ts";
+export {
+  RETENTION_REPORT_SCHEMA_ID,
+  RETENTION_SIGNATURE_SCHEMA_ID,
+  type RetentionEvent,
+  type RetentionReport,
+  type RetentionSignature,
+  retentionSchemas,
+} from "./retention-types.ts";
 export {
   type ApprovalAuditInput,
   type DocumentHead,

@@ -132,8 +132,8 @@ export async function refusePlaintextOutput(what: string): Promise<void> {
  * memory) when it is an age file or a reference envelope. A path is sniffed by its first bytes,
  * so a plain artifact is not read twice.
  */
-export async function openArtifact(source: string | Buffer): Promise<string | Buffer> {
-  if (typeof source !== "string") return (await decryptIfSealed(source, "input")) ?? source;
+export async function openArtifact(source: string | Buffer, label = "input"): Promise<string | Buffer> {
+  if (typeof source !== "string") return (await decryptIfSealed(source, label)) ?? source;
   const head = await readHead(source);
   if (head === undefined || !isSealed(head)) return source;
   return (await decryptIfSealed(await readFile(source), source)) ?? source;

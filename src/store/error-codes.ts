@@ -10,17 +10,14 @@ import { errorsFor } from "../contract/errors.ts";
 export const STORE_ERROR_CODES = {
   store_identity_required: "verification_failed",
   store_identity_invalid: "invalid_input",
-  store_identity_conflict: "invalid_input",
   store_key_command_failed: "verification_failed",
   store_decrypt_failed: "verification_failed",
   store_recipient_invalid: "invalid_input",
   store_recipient_required: "invalid_input",
-  store_not_encrypted: "invalid_input",
   store_envelope_invalid: "verification_failed",
   store_envelope_key_invalid: "invalid_input",
   store_envelope_digest_mismatch: "verification_failed",
   store_plaintext_output: "invalid_input",
-  store_worker_unsupported: "invalid_input",
 } as const satisfies ErrorCodeTable;
 
 export type StoreErrorCode = keyof typeof STORE_ERROR_CODES;

@@ -24,6 +24,7 @@ import {
 } from "../keyflags.ts";
 import { identityOptions } from "../store-flags.ts";
 import { readRender, renderOption, templateLines, templateOption, templateOutput } from "./audit-flags.ts";
+import { guardStoreCommands } from "./guard-store.ts";
 
 /** A key given by flag checks every signature; the project's dev key only those it made. */
 export async function keysFrom(options: Options, ctx: CommandContext, prefix?: string) {
@@ -266,6 +267,6 @@ function verifyLines(path: string, result: GuardVerification): string[] {
 export const guardGroup = group({
   name: "guard",
   explain:
-    "Guard evidence packs: build and verify signed, offline-verifiable evidence zips for audits and incidents.",
-  commands: [guardPackCommand, guardVerifyCommand],
+    "Guard evidence packs: build and verify signed, offline-verifiable evidence zips for audits and incidents; encrypt, decrypt and retain artifacts.",
+  commands: [guardPackCommand, guardVerifyCommand, ...guardStoreCommands],
 });
