@@ -3,12 +3,12 @@
  * list, or one approval key) and whether tokens are single use, resolved once for both.
  */
 import { resolve } from "node:path";
-import { type KeyIo, resolveVerifyKey } from "../contract/keys.ts";
+import type { KeyIo } from "../contract/keys.ts";
 import type { VerifyKey } from "../contract/signing.ts";
 import { type ApproverKey, DEFAULT_APPROVAL_LEDGER, loadApproverKeys } from "../gate/index.ts";
 import { type OptionSpec, type Options, stringOption } from "./command.ts";
 import { invalidInput } from "./error-codes.ts";
-import { keyOptions, readVerifyKeySources } from "./keyflags.ts";
+import { keyOptions, readVerifyKey } from "./keyflags.ts";
 
 export const approvalOptions: OptionSpec[] = [
   ...keyOptions("approval"),
@@ -41,7 +41,7 @@ export interface ApprovalFlags {
 export async function readApprovalFlags(options: Options, io: KeyIo): Promise<ApprovalFlags> {
   const flags: ApprovalFlags = {};
   const listPath = stringOption(options, "approver-keys");
-  const approvalKey = await resolveVerifyKey(readVerifyKeySources(options, "approval"), io);
+  const approvalKey = await readVerifyKey(options, io, "approval");
   if (listPath && approvalKey) {
     throw invalidInput("usage", "give either --approver-keys or an approval key, not both", {
       hint: "with an approver key list, every approver's public key is in the list",

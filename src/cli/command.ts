@@ -3,6 +3,7 @@
  * parses nothing itself, calls one module API and returns an outcome for the output writer.
  */
 import type { Clock } from "../contract/time.ts";
+import { invalidInput } from "./error-codes.ts";
 
 export type OptionValue = string | boolean | string[] | undefined;
 export type Options = Record<string, OptionValue>;
@@ -113,6 +114,12 @@ export function stringOption(options: Options, name: string): string | undefined
   const value = options[name];
   if (Array.isArray(value)) return value[value.length - 1];
   return typeof value === "string" && value.trim() !== "" ? value : undefined;
+}
+
+/** Refuses (usage, exit 6) a call that leaves out any of these flags, naming all it left out. */
+export function requireOptions(options: Options, names: readonly string[]): void {
+  const missing = names.filter((name) => stringOption(options, name) === undefined);
+  if (missing.length > 0) throw invalidInput("usage", `missing ${missing.map((m) => `--${m}`).join(", ")}`);
 }
 
 export function listOption(options: Options, name: string): string[] {

@@ -5,15 +5,14 @@
  * `--approved-script-public-key[-env]`). Their checking code is imported only when they are used.
  */
 import { resolve } from "node:path";
-import { isJsonObject } from "../contract/canonical.ts";
-import { type KeyIo, resolveVerifyKey } from "../contract/keys.ts";
+import type { KeyIo } from "../contract/keys.ts";
 import type { VerifyKey } from "../contract/signing.ts";
 import { type ApprovedScriptMatcher, type GateProfile, MAX_TOKEN_BYTES } from "../gate/index.ts";
 import type { EvaluateOptions } from "../sdk/gate.ts";
 import { type CommandContext, listOption, type OptionSpec, type Options, stringOption } from "./command.ts";
 import { invalidInput } from "./error-codes.ts";
 import { readJsonInput } from "./io.ts";
-import { keyOptions, readVerifyKeySources } from "./keyflags.ts";
+import { keyOptions, readVerifyKey } from "./keyflags.ts";
 
 /** Delegation tokens read for one decision at most: a chain longer than this is refused. */
 const MAX_DELEGATION_TOKENS = 64;
@@ -47,7 +46,7 @@ export const grantOptions: OptionSpec[] = [
 
 /** The delegation verify key, when given (else the gate falls back to the trace key). */
 export function readDelegationKey(options: Options, io: KeyIo): Promise<VerifyKey | undefined> {
-  return resolveVerifyKey(readVerifyKeySources(options, "delegation"), io);
+  return readVerifyKey(options, io, "delegation");
 }
 
 /** The delegation tokens and audit path of one decision. */
@@ -77,9 +76,6 @@ export async function readDelegationOptions(
   return out;
 }
 
-/** Risk classes for which an untrusted registry blocks (as oss-prod does for every intent). */
-const FAIL_CLOSED_RISK = new Set(["high", "critical"]);
-
 /**
  * The verified approved-script registry for this intent, when `--approved-script-registry` is
  * given. Untrusted registries fail closed (exit 3) under oss-prod or for high/critical risk, else
@@ -93,22 +89,15 @@ export async function readApprovedScripts(
 ): Promise<ApprovedScriptMatcher | undefined> {
   const registry = stringOption(options, "approved-script-registry");
   if (registry === undefined) return undefined;
-  const io = { env: ctx.env, cwd: ctx.cwd, warn: ctx.warn };
-  const key = await resolveVerifyKey(readVerifyKeySources(options, "approved-script"), io);
+  const key = await readVerifyKey(options, ctx, "approved-script");
   const { loadApprovedScripts } = await import("../gate/approved-scripts.ts");
+  const { failsClosedOnMissingInput, requestRiskClass } = await import("../gate/fail-closed-inputs.ts");
   const loaded = await loadApprovedScripts({
     path: resolve(ctx.cwd, registry),
     display: registry,
     key,
-    failClosed: profile === "oss-prod" || FAIL_CLOSED_RISK.has(riskClassOf(intent)),
+    failClosed: failsClosedOnMissingInput(profile, requestRiskClass(intent)),
   });
   if (loaded.warning) ctx.warn(loaded.warning);
   return loaded.matcher;
-}
-
-/** The intent's declared risk class as given (normalization lower-cases it the same way). */
-function riskClassOf(intent: unknown): string {
-  const context = isJsonObject(intent) ? intent.context : undefined;
-  const risk = isJsonObject(context) ? context.risk_class : undefined;
-  return typeof risk === "string" ? risk.trim().toLowerCase() : "";
 }

@@ -159,10 +159,15 @@ export async function readProjectVerifyKey(
   io: KeyIo,
   prefix?: string,
 ): Promise<{ key: VerifyKey; given: boolean } | undefined> {
-  const given = await resolveVerifyKey(readVerifyKeySources(options, prefix), io);
+  const given = await readVerifyKey(options, io, prefix);
   if (given) return { key: given, given: true };
   const found = await projectVerifyKey(io.cwd);
   return found ? { key: found.key, given: false } : undefined;
+}
+
+/** The key the keyOptions(prefix) flags give (unprefixed when `prefix` is omitted), or undefined. */
+export function readVerifyKey(options: Options, io: KeyIo, prefix?: string): Promise<VerifyKey | undefined> {
+  return resolveVerifyKey(readVerifyKeySources(options, prefix), io);
 }
 
 /** Sources from keyOptions(prefix) flags (unprefixed when `prefix` is omitted). */

@@ -3,15 +3,23 @@
  * its exact error codes, multi-party chains, and the approval audit record.
  */
 
-import { compareBytes, isSha256Hex, sortedUnique } from "../contract/bytes.ts";
+import { compareBytes, sortedUnique } from "../contract/bytes.ts";
 import { digestJcs, isJsonObject, sha256Hex } from "../contract/canonical.ts";
 import { type SigningKey, signJson, verifyJson, withoutSignature } from "../contract/signing.ts";
 import { findInvisibleCharacter, lowerCase, trimLower, trimSpace } from "../contract/text.ts";
-import { Timestamp } from "../contract/time.ts";
+import type { Timestamp } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import type { ApprovalVerifier } from "./approvers.ts";
 import { invalidInput } from "./error-codes.ts";
 import type { NormalizedIntent, PreparedIntent } from "./intent-model.ts";
+import {
+  type ApprovalClock,
+  normalizeScope,
+  readTokenExpiry,
+  requireDigest,
+  requireIdentity,
+  tokenTiming,
+} from "./signed-grant.ts";
 import type { ApprovalAuditEntry, ApprovalAuditRecord, ApprovalToken } from "./wire.ts";
 import { APPROVAL_AUDIT_SCHEMA_ID, APPROVAL_TOKEN_SCHEMA_ID, GATE_SCHEMA_VERSION } from "./wire-ids.ts";
 import { isApprovalToken } from "./wire-runtime.ts";
@@ -30,15 +38,12 @@ export interface MintRequest {
 }
 
 export function mintApprovalToken(request: MintRequest, key: SigningKey): ApprovalToken {
-  const intentDigest = requireDigest(request.intentDigest, "--intent-digest");
-  const policyDigest = requireDigest(request.policyDigest, "--policy-digest");
-  const approver = trimSpace(request.approver);
+  const intentDigest = requireDigest(request.intentDigest, "--intent-digest", usage);
+  const policyDigest = requireDigest(request.policyDigest, "--policy-digest", usage);
+  const approver = requireIdentity(request.approver, "--approver", usage);
   const reasonCode = trimSpace(request.reasonCode);
-  if (!approver) throw usage("--approver is required");
-  const invisible = findInvisibleCharacter(approver);
-  if (invisible) throw usage(`--approver contains an invisible character (${invisible.codePoint})`);
   if (!reasonCode) throw usage("--reason-code is required");
-  const scope = sortedUnique(request.scope.map((s) => trimLower(s)).filter((s) => s !== ""));
+  const scope = normalizeScope(request.scope);
   if (scope.length === 0) throw usage("--scope needs at least one entry, e.g. tool:tool.write");
   if (request.ttlNanos <= 0n) throw usage("--ttl must be positive, e.g. 1h");
   const maxTargets = request.maxTargets ?? 0;
@@ -72,6 +77,7 @@ export function mintApprovalToken(request: MintRequest, key: SigningKey): Approv
     token.delegation_binding_digest = requireDigest(
       request.delegationBindingDigest,
       "--delegation-binding-digest",
+      usage,
     );
   }
   if (maxTargets > 0) token.max_targets = maxTargets;
@@ -103,12 +109,6 @@ function approvalTokenId(
   return sha256Hex(material.join(":")).slice(0, 24);
 }
 
-function requireDigest(value: string, flag: string): string {
-  const digest = trimLower(value);
-  if (!isSha256Hex(digest)) throw usage(`${flag} must be 64 hex characters`);
-  return digest;
-}
-
 function usage(message: string) {
   return invalidInput("usage", message, { hint: "run gait approve --help" });
 }
@@ -125,17 +125,7 @@ export function requiredApprovalScope(intent: NormalizedIntent): string[] {
   return scope;
 }
 
-/**
- * When a token must be valid. A live decision checks the real clock. A replay or simulation at
- * another `--evaluation-time` checks that time *and* the real clock, so moving the evaluation
- * time can never revive an expired token, nor accept a token before it was created.
- */
-export interface ApprovalClock {
-  /** The real clock at decision time. */
-  now: Timestamp;
-  /** The time the decision is evaluated at, when it is not now. */
-  evaluationTime?: Timestamp | undefined;
-}
+export type { ApprovalClock } from "./signed-grant.ts";
 
 export interface ApprovalExpectation {
   intentDigest: string;
@@ -220,17 +210,6 @@ export function checkApprovalToken(raw: unknown, expect: ApprovalExpectation): T
   return { ...check, valid: true, keyId: signer.key.keyId };
 }
 
-/** `expired` when past expiry at the evaluation time or now; `not_yet_valid` before created_at at the evaluation time. */
-function tokenTiming(token: ApprovalToken, clock: ApprovalClock): "expired" | "not_yet_valid" | undefined {
-  const expiresAt = Timestamp.parse(token.expires_at);
-  const at = clock.evaluationTime ?? clock.now;
-  if (at.compare(expiresAt) >= 0 || clock.now.compare(expiresAt) >= 0) return "expired";
-  if (clock.evaluationTime && clock.evaluationTime.compare(Timestamp.parse(token.created_at)) < 0) {
-    return "not_yet_valid";
-  }
-  return undefined;
-}
-
 function signatureKeyId(envelope: unknown): string {
   const keyId = isJsonObject(envelope) ? envelope.key_id : undefined;
   return typeof keyId === "string" ? trimLower(keyId) : "";
@@ -251,15 +230,9 @@ function parseToken(raw: unknown): ApprovalToken | undefined {
   const approver = trimSpace(body.approver_identity);
   const reasonCode = trimSpace(body.reason_code);
   if (!tokenId || !approver || !reasonCode || findInvisibleCharacter(approver)) return undefined;
-  const scope = sortedUnique(body.scope.map((s) => trimLower(s)).filter((s) => s !== ""));
-  if (scope.length === 0) return undefined;
-  let expiresAt: string;
-  try {
-    expiresAt = Timestamp.parse(trimSpace(body.expires_at)).utc().toString();
-    Timestamp.parse(trimSpace(body.created_at));
-  } catch {
-    return undefined;
-  }
+  const scope = normalizeScope(body.scope);
+  const expiresAt = readTokenExpiry(body);
+  if (scope.length === 0 || expiresAt === undefined) return undefined;
   const token: ApprovalToken = {
     ...body,
     created_at: trimSpace(body.created_at),

@@ -8,10 +8,12 @@
  * Entries are signed one by one, so they are verified one by one: any entry that fails makes the
  * whole registry unverifiable (the caller then fails closed or disables the fast path).
  */
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { compareBytes, isSha256Hex, sortedUnique } from "../contract/bytes.ts";
+import { compareBytes, isSha256Hex } from "../contract/bytes.ts";
 import { isJsonObject, type JsonValue, parseJsonStrict, sha256Hex } from "../contract/canonical.ts";
 import { fromFsError } from "../contract/errors.ts";
+import { withFileLock, writeFileAtomic } from "../contract/files.ts";
 import {
   type SigningKey,
   signJson,
@@ -19,12 +21,14 @@ import {
   verifyJson,
   withoutSignature,
 } from "../contract/signing.ts";
-import { findInvisibleCharacter, trimLower, trimSpace } from "../contract/text.ts";
+import { trimLower, trimSpace } from "../contract/text.ts";
 import { Timestamp } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
 import { gaitError, invalidInput } from "./error-codes.ts";
 import type { ApprovedScriptMatcher } from "./gate-grants.ts";
 import type { PreparedIntent } from "./intent-model.ts";
+import { normalizeScope, requireIdentity } from "./signed-grant.ts";
+import { prettyJson } from "./trace.ts";
 import type { ApprovedScriptEntry, ApprovedScriptRegistry } from "./wire.ts";
 import {
   APPROVED_SCRIPT_ENTRY_SCHEMA_ID,
@@ -62,10 +66,7 @@ export function mintApprovedScriptEntry(request: ApproveScriptRequest, key: Sign
   if (!intent.script || !intent.script_hash) {
     throw usage("--intent must be a script intent (with script.steps)");
   }
-  const approver = trimSpace(request.approver);
-  if (!approver) throw usage("--approver is required");
-  const invisible = findInvisibleCharacter(approver);
-  if (invisible) throw usage(`--approver contains an invisible character (${invisible.codePoint})`);
+  const approver = requireIdentity(request.approver, "--approver", usage);
   if (request.ttlNanos <= 0n) throw usage("--ttl must be positive, e.g. 168h");
   const scope = normalizeScope(request.scope ?? []);
   const unknown = scope.find((s) => !SCOPE_PREFIXES.some((p) => s.startsWith(p) && s.length > p.length));
@@ -107,8 +108,23 @@ export function withApprovedScript(
   return { ...registry, entries: [...others, entry] };
 }
 
-function normalizeScope(scope: readonly string[]): string[] {
-  return sortedUnique(scope.map((s) => trimLower(s)).filter((s) => s !== ""));
+/**
+ * Adds `entry` to the registry file (created if missing) and returns its entry count. Concurrent
+ * approvals write the same file, so it is read, changed and written atomically under its lock.
+ */
+export async function addApprovedScript(
+  path: string,
+  entry: ApprovedScriptEntry,
+  display = path,
+): Promise<number> {
+  return withFileLock(`${path}.lock`, async () => {
+    const current = existsSync(path)
+      ? await readApprovedScriptRegistry(path, display)
+      : emptyApprovedScriptRegistry();
+    const next = withApprovedScript(current, entry);
+    await writeFileAtomic(path, prettyJson(next));
+    return next.entries.length;
+  });
 }
 
 function usage(message: string) {

@@ -7,8 +7,8 @@
 import { compareBytes } from "../contract/bytes.ts";
 import { digestJcs } from "../contract/canonical.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
-import type { ApprovalClock } from "./approval.ts";
 import type { NormalizedIntent, PreparedIntent } from "./intent-model.ts";
+import type { ApprovalClock } from "./signed-grant.ts";
 import type { DelegationAuditEntry, DelegationAuditRecord, TraceRecord } from "./wire.ts";
 import { DELEGATION_AUDIT_SCHEMA_ID, GATE_SCHEMA_VERSION } from "./wire-ids.ts";
 

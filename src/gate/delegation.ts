@@ -16,7 +16,7 @@
  * - at another `--evaluation-time`, a token must also be valid now and not used before it was
  *   created (`not_yet_valid`), as approvals.
  */
-import { isSha256Hex, sortedUnique } from "../contract/bytes.ts";
+import { sortedUnique } from "../contract/bytes.ts";
 import { isJsonObject, sha256Hex } from "../contract/canonical.ts";
 import {
   type SigningKey,
@@ -26,9 +26,8 @@ import {
   withoutSignature,
 } from "../contract/signing.ts";
 import { findInvisibleCharacter, lowerCase, trimLower, trimSpace } from "../contract/text.ts";
-import { Timestamp } from "../contract/time.ts";
+import type { Timestamp } from "../contract/time.ts";
 import { PRODUCER_VERSION } from "../contract/version.ts";
-import type { ApprovalClock } from "./approval.ts";
 import type {
   DelegationChecker,
   DelegationOutcome,
@@ -37,6 +36,14 @@ import type {
 } from "./delegation-outcome.ts";
 import { invalidInput } from "./error-codes.ts";
 import type { PreparedIntent } from "./intent-model.ts";
+import {
+  type ApprovalClock,
+  normalizeScope,
+  optionalDigest,
+  readTokenExpiry,
+  requireIdentity,
+  tokenTiming,
+} from "./signed-grant.ts";
 import type { DelegationToken } from "./wire.ts";
 import { DELEGATION_TOKEN_SCHEMA_ID, GATE_SCHEMA_VERSION } from "./wire-ids.ts";
 import { isDelegationToken } from "./wire-runtime.ts";
@@ -53,14 +60,14 @@ export interface DelegationMintRequest {
 }
 
 export function mintDelegationToken(request: DelegationMintRequest, key: SigningKey): DelegationToken {
-  const delegator = requireIdentity(request.delegator, "--delegator");
-  const delegate = requireIdentity(request.delegate, "--delegate");
+  const delegator = requireIdentity(request.delegator, "--delegator", usage);
+  const delegate = requireIdentity(request.delegate, "--delegate", usage);
   const scope = normalizeScope(request.scope);
   if (scope.length === 0) throw usage("--scope needs at least one entry, e.g. tool:tool.write");
   if (request.ttlNanos <= 0n) throw usage("--ttl must be positive, e.g. 1h");
   const scopeClass = trimLower(request.scopeClass ?? "");
-  const intentDigest = optionalDigest(request.intentDigest, "--intent-digest");
-  const policyDigest = optionalDigest(request.policyDigest, "--policy-digest");
+  const intentDigest = optionalDigest(request.intentDigest, "--intent-digest", usage);
+  const policyDigest = optionalDigest(request.policyDigest, "--policy-digest", usage);
   const createdAt = request.now.utc();
   const expiresAt = createdAt.addNanos(request.ttlNanos);
   const token: DelegationToken = {
@@ -114,24 +121,6 @@ export function delegationTokenId(parts: {
   return sha256Hex(material.join(":")).slice(0, 24);
 }
 
-function requireIdentity(value: string, flag: string): string {
-  const identity = trimSpace(value);
-  if (!identity) throw usage(`${flag} is required`);
-  const invisible = findInvisibleCharacter(identity);
-  if (invisible) throw usage(`${flag} contains an invisible character (${invisible.codePoint})`);
-  return identity;
-}
-
-function optionalDigest(value: string | undefined, flag: string): string {
-  const digest = trimLower(value ?? "");
-  if (digest && !isSha256Hex(digest)) throw usage(`${flag} must be 64 hex characters`);
-  return digest;
-}
-
-function normalizeScope(scope: readonly string[]): string[] {
-  return sortedUnique(scope.map((s) => trimLower(s)).filter((s) => s !== ""));
-}
-
 function usage(message: string) {
   return invalidInput("usage", message, { hint: "run gait delegate mint --help" });
 }
@@ -172,16 +161,11 @@ export function parseDelegationToken(raw: unknown): DelegationToken | undefined 
   if (!tokenId || !delegator || !delegate) return undefined;
   if (findInvisibleCharacter(delegator) || findInvisibleCharacter(delegate)) return undefined;
   const scope = normalizeScope(body.scope);
-  if (scope.length === 0) return undefined;
-  let expiresAt: string;
-  try {
-    expiresAt = Timestamp.parse(trimSpace(body.expires_at)).utc().toString();
-    Timestamp.parse(trimSpace(body.created_at));
-  } catch {
-    return undefined;
-  }
+  const expiresAt = readTokenExpiry(body);
+  if (scope.length === 0 || expiresAt === undefined) return undefined;
   const token: DelegationToken = {
     ...body,
+    created_at: trimSpace(body.created_at),
     token_id: tokenId,
     delegator_identity: delegator,
     delegate_identity: delegate,
@@ -235,16 +219,6 @@ function tokenError(
     return "policy_mismatch";
   }
   return grantsScope(token, expect) ? undefined : "scope_mismatch";
-}
-
-function tokenTiming(token: DelegationToken, clock: ApprovalClock): "expired" | "not_yet_valid" | undefined {
-  const expiresAt = Timestamp.parse(token.expires_at);
-  const at = clock.evaluationTime ?? clock.now;
-  if (at.compare(expiresAt) >= 0 || clock.now.compare(expiresAt) >= 0) return "expired";
-  if (clock.evaluationTime && clock.evaluationTime.compare(Timestamp.parse(token.created_at)) < 0) {
-    return "not_yet_valid";
-  }
-  return undefined;
 }
 
 /** `*` grants everything; otherwise a scope is granted by the token's scope list or scope class. */

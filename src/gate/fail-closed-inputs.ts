@@ -1,7 +1,7 @@
 /**
- * Which decisions an unreadable optional input (kill-switch state, Wrkr inventory) must block
- * rather than skip: high and critical risk, and everything under the oss-prod profile
- * (REFERENCE.md §2.4 step 4).
+ * Which decisions an unreadable or untrusted optional input (kill-switch state, Wrkr inventory,
+ * approved-script registry) must block rather than skip: high and critical risk, and everything
+ * under the oss-prod profile (REFERENCE.md §2.4 step 4).
  */
 import { isJsonObject } from "../contract/canonical.ts";
 import { trimLower, withoutInvisibleCharacters } from "../contract/text.ts";

@@ -123,6 +123,11 @@ export function sessionLockOptions(env: SessionContext["env"], clock: Clock): Fi
   };
 }
 
+/** Runs `work` holding the session's lock, with the lock timing sessionLockOptions reads. */
+function withSessionLock<T>(paths: SessionPaths, ctx: SessionContext, work: () => Promise<T>): Promise<T> {
+  return withFileLock(paths.lock, work, sessionLockOptions(ctx.env, ctx.clock));
+}
+
 // ---------------------------------------------------------------------------------------------
 // start, append, status
 
@@ -144,16 +149,12 @@ export async function startSession(
     producerVersion: PRODUCER_VERSION,
   });
   const line = journalLine(header);
-  return withFileLock(
-    paths.lock,
-    async () => {
-      await writeFileNew(paths.journal, line);
-      const journal = parseSessionJournal(line, showPath(ctx.cwd, paths.journal));
-      await writeState(paths, Buffer.byteLength(line), journal.header, sessionStatus(journal), ctx.clock);
-      return { journal: paths.journal, status: sessionStatus(journal), warnings: [] };
-    },
-    sessionLockOptions(ctx.env, ctx.clock),
-  );
+  return withSessionLock(paths, ctx, async () => {
+    await writeFileNew(paths.journal, line);
+    const journal = parseSessionJournal(line, showPath(ctx.cwd, paths.journal));
+    await writeState(paths, Buffer.byteLength(line), journal.header, sessionStatus(journal), ctx.clock);
+    return { journal: paths.journal, status: sessionStatus(journal), warnings: [] };
+  });
 }
 
 export interface AppendOutcome extends SessionOutcome {
@@ -165,27 +166,23 @@ export async function appendSessionEvent(
   ctx: SessionContext,
 ): Promise<AppendOutcome> {
   const paths = sessionPaths(resolve(ctx.cwd, request.journal));
-  return withFileLock(
-    paths.lock,
-    async () => {
-      const warnings: string[] = [];
-      const current = await currentStatus(paths, ctx, warnings);
-      const event = sessionEvent(current.header, current.status.last_sequence + 1, request.event, {
-        createdAt: ctx.clock().utc().toString(),
-        producerVersion: PRODUCER_VERSION,
-      });
-      const bytes = await appendLine(paths.journal, journalLine(event));
-      const status: SessionStatus = {
-        ...current.status,
-        last_sequence: event.sequence,
-        events_in_journal: current.status.events_in_journal + 1,
-        pending_events: current.status.pending_events + 1,
-      };
-      await writeState(paths, current.bytes + bytes, current.header, status, ctx.clock);
-      return { journal: paths.journal, event, status, warnings };
-    },
-    sessionLockOptions(ctx.env, ctx.clock),
-  );
+  return withSessionLock(paths, ctx, async () => {
+    const warnings: string[] = [];
+    const current = await currentStatus(paths, ctx, warnings);
+    const event = sessionEvent(current.header, current.status.last_sequence + 1, request.event, {
+      createdAt: ctx.clock().utc().toString(),
+      producerVersion: PRODUCER_VERSION,
+    });
+    const bytes = await appendLine(paths.journal, journalLine(event));
+    const status: SessionStatus = {
+      ...current.status,
+      last_sequence: event.sequence,
+      events_in_journal: current.status.events_in_journal + 1,
+      pending_events: current.status.pending_events + 1,
+    };
+    await writeState(paths, current.bytes + bytes, current.header, status, ctx.clock);
+    return { journal: paths.journal, event, status, warnings };
+  });
 }
 
 /** Reads the whole journal (under the lock, so no append is half-way) and summarises it. */
@@ -194,17 +191,13 @@ export async function readSessionStatus(
   ctx: SessionContext,
 ): Promise<SessionOutcome> {
   const paths = sessionPaths(resolve(ctx.cwd, request.journal));
-  return withFileLock(
-    paths.lock,
-    async () => {
-      const warnings: string[] = [];
-      const loaded = await loadJournal(paths, ctx, warnings);
-      const status = sessionStatus(loaded.journal);
-      await writeState(paths, loaded.bytes, loaded.journal.header, status, ctx.clock);
-      return { journal: paths.journal, status, warnings };
-    },
-    sessionLockOptions(ctx.env, ctx.clock),
-  );
+  return withSessionLock(paths, ctx, async () => {
+    const warnings: string[] = [];
+    const loaded = await loadJournal(paths, ctx, warnings);
+    const status = sessionStatus(loaded.journal);
+    await writeState(paths, loaded.bytes, loaded.journal.header, status, ctx.clock);
+    return { journal: paths.journal, status, warnings };
+  });
 }
 
 interface CurrentStatus {
@@ -358,65 +351,61 @@ export async function checkpointSession(
   const paths = sessionPaths(resolve(ctx.cwd, request.journal));
   const signing = request.signing ? await resolveSigningKey(request.signing, ctx) : undefined;
   const key = signing?.key;
-  return withFileLock(
-    paths.lock,
-    async () => {
-      const warnings = [...(signing?.warnings ?? [])];
-      const { journal, bytes } = await loadJournal(paths, ctx, warnings);
-      const events = pendingEvents(journal);
-      const shown = showPath(ctx.cwd, paths.journal);
-      if (events.length === 0)
-        throw invalidInput("session_checkpoint_empty", `${shown} has no events since the last checkpoint`, {
-          hint: "append events with gait run session append, then checkpoint",
-        });
-      const index = (journal.checkpoints.at(-1)?.checkpoint_index ?? 0) + 1;
-      const runId = checkpointRunId(journal.header.run_id, index);
-      const createdAt = ctx.clock().utc().toString();
-      // Raw capture keeps the events' verdicts readable; its sensitivity warning does not apply:
-      // the payloads are the events' own metadata, never tool arguments or results.
-      const built = buildRunpack(checkpointRunInput(journal, events, runId, createdAt), {
-        clock: ctx.clock,
-        ...(key ? { sign: (signable: JsonObject) => signJson(key, signable) } : {}),
+  return withSessionLock(paths, ctx, async () => {
+    const warnings = [...(signing?.warnings ?? [])];
+    const { journal, bytes } = await loadJournal(paths, ctx, warnings);
+    const events = pendingEvents(journal);
+    const shown = showPath(ctx.cwd, paths.journal);
+    if (events.length === 0)
+      throw invalidInput("session_checkpoint_empty", `${shown} has no events since the last checkpoint`, {
+        hint: "append events with gait run session append, then checkpoint",
       });
-      const runpackPath = request.out
-        ? resolve(ctx.cwd, request.out)
-        : join(dirname(paths.journal), runpackFileName(runId));
-      await writeCheckpointRunpack(runpackPath, await runpackZip(built.entries), ctx.cwd);
-      const verification = await verifyRunpack(runpackPath, key ? { verifyKey: verifyKeyFor(key) } : {});
-      if (!verification.ok)
-        throw verificationFailed(
-          "runpack_verify_failed",
-          `checkpoint runpack ${runpackPath} failed re-verification`,
-          {
-            hint: "the written file does not match what was built; check the disk and retry",
-          },
-        );
-      const checkpoint = nextCheckpoint(journal, {
-        createdAt,
-        producerVersion: PRODUCER_VERSION,
-        runpackPath: portablePath(relative(dirname(paths.journal), runpackPath)),
-        manifestDigest: built.manifestDigest,
-        sequenceStart: events[0]!.sequence,
-        sequenceEnd: events.at(-1)!.sequence,
-      });
-      const appended = await appendLine(paths.journal, journalLine(checkpoint));
-      journal.checkpoints.push(checkpoint);
-      await writeChain(paths.chain, journal, createdAt);
-      const status = sessionStatus(journal);
-      await writeState(paths, bytes + appended, journal.header, status, ctx.clock);
-      return {
-        journal: paths.journal,
-        status,
-        warnings,
-        checkpoint,
-        runpackPath,
-        chainPath: paths.chain,
-        signatureStatus: key ? "signed" : "missing",
-        ...(key ? { signatureKeyId: key.keyId } : {}),
-      };
-    },
-    sessionLockOptions(ctx.env, ctx.clock),
-  );
+    const index = (journal.checkpoints.at(-1)?.checkpoint_index ?? 0) + 1;
+    const runId = checkpointRunId(journal.header.run_id, index);
+    const createdAt = ctx.clock().utc().toString();
+    // Raw capture keeps the events' verdicts readable; its sensitivity warning does not apply:
+    // the payloads are the events' own metadata, never tool arguments or results.
+    const built = buildRunpack(checkpointRunInput(journal, events, runId, createdAt), {
+      clock: ctx.clock,
+      ...(key ? { sign: (signable: JsonObject) => signJson(key, signable) } : {}),
+    });
+    const runpackPath = request.out
+      ? resolve(ctx.cwd, request.out)
+      : join(dirname(paths.journal), runpackFileName(runId));
+    await writeCheckpointRunpack(runpackPath, await runpackZip(built.entries), ctx.cwd);
+    const verification = await verifyRunpack(runpackPath, key ? { verifyKey: verifyKeyFor(key) } : {});
+    if (!verification.ok)
+      throw verificationFailed(
+        "runpack_verify_failed",
+        `checkpoint runpack ${runpackPath} failed re-verification`,
+        {
+          hint: "the written file does not match what was built; check the disk and retry",
+        },
+      );
+    const checkpoint = nextCheckpoint(journal, {
+      createdAt,
+      producerVersion: PRODUCER_VERSION,
+      runpackPath: portablePath(relative(dirname(paths.journal), runpackPath)),
+      manifestDigest: built.manifestDigest,
+      sequenceStart: events[0]!.sequence,
+      sequenceEnd: events.at(-1)!.sequence,
+    });
+    const appended = await appendLine(paths.journal, journalLine(checkpoint));
+    journal.checkpoints.push(checkpoint);
+    await writeChain(paths.chain, journal, createdAt);
+    const status = sessionStatus(journal);
+    await writeState(paths, bytes + appended, journal.header, status, ctx.clock);
+    return {
+      journal: paths.journal,
+      status,
+      warnings,
+      checkpoint,
+      runpackPath,
+      chainPath: paths.chain,
+      signatureStatus: key ? "signed" : "missing",
+      ...(key ? { signatureKeyId: key.keyId } : {}),
+    };
+  });
 }
 
 /** A new file; one left by a checkpoint that died before its commit is named in the error. */
@@ -473,28 +462,24 @@ export async function compactSession(
   ctx: SessionContext,
 ): Promise<CompactOutcome> {
   const paths = sessionPaths(resolve(ctx.cwd, request.journal));
-  return withFileLock(
-    paths.lock,
-    async () => {
-      const warnings: string[] = [];
-      const loaded = await loadJournal(paths, ctx, warnings);
-      const { text, ...plan } = compactJournal(loaded.journal, loaded.bytes);
-      const dryRun = request.dryRun === true;
-      const compacted = plan.events_dropped > 0 && !dryRun;
-      let journal = loaded.journal;
-      if (compacted) {
-        await writeFileAtomic(paths.journal, text);
-        journal = parseSessionJournal(text, showPath(ctx.cwd, paths.journal));
-      }
-      const status = sessionStatus(journal);
-      await writeState(paths, compacted ? plan.bytes_after : loaded.bytes, journal.header, status, ctx.clock);
-      return {
-        journal: paths.journal,
-        status,
-        warnings,
-        compaction: { ...plan, compacted, dry_run: dryRun },
-      };
-    },
-    sessionLockOptions(ctx.env, ctx.clock),
-  );
+  return withSessionLock(paths, ctx, async () => {
+    const warnings: string[] = [];
+    const loaded = await loadJournal(paths, ctx, warnings);
+    const { text, ...plan } = compactJournal(loaded.journal, loaded.bytes);
+    const dryRun = request.dryRun === true;
+    const compacted = plan.events_dropped > 0 && !dryRun;
+    let journal = loaded.journal;
+    if (compacted) {
+      await writeFileAtomic(paths.journal, text);
+      journal = parseSessionJournal(text, showPath(ctx.cwd, paths.journal));
+    }
+    const status = sessionStatus(journal);
+    await writeState(paths, compacted ? plan.bytes_after : loaded.bytes, journal.header, status, ctx.clock);
+    return {
+      journal: paths.journal,
+      status,
+      warnings,
+      compaction: { ...plan, compacted, dry_run: dryRun },
+    };
+  });
 }

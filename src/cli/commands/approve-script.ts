@@ -1,36 +1,28 @@
 /** `gait approve-script` and `gait list-scripts`: the signed approved-script registry. */
-import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { withFileLock, writeFileAtomic } from "../../contract/files.ts";
-import { type KeyIo, resolveSigningKey, resolveVerifyKey } from "../../contract/keys.ts";
+import { resolveSigningKey } from "../../contract/keys.ts";
 import { parseGoDuration } from "../../contract/time.ts";
 import {
-  emptyApprovedScriptRegistry,
+  addApprovedScript,
   listApprovedScripts,
   mintApprovedScriptEntry,
   readApprovedScriptRegistry,
-  withApprovedScript,
 } from "../../gate/approved-scripts.ts";
-import {
-  compilePolicy,
-  loadPolicyFile,
-  MAX_INTENT_BYTES,
-  prepareIntent,
-  prettyJson,
-} from "../../gate/index.ts";
+import { compilePolicy, loadPolicyFile, MAX_INTENT_BYTES, prepareIntent } from "../../gate/index.ts";
 import {
   type CommandContext,
   type CommandOutcome,
   command,
   listOption,
   type Options,
+  requireOptions,
   stringOption,
 } from "../command.ts";
 import { invalidInput } from "../error-codes.ts";
 import { readJsonInput } from "../io.ts";
 import {
   readProjectSigningKeyRequest,
-  readVerifyKeySources,
+  readVerifyKey,
   signingKeyOptions,
   verifyKeyOptions,
 } from "../keyflags.ts";
@@ -65,17 +57,14 @@ export const approveScriptCommand = command({
     "gait approve-script --policy gait.policy.yaml --intent deploy_script.json --registry approved_scripts.json --approver alice --key-mode prod --private-key alice.key",
   ],
   run: async (_args: string[], options: Options, ctx: CommandContext): Promise<CommandOutcome> => {
-    const missing = ["policy", "intent", "registry", "approver"].filter(
-      (name) => !stringOption(options, name),
-    );
-    if (missing.length > 0) throw invalidInput("usage", `missing ${missing.map((m) => `--${m}`).join(", ")}`);
+    requireOptions(options, ["policy", "intent", "registry", "approver"]);
     const policyPath = stringOption(options, "policy")!;
     const registry = stringOption(options, "registry")!;
     const compiled = compilePolicy(await loadPolicyFile(resolve(ctx.cwd, policyPath), policyPath));
     const intent = await readJsonInput(stringOption(options, "intent")!, ctx.cwd, "intent", {
       maxBytes: MAX_INTENT_BYTES,
     });
-    const signing = await resolveSigningKey(await readProjectSigningKeyRequest(options, ctx.cwd), keyIo(ctx));
+    const signing = await resolveSigningKey(await readProjectSigningKeyRequest(options, ctx.cwd), ctx);
     const entry = mintApprovedScriptEntry(
       {
         prepared: prepareIntent(intent),
@@ -88,16 +77,7 @@ export const approveScriptCommand = command({
       },
       signing.key,
     );
-    const path = resolve(ctx.cwd, registry);
-    // Concurrent approvals append to the same file: read, add and write under its lock.
-    const count = await withFileLock(`${path}.lock`, async () => {
-      const current = existsSync(path)
-        ? await readApprovedScriptRegistry(path, registry)
-        : emptyApprovedScriptRegistry();
-      const next = withApprovedScript(current, entry);
-      await writeFileAtomic(path, prettyJson(next));
-      return next.entries.length;
-    });
+    const count = await addApprovedScript(resolve(ctx.cwd, registry), entry, registry);
     for (const warning of signing.warnings) ctx.warn(warning);
     return {
       output: {
@@ -135,7 +115,7 @@ export const listScriptsCommand = command({
   run: async (_args: string[], options: Options, ctx: CommandContext): Promise<CommandOutcome> => {
     const registry = stringOption(options, "registry");
     if (!registry) throw invalidInput("usage", "--registry is required");
-    const key = await resolveVerifyKey(readVerifyKeySources(options), keyIo(ctx));
+    const key = await readVerifyKey(options, ctx);
     const entries = listApprovedScripts(
       await readApprovedScriptRegistry(resolve(ctx.cwd, registry), registry),
       ctx.clock(),
@@ -155,7 +135,3 @@ export const listScriptsCommand = command({
     };
   },
 });
-
-function keyIo(ctx: CommandContext): KeyIo {
-  return { env: ctx.env, cwd: ctx.cwd, warn: ctx.warn };
-}

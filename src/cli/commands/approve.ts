@@ -4,7 +4,14 @@ import { writeFileAtomic } from "../../contract/files.ts";
 import { resolveSigningKey } from "../../contract/keys.ts";
 import { parseGoDuration } from "../../contract/time.ts";
 import { mintApprovalToken, prettyJson } from "../../gate/index.ts";
-import { type CommandContext, command, listOption, type Options, stringOption } from "../command.ts";
+import {
+  type CommandContext,
+  command,
+  listOption,
+  type Options,
+  requireOptions,
+  stringOption,
+} from "../command.ts";
 import { invalidInput } from "../error-codes.ts";
 import { readProjectSigningKeyRequest, signingKeyOptions } from "../keyflags.ts";
 
@@ -41,9 +48,7 @@ export const approveCommand = command({
     "gait approve --intent-digest <hex> --policy-digest <hex> --ttl 1h --scope tool:tool.write --approver alice --reason-code change_ticket_42 --key-mode prod --private-key approver.key",
   ],
   run: async (_args: string[], options: Options, ctx: CommandContext) => {
-    const required = ["intent-digest", "policy-digest", "scope", "approver", "reason-code"];
-    const missing = required.filter((name) => !stringOption(options, name));
-    if (missing.length > 0) throw invalidInput("usage", `missing ${missing.map((m) => `--${m}`).join(", ")}`);
+    requireOptions(options, ["intent-digest", "policy-digest", "scope", "approver", "reason-code"]);
     const signing = await resolveSigningKey(await readProjectSigningKeyRequest(options, ctx.cwd), {
       env: ctx.env,
       cwd: ctx.cwd,

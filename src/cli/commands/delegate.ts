@@ -2,7 +2,7 @@
 import { resolve } from "node:path";
 import { exitForCheck } from "../../contract/exit.ts";
 import { writeFileAtomic } from "../../contract/files.ts";
-import { type KeyIo, resolveSigningKey, resolveVerifyKey } from "../../contract/keys.ts";
+import { resolveSigningKey } from "../../contract/keys.ts";
 import { parseGoDuration, Timestamp } from "../../contract/time.ts";
 import {
   checkDelegationToken,
@@ -18,13 +18,14 @@ import {
   group,
   listOption,
   type Options,
+  requireOptions,
   stringOption,
 } from "../command.ts";
 import { invalidInput } from "../error-codes.ts";
 import { readJsonInput } from "../io.ts";
 import {
   readProjectSigningKeyRequest,
-  readVerifyKeySources,
+  readVerifyKey,
   signingKeyOptions,
   verifyKeyOptions,
 } from "../keyflags.ts";
@@ -52,9 +53,8 @@ const mintCommand = command({
     "gait delegate mint --delegator human.lead --delegate agent.worker --scope tool:tool.write --scope-class write --ttl 1h --key-mode prod --private-key lead.key",
   ],
   run: async (_args: string[], options: Options, ctx: CommandContext): Promise<CommandOutcome> => {
-    const missing = ["delegator", "delegate", "scope"].filter((name) => !stringOption(options, name));
-    if (missing.length > 0) throw invalidInput("usage", `missing ${missing.map((m) => `--${m}`).join(", ")}`);
-    const signing = await resolveSigningKey(await readProjectSigningKeyRequest(options, ctx.cwd), keyIo(ctx));
+    requireOptions(options, ["delegator", "delegate", "scope"]);
+    const signing = await resolveSigningKey(await readProjectSigningKeyRequest(options, ctx.cwd), ctx);
     const token = mintDelegationToken(
       {
         delegator: stringOption(options, "delegator")!,
@@ -122,7 +122,7 @@ const verifyCommand = command({
   run: async (args: string[], options: Options, ctx: CommandContext): Promise<CommandOutcome> => {
     const path = args[0] ?? stringOption(options, "token");
     if (!path) throw invalidInput("usage", "a token path is required (positional or --token)");
-    const key = await resolveVerifyKey(readVerifyKeySources(options), keyIo(ctx));
+    const key = await readVerifyKey(options, ctx);
     if (!key) {
       throw invalidInput("usage", "delegate verify needs a public key", {
         hint: "pass --public-key PATH or --public-key-env VAR (the delegator's key)",
@@ -166,10 +166,6 @@ const verifyCommand = command({
     };
   },
 });
-
-function keyIo(ctx: CommandContext): KeyIo {
-  return { env: ctx.env, cwd: ctx.cwd, warn: ctx.warn };
-}
 
 export const delegateGroup = group({
   name: "delegate",
