@@ -35,6 +35,7 @@ export const RUNPACK_ERROR_CODES = {
   runpack_manifest_missing: "verification_failed",
   runpack_manifest_not_canonical: "verification_failed",
   runpack_not_found: "invalid_input",
+  runpack_redact_path_invalid: "invalid_input",
   runpack_not_zip: "invalid_input",
   runpack_schema_mismatch: "invalid_input",
   runpack_verify_failed: "verification_failed",

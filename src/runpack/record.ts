@@ -7,7 +7,13 @@
 import { resolve } from "node:path";
 import type { ContextEnvelope } from "../context/index.ts";
 import { compareBytes } from "../contract/bytes.ts";
-import { canonicalize, canonicalJsonLines, digestJcs, type JsonObject } from "../contract/canonical.ts";
+import {
+  canonicalize,
+  canonicalJsonLines,
+  digestJcs,
+  type JsonObject,
+  type JsonValue,
+} from "../contract/canonical.ts";
 import { resolveSigningKey, type SigningKeyRequest } from "../contract/keys.ts";
 import { showPath } from "../contract/paths.ts";
 import { signJson, verifyKeyFor } from "../contract/signing.ts";
@@ -21,6 +27,7 @@ import { FieldReader } from "./input.ts";
 import { buildManifest, type ManifestSigner } from "./manifest.ts";
 import { runpackFileName } from "./paths.ts";
 import { ticketFooter } from "./receipt.ts";
+import { parseRedactPath, redactDocument } from "./redact.ts";
 import {
   CAPTURE_MODES,
   type CaptureMode,
@@ -554,6 +561,8 @@ export interface RecordRunpackOptions extends Omit<BuildOptions, "sign"> {
   outDir?: string;
   /** Key mode and sources; omitted → unsigned. */
   signing?: SigningKeyRequest;
+  /** JSON paths of the input whose values are replaced by their digest before anything is built (redact.ts). */
+  redact?: readonly string[];
 }
 
 export interface RecordedRunpack {
@@ -566,6 +575,8 @@ export interface RecordedRunpack {
   signatureStatus: "signed" | "missing";
   signatureKeyId?: string;
   warnings: string[];
+  /** Values replaced by their digest (`redact`). */
+  redactedValues: number;
   ticketFooter: string;
 }
 
@@ -574,7 +585,11 @@ export async function recordRunpack(input: unknown, options: RecordRunpackOption
   const io = { env: options.env, cwd: options.cwd };
   const signing = options.signing ? await resolveSigningKey(options.signing, io) : undefined;
   const key = signing?.key;
-  const built = buildRunpack(input, {
+  const { document, redacted } = redactDocument(
+    input as JsonValue,
+    (options.redact ?? []).map(parseRedactPath),
+  );
+  const built = buildRunpack(document, {
     ...options,
     ...(key ? { sign: (signable: JsonObject) => signJson(key, signable) } : {}),
   });
@@ -600,6 +615,7 @@ export async function recordRunpack(input: unknown, options: RecordRunpackOption
     signatureStatus: key ? "signed" : "missing",
     ...(key ? { signatureKeyId: key.keyId } : {}),
     warnings: [...(signing?.warnings ?? []), ...built.warnings],
+    redactedValues: redacted,
     ticketFooter: ticketFooter(runId, built.manifestDigest),
   };
 }

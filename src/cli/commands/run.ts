@@ -91,6 +91,13 @@ const runRecordCommand = command({
     },
     { name: "unsafe-context-raw", description: "allow receipts with redaction_mode raw" },
     {
+      name: "redact",
+      value: "json-paths",
+      repeatable: true,
+      description:
+        "input values replaced by sha256:<digest> before anything is written, e.g. intents[*].args.password (comma-separated or repeated)",
+    },
+    {
       name: "context-envelope",
       value: "path",
       description:
@@ -102,6 +109,7 @@ const runRecordCommand = command({
   examples: [
     "gait run record run.json",
     "gait run record --input run.json --key-mode prod --private-key gait-out/keys/gait_private.key",
+    "gait run record run.json --capture-mode raw --redact 'intents[*].args.password,results[*].result.token'",
   ],
   run: async (args, options, ctx) => {
     const envelopePath = stringOption(options, "context-envelope");
@@ -129,6 +137,7 @@ const runRecordCommand = command({
         contextEvidenceMode: evidenceMode ?? "best_effort",
         ...(signing ? { signing } : {}),
         ...(contextEnvelope ? { contextEnvelope } : {}),
+        redact: listOption(options, "redact"),
       });
     const recorded = await runExported(options, ctx, record, recordSpans(input, runId, ctx));
     for (const warning of recorded.warnings) ctx.warn(warning);
@@ -139,6 +148,7 @@ const runRecordCommand = command({
         manifest_digest: recorded.manifestDigest,
         signature_status: recorded.signatureStatus,
         ...(recorded.signatureKeyId ? { signature_key_id: recorded.signatureKeyId } : {}),
+        ...(recorded.redactedValues > 0 ? { redacted_values: recorded.redactedValues } : {}),
         warnings: recorded.warnings,
         ticket_footer: recorded.ticketFooter,
       },
