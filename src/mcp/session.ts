@@ -10,6 +10,7 @@ import { sha256Hex } from "../contract/canonical.ts";
 import type { KeyMode, SigningKeyRequest } from "../contract/keys.ts";
 import type { SigningKey } from "../contract/signing.ts";
 import type { Clock } from "../contract/time.ts";
+import type { Exporters } from "../export/index.ts";
 import type { ApproverKey, GateProfile, LoadedPolicy } from "../gate/index.ts";
 import {
   createGate,
@@ -57,6 +58,8 @@ export interface ProxyOptions {
   /** Signs the runpack (prod keys); unsigned without. */
   runpackSigning?: SigningKeyRequest;
   runId?: string;
+  /** Hand every decision to these exporters (OTLP, JSONL log); stop() shuts them down. */
+  exporters?: Exporters;
   defaults: Omit<CallDefaults, "runId">;
   cwd: string;
   env: Readonly<Record<string, string | undefined>>;
@@ -108,6 +111,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     ...(options.approvalKey ? { approvalPublicKey: options.approvalKey } : {}),
     traceDir: options.traceDir ?? null,
     traceDurability: options.traceDurability,
+    ...(options.exporters ? { exporters: options.exporters } : {}),
     clock: options.clock,
     cwd: options.cwd,
     env: options.env,
@@ -120,6 +124,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   } catch (error) {
     await gate.close();
     await traceWorker.close();
+    await options.exporters?.shutdown();
     throw error;
   }
   try {
@@ -128,6 +133,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     await upstream.close().catch(() => {});
     await gate.close();
     await traceWorker.close();
+    await options.exporters?.shutdown();
     throw error;
   }
 }
@@ -212,6 +218,7 @@ async function serve(
       await upstream.close().catch(() => {});
       const stats = await gate.close();
       await traceWorker.close();
+      await options.exporters?.shutdown();
       const summary: ProxySummary = {
         server_id: server.id,
         run_id: runId,

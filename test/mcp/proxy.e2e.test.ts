@@ -177,4 +177,31 @@ describe("gait mcp proxy (built CLI, real MCP server)", () => {
     assert.equal(textOf(third), "echo: three");
     await client.close();
   });
+
+  it("hands every decision to the exporters: one JSONL line per call with --export-log-out", async () => {
+    const { client, transport } = connect(
+      dir,
+      ["--policy", "policy.yaml", "--no-pins", "--export-log-out", "decisions.jsonl", "--json"],
+      [process.execPath, memoryServer],
+    ) as ReturnType<typeof connect> & { transport: StdioClientTransport };
+    await client.connect(transport);
+    await client.callTool({ name: "read_graph", arguments: {} });
+    await client.callTool({ name: "delete_entities", arguments: { entityNames: ["nobody"] } });
+    await client.close();
+    // The log is flushed when the proxy shuts down, after the client has gone.
+    const deadline = Date.now() + 10_000;
+    const lines = () =>
+      existsSync(join(dir, "decisions.jsonl"))
+        ? readFileSync(join(dir, "decisions.jsonl"), "utf8").split("\n").filter(Boolean)
+        : [];
+    while (lines().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const events = lines().map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.deepEqual(
+      events.map((e) => [e.tool_name, e.verdict]),
+      [
+        ["read_graph", "allow"],
+        ["delete_entities", "block"],
+      ],
+    );
+  });
 });

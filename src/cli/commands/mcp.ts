@@ -20,6 +20,7 @@ import {
   signingKeyOptions,
 } from "../keyflags.ts";
 import { projectConfigOptions, withGateDefaults } from "../project-defaults.ts";
+import { exportDestinations, liveExportOptions } from "./export-flags.ts";
 
 const loadMcp = () => import("../../mcp/index.ts");
 
@@ -95,6 +96,7 @@ const proxyCommand = command({
       description: "record the session as runpack_<run_id>.zip in this directory when it ends",
     },
     { name: "run-id", value: "id", description: "the session's run id (default run_mcp_<12 hex>)" },
+    ...liveExportOptions,
     ...contextOptions,
     {
       name: "call",
@@ -121,7 +123,7 @@ const proxyCommand = command({
 });
 
 async function runProxy(args: string[], flags: Options, ctx: CommandContext): Promise<CommandOutcome> {
-  const { options } = await withGateDefaults(flags, ctx);
+  const { options, config } = await withGateDefaults(flags, ctx);
   const policyPath = stringOption(options, "policy");
   if (!policyPath) {
     throw invalidInput("usage", "--policy is required (or gate.policy in .gait/config.yaml)", {
@@ -209,8 +211,16 @@ async function runProxy(args: string[], flags: Options, ctx: CommandContext): Pr
   const childEnv = Object.fromEntries(
     Object.entries(ctx.env).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
   );
+  // Configured (flags, config, else the OTEL environment) or undefined; the proxy shuts them down.
+  const exporters = await (await import("../../export/index.ts")).createExporters({
+    ...exportDestinations(options, config?.export, "export-log-out"),
+    cwd: ctx.cwd,
+    env: ctx.env,
+    onWarning: (message) => ctx.progress(`gait mcp proxy: ${message}`),
+  });
   const proxy = await mcp.startProxy({
     policy,
+    ...(exporters ? { exporters } : {}),
     upstream: upstreamUrl
       ? { kind: "http", url: mcp.checkUpstreamUrl(upstreamUrl) }
       : { kind: "stdio", command: args[0]!, args: args.slice(1), env: childEnv, cwd: ctx.cwd },
@@ -247,6 +257,7 @@ async function runProxy(args: string[], flags: Options, ctx: CommandContext): Pr
     trace_dir: showPath(ctx.cwd, traceDir),
   };
   if (summary.runpack) output.runpack_path = summary.runpack.bundle;
+  if (exporters) output.export_destinations = exporters.destinations;
   const counts = Object.entries(summary.verdicts).map(([verdict, n]) => `${verdict}=${n}`);
   return {
     exitCode: summary.trace_write_failures > 0 ? ExitCode.internal : ExitCode.ok,
