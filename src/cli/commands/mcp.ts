@@ -211,9 +211,15 @@ async function runProxy(args: string[], flags: Options, ctx: CommandContext): Pr
   const childEnv = Object.fromEntries(
     Object.entries(ctx.env).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
   );
+  const destinations = exportDestinations(options, config?.export, "export-log-out");
+  if (serveStdio && destinations.logOut === "-") {
+    throw invalidInput("usage", "--export-log-out - would write into the MCP channel (stdout)", {
+      hint: "give the decision log a file path, or serve over HTTP (--listen)",
+    });
+  }
   // Configured (flags, config, else the OTEL environment) or undefined; the proxy shuts them down.
   const exporters = await (await import("../../export/index.ts")).createExporters({
-    ...exportDestinations(options, config?.export, "export-log-out"),
+    ...destinations,
     cwd: ctx.cwd,
     env: ctx.env,
     onWarning: (message) => ctx.progress(`gait mcp proxy: ${message}`),
