@@ -80,9 +80,12 @@ function normalize(value: unknown, ctx: NormalizeContext, key = ""): unknown {
     // Process id of `gait gate serve`.
     case "pid":
       return "<pid>";
-    // `gait approve`: token_id hashes expires_at, which is now + ttl.
+    // `gait approve`, `gait delegate mint`: token_id hashes expires_at, which is now + ttl.
     case "token_id":
       return "<token_id>";
+    // `gait kill-switch add`: entry_id hashes created_at.
+    case "entry_id":
+      return "<entry_id>";
   }
   // Ids of keys generated during the run (`keys init`, `keys rotate`, dev-mode keys).
   if (
@@ -202,6 +205,36 @@ function writeKeys(ws: Workspace): void {
 }
 
 const PROD_KEY = ["--key-mode", "prod", "--private-key", "keys/gait_private.key"];
+
+const DELEGATE_MINT = [
+  "delegate",
+  "mint",
+  "--delegator",
+  "human.lead",
+  "--delegate",
+  "agent.worker",
+  "--scope",
+  "tool:tool.write",
+  "--scope-class",
+  "write",
+  "--ttl",
+  "1h",
+  ...PROD_KEY,
+  "--out",
+  "delegation.json",
+];
+
+const KILL_SWITCH_ADD = [
+  "kill-switch",
+  "add",
+  "--tool",
+  "db.drop",
+  "--reason",
+  "incident_412",
+  "--actor",
+  "oncall",
+  "--no-config",
+];
 
 /**
  * The gate cases reuse the approval-granted scenario: its policy, intent, approver key and a
@@ -461,6 +494,37 @@ const cases: GoldenCase[] = [
       "--json",
     ],
   },
+  {
+    name: "delegate-mint",
+    setup: writeKeys,
+    args: [...DELEGATE_MINT, "--json"],
+  },
+  {
+    name: "delegate-verify",
+    setup: async (ws) => {
+      writeKeys(ws);
+      await ws.setup(DELEGATE_MINT);
+    },
+    args: [
+      "delegate",
+      "verify",
+      "delegation.json",
+      "--public-key",
+      "keys/gait_public.key",
+      "--delegate",
+      "agent.worker",
+      "--scope",
+      "tool:tool.write",
+      "--json",
+    ],
+  },
+  { name: "kill-switch-add", args: [...KILL_SWITCH_ADD, "--json"] },
+  {
+    name: "kill-switch-list",
+    setup: (ws) => ws.setup(KILL_SWITCH_ADD).then(() => {}),
+    args: ["kill-switch", "list", "--no-config", "--json"],
+  },
+  { name: "skills-list", args: ["skills", "list", "--target", "claude", "--json"] },
   {
     name: "trace-verify",
     setup: async (ws) => {

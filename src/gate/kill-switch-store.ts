@@ -125,18 +125,18 @@ export function appendKillSwitchJournal(statePath: string, event: KillSwitchJour
   }
 }
 
+/** A decision that active kill-switch entries blocked. */
+export interface KillSwitchFired {
+  at: Timestamp;
+  entryIds: string[];
+  traceId: string;
+  toolName: string;
+  intentDigest: string;
+  reasonCodes: string[];
+}
+
 /** Journals a decision that active kill-switch entries blocked. */
-export function journalKillSwitchFired(
-  statePath: string,
-  fired: {
-    at: Timestamp;
-    entryIds: string[];
-    traceId: string;
-    toolName: string;
-    intentDigest: string;
-    reasonCodes: string[];
-  },
-): void {
+export function journalKillSwitchFired(statePath: string, fired: KillSwitchFired): void {
   appendKillSwitchJournal(statePath, {
     ...journalHeader(fired.at),
     action: "fired",

@@ -48,6 +48,7 @@ import {
   type SyncLimitEnforcer,
   singleKeyVerifier,
 } from "../gate/index.ts";
+import type { KillSwitchFired } from "../gate/kill-switch-store.ts";
 import { storeRecipients } from "../store/index.ts";
 import { approvalRequestFor } from "./approval-request.ts";
 import { failedDecision, type GateDecision } from "./decision.ts";
@@ -344,14 +345,7 @@ async function loadKillSwitch(
 interface KillSwitchParts {
   check: KillSwitchCheck;
   /** Journals a decision the kill switch blocked; a failure is a warning (the block stands). */
-  journalFired: (fired: {
-    at: Timestamp;
-    entryIds: string[];
-    traceId: string;
-    toolName: string;
-    intentDigest: string;
-    reasonCodes: string[];
-  }) => void;
+  journalFired: (fired: KillSwitchFired) => void;
 }
 
 /** The given ledger, a shared file for approvalLedgerPath, in memory for singleUseApprovals, else none. */
