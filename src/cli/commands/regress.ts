@@ -47,6 +47,7 @@ const fixtureOptions: OptionSpec[] = [
     description: "regress config (JSON) next to the fixtures/ directory",
     default: "gait.yaml",
   },
+  ...identityOptions,
 ];
 /** A fixture from a session chain's checkpoint (REFERENCE.md §2.7). */
 const checkpointOption: OptionSpec = {
