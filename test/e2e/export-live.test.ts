@@ -203,6 +203,29 @@ describe("live export from run record, verify and regress (built CLI)", () => {
     }
   });
 
+  it("without an endpoint, OpenTelemetry is not loaded at all", async () => {
+    // Counts the modules the process requires from @opentelemetry (they are lazy, outside the bundle).
+    const hook = join(dir, "count-otel.cjs");
+    writeFileSync(
+      hook,
+      `const Module = require("node:module");
+const load = Module._load;
+let count = 0;
+Module._load = function (request, ...rest) {
+  if (String(request).startsWith("@opentelemetry/")) count++;
+  return load.call(this, request, ...rest);
+};
+process.on("exit", () => process.stderr.write("otel_modules=" + count + "\\n"));`,
+    );
+    const nodeOptions = { NODE_OPTIONS: `--require ${hook}` };
+    const off = await gait(["verify", RUN_ID, "--json"], nodeOptions);
+    assert.equal(off.code, 0, off.stderr);
+    assert.match(off.stderr, /otel_modules=0\n/);
+    const on = await gait(["verify", RUN_ID, "--otlp-endpoint", receiver.url, "--json"], nodeOptions);
+    assert.equal(on.code, 0, on.stderr);
+    assert.match(on.stderr, /otel_modules=[1-9]/, "the hook does see OpenTelemetry when export is on");
+  });
+
   it("a bad --otlp-endpoint is refused before any work (exit 6); a bad config endpoint is a warning", async () => {
     const bad = await gait(["verify", RUN_ID, "--otlp-endpoint", "ftp://x", "--json"]);
     assert.equal(bad.code, 6);
