@@ -50,7 +50,10 @@ export function buildPolicyExplain(
 }
 
 /** `verified`: a verified envelope vouched for it; `missing`: a rule needed it; else present or not required. */
-function contextEvidenceStatus({ prepared, decision }: GateOutcome): PolicyExplain["context_evidence_status"] {
+function contextEvidenceStatus({
+  prepared,
+  decision,
+}: GateOutcome): PolicyExplain["context_evidence_status"] {
   if (prepared.contextSource && prepared.intent.context.context_set_digest) return "verified";
   if (decision.reasonCodes.includes("context_evidence_missing")) return "missing";
   return prepared.intent.context.context_set_digest ? "present" : "not_required";

@@ -4,6 +4,7 @@
  * approval tokens minted by the other implementation.
  */
 import { posix } from "node:path";
+import type { ContextEvidence } from "../context/index.ts";
 import { compareBytes, isSha256Hex, sortedUnique } from "../contract/bytes.ts";
 import {
   digestJcs,
@@ -15,7 +16,6 @@ import {
 } from "../contract/canonical.ts";
 import { findInvisibleCharacter, lowerCase, trimLower, trimSpace } from "../contract/text.ts";
 import { EPOCH_1980, Timestamp, ZERO_TIME } from "../contract/time.ts";
-import type { ContextEvidence } from "../context/index.ts";
 import { invalidInput } from "./error-codes.ts";
 import {
   type AgentIdentity,
@@ -143,7 +143,11 @@ function stripContextEvidence(context: IntentContext): void {
  * Puts a verified envelope's evidence in the context. An intent that names another context set
  * is refused: it says it acted on context other than the envelope's.
  */
-function bindContextEvidence(context: IntentContext, evidence: ContextEvidence, now: Timestamp | undefined): void {
+function bindContextEvidence(
+  context: IntentContext,
+  evidence: ContextEvidence,
+  now: Timestamp | undefined,
+): void {
   if (!now) {
     throw invalidInput("usage", "context evidence needs the evaluation time (PrepareOptions.now)", {
       hint: "pass now: the evaluation time, with contextEvidence",

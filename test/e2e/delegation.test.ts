@@ -163,7 +163,7 @@ describe("gait delegate, approve-script, list-scripts", () => {
       "--json",
     ]);
     assert.equal(list.code, 0);
-    const [entry] = list.json?.entries as Array<Record<string, unknown>>;
+    const [entry] = (list.json?.entries ?? []) as Array<Record<string, unknown>>;
     assert.deepEqual(
       [entry?.pattern_id, entry?.verified, entry?.expired],
       [approve.json?.pattern_id, true, false],
