@@ -47,6 +47,13 @@ sidecar:
 export:
   otlp_endpoint: http://127.0.0.1:4318
   log_out: gait-out/decisions.jsonl
+store:
+  encrypt:
+    recipients: [age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p]
+  identity_command: pass show gait/age
+retention:
+  profile: Short
+  trace_ttl: 12h
 `);
     assert.deepEqual(config, {
       gate: {
@@ -61,11 +68,16 @@ export:
       run: { outDir: "out", captureMode: "raw" },
       sidecar: { listen: "127.0.0.1:8787", tokenEnv: "SIDECAR_TOKEN", maxRequestBytes: 65536 },
       export: { otlpEndpoint: "http://127.0.0.1:4318", logOut: "gait-out/decisions.jsonl" },
+      store: {
+        recipients: ["age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"],
+        identity: { command: "pass show gait/age" },
+      },
+      retention: { profile: "short", traceTtl: "12h" },
     });
   });
 
   it("treats an empty or comment-only file and empty sections as all defaults", () => {
-    const empty = { gate: {}, run: {}, sidecar: {}, export: {} };
+    const empty = { gate: {}, run: {}, sidecar: {}, export: {}, store: {}, retention: {} };
     assert.deepEqual(parse(""), empty);
     assert.deepEqual(parse("# nothing yet\n"), empty);
     assert.deepEqual(parse("gate:\nsidecar:\n  # listen: 127.0.0.1:1\n"), empty);
@@ -79,6 +91,14 @@ export:
     );
     assert.equal(error.hint, 'did you mean "key_mode"?');
     rejects("gates:\n  policy: a\n", "config_unknown_field", /1:1: unknown field "gates" at the top level/);
+  });
+
+  it("rejects bad store and retention values", () => {
+    rejects("store:\n  encrypt:\n    recipients: [nope]\n", "config_invalid", /store\.encrypt\.recipients/);
+    rejects("store:\n  encrypt: {}\n", "config_invalid", /needs recipients/);
+    rejects("store:\n  identity: k.txt\n  identity_env: K\n", "config_invalid", /one of identity/);
+    rejects("retention:\n  profile: forever\n", "config_invalid", /short, medium, long/);
+    rejects("retention:\n  trace_ttl: soon\n", "config_invalid", /positive duration/);
   });
 
   it("rejects bad values at their position", () => {
