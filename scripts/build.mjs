@@ -81,15 +81,16 @@ module.exports = new Proxy({}, { get: (_, name) => load()[name] });`,
 };
 
 /**
- * The CLI bundle is run by the launcher through vm.Script, where a real import() needs an
- * experimental loader hook; so in that bundle an import() of a lazy dependency becomes a
- * require() made when the import() runs (require(esm) loads the ESM-only ones).
+ * In both bundles every import of a lazy dependency becomes a require() made where the importing
+ * module is initialized (require(esm) loads the ESM-only ones). Left as import statements, the
+ * SDK's ESM bundle would hoist them to its top and load them all with `import("gait")`, and in the
+ * CLI bundle, run by the launcher through vm.Script, a real import() needs an experimental hook.
  */
 const lazyDependenciesByRequire = {
   name: "lazy-dependencies-by-require",
   setup(plugin) {
     plugin.onResolve({ filter: /.*/ }, (args) =>
-      args.kind === "dynamic-import" && isLazyDependency(args.path)
+      isLazyDependency(args.path) && args.namespace !== "gait-lazy-dependency"
         ? { path: args.path, namespace: "gait-lazy-dependency" }
         : undefined,
     );
@@ -173,9 +174,13 @@ await Promise.all([
     write: false,
   }).then(writeOutputs),
   // `import { createGate, guardTool } from "gait"` (package.json exports "." -> dist/sdk.js).
-  build({ ...common, entryPoints: { sdk: "src/sdk/index.ts" }, outdir: "dist", write: false }).then(
-    writeOutputs,
-  ),
+  build({
+    ...common,
+    entryPoints: { sdk: "src/sdk/index.ts" },
+    outdir: "dist",
+    plugins: [lazyDependenciesByRequire],
+    write: false,
+  }).then(writeOutputs),
   // The framework adapters (package.json exports "./ai-sdk", "./openai-agents", "./langchain",
   // "./mcp" -> dist/adapters/<name>.js), built apart so the main entry stays as it is.
   build({
