@@ -136,12 +136,12 @@ describe("gait guard retain (built CLI)", { skip: publicSchemasSkip }, () => {
     mkdirSync(join(temp.dir, ".gait"), { recursive: true });
     writeFileSync(join(temp.dir, ".gait/config.yaml"), "retention:\n  profile: long\n");
     const long = await gait(["guard", "retain", "--root", "data", "--now", NOW, "--dry-run", "--json"], 0);
-    assert.equal((long.json?.report as Record<string, unknown>).trace_ttl_seconds, 720 * HOUR);
+    assert.equal((long.json?.report as Record<string, unknown> | undefined)?.trace_ttl_seconds, 720 * HOUR);
     const short = await gait(
       ["guard", "retain", "--root", "data", "--profile", "short", "--now", NOW, "--dry-run", "--json"],
       0,
     );
-    assert.equal((short.json?.report as Record<string, unknown>).pack_ttl_seconds, 72 * HOUR);
+    assert.equal((short.json?.report as Record<string, unknown> | undefined)?.pack_ttl_seconds, 72 * HOUR);
     const bad = await gait(["guard", "retain", "--root", "data", "--trace-ttl", "soon", "--json"], 6);
     assert.equal(bad.json?.detail_code, "invalid_duration");
     const noRoot = await gait(["guard", "retain", "--root", "missing", "--json"], 6);
