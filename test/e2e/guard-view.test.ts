@@ -79,7 +79,7 @@ describe("a guard pack in pack view, in headless Chromium", () => {
       const controls = await page.locator("table.control-index tbody tr").allInnerTexts();
       assert.match(
         controls.join("\n"),
-        /gait\.regress\s+Regression checks.*\s+regress_summary\.json verified/,
+        /gait\.regress\s+evidenced\s+Regression checks.*\s+regress_summary\.json verified/,
       );
       assert.deepEqual(log.errors, []);
       assert.deepEqual(log.console, []);
