@@ -14,13 +14,20 @@ import { ExitCode } from "../contract/exit.ts";
 import { BUILD_ID } from "../contract/version.ts";
 import { openCodeCache } from "./code-cache.ts";
 
+const [commandWord, subcommand] = process.argv.slice(2);
+if ((commandWord === "gate" && subcommand === "serve") || (commandWord === "mcp" && subcommand === "proxy")) {
+  // Commands that run until stopped. Required here, not imported: esbuild keeps a required
+  // module lazy, so one-shot commands load neither node:v8 nor node:perf_hooks.
+  (require("./young-generation.ts") as typeof import("./young-generation.ts")).capYoungGeneration();
+}
+
 const bundlePath = join(__dirname, "cli.cjs");
 // The build keeps the bundle ASCII (scripts/build.mjs), so latin1 reads it alike, three times faster.
 const source = readFileSync(bundlePath, "latin1");
 const cache = openCodeCache(process.env, {
   buildId: BUILD_ID ?? "source",
   bundleStats: statSync(bundlePath),
-  command: process.argv[2] ?? "",
+  command: commandWord ?? "",
 });
 // The same wrapper Node's CommonJS loader puts around a module.
 const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
