@@ -12,20 +12,12 @@ with exit 5. Run from the repository root after `node scripts/build.mjs`.
 import asyncio
 import dataclasses
 import json
-import os
-import select
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
 import unittest
 from typing import Any, Awaitable, Callable
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
+from live_sidecar import CLI, make_project, run_cli, start_sidecar, stop_sidecar
 
-from gait import GaitClient, GateOptions, RunRecorder, gate_function_tool, gate_langchain_tool  # noqa: E402
+from gait import GaitClient, GateOptions, RunRecorder, gate_function_tool, gate_langchain_tool
 
 try:
     from langchain_core.messages import ToolMessage
@@ -33,11 +25,6 @@ try:
     HAVE_LANGCHAIN = True
 except ImportError:
     HAVE_LANGCHAIN = False
-
-REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-GAIT_JS = os.path.join(REPO, "dist", "gait.cjs")
-NODE = shutil.which("node") or "node"
-CLI = [NODE, GAIT_JS]
 
 POLICY = """schema_id: gait.gate.policy
 schema_version: 1.0.0
@@ -62,40 +49,16 @@ STATE = {}
 
 
 def gait_cli(*args):
-    done = subprocess.run([*CLI, *args, "--json"], capture_output=True, text=True, cwd=STATE["dir"], timeout=60)
-    return done.returncode, json.loads(done.stdout or "{}")
+    return run_cli(STATE["dir"], *args)
 
 
 def setUpModule():
-    if not os.path.exists(GAIT_JS):
-        raise RuntimeError("dist/gait.cjs is missing: run `node scripts/build.mjs` first")
-    STATE["dir"] = tempfile.mkdtemp(prefix="gait-py-adapters-")
-    for name, text in (("policy.yaml", POLICY), ("changed.yaml", CHANGED_POLICY)):
-        with open(os.path.join(STATE["dir"], name), "w") as handle:
-            handle.write(text)
-    process = subprocess.Popen(
-        [*CLI, "gate", "serve", "--policy", "policy.yaml", "--listen", "127.0.0.1:0", "--json", "--no-config",
-         "--trace-dir", "traces"],
-        cwd=STATE["dir"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    STATE["process"] = process
-    ready, _, _ = select.select([process.stdout], [], [], 30)
-    if not ready:
-        process.kill()
-        raise RuntimeError("gait gate serve did not start within 30s")
-    STATE["startup"] = json.loads(process.stdout.readline())
+    STATE["dir"] = make_project("gait-py-adapters-", {"policy.yaml": POLICY, "changed.yaml": CHANGED_POLICY})
+    STATE["process"], STATE["startup"] = start_sidecar(STATE["dir"])
 
 
 def tearDownModule():
-    process = STATE.get("process")
-    if process is not None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        finally:
-            process.stdout.close()
-            process.stderr.close()
-    shutil.rmtree(STATE.get("dir", ""), ignore_errors=True)
+    stop_sidecar(STATE.get("process"), STATE.get("dir"))
 
 
 def sidecar_options(run_id):

@@ -6,22 +6,17 @@ Run from the repository root after `node scripts/build.mjs`:
 
 import json
 import os
-import select
 import shutil
-import signal
 import socket
-import subprocess
-import sys
 import tempfile
 import time
 import unittest
 import urllib.error
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
+from live_sidecar import GAIT_JS, NODE, make_project, run_cli, start_sidecar, stop_sidecar
 
-from gait import (  # noqa: E402
+from gait import (
     GaitApprovalRequired,
     GaitBlocked,
     GaitClient,
@@ -30,10 +25,6 @@ from gait import (  # noqa: E402
     gate_tool,
     target,
 )
-
-REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-GAIT_JS = os.path.join(REPO, "dist", "gait.cjs")
-NODE = shutil.which("node") or "node"
 
 POLICY = """schema_id: gait.gate.policy
 schema_version: 1.0.0
@@ -58,9 +49,7 @@ STATE = {}
 
 def gait_cli(*args, cwd=None):
     """Runs the built CLI with --json and returns (exit code, parsed stdout)."""
-    done = subprocess.run([NODE, GAIT_JS, *args, "--json"], capture_output=True, text=True, cwd=cwd or STATE["dir"],
-                          timeout=60)
-    return done.returncode, json.loads(done.stdout or "{}")
+    return run_cli(cwd or STATE["dir"], *args)
 
 
 def intent_for(tool, path="/work/notes.txt"):
@@ -74,40 +63,17 @@ def intent_for(tool, path="/work/notes.txt"):
 
 
 def setUpModule():
-    if not os.path.exists(GAIT_JS):
-        raise RuntimeError("dist/gait.cjs is missing: run `node scripts/build.mjs` first")
     for name in ("GAIT_SIDECAR_URL", "GAIT_SIDECAR_SOCKET", "GAIT_SIDECAR_TOKEN", "GAIT_CLI"):
         os.environ.pop(name, None)
-    STATE["dir"] = tempfile.mkdtemp(prefix="gait-py-test-")
-    with open(os.path.join(STATE["dir"], "policy.yaml"), "w") as handle:
-        handle.write(POLICY)
+    STATE["dir"] = make_project("gait-py-test-", {"policy.yaml": POLICY})
     code, keys = gait_cli("keys", "init", "--out-dir", "keys", "--prefix", "approver")
     assert code == 0, keys
-    process = subprocess.Popen(
-        [NODE, GAIT_JS, "gate", "serve", "--policy", "policy.yaml", "--listen", "127.0.0.1:0", "--json",
-         "--no-config", "--trace-dir", "traces", "--approval-public-key", "keys/approver_public.key"],
-        cwd=STATE["dir"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    STATE["process"] = process
-    ready, _, _ = select.select([process.stdout], [], [], 30)
-    if not ready:
-        process.kill()
-        raise RuntimeError("gait gate serve did not start within 30s")
-    startup = json.loads(process.stdout.readline())
-    assert startup.get("ok") is True, startup
-    STATE["startup"] = startup
+    STATE["process"], STATE["startup"] = start_sidecar(
+        STATE["dir"], "--approval-public-key", "keys/approver_public.key")
 
 
 def tearDownModule():
-    process = STATE.get("process")
-    if process is not None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        finally:
-            process.stdout.close()
-            process.stderr.close()
-    shutil.rmtree(STATE.get("dir", ""), ignore_errors=True)
+    stop_sidecar(STATE.get("process"), STATE.get("dir"))
 
 
 def sidecar_client(**overrides):

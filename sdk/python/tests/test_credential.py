@@ -8,22 +8,12 @@ repository root after `node scripts/build.mjs`:
 
 import json
 import os
-import select
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
+from live_sidecar import make_project, start_sidecar, stop_sidecar
 
-from gait import GaitBlocked, GaitClient, build_intent, gate_tool_with_credential, target  # noqa: E402
+from gait import GaitBlocked, GaitClient, build_intent, gate_tool_with_credential, target
 
-REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-GAIT_JS = os.path.join(REPO, "dist", "gait.cjs")
-NODE = shutil.which("node") or "node"
 SECRET = "py-release-token-7c1d0e5a"
 
 POLICY = """schema_id: gait.gate.policy
@@ -44,37 +34,13 @@ STATE = {}
 
 
 def setUpModule():
-    if not os.path.exists(GAIT_JS):
-        raise RuntimeError("dist/gait.cjs is missing: run `node scripts/build.mjs` first")
-    STATE["dir"] = tempfile.mkdtemp(prefix="gait-py-credential-")
-    with open(os.path.join(STATE["dir"], "policy.yaml"), "w") as handle:
-        handle.write(POLICY)
+    STATE["dir"] = make_project("gait-py-credential-", {"policy.yaml": POLICY})
     env = dict(os.environ, GAIT_BROKER_TOKEN_RELEASE_API=SECRET, GAIT_BROKER_TOKEN_RELEASE_API_TTL_SECONDS="600")
-    process = subprocess.Popen(
-        [NODE, GAIT_JS, "gate", "serve", "--policy", "policy.yaml", "--listen", "127.0.0.1:0", "--json",
-         "--no-config", "--trace-dir", "traces", "--credential-broker", "env"],
-        cwd=STATE["dir"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    STATE["process"] = process
-    ready, _, _ = select.select([process.stdout], [], [], 30)
-    if not ready:
-        process.kill()
-        raise RuntimeError("gait gate serve did not start within 30s")
-    startup = json.loads(process.stdout.readline())
-    assert startup.get("ok") is True, startup
-    STATE["startup"] = startup
+    STATE["process"], STATE["startup"] = start_sidecar(STATE["dir"], "--credential-broker", "env", env=env)
 
 
 def tearDownModule():
-    process = STATE.get("process")
-    if process is not None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        finally:
-            process.stdout.close()
-            process.stderr.close()
-    shutil.rmtree(STATE.get("dir", ""), ignore_errors=True)
+    stop_sidecar(STATE.get("process"), STATE.get("dir"))
 
 
 def client():
