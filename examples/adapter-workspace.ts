@@ -4,6 +4,7 @@
  * this machine can be deleted), a log of the gate's decisions, and the report they print.
  */
 import { relative } from "node:path";
+import { z } from "zod";
 import type { AdapterToolCall } from "../src/sdk/adapters/core.ts";
 import type { FinishedRun, GateDecision, Verdict } from "../src/sdk/index.ts";
 
@@ -14,6 +15,12 @@ export const PLAN = [
 ] as const;
 
 export const FINAL_TEXT = "I read the notes; deleting them was refused, so they are still there.";
+
+/** Who the examples' tool calls come from, as the policy's context sees it. */
+export const EXAMPLE_CONTEXT = { identity: "agent.example", workspace: "/workspace" };
+
+/** The input both file tools take (a zod shape: MCP servers take it as is, the others in z.object). */
+export const PATH_INPUT = { path: z.string().describe("absolute path of the file") };
 
 export interface ExampleOptions {
   /** Where gait-out/ (traces, runpack) goes; default the current directory. */
@@ -74,6 +81,39 @@ export interface ExampleReport {
   /** Files left in the workspace. */
   files: string[];
   runpack: FinishedRun;
+}
+
+/**
+ * The scaffolding around what each example shows (createGate, startRun, the adapter): where the
+ * run goes, the in-memory files, the decision log, and the report once the run is done.
+ */
+export class ExampleRun {
+  readonly workspace = new Workspace();
+  readonly log = new DecisionLog();
+  readonly cwd: string;
+  readonly policy: string;
+  readonly runId: string;
+
+  constructor(
+    readonly framework: string,
+    options: ExampleOptions,
+    defaultPolicy: string,
+  ) {
+    this.cwd = options.cwd ?? process.cwd();
+    this.policy = options.policy ?? defaultPolicy;
+    this.runId = options.runId ?? `run_${framework.replaceAll("-", "_")}_example`;
+  }
+
+  report(runpack: FinishedRun, seen: Pick<ExampleReport, "modelReceived" | "finalText">): ExampleReport {
+    return {
+      framework: this.framework,
+      calls: this.log.calls,
+      toolRuns: this.workspace.runs,
+      ...seen,
+      files: [...this.workspace.files.keys()],
+      runpack,
+    };
+  }
 }
 
 export function printReport(report: ExampleReport, cwd: string): void {

@@ -15,24 +15,24 @@ import { z } from "zod";
 import { gateTools } from "../../src/sdk/adapters/ai-sdk.ts";
 import { createGate, startRun } from "../../src/sdk/index.ts";
 import {
-  DecisionLog,
+  EXAMPLE_CONTEXT,
   type ExampleOptions,
   type ExampleReport,
+  ExampleRun,
   FINAL_TEXT,
+  PATH_INPUT,
   PLAN,
-  Workspace,
 } from "../adapter-workspace.ts";
 
 export const POLICY = join(import.meta.dirname, "policy.yaml");
 
 export async function runExample(options: ExampleOptions = {}): Promise<ExampleReport> {
-  const cwd = options.cwd ?? process.cwd();
-  const workspace = new Workspace();
-  const log = new DecisionLog();
-  const gate = await createGate({ policy: options.policy ?? POLICY, cwd });
-  const recorder = startRun({ runId: options.runId ?? "run_ai_sdk_example", cwd });
+  const example = new ExampleRun("ai-sdk", options, POLICY);
+  const { workspace, cwd } = example;
+  const gate = await createGate({ policy: example.policy, cwd });
+  const recorder = startRun({ runId: example.runId, cwd });
 
-  const path = z.object({ path: z.string().describe("absolute path of the file") });
+  const path = z.object(PATH_INPUT);
   const tools = gateTools(
     {
       read_file: tool({
@@ -49,8 +49,8 @@ export async function runExample(options: ExampleOptions = {}): Promise<ExampleR
     {
       gate,
       recorder,
-      context: { identity: "agent.example", workspace: "/workspace" },
-      onDecision: log.onDecision,
+      context: EXAMPLE_CONTEXT,
+      onDecision: example.log.onDecision,
     },
   );
 
@@ -65,15 +65,10 @@ export async function runExample(options: ExampleOptions = {}): Promise<ExampleR
   await gate.close();
   const runpack = await recorder.finish();
   const lastPrompt = model.doGenerateCalls.at(-1)?.prompt ?? [];
-  return {
-    framework: "ai-sdk",
-    calls: log.calls,
-    toolRuns: workspace.runs,
+  return example.report(runpack, {
     modelReceived: toolResultTexts(lastPrompt as ModelMessage[]),
     finalText: result.text,
-    files: [...workspace.files.keys()],
-    runpack,
-  };
+  });
 }
 
 /** The AI SDK's mock model, answering each turn from the plan: one tool call a turn, then text. */

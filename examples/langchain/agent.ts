@@ -19,24 +19,24 @@ import { z } from "zod";
 import { gateTools } from "../../src/sdk/adapters/langchain.ts";
 import { createGate, startRun } from "../../src/sdk/index.ts";
 import {
-  DecisionLog,
+  EXAMPLE_CONTEXT,
   type ExampleOptions,
   type ExampleReport,
+  ExampleRun,
   FINAL_TEXT,
+  PATH_INPUT,
   PLAN,
-  Workspace,
 } from "../adapter-workspace.ts";
 
 export const POLICY = join(import.meta.dirname, "policy.yaml");
 
 export async function runExample(options: ExampleOptions = {}): Promise<ExampleReport> {
-  const cwd = options.cwd ?? process.cwd();
-  const workspace = new Workspace();
-  const log = new DecisionLog();
-  const gate = await createGate({ policy: options.policy ?? POLICY, cwd });
-  const recorder = startRun({ runId: options.runId ?? "run_langchain_example", cwd });
+  const example = new ExampleRun("langchain", options, POLICY);
+  const { workspace, cwd } = example;
+  const gate = await createGate({ policy: example.policy, cwd });
+  const recorder = startRun({ runId: example.runId, cwd });
 
-  const path = z.object({ path: z.string().describe("absolute path of the file") });
+  const path = z.object(PATH_INPUT);
   const tools = gateTools(
     [
       tool(async (input) => workspace.read(input.path), {
@@ -53,8 +53,8 @@ export async function runExample(options: ExampleOptions = {}): Promise<ExampleR
     {
       gate,
       recorder,
-      context: { identity: "agent.example", workspace: "/workspace" },
-      onDecision: log.onDecision,
+      context: EXAMPLE_CONTEXT,
+      onDecision: example.log.onDecision,
     },
   );
 
@@ -64,15 +64,10 @@ export async function runExample(options: ExampleOptions = {}): Promise<ExampleR
   await gate.close();
   const runpack = await recorder.finish();
   const lastSeen = chat.seen.at(-1) ?? [];
-  return {
-    framework: "langchain",
-    calls: log.calls,
-    toolRuns: workspace.runs,
+  return example.report(runpack, {
     modelReceived: lastSeen.filter((m) => ToolMessage.isInstance(m)).map((m) => String(m.content)),
     finalText: String(messages.at(-1)?.content ?? ""),
-    files: [...workspace.files.keys()],
-    runpack,
-  };
+  });
 }
 
 /** The usual LangChain tool-calling loop: ask the model, run the tools it calls, repeat. */

@@ -15,25 +15,25 @@ import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { z } from "zod";
 import { gateMcpClient } from "../../src/sdk/adapters/mcp.ts";
 import { createGate, startRun } from "../../src/sdk/index.ts";
 import {
-  DecisionLog,
+  EXAMPLE_CONTEXT,
   type ExampleOptions,
   type ExampleReport,
+  ExampleRun,
+  PATH_INPUT,
   PLAN,
-  Workspace,
+  type Workspace,
 } from "../adapter-workspace.ts";
 
 export const POLICY = join(import.meta.dirname, "policy.yaml");
 
 export async function runExample(options: ExampleOptions = {}): Promise<ExampleReport> {
-  const cwd = options.cwd ?? process.cwd();
-  const workspace = new Workspace();
-  const log = new DecisionLog();
-  const gate = await createGate({ policy: options.policy ?? POLICY, cwd });
-  const recorder = startRun({ runId: options.runId ?? "run_mcp_example", cwd });
+  const example = new ExampleRun("mcp", options, POLICY);
+  const { workspace, cwd } = example;
+  const gate = await createGate({ policy: example.policy, cwd });
+  const recorder = startRun({ runId: example.runId, cwd });
 
   const server = filesServer(workspace);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
@@ -42,8 +42,8 @@ export async function runExample(options: ExampleOptions = {}): Promise<ExampleR
   await connected.connect(clientSide);
   const client = gateMcpClient(connected, gate, {
     recorder,
-    context: { identity: "agent.example", workspace: "/workspace" },
-    onDecision: log.onDecision,
+    context: EXAMPLE_CONTEXT,
+    onDecision: example.log.onDecision,
   });
 
   // The scripted agent: each planned call, and what it reads back.
@@ -59,29 +59,20 @@ export async function runExample(options: ExampleOptions = {}): Promise<ExampleR
   await server.close();
   await gate.close();
   const runpack = await recorder.finish();
-  return {
-    framework: "mcp",
-    calls: log.calls,
-    toolRuns: workspace.runs,
-    modelReceived,
-    finalText: "",
-    files: [...workspace.files.keys()],
-    runpack,
-  };
+  return example.report(runpack, { modelReceived, finalText: "" });
 }
 
 /** An MCP server with the two file tools, annotated as MCP servers declare them. */
 function filesServer(workspace: Workspace): McpServer {
   const server = new McpServer({ name: "example-files", version: "1.0.0" });
-  const path = { path: z.string().describe("absolute path of the file") };
   server.registerTool(
     "read_file",
-    { description: "Read a text file", inputSchema: path, annotations: { readOnlyHint: true } },
+    { description: "Read a text file", inputSchema: PATH_INPUT, annotations: { readOnlyHint: true } },
     async (input) => ({ content: [{ type: "text", text: workspace.read(input.path) }] }),
   );
   server.registerTool(
     "delete_file",
-    { description: "Delete a file", inputSchema: path, annotations: { destructiveHint: true } },
+    { description: "Delete a file", inputSchema: PATH_INPUT, annotations: { destructiveHint: true } },
     async (input) => ({ content: [{ type: "text", text: workspace.delete(input.path) }] }),
   );
   return server;

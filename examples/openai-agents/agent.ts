@@ -24,24 +24,24 @@ import { z } from "zod";
 import { gateFunctionTools } from "../../src/sdk/adapters/openai-agents.ts";
 import { createGate, startRun } from "../../src/sdk/index.ts";
 import {
-  DecisionLog,
+  EXAMPLE_CONTEXT,
   type ExampleOptions,
   type ExampleReport,
+  ExampleRun,
   FINAL_TEXT,
+  PATH_INPUT,
   PLAN,
-  Workspace,
 } from "../adapter-workspace.ts";
 
 export const POLICY = join(import.meta.dirname, "policy.yaml");
 
 export async function runExample(options: ExampleOptions = {}): Promise<ExampleReport> {
-  const cwd = options.cwd ?? process.cwd();
-  const workspace = new Workspace();
-  const log = new DecisionLog();
-  const gate = await createGate({ policy: options.policy ?? POLICY, cwd });
-  const recorder = startRun({ runId: options.runId ?? "run_openai_agents_example", cwd });
+  const example = new ExampleRun("openai-agents", options, POLICY);
+  const { workspace, cwd } = example;
+  const gate = await createGate({ policy: example.policy, cwd });
+  const recorder = startRun({ runId: example.runId, cwd });
 
-  const path = z.object({ path: z.string().describe("absolute path of the file") });
+  const path = z.object(PATH_INPUT);
   const tools = gateFunctionTools(
     [
       tool({
@@ -60,8 +60,8 @@ export async function runExample(options: ExampleOptions = {}): Promise<ExampleR
     {
       gate,
       recorder,
-      context: { identity: "agent.example", workspace: "/workspace" },
-      onDecision: log.onDecision,
+      context: EXAMPLE_CONTEXT,
+      onDecision: example.log.onDecision,
     },
   );
 
@@ -75,15 +75,10 @@ export async function runExample(options: ExampleOptions = {}): Promise<ExampleR
 
   await gate.close();
   const runpack = await recorder.finish();
-  return {
-    framework: "openai-agents",
-    calls: log.calls,
-    toolRuns: workspace.runs,
+  return example.report(runpack, {
     modelReceived: functionOutputs(model.requests.at(-1)?.input ?? []),
     finalText: String(result.finalOutput ?? ""),
-    files: [...workspace.files.keys()],
-    runpack,
-  };
+  });
 }
 
 /** A `Model` that answers each turn from the plan: one function call a turn, then a message. */
