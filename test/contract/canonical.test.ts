@@ -120,6 +120,25 @@ describe("parseJsonStrict", () => {
     assert.throws(() => parseJsonStrict('{"a":1,"\\u0061":2}'));
   });
 
+  it("accepts any JSON without repeated names, and refuses it once a name is repeated anywhere", () => {
+    // The member count check (colons outside strings vs members parsed) against random documents
+    // whose strings hold colons, quotes and braces; a repeat goes into a random object.
+    const anyText = fc.string({ unit: fc.constantFrom("a", ":", '"', "\\", "{", "}", "[", "]", ",", "é") });
+    const document = fc.jsonValue({ maxDepth: 4 }).chain((value) => fc.tuple(fc.constant(value), anyText));
+    fc.assert(
+      fc.property(document, fc.nat(), ([value, name], pick) => {
+        const text = JSON.stringify(value);
+        assert.deepEqual(parseJsonStrict(text), JSON.parse(text));
+        const objects = [...text.matchAll(/\{/g)].filter((match) => isObjectStart(text, match.index));
+        if (objects.length === 0) return;
+        const at = objects[pick % objects.length]!.index + 1;
+        const member = `${JSON.stringify(name)}:1,${JSON.stringify(name)}:2`;
+        const repeated = `${text.slice(0, at)}${member}${text[at] === "}" ? "" : ","}${text.slice(at)}`;
+        assert.throws(() => parseJsonStrict(repeated), /duplicate key/);
+      }),
+    );
+  });
+
   it("gives coded errors, never crashes, on arbitrary text", () => {
     fc.assert(
       fc.property(fc.string(), (text) => {
@@ -133,3 +152,13 @@ describe("parseJsonStrict", () => {
     );
   });
 });
+
+/** Whether the "{" at `index` of JSON text opens an object (is not inside a string). */
+function isObjectStart(text: string, index: number): boolean {
+  let inString = false;
+  for (let i = 0; i < index; i++) {
+    if (text[i] === "\\" && inString) i++;
+    else if (text[i] === '"') inString = !inString;
+  }
+  return !inString;
+}
