@@ -1,6 +1,7 @@
 /**
- * What `gait guard pack` and `gait incident pack` share: the --template and --render flags, and
- * the template and rendering parts of their output.
+ * What `gait guard pack|verify` and `gait incident pack|timeline` share: the case, template,
+ * render, output and key flags, how they are read, and the identity, signature, template and
+ * rendering parts of their output.
  */
 import {
   AUDIT_TEMPLATE_IDS,
@@ -8,8 +9,20 @@ import {
   RENDER_FORMATS,
   type RenderFormat,
 } from "../../guard/index.ts";
-import { listOption, type OptionSpec, type Options } from "../command.ts";
+import { type CommandContext, listOption, type OptionSpec, type Options, stringOption } from "../command.ts";
 import { invalidInput } from "../error-codes.ts";
+import {
+  keyOptions,
+  readOptionalSigningRequest,
+  readProjectVerifyKey,
+  signingKeyOptions,
+} from "../keyflags.ts";
+
+/** A key given by flag checks every signature; the project's dev key only those it made. */
+export async function keysFrom(options: Options, ctx: CommandContext, prefix?: string) {
+  const found = await readProjectVerifyKey(options, ctx, prefix);
+  return found?.given ? { verifyKey: found.key } : found ? { defaultKey: found.key } : {};
+}
 
 export const templateOption: OptionSpec = {
   name: "template",
@@ -62,4 +75,60 @@ export function templateLines(built: BuiltEvidencePack): string[] {
       : []),
     ...built.rendered.map((r) => `rendered ${r.format}: ${r.path} sha256=${r.sha256}`),
   ];
+}
+
+/** The flags after each pack's own inputs: case id, template, render, output zip, signing and trace keys. */
+export function packOutputOptions(descriptions: { template?: string; out: string }): OptionSpec[] {
+  return [
+    { name: "case-id", value: "id", description: "case or incident id recorded in the manifest" },
+    descriptions.template ? { ...templateOption, description: descriptions.template } : templateOption,
+    renderOption,
+    { name: "out", value: "path", description: descriptions.out },
+    ...signingKeyOptions,
+    ...keyOptions("trace"),
+  ];
+}
+
+/** What packOutputOptions' flags ask of a pack builder, and where it runs. */
+export async function readPackOutputRequest(options: Options, ctx: CommandContext) {
+  return {
+    caseId: stringOption(options, "case-id"),
+    template: stringOption(options, "template"),
+    render: readRender(options),
+    out: stringOption(options, "out"),
+    signing: await readOptionalSigningRequest(options, ctx.cwd),
+    traceKeys: await keysFrom(options, ctx, "trace"),
+    cwd: ctx.cwd,
+    env: ctx.env,
+    warn: ctx.warn,
+  };
+}
+
+/** The pack's identity, first in the JSON output. */
+export function packIdentityOutput(built: BuiltEvidencePack): Record<string, unknown> {
+  const { manifest } = built;
+  return {
+    ok: true,
+    pack_path: built.shownPath,
+    pack_id: manifest.pack_id,
+    run_id: manifest.run_id,
+    ...(manifest.case_id ? { case_id: manifest.case_id } : {}),
+  };
+}
+
+export function signatureOutput(built: BuiltEvidencePack): Record<string, unknown> {
+  return {
+    signature_status: built.signatureStatus,
+    ...(built.signatureKeyId ? { signature_key_id: built.signatureKeyId } : {}),
+  };
+}
+
+/** `<kind> pack: ok pack_id=… run_id=…[ case_id=…]`, the first line of the human output. */
+export function packHeadline(kind: string, built: BuiltEvidencePack): string {
+  const { manifest } = built;
+  return `${kind} pack: ok pack_id=${manifest.pack_id} run_id=${manifest.run_id}${manifest.case_id ? ` case_id=${manifest.case_id}` : ""}`;
+}
+
+export function signatureText(built: BuiltEvidencePack): string {
+  return `signature_status=${built.signatureStatus}${built.signatureKeyId ? ` key_id=${built.signatureKeyId}` : ""}`;
 }

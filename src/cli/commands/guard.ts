@@ -13,24 +13,22 @@ import {
   type GuardVerification,
   verifyEvidencePack,
 } from "../../guard/index.ts";
-import { type CommandContext, command, group, listOption, type Options, stringOption } from "../command.ts";
+import { command, group, listOption, stringOption } from "../command.ts";
 import { invalidInput } from "../error-codes.ts";
-import {
-  keyOptions,
-  readOptionalSigningRequest,
-  readProjectVerifyKey,
-  signingKeyOptions,
-  verifyKeyOptions,
-} from "../keyflags.ts";
+import { verifyKeyOptions } from "../keyflags.ts";
 import { identityOptions } from "../store-flags.ts";
-import { readRender, renderOption, templateLines, templateOption, templateOutput } from "./audit-flags.ts";
+import {
+  keysFrom,
+  packHeadline,
+  packIdentityOutput,
+  packOutputOptions,
+  readPackOutputRequest,
+  signatureOutput,
+  signatureText,
+  templateLines,
+  templateOutput,
+} from "./audit-flags.ts";
 import { guardStoreCommands } from "./guard-store.ts";
-
-/** A key given by flag checks every signature; the project's dev key only those it made. */
-export async function keysFrom(options: Options, ctx: CommandContext, prefix?: string) {
-  const found = await readProjectVerifyKey(options, ctx, prefix);
-  return found?.given ? { verifyKey: found.key } : found ? { defaultKey: found.key } : {};
-}
 
 const inputList = (name: string, what: string) => ({
   name,
@@ -65,16 +63,7 @@ const guardPackCommand = command({
       "broker credential records (gait.gate.broker_credential_record), copied in",
     ),
     inputList("delegation-audit", "delegation audit records (gait.gate.delegation_audit_record), copied in"),
-    { name: "case-id", value: "id", description: "case or incident id recorded in the manifest" },
-    templateOption,
-    renderOption,
-    {
-      name: "out",
-      value: "path",
-      description: "output zip (default: evidence_pack_<pack_id>.zip beside the runpack)",
-    },
-    ...signingKeyOptions,
-    ...keyOptions("trace"),
+    ...packOutputOptions({ out: "output zip (default: evidence_pack_<pack_id>.zip beside the runpack)" }),
   ],
   examples: [
     "gait guard pack --run run_demo --regress regress_result.json --trace trace_<trace_id>.json",
@@ -102,15 +91,7 @@ const guardPackCommand = command({
       approvalAudits: listOption(options, "approval-audit"),
       credentialEvidence: listOption(options, "credential-evidence"),
       delegationAudits: listOption(options, "delegation-audit"),
-      caseId: stringOption(options, "case-id"),
-      template: stringOption(options, "template"),
-      render: readRender(options),
-      out: stringOption(options, "out"),
-      signing: await readOptionalSigningRequest(options, ctx.cwd),
-      traceKeys: await keysFrom(options, ctx, "trace"),
-      cwd: ctx.cwd,
-      env: ctx.env,
-      warn: ctx.warn,
+      ...(await readPackOutputRequest(options, ctx)),
     });
     return { output: packOutput(built), human: packLines(built) };
   },
@@ -120,17 +101,12 @@ function packOutput(built: BuiltEvidencePack): Record<string, unknown> {
   const { manifest, documents } = built;
   const { traces, regress, coverage } = documents;
   return {
-    ok: true,
-    pack_path: built.shownPath,
-    pack_id: manifest.pack_id,
-    run_id: manifest.run_id,
-    ...(manifest.case_id ? { case_id: manifest.case_id } : {}),
+    ...packIdentityOutput(built),
     manifest_path: `${built.shownPath}#pack_manifest.json`,
     files: manifest.contents.map((entry) => entry.path),
     controls: documents.controls.map((control) => control.control_id),
     ...templateOutput(built),
-    signature_status: built.signatureStatus,
-    ...(built.signatureKeyId ? { signature_key_id: built.signatureKeyId } : {}),
+    ...signatureOutput(built),
     summary: {
       intents: documents.runpack.intents_total,
       traces: traces.traces_total,
@@ -156,8 +132,8 @@ function packLines(built: BuiltEvidencePack): string[] {
     .map(([verdict, n]) => `${verdict}=${n}`)
     .join(" ");
   return [
-    `guard pack: ok pack_id=${manifest.pack_id} run_id=${manifest.run_id}${manifest.case_id ? ` case_id=${manifest.case_id}` : ""}`,
-    `path=${built.shownPath} files=${manifest.contents.length} signature_status=${built.signatureStatus}${built.signatureKeyId ? ` key_id=${built.signatureKeyId}` : ""}`,
+    packHeadline("guard", built),
+    `path=${built.shownPath} files=${manifest.contents.length} ${signatureText(built)}`,
     `intents=${documents.runpack.intents_total} traces=${traces.traces_total} (${verdicts}) approvals=${traces.approvals_granted}/${traces.approvals_total} granted`,
     `regress=${regress.status} graders=${regress.graders_total} failed=${regress.failed}`,
     ...templateLines(built),

@@ -14,9 +14,19 @@ import {
 } from "../../guard/index.ts";
 import { command, group, listOption, stringOption } from "../command.ts";
 import { invalidInput } from "../error-codes.ts";
-import { keyOptions, readOptionalSigningRequest, signingKeyOptions, verifyKeyOptions } from "../keyflags.ts";
-import { readRender, renderOption, templateLines, templateOption, templateOutput } from "./audit-flags.ts";
-import { keysFrom } from "./guard.ts";
+import { verifyKeyOptions } from "../keyflags.ts";
+import {
+  keysFrom,
+  packHeadline,
+  packIdentityOutput,
+  packOutputOptions,
+  readPackOutputRequest,
+  signatureOutput,
+  signatureText,
+  templateLines,
+  templateOption,
+  templateOutput,
+} from "./audit-flags.ts";
 
 const incidentPackCommand = command({
   name: "pack",
@@ -39,19 +49,10 @@ const incidentPackCommand = command({
       repeatable: true,
       description: "more directories to search (comma-separated or repeated)",
     },
-    { name: "case-id", value: "id", description: "case or incident id recorded in the manifest" },
-    {
-      ...templateOption,
-      description: `${templateOption.description} (default ${DEFAULT_INCIDENT_TEMPLATE})`,
-    },
-    renderOption,
-    {
-      name: "out",
-      value: "path",
-      description: "output zip (default: incident_pack_<pack_id>.zip beside the runpack)",
-    },
-    ...signingKeyOptions,
-    ...keyOptions("trace"),
+    ...packOutputOptions({
+      template: `${templateOption.description} (default ${DEFAULT_INCIDENT_TEMPLATE})`,
+      out: "output zip (default: incident_pack_<pack_id>.zip beside the runpack)",
+    }),
   ],
   examples: [
     "gait incident pack --from run_demo --window 24h --case-id INC-42",
@@ -74,15 +75,7 @@ const incidentPackCommand = command({
       from,
       window: stringOption(options, "window"),
       dirs: listOption(options, "dir"),
-      caseId: stringOption(options, "case-id"),
-      template: stringOption(options, "template"),
-      render: readRender(options),
-      out: stringOption(options, "out"),
-      signing: await readOptionalSigningRequest(options, ctx.cwd),
-      traceKeys: await keysFrom(options, ctx, "trace"),
-      cwd: ctx.cwd,
-      env: ctx.env,
-      warn: ctx.warn,
+      ...(await readPackOutputRequest(options, ctx)),
     });
     return { output: packOutput(built), human: packLines(built) };
   },
@@ -91,11 +84,7 @@ const incidentPackCommand = command({
 function packOutput(built: BuiltIncidentPack): Record<string, unknown> {
   const { manifest, documents, counts } = built;
   return {
-    ok: true,
-    pack_path: built.shownPath,
-    pack_id: manifest.pack_id,
-    run_id: manifest.run_id,
-    ...(manifest.case_id ? { case_id: manifest.case_id } : {}),
+    ...packIdentityOutput(built),
     incident_window: built.window,
     searched_dirs: built.searched,
     trace_count: counts.traces,
@@ -110,8 +99,7 @@ function packOutput(built: BuiltIncidentPack): Record<string, unknown> {
     timeline_events: documents.timeline?.events.length ?? 0,
     files: manifest.contents.map((entry) => entry.path),
     ...templateOutput(built),
-    signature_status: built.signatureStatus,
-    ...(built.signatureKeyId ? { signature_key_id: built.signatureKeyId } : {}),
+    ...signatureOutput(built),
     next_commands: [
       `gait pack verify ${built.shownPath}`,
       `gait incident timeline ${built.shownPath}`,
@@ -121,11 +109,11 @@ function packOutput(built: BuiltIncidentPack): Record<string, unknown> {
 }
 
 function packLines(built: BuiltIncidentPack): string[] {
-  const { manifest, documents, counts, window } = built;
+  const { documents, counts, window } = built;
   const v = documents.traces.by_verdict;
   return [
-    `incident pack: ok pack_id=${manifest.pack_id} run_id=${manifest.run_id}${manifest.case_id ? ` case_id=${manifest.case_id}` : ""}`,
-    `path=${built.shownPath} signature_status=${built.signatureStatus}${built.signatureKeyId ? ` key_id=${built.signatureKeyId}` : ""}`,
+    packHeadline("incident", built),
+    `path=${built.shownPath} ${signatureText(built)}`,
     `window=${window.from} .. ${window.to} searched: ${built.searched.join(", ")}`,
     `traces=${counts.traces} (allow=${v.allow} block=${v.block} require_approval=${v.require_approval} dry_run=${v.dry_run}) approval_audits=${counts.approval_audits} credential_evidence=${counts.credential_evidence} delegation_audits=${counts.delegation_audits} regress=${counts.regress} (${documents.regress.status}) outside_window=${counts.outside_window}`,
     `policy_digests=${(documents.policyDigests?.policy_digests ?? []).join(",") || "none"}`,
