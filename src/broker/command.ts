@@ -7,7 +7,7 @@
  * (comma-separated).
  */
 import { parseJsonStrict } from "../contract/canonical.ts";
-import { runProcess } from "../contract/process.ts";
+import { type HelperFailure, runHelper } from "../contract/process.ts";
 import { invalidInput, ioFailure } from "./error-codes.ts";
 import { parseHelperAnswer } from "./receipts.ts";
 import type { BrokerIssue, BrokerRequest, CredentialBroker, IssueContext } from "./types.ts";
@@ -15,6 +15,13 @@ import type { BrokerIssue, BrokerRequest, CredentialBroker, IssueContext } from 
 export const COMMAND_TIMEOUT_MS = 5_000;
 export const COMMAND_MAX_OUTPUT_BYTES = 16 * 1024;
 export const COMMAND_ALLOWLIST_ENV = "GAIT_CREDENTIAL_COMMAND_ALLOWLIST";
+
+const FAILURE_CODES = {
+  spawn: "broker_command_failed",
+  timeout: "broker_command_timeout",
+  too_large: "broker_command_output_too_large",
+  exit: "broker_command_failed",
+} as const satisfies Record<HelperFailure["kind"], string>;
 
 export interface CommandBrokerOptions {
   command: string;
@@ -30,37 +37,21 @@ export function commandBroker(options: CommandBrokerOptions): CredentialBroker {
   return {
     kind: "command",
     issue: async (request: BrokerRequest, { requestDigest, now }: IssueContext): Promise<BrokerIssue> => {
-      const result = await runProcess(options.command, options.args ?? [], {
+      const name = `credential command ${options.command}`;
+      const answer = await runHelper(options.command, options.args ?? [], {
         ...(options.cwd ? { cwd: options.cwd } : {}),
         env: options.env,
         input: JSON.stringify({ ...request, request_digest: requestDigest }),
         timeoutMs,
-        killGraceMs: 0,
-        // One byte past the cap tells an oversized answer from one that fills it exactly.
-        maxOutputBytes: COMMAND_MAX_OUTPUT_BYTES + 1,
-        forwardSignals: false,
+        maxOutputBytes: COMMAND_MAX_OUTPUT_BYTES,
       });
-      const name = `credential command ${options.command}`;
-      if (result.spawnError)
-        throw ioFailure("broker_command_failed", `${name} could not start: ${result.spawnError}`);
-      if (result.timedOut) {
-        throw ioFailure(
-          "broker_command_timeout",
-          `${name} did not answer within ${timeoutMs} ms and was killed`,
-        );
+      if ("failure" in answer) {
+        const { kind, why } = answer.failure;
+        throw ioFailure(FAILURE_CODES[kind], `${name} ${why}`);
       }
-      if (result.stdoutTruncated || Buffer.byteLength(result.stdout) > COMMAND_MAX_OUTPUT_BYTES) {
-        throw ioFailure(
-          "broker_command_output_too_large",
-          `${name} printed more than ${COMMAND_MAX_OUTPUT_BYTES} bytes`,
-        );
-      }
-      // Its stderr is not repeated: a helper may print secrets there.
-      if (result.exitCode !== 0)
-        throw ioFailure("broker_command_failed", `${name} exited with ${result.exitCode}`);
       let parsed: unknown;
       try {
-        parsed = parseJsonStrict(result.stdout, name);
+        parsed = parseJsonStrict(answer.stdout, name);
       } catch {
         parsed = undefined;
       }

@@ -259,3 +259,50 @@ function onSignal(signal: NodeJS.Signals): void {
     process.kill(process.pid, signal);
   }
 }
+
+/*
+ * Helpers: programs Gait asks for one answer on stdout (credential brokers, key commands). They
+ * are killed at once on timeout, their output is capped, signals are not forwarded (they are
+ * ours, not the user's), and their stderr is never passed on: helpers may print secrets there.
+ */
+
+/** Why a helper gave no answer; `why` completes a sentence that names the helper. */
+export interface HelperFailure {
+  kind: "spawn" | "timeout" | "too_large" | "exit";
+  why: string;
+}
+
+export interface HelperOptions {
+  cwd?: string;
+  env: Readonly<Record<string, string | undefined>>;
+  input?: string;
+  timeoutMs: number;
+  /** The most bytes of stdout accepted; more is a `too_large` failure. */
+  maxOutputBytes: number;
+}
+
+export async function runHelper(
+  file: string,
+  args: readonly string[],
+  options: HelperOptions,
+): Promise<{ stdout: string } | { failure: HelperFailure }> {
+  const { timeoutMs, maxOutputBytes } = options;
+  const result = await runProcess(file, args, {
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    env: options.env,
+    ...(options.input !== undefined ? { input: options.input } : {}),
+    timeoutMs,
+    killGraceMs: 0,
+    // One byte past the cap tells an oversized answer from one that fills it exactly.
+    maxOutputBytes: maxOutputBytes + 1,
+    forwardSignals: false,
+  });
+  const failed = (kind: HelperFailure["kind"], why: string) => ({ failure: { kind, why } });
+  if (result.spawnError) return failed("spawn", `could not start: ${result.spawnError}`);
+  if (result.timedOut) return failed("timeout", `did not answer within ${timeoutMs} ms and was killed`);
+  if (result.stdoutTruncated || Buffer.byteLength(result.stdout) > maxOutputBytes) {
+    return failed("too_large", `printed more than ${maxOutputBytes} bytes`);
+  }
+  if (result.exitCode !== 0) return failed("exit", `exited with ${result.exitCode}`);
+  return { stdout: result.stdout };
+}

@@ -7,6 +7,7 @@
 import { open } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fromFsError } from "../contract/errors.ts";
+import type { HelperFailure } from "../contract/process.ts";
 import { invalidInput, verificationFailed } from "./error-codes.ts";
 
 /** Exactly one of the three. */
@@ -79,6 +80,13 @@ function readKeyEnv(name: string, env: KeyHookContext["env"]): string {
   return value;
 }
 
+const KEY_COMMAND_HINTS: Record<HelperFailure["kind"], string> = {
+  spawn: "check that /bin/sh exists",
+  timeout: "make the command print the key and exit",
+  too_large: "the command must print only the key",
+  exit: "run the command yourself to see why it failed",
+};
+
 /**
  * Runs the key command through sh (it is a command line the user wrote, like git's credential
  * helpers). Its stdout is the key; its stderr is never repeated, since helpers may print secrets.
@@ -87,31 +95,16 @@ async function runKeyCommand(command: string, context: KeyHookContext): Promise<
   const timeoutMs = context.timeoutMs ?? KEY_COMMAND_TIMEOUT_MS;
   const name = `identity command ${JSON.stringify(command)}`;
   // Loaded here: the process runner (and node:child_process) is needed only by this hook.
-  const { runProcess } = await import("../contract/process.ts");
-  const result = await runProcess("/bin/sh", ["-c", command], {
+  const { runHelper } = await import("../contract/process.ts");
+  const answer = await runHelper("/bin/sh", ["-c", command], {
     cwd: context.cwd,
     env: context.env,
     timeoutMs,
-    killGraceMs: 0,
-    // One byte past the cap tells an oversized answer from one that fills it exactly.
-    maxOutputBytes: KEY_MAX_BYTES + 1,
-    forwardSignals: false,
+    maxOutputBytes: KEY_MAX_BYTES,
   });
   const fail = (why: string, hint: string) =>
     verificationFailed("store_key_command_failed", `${name} ${why}`, { hint, details: { command } });
-  if (result.spawnError) throw fail(`could not start: ${result.spawnError}`, "check that /bin/sh exists");
-  if (result.timedOut) {
-    throw fail(
-      `did not answer within ${timeoutMs} ms and was killed`,
-      "make the command print the key and exit",
-    );
-  }
-  if (result.stdoutTruncated || Buffer.byteLength(result.stdout) > KEY_MAX_BYTES) {
-    throw fail(`printed more than ${KEY_MAX_BYTES} bytes`, "the command must print only the key");
-  }
-  if (result.exitCode !== 0) {
-    throw fail(`exited with ${result.exitCode}`, "run the command yourself to see why it failed");
-  }
-  if (result.stdout.trim() === "") throw fail("printed nothing", "the command must print the key on stdout");
-  return result.stdout;
+  if ("failure" in answer) throw fail(answer.failure.why, KEY_COMMAND_HINTS[answer.failure.kind]);
+  if (answer.stdout.trim() === "") throw fail("printed nothing", "the command must print the key on stdout");
+  return answer.stdout;
 }
