@@ -3,7 +3,6 @@
  * decide it exactly as the proxy would (the same CallEnforcer: MCP trust, then the gate), write
  * its signed trace, and report. Gait never runs the tool here.
  */
-import { resolve } from "node:path";
 import type { KeyMode } from "../contract/keys.ts";
 import type { SigningKey } from "../contract/signing.ts";
 import type { Clock } from "../contract/time.ts";
@@ -12,7 +11,7 @@ import { createGate, type GateDecisionJson } from "../sdk/index.ts";
 import { type Adapter, decodeToolCall } from "./adapters.ts";
 import { CallEnforcer } from "./enforcer.ts";
 import type { CallDefaults } from "./tool-call.ts";
-import { loadTrustSnapshot, TrustCheck } from "./trust.ts";
+import { trustCheckFor } from "./trust.ts";
 
 export interface OneShotOptions {
   policy: LoadedPolicy;
@@ -54,14 +53,7 @@ export async function evaluateOneShot(options: OneShotOptions): Promise<OneShotR
     onError: () => {},
   });
   const server = call.server ?? { id: "", transport: "none" as const };
-  const mcpTrust = options.policy.policy.mcpTrust;
-  const trust = mcpTrust.enabled
-    ? new TrustCheck(
-        mcpTrust,
-        await loadTrustSnapshot(resolve(options.cwd, mcpTrust.snapshotPath)),
-        server.id,
-      )
-    : undefined;
+  const trust = await trustCheckFor(options.policy, options.cwd, server.id);
   const enforcer = new CallEnforcer({
     gate,
     signingKey: options.signingKey,

@@ -3,7 +3,6 @@
  * agent (stdio, or Streamable HTTP on a loopback address), and on the way out write every queued
  * trace and the session's runpack. The CLI (`gait mcp proxy`) is a shell over startProxy.
  */
-import { resolve } from "node:path";
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { sha256Hex } from "../contract/canonical.ts";
@@ -34,7 +33,7 @@ import {
   type UpstreamTarget,
 } from "./proxy.ts";
 import type { CallDefaults, ServerIdentity } from "./tool-call.ts";
-import { loadTrustSnapshot, TrustCheck } from "./trust.ts";
+import { trustCheckFor } from "./trust.ts";
 
 export interface ProxyOptions {
   policy: LoadedPolicy;
@@ -147,14 +146,7 @@ async function serve(
   const server = serverIdentity(options.upstream, upstream);
   const runId = options.runId ? sanitizeRunId(options.runId) : sessionRunId(server, options.clock);
   const recorder = options.runpackDir ? recorderFor(options, runId) : undefined;
-  const mcpTrust = options.policy.policy.mcpTrust;
-  const trust = mcpTrust.enabled
-    ? new TrustCheck(
-        mcpTrust,
-        await loadTrustSnapshot(resolve(options.cwd, mcpTrust.snapshotPath)),
-        server.id,
-      )
-    : undefined;
+  const trust = await trustCheckFor(options.policy, options.cwd, server.id);
   const enforcer = new CallEnforcer({
     gate,
     signingKey: options.signingKey,

@@ -8,9 +8,10 @@
  * The decision is pure (evaluateTrust); loadTrustSnapshot is the file edge.
  */
 import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import { isJsonObject, type JsonObject, parseJsonStrict } from "../contract/canonical.ts";
 import { parseGoDuration, Timestamp } from "../contract/time.ts";
-import type { McpTrust, TraceRecord } from "../gate/index.ts";
+import type { LoadedPolicy, McpTrust, TraceRecord } from "../gate/index.ts";
 import { invalidInput } from "./error-codes.ts";
 
 export const TRUST_SNAPSHOT_SCHEMA_ID = "gait.mcp.trust_snapshot";
@@ -231,4 +232,15 @@ export class TrustCheck {
   decide(riskClass: string, now: Timestamp): TrustOutcome {
     return evaluateTrust(this.policy, this.state, this.serverId, riskClass, now);
   }
+}
+
+/** The trust check for `serverId` when the policy enables mcp_trust (its snapshot read once), else none. */
+export async function trustCheckFor(
+  policy: LoadedPolicy,
+  cwd: string,
+  serverId: string,
+): Promise<TrustCheck | undefined> {
+  const mcpTrust = policy.policy.mcpTrust;
+  if (!mcpTrust.enabled) return undefined;
+  return new TrustCheck(mcpTrust, await loadTrustSnapshot(resolve(cwd, mcpTrust.snapshotPath)), serverId);
 }
