@@ -23,6 +23,7 @@ import {
   writeTraceFileNew,
 } from "../gate/index.ts";
 import {
+  addTraceReceipt,
   decisionToJson,
   failedDecision,
   type Gate,
@@ -243,15 +244,7 @@ export class CallEnforcer {
       tool_name: prepared?.intent.tool_name ?? (call.name.trim().toLowerCase() || "unknown"),
       args: prepared?.intent.args ?? {},
     });
-    if (decision.traceId) {
-      recorder.addReceipt({
-        ref_id: `trace_${intentId}`,
-        source_type: "gait.trace",
-        source_locator: decision.tracePath ?? `trace_${decision.traceId}`,
-        redaction_mode: "reference",
-        immutability: "immutable",
-      });
-    }
+    addTraceReceipt(recorder, intentId, decision);
     return intentId;
   }
 }

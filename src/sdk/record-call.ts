@@ -41,15 +41,23 @@ export function recordCall(
       result: asJsonObject(outcome.refusal),
     });
   }
-  if (decision.traceId) {
-    recorder.addReceipt({
-      ref_id: `trace_${intentId}`,
-      source_type: "gait.trace",
-      source_locator: decision.tracePath ?? `trace_${decision.traceId}`,
-      redaction_mode: "reference",
-      immutability: "immutable",
-    });
-  }
+  addTraceReceipt(recorder, intentId, decision);
+}
+
+/** A `gait.trace` receipt for the intent, pointing at its decision's signed trace (if one was written). */
+export function addTraceReceipt(
+  recorder: Pick<RunRecorder, "addReceipt">,
+  intentId: string,
+  decision: GateDecision,
+): void {
+  if (!decision.traceId) return;
+  recorder.addReceipt({
+    ref_id: `trace_${intentId}`,
+    source_type: "gait.trace",
+    source_locator: decision.tracePath ?? `trace_${decision.traceId}`,
+    redaction_mode: "reference",
+    immutability: "immutable",
+  });
 }
 
 /** A tool result as a JSON object: objects as they serialize, anything else under `value`. */
