@@ -7,4 +7,4 @@ export * from "./record.ts";
 export * from "./request.ts";
 export * from "./types.ts";
 export type { BrokerCredentialRecord } from "./wire.ts";
-export { BROKER_CREDENTIAL_RECORD_SCHEMA_ID } from "./wire.ts";
+export { BROKER_CREDENTIAL_RECORD_SCHEMA_ID, BrokerCredentialRecordSchema } from "./wire.ts";

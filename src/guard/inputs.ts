@@ -7,11 +7,11 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import { basename, resolve } from "node:path";
+import { BrokerCredentialRecordSchema } from "../broker/index.ts";
 import { isJsonObject, type JsonObject, parseJsonStrict, sha256Hex } from "../contract/canonical.ts";
 import { fromFsError } from "../contract/errors.ts";
 import { createSchemaRegistry, type SchemaValidator } from "../contract/schema.ts";
 import type { VerifyKey } from "../contract/signing.ts";
-import { normalizeGoTimestamp } from "../contract/time.ts";
 import { verifyTrace } from "../gate/index.ts";
 import { gateWireSchemas } from "../gate/wire.ts";
 import { type RegressResult, RegressResultSchema } from "../regress/index.ts";
@@ -33,6 +33,8 @@ const SCHEMAS = {
   regress: "regress/regress_result",
   approvalAudit: "gate/approval_audit_record",
   inventory: "scout/inventory_snapshot",
+  credentialEvidence: "gate/broker_credential_record",
+  delegationAudit: "gate/delegation_audit_record",
 } as const;
 
 let validator: Promise<SchemaValidator> | undefined;
@@ -44,6 +46,8 @@ function inputValidator(): Promise<SchemaValidator> {
     { key: SCHEMAS.regress, schema: RegressResultSchema },
     { key: SCHEMAS.approvalAudit, schema: gateWireSchemas["gate/approval_audit_record"] },
     { key: SCHEMAS.inventory, schema: InventorySnapshotSchema },
+    { key: SCHEMAS.credentialEvidence, schema: BrokerCredentialRecordSchema },
+    { key: SCHEMAS.delegationAudit, schema: gateWireSchemas["gate/delegation_audit_record"] },
   ]).load();
   return validator;
 }
@@ -80,11 +84,13 @@ export async function readInputFile(
   return { given, path, data, source: { file: basename(path), sha256: sha256Hex(data) } };
 }
 
-/** An input kind: checked against its v1 schema, or (records bound to a trace) by its fields. */
-export type Kind = { what: string; code: GuardErrorCode; hint: string } & (
-  | { schema: (typeof SCHEMAS)[keyof typeof SCHEMAS] }
-  | { schemaId: string }
-);
+/** An input kind, checked against its v1 schema. */
+export interface Kind {
+  what: string;
+  schema: (typeof SCHEMAS)[keyof typeof SCHEMAS];
+  code: GuardErrorCode;
+  hint: string;
+}
 
 export const KINDS = {
   trace: {
@@ -113,13 +119,13 @@ export const KINDS = {
   },
   credentialEvidence: {
     what: "broker credential record",
-    schemaId: "gait.gate.broker_credential_record",
+    schema: SCHEMAS.credentialEvidence,
     code: "guard_credential_evidence_invalid",
     hint: "pass the gait.gate.broker_credential_record files written beside the traces of brokered calls",
   },
   delegationAudit: {
     what: "delegation audit",
-    schemaId: "gait.gate.delegation_audit_record",
+    schema: SCHEMAS.delegationAudit,
     code: "guard_delegation_audit_invalid",
     hint: "pass the gait.gate.delegation_audit_record files written by gait gate eval",
   },
@@ -135,7 +141,7 @@ async function readDocument(
   return { file, doc: await checkDocument(file, kind) };
 }
 
-/** Parses a read file and checks it against its kind's schema (or record check); refuses it naming the file. */
+/** Parses a read file and checks it against its kind's schema; refuses it naming the file. */
 export async function checkDocument(file: InputFile, kind: Kind): Promise<JsonObject> {
   const refuse = (detail: string) =>
     invalidInput(kind.code, `${kind.what} ${file.given} ${detail}`, {
@@ -149,34 +155,10 @@ export async function checkDocument(file: InputFile, kind: Kind): Promise<JsonOb
     throw refuse(`is not JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (!isJsonObject(doc)) throw refuse("is not a JSON object");
-  if ("schema" in kind) {
-    const result = (await inputValidator()).validate(kind.schema, doc);
-    if (!result.ok)
-      throw refuse(`is not a valid ${kind.schema.split("/")[1]}: ${result.errors.slice(0, 3).join("; ")}`);
-  } else {
-    const problem = linkedRecordProblem(doc, kind.schemaId);
-    if (problem) throw refuse(`is not a ${kind.schemaId} record: ${problem}`);
-  }
+  const result = (await inputValidator()).validate(kind.schema, doc);
+  if (!result.ok)
+    throw refuse(`is not a valid ${kind.schema.split("/")[1]}: ${result.errors.slice(0, 3).join("; ")}`);
   return doc;
-}
-
-/**
- * The fields a pack reads from a record bound to a trace (broker credential records, delegation
- * audits): their schemas belong to the broker and delegation work in the gate, not yet published
- * by a module this one can import, so only what the pack relies on is checked here.
- */
-function linkedRecordProblem(doc: JsonObject, schemaId: string): string | undefined {
-  if (doc.schema_id !== schemaId) return `schema_id must be ${schemaId}`;
-  if (doc.schema_version !== "1.0.0") return "schema_version must be 1.0.0";
-  for (const key of ["trace_id", "tool_name", "producer_version"]) {
-    if (typeof doc[key] !== "string" || doc[key] === "") return `${key} must be a non-empty string`;
-  }
-  try {
-    normalizeGoTimestamp(String(doc.created_at), "created_at");
-  } catch {
-    return "created_at must be an RFC 3339 timestamp";
-  }
-  return undefined;
 }
 
 /** Inputs given twice (the same bytes) count once; the caller is told which. */

@@ -29,6 +29,7 @@ import {
   fullSources,
   OTHER_KEY,
   PACK_KEY,
+  PRODUCER,
   regressResult,
   sampleRunpack,
   snapshot,
@@ -353,6 +354,16 @@ describe("guard pack: build edge", () => {
     );
   });
 
+  /** A record with only the fields bound to a trace, none of its own kind's. */
+  const traceBound = (schemaId: string) => ({
+    schema_id: schemaId,
+    schema_version: "1.0.0",
+    created_at: "2026-02-01T10:00:00Z",
+    producer_version: PRODUCER,
+    trace_id: "trace_1",
+    tool_name: "tool.write",
+  });
+
   it("refuses inputs that are not what they claim, naming the file (exit 6), and a trace whose signature fails (exit 2)", async () => {
     write("runpack_run_sample.zip", (await sampleRunpack()).zip);
     const run = "runpack_run_sample.zip";
@@ -367,6 +378,19 @@ describe("guard pack: build edge", () => {
       [
         { inventories: [write("bad_snap.json", { ...snapshot([]), items: [{ id: "x" }] })] },
         "guard_inventory_invalid",
+      ],
+      // The fields a pack reads are not enough: these records are checked against their full schemas.
+      [
+        {
+          credentialEvidence: [
+            write("bad_credential.json", traceBound("gait.gate.broker_credential_record")),
+          ],
+        },
+        "guard_credential_evidence_invalid",
+      ],
+      [
+        { delegationAudits: [write("bad_delegation.json", traceBound("gait.gate.delegation_audit_record"))] },
+        "guard_delegation_audit_invalid",
       ],
       [{ traces: ["no_such_trace.json"] }, "file_not_found"],
     ];
