@@ -1,15 +1,22 @@
 /**
- * A smaller young generation for the long-running commands (`gait gate serve`, `gait mcp proxy`).
+ * Heap settings for the long-running commands (`gait gate serve`, `gait mcp proxy`): V8's defaults
+ * suit a short burst of work, and let a server that answers small requests hold far more memory
+ * than it uses.
  *
- * Under any sustained load V8 grows the young generation to its maximum (two 16 MB semi-spaces
- * on 64-bit), about 25 MB more resident memory than a server answering small requests needs.
- * `node --max-semi-space-size` would cap it, but only as a flag of the `node` process, which the
- * `gait` bin cannot pass without starting a second process (Node 20 has no execve), and V8 reads
- * that limit once, when the heap is set up. The growth factor, though, is read each time the young
- * generation grows: it is left at 2 until the young generation reaches the cap, then set to 1 so
- * it grows no further (checked after every garbage collection, so it also grows back to the cap
- * if V8 shrank it while idle). Measured under the sidecar benchmark's load: the same resident
- * memory as `--max-semi-space-size=4`, and the same throughput (docs/performance.md).
+ * - The young generation: under any sustained load V8 grows it to its maximum (two 16 MB
+ *   semi-spaces on 64-bit). `node --max-semi-space-size` would cap it, but only as a flag of the
+ *   `node` process, which the `gait` bin cannot pass without starting a second process (Node 20
+ *   has no execve), and V8 reads that limit once, when the heap is set up. The growth factor,
+ *   though, is read each time the young generation grows: it is left at 2 until the young
+ *   generation reaches the cap, then set to 1 so it grows no further (checked after every
+ *   garbage collection, so it grows back to the cap if V8 shrank it while idle).
+ * - The old generation: objects that outlive a few scavenges (a durable decision waits for the
+ *   disk) are promoted, and by default the old generation grows to several times what is live
+ *   before a full collection; a growing factor of 1.2 collects earlier, in the background (read
+ *   at each full collection).
+ *
+ * V8 flags are per process: the trace worker thread (sdk/trace-worker.ts) follows them too.
+ * Measured under the sidecar benchmark's load, see docs/performance.md.
  */
 import { PerformanceObserver } from "node:perf_hooks";
 import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
@@ -18,9 +25,16 @@ import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
 const SEMI_SPACE_CAP_MB = 4;
 /** The young generation's size as V8 reports it: two semi-spaces. */
 const YOUNG_GENERATION_CAP_BYTES = 2 * SEMI_SPACE_CAP_MB * 1024 * 1024;
+/** The old generation may grow by this much over what the last full collection left live. */
+const OLD_GENERATION_GROWTH_PERCENT = 20;
 
-/** Keeps this process's young generation at or under SEMI_SPACE_CAP_MB per semi-space. */
-export function capYoungGeneration(): void {
+/** Applies both settings to this process; call before the server starts. */
+export function tuneHeapForServer(): void {
+  setFlagsFromString(`--heap-growing-percent=${OLD_GENERATION_GROWTH_PERCENT}`);
+  capYoungGeneration();
+}
+
+function capYoungGeneration(): void {
   let growthFactor = 0;
   const setGrowthFactor = (factor: number) => {
     if (factor === growthFactor) return;
