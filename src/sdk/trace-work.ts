@@ -6,15 +6,12 @@
  */
 import type { NewFileToWrite } from "../contract/files.ts";
 import type { SigningKey } from "../contract/signing.ts";
-import {
-  type ApprovalAuditRecord,
-  type EvidenceKind,
-  evidenceFileNames,
-  type GateRecords,
-  prettyJson,
-  signTrace,
-  type TraceRecord,
-} from "../gate/index.ts";
+// Not from gate/index.ts: this module runs on the trace worker thread too, whose bundle should
+// hold only what signing and naming files need (no policy parser, schemas or store).
+import type { GateRecords } from "../gate/gate-eval.ts";
+import { prettyJson, signTrace } from "../gate/trace.ts";
+import { type EvidenceKind, evidenceFileNames } from "../gate/trace-file.ts";
+import type { ApprovalAuditRecord, TraceRecord } from "../gate/wire.ts";
 
 /** One decision's evidence, unsigned, and where it goes (no dir and no paths: sign only). */
 export interface TraceWork {
