@@ -116,10 +116,17 @@ export function stringOption(options: Options, name: string): string | undefined
   return typeof value === "string" && value.trim() !== "" ? value : undefined;
 }
 
-/** Refuses (usage, exit 6) a call that leaves out any of these flags, naming all it left out. */
-export function requireOptions(options: Options, names: readonly string[]): void {
+/**
+ * Refuses (usage, exit 6) a call that leaves out any of these flags, naming all it left out; the
+ * hint shows `example`, a complete call.
+ */
+export function requireOptions(options: Options, names: readonly string[], example: string): void {
   const missing = names.filter((name) => stringOption(options, name) === undefined);
-  if (missing.length > 0) throw invalidInput("usage", `missing ${missing.map((m) => `--${m}`).join(", ")}`);
+  if (missing.length > 0) {
+    throw invalidInput("usage", `missing ${missing.map((m) => `--${m}`).join(", ")}`, {
+      hint: `e.g. ${example}`,
+    });
+  }
 }
 
 export function listOption(options: Options, name: string): string[] {

@@ -27,6 +27,9 @@ import {
   verifyKeyOptions,
 } from "../keyflags.ts";
 
+const APPROVE_SCRIPT_EXAMPLE =
+  "gait approve-script --policy gait.policy.yaml --intent deploy_script.json --registry approved_scripts.json --approver alice --key-mode prod --private-key alice.key";
+
 export const approveScriptCommand = command({
   name: "approve-script",
   explain:
@@ -53,11 +56,9 @@ export const approveScriptCommand = command({
     },
     ...signingKeyOptions,
   ],
-  examples: [
-    "gait approve-script --policy gait.policy.yaml --intent deploy_script.json --registry approved_scripts.json --approver alice --key-mode prod --private-key alice.key",
-  ],
+  examples: [APPROVE_SCRIPT_EXAMPLE],
   run: async (_args: string[], options: Options, ctx: CommandContext): Promise<CommandOutcome> => {
-    requireOptions(options, ["policy", "intent", "registry", "approver"]);
+    requireOptions(options, ["policy", "intent", "registry", "approver"], APPROVE_SCRIPT_EXAMPLE);
     const policyPath = stringOption(options, "policy")!;
     const registry = stringOption(options, "registry")!;
     const compiled = compilePolicy(await loadPolicyFile(resolve(ctx.cwd, policyPath), policyPath));
@@ -114,7 +115,11 @@ export const listScriptsCommand = command({
   examples: ["gait list-scripts --registry approved_scripts.json --public-key alice.pub --json"],
   run: async (_args: string[], options: Options, ctx: CommandContext): Promise<CommandOutcome> => {
     const registry = stringOption(options, "registry");
-    if (!registry) throw invalidInput("usage", "--registry is required");
+    if (!registry) {
+      throw invalidInput("usage", "--registry is required", {
+        hint: "e.g. gait list-scripts --registry approved_scripts.json --public-key alice.pub --json",
+      });
+    }
     const key = await readVerifyKey(options, ctx);
     const entries = listApprovedScripts(
       await readApprovedScriptRegistry(resolve(ctx.cwd, registry), registry),

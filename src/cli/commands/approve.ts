@@ -15,6 +15,9 @@ import {
 import { invalidInput } from "../error-codes.ts";
 import { readProjectSigningKeyRequest, signingKeyOptions } from "../keyflags.ts";
 
+const APPROVE_EXAMPLE =
+  "gait approve --intent-digest <hex> --policy-digest <hex> --ttl 1h --scope tool:tool.write --approver alice --reason-code change_ticket_42 --key-mode prod --private-key approver.key";
+
 export const approveCommand = command({
   name: "approve",
   explain: "Mint a signed, time-limited approval token bound to one intent digest and one policy digest.",
@@ -44,11 +47,13 @@ export const approveCommand = command({
     { name: "out", value: "path", description: "token path (default approval_<token_id>.json)" },
     ...signingKeyOptions,
   ],
-  examples: [
-    "gait approve --intent-digest <hex> --policy-digest <hex> --ttl 1h --scope tool:tool.write --approver alice --reason-code change_ticket_42 --key-mode prod --private-key approver.key",
-  ],
+  examples: [APPROVE_EXAMPLE],
   run: async (_args: string[], options: Options, ctx: CommandContext) => {
-    requireOptions(options, ["intent-digest", "policy-digest", "scope", "approver", "reason-code"]);
+    requireOptions(
+      options,
+      ["intent-digest", "policy-digest", "scope", "approver", "reason-code"],
+      APPROVE_EXAMPLE,
+    );
     const signing = await resolveSigningKey(await readProjectSigningKeyRequest(options, ctx.cwd), {
       env: ctx.env,
       cwd: ctx.cwd,

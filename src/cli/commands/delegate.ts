@@ -30,6 +30,9 @@ import {
   verifyKeyOptions,
 } from "../keyflags.ts";
 
+const MINT_EXAMPLE =
+  "gait delegate mint --delegator human.lead --delegate agent.worker --scope tool:tool.write --scope-class write --ttl 1h --key-mode prod --private-key lead.key";
+
 const mintCommand = command({
   name: "mint",
   explain:
@@ -49,11 +52,9 @@ const mintCommand = command({
     { name: "out", value: "path", description: "token path (default delegation_<token_id>.json)" },
     ...signingKeyOptions,
   ],
-  examples: [
-    "gait delegate mint --delegator human.lead --delegate agent.worker --scope tool:tool.write --scope-class write --ttl 1h --key-mode prod --private-key lead.key",
-  ],
+  examples: [MINT_EXAMPLE],
   run: async (_args: string[], options: Options, ctx: CommandContext): Promise<CommandOutcome> => {
-    requireOptions(options, ["delegator", "delegate", "scope"]);
+    requireOptions(options, ["delegator", "delegate", "scope"], MINT_EXAMPLE);
     const signing = await resolveSigningKey(await readProjectSigningKeyRequest(options, ctx.cwd), ctx);
     const token = mintDelegationToken(
       {

@@ -34,9 +34,10 @@ const passphraseOption = {
   description: "environment variable holding an age passphrase (scrypt) instead of recipients/identities",
 };
 
-function requiredInput(options: Options, args: string[]): string {
+function requiredInput(options: Options, args: string[], example: string): string {
   const input = stringOption(options, "in") ?? args[0];
-  if (!input) throw invalidInput("usage", "an input file is required: --in <file>");
+  if (!input)
+    throw invalidInput("usage", "an input file is required: --in <file>", { hint: `e.g. ${example}` });
   return input;
 }
 
@@ -94,7 +95,11 @@ const guardEncryptCommand = command({
     if (recipients.length === 0 && passphrase === undefined)
       recipients.push(...((await storeRecipients()) ?? []));
     const outcome = await encryptArtifactFile({
-      input: requiredInput(options, args),
+      input: requiredInput(
+        options,
+        args,
+        "gait guard encrypt --in gait-out/runpack_run_demo.zip --recipient age1…",
+      ),
       out: stringOption(options, "out"),
       recipients,
       ...(passphrase !== undefined ? { passphrase } : {}),
@@ -137,7 +142,11 @@ const guardDecryptCommand = command({
   run: async (args, options, ctx) => {
     const passphrase = readPassphrase(options, ctx);
     const outcome = await decryptArtifactFile({
-      input: requiredInput(options, args),
+      input: requiredInput(
+        options,
+        args,
+        "gait guard decrypt --in gait-out/runpack_run_demo.zip.age --identity key.txt",
+      ),
       out: stringOption(options, "out"),
       ...(stringOption(options, "format")
         ? { format: stringOption(options, "format") as DecryptFormat }
