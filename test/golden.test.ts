@@ -330,6 +330,58 @@ function runServeStartup(ws: Workspace, args: string[]): Promise<CliResult> {
   });
 }
 
+async function writeIncidentRun(ws: Workspace): Promise<void> {
+  writeKeys(ws);
+  await ws.setup(["demo"]);
+}
+
+const INCIDENT_PACK = [
+  "incident",
+  "pack",
+  "--from",
+  "run_demo",
+  "--window",
+  "876000h",
+  "--case-id",
+  "INC-42",
+  "--out",
+  "incident.zip",
+  ...PROD_KEY,
+  "--json",
+];
+
+const SESSION_START = [
+  "run",
+  "session",
+  "start",
+  "--journal",
+  "sessions/agent.jsonl",
+  "--session-id",
+  "sess_golden",
+  "--run-id",
+  "run_golden_session",
+];
+const SESSION_APPEND = [
+  "run",
+  "session",
+  "append",
+  "--journal",
+  "sessions/agent.jsonl",
+  "--tool",
+  "tool.write",
+  "--verdict",
+  "allow",
+  "--trace-id",
+  "trace_golden",
+];
+const SESSION_CHECKPOINT = ["run", "session", "checkpoint", "--journal", "sessions/agent.jsonl", ...PROD_KEY];
+
+async function writeSession(ws: Workspace): Promise<void> {
+  writeKeys(ws);
+  await ws.setup(SESSION_START);
+  await ws.setup(SESSION_APPEND);
+}
+
 const cases: GoldenCase[] = [
   { name: "version", args: ["version", "--json"] },
   { name: "demo", args: ["demo", "--json"] },
@@ -637,6 +689,65 @@ const cases: GoldenCase[] = [
     setup: writeWrapperChild,
     args: ["trace", "--public-key", "keys/gait_public.key", "--json", "--", process.execPath, "child.mjs"],
   },
+  // Around the demo run alone: traces and audits written now would make the pack id vary.
+  { name: "incident-pack", setup: writeIncidentRun, args: INCIDENT_PACK },
+  {
+    name: "incident-timeline",
+    setup: async (ws) => {
+      await writeIncidentRun(ws);
+      await ws.setup(INCIDENT_PACK);
+    },
+    args: ["incident", "timeline", "incident.zip", "--public-key", "keys/gait_public.key", "--json"],
+  },
+  {
+    name: "guard-retain-dry-run",
+    setup: async (ws) => {
+      writeKeys(ws);
+      await ws.setup(["demo"]);
+    },
+    args: [
+      "guard",
+      "retain",
+      "--root",
+      "gait-out",
+      "--now",
+      "2099-01-01T00:00:00Z",
+      "--dry-run",
+      "--report-out",
+      "retention_report.json",
+      ...PROD_KEY,
+      "--no-config",
+      "--json",
+    ],
+  },
+  { name: "run-session-start", args: [...SESSION_START, "--json"] },
+  {
+    name: "run-session-append",
+    setup: (ws) => ws.setup(SESSION_START).then(() => {}),
+    args: [...SESSION_APPEND, "--json"],
+  },
+  {
+    name: "verify-session-chain",
+    setup: async (ws) => {
+      await writeSession(ws);
+      await ws.setup(SESSION_CHECKPOINT);
+    },
+    args: ["verify", "session-chain", "--chain", "sessions/agent_chain.json", "--json"],
+  },
+  {
+    name: "export-log",
+    setup: recordRuns,
+    args: [
+      "export",
+      "--from",
+      "gait-out/runpack_run_golden.zip",
+      "--log-out",
+      "decisions.jsonl",
+      "--no-config",
+      "--json",
+    ],
+  },
+  { name: "mcp-pins-list", args: ["mcp", "pins", "list", "--json"] },
 ];
 
 // ---------------------------------------------------------------------------------------------
