@@ -23,7 +23,6 @@ import {
   writeTraceFileNew,
 } from "../gate/index.ts";
 import {
-  addTraceReceipt,
   decisionToJson,
   failedDecision,
   type Gate,
@@ -31,6 +30,7 @@ import {
   type GateDecisionJson,
   type RunRecorder,
 } from "../sdk/index.ts";
+import { addTraceReceipt } from "../sdk/record-call.ts";
 import {
   observeDefinition,
   PIN_CHANGED_REASON,

@@ -83,7 +83,7 @@ export type {
   IntentRequest,
   IntentTargetInput,
 } from "./intent-request.ts";
-export { addTraceReceipt, type CallRecorder } from "./record-call.ts";
+export type { CallRecorder } from "./record-call.ts";
 export {
   type FinishedRun,
   type IntentInput,
