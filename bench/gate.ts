@@ -196,6 +196,8 @@ function benchCli(): BenchRow[] {
         version: [gaitBin, "--version"],
         template: evalArgs("template.yaml"),
         rules100: evalArgs("generated.yaml"),
+        // The SDK's main entry as an application loads it (adapters and lazy dependencies must not add to it).
+        sdk: ["-e", `import(${JSON.stringify(resolve(import.meta.dirname, "../dist/sdk.js"))})`],
       },
       {
         rounds: CLI_ROUNDS,
@@ -215,6 +217,13 @@ function benchCli(): BenchRow[] {
       row("gait --version (process) p50", times.version, 1.3),
       row("gait gate eval (process, starter template) p50", times.template, 1.5),
       row("gait gate eval (process, 100 rules) p50", times.rules100, 1.7),
+      {
+        name: 'import("gait") (process) p50',
+        value: percentile(times.sdk, 50),
+        unit: "ms",
+        floor,
+        note: "no target: watched so adapters and lazy dependencies leave it unchanged",
+      },
       {
         name: "  floor: node -e 0 p50",
         value: floor.value,
