@@ -431,8 +431,12 @@ function hasTrace(path: string, traceId: string): boolean {
   }
 }
 
-/** The CLI as installed (package.json `bin`), so the benchmark follows the bundle layout. */
+/**
+ * The CLI as installed (package.json `bin`), so the benchmark follows the bundle layout; or
+ * GAIT_BENCH_CLI, e.g. a copy of an earlier build's dist/gait.cjs to compare with.
+ */
 function cliPath(): string {
+  if (process.env.GAIT_BENCH_CLI) return resolve(process.env.GAIT_BENCH_CLI);
   const root = resolve(import.meta.dirname, "..");
   const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
     bin: string | Record<string, string>;

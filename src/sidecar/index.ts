@@ -174,12 +174,13 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     await ledger?.close().catch((error: Error) => log(`rate-limit state not saved: ${error.message}`));
     await approvalLedger?.close().catch((error: Error) => log(`approval ledger not saved: ${error.message}`));
   };
-  // One trace worker thread signs and writes the traces of every policy version, in group
-  // commits. On the event loop (`thread: false`) it would save a second V8 heap (about 25 MB),
-  // but the answering thread would sign and write too and saturate a quarter sooner (see
-  // docs/sidecar.md, Performance).
+  // One trace writer signs and writes the traces of every policy version, in group commits, on
+  // this event loop (`thread: false`): a worker thread would cost a second V8 heap (about 20 MB,
+  // a fifth of the sidecar's memory) and the structured clone of every trace, and measured no
+  // faster on two shared vCPUs (docs/sidecar.md, Performance).
   const async = (options.traceDurability ?? "durable") === "async";
   const traceWorker = new TraceWorker({
+    thread: false,
     signingKey: options.signingKey,
     fsync: options.fsync ?? true,
     lingerMs: async ? ASYNC_COMMIT_LINGER_MS : 0,
