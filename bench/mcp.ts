@@ -20,6 +20,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
 import { generateSigningKey } from "../src/contract/signing.ts";
 import { systemClock } from "../src/contract/time.ts";
 import { CallEnforcer, createProxyServer, upstreamOf } from "../src/mcp/index.ts";
@@ -76,14 +77,14 @@ async function callLatenciesMs(client: Client, count: number): Promise<number[]>
 }
 
 /** A tiny in-process MCP server with one allowed tool. */
-async function inMemoryServer(): Promise<Client> {
+async function inMemoryServer(capabilities: ClientCapabilities = {}): Promise<Client> {
   const server = new McpServer({ name: "bench-server", version: "1.0.0" });
   server.registerTool("read_graph", { description: "Read." }, async () => ({
     content: [{ type: "text", text: '{"entities":[],"relations":[]}' }],
   }));
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
-  const client = new Client({ name: "gait-bench", version: "1" });
+  const client = new Client({ name: "gait-bench", version: "1" }, { capabilities });
   await client.connect(clientSide);
   return client;
 }
@@ -106,7 +107,9 @@ async function inProcessRows(dir: string): Promise<BenchRow[]> {
     clock: systemClock,
   });
   const direct = await inMemoryServer();
-  const proxyServer = createProxyServer({ upstream: upstreamOf(await inMemoryServer()), enforcer });
+  const proxyServer = createProxyServer({
+    connect: async (capabilities) => ({ upstream: upstreamOf(await inMemoryServer(capabilities)), enforcer }),
+  });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await proxyServer.connect(serverSide);
   const proxied = new Client({ name: "gait-bench", version: "1" });

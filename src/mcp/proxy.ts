@@ -6,30 +6,46 @@
  * result carrying the verdict), and `tools/list`, whose definitions are pinned on the way
  * through (and optionally filtered: tools the policy always blocks are hidden).
  *
- * Server-initiated requests (sampling, elicitation, roots) are not proxied: the upstream sees a
- * client without those capabilities.
+ * The upstream is connected when the agent initializes, its client declaring the agent's
+ * sampling, elicitation and roots capabilities; the upstream's requests for those are relayed to
+ * the agent and the answers back.
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import type { AnySchema } from "@modelcontextprotocol/sdk/server/zod-compat.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
   CallToolRequestSchema,
   CallToolResultSchema,
+  type ClientCapabilities,
   CompleteRequestSchema,
+  CreateMessageRequestSchema,
+  CreateMessageResultSchema,
+  CreateMessageResultWithToolsSchema,
+  ElicitRequestSchema,
+  ElicitResultSchema,
   GetPromptRequestSchema,
+  InitializeRequestSchema,
+  type InitializeResult,
+  LATEST_PROTOCOL_VERSION,
   ListPromptsRequestSchema,
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
+  ListRootsRequestSchema,
+  ListRootsResultSchema,
   ListToolsRequestSchema,
   LoggingMessageNotificationSchema,
   PromptListChangedNotificationSchema,
   ReadResourceRequestSchema,
   ResourceListChangedNotificationSchema,
   ResourceUpdatedNotificationSchema,
+  RootsListChangedNotificationSchema,
   type ServerCapabilities,
+  type ServerRequest,
   SetLevelRequestSchema,
+  SUPPORTED_PROTOCOL_VERSIONS,
   SubscribeRequestSchema,
   type Tool,
   ToolListChangedNotificationSchema,
@@ -65,8 +81,11 @@ export interface Upstream {
 }
 
 /** Starts (or reaches) the real server and completes the MCP handshake with it. */
-export async function connectUpstream(target: UpstreamTarget): Promise<Upstream> {
-  const client = new Client({ name: "gait-mcp-proxy", version: PRODUCER_VERSION }, { capabilities: {} });
+export async function connectUpstream(
+  target: UpstreamTarget,
+  capabilities: ClientCapabilities = {},
+): Promise<Upstream> {
+  const client = new Client({ name: "gait-mcp-proxy", version: PRODUCER_VERSION }, { capabilities });
   const transport: Transport =
     target.kind === "stdio"
       ? new StdioClientTransport({
@@ -115,34 +134,110 @@ export function upstreamOf(client: Client): Upstream {
   };
 }
 
-export interface ProxyServerOptions {
+/** An agent's upstream, connected once the agent has initialized, and the enforcer for its calls. */
+export interface UpstreamSession {
   upstream: Upstream;
   enforcer: CallEnforcer;
+}
+
+export interface ProxyServerOptions {
+  /**
+   * Connects the upstream for this agent, its client declaring `capabilities` (those of the
+   * agent's that the proxy relays: sampling, elicitation, roots).
+   */
+  connect: (capabilities: ClientCapabilities) => Promise<UpstreamSession>;
   /** Hide tools the policy blocks whatever their arguments (see hiddenTools). */
   filterTools?: <T extends { name: string }>(tools: T[]) => T[];
   /** Sees every decision (e.g. to log it). */
   onDecision?: (tool: string, decision: CallDecision) => void;
+  /** Sees every request the upstream made of the agent once answered (`error` when it failed). */
+  onServerRequest?: (method: string, error?: Error) => void;
 }
 
 /**
- * A Server speaking for the upstream to one downstream client (connect it to a transport).
- * Forwarding handlers are registered only for what the upstream declared.
+ * What the proxy Server is built able to serve; once the upstream is known it answers only for
+ * what the upstream declared (the SDK checks a handler against the capabilities given at
+ * construction, and they cannot change once a transport is connected).
+ */
+const SERVABLE: ServerCapabilities = {
+  tools: { listChanged: true },
+  resources: { subscribe: true, listChanged: true },
+  prompts: { listChanged: true },
+  completions: {},
+  logging: {},
+};
+
+/**
+ * A Server speaking for the upstream to one agent (connect it to a transport). The upstream is
+ * connected when the agent initializes, not before: only then is it known what the agent can do
+ * for a server (sampling, elicitation, roots), and the upstream's client must declare just that.
+ * MCP has no re-negotiation, so the initialize answer waits for the upstream's own handshake and
+ * mirrors its capabilities, name, version and instructions.
  */
 export function createProxyServer(options: ProxyServerOptions): Server {
-  const { upstream, enforcer } = options;
-  const caps = upstream.capabilities;
-  const capabilities: ServerCapabilities = {};
-  if (caps.tools) capabilities.tools = { listChanged: true };
-  if (caps.resources) capabilities.resources = { ...caps.resources, listChanged: true };
-  if (caps.prompts) capabilities.prompts = { listChanged: true };
-  if (caps.completions) capabilities.completions = {};
-  if (caps.logging) capabilities.logging = {};
   const server = new Server(
-    { name: upstream.serverName || "gait-mcp-proxy", version: upstream.serverVersion || PRODUCER_VERSION },
-    { capabilities, ...(upstream.instructions ? { instructions: upstream.instructions } : {}) },
+    { name: "gait-mcp-proxy", version: PRODUCER_VERSION },
+    { capabilities: structuredClone(SERVABLE) },
   );
+  server.setRequestHandler(InitializeRequestSchema, async (request) => {
+    const agent = request.params.capabilities;
+    const { upstream, enforcer } = await options.connect(relayedClientCapabilities(agent));
+    forwardAgentRequests(server, upstream, enforcer, options);
+    relayServerRequests(upstream.client, server, agent, options.onServerRequest);
+    return initializeAnswer(request.params.protocolVersion, upstream);
+  });
+  return server;
+}
+
+/** The capabilities of the agent's client the proxy declares upstream (it relays these requests). */
+export function relayedClientCapabilities(agent: ClientCapabilities): ClientCapabilities {
+  const relayed: ClientCapabilities = {};
+  if (agent.sampling) relayed.sampling = agent.sampling;
+  if (agent.elicitation) relayed.elicitation = agent.elicitation;
+  if (agent.roots) relayed.roots = agent.roots;
+  return relayed;
+}
+
+/** The upstream's capabilities as the proxy declares them (list changes are always announced). */
+function mirroredCapabilities(caps: ServerCapabilities): ServerCapabilities {
+  const mirrored: ServerCapabilities = {};
+  if (caps.tools) mirrored.tools = { listChanged: true };
+  if (caps.resources) mirrored.resources = { ...caps.resources, listChanged: true };
+  if (caps.prompts) mirrored.prompts = { listChanged: true };
+  if (caps.completions) mirrored.completions = {};
+  if (caps.logging) mirrored.logging = {};
+  return mirrored;
+}
+
+function initializeAnswer(requestedVersion: string, upstream: Upstream): InitializeResult {
+  return {
+    protocolVersion: SUPPORTED_PROTOCOL_VERSIONS.includes(requestedVersion)
+      ? requestedVersion
+      : LATEST_PROTOCOL_VERSION,
+    capabilities: mirroredCapabilities(upstream.capabilities),
+    serverInfo: {
+      name: upstream.serverName || "gait-mcp-proxy",
+      version: upstream.serverVersion || PRODUCER_VERSION,
+    },
+    ...(upstream.instructions ? { instructions: upstream.instructions } : {}),
+  };
+}
+
+/**
+ * Forwards the agent's requests for what the upstream declared: `tools/call` decided by the
+ * enforcer first, `tools/list` pinned (and filtered) on the way through, the rest as they are.
+ */
+function forwardAgentRequests(
+  server: Server,
+  upstream: Upstream,
+  enforcer: CallEnforcer,
+  options: ProxyServerOptions,
+): void {
+  const caps = upstream.capabilities;
   const client = upstream.client;
   const pass = { timeout: TOOL_CALL_TIMEOUT_MS };
+  // The SDK answers logging/setLevel itself when logging is declared; only the upstream may.
+  if (!caps.logging) server.removeRequestHandler("logging/setLevel");
 
   if (caps.tools) {
     server.setRequestHandler(ListToolsRequestSchema, async (request, extra) => {
@@ -229,7 +324,44 @@ export function createProxyServer(options: ProxyServerOptions): Server {
       client.setLoggingLevel(r.params.level, { signal: x.signal }),
     );
   }
-  return server;
+}
+
+/**
+ * Relays the upstream's requests to the agent — sampling, elicitation, roots, for what the agent
+ * declared (the upstream's client declares the same) — and the agent's roots/list_changed back.
+ * They are not tool calls: nothing is decided, but each is reported. The agent may take long (a
+ * person answers an elicitation), so these get the tool calls' timeout.
+ */
+function relayServerRequests(
+  client: Client,
+  server: Server,
+  agent: ClientCapabilities,
+  onServerRequest: ProxyServerOptions["onServerRequest"],
+): void {
+  const relay = async <T extends AnySchema>(request: ServerRequest, schema: T, signal: AbortSignal) => {
+    try {
+      const answer = await server.request(request, schema, { timeout: TOOL_CALL_TIMEOUT_MS, signal });
+      onServerRequest?.(request.method);
+      return answer;
+    } catch (error) {
+      onServerRequest?.(request.method, error as Error);
+      throw error;
+    }
+  };
+  if (agent.sampling) {
+    client.setRequestHandler(CreateMessageRequestSchema, (r, x) =>
+      relay(r, r.params.tools ? CreateMessageResultWithToolsSchema : CreateMessageResultSchema, x.signal),
+    );
+  }
+  if (agent.elicitation) {
+    client.setRequestHandler(ElicitRequestSchema, (r, x) => relay(r, ElicitResultSchema, x.signal));
+  }
+  if (agent.roots) {
+    client.setRequestHandler(ListRootsRequestSchema, (r, x) => relay(r, ListRootsResultSchema, x.signal));
+    if (agent.roots.listChanged) {
+      server.setNotificationHandler(RootsListChangedNotificationSchema, () => client.sendRootsListChanged());
+    }
+  }
 }
 
 /** The upstream's definition of a tool; listed (and pinned) first when the proxy has not seen it yet. */
@@ -262,38 +394,35 @@ async function catalogue(tools: readonly Tool[], upstream: Upstream, enforcer: C
 }
 
 /**
- * Forwards the upstream's notifications to every live downstream server: list changes (after
+ * Forwards the upstream's notifications to the agent's proxy Server: list changes (after
  * re-reading and pinning the tools, so a changed definition is caught even if the agent never
  * lists again), resource updates and log messages.
  */
 export function forwardNotifications(
-  upstream: Upstream,
-  enforcer: CallEnforcer,
-  servers: () => Iterable<Server>,
+  { upstream, enforcer }: UpstreamSession,
+  server: Server,
   onError: (error: Error) => void,
 ): void {
   const client = upstream.client;
-  const each = (send: (server: Server) => Promise<void>) => {
-    for (const server of servers()) send(server).catch(onError);
-  };
+  const send = (sending: Promise<void>) => void sending.catch(onError);
   client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
     const refresh = refreshTools(upstream, enforcer).catch(onError);
     upstream.refreshing = refresh;
     await refresh;
     if (upstream.refreshing === refresh) upstream.refreshing = undefined;
-    each((server) => server.sendToolListChanged());
+    send(server.sendToolListChanged());
   });
   client.setNotificationHandler(ResourceListChangedNotificationSchema, () =>
-    each((server) => server.sendResourceListChanged()),
+    send(server.sendResourceListChanged()),
   );
   client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) =>
-    each((server) => server.sendResourceUpdated(n.params)),
+    send(server.sendResourceUpdated(n.params)),
   );
   client.setNotificationHandler(PromptListChangedNotificationSchema, () =>
-    each((server) => server.sendPromptListChanged()),
+    send(server.sendPromptListChanged()),
   );
   client.setNotificationHandler(LoggingMessageNotificationSchema, (n) =>
-    each((server) => server.sendLoggingMessage(n.params)),
+    send(server.sendLoggingMessage(n.params)),
   );
 }
 

@@ -76,7 +76,6 @@ export interface ProxySummary {
 }
 
 export interface RunningProxy {
-  server: ServerIdentity;
   runId: string;
   /** The bound address, when serving HTTP. */
   http?: HttpListener;
@@ -92,7 +91,13 @@ export interface RunningProxy {
  */
 const ASYNC_COMMIT_LINGER_MS = 10;
 
-/** Connects the upstream, then serves until the agent leaves or stop() is called. */
+/**
+ * Serves until the agent leaves or stop() is called. Each agent (the one on stdio, or each HTTP
+ * session) gets its own upstream connection, made when it initializes (see createProxyServer):
+ * the upstream's requests of a client (sampling, elicitation, roots) then reach the agent whose
+ * call caused them, which a connection shared by several agents could not tell apart. The
+ * enforcer, pins, trust and runpack are the session's, shared by all of them.
+ */
 export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   // Traces are signed and written in group commits on a worker thread, off the path of the calls
   // (as in the sidecar): the proxy's event loop only decides and forwards.
@@ -117,19 +122,9 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     onWarning: options.log,
     onError: (error, info) => options.log(`trace ${info.traceId} was not written: ${error.message}`),
   });
-  let upstream: Upstream;
   try {
-    upstream = await connectUpstream(options.upstream);
+    return await serve(options, gate, traceWorker);
   } catch (error) {
-    await gate.close();
-    await traceWorker.close();
-    await options.exporters?.shutdown();
-    throw error;
-  }
-  try {
-    return await serve(options, gate, traceWorker, upstream);
-  } catch (error) {
-    await upstream.close().catch(() => {});
     await gate.close();
     await traceWorker.close();
     await options.exporters?.shutdown();
@@ -137,27 +132,29 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   }
 }
 
-async function serve(
-  options: ProxyOptions,
-  gate: Gate,
-  traceWorker: TraceWorker,
-  upstream: Upstream,
-): Promise<RunningProxy> {
-  const server = serverIdentity(options.upstream, upstream);
-  const runId = options.runId ? sanitizeRunId(options.runId) : sessionRunId(server, options.clock);
+async function serve(options: ProxyOptions, gate: Gate, traceWorker: TraceWorker): Promise<RunningProxy> {
+  const runId = options.runId ? sanitizeRunId(options.runId) : sessionRunId(options.upstream, options.clock);
   const recorder = options.runpackDir ? recorderFor(options, runId) : undefined;
-  const trust = await trustCheckFor(options.policy, options.cwd, server.id);
-  const enforcer = new CallEnforcer({
-    gate,
-    signingKey: options.signingKey,
-    traceDir: options.traceDir,
-    server,
-    defaults: { ...options.defaults, runId },
-    ...(options.pinsPath ? { pins: new PinStore(options.pinsPath, options.clock) } : {}),
-    ...(trust ? { trust } : {}),
-    ...(recorder ? { recorder } : {}),
-    clock: options.clock,
-  });
+  // Built from the first upstream to answer (its declared name is the server's identity).
+  let enforcing: Promise<CallEnforcer> | undefined;
+  const enforcerFor = (upstream: Upstream) => {
+    enforcing ??= (async () => {
+      const server = serverIdentity(options.upstream, upstream);
+      const trust = await trustCheckFor(options.policy, options.cwd, server.id);
+      return new CallEnforcer({
+        gate,
+        signingKey: options.signingKey,
+        traceDir: options.traceDir,
+        server,
+        defaults: { ...options.defaults, runId },
+        ...(options.pinsPath ? { pins: new PinStore(options.pinsPath, options.clock) } : {}),
+        ...(trust ? { trust } : {}),
+        ...(recorder ? { recorder } : {}),
+        clock: options.clock,
+      });
+    })();
+    return enforcing;
+  };
   const filterTools = options.filterTools
     ? <T extends { name: string }>(tools: T[]): T[] => {
         const hidden = alwaysBlockedTools(
@@ -167,25 +164,63 @@ async function serve(
         return tools.filter((tool) => !hidden.has(tool.name));
       }
     : undefined;
-  const makeServer = () =>
-    createProxyServer({
-      upstream,
-      enforcer,
-      ...(filterTools ? { filterTools } : {}),
-      onDecision: (tool, decision) => logDecision(options.log, tool, decision),
-    });
-  const live = new Set<Server>();
-  forwardNotifications(
-    upstream,
-    enforcer,
-    () => live,
-    (error) => options.log(`notification: ${error.message}`),
-  );
 
   let finish!: () => void;
   const done = new Promise<void>((resolveDone) => {
     finish = resolveDone;
   });
+  let closing: Promise<ProxySummary> | undefined;
+  const upstreams = new Set<Upstream>();
+  /** Set when the stdio agent's upstream could not be reached: the session ends with it. */
+  let unreachable: Error | undefined;
+  const stdio = options.serve.kind === "stdio";
+
+  const makeServer = () => {
+    let mine: Upstream | undefined;
+    const server = createProxyServer({
+      connect: async (capabilities) => {
+        let upstream: Upstream;
+        try {
+          upstream = await connectUpstream(options.upstream, capabilities);
+        } catch (error) {
+          if (stdio) {
+            unreachable = error as Error;
+            // Once the SDK has answered the agent's initialize with the error.
+            setImmediate(finish);
+          }
+          throw error;
+        }
+        if (closing) {
+          await upstream.close().catch(() => {});
+          throw new Error("the proxy is shutting down");
+        }
+        mine = upstream;
+        upstreams.add(upstream);
+        upstream.client.onclose = () => {
+          upstreams.delete(upstream);
+          if (closing) return;
+          options.log("the upstream MCP server closed the connection");
+          // The agent's session cannot go on without it.
+          if (stdio) finish();
+          else void server.close().catch(() => {});
+        };
+        const session = { upstream, enforcer: await enforcerFor(upstream) };
+        forwardNotifications(session, server, (error) => options.log(`notification: ${error.message}`));
+        return session;
+      },
+      ...(filterTools ? { filterTools } : {}),
+      onDecision: (tool, decision) => logDecision(options.log, tool, decision),
+      onServerRequest: (method, error) => {
+        options.log(`the server asked the agent: ${method}${error ? ` (failed: ${error.message})` : ""}`);
+        if (recorder && !closing) recorder.addEvent(`mcp.server_request:${method}${error ? ":error" : ""}`);
+      },
+    });
+    // An HTTP session that ends takes its upstream connection with it.
+    if (!stdio) server.onclose = () => void mine?.close().catch(() => {});
+    return server;
+  };
+
+  const live = new Set<Server>();
   let http: HttpListener | undefined;
   if (options.serve.kind === "stdio") {
     const proxyServer = makeServer();
@@ -197,24 +232,21 @@ async function serve(
   } else {
     http = await serveHttp({ ...options.serve, makeServer, live, log: options.log });
   }
-  upstream.client.onclose = () => {
-    options.log("the upstream MCP server closed the connection");
-    finish();
-  };
 
-  let closing: Promise<ProxySummary> | undefined;
   const close = (): Promise<ProxySummary> => {
     closing ??= (async () => {
       await http?.close();
       await Promise.all([...live].map((s) => s.close().catch(() => {})));
-      await upstream.close().catch(() => {});
+      await Promise.all([...upstreams].map((u) => u.close().catch(() => {})));
+      const enforcer = await enforcing?.catch(() => undefined);
       const stats = await gate.close();
       await traceWorker.close();
       await options.exporters?.shutdown();
+      if (unreachable) throw unreachable;
       const summary: ProxySummary = {
-        server_id: server.id,
+        server_id: enforcer?.server.id ?? reachedAs(options.upstream),
         run_id: runId,
-        verdicts: enforcer.verdictCounts(),
+        verdicts: enforcer?.verdictCounts() ?? { allow: 0, block: 0, require_approval: 0, dry_run: 0 },
         traces_written: stats.written,
         trace_write_failures: stats.failed,
       };
@@ -225,7 +257,6 @@ async function serve(
   };
   const finished = done.then(close);
   return {
-    server,
     runId,
     ...(http ? { http } : {}),
     finished,
@@ -252,9 +283,8 @@ export function serverIdentity(
   target: UpstreamTarget,
   upstream: Pick<Upstream, "serverName" | "serverVersion">,
 ): ServerIdentity {
-  const reached = target.kind === "stdio" ? [target.command, ...target.args].join(" ") : target.url.href;
   const identity: ServerIdentity = {
-    id: upstream.serverName || reached,
+    id: upstream.serverName || reachedAs(target),
     transport: target.kind === "stdio" ? "stdio" : "streamable_http",
   };
   if (upstream.serverName) identity.name = upstream.serverName;
@@ -268,9 +298,14 @@ export function sanitizeRunId(given: string): string {
   return cleaned.startsWith("run_") ? cleaned : `run_${cleaned || "mcp"}`;
 }
 
-/** `run_mcp_` and 12 hex of the server and the session's start. */
-function sessionRunId(server: ServerIdentity, clock: Clock): string {
-  return `run_mcp_${sha256Hex(`${server.id}\u0000${clock().utc().toString()}`).slice(0, 12)}`;
+/** How the server is reached: its command line, or its URL. */
+export function reachedAs(target: UpstreamTarget): string {
+  return target.kind === "stdio" ? [target.command, ...target.args].join(" ") : target.url.href;
+}
+
+/** `run_mcp_` and 12 hex of how the server is reached and the session's start. */
+function sessionRunId(target: UpstreamTarget, clock: Clock): string {
+  return `run_mcp_${sha256Hex(`${reachedAs(target)}\u0000${clock().utc().toString()}`).slice(0, 12)}`;
 }
 
 /** Refusals are logged (stderr); allowed calls are not (their traces say it, and a line costs a write per call). */

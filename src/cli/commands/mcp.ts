@@ -250,7 +250,7 @@ async function runProxy(args: string[], flags: Options, ctx: CommandContext): Pr
     clock: ctx.clock,
     log: (message) => ctx.progress(`gait mcp proxy: ${message}`),
   });
-  if (proxy.http) ctx.progress(`gait mcp proxy: serving ${proxy.server.id} at ${proxy.http.url}`);
+  if (proxy.http) ctx.progress(`gait mcp proxy: serving MCP at ${proxy.http.url}`);
   stopOnSignals(proxy.stop, ctx);
   const summary = await proxy.finished;
   const output: Record<string, unknown> = {
