@@ -21,7 +21,8 @@ if ((commandWord === "gate" && subcommand === "serve") || (commandWord === "mcp"
   (require("./server-heap.ts") as typeof import("./server-heap.ts")).tuneHeapForServer();
 }
 
-const bundlePath = join(__dirname, "cli.cjs");
+// `gait gate ...` has a bundle of its own, without the other commands (scripts/build.mjs).
+const bundlePath = join(__dirname, commandWord === "gate" ? "cli-gate.cjs" : "cli.cjs");
 // The build keeps the bundle ASCII (scripts/build.mjs), so latin1 reads it alike, three times faster.
 const source = readFileSync(bundlePath, "latin1");
 const cache = openCodeCache(process.env, {
