@@ -20,8 +20,14 @@ export interface InvisibleCharacter {
   codePoint: string;
 }
 
+/** Printable ASCII holds none of them; checked first, so names need not run the Unicode-class expression. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /** The first invisible or look-alike character of `text` (a plain space is allowed), if any. */
 export function findInvisibleCharacter(text: string): InvisibleCharacter | undefined {
+  // Every decision checks several names: the Unicode-class expression costs 0.1-0.3 ms a call
+  // until V8 has compiled it, a visible share of a one-shot `gait gate eval`.
+  if (PRINTABLE_ASCII.test(text)) return undefined;
   const match = INVISIBLE.exec(text);
   if (!match) return undefined;
   const code = match[0].codePointAt(0) ?? 0;
