@@ -12,6 +12,7 @@ export const MCP_ERROR_CODES = {
   mcp_pin_not_found: "invalid_input",
   mcp_pins_invalid: "invalid_input",
   mcp_trust_snapshot_invalid: "invalid_input",
+  mcp_upstream_header_invalid: "invalid_input",
   mcp_upstream_unavailable: "dependency_missing",
 } as const satisfies ErrorCodeTable;
 

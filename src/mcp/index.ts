@@ -40,4 +40,5 @@ export {
   TRUST_SNAPSHOT_SCHEMA_ID,
   type TrustOutcome,
 } from "./trust.ts";
+export { upstreamHeaders } from "./upstream-headers.ts";
 export { type WrapConfigResult, wrapClientConfig } from "./wrap-config.ts";

@@ -3,8 +3,9 @@
  * (Claude Desktop, Claude Code's .mcp.json, Cursor, Windsurf, Gemini: `mcpServers`; VS Code:
  * `servers`). A stdio server `{command, args}` becomes `{command: "gait", args: ["mcp", "proxy",
  * "--policy", P, …, "--", command, …args]}`; a remote one `{url}` becomes a stdio proxy with
- * `--upstream url`. Servers already behind gait, and remote ones with custom headers (which the
- * proxy cannot carry over), are left as they are and reported. The file is edited in place with
+ * `--upstream url`. Servers already behind gait, and remote ones with custom headers (usually a
+ * token: moving it into the proxy's args would expose it in the process list, so the user wires
+ * it through --upstream-header-env), are left as they are and reported. The file is edited in place with
  * its comments and formatting kept (jsonc-parser edits), after a backup copy is written.
  */
 import { readFile } from "node:fs/promises";
@@ -119,7 +120,9 @@ function wrapEntry(server: Node, proxyFlags: readonly string[], gait: string): E
   const url = stringAt(server, "url") ?? stringAt(server, "serverUrl") ?? stringAt(server, "httpUrl");
   if (url === undefined) return { skip: "neither command nor url" };
   if (childNode(server, "headers"))
-    return { skip: "remote server with headers (the proxy cannot forward them)" };
+    return {
+      skip: "remote server with headers: wrap it by hand, passing them with --upstream-header-env Name=VAR",
+    };
   const set: Array<[string, unknown]> = [
     ["command", gait],
     ["args", ["mcp", "proxy", ...proxyFlags, "--stdio", "--upstream", url]],

@@ -62,6 +62,20 @@ const proxyCommand = command({
       value: "host:port",
       description: `serve Streamable HTTP at http://host:port/mcp (default with --upstream: ${DEFAULT_HTTP_LISTEN}); a non-loopback address needs --token-env`,
     },
+    {
+      name: "upstream-header",
+      value: "'Name: value'",
+      description:
+        "send this header on every request to --upstream (repeatable; secrets: --upstream-header-env)",
+      repeatable: true,
+    },
+    {
+      name: "upstream-header-env",
+      value: "Name=VAR",
+      description:
+        "send header Name with the value of environment variable VAR on every request to --upstream (repeatable), e.g. Authorization=MCP_AUTHORIZATION",
+      repeatable: true,
+    },
     { name: "stdio", description: "serve on stdin/stdout even with --upstream" },
     {
       name: "token-env",
@@ -117,6 +131,7 @@ const proxyCommand = command({
     "gait mcp proxy --policy gait.policy.yaml -- npx -y @modelcontextprotocol/server-memory",
     "gait mcp proxy --policy p.yaml --runpack-out gait-out --trace-dir gait-out/traces -- node server.js",
     "gait mcp proxy --policy p.yaml --upstream https://mcp.example.com/mcp --listen 127.0.0.1:8788",
+    "MCP_AUTHORIZATION='Bearer …' gait mcp proxy --policy p.yaml --stdio --upstream https://mcp.example.com/mcp --upstream-header-env Authorization=MCP_AUTHORIZATION",
     "gait mcp proxy --policy p.yaml --call tool_use.json --adapter anthropic --json",
   ],
   run: runProxy,
@@ -143,7 +158,15 @@ async function runProxy(args: string[], flags: Options, ctx: CommandContext): Pr
       },
     );
   }
+  const headerFlags = listOption(options, "upstream-header");
+  const headerEnvFlags = listOption(options, "upstream-header-env");
+  if (!upstreamUrl && headerFlags.length + headerEnvFlags.length > 0) {
+    throw invalidInput("usage", "--upstream-header and --upstream-header-env need --upstream", {
+      hint: "a stdio server gets its environment instead (the proxy passes its own on)",
+    });
+  }
   const mcp = await loadMcp();
+  const upstreamHeaders = mcp.upstreamHeaders(headerFlags, headerEnvFlags, ctx.env);
   const policy = await loadPolicyFile(resolve(ctx.cwd, policyPath));
   const io = { env: ctx.env, cwd: ctx.cwd, warn: ctx.warn };
   const keys = await readProjectSigningKeyRequest(options, ctx.cwd);
@@ -228,7 +251,11 @@ async function runProxy(args: string[], flags: Options, ctx: CommandContext): Pr
     policy,
     ...(exporters ? { exporters } : {}),
     upstream: upstreamUrl
-      ? { kind: "http", url: mcp.checkUpstreamUrl(upstreamUrl) }
+      ? {
+          kind: "http",
+          url: mcp.checkUpstreamUrl(upstreamUrl),
+          ...(Object.keys(upstreamHeaders).length > 0 ? { headers: upstreamHeaders } : {}),
+        }
       : { kind: "stdio", command: args[0]!, args: args.slice(1), env: childEnv, cwd: ctx.cwd },
     serve,
     signingKey: signing.key,
