@@ -10,6 +10,7 @@
 import type { Stats } from "node:fs";
 import {
   closeSync,
+  existsSync,
   fchmodSync,
   fsyncSync,
   linkSync,
@@ -170,7 +171,7 @@ export function firstNewFileName(names: string | NewFileNames): string {
 
 /** Links `temp` under the first free name. */
 async function claimName(temp: string, names: NewFileNames): Promise<NewFileWritten> {
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = likelyFreeAttempt(names); ; attempt++) {
     const path = names(attempt);
     if (path === undefined) throw fileExists(firstNewFileName(names));
     try {
@@ -180,6 +181,29 @@ async function claimName(temp: string, names: NewFileNames): Promise<NewFileWrit
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
   }
+}
+
+/**
+ * Where to start trying names: past the run of names already taken from the first, found with a
+ * doubling then halving search of existence checks (a repeated decision's traces fill
+ * `trace_<id>.json`, `.2`, `.3`, …: a thousand repeats cost about twenty checks, not a thousand
+ * links). Only a starting point: the link decides, and a name freed below it is left free.
+ */
+function likelyFreeAttempt(names: NewFileNames): number {
+  const taken = (attempt: number) => {
+    const path = names(attempt);
+    return path !== undefined && existsSync(path);
+  };
+  if (!taken(0)) return 0;
+  let free = 1;
+  while (taken(free)) free *= 2;
+  let known = free / 2; // taken; everything between it and `free` is unknown
+  while (free - known > 1) {
+    const middle = Math.floor((known + free) / 2);
+    if (taken(middle)) known = middle;
+    else free = middle;
+  }
+  return free;
 }
 
 /** Links `temp` under the first free name (synchronously: the trace group commit). */

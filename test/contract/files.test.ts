@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -103,6 +103,29 @@ describe("writeFileNew", () => {
     assert.equal(readFileSync(join(dir, "n1.json"), "utf8"), "one");
     assert.equal(modeOf(join(dir, "n1.json")), 0o600);
     assert.deepEqual(readdirSync(dir).sort(), ["n0.json", "n1.json"]);
+  });
+
+  it("finds the name after a long run of taken ones, replacing none, whatever the run's length", async (t) => {
+    const dir = scratch(t);
+    const names = (attempt: number) => join(dir, `n${attempt}.json`);
+    for (const run of [1, 2, 3, 7, 8, 9, 100]) {
+      for (let i = 0; i < run; i++) writeFileSync(names(i), `taken ${i}`);
+      assert.deepEqual(await writeFileNew(names, "new", { fsync: false }), {
+        path: names(run),
+        attempt: run,
+      });
+      for (let i = 0; i < run; i++) assert.equal(readFileSync(names(i), "utf8"), `taken ${i}`);
+      for (const name of readdirSync(dir)) rmSync(join(dir, name));
+    }
+    // A name freed inside the run may stay free; the new file still takes a free name.
+    for (let i = 0; i < 40; i++) if (i !== 5) writeFileSync(names(i), `taken ${i}`);
+    const written = await writeFileNew(names, "new", { fsync: false });
+    assert.equal(readFileSync(written.path, "utf8"), "new");
+    assert.equal(readdirSync(dir).length, 40);
+    // Bounded names all taken: refused.
+    const two = (attempt: number) => (attempt < 2 ? names(attempt) : undefined);
+    writeFileSync(names(5), "taken 5");
+    await assert.rejects(writeFileNew(two, "clobber"), /already exists/);
   });
 });
 
