@@ -5,7 +5,8 @@
 import { Argument, Command, CommanderError, Option } from "commander";
 import { GaitError } from "../contract/errors.ts";
 import type { Clock } from "../contract/time.ts";
-import { useArtifactStore } from "../store/index.ts";
+// The settings module only: the store itself loads with the first artifact a command writes or reads.
+import { useArtifactStore } from "../store/settings.ts";
 import type { CommandContext, CommandSpec, Options, ProgramSpec, Spec } from "./command.ts";
 import { invalidInput } from "./error-codes.ts";
 import {
@@ -41,13 +42,21 @@ interface WriteOpts {
 
 export async function runProgram(info: ProgramSpec, rawArgv: string[], deps: RunDeps): Promise<number> {
   // The correlation id and ctx.argv keep the invocation as typed; parsing sees commander's spelling.
-  const correlationId = correlationIdFor([deps.programPath, ...rawArgv]);
+  // The id is a digest, made on first use: `gait --version` never loads node:crypto for it.
+  let id: string | undefined;
+  const correlationId = () => (id ??= correlationIdFor([deps.programPath, ...rawArgv]));
   const normalized = normalizeGoFlags(info, rawArgv);
   const argv = normalized.argv;
   const flagPart = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
   const json = flagPart.includes("--json");
   const warnings: string[] = [];
-  const writeOpts: WriteOpts = { json, correlationId, warnings };
+  const writeOpts: WriteOpts = {
+    json,
+    get correlationId() {
+      return correlationId();
+    },
+    warnings,
+  };
   if (normalized.error)
     return writeError(normalized.error, { ...writeOpts, seeHelp: normalized.seeHelp }, deps.streams);
 
@@ -56,7 +65,7 @@ export async function runProgram(info: ProgramSpec, rawArgv: string[], deps: Run
     const spec = resolved.spec;
     const runsStructured =
       "kind" in spec && spec.kind === "command" && spec.structuredExplain === true && json;
-    if (!runsStructured) return writeExplain(resolved, json, correlationId, deps.streams);
+    if (!runsStructured) return writeExplain(resolved, json, correlationId(), deps.streams);
   }
   if (argv.length === 0) {
     deps.streams.stdout(buildTree(info, () => {}, captureStreams()).root.helpInformation());
@@ -95,7 +104,9 @@ export async function runProgram(info: ProgramSpec, rawArgv: string[], deps: Run
     cwd: deps.cwd,
     env: deps.env,
     clock: deps.clock,
-    correlationId,
+    get correlationId() {
+      return correlationId();
+    },
     argv: rawArgv,
     warn: (message) => warnings.push(message),
     progress: (message) => deps.streams.stderr(`${message}\n`),

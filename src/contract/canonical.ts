@@ -5,7 +5,6 @@
  * string order), no whitespace, and leaves serialized exactly as ECMAScript `JSON.stringify`
  * does (which is what RFC 8785 specifies for strings and numbers).
  */
-import { hash } from "node:crypto";
 import { invalidInput } from "./errors.ts";
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -64,13 +63,19 @@ function jsonString(text: string): string {
 }
 
 // One-shot crypto.hash (Node 20.12+): no Hash object per digest, about twice as fast for the
-// short texts the gate hashes on every decision.
+// short texts the gate hashes on every decision. node:crypto is loaded on the first digest, not
+// with this module, which every CLI command loads for its JSON output: loading it costs about
+// 5 ms, a tenth of `gait --version`.
+let cryptoHash: typeof import("node:crypto").hash | undefined;
+
 export function sha256Hex(data: string | Uint8Array): string {
-  return hash("sha256", data, "hex");
+  cryptoHash ??= process.getBuiltinModule("node:crypto").hash;
+  return cryptoHash("sha256", data, "hex");
 }
 
 export function sha256Bytes(data: string | Uint8Array): Buffer {
-  return hash("sha256", data, "buffer");
+  cryptoHash ??= process.getBuiltinModule("node:crypto").hash;
+  return cryptoHash("sha256", data, "buffer");
 }
 
 /** Gait's DigestJCS: sha256 of the canonical JSON, 64 lowercase hex characters, no prefix. */

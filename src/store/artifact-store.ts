@@ -30,40 +30,18 @@ import {
   parseEnvelopeKey,
   parseGaitEnvelope,
 } from "./gait-envelope.ts";
-import { type KeyHook, type KeyMaterial, readKeyMaterial } from "./key-hooks.ts";
+import { type KeyMaterial, readKeyMaterial } from "./key-hooks.ts";
+import { onStoreSettingsChange, storeSettings } from "./settings.ts";
 
 /** The name an encrypted artifact takes: the plain name plus this. */
 export const ENCRYPTED_SUFFIX = ".age";
 
-export interface StoreSettings {
-  /** age recipients every artifact is encrypted to; none means artifacts are written in plain. */
-  recipients: readonly string[];
-  /** The key hook that opens encrypted artifacts (`--identity*` flags or `store.identity`). */
-  identity?: KeyHook;
-  cwd: string;
-  env: Readonly<Record<string, string | undefined>>;
-}
+export { type StoreResolver, type StoreSettings, useArtifactStore } from "./settings.ts";
 
-export type StoreResolver = () => Promise<StoreSettings | undefined>;
-
-let resolver: StoreResolver | undefined;
-let resolved: Promise<StoreSettings | undefined> | undefined;
 let keyMaterial: Promise<KeyMaterial> | undefined;
-
-/**
- * Installs where the store's settings come from (undefined: plain, no identity). The previous
- * settings and any key fetched with them are forgotten.
- */
-export function useArtifactStore(next: StoreResolver | undefined): void {
-  resolver = next;
-  resolved = undefined;
+onStoreSettingsChange(() => {
   keyMaterial = undefined;
-}
-
-function storeSettings(): Promise<StoreSettings | undefined> {
-  resolved ??= resolver ? resolver() : Promise.resolve(undefined);
-  return resolved;
-}
+});
 
 /** The recipients artifacts are encrypted to, or undefined in plain mode. */
 export async function storeRecipients(): Promise<readonly string[] | undefined> {
