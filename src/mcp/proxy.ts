@@ -56,7 +56,7 @@ import { PRODUCER_VERSION } from "../contract/version.ts";
 import type { CallDecision, CallEnforcer } from "./enforcer.ts";
 import { refusalResult } from "./enforcer.ts";
 import { gaitError, invalidInput } from "./error-codes.ts";
-import type { ToolCall } from "./tool-call.ts";
+import { riskClassOf, type ToolCall } from "./tool-call.ts";
 
 /** How to reach the real server. */
 export type UpstreamTarget =
@@ -247,14 +247,16 @@ function forwardAgentRequests(
     });
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
       const { name } = request.params;
-      await upstream.refreshing;
+      // Awaited only when pending: each await is a turn of the microtask queue on every call.
+      if (upstream.refreshing) await upstream.refreshing;
       // A failed listing or pin update leaves the enforcer refusing calls (fail closed): decide anyway.
-      const definition = await definitionOf(name, upstream, enforcer).catch(() => upstream.tools.get(name));
+      const definition = enforcer.knows(name)
+        ? upstream.tools.get(name)
+        : await definitionOf(name, upstream, enforcer).catch(() => upstream.tools.get(name));
       const call: ToolCall = {
         name,
         args: isJsonObject(request.params.arguments) ? request.params.arguments : {},
-        ...(definition?.annotations ? { annotations: definition.annotations } : {}),
-        ...(definition ? { parameters: Object.keys(definition.inputSchema.properties ?? {}) } : {}),
+        ...(definition ? describedBy(definition) : {}),
       };
       const decision = await enforcer.decide(call);
       options.onDecision?.(name, decision);
@@ -362,6 +364,29 @@ function relayServerRequests(
       server.setNotificationHandler(RootsListChangedNotificationSchema, () => client.sendRootsListChanged());
     }
   }
+}
+
+/** What a call learns from its tool's definition, worked out once per definition (not per call). */
+const descriptions = new WeakMap<Tool, Pick<ToolCall, "annotations" | "parameters" | "assessedRisk">>();
+
+function describedBy(definition: Tool): Pick<ToolCall, "annotations" | "parameters" | "assessedRisk"> {
+  let described = descriptions.get(definition);
+  if (!described) {
+    const parameters = Object.keys(definition.inputSchema.properties ?? {});
+    const annotations = definition.annotations;
+    described = {
+      parameters,
+      ...(annotations ? { annotations } : {}),
+      assessedRisk: riskClassOf({
+        name: definition.name,
+        args: {},
+        parameters,
+        ...(annotations ? { annotations } : {}),
+      }),
+    };
+    descriptions.set(definition, described);
+  }
+  return described;
 }
 
 /** The upstream's definition of a tool; listed (and pinned) first when the proxy has not seen it yet. */

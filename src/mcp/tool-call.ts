@@ -43,6 +43,8 @@ export interface ToolCall {
   annotations?: ToolAnnotationHints;
   /** Parameter names from the tool's input schema (for the risk assessment). */
   parameters?: string[];
+  /** scout's assessment of the tool when already known (it depends on the definition alone). */
+  assessedRisk?: string;
   /** Explicit targets replace inference. */
   targets?: IntentTargetInput[];
   /** Context fields the caller supplied (identity, workspace, risk_class, session_id, ...). */
@@ -88,7 +90,8 @@ export function intentForCall(call: ToolCall, defaults: CallDefaults): IntentReq
 }
 
 /** scout's risk level of the tool, which doubles as the intent's risk class. */
-function riskClassOf(call: ToolCall): string {
+export function riskClassOf(call: ToolCall): string {
+  if (call.assessedRisk) return call.assessedRisk;
   const parameters = call.parameters ?? Object.keys(call.args);
   return assessToolRisk(call.name, call.annotations ?? {}, parameters).level;
 }
