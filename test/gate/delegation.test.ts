@@ -4,7 +4,6 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { digestJcs, sha256Hex } from "../../src/contract/canonical.ts";
@@ -25,21 +24,32 @@ import {
   parseDelegationToken,
 } from "../../src/gate/delegation.ts";
 import { buildDelegationAudit, type DelegationRequirement, prepareIntent } from "../../src/gate/index.ts";
-import { assertPublicValid } from "../helpers/public-schemas.ts";
-
-const vectorsDir = join(import.meta.dirname, "../../../shared/conformance/vectors");
-const vectors = JSON.parse(readFileSync(join(vectorsDir, "vectors.json"), "utf8"));
-const compatToken = JSON.parse(
-  readFileSync(join(vectorsDir, "signing-compat/delegation_token_signed.json"), "utf8"),
-);
-const compatKeyRaw = Buffer.from(vectors.signing_compat.public_key_hex, "hex");
+import { conformanceSkip, vectorPath } from "../helpers/conformance.ts";
+import { assertPublicValidIfAvailable } from "../helpers/public-schemas.ts";
 
 const now = Timestamp.parse("2026-03-01T00:00:00Z");
 const far = 640000n * 3600n * 1_000_000_000n;
 const POLICY = "2222222222222222222222222222222222222222222222222222222222222222";
-const scenarioKey = parsePrivateKey(vectors.scenario_key.private_key_b64, "scenario key");
+/** Signs the tokens of the tests that need no vector (a lone clone has no conformance corpus). */
+const signer = generateSigningKey();
 
-describe("the reference's delegation token (signing-compat vector)", () => {
+/** The signing-compat vector: read only when the corpus is there (its tests skip otherwise). */
+function compatVector() {
+  const vectors = JSON.parse(readFileSync(vectorPath("vectors.json"), "utf8"));
+  return {
+    vectors,
+    compatToken: JSON.parse(
+      readFileSync(vectorPath("signing-compat", "delegation_token_signed.json"), "utf8"),
+    ),
+    compatKeyRaw: Buffer.from(vectors.signing_compat.public_key_hex, "hex"),
+    scenarioKey: parsePrivateKey(vectors.scenario_key.private_key_b64, "scenario key"),
+  };
+}
+
+describe("the reference's delegation token (signing-compat vector)", { skip: conformanceSkip }, () => {
+  const { vectors, compatToken, compatKeyRaw, scenarioKey } = conformanceSkip
+    ? ({} as ReturnType<typeof compatVector>)
+    : compatVector();
   it("has the reference's signed digest and verifies with the reference's key", async () => {
     const { createPublicKey } = await import("node:crypto");
     const der = Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), compatKeyRaw]);
@@ -49,7 +59,7 @@ describe("the reference's delegation token (signing-compat vector)", () => {
     const body = withoutSignature(compatToken);
     assert.equal(digestJcs(body), vectors.signing_compat.delegation_token_signed_digest);
     assert.deepEqual(verifyJson(key, body, compatToken.signature), { ok: true });
-    assertPublicValid(compatToken, "reference delegation token");
+    assertPublicValidIfAvailable(compatToken, "reference delegation token");
     // Our validation accepts it for its own delegator/delegate, scope and bindings, before expiry...
     const at = Timestamp.parse("2026-02-05T00:30:00Z");
     const check = checkDelegationToken(compatToken, {
@@ -91,27 +101,24 @@ describe("mintDelegationToken", () => {
         ttlNanos: 3600n * 1_000_000_000n,
         now: Timestamp.parse("2026-02-05T00:00:00Z"),
       },
-      scenarioKey,
+      signer,
     );
     const material = `agent.lead:agent.specialist:tool:tool.write:write:${"1".repeat(64)}:${POLICY}:2026-02-05T01:00:00Z`;
     assert.equal(token.token_id, sha256Hex(material).slice(0, 24));
     assert.deepEqual(token.scope, ["tool:tool.write"]);
     assert.equal(token.scope_class, "write");
-    assert.deepEqual(verifyJson(verifyKeyFor(scenarioKey), withoutSignature(token), token.signature), {
+    assert.deepEqual(verifyJson(verifyKeyFor(signer), withoutSignature(token), token.signature), {
       ok: true,
     });
-    assertPublicValid(token, "minted delegation token");
+    assertPublicValidIfAvailable(token, "minted delegation token");
   });
 
   it("refuses empty scope, bad digests and non-positive ttl", () => {
     const base = { delegator: "a", delegate: "b", scope: ["x"], ttlNanos: 1n, now };
-    assert.throws(() => mintDelegationToken({ ...base, scope: [" "] }, scenarioKey), /--scope/);
-    assert.throws(
-      () => mintDelegationToken({ ...base, intentDigest: "abc" }, scenarioKey),
-      /--intent-digest/,
-    );
-    assert.throws(() => mintDelegationToken({ ...base, ttlNanos: 0n }, scenarioKey), /--ttl/);
-    assert.throws(() => mintDelegationToken({ ...base, delegate: "" }, scenarioKey), /--delegate/);
+    assert.throws(() => mintDelegationToken({ ...base, scope: [" "] }, signer), /--scope/);
+    assert.throws(() => mintDelegationToken({ ...base, intentDigest: "abc" }, signer), /--intent-digest/);
+    assert.throws(() => mintDelegationToken({ ...base, ttlNanos: 0n }, signer), /--ttl/);
+    assert.throws(() => mintDelegationToken({ ...base, delegate: "" }, signer), /--delegate/);
   });
 });
 
@@ -141,13 +148,7 @@ const twoLinks = intentWith({
   ],
 });
 
-function mint(
-  delegator: string,
-  delegate: string,
-  scope: string[],
-  key: SigningKey = scenarioKey,
-  extra = {},
-) {
+function mint(delegator: string, delegate: string, scope: string[], key: SigningKey = signer, extra = {}) {
   return mintDelegationToken(
     { delegator, delegate, scope, scopeClass: "write", ttlNanos: far, now, ...extra },
     key,
@@ -161,7 +162,7 @@ const requirement = (over: Partial<DelegationRequirement> = {}): DelegationRequi
   clock: { now },
   ...over,
 });
-const key = verifyKeyFor(scenarioKey);
+const key = verifyKeyFor(signer);
 
 describe("checkDelegationChain", () => {
   it("grants a chain with one valid token per link, in any order, with ids in chain order", () => {
@@ -222,7 +223,7 @@ describe("checkDelegationChain", () => {
       codeOf(withoutSignature(mint("h", "agent.worker", ["*"]))),
       "delegation_token_signature_missing",
     );
-    const foreign = mint("h", "agent.worker", ["*"], scenarioKey, { policyDigest: "3".repeat(64) });
+    const foreign = mint("h", "agent.worker", ["*"], signer, { policyDigest: "3".repeat(64) });
     assert.equal(codeOf(foreign), "delegation_token_policy_mismatch");
     assert.equal(codeOf(mint("h", "agent.other", ["*"])), "delegation_token_delegate_mismatch");
     assert.equal(codeOf({ schema_id: "gait.gate.delegation_token" }), "delegation_token_invalid");
@@ -235,7 +236,7 @@ describe("checkDelegationChain", () => {
 
   it("accepts only the token a link names (token_ref)", () => {
     const named = mint("human.lead", "agent.worker", ["*"]);
-    const other = mint("human.lead", "agent.worker", ["*"], scenarioKey, { ttlNanos: far - 1n });
+    const other = mint("human.lead", "agent.worker", ["*"], signer, { ttlNanos: far - 1n });
     const prepared = intentWith({
       requester_identity: "agent.worker",
       chain: [
@@ -251,7 +252,7 @@ describe("checkDelegationChain", () => {
 
   it("checks expiry at the evaluation time and now, and refuses use before creation", () => {
     const single = intentWith({ requester_identity: "agent.worker" });
-    const token = mint("h", "agent.worker", ["*"], scenarioKey, { ttlNanos: 3600n * 1_000_000_000n });
+    const token = mint("h", "agent.worker", ["*"], signer, { ttlNanos: 3600n * 1_000_000_000n });
     const later = { now: Timestamp.parse("2026-03-01T02:00:00Z") };
     assert.equal(
       checkDelegationChain([token], single, requirement({ clock: later }), key).checks[0]?.errorCode,
@@ -275,7 +276,7 @@ describe("checkDelegationChain", () => {
       policyDigest: POLICY,
       outcome,
     });
-    assertPublicValid(audit, "delegation audit record");
+    assertPublicValidIfAvailable(audit, "delegation audit record");
     assert.equal(audit.delegated, false);
     assert.deepEqual(
       audit.entries.map((e) => [e.valid, e.error_code]),

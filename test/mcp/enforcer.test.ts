@@ -11,7 +11,7 @@ import { PinStore } from "../../src/mcp/pins.ts";
 import { TrustCheck } from "../../src/mcp/trust.ts";
 import { createGate, type Gate, verifyKeyFor } from "../../src/sdk/index.ts";
 import { tempDir } from "../helpers/cli.ts";
-import { assertPublicValid } from "../helpers/public-schemas.ts";
+import { assertPublicValidIfAvailable } from "../helpers/public-schemas.ts";
 
 const POLICY =
   "default_verdict: allow\nrules:\n  - {name: no rm, effect: block, match: {tool_names: [rm]}}\n";
@@ -65,7 +65,7 @@ describe("CallEnforcer", () => {
     const verified = verifyTrace(JSON.parse(readFileSync(tracePath, "utf8")), verifyKeyFor(signingKey));
     assert.equal(verified.ok, true);
     assert.equal(verified.verdict, "block");
-    assertPublicValid(JSON.parse(readFileSync(tracePath, "utf8")), "rug-pull trace");
+    assertPublicValidIfAvailable(JSON.parse(readFileSync(tracePath, "utf8")), "rug-pull trace");
   });
 
   it("an untrusted server is refused before the rules for required risk classes, its trace carrying mcp_trust", async () => {
@@ -86,7 +86,7 @@ describe("CallEnforcer", () => {
     const trace = JSON.parse(readFileSync(high.json.trace_path!, "utf8"));
     assert.equal(trace.mcp_trust.status, "missing");
     assert.equal(trace.mcp_trust.enforced, true);
-    assertPublicValid(trace, "mcp_trust trace");
+    assertPublicValidIfAvailable(trace, "mcp_trust trace");
     const low = await e.decide({ name: "ls", args: {}, context: { risk_class: "low" } });
     assert.equal(low.verdict, "allow");
   });
