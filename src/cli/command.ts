@@ -129,6 +129,22 @@ export function requireOptions(options: Options, names: readonly string[], examp
   }
 }
 
+/**
+ * The file a command works on, given as its positional argument or `--path`; without either, a
+ * usage error naming `what` (and showing `example`, when given).
+ */
+export function pathArgument(
+  args: readonly string[],
+  options: Options,
+  what: string,
+  example?: string,
+): string {
+  const path = args[0] ?? stringOption(options, "path");
+  if (!path)
+    throw invalidInput("usage", `${what} is required`, example ? { hint: `e.g. ${example}` } : undefined);
+  return path;
+}
+
 export function listOption(options: Options, name: string): string[] {
   const value = options[name];
   if (value === undefined || typeof value === "boolean") return [];

@@ -4,11 +4,8 @@
  * settings the store resolves on first use from those flags and the project config's `store:`
  * section (`--config`, `--no-config` as for the gate defaults).
  */
-import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
 import { loadProjectConfig } from "../config/index.ts";
-import { fromFsError } from "../contract/errors.ts";
-import { type KeyHook, parseRecipients, type StoreSettings } from "../store/index.ts";
+import { type KeyHook, readRecipientsFile, type StoreSettings } from "../store/index.ts";
 import {
   type CommandContext,
   type CommandSpec,
@@ -83,14 +80,4 @@ export async function storeSettingsFor(
     recipients.push(...(await readRecipientsFile(store.recipientsFile, ctx.cwd)));
   const identity = flagHook ?? store.identity;
   return { ...base, recipients, ...(identity ? { identity } : {}) };
-}
-
-export async function readRecipientsFile(path: string, cwd: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readFile(resolve(cwd, path), "utf8");
-  } catch (error) {
-    throw fromFsError(error, "read recipients file", path);
-  }
-  return parseRecipients(text, path);
 }

@@ -46,4 +46,5 @@ export {
   type KeyHookContext,
   type KeyMaterial,
   readKeyMaterial,
+  readRecipientsFile,
 } from "./key-hooks.ts";

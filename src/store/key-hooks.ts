@@ -4,10 +4,11 @@
  * timeout and an output cap). The secret is returned to the caller and never logged, echoed in
  * an error, or written anywhere.
  */
-import { open } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fromFsError } from "../contract/errors.ts";
 import type { HelperFailure } from "../contract/process.ts";
+import { parseRecipients } from "./age.ts";
 import { invalidInput, verificationFailed } from "./error-codes.ts";
 
 /** Exactly one of the three. */
@@ -107,4 +108,15 @@ async function runKeyCommand(command: string, context: KeyHookContext): Promise<
   if ("failure" in answer) throw fail(answer.failure.why, KEY_COMMAND_HINTS[answer.failure.kind]);
   if (answer.stdout.trim() === "") throw fail("printed nothing", "the command must print the key on stdout");
   return answer.stdout;
+}
+
+/** The recipients of a recipients file (`age -R` format), `path` relative to `cwd`. */
+export async function readRecipientsFile(path: string, cwd: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(resolve(cwd, path), "utf8");
+  } catch (error) {
+    throw fromFsError(error, "read recipients file", path);
+  }
+  return parseRecipients(text, path);
 }

@@ -21,12 +21,12 @@ import {
   runRetention,
   writeRetentionReport,
 } from "../../guard/index.ts";
-import { checkRecipient, storeRecipients } from "../../store/index.ts";
+import { checkRecipient, readRecipientsFile, storeRecipients } from "../../store/index.ts";
 import { type CommandContext, command, listOption, type Options, stringOption } from "../command.ts";
 import { invalidInput } from "../error-codes.ts";
 import { readProjectSigningKeyRequest, signingKeyOptions } from "../keyflags.ts";
 import { projectConfigOptions } from "../project-defaults.ts";
-import { identityOptions, readRecipientsFile } from "../store-flags.ts";
+import { identityOptions } from "../store-flags.ts";
 
 const passphraseOption = {
   name: "passphrase-env",

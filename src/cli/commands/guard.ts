@@ -13,7 +13,7 @@ import {
   type GuardVerification,
   verifyEvidencePack,
 } from "../../guard/index.ts";
-import { command, group, listOption, stringOption } from "../command.ts";
+import { command, group, listOption, pathArgument, stringOption } from "../command.ts";
 import { invalidInput } from "../error-codes.ts";
 import { verifyKeyOptions } from "../keyflags.ts";
 import { identityOptions } from "../store-flags.ts";
@@ -176,13 +176,15 @@ const guardVerifyCommand = command({
     "gait guard verify evidence.zip --require-signature --public-key gait-out/keys/gait_public.key",
   ],
   run: async (args, options, ctx) => {
-    const given = args[0] ?? stringOption(options, "path");
-    if (!given) {
-      throw invalidInput("usage", "an evidence pack zip path is required", {
-        hint: "e.g. gait guard verify ./gait-out/evidence_pack_<pack_id>.zip",
-      });
-    }
-    const path = resolve(ctx.cwd, given);
+    const path = resolve(
+      ctx.cwd,
+      pathArgument(
+        args,
+        options,
+        "an evidence pack zip path",
+        "gait guard verify ./gait-out/evidence_pack_<pack_id>.zip",
+      ),
+    );
     const result = await verifyEvidencePack(path, {
       requireSignature:
         options["require-signature"] === true || stringOption(options, "profile") === "strict",

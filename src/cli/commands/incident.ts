@@ -12,7 +12,7 @@ import {
   DEFAULT_INCIDENT_WINDOW,
   readIncidentTimeline,
 } from "../../guard/index.ts";
-import { command, group, listOption, stringOption } from "../command.ts";
+import { command, group, listOption, pathArgument, stringOption } from "../command.ts";
 import { invalidInput } from "../error-codes.ts";
 import { verifyKeyOptions } from "../keyflags.ts";
 import {
@@ -137,13 +137,15 @@ const incidentTimelineCommand = command({
     "gait incident timeline incident.zip --public-key gait-out/keys/gait_public.key --json",
   ],
   run: async (args, options, ctx) => {
-    const given = args[0] ?? stringOption(options, "path");
-    if (!given) {
-      throw invalidInput("usage", "an incident pack zip path is required", {
-        hint: "e.g. gait incident timeline ./gait-out/incident_pack_<pack_id>.zip",
-      });
-    }
-    const path = resolve(ctx.cwd, given);
+    const path = resolve(
+      ctx.cwd,
+      pathArgument(
+        args,
+        options,
+        "an incident pack zip path",
+        "gait incident timeline ./gait-out/incident_pack_<pack_id>.zip",
+      ),
+    );
     const { verification, timeline } = await readIncidentTimeline(path, await keysFrom(options, ctx));
     for (const warning of verification.warnings) ctx.warn(warning);
     const shown = showPath(ctx.cwd, path);

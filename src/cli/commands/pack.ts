@@ -34,7 +34,10 @@ import {
   verifyPack,
   viewPack,
 } from "../../pack/index.ts";
-import { type CommandContext, command, group, type Options, stringOption } from "../command.ts";
+import { type CommandContext, command, group, type Options, pathArgument, stringOption } from "../command.ts";
+
+const PACK_EXAMPLE = "gait pack verify ./gait-out/pack_<pack_id>.zip";
+
 import { invalidInput } from "../error-codes.ts";
 import { readJsonInput } from "../io.ts";
 import {
@@ -80,15 +83,6 @@ const strictOptions = [
     description: "strict = --require-signature",
   },
 ];
-
-function zipArg(args: string[], options: Options, what: string): string {
-  const path = args[0] ?? stringOption(options, "path");
-  if (!path)
-    throw invalidInput("usage", `a ${what} zip path is required`, {
-      hint: "e.g. gait pack verify ./gait-out/pack_<pack_id>.zip",
-    });
-  return path;
-}
 
 // ---------------------------------------------------------------------------------------------
 // build
@@ -207,7 +201,7 @@ const packVerifyCommand = command({
     "gait pack verify pack.zip --require-signature --public-key gait-out/keys/gait_public.key",
   ],
   run: async (args, options, ctx) => {
-    const path = resolve(ctx.cwd, zipArg(args, options, "pack"));
+    const path = resolve(ctx.cwd, pathArgument(args, options, "a pack zip path", PACK_EXAMPLE));
     const packOptions = await verifyOptions(options, ctx);
     const result = await runExported(
       options,
@@ -293,7 +287,7 @@ const packInspectCommand = command({
   ],
   examples: ["gait pack inspect ./gait-out/pack_<pack_id>.zip --json"],
   run: async (args, options, ctx) => {
-    const path = resolve(ctx.cwd, zipArg(args, options, "pack"));
+    const path = resolve(ctx.cwd, pathArgument(args, options, "a pack zip path", PACK_EXAMPLE));
     const inspection = await inspectPack(path, await verifyOptions(options, ctx));
     const shown = showPath(ctx.cwd, path);
     return {
@@ -420,7 +414,7 @@ const packViewCommand = command({
     const found = await readProjectVerifyKey(options, ctx);
     const out = stringOption(options, "out");
     const viewed = await viewPack({
-      pack: zipArg(args, options, "pack"),
+      pack: pathArgument(args, options, "a pack zip path", PACK_EXAMPLE),
       cwd: ctx.cwd,
       ...(out ? { out } : {}),
       ...(found?.given ? { verifyKey: found.key } : found ? { defaultKey: found.key } : {}),

@@ -3,7 +3,7 @@
 import { isJsonObject } from "../../contract/canonical.ts";
 import { exitForCheck } from "../../contract/exit.ts";
 import { verifyTrace } from "../../gate/index.ts";
-import { type CommandContext, command, group, type Options, stringOption } from "../command.ts";
+import { type CommandContext, command, group, type Options, pathArgument } from "../command.ts";
 import { invalidInput } from "../error-codes.ts";
 import { readJsonInput } from "../io.ts";
 import { readProjectVerifyKey, verifyKeyOptions } from "../keyflags.ts";
@@ -24,8 +24,7 @@ const traceVerifyCommand = command({
     "gait trace verify gait-out/traces/trace_0a1b2c.json.age --identity key.txt",
   ],
   run: async (args: string[], options: Options, ctx: CommandContext) => {
-    const path = args[0] ?? stringOption(options, "path");
-    if (!path) throw invalidInput("usage", "a trace path is required");
+    const path = pathArgument(args, options, "a trace path");
     const found = await readProjectVerifyKey(options, { env: ctx.env, cwd: ctx.cwd, warn: ctx.warn });
     if (!found) {
       throw invalidInput("usage", "trace verify needs a public key", {
