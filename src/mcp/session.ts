@@ -86,10 +86,11 @@ export interface RunningProxy {
 }
 
 /**
- * With async durability a group commit may wait this long for more traces (fewer fsyncs per
- * trace); the sidecar's figure.
+ * With async durability no answer waits for its trace, so trace work is batched: decisions are
+ * handed to the trace thread at most this often and a group commit may wait this long for more
+ * traces (fewer wake-ups and fsyncs per trace); the sidecar's commit figure.
  */
-const ASYNC_COMMIT_LINGER_MS = 10;
+const ASYNC_BATCH_MS = 10;
 
 /**
  * Serves until the agent leaves or stop() is called. Each agent (the one on stdio, or each HTTP
@@ -101,9 +102,14 @@ const ASYNC_COMMIT_LINGER_MS = 10;
 export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   // Traces are signed and written in group commits on a worker thread, off the path of the calls
   // (as in the sidecar): the proxy's event loop only decides and forwards.
+  // With async durability the thread also runs at a low priority: on a busy machine the calls'
+  // path (agent, proxy, server) gets the CPU first (docs/performance.md, the MCP proxy).
+  const async = options.traceDurability === "async";
   const traceWorker = new TraceWorker({
     signingKey: options.signingKey,
-    lingerMs: options.traceDurability === "async" ? ASYNC_COMMIT_LINGER_MS : 0,
+    lingerMs: async ? ASYNC_BATCH_MS : 0,
+    handOffDelayMs: async ? ASYNC_BATCH_MS : 0,
+    background: async,
   });
   const gate = await createGate({
     traceWorker,

@@ -9,6 +9,8 @@ export interface WorkerInit {
   fsync: boolean;
   /** See TraceWorkerOptions.lingerMs. */
   lingerMs: number;
+  /** See TraceWorkerOptions.background. */
+  background: boolean;
 }
 
 export interface BatchItem {

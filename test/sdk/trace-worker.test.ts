@@ -227,6 +227,55 @@ describe("TraceWorker.submit", () => {
     assert.equal(verifyTrace(readJson(second.written!.tracePath), verifyKeyFor(signingKey)).ok, true);
   });
 
+  it("with handOffDelayMs, hands a batch to the thread after the delay, and close() hands it at once", async (t) => {
+    const dir = scratch(t);
+    const signingKey = generateSigningKey();
+    const worker = new TraceWorker({ signingKey, fsync: false, handOffDelayMs: 60_000 });
+    const outcome = await outcomeOf(t, signingKey, intent("tool.read"));
+    const done = [1, 2, 3].map(() =>
+      submit(worker, () => ({ records: gateRecordsFor(outcome, { observedAt: NOW }), dir }), false),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(readdirSync(dir), [], "nothing is handed over before the delay");
+    assert.equal(worker.pending, 3);
+    const started = Date.now();
+    await worker.close();
+    assert.ok(Date.now() - started < 30_000, "close() does not wait for the delay");
+    const written = await Promise.all(done);
+    assert.deepEqual(
+      written.map((w) => w.written?.sequence),
+      [1, 2, 3],
+    );
+    for (const w of written) {
+      assert.equal(verifyTrace(readJson(w.written!.tracePath), verifyKeyFor(signingKey)).ok, true);
+    }
+  });
+
+  it("with background, its thread runs at the lowest priority (Linux)", async (t) => {
+    if (!existsSync("/proc/thread-self")) {
+      t.skip("no /proc/thread-self: thread priorities are Linux-only");
+      return;
+    }
+    const niceValues = () =>
+      readdirSync("/proc/self/task").map((task) => {
+        const stat = readFileSync(`/proc/self/task/${task}/stat`, "utf8");
+        // Field 19 (nice), counted after the parenthesised command name, which may hold spaces.
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+      });
+    const before = niceValues().filter((nice) => nice === 19).length;
+    const dir = scratch(t);
+    const signingKey = generateSigningKey();
+    const worker = startWorker(t, { signingKey, fsync: false, background: true });
+    const outcome = await outcomeOf(t, signingKey, intent("tool.read"));
+    const done = await submit(
+      worker,
+      () => ({ records: gateRecordsFor(outcome, { observedAt: NOW }), dir }),
+      false,
+    );
+    assert.equal(done.error, undefined);
+    assert.equal(niceValues().filter((nice) => nice === 19).length, before + 1, "one thread more at nice 19");
+  });
+
   it("close() of a worker that never received work resolves", async () => {
     await new TraceWorker({ signingKey: generateSigningKey() }).close();
   });
