@@ -1,5 +1,5 @@
 /** Small input helpers shared by commands: read a JSON file (or stdin for "-") strictly. */
-import { stat } from "node:fs/promises";
+import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { type JsonValue, parseJsonStrict } from "../contract/canonical.ts";
 import { fromFsError } from "../contract/errors.ts";
@@ -22,7 +22,8 @@ export async function readJsonInput(
   const full = resolve(cwd, path);
   let text: string;
   try {
-    if ((await stat(full)).size > limit) throw tooLarge(what, path, limit);
+    // Small files are read synchronously: a thread-pool round trip costs more than the read.
+    if (statSync(full).size > limit) throw tooLarge(what, path, limit);
     // Encrypted artifacts (age, or the reference's envelope) are opened in memory.
     text = (await readArtifactFile(full)).toString("utf8");
   } catch (error) {

@@ -4,7 +4,7 @@
  * an absent field means the command's built-in default. Flags always win over the file. Paths in
  * it are relative to the directory gait runs in (the project root), exactly like flag values.
  */
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { type Static, Type } from "@sinclair/typebox";
 import { fromFsError, type GaitError } from "../contract/errors.ts";
@@ -169,7 +169,9 @@ export async function loadProjectConfig(cwd: string, explicitPath?: string): Pro
   const path = explicitPath ?? DEFAULT_CONFIG_PATH;
   let text: string;
   try {
-    text = await readFile(resolve(cwd, path), "utf8");
+    // Synchronous: a thread-pool round trip costs more than reading a small file (and every
+    // command that takes project defaults reads it, present or not).
+    text = readFileSync(resolve(cwd, path), "utf8");
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
     if (missing && explicitPath === undefined) return { config: emptyProjectConfig(), path, found: false };

@@ -6,8 +6,7 @@
  * mode 0600 and ignored by git (`.gait/.gitignore`). It is a dev key: for evidence others must
  * trust, sign with your own key in prod mode.
  */
-import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fromFsError } from "../contract/errors.ts";
 import { writeFileNew } from "../contract/files.ts";
@@ -87,7 +86,7 @@ async function ensureGitignore(cwd: string): Promise<void> {
 
 async function readOptional(path: string): Promise<string | undefined> {
   try {
-    return (await readFile(path, "utf8")).trim();
+    return readFileSync(path, "utf8").trim(); // a small file: no thread-pool round trip
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw fromFsError(error, "read the project dev key", path);

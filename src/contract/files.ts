@@ -12,6 +12,8 @@ import {
   closeSync,
   existsSync,
   fchmodSync,
+  promises as fsp,
+  fsync as fsyncCallback,
   fsyncSync,
   linkSync,
   mkdirSync,
@@ -20,7 +22,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from "node:fs";
-import { type FileHandle, link, lstat, mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -57,8 +59,8 @@ export async function writeFileAtomic(
   const temp = tempPathFor(path);
   let created = false;
   try {
-    await mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
-    const handle = await open(temp, "wx", mode);
+    await fsp.mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
+    const handle = await fsp.open(temp, "wx", mode);
     created = true;
     try {
       await handle.writeFile(data);
@@ -67,11 +69,11 @@ export async function writeFileAtomic(
     } finally {
       await handle.close();
     }
-    await rename(temp, path);
+    await fsp.rename(temp, path);
     created = false;
     if (fsync) await fsyncDirectory(dirname(path));
   } catch (error) {
-    if (created) await unlink(temp).catch(() => undefined);
+    if (created) await fsp.unlink(temp).catch(() => undefined);
     throw fromFsError(error, "write file", path);
   }
 }
@@ -122,7 +124,12 @@ export interface NewFileWritten {
   attempt: number;
 }
 
-/** One new file under the first free name, never replacing a file, with asynchronous I/O for callers on an event loop; throws its coded error. */
+/**
+ * One new file under the first free name, never replacing a file; throws its coded error. The
+ * metadata calls (create, write, link, unlink) are synchronous: each costs microseconds, where a
+ * round trip through the thread pool costs 0.1–0.2 ms on a virtual machine (and a CLI call that
+ * writes its evidence made a dozen). Only the syncs, which wait for the disk, leave the event loop.
+ */
 export async function writeFileNew(
   names: string | NewFileNames,
   data: string | Uint8Array,
@@ -132,26 +139,24 @@ export async function writeFileNew(
   const candidates = namesOf(names);
   const path = firstNewFileName(candidates);
   const temp = tempPathFor(path);
+  let fd: number | undefined;
   let created = false;
   try {
-    await mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
-    const handle = await open(temp, "wx", mode);
+    mkdirSync(dirname(path), { recursive: true, mode: DIR_MODE });
+    fd = writeTempSync(temp, data, mode);
     created = true;
-    try {
-      await handle.writeFile(data);
-      await handle.chmod(mode);
-      if (fsync) await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    const written = await claimName(temp, candidates);
+    if (fsync) await fsyncDescriptor(fd);
+    closeSync(fd);
+    fd = undefined;
+    const written = claimNameSync(temp, candidates, likelyFreeAttempt(candidates));
     // The temp name goes before the directory fsync, so a crash cannot bring it back.
     created = false;
-    await unlink(temp).catch(() => undefined);
+    ignoreErrors(() => unlinkSync(temp));
     if (fsync) await fsyncDirectory(dirname(path));
     return written;
   } catch (error) {
-    if (created) await unlink(temp).catch(() => undefined);
+    if (fd !== undefined) ignoreErrors(() => closeSync(fd as number));
+    if (created) ignoreErrors(() => unlinkSync(temp));
     throw fromFsError(error, "write file", path);
   }
 }
@@ -167,20 +172,6 @@ export function firstNewFileName(names: string | NewFileNames): string {
   const path = names(0);
   if (path === undefined) throw new TypeError("a new file needs at least one name");
   return path;
-}
-
-/** Links `temp` under the first free name. */
-async function claimName(temp: string, names: NewFileNames): Promise<NewFileWritten> {
-  for (let attempt = likelyFreeAttempt(names); ; attempt++) {
-    const path = names(attempt);
-    if (path === undefined) throw fileExists(firstNewFileName(names));
-    try {
-      await link(temp, path);
-      return { path, attempt };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    }
-  }
 }
 
 /**
@@ -206,9 +197,9 @@ function likelyFreeAttempt(names: NewFileNames): number {
   return free;
 }
 
-/** Links `temp` under the first free name (synchronously: the trace group commit). */
-export function claimNameSync(temp: string, names: NewFileNames): NewFileWritten {
-  for (let attempt = 0; ; attempt++) {
+/** Links `temp` under the first free name, trying from attempt `from`. */
+export function claimNameSync(temp: string, names: NewFileNames, from = 0): NewFileWritten {
+  for (let attempt = from; ; attempt++) {
     const path = names(attempt);
     if (path === undefined) throw fileExists(firstNewFileName(names));
     try {
@@ -243,15 +234,20 @@ export function writeTempSync(temp: string, data: string | Uint8Array, mode: num
 
 /** Makes the rename durable; best effort because some filesystems refuse to fsync directories. */
 export async function fsyncDirectory(dir: string): Promise<void> {
-  let handle: FileHandle | undefined;
+  let fd: number | undefined;
   try {
-    handle = await open(dir, "r");
-    await handle.sync();
+    fd = openSync(dir, "r");
+    await fsyncDescriptor(fd);
   } catch {
     // Durability of the directory entry is a bonus, not a requirement.
   } finally {
-    await handle?.close().catch(() => undefined);
+    if (fd !== undefined) ignoreErrors(() => closeSync(fd as number));
   }
+}
+
+/** fsync on the thread pool: the disk may take milliseconds, which the event loop does not wait out. */
+function fsyncDescriptor(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fsyncCallback(fd, (error) => (error ? reject(error) : resolve())));
 }
 
 function fsyncDirectorySync(dir: string): void {
@@ -340,7 +336,7 @@ async function acquireLock(lockPath: string, options: FileLockOptions): Promise<
   const clock = options.clock ?? systemClock;
   const deadline = Date.now() + timeoutMs;
   try {
-    await mkdir(dirname(lockPath), { recursive: true, mode: DIR_MODE });
+    await fsp.mkdir(dirname(lockPath), { recursive: true, mode: DIR_MODE });
   } catch (error) {
     throw fromFsError(error, "create lock directory", lockPath);
   }
@@ -364,7 +360,7 @@ async function acquireLock(lockPath: string, options: FileLockOptions): Promise<
 async function tryCreateLock(lockPath: string, content: string): Promise<HeldLock | undefined> {
   let handle: FileHandle;
   try {
-    handle = await open(lockPath, "wx", 0o600);
+    handle = await fsp.open(lockPath, "wx", 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return undefined;
     throw fromFsError(error, "create lock", lockPath);
@@ -374,7 +370,7 @@ async function tryCreateLock(lockPath: string, content: string): Promise<HeldLoc
     const info = await handle.stat();
     return { content, ino: info.ino, dev: info.dev };
   } catch (error) {
-    await unlink(lockPath).catch(() => undefined);
+    await fsp.unlink(lockPath).catch(() => undefined);
     throw fromFsError(error, "write lock", lockPath);
   } finally {
     await handle.close();
@@ -393,11 +389,11 @@ async function removeIfAbandoned(lockPath: string, staleMs: number): Promise<boo
     const owner = ownerState(seen.record);
     if (owner === "alive") return false;
     if (owner === "unknown" && Date.now() - seen.info.mtimeMs <= staleMs) return false;
-    const again = await stat(lockPath);
+    const again = await fsp.stat(lockPath);
     if (again.ino !== seen.info.ino || again.dev !== seen.info.dev || again.mtimeMs !== seen.info.mtimeMs) {
       return false;
     }
-    await unlink(lockPath);
+    await fsp.unlink(lockPath);
     return true;
   } catch (error) {
     // The holder released it in the meantime: simply retry creating it.
@@ -413,7 +409,7 @@ interface LockRecord {
 
 /** The lock's content (parsed when it can be) and the identity of the file it was read from. */
 async function readLock(lockPath: string): Promise<{ record: LockRecord | undefined; info: Stats }> {
-  const handle = await open(lockPath, "r");
+  const handle = await fsp.open(lockPath, "r");
   try {
     const info = await handle.stat();
     const text = await handle.readFile("utf8");
@@ -457,10 +453,10 @@ function ownerState(record: LockRecord | undefined): "alive" | "dead" | "unknown
 /** Removes the lock only while it is still ours (it may have been taken over as stale). */
 async function releaseLock(lockPath: string, held: HeldLock): Promise<void> {
   try {
-    const info = await lstat(lockPath);
+    const info = await fsp.lstat(lockPath);
     if (info.ino !== held.ino || info.dev !== held.dev) return;
-    if ((await readFile(lockPath, "utf8")) !== held.content) return;
-    await unlink(lockPath);
+    if ((await fsp.readFile(lockPath, "utf8")) !== held.content) return;
+    await fsp.unlink(lockPath);
   } catch {
     // Already gone, or unreadable: a leftover lock turns stale and is taken over later.
   }

@@ -6,7 +6,7 @@
  * warning) and refuses explicit sources; `prod` requires a private key source. File and
  * environment access stays in this module; parsing and signing live in signing.ts.
  */
-import { readFile, stat } from "node:fs/promises";
+import { promises as fsp, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fromFsError, invalidInput, verificationFailed } from "./errors.ts";
 import { writeFileAtomic } from "./files.ts";
@@ -193,7 +193,8 @@ async function readKeyText(
   if (path) {
     const absolute = resolve(io.cwd, path);
     try {
-      return { text: (await readFile(absolute, "utf8")).trim(), origin: path, path: absolute };
+      // A key file is small: read it synchronously (a thread-pool round trip costs more).
+      return { text: readFileSync(absolute, "utf8").trim(), origin: path, path: absolute };
     } catch (error) {
       throw fromFsError(error, `read ${role}`, path);
     }
@@ -210,7 +211,7 @@ async function readKeyText(
 
 async function looseModeWarning(path: string, origin: string): Promise<string | undefined> {
   if (process.platform === "win32") return undefined; // POSIX mode bits mean nothing there
-  const mode = (await stat(path)).mode & 0o777;
+  const mode = statSync(path).mode & 0o777;
   if ((mode & 0o077) === 0) return undefined;
   return `private key file ${origin} is accessible by group or others (mode ${mode.toString(8).padStart(4, "0")}); run chmod 600 ${origin}`;
 }
@@ -278,7 +279,7 @@ export async function writeKeyPair(
 
 async function exists(path: string): Promise<boolean> {
   try {
-    await stat(path);
+    await fsp.stat(path);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;

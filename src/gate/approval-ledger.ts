@@ -8,7 +8,7 @@
  * sorted by token_id), shared across processes under the same lock discipline as the rate-limit
  * state. Entries are dropped once their token has expired: an expired token is refused anyway.
  */
-import { readFile } from "node:fs/promises";
+import { promises as fsp } from "node:fs";
 import { compareBytes } from "../contract/bytes.ts";
 import { isJsonObject, parseJsonStrict } from "../contract/canonical.ts";
 import { fromFsError } from "../contract/errors.ts";
@@ -164,7 +164,7 @@ function spentIds(entries: SpentApproval[]): ReadonlySet<string> {
 async function readLedger(statePath: string): Promise<SpentApproval[]> {
   let text: string;
   try {
-    text = await readFile(statePath, "utf8");
+    text = await fsp.readFile(statePath, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw fromFsError(error, "read approval ledger", statePath);

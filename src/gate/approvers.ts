@@ -18,7 +18,7 @@
  *       public_key: 2452IFcJ…                     # base64 of the raw 32-byte key
  *       key_id: 8393…                             # optional: must be the key's id
  */
-import { readFile } from "node:fs/promises";
+import { promises as fsp } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { type Static, Type } from "@sinclair/typebox";
 import { fromFsError } from "../contract/errors.ts";
@@ -91,7 +91,7 @@ type ApproverKeysDocument = Static<typeof ApproverKeysSchema>;
 export async function loadApproverKeys(path: string, display = path): Promise<ApproverKey[]> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = await fsp.readFile(path, "utf8");
   } catch (error) {
     throw fromFsError(error, "read approver keys", display);
   }

@@ -3,7 +3,7 @@
  * duplicate keys, wrong types and bad values are coded errors (exit 6) naming the YAML path and the
  * line and column; legacy draft fields get a migration hint.
  */
-import { readFile, stat } from "node:fs/promises";
+import { readFileSync, statSync } from "node:fs";
 import { fromFsError } from "../contract/errors.ts";
 import {
   DEFAULT_YAML_MAX_BYTES,
@@ -50,17 +50,21 @@ export async function loadPolicyFile(path: string, source = path): Promise<Loade
   return { ...parsePolicyYaml(text, source), path };
 }
 
-/** A policy file's bytes; a file too large to be a policy is refused before it is read. */
+/**
+ * A policy file's bytes; a file too large to be a policy is refused before it is read. Read
+ * synchronously, as other small inputs (cli/io.ts): a thread-pool round trip costs more than the
+ * read itself.
+ */
 export async function readPolicyBytes(path: string, source = path): Promise<Buffer> {
   try {
-    if ((await stat(path)).size > DEFAULT_YAML_MAX_BYTES) {
+    if (statSync(path).size > DEFAULT_YAML_MAX_BYTES) {
       throw invalidInput(
         "policy_too_large",
         `${source}: the policy is larger than ${DEFAULT_YAML_MAX_BYTES} bytes`,
         { hint: "a policy is small; check that the right file was given" },
       );
     }
-    return await readFile(path);
+    return readFileSync(path);
   } catch (error) {
     throw fromFsError(error, "read policy", source);
   }

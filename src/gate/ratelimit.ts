@@ -7,7 +7,7 @@
  * `readRateLimitState` and `resetRateLimitCounters` (`gait gate limits show|reset`) read the file
  * and clear counters from it under the same lock.
  */
-import { readFile } from "node:fs/promises";
+import { promises as fsp } from "node:fs";
 import { compareBytes } from "../contract/bytes.ts";
 import { isJsonObject, parseJsonStrict } from "../contract/canonical.ts";
 import { fromFsError, GaitError, isGaitError } from "../contract/errors.ts";
@@ -288,7 +288,7 @@ const STATE_INVALID_HINT = "remove the file to reset the counters, or point --ra
 async function readStateFile(statePath: string, invalidHint = STATE_INVALID_HINT): Promise<RateLimitState> {
   let text: string;
   try {
-    text = await readFile(statePath, "utf8");
+    text = await fsp.readFile(statePath, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT")
       return { exists: false, counters: [], ignored: 0 };

@@ -12,7 +12,7 @@
  * invocation, from flags and the project config); it runs on first use, so a command that
  * writes no artifact never reads them.
  */
-import { open, readFile } from "node:fs/promises";
+import { promises as fsp, readFileSync } from "node:fs";
 import type { GaitError } from "../contract/errors.ts";
 import {
   type AtomicWriteOptions,
@@ -114,12 +114,16 @@ export async function openArtifact(source: string | Buffer, label = "input"): Pr
   if (typeof source !== "string") return (await decryptIfSealed(source, label)) ?? source;
   const head = await readHead(source);
   if (head === undefined || !isSealed(head)) return source;
-  return (await decryptIfSealed(await readFile(source), source)) ?? source;
+  return (await decryptIfSealed(await fsp.readFile(source), source)) ?? source;
 }
 
-/** Reads a whole artifact file, decrypted when it is sealed. */
+/**
+ * Reads a whole artifact file, decrypted when it is sealed. The read is synchronous: the inputs
+ * read this way (intents, tokens, keys, reports) are small, and a thread-pool round trip costs
+ * more than such a read.
+ */
 export async function readArtifactFile(path: string): Promise<Buffer> {
-  const bytes = await readFile(path);
+  const bytes = readFileSync(path);
   return (await decryptIfSealed(bytes, path)) ?? bytes;
 }
 
@@ -131,7 +135,7 @@ export function isSealed(head: Uint8Array): boolean {
 /** Enough of the start of a file for isSealed; undefined when it cannot be read (the reader reports that). */
 async function readHead(path: string): Promise<Buffer | undefined> {
   try {
-    const handle = await open(path, "r");
+    const handle = await fsp.open(path, "r");
     try {
       const buffer = Buffer.alloc(Math.max(AGE_SNIFF_BYTES, 256));
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);

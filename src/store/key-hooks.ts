@@ -4,7 +4,7 @@
  * timeout and an output cap). The secret is returned to the caller and never logged, echoed in
  * an error, or written anywhere.
  */
-import { open, readFile } from "node:fs/promises";
+import { promises as fsp } from "node:fs";
 import { resolve } from "node:path";
 import { fromFsError } from "../contract/errors.ts";
 import type { HelperFailure } from "../contract/process.ts";
@@ -47,7 +47,7 @@ export async function readKeyMaterial(hook: KeyHook, context: KeyHookContext): P
 
 async function readKeyFile(path: string, shown: string): Promise<string> {
   try {
-    const handle = await open(path, "r");
+    const handle = await fsp.open(path, "r");
     try {
       const buffer = Buffer.alloc(KEY_MAX_BYTES + 1);
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
@@ -114,7 +114,7 @@ async function runKeyCommand(command: string, context: KeyHookContext): Promise<
 export async function readRecipientsFile(path: string, cwd: string): Promise<string[]> {
   let text: string;
   try {
-    text = await readFile(resolve(cwd, path), "utf8");
+    text = await fsp.readFile(resolve(cwd, path), "utf8");
   } catch (error) {
     throw fromFsError(error, "read recipients file", path);
   }
