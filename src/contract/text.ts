@@ -11,7 +11,8 @@
  * space other than U+0020 (the rest of Zs, listed: NBSP and friends look like a plain space).
  */
 const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Zl}\p{Zp}\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/u;
-const INVISIBLE_ALL = new RegExp(INVISIBLE.source, "gu");
+/** The same, global; built on first use (the constructor expands the Unicode classes at once: ~0.4 ms of start-up). */
+let invisibleAll: RegExp | undefined;
 
 export interface InvisibleCharacter {
   /** UTF-16 index of the first offending character. */
@@ -39,7 +40,8 @@ export function findInvisibleCharacter(text: string): InvisibleCharacter | undef
  * that was refused (which risk class `high\u200b` was meant to be), never for accepting one.
  */
 export function withoutInvisibleCharacters(text: string): string {
-  return text.replace(INVISIBLE_ALL, "");
+  invisibleAll ??= new RegExp(INVISIBLE.source, "gu");
+  return text.replace(invisibleAll, "");
 }
 
 /**
