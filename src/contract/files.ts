@@ -50,6 +50,10 @@ export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${unique}`);
 }
 
+/**
+ * Replaces `path` atomically (temp file, fsync, rename, directory fsync); throws its coded error.
+ * As writeFileNew: metadata calls synchronous, only the syncs on the thread pool.
+ */
 export async function writeFileAtomic(
   path: string,
   data: string | Uint8Array,
@@ -57,23 +61,21 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const { mode = 0o600, fsync = true } = options;
   const temp = tempPathFor(path);
+  let fd: number | undefined;
   let created = false;
   try {
-    await fsp.mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
-    const handle = await fsp.open(temp, "wx", mode);
+    mkdirSync(dirname(path), { recursive: true, mode: DIR_MODE });
+    fd = writeTempSync(temp, data, mode);
     created = true;
-    try {
-      await handle.writeFile(data);
-      await handle.chmod(mode);
-      if (fsync) await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fsp.rename(temp, path);
+    if (fsync) await fsyncDescriptor(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temp, path);
     created = false;
     if (fsync) await fsyncDirectory(dirname(path));
   } catch (error) {
-    if (created) await fsp.unlink(temp).catch(() => undefined);
+    if (fd !== undefined) ignoreErrors(() => closeSync(fd as number));
+    if (created) ignoreErrors(() => unlinkSync(temp));
     throw fromFsError(error, "write file", path);
   }
 }

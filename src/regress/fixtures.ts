@@ -3,8 +3,7 @@
  * the runpack plus fixture.json with what it recorded) and keeping `gait.yaml` listing them.
  * The builders are pure; `initFixture` / `addFixture` are the I/O edge.
  */
-import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { compareBytes } from "../contract/bytes.ts";
 import { parseJsonObject } from "../contract/canonical.ts";
@@ -121,7 +120,7 @@ export function configFixtureEntry(name: string, runId: string): ConfigFixture {
 async function readJsonFile(path: string, what: string, invalidCode: RegressErrorCode, hint: string) {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = readFileSync(path, "utf8"); // small: a thread-pool round trip costs more than the read
   } catch (error) {
     throw fromFsError(error, `read ${what}`, path);
   }
@@ -232,7 +231,7 @@ async function writeFixture(request: FixtureRequest, mode: "init" | "add"): Prom
   const sourcePath = source.path;
   let bytes: Buffer;
   try {
-    bytes = await readFile(sourcePath);
+    bytes = readFileSync(sourcePath);
   } catch (error) {
     throw fromFsError(error, "read runpack", sourcePath);
   }

@@ -3,7 +3,7 @@
  * builds the `gait.regress.result`, and writes it (and JUnit when asked) atomically. The graders
  * and the result are pure; this file is the I/O edge that loads runpacks and writes files.
  */
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { compareBytes } from "../contract/bytes.ts";
@@ -323,7 +323,9 @@ async function loadRunpackRef(path: string, workDir: string): Promise<RunpackLoa
   const ref = { path, display: showPath(workDir, path) };
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    // Synchronous, as the CLI's other inputs: fixtures' runpacks are small (the zip reader caps
+    // them), and a thread-pool round trip costs more than such a read.
+    bytes = readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const missing = code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR";
