@@ -308,7 +308,12 @@ const MAX_VERSION_NEEDED = 63;
 const MAX_CENTRAL_DIRECTORY_BYTES = 64 * 1024 * 1024;
 const S_IFDIR = 0o040000;
 const DOS_DIRECTORY = 0x10;
-const STREAM_CHUNK_BYTES = 256 * 1024;
+/**
+ * Large entries are read and inflated this much at a time: memory stays at a few chunks, and each
+ * chunk is a thread-pool round trip for the read and the inflate (256 KB chunks made verify of a
+ * 100 MB entry 76–80% of the inflate+sha256 floor's speed; 1 MB, 90–93%).
+ */
+const STREAM_CHUNK_BYTES = 1024 * 1024;
 /** Entries up to this size are hashed from one in-memory inflate (faster); larger ones stream. */
 const BUFFERED_HASH_BYTES = 4 * 1024 * 1024;
 
