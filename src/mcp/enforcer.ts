@@ -58,6 +58,11 @@ export interface EnforcerOptions {
   trust?: TrustCheck;
   recorder?: RunRecorder;
   clock: Clock;
+  /**
+   * Holds a decision back while too many traces wait for the writer (async durability; see
+   * sdk/trace-backlog.ts): the call waits, never its evidence.
+   */
+  traceBackpressure?: () => Promise<void> | undefined;
 }
 
 /** What the proxy does with one call. */
@@ -133,6 +138,8 @@ export class CallEnforcer {
       decision = failedDecision(gate.policyDigest, gate.profile, error);
     }
     this.counts[decision.verdict] += 1;
+    const backlog = this.options.traceBackpressure?.();
+    if (backlog) await backlog;
     const json = decisionToJson(decision);
     const result: CallDecision = { allowed: decision.allowed, verdict: decision.verdict, json };
     const intentId = this.recordIntent(call, decision);

@@ -21,6 +21,7 @@ import {
   TraceWorker,
   type VerifyKey,
 } from "../sdk/index.ts";
+import { TraceBacklog } from "../sdk/trace-backlog.ts";
 import { type CallDecision, CallEnforcer } from "./enforcer.ts";
 import { alwaysBlockedTools } from "./filter.ts";
 import { type HttpListener, serveHttp } from "./http.ts";
@@ -141,6 +142,9 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
 async function serve(options: ProxyOptions, gate: Gate, traceWorker: TraceWorker): Promise<RunningProxy> {
   const runId = options.runId ? sanitizeRunId(options.runId) : sessionRunId(options.upstream, options.clock);
   const recorder = options.runpackDir ? recorderFor(options, runId) : undefined;
+  // Async traces are written behind the calls by a low-priority thread; should it fall behind, calls wait.
+  const backlog =
+    options.traceDurability === "async" ? new TraceBacklog(() => traceWorker.pending) : undefined;
   // Built from the first upstream to answer (its declared name is the server's identity).
   let enforcing: Promise<CallEnforcer> | undefined;
   const enforcerFor = (upstream: Upstream) => {
@@ -156,6 +160,7 @@ async function serve(options: ProxyOptions, gate: Gate, traceWorker: TraceWorker
         ...(options.pinsPath ? { pins: new PinStore(options.pinsPath, options.clock) } : {}),
         ...(trust ? { trust } : {}),
         ...(recorder ? { recorder } : {}),
+        ...(backlog ? { traceBackpressure: () => backlog.admit() } : {}),
         clock: options.clock,
       });
     })();

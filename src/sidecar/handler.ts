@@ -78,7 +78,7 @@ export interface HandlerDeps {
   policyPath: string;
   uptimeSeconds(): number;
   traceCounts(): TraceCounts;
-  /** Resolves once the trace backlog is small enough to answer (see backlog.ts). */
+  /** Resolves once the trace backlog is small enough to answer (see sdk/trace-backlog.ts). */
   traceBackpressure(gate: Gate): Promise<void> | undefined;
 }
 

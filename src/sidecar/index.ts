@@ -12,9 +12,9 @@ import { type Clock, systemClock } from "../contract/time.ts";
 import type { Exporters } from "../export/index.ts";
 import { type ApproverKey, type GateProfile, OwnedApprovalLedger, RateLimitLedger } from "../gate/index.ts";
 import { createGate, type Gate, type LoadedPolicy, type TraceDurability, TraceWorker } from "../sdk/index.ts";
+import { TraceBacklog } from "../sdk/trace-backlog.ts";
 import { checkBindAllowed, DEFAULT_LISTEN, type ListenTarget, parseListenTarget } from "./address.ts";
 import { bearerChecker, generateToken, type TokenSource } from "./auth.ts";
-import { TraceBacklog } from "./backlog.ts";
 import { SidecarHandler, type TraceCounts } from "./handler.ts";
 import { PolicySource } from "./policy-source.ts";
 import { type BoundAddress, type RunningServer, startServer } from "./server.ts";
@@ -41,19 +41,12 @@ export type { BoundAddress } from "./server.ts";
 
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
 /**
- * Traces queued for the writer (all policy versions together) before answers wait for it, in
- * arrival order (backlog.ts). Durable answers wait for their traces anyway: this bounds the async
- * mode's memory and the evidence a crash can lose.
- */
-const MAX_PENDING_TRACES = 256;
-/**
  * With async durability no answer waits for the disk, so a group commit may wait this long for
  * more traces: fewer, larger commits (fewer syncs and wake-ups per trace) leave more of the
  * machine to the answers. It is also the longest an answered decision's trace waits to start
  * its way to disk.
  */
 const ASYNC_COMMIT_LINGER_MS = 10;
-const BACKPRESSURE_POLL_MS = 2;
 export const DEFAULT_SIDECAR_TRACE_DIR = "gait-out/traces";
 
 export interface SidecarOptions {
@@ -201,7 +194,8 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     throw error;
   }
   const traceCounts = () => policy.traceCounts();
-  const backlog = new TraceBacklog(() => traceWorker.pending, MAX_PENDING_TRACES, BACKPRESSURE_POLL_MS);
+  // All policy versions' traces together: answers wait, in arrival order, while too many are queued.
+  const backlog = new TraceBacklog(() => traceWorker.pending);
   const startedAt = performance.now();
   const handler = new SidecarHandler({
     policy,

@@ -10,6 +10,7 @@ import { CallEnforcer } from "../../src/mcp/enforcer.ts";
 import { PinStore } from "../../src/mcp/pins.ts";
 import { TrustCheck } from "../../src/mcp/trust.ts";
 import { createGate, type Gate, verifyKeyFor } from "../../src/sdk/index.ts";
+import { TraceBacklog } from "../../src/sdk/trace-backlog.ts";
 import { tempDir } from "../helpers/cli.ts";
 import { assertPublicValidIfAvailable } from "../helpers/public-schemas.ts";
 
@@ -89,6 +90,30 @@ describe("CallEnforcer", () => {
     assertPublicValidIfAvailable(trace, "mcp_trust trace");
     const low = await e.decide({ name: "ls", args: {}, context: { risk_class: "low" } });
     assert.equal(low.verdict, "allow");
+  });
+
+  it("holds a decision back while the trace backlog is full, then answers it", async () => {
+    let pending = 300;
+    const backlog = new TraceBacklog(() => pending, 256, 1);
+    const e = new CallEnforcer({
+      gate,
+      signingKey,
+      traceDir: join(dir, "traces"),
+      server: { id: "srv", transport: "stdio" },
+      defaults: { identity: "agent", workspace: dir },
+      traceBackpressure: () => backlog.admit(),
+      clock: systemClock,
+    });
+    let answered = false;
+    const decided = e.decide({ name: "ls", args: {} }).then((decision) => {
+      answered = true;
+      return decision;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.equal(answered, false, "the call waits while more than 256 traces are queued");
+    assert.equal(backlog.size, 1);
+    pending = 10;
+    assert.equal((await decided).allowed, true);
   });
 
   it("fails closed when the pin file is unusable or the tool was never listed", async () => {

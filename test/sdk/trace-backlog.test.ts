@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { TraceBacklog } from "../../src/sidecar/backlog.ts";
+import { TraceBacklog } from "../../src/sdk/trace-backlog.ts";
 
 describe("TraceBacklog", () => {
   it("lets answers go at once while the writer keeps up", () => {

@@ -6,6 +6,14 @@
  * wait, a new answer queues behind them instead of slipping through when the backlog dips, so no
  * answer waits much longer than the rest.
  */
+/**
+ * Traces queued for the writer before answers wait for it: it bounds async durability's memory
+ * and the evidence a crash can lose (durable answers wait for their traces anyway).
+ */
+export const MAX_PENDING_TRACES = 256;
+/** How often waiting answers look at the backlog again. */
+export const BACKLOG_POLL_MS = 2;
+
 export class TraceBacklog {
   private readonly pending: () => number;
   private readonly limit: number;
@@ -14,7 +22,7 @@ export class TraceBacklog {
   private timer: NodeJS.Timeout | undefined;
 
   /** `pending` counts the traces queued and not yet written; answers wait while it exceeds `limit`. */
-  constructor(pending: () => number, limit: number, pollMs: number) {
+  constructor(pending: () => number, limit = MAX_PENDING_TRACES, pollMs = BACKLOG_POLL_MS) {
     this.pending = pending;
     this.limit = limit;
     this.pollMs = pollMs;
