@@ -7,7 +7,11 @@
  *   this machine allows any Node HTTP service (the floor of throughput and of async latency);
  * - `trivial+fdatasync`: the same, but it first writes one small new file per request and
  *   fdatasyncs it, the least a service that answers only once something is on disk can do (the
- *   floor of durable latency).
+ *   floor of durable latency);
+ * - `sign+journal`: the trivial server that also signs each body with Ed25519 and appends the
+ *   signed line to one journal, group-committed (one fdatasync for all that arrived meanwhile),
+ *   answering after the sync: the least a service that answers only once a signed record is on
+ *   disk can do, with none of the decision's own work (the ceiling of durable throughput).
  * Rounds run the four servers in a rotating order, so each sees the same machine state; figures
  * are the medians over the rounds, and each row says which floor it is judged against.
  *
@@ -41,9 +45,9 @@ import { encodePrivateKey, generateSigningKey } from "../src/contract/signing.ts
 import { type BenchRow, percentile } from "./lib.ts";
 
 type Mode = "durable" | "async";
-type Floor = "trivial" | "trivial+fdatasync";
+type Floor = "trivial" | "trivial+fdatasync" | "sign+journal";
 type ServerKind = Mode | Floor;
-const SERVERS: ServerKind[] = ["durable", "async", "trivial", "trivial+fdatasync"];
+const SERVERS: ServerKind[] = ["durable", "async", "trivial", "trivial+fdatasync", "sign+journal"];
 const ROUNDS = 3;
 const CONCURRENCY = 32;
 /** Requests sent one at a time: the latency of a single agent's call, without queueing. */
@@ -136,6 +140,48 @@ const server = require("node:http").createServer((req, res) => {
 server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ url: "http://127.0.0.1:" + server.address().port, token: "-" })));
 `;
 
+/** The `sign+journal` floor (see the module comment): parse, sign, group-commit a journal line, answer. */
+const SIGNING_FLOOR_SERVER = `
+const fs = require("node:fs");
+const crypto = require("node:crypto");
+const { privateKey } = crypto.generateKeyPairSync("ed25519");
+const journal = fs.openSync(process.argv[1] + "/journal.jsonl", "a", 0o600);
+let waiting = [];
+let syncing = false;
+const commit = () => {
+  if (syncing || waiting.length === 0) return;
+  syncing = true;
+  const group = waiting;
+  waiting = [];
+  fs.write(journal, group.map((g) => g.line).join(""), (error) =>
+    fs.fdatasync(journal, (syncError) => {
+      syncing = false;
+      for (const g of group) g.done(error || syncError);
+      commit();
+    }),
+  );
+};
+const server = require("node:http").createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    const record = JSON.stringify({ intent: JSON.parse(Buffer.concat(chunks).toString("utf8")), verdict: "allow" });
+    const signature = crypto.sign(null, Buffer.from(record), privateKey).toString("base64");
+    const body = JSON.stringify({ ok: true, verdict: "allow" });
+    waiting.push({
+      line: JSON.stringify({ record, signature }) + "\\n",
+      done: (error) => {
+        if (error) { res.writeHead(500); return res.end(String(error)); }
+        res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+        res.end(body);
+      },
+    });
+    setImmediate(commit);
+  });
+});
+server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ url: "http://127.0.0.1:" + server.address().port, token: "-" })));
+`;
+
 interface Startup {
   url: string;
   token: string;
@@ -194,6 +240,12 @@ export async function benchSidecar(): Promise<BenchRow[]> {
       ...(["durable", "async"] as const).flatMap((mode) => modeRows(mode, rounds[mode], kills[mode], floors)),
       ...floorRows("trivial", rounds.trivial, "parses the body, answers a fixed verdict"),
       ...floorRows("trivial+fdatasync", rounds["trivial+fdatasync"], "also writes and fdatasyncs a new file"),
+      ...floorRows(
+        "sign+journal",
+        rounds["sign+journal"],
+        "also signs each body and group-commits it to an fdatasynced journal",
+        floors.trivialThroughput,
+      ),
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -228,6 +280,8 @@ const p99 = (load: LoadResult) => percentile(load.latenciesUs, 99);
 interface FloorFigures {
   trivialSingleP99: number;
   trivialThroughput: number;
+  /** What the sign+journal floor reaches: the ceiling of a durable signing service here. */
+  signingThroughput: number;
   fdatasyncSingleP99: number;
 }
 
@@ -237,6 +291,7 @@ function floorFigures(rounds: Record<ServerKind, RoundResult[]>): FloorFigures {
   return {
     trivialSingleP99: median(rounds.trivial, (r) => p99(r.single)),
     trivialThroughput: median(rounds.trivial, (r) => r.saturation.throughput),
+    signingThroughput: median(rounds["sign+journal"], (r) => r.saturation.throughput),
     fdatasyncSingleP99: median(rounds["trivial+fdatasync"], (r) => p99(r.single)),
   };
 }
@@ -260,6 +315,13 @@ function modeRows(mode: Mode, results: RoundResult[], kills: KillResult[], floor
       ? { value: floors.trivialThroughput, name: "trivial", target: 0.5, higherIsBetter: true }
       : { value: floors.trivialThroughput, name: "trivial", higherIsBetter: true };
   const rss = medianRow(results, (r) => r.rssMb, `${mode} RSS under load`, "MB");
+  const throughput = medianRow(
+    results,
+    (r) => r.saturation.throughput,
+    `${mode} ${CONCURRENCY} connections throughput`,
+    "req/s",
+  );
+  const ceiling = (floors.signingThroughput / floors.trivialThroughput).toFixed(2);
   return [
     medianRow(results, (r) => p50(r.single), `${mode} 1 connection p50`, "µs"),
     { ...medianRow(results, (r) => p99(r.single), `${mode} 1 connection p99`, "µs"), floor: singleP99Floor },
@@ -268,13 +330,9 @@ function modeRows(mode: Mode, results: RoundResult[], kills: KillResult[], floor
     medianRow(results, (r) => p50(r.saturation), `${mode} ${CONCURRENCY} connections p50`, "µs"),
     medianRow(results, (r) => p99(r.saturation), `${mode} ${CONCURRENCY} connections p99`, "µs"),
     {
-      ...medianRow(
-        results,
-        (r) => r.saturation.throughput,
-        `${mode} ${CONCURRENCY} connections throughput`,
-        "req/s",
-      ),
+      ...throughput,
       floor: throughputFloor,
+      note: `${throughput.note}; the sign+journal floor reaches ${ceiling}× trivial`,
     },
     {
       ...rss,
@@ -300,7 +358,12 @@ function modeRows(mode: Mode, results: RoundResult[], kills: KillResult[], floor
   ];
 }
 
-function floorRows(kind: Floor, results: RoundResult[], what: string): BenchRow[] {
+function floorRows(
+  kind: Floor,
+  results: RoundResult[],
+  what: string,
+  trivialThroughput?: number,
+): BenchRow[] {
   const errors = results.reduce((sum, r) => sum + r.single.errors + r.paced.errors + r.saturation.errors, 0);
   return [
     { ...medianRow(results, (r) => p50(r.single), `${kind} 1 connection p50`, "µs"), note: what },
@@ -309,12 +372,17 @@ function floorRows(kind: Floor, results: RoundResult[], what: string): BenchRow[
     medianRow(results, (r) => p99(r.paced), `${kind} paced ${PACED_RATE} req/s p99`, "µs"),
     medianRow(results, (r) => p50(r.saturation), `${kind} ${CONCURRENCY} connections p50`, "µs"),
     medianRow(results, (r) => p99(r.saturation), `${kind} ${CONCURRENCY} connections p99`, "µs"),
-    medianRow(
-      results,
-      (r) => r.saturation.throughput,
-      `${kind} ${CONCURRENCY} connections throughput`,
-      "req/s",
-    ),
+    {
+      ...medianRow(
+        results,
+        (r) => r.saturation.throughput,
+        `${kind} ${CONCURRENCY} connections throughput`,
+        "req/s",
+      ),
+      ...(trivialThroughput
+        ? { floor: { value: trivialThroughput, name: "trivial", higherIsBetter: true } }
+        : {}),
+    },
     medianRow(results, (r) => r.rssMb, `${kind} RSS under load`, "MB"),
     ...(errors > 0 ? [{ name: `${kind} errors`, value: errors, unit: "req" }] : []),
   ];
@@ -457,6 +525,9 @@ function startServer(
   else if (kind === "trivial+fdatasync") {
     mkdirSync(outDir);
     args = ["-e", FLOOR_SERVER, outDir];
+  } else if (kind === "sign+journal") {
+    mkdirSync(outDir);
+    args = ["-e", SIGNING_FLOOR_SERVER, outDir];
   } else {
     args = [
       cliPath(),
