@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { generateSigningKey } from "../../src/contract/signing.ts";
 import { systemClock } from "../../src/contract/time.ts";
 import { parsePolicyYaml, verifyTrace } from "../../src/gate/index.ts";
-import { CallEnforcer } from "../../src/mcp/enforcer.ts";
+import { CallEnforcer, type EnforcerOptions } from "../../src/mcp/enforcer.ts";
 import { PinStore } from "../../src/mcp/pins.ts";
 import { TrustCheck } from "../../src/mcp/trust.ts";
 import { createGate, type Gate, verifyKeyFor } from "../../src/sdk/index.ts";
@@ -33,7 +33,7 @@ describe("CallEnforcer", () => {
     cleanup();
   });
 
-  const enforcer = (pinsPath?: string) =>
+  const enforcer = (pinsPath?: string, more: Partial<EnforcerOptions> = {}) =>
     new CallEnforcer({
       gate,
       signingKey,
@@ -42,6 +42,7 @@ describe("CallEnforcer", () => {
       defaults: { identity: "agent", workspace: dir },
       ...(pinsPath ? { pins: new PinStore(pinsPath, systemClock) } : {}),
       clock: systemClock,
+      ...more,
     });
 
   it("asks the gate: allow forwards, block refuses", async () => {
@@ -71,14 +72,8 @@ describe("CallEnforcer", () => {
 
   it("an untrusted server is refused before the rules for required risk classes, its trace carrying mcp_trust", async () => {
     const trustPolicy = parsePolicyYaml("mcp_trust: {snapshot: trust.json}\n", "p.yaml").policy.mcpTrust;
-    const e = new CallEnforcer({
-      gate,
-      signingKey,
-      traceDir: join(dir, "traces"),
-      server: { id: "srv", transport: "stdio" },
-      defaults: { identity: "agent", workspace: dir },
+    const e = enforcer(undefined, {
       trust: new TrustCheck(trustPolicy, { kind: "unavailable", message: "no file" }, "srv"),
-      clock: systemClock,
     });
     const high = await e.decide({ name: "ls", args: {}, context: { risk_class: "high" } });
     assert.equal(high.verdict, "block");
@@ -95,15 +90,7 @@ describe("CallEnforcer", () => {
   it("holds a decision back while the trace backlog is full, then answers it", async () => {
     let pending = 300;
     const backlog = new TraceBacklog(() => pending, 256, 1);
-    const e = new CallEnforcer({
-      gate,
-      signingKey,
-      traceDir: join(dir, "traces"),
-      server: { id: "srv", transport: "stdio" },
-      defaults: { identity: "agent", workspace: dir },
-      traceBackpressure: () => backlog.admit(),
-      clock: systemClock,
-    });
+    const e = enforcer(undefined, { traceBackpressure: () => backlog.admit() });
     let answered = false;
     const decided = e.decide({ name: "ls", args: {} }).then((decision) => {
       answered = true;
