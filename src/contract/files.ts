@@ -50,15 +50,29 @@ export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${unique}`);
 }
 
-/**
- * Replaces `path` atomically (temp file, fsync, rename, directory fsync); throws its coded error.
- * As writeFileNew: metadata calls synchronous, only the syncs on the thread pool.
- */
+/** Replaces `path` atomically (temp file, fsync, rename, directory fsync); throws its coded error. */
 export async function writeFileAtomic(
   path: string,
   data: string | Uint8Array,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
+  return writeThroughTemp(path, data, options, (temp) => renameSync(temp, path));
+}
+
+/**
+ * Writes `data` to a new temp file beside `path` (synced unless told not to), lets `place` give it
+ * its final name and leave no temp name behind, then syncs the directory; on failure the temp
+ * file is removed. The metadata calls (create, write, link or rename, unlink) are synchronous:
+ * each costs microseconds, where a round trip through the thread pool costs 0.1–0.2 ms on a
+ * virtual machine (and a CLI call that writes its evidence made a dozen). Only the syncs, which
+ * wait for the disk, leave the event loop.
+ */
+async function writeThroughTemp<T>(
+  path: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions,
+  place: (temp: string) => T,
+): Promise<T> {
   const { mode = 0o600, fsync = true } = options;
   const temp = tempPathFor(path);
   let fd: number | undefined;
@@ -70,9 +84,10 @@ export async function writeFileAtomic(
     if (fsync) await fsyncDescriptor(fd);
     closeSync(fd);
     fd = undefined;
-    renameSync(temp, path);
+    const placed = place(temp);
     created = false;
     if (fsync) await fsyncDirectory(dirname(path));
+    return placed;
   } catch (error) {
     if (fd !== undefined) ignoreErrors(() => closeSync(fd as number));
     if (created) ignoreErrors(() => unlinkSync(temp));
@@ -126,41 +141,19 @@ export interface NewFileWritten {
   attempt: number;
 }
 
-/**
- * One new file under the first free name, never replacing a file; throws its coded error. The
- * metadata calls (create, write, link, unlink) are synchronous: each costs microseconds, where a
- * round trip through the thread pool costs 0.1–0.2 ms on a virtual machine (and a CLI call that
- * writes its evidence made a dozen). Only the syncs, which wait for the disk, leave the event loop.
- */
+/** One new file under the first free name, never replacing a file; throws its coded error. */
 export async function writeFileNew(
   names: string | NewFileNames,
   data: string | Uint8Array,
   options: AtomicWriteOptions = {},
 ): Promise<NewFileWritten> {
-  const { mode = 0o600, fsync = true } = options;
   const candidates = namesOf(names);
-  const path = firstNewFileName(candidates);
-  const temp = tempPathFor(path);
-  let fd: number | undefined;
-  let created = false;
-  try {
-    mkdirSync(dirname(path), { recursive: true, mode: DIR_MODE });
-    fd = writeTempSync(temp, data, mode);
-    created = true;
-    if (fsync) await fsyncDescriptor(fd);
-    closeSync(fd);
-    fd = undefined;
+  return writeThroughTemp(firstNewFileName(candidates), data, options, (temp) => {
     const written = claimNameSync(temp, candidates, likelyFreeAttempt(candidates));
     // The temp name goes before the directory fsync, so a crash cannot bring it back.
-    created = false;
     ignoreErrors(() => unlinkSync(temp));
-    if (fsync) await fsyncDirectory(dirname(path));
     return written;
-  } catch (error) {
-    if (fd !== undefined) ignoreErrors(() => closeSync(fd as number));
-    if (created) ignoreErrors(() => unlinkSync(temp));
-    throw fromFsError(error, "write file", path);
-  }
+  });
 }
 
 /** An exact path has no alternative: if it exists, the write fails. */

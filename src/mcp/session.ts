@@ -114,6 +114,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     handOffDelayMs: async ? ASYNC_BATCH_MS : 0,
     background: async,
   });
+  // A low-priority thread could fall behind the calls: should it, calls wait (never their evidence).
+  const backlog = async ? new TraceBacklog(() => traceWorker.pending) : undefined;
   const gate = await createGate({
     traceWorker,
     policy: options.policy,
@@ -132,7 +134,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     onError: (error, info) => options.log(`trace ${info.traceId} was not written: ${error.message}`),
   });
   try {
-    return await serve(options, gate, traceWorker);
+    return await serve(options, gate, traceWorker, backlog);
   } catch (error) {
     await gate.close();
     await traceWorker.close();
@@ -141,12 +143,14 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   }
 }
 
-async function serve(options: ProxyOptions, gate: Gate, traceWorker: TraceWorker): Promise<RunningProxy> {
+async function serve(
+  options: ProxyOptions,
+  gate: Gate,
+  traceWorker: TraceWorker,
+  backlog: TraceBacklog | undefined,
+): Promise<RunningProxy> {
   const runId = options.runId ? sanitizeRunId(options.runId) : sessionRunId(options.upstream, options.clock);
   const recorder = options.runpackDir ? recorderFor(options, runId) : undefined;
-  // Async traces are written behind the calls by a low-priority thread; should it fall behind, calls wait.
-  const backlog =
-    options.traceDurability === "async" ? new TraceBacklog(() => traceWorker.pending) : undefined;
   // Built from the first upstream to answer (its declared name is the server's identity).
   let enforcing: Promise<CallEnforcer> | undefined;
   const enforcerFor = (upstream: Upstream) => {

@@ -1,12 +1,4 @@
 /**
- * Holds answers back while too many traces wait for the trace writer. Decisions are made in
- * microseconds, traces take a signature and an fsynced file each: under a load the writer cannot
- * sustain (async durability answers before writing), the backlog, its memory and the evidence a
- * crash would lose would grow without bound. Waiting answers leave in arrival order: while any
- * wait, a new answer queues behind them instead of slipping through when the backlog dips, so no
- * answer waits much longer than the rest.
- */
-/**
  * Traces queued for the writer before answers wait for it: it bounds async durability's memory
  * and the evidence a crash can lose (durable answers wait for their traces anyway).
  */
@@ -14,6 +6,14 @@ export const MAX_PENDING_TRACES = 256;
 /** How often waiting answers look at the backlog again. */
 export const BACKLOG_POLL_MS = 2;
 
+/**
+ * Holds answers back while too many traces wait for the trace writer. Decisions are made in
+ * microseconds, traces take a signature and an fsynced file each: under a load the writer cannot
+ * sustain (async durability answers before writing), the backlog, its memory and the evidence a
+ * crash would lose would grow without bound. Waiting answers leave in arrival order: while any
+ * wait, a new answer queues behind them instead of slipping through when the backlog dips, so no
+ * answer waits much longer than the rest.
+ */
 export class TraceBacklog {
   private readonly pending: () => number;
   private readonly limit: number;
