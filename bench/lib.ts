@@ -125,3 +125,15 @@ export function interleavedProcessMs<Name extends string>(
   }
   return times;
 }
+
+/**
+ * Writes back the file systems' dirty data and metadata (`sync`, where there is one) before a
+ * measurement, so what earlier work left unwritten is not written during it. On an ext4 volume
+ * without a journal (this benchmark's VM) it also matters for file creation: while the blocks of
+ * recently freed inodes are dirty, the inode allocator skips every inode freed in the last five
+ * minutes, one lookup each, and creating a file after a large deletion (a test run, an earlier
+ * benchmark's clean-up) cost 160 µs instead of 15 µs of kernel CPU (docs/performance.md).
+ */
+export function settleFileSystems(): void {
+  spawnSync("sync", { stdio: "ignore" });
+}

@@ -25,7 +25,7 @@ import { generateSigningKey } from "../src/contract/signing.ts";
 import { systemClock } from "../src/contract/time.ts";
 import { CallEnforcer, createProxyServer, upstreamOf } from "../src/mcp/index.ts";
 import { createGate, TraceWorker } from "../src/sdk/index.ts";
-import { type BenchRow, percentile } from "./lib.ts";
+import { type BenchRow, percentile, settleFileSystems } from "./lib.ts";
 
 const ROUNDS = 5;
 const CALLS_PER_ROUND = 400;
@@ -145,6 +145,7 @@ export async function benchMcp(): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), "gait-bench-mcp-"));
   writeFileSync(join(dir, "policy.yaml"), "default_verdict: allow\nrules: []\n");
   const paths: Path[] = ["direct", "proxy_async", "proxy_durable"];
+  settleFileSystems();
   const clients = Object.fromEntries(
     await Promise.all(paths.map(async (p) => [p, await connect(p, dir)])),
   ) as Record<Path, Client>;

@@ -42,7 +42,7 @@ import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { encodePrivateKey, generateSigningKey } from "../src/contract/signing.ts";
-import { type BenchRow, percentile } from "./lib.ts";
+import { type BenchRow, percentile, settleFileSystems } from "./lib.ts";
 
 type Mode = "durable" | "async";
 type Floor = "trivial" | "trivial+fdatasync" | "sign+journal";
@@ -400,6 +400,7 @@ async function loadRound(
   deadline: number,
 ): Promise<RoundResult> {
   const outDir = join(dir, name);
+  settleFileSystems();
   const server = startServer(dir, keyPath, outDir, kind);
   try {
     const startup = await readStartup(server.child);
