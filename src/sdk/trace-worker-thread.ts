@@ -7,10 +7,11 @@
  * scripts/build.mjs); under tsx it is loaded from this file.
  */
 import type { KeyObject } from "node:crypto";
+import { readlinkSync } from "node:fs";
+import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { asError } from "../contract/errors.ts";
 import { signingKeyFromKeyObject } from "../contract/signing.ts";
-import { lowerThisThreadsPriority } from "../contract/thread-priority.ts";
 import { type SignedTraceWork, signTraceWork, traceFilesOf } from "./trace-work.ts";
 import { type EvidenceOutcome, GroupCommitter } from "./trace-worker-commit.ts";
 import {
@@ -70,4 +71,19 @@ function resultOf(item: BatchItem, signed: SignedTraceWork, outcome: EvidenceOut
     if (signed.approvalAudit) result.approvalAudit = signed.approvalAudit;
   }
   return result;
+}
+
+/**
+ * Linux schedules threads one by one, and setpriority(2) given a thread id sets that thread's
+ * nice value alone: this thread's id is the last part of /proc/thread-self. Elsewhere (no such
+ * link) the thread keeps the process's priority; so does it when the call is refused.
+ */
+function lowerThisThreadsPriority(): void {
+  const LOWEST = 19;
+  try {
+    const threadId = Number(readlinkSync("/proc/thread-self").split("/").pop());
+    if (Number.isInteger(threadId) && threadId > 0) setPriority(threadId, LOWEST);
+  } catch {
+    // Not Linux, or not allowed: a missed optimisation, never an error.
+  }
 }

@@ -1,18 +1,7 @@
 /**
- * Settings for the long-running commands (`gait gate serve`, `gait mcp proxy`), applied by the
- * launcher before the command runs.
- *
- * Thread priority: V8's own threads (garbage-collection helpers, the optimizing compiler, which
- * works through the first thousands of requests) run at the lowest CPU priority (Linux), so that
- * on a small machine they yield the CPU to the thread that answers and to the agent waiting for
- * the answer. On two shared vCPUs they otherwise held a CPU for up to a scheduler tick (4 ms) while
- * the agent, woken by its answer, waited behind them: one connection's p99 fell from 2.6-2.9 to
- * 2.0-2.2 ms (docs/performance.md). libuv's thread pool is not affected: it starts later, when
- * the first file is synced, with the main thread's priority, so the syncs a durable answer waits
- * for keep theirs.
- *
- * Heap: V8's defaults suit a short burst of work, and let a server that answers small requests
- * hold far more memory than it uses.
+ * Heap settings for the long-running commands (`gait gate serve`, `gait mcp proxy`): V8's defaults
+ * suit a short burst of work, and let a server that answers small requests hold far more memory
+ * than it uses.
  *
  * - The young generation: under any sustained load V8 grows it to its maximum (two 16 MB
  *   semi-spaces on 64-bit). `node --max-semi-space-size` would cap it, but only as a flag of the
@@ -31,7 +20,6 @@
  */
 import { PerformanceObserver } from "node:perf_hooks";
 import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
-import { lowerOtherThreadsPriority } from "../contract/thread-priority.ts";
 
 /** Each semi-space's cap: scavenges stay rare at the sidecar's allocation rate, and cheap. */
 const SEMI_SPACE_CAP_MB = 4;
@@ -40,9 +28,8 @@ const YOUNG_GENERATION_CAP_BYTES = 2 * SEMI_SPACE_CAP_MB * 1024 * 1024;
 /** The old generation may grow by this much over what the last full collection left live. */
 const OLD_GENERATION_GROWTH_PERCENT = 20;
 
-/** Applies the settings to this process; call first, before anything uses the thread pool. */
-export function tuneForServer(): void {
-  lowerOtherThreadsPriority();
+/** Applies both settings to this process; call before the server starts. */
+export function tuneHeapForServer(): void {
   setFlagsFromString(`--heap-growing-percent=${OLD_GENERATION_GROWTH_PERCENT}`);
   capYoungGeneration();
 }
