@@ -92,7 +92,7 @@ async function inMemoryServer(capabilities: ClientCapabilities = {}): Promise<Cl
 async function inProcessRows(dir: string): Promise<BenchRow[]> {
   const signingKey = generateSigningKey();
   // As `gait mcp proxy --trace-durability async` sets it up (src/mcp/session.ts).
-  const traceWorker = new TraceWorker({ signingKey, lingerMs: 10, handOffDelayMs: 10, background: true });
+  const traceWorker = new TraceWorker({ signingKey, lingerMs: 10, handOffDelayMs: 10 });
   const gate = await createGate({
     policyText: "default_verdict: allow\nrules: []\n",
     signingKey,

@@ -9,8 +9,6 @@ export interface WorkerInit {
   fsync: boolean;
   /** See TraceWorkerOptions.lingerMs. */
   lingerMs: number;
-  /** See TraceWorkerOptions.background. */
-  background: boolean;
 }
 
 export interface BatchItem {

@@ -7,8 +7,6 @@
  * scripts/build.mjs); under tsx it is loaded from this file.
  */
 import type { KeyObject } from "node:crypto";
-import { readlinkSync } from "node:fs";
-import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { asError } from "../contract/errors.ts";
 import { signingKeyFromKeyObject } from "../contract/signing.ts";
@@ -22,7 +20,6 @@ import {
 } from "./trace-worker-protocol.ts";
 
 const init = workerData as WorkerInit;
-if (init.background) lowerThisThreadsPriority();
 const key = signingKeyFromKeyObject(init.privateKey as KeyObject);
 const committer = new GroupCommitter({ fsync: init.fsync, lingerMs: init.lingerMs });
 /** Results that settled in the same turn, sent back in one message. */
@@ -71,19 +68,4 @@ function resultOf(item: BatchItem, signed: SignedTraceWork, outcome: EvidenceOut
     if (signed.approvalAudit) result.approvalAudit = signed.approvalAudit;
   }
   return result;
-}
-
-/**
- * Linux schedules threads one by one, and setpriority(2) given a thread id sets that thread's
- * nice value alone: this thread's id is the last part of /proc/thread-self. Elsewhere (no such
- * link) the thread keeps the process's priority; so does it when the call is refused.
- */
-function lowerThisThreadsPriority(): void {
-  const LOWEST = 19;
-  try {
-    const threadId = Number(readlinkSync("/proc/thread-self").split("/").pop());
-    if (Number.isInteger(threadId) && threadId > 0) setPriority(threadId, LOWEST);
-  } catch {
-    // Not Linux, or not allowed: a missed optimisation, never an error.
-  }
 }

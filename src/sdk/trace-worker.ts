@@ -79,12 +79,6 @@ export interface TraceWorkerOptions {
    * structured-clone and wake-up costs leave the path of the calls.
    */
   handOffDelayMs?: number | undefined;
-  /**
-   * Run the thread at the lowest CPU priority (Linux; elsewhere ignored), so signing and
-   * writing yield the CPU to the thread that decides. Only for async durability: a durable answer
-   * waits for this thread.
-   */
-  background?: boolean | undefined;
 }
 
 export class TraceWorker implements TraceEngine {
@@ -112,7 +106,6 @@ export class TraceWorker implements TraceEngine {
       privateKey: options.signingKey.privateKey,
       fsync,
       lingerMs,
-      background: options.background === true,
     };
     this.committer = options.thread === false ? new GroupCommitter({ fsync, lingerMs }) : undefined;
   }

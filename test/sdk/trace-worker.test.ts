@@ -251,31 +251,6 @@ describe("TraceWorker.submit", () => {
     }
   });
 
-  it("with background, its thread runs at the lowest priority (Linux)", async (t) => {
-    if (!existsSync("/proc/thread-self")) {
-      t.skip("no /proc/thread-self: thread priorities are Linux-only");
-      return;
-    }
-    const niceValues = () =>
-      readdirSync("/proc/self/task").map((task) => {
-        const stat = readFileSync(`/proc/self/task/${task}/stat`, "utf8");
-        // Field 19 (nice), counted after the parenthesised command name, which may hold spaces.
-        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
-      });
-    const before = niceValues().filter((nice) => nice === 19).length;
-    const dir = scratch(t);
-    const signingKey = generateSigningKey();
-    const worker = startWorker(t, { signingKey, fsync: false, background: true });
-    const outcome = await outcomeOf(t, signingKey, intent("tool.read"));
-    const done = await submit(
-      worker,
-      () => ({ records: gateRecordsFor(outcome, { observedAt: NOW }), dir }),
-      false,
-    );
-    assert.equal(done.error, undefined);
-    assert.equal(niceValues().filter((nice) => nice === 19).length, before + 1, "one thread more at nice 19");
-  });
-
   it("close() of a worker that never received work resolves", async () => {
     await new TraceWorker({ signingKey: generateSigningKey() }).close();
   });
