@@ -12,7 +12,7 @@ import {
 } from "../../src/contract/signing.ts";
 import { parseGoDuration, Timestamp } from "../../src/contract/time.ts";
 import { mintApprovalToken, parsePolicyYaml, prepareIntent, verifyTrace } from "../../src/gate/index.ts";
-import { gaitBin, runGait, tempDir } from "../helpers/cli.ts";
+import { captureOutput, gaitBin, runGait, tempDir } from "../helpers/cli.ts";
 import {
   call,
   deadPid,
@@ -279,20 +279,15 @@ describe("gait gate serve (human mode)", () => {
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
+    const output = captureOutput(child);
     try {
-      await eventually(async () => stdout.includes("token_source=") && stderr.includes("token="));
-      const url = /listening on (http:\/\/\S+)/.exec(stdout)?.[1];
-      const token = /^token=(\S+)$/m.exec(stderr)?.[1];
+      await eventually(
+        async () => output.stdout().includes("token_source=") && output.stderr().includes("token="),
+      );
+      const url = /listening on (http:\/\/\S+)/.exec(output.stdout())?.[1];
+      const token = /^token=(\S+)$/m.exec(output.stderr())?.[1];
       assert.ok(url && token);
-      assert.equal(stdout.includes(token), false, "the token is not on stdout");
+      assert.equal(output.stdout().includes(token), false, "the token is not on stdout");
       assert.equal((await call(url, "/v1/health", { token })).status, 200);
     } finally {
       const exited = new Promise((resolve) => child.once("exit", resolve));

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { gaitBin, runGait, tempDir } from "../helpers/cli.ts";
+import { captureOutput, gaitBin, runGait, tempDir } from "../helpers/cli.ts";
 
 const policy = `default_verdict: block
 rules:
@@ -228,25 +228,21 @@ interface LiveGait {
 
 function spawnGait(args: string[], cwd: string): LiveGait {
   const child = spawn(process.execPath, [gaitBin, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" } });
-  const text = { stdout: "", stderr: "" };
-  child.stdout.on("data", (d) => {
-    text.stdout += d;
-  });
-  child.stderr.on("data", (d) => {
-    text.stderr += d;
-  });
+  const text = captureOutput(child);
   const closed = new Promise<void>((resolve) => child.on("close", () => resolve()));
   return {
     process: child,
-    stdout: () => text.stdout,
+    stdout: text.stdout,
     closed,
     async waitFor(stream, pattern) {
       const deadline = Date.now() + 10_000;
       for (;;) {
-        const match = pattern.exec(text[stream]);
+        const match = pattern.exec(text[stream]());
         if (match) return match;
         if (Date.now() > deadline || child.exitCode !== null) {
-          throw new Error(`no ${pattern} on ${stream}: ${JSON.stringify(text)}`);
+          throw new Error(
+            `no ${pattern} on ${stream}: ${JSON.stringify({ stdout: text.stdout(), stderr: text.stderr() })}`,
+          );
         }
         await sleep(20);
       }

@@ -1,5 +1,5 @@
 /** Spawns the built CLI (dist/gait.cjs) the way a user would, in a directory of the test's choosing. */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -33,26 +33,32 @@ export function runGait(
       stdio: ["pipe", "pipe", "pipe"],
       timeout: options.timeoutMs ?? 60_000,
     });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
+    const output = captureOutput(child);
     child.on("error", reject);
     child.on("close", (code) => {
+      const stdout = output.stdout();
       let json: Record<string, unknown> | undefined;
       try {
         json = JSON.parse(stdout) as Record<string, unknown>;
       } catch {
         json = undefined;
       }
-      resolvePromise({ code: code ?? -1, stdout, stderr, json });
+      resolvePromise({ code: code ?? -1, stdout, stderr: output.stderr(), json });
     });
     child.stdin.end(options.input ?? "");
   });
+}
+
+/** Collects what a child writes on stdout and stderr, as text, while it runs. */
+export function captureOutput(child: ChildProcess): { stdout(): string; stderr(): string } {
+  const text = { stdout: "", stderr: "" };
+  child.stdout?.on("data", (d) => {
+    text.stdout += d;
+  });
+  child.stderr?.on("data", (d) => {
+    text.stderr += d;
+  });
+  return { stdout: () => text.stdout, stderr: () => text.stderr };
 }
 
 /** A fresh temp dir, removed when the returned `cleanup` runs. */

@@ -18,7 +18,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { readRunpack } from "../../src/runpack/read.ts";
-import { gaitBin, tempDir } from "../helpers/cli.ts";
+import { captureOutput, gaitBin, tempDir } from "../helpers/cli.ts";
 
 const TOKEN = `sk-test-${randomBytes(16).toString("hex")}`;
 const WRONG_TOKEN = `sk-wrong-${randomBytes(16).toString("hex")}`;
@@ -112,14 +112,7 @@ describe("gait mcp proxy --upstream with headers (built CLI)", () => {
       proxyArgs(["--upstream-header-env", "Authorization=UP_AUTH", "--upstream-header", "X-Tenant: acme"]),
       { cwd: dir, env: { ...process.env, UP_AUTH: `Bearer ${WRONG_TOKEN}`, NO_COLOR: "1" } },
     );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
+    const output = captureOutput(child);
     const initialize = {
       jsonrpc: "2.0",
       id: 1,
@@ -128,6 +121,8 @@ describe("gait mcp proxy --upstream with headers (built CLI)", () => {
     };
     child.stdin.write(`${JSON.stringify(initialize)}\n`);
     const code = await new Promise<number | null>((r) => child.once("exit", r));
+    const stdout = output.stdout();
+    const stderr = output.stderr();
     assert.equal(code, 7, stdout + stderr);
     const answer = JSON.parse(stdout.split("\n")[0]!) as { id: number; error?: { message: string } };
     assert.equal(answer.id, 1);
