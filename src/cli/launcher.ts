@@ -18,7 +18,7 @@ const [commandWord, subcommand] = process.argv.slice(2);
 if ((commandWord === "gate" && subcommand === "serve") || (commandWord === "mcp" && subcommand === "proxy")) {
   // Commands that run until stopped. Required here, not imported: esbuild keeps a required
   // module lazy, so one-shot commands load neither node:v8 nor node:perf_hooks.
-  (require("./server-heap.ts") as typeof import("./server-heap.ts")).tuneHeapForServer();
+  (require("./server-tuning.ts") as typeof import("./server-tuning.ts")).tuneV8ForServer();
 }
 
 if (process.argv.length === 3 && (commandWord === "--version" || commandWord === "-v")) {
