@@ -9,7 +9,7 @@ import { digestJcs, exceedsJsonDepth, isJsonObject, type JsonValue } from "../co
 import { isGaitError } from "../contract/errors.ts";
 import { lowerCase, trimLower, trimSpace, withoutInvisibleCharacters } from "../contract/text.ts";
 import { EPOCH_1980, Timestamp } from "../contract/time.ts";
-import type { CredentialPosture, Decision, LimitRequirement, StepVerdict } from "./decision.ts";
+import type { CredentialPosture, Decision, StepVerdict } from "./decision.ts";
 import { applyFreezeWindow, type CompiledFreeze, compileFreeze } from "./freeze.ts";
 import { type PrepareOptions, prepareIntent } from "./intent.ts";
 import type { NormalizedIntent, PreparedIntent, Target } from "./intent-model.ts";
@@ -326,44 +326,96 @@ function sanitizeRuleName(name: string): string {
   return lowerCase(name).replace(/[ -]/g, "_");
 }
 
+/**
+ * The tier's decision: the most restrictive effect wins, and the rules that produced it (the
+ * deciding ones) contribute their reasons and requirements. Plain loops over the outcomes, not
+ * chains of array callbacks: this runs on every decision, and a server compiles it for as long
+ * as it warms up (docs/performance.md, fifth pass).
+ */
 function mergeTier(outcomes: RuleOutcome[], intent: NormalizedIntent): Decision {
-  let verdict: Verdict = "allow";
-  for (const o of outcomes) if (VERDICT_RANK[o.effect] > VERDICT_RANK[verdict]) verdict = o.effect;
-  const deciding = outcomes.filter((o) => o.effect === verdict);
-  const decision = emptyDecision(verdict);
-  decision.reasonCodes = sortedUnique(deciding.flatMap((o) => o.reasons));
-  decision.violations = sortedUnique(deciding.flatMap((o) => o.violations));
-  decision.matchedRules = outcomes.map((o) => ({
-    name: o.compiled.rule.name,
-    priority: o.compiled.rule.priority,
-    effect: o.effect,
-  }));
-  decision.matchedRule = sortedUnique(outcomes.map((o) => o.compiled.rule.name)).join(",");
-  if (verdict === "require_approval") {
-    decision.minApprovals = Math.max(1, ...deciding.map((o) => o.minApprovals));
-    decision.requireDistinctApprovers =
-      decision.minApprovals > 1 || deciding.some((o) => o.compiled.rule.requireDistinctApprovers);
+  const decision = emptyDecision(strictestEffect(outcomes));
+  const names: string[] = [];
+  const deciding: RuleOutcome[] = [];
+  for (const outcome of outcomes) {
+    const { rule } = outcome.compiled;
+    decision.matchedRules.push({ name: rule.name, priority: rule.priority, effect: outcome.effect });
+    names.push(rule.name);
+    if (outcome.effect === decision.verdict) deciding.push(outcome);
   }
-  const rules = deciding.map((o) => o.compiled.rule);
-  decision.requireBrokerCredential = rules.some((r) => r.requireBrokerCredential);
-  decision.brokerReference = rules.find((r) => r.brokerReference)?.brokerReference ?? "";
-  decision.brokerScopes = sortedUnique(rules.flatMap((r) => r.brokerScopes));
-  decision.brokerPostures = rules.filter((r) => r.requireBrokerCredential).map(credentialPostureOf);
-  decision.requireDelegation = rules.some((r) => r.match.requireDelegation);
-  decision.delegationScopes = sortedUnique(rules.flatMap((r) => r.match.delegationScopes));
-  decision.rateLimits = limits(rules, (r) => r.rateLimit);
+  decision.matchedRule = sortedUnique(names).join(",");
   const destructive = intent.targets.some((t) => t.destructive);
-  decision.destructiveBudgets = destructive ? limits(rules, (r) => r.destructiveBudget) : [];
-  const engaged = deciding.find((o) => o.freeze && o.freeze.status !== "inactive");
-  const freeze = engaged?.freeze ?? outcomes.find((o) => o.freeze)?.freeze;
+  mergeDeciding(decision, deciding, destructive);
+  const freeze = engagedFreeze(deciding) ?? firstFreeze(outcomes);
   if (freeze) decision.freezeWindow = freeze;
-  const sandbox = deciding.find((o) => o.sandbox)?.sandbox;
+  const sandbox = firstSandbox(deciding);
   if (sandbox) decision.sandbox = sandbox;
   return decision;
 }
 
-function limits(rules: PolicyRule[], pick: (r: PolicyRule) => PolicyRule["rateLimit"]): LimitRequirement[] {
-  return rules.filter((r) => pick(r).requests > 0).map((r) => ({ rule: r.name, limit: pick(r) }));
+function strictestEffect(outcomes: RuleOutcome[]): Verdict {
+  let verdict: Verdict = "allow";
+  for (const outcome of outcomes)
+    if (VERDICT_RANK[outcome.effect] > VERDICT_RANK[verdict]) verdict = outcome.effect;
+  return verdict;
+}
+
+/** What the deciding rules require, merged into `decision` (whose verdict they share). */
+function mergeDeciding(decision: Decision, deciding: RuleOutcome[], destructive: boolean): void {
+  const reasons: string[] = [];
+  const violations: string[] = [];
+  const brokerScopes: string[] = [];
+  const delegationScopes: string[] = [];
+  let minApprovals = 1;
+  let distinctApprovers = false;
+  for (const outcome of deciding) {
+    const { rule } = outcome.compiled;
+    appendAll(reasons, outcome.reasons);
+    appendAll(violations, outcome.violations);
+    if (outcome.minApprovals > minApprovals) minApprovals = outcome.minApprovals;
+    if (rule.requireDistinctApprovers) distinctApprovers = true;
+    if (rule.requireBrokerCredential) {
+      decision.requireBrokerCredential = true;
+      decision.brokerPostures.push(credentialPostureOf(rule));
+    }
+    if (decision.brokerReference === "" && rule.brokerReference)
+      decision.brokerReference = rule.brokerReference;
+    appendAll(brokerScopes, rule.brokerScopes);
+    if (rule.match.requireDelegation) decision.requireDelegation = true;
+    appendAll(delegationScopes, rule.match.delegationScopes);
+    if (rule.rateLimit.requests > 0) decision.rateLimits.push({ rule: rule.name, limit: rule.rateLimit });
+    if (destructive && rule.destructiveBudget.requests > 0) {
+      decision.destructiveBudgets.push({ rule: rule.name, limit: rule.destructiveBudget });
+    }
+  }
+  decision.reasonCodes = sortedUnique(reasons);
+  decision.violations = sortedUnique(violations);
+  decision.brokerScopes = sortedUnique(brokerScopes);
+  decision.delegationScopes = sortedUnique(delegationScopes);
+  if (decision.verdict === "require_approval") {
+    decision.minApprovals = minApprovals;
+    decision.requireDistinctApprovers = minApprovals > 1 || distinctApprovers;
+  }
+}
+
+function appendAll(into: string[], values: readonly string[]): void {
+  for (const value of values) into.push(value);
+}
+
+/** A deciding rule's freeze window that is in force (or pending), if any. */
+function engagedFreeze(deciding: RuleOutcome[]): Decision["freezeWindow"] {
+  for (const outcome of deciding)
+    if (outcome.freeze && outcome.freeze.status !== "inactive") return outcome.freeze;
+  return undefined;
+}
+
+function firstFreeze(outcomes: RuleOutcome[]): Decision["freezeWindow"] {
+  for (const outcome of outcomes) if (outcome.freeze) return outcome.freeze;
+  return undefined;
+}
+
+function firstSandbox(deciding: RuleOutcome[]): Decision["sandbox"] {
+  for (const outcome of deciding) if (outcome.sandbox) return outcome.sandbox;
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

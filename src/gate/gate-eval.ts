@@ -332,12 +332,14 @@ function finishGateDecision(
     reasonCodes: finalReasons,
     violations: finalViolations,
     limits,
+    // Every member present, undefined when absent: one shape for every outcome, so the code a
+    // server compiled for them stays valid (docs/performance.md, fifth pass).
+    approval,
+    simulated,
+    delegation,
+    scriptMatch,
+    credentialNeeded: credentialNeeded ? true : undefined,
   };
-  if (approval) outcome.approval = approval;
-  if (simulated) outcome.simulated = simulated;
-  if (delegation) outcome.delegation = delegation;
-  if (scriptMatch) outcome.scriptMatch = scriptMatch;
-  if (credentialNeeded) outcome.credentialNeeded = true;
   return outcome;
 }
 
@@ -368,9 +370,11 @@ export function gateRecordsFor(outcome: GateOutcome, observation: TraceObservati
     correlationId: observation.correlationId,
     approvalRef: approval?.approvalRef || undefined,
     credential: outcome.credential,
-    ...(outcome.delegation ? { delegationRef: delegationTraceRef(prepared.intent, outcome.delegation) } : {}),
-    ...(outcome.scriptMatch ? { scriptMatch: outcome.scriptMatch } : {}),
-    ...(observation.latencyMs !== undefined ? { latencyMs: observation.latencyMs } : {}),
+    // Every member present, undefined when absent: one shape for every decision's input, so
+    // the server's compiled trace building is not thrown away for a new one (performance.md).
+    delegationRef: outcome.delegation ? delegationTraceRef(prepared.intent, outcome.delegation) : undefined,
+    scriptMatch: outcome.scriptMatch,
+    latencyMs: observation.latencyMs,
   });
   if (!approval) return { trace };
   const approvalAudit = buildApprovalAudit({

@@ -180,15 +180,15 @@ interface Staged {
   temp: string;
   fd: number;
   /** Set when the file failed; it is then never linked. */
-  error?: GaitError;
-  written?: NewFileWritten;
+  error: GaitError | undefined;
+  written: NewFileWritten | undefined;
 }
 
 interface Member {
   trace: Staged;
   audit: Staged | undefined;
   settled: EvidenceSettled;
-  done?: boolean;
+  done: boolean;
 }
 
 /** The decisions of one group commit, their temp files created as they are added. */
@@ -212,36 +212,36 @@ class EvidenceGroup {
       trace: this.stage(files.trace),
       audit: files.audit ? this.stage(files.audit) : undefined,
       settled,
+      done: false,
     });
   }
 
   /** Commits the group; `tracesDone` is called once the traces are placed and synced. */
   async commit(tracesDone: () => void): Promise<void> {
-    const traces = this.members.map((member) => member.trace);
-    const audits = this.members.map((member) => member.audit);
-    if (this.fsync) await syncFiles([...traces, ...audits.filter((audit) => audit !== undefined)]);
+    const members = this.members;
+    if (this.fsync) await syncFiles(stagedFilesOf(members));
 
     const traceDirs = new Set<string>();
-    for (const trace of traces) place(trace, traceDirs);
+    for (const member of members) place(member.trace, traceDirs);
     if (this.fsync) await syncDirectories(traceDirs);
-    const waiting: number[] = [];
-    for (const [index, trace] of traces.entries()) {
-      const audit = audits[index];
+    const waiting: Member[] = [];
+    for (const member of members) {
+      const { trace, audit } = member;
       if (audit && !audit.error && !trace.error) {
-        waiting.push(index);
+        waiting.push(member);
         continue;
       }
       // An audit whose trace failed is not written: it would be evidence of a decision with no trace.
       if (audit) discard(audit);
-      settle(this.members[index]!, audit ? [trace, audit] : [trace]);
+      settle(member, audit ? [trace, audit] : [trace]);
     }
     tracesDone();
     if (waiting.length === 0) return;
 
     const auditDirs = new Set<string>();
-    for (const index of waiting) place(audits[index]!, auditDirs);
+    for (const member of waiting) place(member.audit!, auditDirs);
     if (this.fsync) await syncDirectories(auditDirs);
-    for (const index of waiting) settle(this.members[index]!, [traces[index]!, audits[index]!]);
+    for (const member of waiting) settle(member, [member.trace, member.audit!]);
   }
 
   /**
@@ -265,7 +265,9 @@ class EvidenceGroup {
     const path = firstNewFileName(names);
     const dir = dirname(path);
     const temp = tempPathFor(path);
-    const staged: Staged = { names, path, temp, fd: -1 };
+    // Every member set from the start: the objects keep one shape through the commit, so its
+    // compiled code stays valid (docs/performance.md, fifth pass).
+    const staged: Staged = { names, path, temp, fd: -1, error: undefined, written: undefined };
     try {
       this.createDirectory(dir);
       staged.fd = writeTempSync(temp, file.data, FILE_MODE);
@@ -299,6 +301,14 @@ function settle(member: Member, files: Staged[]): void {
       ? { written: [], error: failed.error!, failed: failed.path }
       : { written: files.map((file) => file.written!) },
   );
+}
+
+/** The group's files: every trace, then every audit. */
+function stagedFilesOf(members: Member[]): Staged[] {
+  const files: Staged[] = [];
+  for (const member of members) files.push(member.trace);
+  for (const member of members) if (member.audit) files.push(member.audit);
+  return files;
 }
 
 /** fsyncs every staged file at once; a file whose fsync fails is failed (and its temp removed). */

@@ -61,6 +61,76 @@ rules:
     assert.deepEqual(other.reasonCodes, ["matched_rule_block_everything"]);
   });
 
+  it("a tier's requirements come from its deciding rules only, merged and sorted", () => {
+    const policy = `default_verdict: allow
+rules:
+  - name: zz-approve
+    priority: 10
+    effect: require_approval
+    reason_codes: [r_b, r_a]
+    violations: [v_b]
+    min_approvals: 2
+    require_broker_credential: true
+    broker_scopes: [s2]
+    rate_limit: { requests: 5, window: minute, scope: tool }
+    destructive_budget: { requests: 3, window: hour, scope: identity }
+    match: { tool_names: [tool.delete] }
+  - name: aa-approve
+    priority: 10
+    effect: require_approval
+    reason_codes: [r_a]
+    violations: [v_a]
+    require_distinct_approvers: false
+    require_broker_credential: true
+    broker_reference: vault
+    broker_scopes: [s1, s2]
+    match: { tool_names: [tool.delete] }
+  - name: mm-allow
+    priority: 10
+    effect: allow
+    reason_codes: [r_allow]
+    broker_reference: kms
+    rate_limit: { requests: 9, window: minute, scope: tool }
+    match: { tool_names: [tool.delete] }
+`;
+    const target = (operation: string) => [{ kind: "path", value: "/work/a.txt", operation }];
+    const d = decide(policy, intent({ tool_name: "tool.delete", targets: target("delete") }));
+    assert.equal(d.verdict, "require_approval");
+    // The destructive target raises every rule of the tier to require_approval: all three decide.
+    assert.deepEqual(d.reasonCodes, ["destructive_apply_requires_approval", "r_a", "r_allow", "r_b"]);
+    assert.deepEqual(d.violations, ["v_a", "v_b"]);
+    assert.equal(d.matchedRule, "aa-approve,mm-allow,zz-approve");
+    assert.deepEqual(
+      d.matchedRules.map((r) => `${r.name}:${r.effect}`),
+      ["aa-approve:require_approval", "mm-allow:require_approval", "zz-approve:require_approval"],
+    );
+    assert.equal(d.minApprovals, 2);
+    assert.equal(d.requireDistinctApprovers, true, "two approvals need two approvers");
+    assert.equal(d.requireBrokerCredential, true);
+    assert.equal(d.brokerReference, "vault", "the first deciding rule (tier order: by name) that names one");
+    assert.deepEqual(d.brokerScopes, ["s1", "s2"]);
+    assert.equal(d.brokerPostures.length, 2);
+    assert.deepEqual(
+      d.rateLimits.map((l) => `${l.rule}:${l.limit.requests}`),
+      ["mm-allow:9", "zz-approve:5"],
+    );
+    assert.deepEqual(
+      d.destructiveBudgets.map((l) => `${l.rule}:${l.limit.requests}`),
+      ["zz-approve:3"],
+    );
+
+    // Without a destructive target the allow rule stays allow, so it no longer decides, and
+    // destructive budgets do not apply.
+    const read = decide(policy, intent({ tool_name: "tool.delete", targets: target("read") }));
+    assert.equal(read.verdict, "require_approval");
+    assert.deepEqual(read.reasonCodes, ["r_a", "r_b"]);
+    assert.deepEqual(
+      read.rateLimits.map((l) => l.rule),
+      ["zz-approve"],
+    );
+    assert.deepEqual(read.destructiveBudgets, []);
+  });
+
   it("renaming rules of equal priority never changes the verdict", () => {
     fc.assert(
       fc.property(
