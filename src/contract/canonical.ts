@@ -40,7 +40,7 @@ function canonicalArray(value: unknown[]): string {
   return `${out}]`;
 }
 
-function canonicalObject(value: Record<string, unknown>): string {
+function canonicalObject(value: Record<string, unknown>, known?: KnownMember): string {
   if (typeof (value as { toJSON?: unknown }).toJSON === "function") {
     return canonicalize((value as { toJSON: () => unknown }).toJSON());
   }
@@ -50,9 +50,24 @@ function canonicalObject(value: Record<string, unknown>): string {
     const member = value[key];
     if (member === undefined) continue;
     if (out.length > 1) out += ",";
-    out += `${jsonString(key)}:${canonicalize(member)}`;
+    out += `${jsonString(key)}:${key === known?.key ? known.text : canonicalize(member)}`;
   }
   return `${out}}`;
+}
+
+/** A member whose canonical text is already known: the object's own is built around it. */
+interface KnownMember {
+  key: string;
+  text: string;
+}
+
+/**
+ * The canonical text of `value`, a plain object whose member `key` is already known to
+ * canonicalize as `memberText` (an intent and its arguments are both digested: the arguments,
+ * often most of the intent, are then serialized once).
+ */
+export function canonicalizeKnowingMember(value: object, key: string, memberText: string): string {
+  return canonicalObject(value as Record<string, unknown>, { key, text: memberText });
 }
 
 /** Strings JSON.stringify would leave as they are: no quote, backslash, control or surrogate code units. */

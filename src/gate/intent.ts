@@ -7,12 +7,15 @@ import { posix } from "node:path";
 import type { ContextEvidence } from "../context/index.ts";
 import { compareBytes, isSha256Hex, sortedUnique } from "../contract/bytes.ts";
 import {
+  canonicalize,
+  canonicalizeKnowingMember,
   digestJcs,
   exceedsJsonDepth,
   isJsonObject,
   type JsonObject,
   type JsonValue,
   MAX_JSON_DEPTH,
+  sha256Hex,
 } from "../contract/canonical.ts";
 import { findInvisibleCharacter, lowerCase, trimLower, trimSpace } from "../contract/text.ts";
 import { EPOCH_1980, Timestamp, ZERO_TIME } from "../contract/time.ts";
@@ -114,10 +117,11 @@ export function prepareIntent(raw: unknown, options: PrepareOptions = {}): Prepa
   }
   const createdAtText = optionalString(raw, "created_at", "intent");
   const createdAt = createdAtText ? Timestamp.parse(createdAtText, "intent.created_at").utc() : EPOCH_1980;
+  const argsText = canonicalize(intent.args);
   const prepared: PreparedIntent = {
     intent,
-    intentDigest: digestJcs(intent),
-    argsDigest: digestJcs(intent.args),
+    intentDigest: sha256Hex(canonicalizeKnowingMember(intent, "args", argsText)),
+    argsDigest: sha256Hex(argsText),
     createdAt: (createdAt.isZero() ? EPOCH_1980 : createdAt).toString(),
     producerVersion: optionalString(raw, "producer_version", "intent") ?? "",
   };
@@ -222,17 +226,22 @@ function normalizeArgs(value: JsonValue | undefined, where: string): JsonObject 
 
 function normalizeJsonObject(value: JsonObject, where: string): JsonObject {
   const out: JsonObject = {};
-  for (const [rawKey, member] of Object.entries(value)) {
+  for (const rawKey of Object.keys(value)) {
     const key = trimSpace(rawKey);
     if (key === "") throw intentError(`${where} contains an empty key`);
     if (Object.hasOwn(out, key))
       throw intentError(`${where} has duplicate key ${JSON.stringify(key)} after trimming`);
-    Object.defineProperty(out, key, {
-      value: normalizeJsonValue(member, `${where}.${key}`),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    const member = normalizeJsonValue(value[rawKey]!, `${where}.${key}`);
+    // A plain assignment keeps the object's fast properties; only "__proto__" would reach the
+    // prototype's setter instead of making a member, so it alone is defined.
+    if (key === "__proto__") {
+      Object.defineProperty(out, key, {
+        value: member,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else out[key] = member;
   }
   return out;
 }

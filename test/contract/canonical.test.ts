@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { canonicalize, digestJcs, parseJsonStrict, sha256Hex } from "../../src/contract/canonical.ts";
+import {
+  canonicalize,
+  canonicalizeKnowingMember,
+  digestJcs,
+  parseJsonStrict,
+  sha256Hex,
+} from "../../src/contract/canonical.ts";
 import { GaitError } from "../../src/contract/errors.ts";
 
 describe("canonicalize (RFC 8785)", () => {
@@ -71,6 +77,28 @@ describe("canonicalize (RFC 8785)", () => {
       }),
     );
     assert.equal(canonicalize({ a: undefined, b: 1 }), '{"b":1}');
+  });
+
+  it("with a member's text already known, gives the same text as canonicalizing it all", () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string(), fc.jsonValue()),
+        fc.string(),
+        fc.jsonValue(),
+        (obj, key, member) => {
+          const value = { ...obj };
+          Object.defineProperty(value, key, {
+            value: member,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+          return canonicalizeKnowingMember(value, key, canonicalize(member)) === canonicalize(value);
+        },
+      ),
+    );
+    // The known text is used as given: it is the caller's promise, not checked again.
+    assert.equal(canonicalizeKnowingMember({ a: 1, b: 2 }, "a", "7"), '{"a":7,"b":2}');
   });
 
   it("round-trips: canonical text parses back to an equal value and re-canonicalizes identically", () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { canonicalize } from "../../src/contract/canonical.ts";
+import { canonicalize, sha256Hex } from "../../src/contract/canonical.ts";
 import { GaitError } from "../../src/contract/errors.ts";
 import {
   inferEndpointClass,
@@ -47,6 +47,28 @@ describe("intent normalization and digests", () => {
     assert.equal(a.intent.context.phase, "apply");
     assert.equal(a.intent.targets[0]?.discovery_method, "unknown");
     assert.equal(a.createdAt, "2026-02-18T00:00:00Z");
+  });
+
+  it("keeps a __proto__ member of the arguments as data, never as the prototype", () => {
+    const args = JSON.parse('{"path":"/work/a","__proto__":{"polluted":true}," __proto__ ":1}');
+    assert.throws(
+      () => prepareIntent({ ...base, args }),
+      (e: unknown) => e instanceof GaitError && /duplicate key "__proto__" after trimming/.test(e.message),
+    );
+    const prepared = prepareIntent({
+      ...base,
+      args: JSON.parse('{"path":"/work/a","__proto__":{"polluted":true}}'),
+    });
+    assert.equal(Object.getPrototypeOf(prepared.intent.args), Object.prototype);
+    assert.deepEqual(Object.keys(prepared.intent.args), ["path", "__proto__"]);
+    assert.equal(({} as { polluted?: boolean }).polluted, undefined);
+    assert.equal(prepared.argsDigest, sha256Hex('{"__proto__":{"polluted":true},"path":"/work/a"}'));
+  });
+
+  it("digests the intent with its arguments as canonicalizing the whole intent would", () => {
+    const prepared = prepareIntent({ ...base, args: { z: [1, { b: "x", a: null }], a: "é\u0001" } });
+    assert.equal(prepared.intentDigest, sha256Hex(canonicalize(prepared.intent)));
+    assert.equal(prepared.argsDigest, sha256Hex(canonicalize(prepared.intent.args)));
   });
 
   it("is insensitive to target order, duplicates, key order and whitespace", () => {
