@@ -20,7 +20,7 @@ import {
   type Policy,
   type PolicyRule,
   type SandboxConstraint,
-  VERDICT_RANK,
+  stricterVerdict,
   type Verdict,
 } from "./policy-model.ts";
 
@@ -295,7 +295,7 @@ function evaluateRule(
     minApprovals: rule.minApprovals,
   };
   const raise = (effect: Verdict, reasons: string[], violations: string[]) => {
-    if (VERDICT_RANK[effect] > VERDICT_RANK[out.effect]) out.effect = effect;
+    out.effect = stricterVerdict(out.effect, effect);
     out.reasons.push(...reasons);
     out.violations.push(...violations);
   };
@@ -354,8 +354,7 @@ function mergeTier(outcomes: RuleOutcome[], intent: NormalizedIntent): Decision 
 
 function strictestEffect(outcomes: RuleOutcome[]): Verdict {
   let verdict: Verdict = "allow";
-  for (const outcome of outcomes)
-    if (VERDICT_RANK[outcome.effect] > VERDICT_RANK[verdict]) verdict = outcome.effect;
+  for (const outcome of outcomes) verdict = stricterVerdict(verdict, outcome.effect);
   return verdict;
 }
 
@@ -455,11 +454,11 @@ function evaluateScript(
   });
 
   let verdict: Verdict = "allow";
-  for (const d of stepDecisions) if (VERDICT_RANK[d.verdict] > VERDICT_RANK[verdict]) verdict = d.verdict;
+  for (const d of stepDecisions) verdict = stricterVerdict(verdict, d.verdict);
   const reasons = stepDecisions.flatMap((d) => d.reasonCodes);
   const violations = stepDecisions.flatMap((d) => d.violations);
   const raise = (effect: Verdict, reason: string, violation?: string) => {
-    if (VERDICT_RANK[effect] > VERDICT_RANK[verdict]) verdict = effect;
+    verdict = stricterVerdict(verdict, effect);
     reasons.push(reason);
     if (violation) violations.push(violation);
   };

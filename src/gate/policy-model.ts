@@ -8,11 +8,13 @@
 export type Verdict = "allow" | "block" | "dry_run" | "require_approval";
 export const VERDICTS: readonly Verdict[] = ["allow", "block", "dry_run", "require_approval"];
 
-/** Restrictiveness order used for "most restrictive wins": allow < dry_run < require_approval < block. */
-const LEAST_TO_MOST_RESTRICTIVE: readonly Verdict[] = ["allow", "dry_run", "require_approval", "block"];
-export const VERDICT_RANK = Object.fromEntries(
-  LEAST_TO_MOST_RESTRICTIVE.map((v, rank) => [v, rank]),
-) as Record<Verdict, number>;
+/** Restrictiveness, for "most restrictive wins": allow < dry_run < require_approval < block. */
+const VERDICT_RANK: Record<Verdict, number> = { allow: 0, dry_run: 1, require_approval: 2, block: 3 };
+
+/** The more restrictive of two verdicts (`current` on a tie). */
+export function stricterVerdict(current: Verdict, other: Verdict): Verdict {
+  return VERDICT_RANK[other] > VERDICT_RANK[current] ? other : current;
+}
 
 export type FailClosedField =
   | "targets"
