@@ -11,8 +11,12 @@
  * - `sign+journal`: the trivial server that also signs each body with Ed25519 and appends the
  *   signed line to one journal, group-committed (one fdatasync for all that arrived meanwhile),
  *   answering after the sync: the least a service that answers only once a signed record is on
- *   disk can do, with none of the decision's own work (the ceiling of durable throughput).
- * Rounds run the four servers in a rotating order, so each sees the same machine state; figures
+ *   disk can do, with none of the decision's own work (the ceiling of durable throughput);
+ * - `sign+files`: the same, but each signed record is its own new file, written the way the v1
+ *   contract wants a trace written (a temp file beside it, fsynced, linked under its name, the
+ *   temp name removed, the directory fsynced), the files of all that arrived meanwhile synced
+ *   together: the ceiling of durable throughput for a service that keeps one file per record.
+ * Rounds run the servers in a rotating order, so each sees the same machine state; figures
  * are the medians over the rounds, and each row says which floor it is judged against.
  *
  * Each server gets three loads: requests one at a time over one connection (a single agent's
@@ -45,9 +49,16 @@ import { encodePrivateKey, generateSigningKey } from "../src/contract/signing.ts
 import { type BenchRow, percentile, settleFileSystems } from "./lib.ts";
 
 type Mode = "durable" | "async";
-type Floor = "trivial" | "trivial+fdatasync" | "sign+journal";
+type Floor = "trivial" | "trivial+fdatasync" | "sign+journal" | "sign+files";
 type ServerKind = Mode | Floor;
-const SERVERS: ServerKind[] = ["durable", "async", "trivial", "trivial+fdatasync", "sign+journal"];
+const SERVERS: ServerKind[] = [
+  "durable",
+  "async",
+  "trivial",
+  "trivial+fdatasync",
+  "sign+journal",
+  "sign+files",
+];
 const ROUNDS = 3;
 const CONCURRENCY = 32;
 /**
@@ -185,6 +196,69 @@ const server = require("node:http").createServer((req, res) => {
 server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ url: "http://127.0.0.1:" + server.address().port, token: "-" })));
 `;
 
+/**
+ * The `sign+files` floor (see the module comment): parse, sign, write the signed record to a new
+ * temp file; at commit fsync the group's files together, link each under its name, remove the
+ * temp names, fsync the directory once, answer.
+ */
+const SIGNED_FILES_FLOOR_SERVER = `
+const fs = require("node:fs");
+const crypto = require("node:crypto");
+const dir = process.argv[1];
+const { privateKey } = crypto.generateKeyPairSync("ed25519");
+let waiting = [];
+let syncing = false;
+let next = 0;
+const commit = () => {
+  if (syncing || waiting.length === 0) return;
+  syncing = true;
+  const group = waiting;
+  waiting = [];
+  let unsynced = group.length;
+  const place = () => {
+    for (const g of group) {
+      fs.closeSync(g.fd);
+      if (!g.error) fs.linkSync(g.temp, g.path);
+      fs.unlinkSync(g.temp);
+    }
+    const directory = fs.openSync(dir, "r");
+    fs.fsync(directory, (error) => {
+      fs.closeSync(directory);
+      syncing = false;
+      for (const g of group) g.done(g.error || error);
+      commit();
+    });
+  };
+  for (const g of group) fs.fsync(g.fd, (error) => { g.error = error; if (--unsynced === 0) place(); });
+};
+const server = require("node:http").createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    const record = JSON.stringify({ intent: JSON.parse(Buffer.concat(chunks).toString("utf8")), verdict: "allow" });
+    const signature = crypto.sign(null, Buffer.from(record), privateKey).toString("base64");
+    const body = JSON.stringify({ ok: true, verdict: "allow" });
+    const n = next++;
+    const temp = dir + "/.record-" + n + ".json.tmp";
+    const fd = fs.openSync(temp, "wx", 0o600);
+    fs.writeSync(fd, JSON.stringify({ record, signature }, null, 2) + "\\n");
+    waiting.push({
+      fd,
+      temp,
+      path: dir + "/record-" + n + ".json",
+      error: null,
+      done: (error) => {
+        if (error) { res.writeHead(500); return res.end(String(error)); }
+        res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+        res.end(body);
+      },
+    });
+    setImmediate(commit);
+  });
+});
+server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ url: "http://127.0.0.1:" + server.address().port, token: "-" })));
+`;
+
 interface Startup {
   url: string;
   token: string;
@@ -249,6 +323,12 @@ export async function benchSidecar(): Promise<BenchRow[]> {
         "also signs each body and group-commits it to an fdatasynced journal",
         floors.trivialThroughput,
       ),
+      ...floorRows(
+        "sign+files",
+        rounds["sign+files"],
+        "also signs each body and group-commits it as a new file (temp, fsync, link, directory fsync)",
+        floors.trivialThroughput,
+      ),
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -285,6 +365,8 @@ interface FloorFigures {
   trivialThroughput: number;
   /** What the sign+journal floor reaches: the ceiling of a durable signing service here. */
   signingThroughput: number;
+  /** What the sign+files floor reaches: the same ceiling with one file per record, as v1 traces are. */
+  signedFilesThroughput: number;
   fdatasyncSingleP99: number;
 }
 
@@ -295,6 +377,7 @@ function floorFigures(rounds: Record<ServerKind, RoundResult[]>): FloorFigures {
     trivialSingleP99: median(rounds.trivial, (r) => p99(r.single)),
     trivialThroughput: median(rounds.trivial, (r) => r.saturation.throughput),
     signingThroughput: median(rounds["sign+journal"], (r) => r.saturation.throughput),
+    signedFilesThroughput: median(rounds["sign+files"], (r) => r.saturation.throughput),
     fdatasyncSingleP99: median(rounds["trivial+fdatasync"], (r) => p99(r.single)),
   };
 }
@@ -324,7 +407,7 @@ function modeRows(mode: Mode, results: RoundResult[], kills: KillResult[], floor
     `${mode} ${CONCURRENCY} connections throughput`,
     "req/s",
   );
-  const ceiling = (floors.signingThroughput / floors.trivialThroughput).toFixed(2);
+  const ceiling = (floor: number) => (floor / floors.trivialThroughput).toFixed(2);
   return [
     medianRow(results, (r) => p50(r.single), `${mode} 1 connection p50`, "µs"),
     { ...medianRow(results, (r) => p99(r.single), `${mode} 1 connection p99`, "µs"), floor: singleP99Floor },
@@ -335,7 +418,7 @@ function modeRows(mode: Mode, results: RoundResult[], kills: KillResult[], floor
     {
       ...throughput,
       floor: throughputFloor,
-      note: `${throughput.note}; the sign+journal floor reaches ${ceiling}× trivial`,
+      note: `${throughput.note}; the sign+journal floor reaches ${ceiling(floors.signingThroughput)}× trivial, sign+files ${ceiling(floors.signedFilesThroughput)}×`,
     },
     {
       ...rss,
@@ -532,6 +615,9 @@ function startServer(
   } else if (kind === "sign+journal") {
     mkdirSync(outDir);
     args = ["-e", SIGNING_FLOOR_SERVER, outDir];
+  } else if (kind === "sign+files") {
+    mkdirSync(outDir);
+    args = ["-e", SIGNED_FILES_FLOOR_SERVER, outDir];
   } else {
     args = [
       cliPath(),
