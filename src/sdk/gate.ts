@@ -128,7 +128,10 @@ export interface GateOptions {
    * process owns, shared by several Gates). Implies single use; excludes approvalLedgerPath.
    */
   approvalLedger?: ApprovalLedger;
-  /** Where signed traces go (relative to `cwd`; default gait-out/traces); null writes no files. */
+  /**
+   * Where signed traces go (relative to `cwd`; default gait-out/traces); null writes no files (and
+   * without onTrace or an exact path no trace is signed at all: nothing would receive it).
+   */
   traceDir?: string | null;
   /** Receives every signed trace and approval audit (e.g. to ship them elsewhere). */
   onTrace?: TraceSink;

@@ -134,6 +134,11 @@ export class TraceWriter {
     const dir = this.options.dir;
     const from = dir && !paths?.trace ? this.claimSequence(traceId) : 1;
     const target = this.expectedTarget(traceId, from, outcome.approval !== undefined, paths);
+    if (!dir && !paths && !this.options.onTrace) {
+      // No file and no sink would receive it: signing it would be work for nobody.
+      settled({});
+      return target;
+    }
     if (outcome.delegation) {
       const delegationAuditPath =
         paths?.delegationAudit ?? (target.tracePath && this.inDir("delegation_audit", traceId, from));

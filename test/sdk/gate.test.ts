@@ -17,6 +17,7 @@ import {
   mintApprovalToken,
   startRun,
   ToolRefused,
+  TraceWorker,
   verifyTrace,
 } from "../../src/sdk/index.ts";
 import { repoRoot, tempDir } from "../helpers/cli.ts";
@@ -190,6 +191,39 @@ describe("sdk createGate / evaluate", () => {
       { traceId: read.traceId, audit: false },
       { traceId: write.traceId, audit: true },
     ]);
+  });
+
+  it("signs no trace when nothing would receive it (no directory, no exact path, no onTrace)", async () => {
+    class CountingWorker extends TraceWorker {
+      submitted = 0;
+      override submit(submission: Parameters<TraceWorker["submit"]>[0]): void {
+        this.submitted++;
+        super.submit(submission);
+      }
+    }
+    const worker = new CountingWorker({ signingKey, thread: false, fsync: false });
+    try {
+      const silent = await open({ traceDir: null, traceWorker: worker });
+      const decision = silent.evaluate(intent("tool.read"));
+      assert.equal(decision.verdict, "allow");
+      assert.match(decision.traceId, /^[0-9a-f]{24}$/);
+      assert.equal(decision.tracePath, undefined);
+      assert.deepEqual(await silent.flush(), { written: 0, failed: 0, pending: 0 });
+      assert.equal(worker.submitted, 0);
+
+      const seen: string[] = [];
+      const sink = await open({
+        traceDir: null,
+        traceWorker: worker,
+        onTrace: (trace) => void seen.push(trace.trace_id),
+      });
+      const shipped = sink.evaluate(intent("tool.read"));
+      assert.equal((await sink.flush()).written, 1);
+      assert.deepEqual(seen, [shipped.traceId]);
+      assert.equal(worker.submitted, 1);
+    } finally {
+      await worker.close();
+    }
   });
 
   it("fails closed: an invalid intent blocks with gait_evaluation_error and the error", async () => {
