@@ -2,7 +2,7 @@
  * Sidecar load test: `gait gate serve` as a child process on an ephemeral loopback port, every
  * decision signed and written as an fsynced trace file, in both trace durability modes:
  * `durable` (the default: a decision is answered once its trace is on disk) and `async` (answered
- * first, written behind), each beside two floors measured in the same rounds:
+ * first, written behind), each beside four floors measured in the same rounds:
  * - `trivial`: a node:http server that only parses the JSON body and answers a fixed verdict, what
  *   this machine allows any Node HTTP service (the floor of throughput and of async latency);
  * - `trivial+fdatasync`: the same, but it first writes one small new file per request and
@@ -16,14 +16,14 @@
  *   contract wants a trace written (a temp file beside it, fsynced, linked under its name, the
  *   temp name removed, the directory fsynced), the files of all that arrived meanwhile synced
  *   together: the ceiling of durable throughput for a service that keeps one file per record.
- * Rounds run the servers in a rotating order, so each sees the same machine state; figures
- * are the medians over the rounds, and each row says which floor it is judged against.
- *
- * Each server gets three loads: requests one at a time over one connection (a single agent's
- * call latency), a paced open-loop load over 32 keep-alive connections, and a closed loop from 32
- * connections as fast as they are answered (saturation, where resident memory is sampled too).
- * Latency is as the client sees it. After a SIGTERM flush the sidecar's trace files on disk must
- * equal the requests sent.
+ * Each round starts every server, then gives each three loads: requests one at a time over one
+ * connection (a single agent's call latency), in short turns alternating between the servers so
+ * their tails are measured in the same minutes; then, server after server in a rotating order, a
+ * paced open-loop load over 32 keep-alive connections and a closed loop from 32 connections as
+ * fast as they are answered (saturation, where resident memory is sampled too). Figures are the
+ * medians over the rounds, and each row says which floor it is judged against. Latency is as the
+ * client sees it. After a SIGTERM flush the sidecar's trace files on disk must equal the requests
+ * sent.
  *
  * The kill -9 experiment, per mode and round: drive requests from 32 connections, and as soon as
  * half of them are answered kill the sidecar with SIGKILL; then count the answered decisions
@@ -76,6 +76,10 @@ const PACED_RATE = 1_000;
 const SATURATION_REQUESTS = 10_000;
 /** The first requests of each phase warm up both processes (JIT, connections): sent, not timed. */
 const WARMUP = 500;
+/** Requests per turn of the single-connection load (see singleConnectionTurns). */
+const SINGLE_TURN = 250;
+/** Pause before each turn of the single-connection load. */
+const TURN_PAUSE_MS = 50;
 /** Requests driven in a kill -9 experiment; the kill comes once half are answered. */
 const KILL_REQUESTS = 3_000;
 /** Resident memory is sampled this often during the saturation load. */
@@ -303,9 +307,7 @@ export async function benchSidecar(): Promise<BenchRow[]> {
   const kills: Record<Mode, KillResult[]> = { durable: [], async: [] };
   try {
     for (let round = 0; round < ROUNDS; round++) {
-      for (const kind of serverOrder(round)) {
-        rounds[kind].push(await loadRound(dir, keyPath, kind, `${kind}-${round}`, deadline));
-      }
+      for (const [kind, result] of await loadRound(dir, keyPath, round, deadline)) rounds[kind].push(result);
     }
     for (let round = 0; round < ROUNDS; round++) {
       for (const mode of modeOrder(round)) {
@@ -474,35 +476,138 @@ function floorRows(
   ];
 }
 
-/** A fresh server: the three loads (memory sampled during saturation), then SIGTERM. */
+/** A server of one round, started and answering. */
+interface LiveServer {
+  kind: ServerKind;
+  outDir: string;
+  child: ChildProcess;
+  stderr: () => string;
+  startup: Startup;
+}
+
+/**
+ * One round: every server started, the single-connection load in alternating turns (see
+ * singleConnectionTurns), then each server in turn gets the paced and saturation loads (memory
+ * sampled during saturation) and a SIGTERM.
+ */
 async function loadRound(
   dir: string,
   keyPath: string,
-  kind: ServerKind,
-  name: string,
+  round: number,
   deadline: number,
-): Promise<RoundResult> {
-  const outDir = join(dir, name);
+): Promise<Map<ServerKind, RoundResult>> {
   settleFileSystems();
+  const servers: LiveServer[] = [];
+  try {
+    for (const kind of serverOrder(round)) {
+      servers.push(await launch(dir, keyPath, kind, join(dir, `${kind}-${round}`)));
+    }
+    const single = await singleConnectionTurns(servers, deadline);
+    const results = new Map<ServerKind, RoundResult>();
+    for (const server of servers) {
+      results.set(server.kind, await loadAfterSingle(server, single.get(server)!, deadline));
+    }
+    return results;
+  } finally {
+    for (const server of servers) server.child.kill("SIGKILL");
+  }
+}
+
+async function launch(dir: string, keyPath: string, kind: ServerKind, outDir: string): Promise<LiveServer> {
   const server = startServer(dir, keyPath, outDir, kind);
   try {
-    const startup = await readStartup(server.child);
-    const single = await loadPhase(startup, SINGLE_REQUESTS, 1, 0, deadline);
-    const paced = await pacedPhase(startup, SINGLE_REQUESTS, deadline);
-    const first = SINGLE_REQUESTS + PACED_REQUESTS;
-    const sampler = rssSampler(server.child.pid);
+    return { kind, outDir, ...server, startup: await readStartup(server.child) };
+  } catch (error) {
+    server.child.kill("SIGKILL");
+    throw withStderr(kind, error, server.stderr());
+  }
+}
+
+function withStderr(kind: ServerKind, error: unknown, stderr: string): Error {
+  return new Error(`${kind}: ${(error as Error).message}\nserver stderr:\n${stderr}`);
+}
+
+/**
+ * The single-connection load of every server of a round, in turns of SINGLE_TURN requests
+ * (after each server's warm-up), the servers in a rotating order, a pause before each turn so
+ * one server's work behind its answers (async traces) does not fall in the next one's turn. A
+ * single connection's p99 is its slowest 1%: measured server after server, each saw the machine
+ * of its own minute (the trivial server's p99 moved between 0.5 and 1.5 ms from round to round);
+ * in turns, every server's slowest requests come from the same minutes.
+ */
+async function singleConnectionTurns(
+  servers: LiveServer[],
+  deadline: number,
+): Promise<Map<LiveServer, LoadResult>> {
+  const loads = new Map(servers.map((server) => [server, new SingleConnectionLoad(server.startup)]));
+  for (const server of servers) await loads.get(server)!.send(WARMUP, false, deadline);
+  const turns = Math.ceil((SINGLE_REQUESTS - WARMUP) / SINGLE_TURN);
+  for (let turn = 0; turn < turns; turn++) {
+    const shift = turn % servers.length;
+    for (const server of [...servers.slice(shift), ...servers.slice(0, shift)]) {
+      await new Promise((resolvePromise) => setTimeout(resolvePromise, TURN_PAUSE_MS));
+      await loads.get(server)!.send(SINGLE_TURN, true, deadline);
+    }
+  }
+  return new Map(servers.map((server) => [server, loads.get(server)!.result()]));
+}
+
+/** Requests one at a time over one keep-alive connection, intents numbered from 0. */
+class SingleConnectionLoad {
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  private readonly latenciesUs: number[] = [];
+  private sent = 0;
+  private timedMs = 0;
+  private errors = 0;
+  private firstError = "";
+
+  constructor(private readonly startup: Startup) {}
+
+  async send(count: number, timed: boolean, deadline: number): Promise<void> {
+    for (let i = 0; i < count && Date.now() < deadline; i++) {
+      const t0 = performance.now();
+      const { error } = await post(this.startup, this.agent, intentBody(this.sent++));
+      const elapsedMs = performance.now() - t0;
+      if (timed) {
+        this.latenciesUs.push(elapsedMs * 1000);
+        this.timedMs += elapsedMs;
+      }
+      if (error !== "") {
+        this.errors++;
+        this.firstError ||= error;
+      }
+    }
+  }
+
+  result(): LoadResult {
+    this.agent.destroy();
+    const { sent, latenciesUs, errors, firstError } = this;
+    return { sent, latenciesUs, throughput: (latenciesUs.length * 1000) / this.timedMs, errors, firstError };
+  }
+}
+
+/** The paced and saturation loads of a server whose single-connection load is done, then SIGTERM. */
+async function loadAfterSingle(
+  server: LiveServer,
+  single: LoadResult,
+  deadline: number,
+): Promise<RoundResult> {
+  const { kind, startup, child } = server;
+  try {
+    const paced = await pacedPhase(startup, single.sent, deadline);
+    const first = single.sent + paced.sent;
+    settleFileSystems();
+    const sampler = rssSampler(child.pid);
     const saturation = await loadPhase(startup, SATURATION_REQUESTS, CONCURRENCY, first, deadline);
     const rssMb = sampler.stop();
     const flushStart = performance.now();
-    const exitCode = await stop(server.child, deadline);
+    const exitCode = await stop(child, deadline);
     const flushMs = performance.now() - flushStart;
     const sent = single.sent + paced.sent + saturation.sent;
-    const traces = kind === "durable" || kind === "async" ? countTraces(outDir) : 0;
+    const traces = kind === "durable" || kind === "async" ? countTraces(server.outDir) : 0;
     return { single, paced, saturation, rssMb, sent, traces, flushMs, exitCode };
   } catch (error) {
-    throw new Error(`${kind}: ${(error as Error).message}\nserver stderr:\n${server.stderr()}`);
-  } finally {
-    server.child.kill("SIGKILL");
+    throw withStderr(kind, error, server.stderr());
   }
 }
 
