@@ -158,14 +158,44 @@ const server = require("node:http").createServer((req, res) => {
 server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ url: "http://127.0.0.1:" + server.address().port, token: "-" })));
 `;
 
-/** The `sign+journal` floor (see the module comment): parse, sign, group-commit a journal line, answer. */
-const SIGNING_FLOOR_SERVER = `
+/**
+ * The two signing floors' server: parse, sign, `stage` the signed record (the floor's own part
+ * defines `stage` and `commit`), answer once the group commit that holds it settles.
+ */
+function signingFloorServer(persistence: string): string {
+  return `
 const fs = require("node:fs");
 const crypto = require("node:crypto");
+const dir = process.argv[1];
 const { privateKey } = crypto.generateKeyPairSync("ed25519");
-const journal = fs.openSync(process.argv[1] + "/journal.jsonl", "a", 0o600);
 let waiting = [];
 let syncing = false;
+${persistence}
+const server = require("node:http").createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    const record = JSON.stringify({ intent: JSON.parse(Buffer.concat(chunks).toString("utf8")), verdict: "allow" });
+    const signature = crypto.sign(null, Buffer.from(record), privateKey).toString("base64");
+    const body = JSON.stringify({ ok: true, verdict: "allow" });
+    const entry = stage(record, signature);
+    entry.done = (error) => {
+      if (error) { res.writeHead(500); return res.end(String(error)); }
+      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+      res.end(body);
+    };
+    waiting.push(entry);
+    setImmediate(commit);
+  });
+});
+server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ url: "http://127.0.0.1:" + server.address().port, token: "-" })));
+`;
+}
+
+/** The `sign+journal` floor (see the module comment): each signed record a line of one journal. */
+const SIGN_JOURNAL_FLOOR_SERVER = signingFloorServer(`
+const journal = fs.openSync(dir + "/journal.jsonl", "a", 0o600);
+const stage = (record, signature) => ({ line: JSON.stringify({ record, signature }) + "\\n" });
 const commit = () => {
   if (syncing || waiting.length === 0) return;
   syncing = true;
@@ -178,41 +208,22 @@ const commit = () => {
       commit();
     }),
   );
-};
-const server = require("node:http").createServer((req, res) => {
-  const chunks = [];
-  req.on("data", (c) => chunks.push(c));
-  req.on("end", () => {
-    const record = JSON.stringify({ intent: JSON.parse(Buffer.concat(chunks).toString("utf8")), verdict: "allow" });
-    const signature = crypto.sign(null, Buffer.from(record), privateKey).toString("base64");
-    const body = JSON.stringify({ ok: true, verdict: "allow" });
-    waiting.push({
-      line: JSON.stringify({ record, signature }) + "\\n",
-      done: (error) => {
-        if (error) { res.writeHead(500); return res.end(String(error)); }
-        res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-        res.end(body);
-      },
-    });
-    setImmediate(commit);
-  });
-});
-server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ url: "http://127.0.0.1:" + server.address().port, token: "-" })));
-`;
+};`);
 
 /**
- * The `sign+files` floor (see the module comment): parse, sign, write the signed record to a new
- * temp file; at commit fsync the group's files together, link each under its name, remove the
- * temp names, fsync the directory once, answer.
+ * The `sign+files` floor (see the module comment): each signed record written to a new temp
+ * file; at commit the group's files are fsynced together, each linked under its name and its temp
+ * name removed, then the directory fsynced once.
  */
-const SIGNED_FILES_FLOOR_SERVER = `
-const fs = require("node:fs");
-const crypto = require("node:crypto");
-const dir = process.argv[1];
-const { privateKey } = crypto.generateKeyPairSync("ed25519");
-let waiting = [];
-let syncing = false;
+const SIGN_FILES_FLOOR_SERVER = signingFloorServer(`
 let next = 0;
+const stage = (record, signature) => {
+  const n = next++;
+  const temp = dir + "/.record-" + n + ".json.tmp";
+  const fd = fs.openSync(temp, "wx", 0o600);
+  fs.writeSync(fd, JSON.stringify({ record, signature }, null, 2) + "\\n");
+  return { fd, temp, path: dir + "/record-" + n + ".json", error: null };
+};
 const commit = () => {
   if (syncing || waiting.length === 0) return;
   syncing = true;
@@ -234,34 +245,7 @@ const commit = () => {
     });
   };
   for (const g of group) fs.fsync(g.fd, (error) => { g.error = error; if (--unsynced === 0) place(); });
-};
-const server = require("node:http").createServer((req, res) => {
-  const chunks = [];
-  req.on("data", (c) => chunks.push(c));
-  req.on("end", () => {
-    const record = JSON.stringify({ intent: JSON.parse(Buffer.concat(chunks).toString("utf8")), verdict: "allow" });
-    const signature = crypto.sign(null, Buffer.from(record), privateKey).toString("base64");
-    const body = JSON.stringify({ ok: true, verdict: "allow" });
-    const n = next++;
-    const temp = dir + "/.record-" + n + ".json.tmp";
-    const fd = fs.openSync(temp, "wx", 0o600);
-    fs.writeSync(fd, JSON.stringify({ record, signature }, null, 2) + "\\n");
-    waiting.push({
-      fd,
-      temp,
-      path: dir + "/record-" + n + ".json",
-      error: null,
-      done: (error) => {
-        if (error) { res.writeHead(500); return res.end(String(error)); }
-        res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-        res.end(body);
-      },
-    });
-    setImmediate(commit);
-  });
-});
-server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ url: "http://127.0.0.1:" + server.address().port, token: "-" })));
-`;
+};`);
 
 interface Startup {
   url: string;
@@ -719,10 +703,10 @@ function startServer(
     args = ["-e", FLOOR_SERVER, outDir];
   } else if (kind === "sign+journal") {
     mkdirSync(outDir);
-    args = ["-e", SIGNING_FLOOR_SERVER, outDir];
+    args = ["-e", SIGN_JOURNAL_FLOOR_SERVER, outDir];
   } else if (kind === "sign+files") {
     mkdirSync(outDir);
-    args = ["-e", SIGNED_FILES_FLOOR_SERVER, outDir];
+    args = ["-e", SIGN_FILES_FLOOR_SERVER, outDir];
   } else {
     args = [
       cliPath(),
