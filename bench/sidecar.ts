@@ -406,6 +406,18 @@ function modeRows(mode: Mode, results: RoundResult[], kills: KillResult[], floor
       floor: throughputFloor,
       note: `${throughput.note}; the sign+journal floor reaches ${ceiling(floors.signingThroughput)}× trivial, sign+files ${ceiling(floors.signedFilesThroughput)}×`,
     },
+    // Against the ceiling of any service that keeps one synced file per record, as v1 traces are
+    // (docs/performance.md, sixth pass): how much of what the contract allows here Gait reaches.
+    ...(mode === "durable"
+      ? [
+          {
+            name: `${mode} ${CONCURRENCY} connections throughput, of sign+files`,
+            value: throughput.value,
+            unit: "req/s",
+            floor: { value: floors.signedFilesThroughput, name: "sign+files", higherIsBetter: true },
+          },
+        ]
+      : []),
     {
       ...rss,
       note: `target ≤ ${RSS_TARGET_MB} MB${rss.value <= RSS_TARGET_MB ? ", met" : ", NOT met"}; peak during the ${CONCURRENCY}-connection load (${rss.note})`,
