@@ -8,8 +8,12 @@
 export type Verdict = "allow" | "block" | "dry_run" | "require_approval";
 export const VERDICTS: readonly Verdict[] = ["allow", "block", "dry_run", "require_approval"];
 
-/** Restrictiveness, for "most restrictive wins": allow < dry_run < require_approval < block. */
-const VERDICT_RANK: Record<Verdict, number> = { allow: 0, dry_run: 1, require_approval: 2, block: 3 };
+/** The verdicts from least to most restrictive, for "most restrictive wins". */
+const LEAST_TO_MOST_RESTRICTIVE: readonly Verdict[] = ["allow", "dry_run", "require_approval", "block"];
+/** Each verdict's place in that order (a lookup, not a search, on every decision). */
+const VERDICT_RANK = Object.fromEntries(
+  LEAST_TO_MOST_RESTRICTIVE.map((verdict, rank) => [verdict, rank]),
+) as Record<Verdict, number>;
 
 /** The more restrictive of two verdicts (`current` on a tie). */
 export function stricterVerdict(current: Verdict, other: Verdict): Verdict {

@@ -132,13 +132,13 @@ export class TraceWriter {
     const { outcome, paths } = job;
     const traceId = traceIdFor(outcome.policyDigest, outcome.prepared.intentDigest, outcome.verdict);
     const dir = this.options.dir;
-    const from = dir && !paths?.trace ? this.claimSequence(traceId) : 1;
-    const target = this.expectedTarget(traceId, from, outcome.approval !== undefined, paths);
     if (!dir && !paths && !this.options.onTrace) {
       // No file and no sink would receive it: signing it would be work for nobody.
       settled({});
-      return target;
+      return { traceId };
     }
+    const from = dir && !paths?.trace ? this.claimSequence(traceId) : 1;
+    const target = this.expectedTarget(traceId, from, outcome.approval !== undefined, paths);
     if (outcome.delegation) {
       const delegationAuditPath =
         paths?.delegationAudit ?? (target.tracePath && this.inDir("delegation_audit", traceId, from));
